@@ -1,0 +1,10 @@
+//! Generic actor machinery: restart intensity, registries by id, and a one-for-one supervisor.
+//! Nothing in here knows about sessions, intents or HTTP.
+
+pub mod intensity;
+pub mod registry;
+pub mod supervisor;
+
+pub use intensity::{RestartIntensity, RestartPolicy};
+pub use registry::{Registry, Slot};
+pub use supervisor::{is_abnormal_exit, ChildSpec, Supervisor, SupervisorArgs};

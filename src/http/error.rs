@@ -1,0 +1,134 @@
+//! The contract's error body: `{success:false, error, message, detail, fields?}` with the
+//! matching status. Internal causes are logged, never sent.
+
+use std::collections::BTreeMap;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::runtime::RuntimeError;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub message: String,
+    pub fields: Option<BTreeMap<String, String>>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code: code.to_string(),
+            message: message.into(),
+            fields: None,
+        }
+    }
+
+    pub fn validation(fields: BTreeMap<String, String>) -> Self {
+        let message = match fields.iter().next() {
+            Some((f, problem)) if fields.len() == 1 => format!("{f} {problem}"),
+            _ => "the request has invalid fields".to_string(),
+        };
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "validation_error".into(),
+            message,
+            fields: Some(fields),
+        }
+    }
+
+    pub fn unauthorized(message: &str) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    pub fn not_found(what: &str) -> Self {
+        Self::new(
+            StatusCode::NOT_FOUND,
+            &format!("{what}_not_found"),
+            format!("{what} not found"),
+        )
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "an internal error occurred",
+        )
+    }
+}
+
+impl From<RuntimeError> for ApiError {
+    fn from(e: RuntimeError) -> Self {
+        match e {
+            RuntimeError::NotFound(what) => ApiError::not_found(what),
+            RuntimeError::UnknownIntent(t) => {
+                let mut fields = BTreeMap::new();
+                fields.insert(
+                    "intent_type".to_string(),
+                    format!("'{t}' is not a known intent type"),
+                );
+                ApiError {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    code: "unknown_intent".into(),
+                    message: format!("unknown intent type '{t}'"),
+                    fields: Some(fields),
+                }
+            }
+            RuntimeError::Invalid(fields) => ApiError::validation(fields),
+            RuntimeError::Conflict { code, message } => {
+                ApiError::new(StatusCode::CONFLICT, code, message)
+            }
+            RuntimeError::Unavailable(why) => {
+                tracing::warn!(%why, "runtime unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "runtime_unavailable",
+                    "the runtime is unavailable; try again shortly",
+                )
+            }
+            RuntimeError::Internal(why) => {
+                tracing::error!(%why, "internal error");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "success": false,
+            "error": self.code,
+            "message": self.message,
+            "detail": self.message,
+        });
+        if let Some(fields) = self.fields {
+            body["fields"] = json!(fields);
+        }
+        let mut resp = (self.status, Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+/// Fallback for unknown paths.
+pub async fn not_found_route() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+/// Fallback for a known path with the wrong method.
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not accept that method",
+    )
+}

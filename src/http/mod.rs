@@ -1,0 +1,9 @@
+//! HTTP plumbing shared by both planes: the contract's error shape, extractors that reject bad
+//! input in that shape, and the fallback for unknown routes.
+
+pub mod error;
+pub mod extract;
+pub mod layers;
+
+pub use error::ApiError;
+pub use extract::{ApiJson, ApiQuery};

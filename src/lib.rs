@@ -1,0 +1,12 @@
+//! Symphainy runtime: an actor-system runtime serving an agentic platform's web frontend.
+//! See ARCHITECTURE.md for the design; `runtime` is the execution authority, `experience`
+//! the delivery plane, `actors` the generic supervision machinery.
+
+pub mod actors;
+pub mod app;
+pub mod config;
+pub mod http;
+pub mod runtime;
+pub mod security;
+pub mod store;
+pub mod telemetry;

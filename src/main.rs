@@ -1,0 +1,95 @@
+//! `symphainy serve | runtime | migrate`.
+
+use std::io::Write;
+
+use clap::{Parser, Subcommand};
+use symphainy::app::App;
+use symphainy::config::{ServeArgs, StoreArgs};
+use symphainy::runtime::HandlerRegistry;
+use symphainy::store::Store;
+use tokio::net::TcpListener;
+
+#[derive(Parser)]
+#[command(
+    name = "symphainy",
+    version,
+    about = "Symphainy runtime: actor-system runtime for an agentic platform"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every plane in one process (today: the Runtime Plane).
+    Serve(ServeArgs),
+    /// Run the Runtime Plane alone (internal API).
+    Runtime(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate(StoreArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    symphainy::telemetry::init();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve(args) | Command::Runtime(args) => run(args).await,
+            Command::Migrate(args) => {
+                let store = Store::connect(&args.database_url()?).await?;
+                store.migrate().await?;
+                store.close().await;
+                println!("migrations applied");
+                Ok(())
+            }
+        }
+    })
+}
+
+async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.resolve()?;
+    tracing::debug!(?config, "configuration");
+    let listener = TcpListener::bind(&config.runtime_addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.runtime_addr))?;
+    let app = App::start(&config, HandlerRegistry::builtin(), listener).await?;
+    println!("{}", app.listening_line());
+    std::io::stdout().flush()?;
+    tracing::info!(runtime = %app.runtime_addr, "symphainy started");
+
+    let failed = tokio::select! {
+        _ = shutdown_signal() => false,
+        _ = app.failed() => true,
+    };
+    if failed {
+        anyhow::bail!("the runtime's supervision tree failed; exiting");
+    }
+    tracing::info!("shutting down");
+    app.shutdown().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,55 @@
+//! `GET /api/events?session_id=&after_seq=&tenant_id=`: the session's events as Server-Sent
+//! Events (`id` = seq, `event: runtime_event`, data = the event JSON). Stored events after
+//! `after_seq` (or the `Last-Event-ID` header) come first, then live ones.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::IntoResponse;
+use futures::StreamExt;
+use serde::Deserialize;
+
+use super::RuntimeApiState;
+use crate::http::{ApiError, ApiQuery};
+use crate::runtime::model::Scope;
+
+#[derive(Debug, Deserialize)]
+pub struct EventsQuery {
+    pub session_id: String,
+    #[serde(default)]
+    pub after_seq: Option<i64>,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+}
+
+pub async fn stream_events(
+    State(state): State<RuntimeApiState>,
+    headers: HeaderMap,
+    ApiQuery(q): ApiQuery<EventsQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok());
+    let after = q.after_seq.or(last_event_id).unwrap_or(0);
+    let stream = state
+        .client
+        .subscribe(&Scope::from_tenant(q.tenant_id), &q.session_id, after)
+        .await?;
+    let sse = stream
+        .take_while(|item| futures::future::ready(item.is_ok()))
+        .filter_map(|item| async move {
+            let event = item.ok()?;
+            let data = serde_json::to_string(&event).ok()?;
+            Some(Ok::<Event, Infallible>(
+                Event::default()
+                    .id(event.seq.to_string())
+                    .event("runtime_event")
+                    .data(data),
+            ))
+        });
+    Ok(Sse::new(sse).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}

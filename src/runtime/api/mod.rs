@@ -1,0 +1,45 @@
+//! The Runtime Plane's internal HTTP API (service token; `tenant_id` passed explicitly).
+
+mod auth;
+mod events;
+mod routes;
+
+use std::sync::Arc;
+
+use axum::routing::{get, patch, post};
+use axum::Router;
+
+use crate::http::error::{method_not_allowed, not_found_route};
+use crate::runtime::RuntimeClient;
+
+#[derive(Clone)]
+pub struct RuntimeApiState {
+    pub client: Arc<dyn RuntimeClient>,
+    pub service_token: Arc<String>,
+}
+
+/// Builds the runtime API over any runtime client (the in-process one in practice).
+pub fn router(state: RuntimeApiState) -> Router {
+    let protected = Router::new()
+        .route("/api/session/create", post(routes::create_session))
+        .route("/api/session/{id}", get(routes::get_session))
+        .route("/api/session/{id}/upgrade", patch(routes::upgrade_session))
+        .route("/api/intent/submit", post(routes::submit_intent))
+        .route("/api/execution/{id}/status", get(routes::execution_status))
+        .route("/api/execution/{id}/cancel", post(routes::cancel_execution))
+        .route(
+            "/api/execution/{id}/approval",
+            post(routes::decide_approval),
+        )
+        .route("/api/events", get(events::stream_events))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_service_token,
+        ));
+    Router::new()
+        .route("/health", get(routes::health))
+        .merge(protected)
+        .fallback(not_found_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}

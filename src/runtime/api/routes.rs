@@ -1,0 +1,153 @@
+//! Handlers of the runtime API: parse, call the runtime client, answer in the contract's shapes.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::RuntimeApiState;
+use crate::http::{ApiError, ApiJson, ApiQuery};
+use crate::runtime::model::{
+    ApprovalDecision, CreateSession, IntentRequest, Scope, SessionCreated, StatusOptions,
+    UpgradeSession,
+};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TenantQuery {
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct StatusQuery {
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub include_artifacts: Option<bool>,
+    #[serde(default)]
+    pub include_events: Option<bool>,
+}
+
+pub async fn health(State(state): State<RuntimeApiState>) -> impl IntoResponse {
+    let ready = state.client.ready().await;
+    let body = json!({
+        "status": if ready { "healthy" } else { "unhealthy" },
+        "service": "runtime",
+        "version": env!("CARGO_PKG_VERSION"),
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body))
+}
+
+pub async fn create_session(
+    State(state): State<RuntimeApiState>,
+    ApiJson(req): ApiJson<CreateSession>,
+) -> Result<impl IntoResponse, ApiError> {
+    let session = state.client.create_session(req).await?;
+    Ok((StatusCode::CREATED, Json(SessionCreated::from(&session))))
+}
+
+pub async fn get_session(
+    State(state): State<RuntimeApiState>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<TenantQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let session = state
+        .client
+        .get_session(&Scope::from_tenant(q.tenant_id), &id)
+        .await?;
+    Ok(Json(session))
+}
+
+pub async fn upgrade_session(
+    State(state): State<RuntimeApiState>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<TenantQuery>,
+    ApiJson(req): ApiJson<UpgradeSession>,
+) -> Result<impl IntoResponse, ApiError> {
+    let session = state
+        .client
+        .upgrade_session(&Scope::from_tenant(q.tenant_id), &id, req)
+        .await?;
+    Ok(Json(SessionCreated::from(&session)))
+}
+
+pub async fn submit_intent(
+    State(state): State<RuntimeApiState>,
+    headers: HeaderMap,
+    ApiJson(mut req): ApiJson<IntentRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    if req.idempotency_key.is_none() {
+        req.idempotency_key = headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+    }
+    let scope = Scope::from_tenant(req.tenant_id.clone());
+    let accepted = state.client.submit_intent(&scope, req).await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+pub async fn execution_status(
+    State(state): State<RuntimeApiState>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<StatusQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let opts = StatusOptions {
+        include_artifacts: q.include_artifacts.unwrap_or(true),
+        include_events: q.include_events.unwrap_or(true),
+    };
+    let status = state
+        .client
+        .execution_status(&Scope::from_tenant(q.tenant_id), &id, opts)
+        .await?;
+    Ok(Json(status))
+}
+
+pub async fn cancel_execution(
+    State(state): State<RuntimeApiState>,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<TenantQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    state
+        .client
+        .cancel_execution(&Scope::from_tenant(q.tenant_id), &id)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"success": true, "execution_id": id, "status": "cancelling"})),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ApprovalBody {
+    pub hook_id: String,
+    pub approved: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+}
+
+pub async fn decide_approval(
+    State(state): State<RuntimeApiState>,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ApprovalBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let decision = ApprovalDecision {
+        hook_id: body.hook_id,
+        approved: body.approved,
+        reason: body.reason,
+    };
+    state
+        .client
+        .decide_approval(&Scope::from_tenant(body.tenant_id), &id, decision)
+        .await?;
+    Ok(Json(json!({"success": true, "execution_id": id})))
+}

@@ -1,0 +1,56 @@
+//! What every runtime actor shares: the store, the handlers, the event log, the registries.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dashmap::DashMap;
+use tokio::task::AbortHandle;
+
+use super::event_log::EventLogHandle;
+use super::handler::HandlerRegistry;
+use super::router::RouterMsg;
+use super::session::SessionMsg;
+use crate::actors::{Registry, RestartPolicy, Slot};
+use crate::store::Store;
+
+#[derive(Debug, Clone)]
+pub struct RuntimeConfig {
+    /// A session actor with no running execution passivates after this long without a message.
+    pub session_idle: Duration,
+    /// Restart intensity of the router (over its sessions) and of each session (over its
+    /// executions).
+    pub restart: RestartPolicy,
+    /// Restart intensity of the root supervisor (event log, router).
+    pub root_restart: RestartPolicy,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        Self {
+            session_idle: Duration::from_secs(300),
+            restart: RestartPolicy {
+                max_restarts: 20,
+                within: Duration::from_secs(10),
+            },
+            root_restart: RestartPolicy {
+                max_restarts: 5,
+                within: Duration::from_secs(10),
+            },
+        }
+    }
+}
+
+pub struct RuntimeInner {
+    pub store: Store,
+    pub handlers: Arc<HandlerRegistry>,
+    pub events: EventLogHandle,
+    pub config: RuntimeConfig,
+    pub router: Slot<RouterMsg>,
+    /// Active session actors by session id (kept by the router).
+    pub sessions: Registry<String, SessionMsg>,
+    /// The running saga driver task of each execution, so a restarted execution actor can
+    /// stop its predecessor's driver before starting its own.
+    pub drivers: DashMap<String, AbortHandle>,
+}
+
+pub type RuntimeCtx = Arc<RuntimeInner>;

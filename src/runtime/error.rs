@@ -1,0 +1,44 @@
+//! Errors of the Runtime Plane, independent of HTTP. The HTTP layers map them to the contract's
+//! error shape.
+
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum RuntimeError {
+    /// Unknown, or not visible to the caller's tenant (never reveal which).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("unknown intent type '{0}'")]
+    UnknownIntent(String),
+    /// Field-level validation failures: field → what is wrong.
+    #[error("the request is invalid")]
+    Invalid(BTreeMap<String, String>),
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("the runtime is unavailable")]
+    Unavailable(String),
+    /// Internal failure; the text is for logs only, never for clients.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl RuntimeError {
+    pub fn invalid(field: &str, problem: impl Into<String>) -> Self {
+        let mut fields = BTreeMap::new();
+        fields.insert(field.to_string(), problem.into());
+        RuntimeError::Invalid(fields)
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        RuntimeError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<sqlx::Error> for RuntimeError {
+    fn from(e: sqlx::Error) -> Self {
+        RuntimeError::Internal(format!("database: {e}"))
+    }
+}

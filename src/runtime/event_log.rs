@@ -1,0 +1,304 @@
+//! The EventLog actor: durable, ordered append of session events with group commit, and live
+//! fan-out to subscribers.
+//!
+//! Group commit: an `Append` is buffered; the first append into an empty buffer sends the actor a
+//! `Flush`, which is queued behind every append already waiting. So one flush — one transaction —
+//! takes all appends that arrived while the previous flush was writing. The flush awaits the
+//! database inside `handle` on purpose: that serial write is what orders each session's `seq`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use dashmap::DashMap;
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use tokio::sync::{broadcast, mpsc};
+
+use super::error::RuntimeError;
+use crate::actors::Slot;
+use crate::store::{AppendOutcome, Effect, EventRow, NewEvent, Store};
+
+const MAX_BATCH: usize = 512;
+const PAGE: i64 = 500;
+
+pub enum EventLogMsg {
+    Append(
+        Box<(NewEvent, Option<Effect>)>,
+        RpcReplyPort<Result<AppendOutcome, RuntimeError>>,
+    ),
+    Flush,
+}
+
+type Pending = (
+    NewEvent,
+    Option<Effect>,
+    RpcReplyPort<Result<AppendOutcome, RuntimeError>>,
+);
+
+/// Live fan-out: one broadcast channel per session with subscribers.
+#[derive(Clone, Default)]
+pub struct EventHub {
+    channels: Arc<DashMap<String, broadcast::Sender<Arc<EventRow>>>>,
+}
+
+impl EventHub {
+    fn subscribe(&self, session_id: &str) -> broadcast::Receiver<Arc<EventRow>> {
+        self.channels
+            .entry(session_id.to_string())
+            .or_insert_with(|| broadcast::channel(1024).0)
+            .subscribe()
+    }
+
+    fn publish(&self, event: EventRow) {
+        let session_id = event.session_id.clone();
+        let no_receivers = match self.channels.get(&session_id) {
+            Some(tx) => tx.send(Arc::new(event)).is_err(),
+            None => false,
+        };
+        if no_receivers {
+            self.channels
+                .remove_if(&session_id, |_, tx| tx.receiver_count() == 0);
+        }
+    }
+}
+
+pub struct EventLog;
+
+pub struct EventLogArgs {
+    pub store: Store,
+    pub hub: EventHub,
+}
+
+pub struct EventLogState {
+    store: Store,
+    hub: EventHub,
+    buffer: Vec<Pending>,
+    flush_scheduled: bool,
+    last_seq: HashMap<String, i64>,
+}
+
+impl Actor for EventLog {
+    type Msg = EventLogMsg;
+    type State = EventLogState;
+    type Arguments = EventLogArgs;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        args: EventLogArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        // Nothing is trusted from a previous incarnation: `seq` values are re-read from the store.
+        Ok(EventLogState {
+            store: args.store,
+            hub: args.hub,
+            buffer: Vec::new(),
+            flush_scheduled: false,
+            last_seq: HashMap::new(),
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            EventLogMsg::Append(item, reply) => {
+                let (event, effect) = *item;
+                state.buffer.push((event, effect, reply));
+                if !state.flush_scheduled {
+                    state.flush_scheduled = true;
+                    myself.send_message(EventLogMsg::Flush)?;
+                }
+            }
+            EventLogMsg::Flush => {
+                let take = state.buffer.len().min(MAX_BATCH);
+                let batch: Vec<Pending> = state.buffer.drain(..take).collect();
+                if state.buffer.is_empty() {
+                    state.flush_scheduled = false;
+                } else {
+                    myself.send_message(EventLogMsg::Flush)?;
+                }
+                flush(state, batch).await;
+            }
+        }
+        Ok(())
+    }
+}
+
+async fn flush(state: &mut EventLogState, batch: Vec<Pending>) {
+    if batch.is_empty() {
+        return;
+    }
+    let (items, replies): (Vec<_>, Vec<_>) =
+        batch.into_iter().map(|(e, eff, r)| ((e, eff), r)).unzip();
+    match state.store.append_events(&items, &mut state.last_seq).await {
+        Ok(outcomes) => deliver(state, outcomes, replies),
+        Err(err) if items.len() > 1 => {
+            // One bad item must not sink the others: retry each on its own.
+            tracing::warn!(error = %err, batch = items.len(), "event batch failed; retrying one by one");
+            forget_sessions(state, &items);
+            for (item, reply) in items.into_iter().zip(replies) {
+                let one = [item];
+                match state.store.append_events(&one, &mut state.last_seq).await {
+                    Ok(outcomes) => deliver(state, outcomes, vec![reply]),
+                    Err(err) => {
+                        forget_sessions(state, &one);
+                        tracing::error!(error = %err, "event append failed");
+                        let _ = reply.send(Err(RuntimeError::Internal(err.to_string())));
+                    }
+                }
+            }
+        }
+        Err(err) => {
+            forget_sessions(state, &items);
+            tracing::error!(error = %err, "event append failed");
+            for reply in replies {
+                let _ = reply.send(Err(RuntimeError::Internal(err.to_string())));
+            }
+        }
+    }
+}
+
+fn forget_sessions(state: &mut EventLogState, items: &[(NewEvent, Option<Effect>)]) {
+    for (e, _) in items {
+        state.last_seq.remove(&e.session_id);
+    }
+}
+
+fn deliver(
+    state: &EventLogState,
+    outcomes: Vec<AppendOutcome>,
+    replies: Vec<RpcReplyPort<Result<AppendOutcome, RuntimeError>>>,
+) {
+    for (outcome, reply) in outcomes.into_iter().zip(replies) {
+        if let AppendOutcome::Appended(row) = &outcome {
+            state.hub.publish(row.clone());
+        }
+        let _ = reply.send(Ok(outcome));
+    }
+}
+
+/// How the rest of the runtime reaches the event log: by its slot (re-pointed on restart), with
+/// retries across a restart, plus subscriptions that need no actor round trip.
+#[derive(Clone)]
+pub struct EventLogHandle {
+    pub slot: Slot<EventLogMsg>,
+    pub hub: EventHub,
+    pub store: Store,
+}
+
+impl EventLogHandle {
+    /// Appends one event (with its effect) and returns once it is committed. Retries for a while
+    /// when the event log is restarting; dedup keys make a retried append harmless.
+    pub async fn append(
+        &self,
+        event: NewEvent,
+        effect: Option<Effect>,
+    ) -> Result<AppendOutcome, RuntimeError> {
+        let mut delay = Duration::from_millis(10);
+        let mut last_err = RuntimeError::Unavailable("event log not started".into());
+        for _ in 0..12 {
+            if let Some(actor) = self.slot.get() {
+                let item = Box::new((event.clone(), effect.clone()));
+                match actor
+                    .call(
+                        move |reply| EventLogMsg::Append(item, reply),
+                        Some(Duration::from_secs(30)),
+                    )
+                    .await
+                {
+                    Ok(ractor::rpc::CallResult::Success(Ok(outcome))) => return Ok(outcome),
+                    Ok(ractor::rpc::CallResult::Success(Err(e))) => last_err = e,
+                    Ok(other) => {
+                        last_err = RuntimeError::Unavailable(format!("event log call: {other:?}"))
+                    }
+                    Err(e) => last_err = RuntimeError::Unavailable(format!("event log: {e}")),
+                }
+            }
+            tokio::time::sleep(delay).await;
+            delay = (delay * 2).min(Duration::from_secs(1));
+        }
+        Err(last_err)
+    }
+
+    /// Events of a session with `seq > after_seq`: stored ones first, then live ones, in order,
+    /// none missed and none doubled at the hand-over. The stream ends when the receiver is
+    /// dropped; an `Err` item ends it too.
+    pub fn subscribe(
+        &self,
+        session_id: String,
+        after_seq: i64,
+    ) -> mpsc::Receiver<Result<EventRow, RuntimeError>> {
+        let (tx, rx) = mpsc::channel(256);
+        // Subscribe to live events before reading the store: anything committed after this
+        // point is in the channel, anything before it is in the store.
+        let live = self.hub.subscribe(&session_id);
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let tx_closed = tx.clone();
+            tokio::select! {
+                _ = pump(store, session_id, after_seq, live, tx) => {}
+                _ = tx_closed.closed() => {}
+            }
+        });
+        rx
+    }
+}
+
+async fn pump(
+    store: Store,
+    session_id: String,
+    after_seq: i64,
+    mut live: broadcast::Receiver<Arc<EventRow>>,
+    tx: mpsc::Sender<Result<EventRow, RuntimeError>>,
+) {
+    let mut last = after_seq;
+    if catch_up(&store, &session_id, &mut last, &tx).await.is_err() {
+        return;
+    }
+    loop {
+        match live.recv().await {
+            Ok(event) if event.seq <= last => continue,
+            Ok(event) if event.seq == last + 1 => {
+                last = event.seq;
+                if tx.send(Ok((*event).clone())).await.is_err() {
+                    return;
+                }
+            }
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                // A gap (we fell behind): the store has everything, in order.
+                if catch_up(&store, &session_id, &mut last, &tx).await.is_err() {
+                    return;
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+async fn catch_up(
+    store: &Store,
+    session_id: &str,
+    last: &mut i64,
+    tx: &mpsc::Sender<Result<EventRow, RuntimeError>>,
+) -> Result<(), ()> {
+    loop {
+        let page = match store.events_after(session_id, *last, PAGE).await {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = tx.send(Err(e.into())).await;
+                return Err(());
+            }
+        };
+        let n = page.len() as i64;
+        for event in page {
+            *last = event.seq;
+            tx.send(Ok(event)).await.map_err(|_| ())?;
+        }
+        if n < PAGE {
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! ExecutionActor: one per running execution. It owns the execution's saga driver (a task, so
+//! its `handle` never waits on step work), forwards cancel/approval to it, and stops cleanly
+//! when the execution is terminal. A restarted actor claims a new epoch, stops its predecessor's
+//! driver and resumes from the store.
+
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use tokio::sync::mpsc;
+use tracing::Instrument;
+
+use super::context::RuntimeCtx;
+use super::error::RuntimeError;
+use super::saga::{self, panic_text, Control};
+
+pub enum ExecutionMsg {
+    Cancel(RpcReplyPort<Result<(), RuntimeError>>),
+    Approve {
+        hook_id: String,
+        approved: bool,
+        reason: Option<String>,
+        reply: RpcReplyPort<Result<(), RuntimeError>>,
+    },
+    /// The driver task ended: `None` when the execution is settled, `Some(why)` when the driver
+    /// failed and the actor must fail so that its supervisor restarts it.
+    DriverDone(Option<String>),
+}
+
+pub struct ExecutionActor;
+
+pub struct ExecutionArgs {
+    pub ctx: RuntimeCtx,
+    pub execution_id: String,
+}
+
+pub struct ExecutionState {
+    ctx: RuntimeCtx,
+    execution_id: String,
+    control: mpsc::UnboundedSender<Control>,
+}
+
+impl Actor for ExecutionActor {
+    type Msg = ExecutionMsg;
+    type State = ExecutionState;
+    type Arguments = ExecutionArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        args: ExecutionArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let ExecutionArgs { ctx, execution_id } = args;
+        if let Some((_, previous)) = ctx.drivers.remove(&execution_id) {
+            previous.abort();
+        }
+        let epoch = ctx
+            .store
+            .claim_execution(&execution_id)
+            .await?
+            .ok_or("execution not found")?;
+        let (control, rx) = mpsc::unbounded_channel();
+        let span = tracing::info_span!("execution", execution_id = %execution_id, epoch);
+        let driver = tokio::spawn(
+            saga::drive(ctx.clone(), execution_id.clone(), epoch, rx).instrument(span),
+        );
+        ctx.drivers
+            .insert(execution_id.clone(), driver.abort_handle());
+        let me = myself.clone();
+        tokio::spawn(async move {
+            let outcome = match driver.await {
+                Ok(Ok(())) => None,
+                Ok(Err(e)) => Some(format!("driver failed: {e:?}")),
+                Err(join) if join.is_panic() => Some(format!(
+                    "driver panicked: {}",
+                    panic_text(&join.into_panic())
+                )),
+                // Aborted by a newer incarnation: nobody to tell.
+                Err(_) => return,
+            };
+            let _ = me.send_message(ExecutionMsg::DriverDone(outcome));
+        });
+        Ok(ExecutionState {
+            ctx,
+            execution_id,
+            control,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            ExecutionMsg::Cancel(reply) => {
+                if let Err(mpsc::error::SendError(Control::Cancel(reply))) =
+                    state.control.send(Control::Cancel(reply))
+                {
+                    let _ = reply.send(Err(finished()));
+                }
+            }
+            ExecutionMsg::Approve {
+                hook_id,
+                approved,
+                reason,
+                reply,
+            } => {
+                let ctl = Control::Approve {
+                    hook_id,
+                    approved,
+                    reason,
+                    reply,
+                };
+                if let Err(mpsc::error::SendError(Control::Approve { reply, .. })) =
+                    state.control.send(ctl)
+                {
+                    let _ = reply.send(Err(finished()));
+                }
+            }
+            ExecutionMsg::DriverDone(None) => {
+                state.ctx.drivers.remove(&state.execution_id);
+                myself.stop(None);
+            }
+            ExecutionMsg::DriverDone(Some(why)) => {
+                tracing::error!(execution_id = %state.execution_id, %why, "execution driver failed");
+                return Err(why.into());
+            }
+        }
+        Ok(())
+    }
+}
+
+fn finished() -> RuntimeError {
+    RuntimeError::conflict("execution_finished", "the execution has already finished")
+}

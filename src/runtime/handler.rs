@@ -1,0 +1,108 @@
+//! Intent handlers: an open registry of realm handlers keyed by `intent_type`. Each handler
+//! describes its work as a saga — named steps, each with an optional compensation.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+
+/// What a step sees: who it runs for, the intent's parameters and the outputs of the steps
+/// completed before it (by step name), restored from the store after a restart.
+#[derive(Debug, Clone)]
+pub struct StepContext {
+    pub execution_id: String,
+    pub session_id: String,
+    pub tenant_id: Option<String>,
+    pub intent_type: String,
+    pub parameters: Value,
+    pub metadata: Value,
+    pub outputs: BTreeMap<String, Value>,
+    /// 1 on the first run of this step, more when it is re-run after a crash.
+    pub attempt: i64,
+}
+
+/// A completed step's result: its output (stored, handed to later steps and to compensation)
+/// and the artifacts it adds to the execution, by key.
+#[derive(Debug, Clone, Default)]
+pub struct StepOutput {
+    pub output: Value,
+    pub artifacts: Map<String, Value>,
+}
+
+/// A step failed; the text is shown to the client as the execution's error.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct StepError(pub String);
+
+impl StepError {
+    pub fn new(msg: impl Into<String>) -> Self {
+        StepError(msg.into())
+    }
+}
+
+#[async_trait]
+pub trait SagaStep: Send + Sync {
+    fn name(&self) -> &str;
+    async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError>;
+    /// Undoes this step after a later step failed. `output` is what `run` returned.
+    async fn compensate(&self, _ctx: &StepContext, _output: &Value) -> Result<(), StepError> {
+        Ok(())
+    }
+}
+
+pub type FieldErrors = BTreeMap<String, String>;
+
+pub trait IntentHandler: Send + Sync {
+    fn intent_type(&self) -> &str;
+    /// One sentence for people (the Guide agent lists the registered intents with it).
+    fn description(&self) -> &str;
+    /// Checks parameters at submit time, before anything is stored (422 with `fields`).
+    fn validate(&self, parameters: &Value) -> Result<(), FieldErrors>;
+    /// The saga's steps, in order. Must be the same list for the same parameters every time:
+    /// a resumed execution skips the steps recorded as completed by index.
+    fn steps(&self, parameters: &Value) -> Vec<Arc<dyn SagaStep>>;
+    /// `Some(reason)` when the intent must wait for a human approval before it runs.
+    fn approval_reason(&self, _parameters: &Value) -> Option<String> {
+        None
+    }
+}
+
+/// The artifact shape of the contract: `{result_type, semantic_payload, renderings}`.
+pub fn artifact(result_type: &str, semantic_payload: Value) -> Value {
+    json!({ "result_type": result_type, "semantic_payload": semantic_payload, "renderings": {} })
+}
+
+#[derive(Clone, Default)]
+pub struct HandlerRegistry {
+    handlers: HashMap<String, Arc<dyn IntentHandler>>,
+}
+
+impl HandlerRegistry {
+    /// The handlers the runtime ships.
+    pub fn builtin() -> Self {
+        let mut r = Self::default();
+        super::realms::register_builtin(&mut r);
+        r
+    }
+
+    pub fn register(&mut self, handler: Arc<dyn IntentHandler>) {
+        self.handlers
+            .insert(handler.intent_type().to_string(), handler);
+    }
+
+    pub fn get(&self, intent_type: &str) -> Option<Arc<dyn IntentHandler>> {
+        self.handlers.get(intent_type).cloned()
+    }
+
+    /// `(intent_type, description)` of every handler, sorted.
+    pub fn describe(&self) -> Vec<(String, String)> {
+        let mut v: Vec<_> = self
+            .handlers
+            .values()
+            .map(|h| (h.intent_type().to_string(), h.description().to_string()))
+            .collect();
+        v.sort();
+        v
+    }
+}

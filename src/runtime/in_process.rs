@@ -1,0 +1,275 @@
+//! The in-process runtime client: messages to the RuntimeRouter actor, reads from the store.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use ractor::RpcReplyPort;
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::client::{EventStream, RuntimeClient};
+use super::context::RuntimeCtx;
+use super::error::RuntimeError;
+use super::model::{
+    ApprovalDecision, CreateSession, ExecutionStatus, IntentAccepted, IntentRequest, RuntimeEvent,
+    Scope, Session, StatusOptions, UpgradeSession,
+};
+use super::router::RouterMsg;
+use super::session::{object_or_empty, ExecutionCmd, SessionMsg};
+use crate::store::time::now_micros;
+use crate::store::{ExecutionRow, SessionRow};
+
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct InProcessClient {
+    ctx: RuntimeCtx,
+}
+
+impl InProcessClient {
+    pub fn new(ctx: RuntimeCtx) -> Self {
+        Self { ctx }
+    }
+
+    /// Sends a command to a session through the router and waits for its answer. A command
+    /// dropped unanswered (its actor died before handling it) was not acted upon: retried.
+    async fn ask_session<T: Send + 'static>(
+        &self,
+        session_id: &str,
+        build: impl Fn(RpcReplyPort<Result<T, RuntimeError>>) -> SessionMsg,
+    ) -> Result<T, RuntimeError> {
+        for _ in 0..3 {
+            let router = self
+                .ctx
+                .router
+                .get()
+                .ok_or_else(|| RuntimeError::Unavailable("router not started".into()))?;
+            let (tx, rx) = ractor::concurrency::oneshot();
+            let msg = RouterMsg::Route {
+                session_id: session_id.to_string(),
+                msg: Box::new(build(tx.into())),
+            };
+            if router.send_message(msg).is_err() {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+            match tokio::time::timeout(CALL_TIMEOUT, rx).await {
+                Ok(Ok(answer)) => return answer,
+                Ok(Err(_dropped)) => continue,
+                Err(_) => return Err(RuntimeError::Unavailable("runtime call timed out".into())),
+            }
+        }
+        Err(RuntimeError::Unavailable(
+            "session actor unavailable".into(),
+        ))
+    }
+
+    async fn visible_session(
+        &self,
+        scope: &Scope,
+        session_id: &str,
+    ) -> Result<SessionRow, RuntimeError> {
+        match self.ctx.store.get_session(session_id).await? {
+            Some(s) if scope.permits(s.tenant_id.as_deref()) => Ok(s),
+            _ => Err(RuntimeError::NotFound("session")),
+        }
+    }
+
+    async fn visible_execution(
+        &self,
+        scope: &Scope,
+        execution_id: &str,
+    ) -> Result<ExecutionRow, RuntimeError> {
+        match self.ctx.store.get_execution(execution_id).await? {
+            Some(e) if scope.permits(e.tenant_id.as_deref()) => Ok(e),
+            _ => Err(RuntimeError::NotFound("execution")),
+        }
+    }
+
+    async fn ask_execution(
+        &self,
+        scope: &Scope,
+        execution_id: &str,
+        build: impl Fn(RpcReplyPort<Result<(), RuntimeError>>) -> ExecutionCmd,
+    ) -> Result<(), RuntimeError> {
+        let exec = self.visible_execution(scope, execution_id).await?;
+        if exec.is_terminal() {
+            return Err(RuntimeError::conflict(
+                "execution_finished",
+                "the execution has already finished",
+            ));
+        }
+        self.ask_session(&exec.session_id, |reply| SessionMsg::Execution {
+            execution_id: execution_id.to_string(),
+            cmd: build(reply),
+        })
+        .await
+    }
+}
+
+pub(crate) fn validate_id(field: &str, id: &str) -> Result<(), RuntimeError> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
+    if ok {
+        Ok(())
+    } else {
+        Err(RuntimeError::invalid(
+            field,
+            "must be 1 to 128 letters, digits, '-', '_' or '.'",
+        ))
+    }
+}
+
+#[async_trait]
+impl RuntimeClient for InProcessClient {
+    async fn create_session(&self, req: CreateSession) -> Result<Session, RuntimeError> {
+        if let Some(id) = &req.session_id {
+            validate_id("session_id", id)?;
+        }
+        let metadata = object_or_empty("metadata", req.metadata)?;
+        if req.user_id.is_some() && req.tenant_id.is_none() {
+            return Err(RuntimeError::invalid(
+                "tenant_id",
+                "is required when user_id is given",
+            ));
+        }
+        let now = now_micros();
+        let row = SessionRow {
+            session_id: req
+                .session_id
+                .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            tenant_id: req.tenant_id.filter(|t| !t.is_empty()),
+            user_id: req.user_id.filter(|u| !u.is_empty()),
+            status: "active".into(),
+            metadata,
+            created_at: now,
+            updated_at: now,
+        };
+        if !self.ctx.store.insert_session(&row).await? {
+            return Err(RuntimeError::conflict(
+                "session_exists",
+                "a session with this id already exists",
+            ));
+        }
+        tracing::info!(session_id = %row.session_id, tenant_id = ?row.tenant_id, "session created");
+        Ok(Session::from(row))
+    }
+
+    async fn get_session(&self, scope: &Scope, session_id: &str) -> Result<Session, RuntimeError> {
+        Ok(Session::from(
+            self.visible_session(scope, session_id).await?,
+        ))
+    }
+
+    async fn upgrade_session(
+        &self,
+        scope: &Scope,
+        session_id: &str,
+        req: UpgradeSession,
+    ) -> Result<Session, RuntimeError> {
+        validate_id("user_id", &req.user_id)?;
+        validate_id("tenant_id", &req.tenant_id)?;
+        object_or_empty("metadata", req.metadata.clone())?;
+        self.visible_session(scope, session_id).await?;
+        let scope = scope.clone();
+        self.ask_session(session_id, |reply| SessionMsg::Upgrade {
+            scope: scope.clone(),
+            req: req.clone(),
+            reply,
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(session_id = %req.session_id, intent_type = %req.intent_type))]
+    async fn submit_intent(
+        &self,
+        scope: &Scope,
+        req: IntentRequest,
+    ) -> Result<IntentAccepted, RuntimeError> {
+        if req.intent_type.is_empty() {
+            return Err(RuntimeError::invalid("intent_type", "is required"));
+        }
+        if req.session_id.is_empty() {
+            return Err(RuntimeError::invalid("session_id", "is required"));
+        }
+        if self.ctx.handlers.get(&req.intent_type).is_none() {
+            return Err(RuntimeError::UnknownIntent(req.intent_type));
+        }
+        let session_id = req.session_id.clone();
+        let scope = scope.clone();
+        self.ask_session(&session_id, |reply| SessionMsg::Submit {
+            scope: scope.clone(),
+            req: req.clone(),
+            reply,
+        })
+        .await
+    }
+
+    async fn execution_status(
+        &self,
+        scope: &Scope,
+        execution_id: &str,
+        opts: StatusOptions,
+    ) -> Result<ExecutionStatus, RuntimeError> {
+        let exec = self.visible_execution(scope, execution_id).await?;
+        let steps = self.ctx.store.get_steps(execution_id).await?;
+        let events = if opts.include_events {
+            Some(self.ctx.store.events_of_execution(execution_id).await?)
+        } else {
+            None
+        };
+        Ok(ExecutionStatus::build(
+            exec,
+            steps,
+            events,
+            opts.include_artifacts,
+        ))
+    }
+
+    async fn cancel_execution(
+        &self,
+        scope: &Scope,
+        execution_id: &str,
+    ) -> Result<(), RuntimeError> {
+        self.ask_execution(scope, execution_id, ExecutionCmd::Cancel)
+            .await
+    }
+
+    async fn decide_approval(
+        &self,
+        scope: &Scope,
+        execution_id: &str,
+        decision: ApprovalDecision,
+    ) -> Result<(), RuntimeError> {
+        self.ask_execution(scope, execution_id, |reply| ExecutionCmd::Approve {
+            hook_id: decision.hook_id.clone(),
+            approved: decision.approved,
+            reason: decision.reason.clone(),
+            reply,
+        })
+        .await
+    }
+
+    async fn subscribe(
+        &self,
+        scope: &Scope,
+        session_id: &str,
+        after_seq: i64,
+    ) -> Result<EventStream, RuntimeError> {
+        self.visible_session(scope, session_id).await?;
+        let rx = self
+            .ctx
+            .events
+            .subscribe(session_id.to_string(), after_seq.max(0));
+        Ok(Box::pin(
+            ReceiverStream::new(rx).map(|r| r.map(RuntimeEvent::from)),
+        ))
+    }
+
+    async fn ready(&self) -> bool {
+        self.ctx.router.get().is_some() && self.ctx.store.ping().await
+    }
+}

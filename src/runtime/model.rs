@@ -1,0 +1,247 @@
+//! The Runtime's request and response shapes, as the contract names their JSON fields.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::store::time::to_rfc3339;
+use crate::store::{EventRow, ExecutionRow, SessionRow, StepRow};
+
+/// Which tenant a caller acts for. `Any` is the capability case: the caller holds the id and
+/// may touch it whatever its tenant. `Tenant(t)` sees only what belongs to `t`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    Any,
+    Tenant(String),
+}
+
+impl Scope {
+    pub fn from_tenant(tenant_id: Option<String>) -> Self {
+        match tenant_id {
+            Some(t) if !t.is_empty() => Scope::Tenant(t),
+            _ => Scope::Any,
+        }
+    }
+
+    pub fn permits(&self, owner_tenant: Option<&str>) -> bool {
+        match self {
+            Scope::Any => true,
+            Scope::Tenant(t) => owner_tenant == Some(t.as_str()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct CreateSession {
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub session_id: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct UpgradeSession {
+    pub user_id: String,
+    pub tenant_id: String,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub session_id: String,
+    pub tenant_id: Option<String>,
+    pub user_id: Option<String>,
+    pub is_anonymous: bool,
+    pub status: String,
+    pub metadata: Value,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<SessionRow> for Session {
+    fn from(r: SessionRow) -> Self {
+        Session {
+            is_anonymous: r.user_id.is_none(),
+            session_id: r.session_id,
+            tenant_id: r.tenant_id,
+            user_id: r.user_id,
+            status: r.status,
+            metadata: r.metadata,
+            created_at: to_rfc3339(r.created_at),
+            updated_at: to_rfc3339(r.updated_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionCreated {
+    pub session_id: String,
+    pub tenant_id: Option<String>,
+    pub user_id: Option<String>,
+    pub created_at: String,
+}
+
+impl From<&Session> for SessionCreated {
+    fn from(s: &Session) -> Self {
+        SessionCreated {
+            session_id: s.session_id.clone(),
+            tenant_id: s.tenant_id.clone(),
+            user_id: s.user_id.clone(),
+            created_at: s.created_at.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct IntentRequest {
+    pub intent_type: String,
+    pub session_id: String,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub solution_id: Option<String>,
+    #[serde(default)]
+    pub parameters: Option<Value>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    #[serde(default)]
+    pub intent_id: Option<String>,
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntentAccepted {
+    pub execution_id: String,
+    pub intent_id: String,
+    pub status: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepStatus {
+    pub name: String,
+    pub status: String,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub error: Option<String>,
+}
+
+impl From<StepRow> for StepStatus {
+    fn from(s: StepRow) -> Self {
+        StepStatus {
+            name: s.name,
+            status: s.status,
+            started_at: s.started_at.map(to_rfc3339),
+            completed_at: s.completed_at.map(to_rfc3339),
+            error: s.error,
+        }
+    }
+}
+
+/// One event of a session's log, as every consumer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuntimeEvent {
+    pub event_id: String,
+    pub session_id: String,
+    pub seq: i64,
+    pub event_type: String,
+    pub execution_id: Option<String>,
+    pub timestamp: String,
+    pub data: Value,
+}
+
+impl From<EventRow> for RuntimeEvent {
+    fn from(e: EventRow) -> Self {
+        RuntimeEvent {
+            event_id: e.event_id,
+            session_id: e.session_id,
+            seq: e.seq,
+            event_type: e.event_type,
+            execution_id: e.execution_id,
+            timestamp: to_rfc3339(e.created_at),
+            data: e.data,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionStatus {
+    pub execution_id: String,
+    pub intent_id: String,
+    pub intent_type: String,
+    pub session_id: String,
+    pub tenant_id: Option<String>,
+    pub status: String,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub completed_at: Option<String>,
+    pub error: Option<String>,
+    pub steps: Vec<StepStatus>,
+    pub artifacts: Option<Map<String, Value>>,
+    pub events: Option<Vec<RuntimeEvent>>,
+}
+
+impl ExecutionStatus {
+    pub fn build(
+        e: ExecutionRow,
+        steps: Vec<StepRow>,
+        events: Option<Vec<EventRow>>,
+        include_artifacts: bool,
+    ) -> Self {
+        let artifacts = if include_artifacts {
+            Some(match e.artifacts {
+                Some(Value::Object(m)) => m,
+                _ => Map::new(),
+            })
+        } else {
+            None
+        };
+        ExecutionStatus {
+            execution_id: e.execution_id,
+            intent_id: e.intent_id,
+            intent_type: e.intent_type,
+            session_id: e.session_id,
+            tenant_id: e.tenant_id,
+            status: e.status,
+            created_at: to_rfc3339(e.created_at),
+            started_at: e.started_at.map(to_rfc3339),
+            completed_at: e.completed_at.map(to_rfc3339),
+            error: e.error,
+            steps: steps.into_iter().map(StepStatus::from).collect(),
+            artifacts,
+            events: events.map(|v| v.into_iter().map(RuntimeEvent::from).collect()),
+        }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.status.as_str(), "completed" | "failed" | "cancelled")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StatusOptions {
+    pub include_artifacts: bool,
+    pub include_events: bool,
+}
+
+impl Default for StatusOptions {
+    fn default() -> Self {
+        Self {
+            include_artifacts: true,
+            include_events: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct ApprovalDecision {
+    pub hook_id: String,
+    pub approved: bool,
+    #[serde(default)]
+    pub reason: Option<String>,
+}

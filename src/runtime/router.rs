@@ -1,0 +1,255 @@
+//! RuntimeRouter: the intake. Routes session commands by session id to the session's actor,
+//! activating it from the store on first use (without blocking its own mailbox), re-activating
+//! it after a failure (within the restart intensity), and retiring it when it passivates.
+
+use std::collections::HashMap;
+
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+
+use super::context::RuntimeCtx;
+use super::error::RuntimeError;
+use super::session::{SessionActor, SessionArgs, SessionMsg};
+use crate::actors::{is_abnormal_exit, RestartIntensity};
+
+pub enum RouterMsg {
+    Route {
+        session_id: String,
+        msg: Box<SessionMsg>,
+    },
+    Activated {
+        session_id: String,
+        result: Result<ActorRef<SessionMsg>, RuntimeError>,
+    },
+    /// A session actor asks to be retired (idle, nothing running).
+    Passivate {
+        session_id: String,
+        actor_id: ActorId,
+    },
+    /// Activate every session that has unfinished executions (run once at start).
+    Recover,
+    ActiveSessions(RpcReplyPort<Vec<String>>),
+}
+
+enum Slot {
+    Active(ActorRef<SessionMsg>),
+    Activating(Vec<SessionMsg>),
+}
+
+pub struct RuntimeRouter;
+
+pub struct RouterState {
+    ctx: RuntimeCtx,
+    sessions: HashMap<String, Slot>,
+    by_actor: HashMap<ActorId, String>,
+    intensity: RestartIntensity,
+}
+
+impl Actor for RuntimeRouter {
+    type Msg = RouterMsg;
+    type State = RouterState;
+    type Arguments = RuntimeCtx;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        ctx: RuntimeCtx,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(RouterState {
+            intensity: RestartIntensity::new(ctx.config.restart),
+            ctx,
+            sessions: HashMap::new(),
+            by_actor: HashMap::new(),
+        })
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        _state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        myself.send_message(RouterMsg::Recover)?;
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            RouterMsg::Route { session_id, msg } => route(&myself, state, session_id, *msg),
+            RouterMsg::Activated { session_id, result } => {
+                let pending = match state.sessions.remove(&session_id) {
+                    Some(Slot::Activating(p)) => p,
+                    Some(active) => {
+                        // Already active (should not happen): keep it, retire the newcomer.
+                        state.sessions.insert(session_id, active);
+                        if let Ok(extra) = result {
+                            extra.stop(None);
+                        }
+                        return Ok(());
+                    }
+                    None => Vec::new(),
+                };
+                match result {
+                    Ok(actor) => {
+                        for m in pending {
+                            if let Err(ractor::MessagingErr::SendErr(m)) = actor.send_message(m) {
+                                m.fail(RuntimeError::Unavailable("session stopped".into()));
+                            }
+                        }
+                        state.by_actor.insert(actor.get_id(), session_id.clone());
+                        state.ctx.sessions.insert(session_id.clone(), actor.clone());
+                        state.sessions.insert(session_id, Slot::Active(actor));
+                    }
+                    Err(err) => {
+                        for m in pending {
+                            m.fail(err.clone());
+                        }
+                    }
+                }
+            }
+            RouterMsg::Passivate {
+                session_id,
+                actor_id,
+            } => {
+                if let Some(Slot::Active(actor)) = state.sessions.get(&session_id) {
+                    if actor.get_id() == actor_id {
+                        let actor = actor.clone();
+                        state.sessions.remove(&session_id);
+                        state.ctx.sessions.remove_if_current(&session_id, actor_id);
+                        tracing::debug!(%session_id, "session passivated");
+                        // Anything still queued is handed back to us by the passivating actor.
+                        let _ = actor.drain();
+                    }
+                }
+            }
+            RouterMsg::Recover => {
+                let store = state.ctx.store.clone();
+                let me = myself.clone();
+                tokio::spawn(async move {
+                    match store.sessions_with_unfinished_executions().await {
+                        Ok(ids) => {
+                            if !ids.is_empty() {
+                                tracing::info!(
+                                    sessions = ids.len(),
+                                    "resuming unfinished executions"
+                                );
+                            }
+                            for session_id in ids {
+                                let _ = me.send_message(RouterMsg::Route {
+                                    session_id,
+                                    msg: Box::new(SessionMsg::Wake),
+                                });
+                            }
+                        }
+                        Err(e) => tracing::error!(error = %e, "recovery scan failed"),
+                    }
+                });
+            }
+            RouterMsg::ActiveSessions(reply) => {
+                let mut ids: Vec<String> = state
+                    .sessions
+                    .iter()
+                    .filter(|(_, s)| matches!(s, Slot::Active(_)))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                ids.sort();
+                let _ = reply.send(ids);
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        evt: SupervisionEvent,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        if let Some(cell) = is_abnormal_exit(&evt) {
+            let Some(session_id) = state.by_actor.remove(&cell.get_id()) else {
+                return Ok(());
+            };
+            state
+                .ctx
+                .sessions
+                .remove_if_current(&session_id, cell.get_id());
+            if !matches!(state.sessions.get(&session_id), Some(Slot::Active(a)) if a.get_id() == cell.get_id())
+            {
+                return Ok(());
+            }
+            if !state.intensity.record_restart() {
+                return Err("session restarts exceeded the router's intensity limit".into());
+            }
+            tracing::warn!(%session_id, "session actor ended abnormally; restarting");
+            state
+                .sessions
+                .insert(session_id.clone(), Slot::Activating(vec![SessionMsg::Wake]));
+            activate(&myself, state, session_id);
+        } else if let SupervisionEvent::ActorTerminated(cell, _, _) = evt {
+            if let Some(session_id) = state.by_actor.remove(&cell.get_id()) {
+                state
+                    .ctx
+                    .sessions
+                    .remove_if_current(&session_id, cell.get_id());
+                if matches!(state.sessions.get(&session_id), Some(Slot::Active(a)) if a.get_id() == cell.get_id())
+                {
+                    state.sessions.remove(&session_id);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn route(
+    myself: &ActorRef<RouterMsg>,
+    state: &mut RouterState,
+    session_id: String,
+    msg: SessionMsg,
+) {
+    match state.sessions.get_mut(&session_id) {
+        Some(Slot::Active(actor)) => match actor.send_message(msg) {
+            Ok(()) => {}
+            Err(ractor::MessagingErr::SendErr(msg)) => {
+                state
+                    .sessions
+                    .insert(session_id.clone(), Slot::Activating(vec![msg]));
+                activate(myself, state, session_id);
+            }
+            Err(_) => {}
+        },
+        Some(Slot::Activating(pending)) => pending.push(msg),
+        None => {
+            state
+                .sessions
+                .insert(session_id.clone(), Slot::Activating(vec![msg]));
+            activate(myself, state, session_id);
+        }
+    }
+}
+
+/// Loads the session and spawns its actor in a task; the result comes back as `Activated`.
+fn activate(myself: &ActorRef<RouterMsg>, state: &RouterState, session_id: String) {
+    let ctx = state.ctx.clone();
+    let me = myself.clone();
+    tokio::spawn(async move {
+        let result = match ctx.store.get_session(&session_id).await {
+            Ok(Some(row)) => {
+                let args = SessionArgs {
+                    ctx: ctx.clone(),
+                    row,
+                };
+                Actor::spawn_linked(None, SessionActor, args, me.get_cell())
+                    .await
+                    .map(|(actor, _)| actor)
+                    .map_err(|e| RuntimeError::Internal(format!("session actor: {e}")))
+            }
+            Ok(None) => Err(RuntimeError::NotFound("session")),
+            Err(e) => Err(e.into()),
+        };
+        let _ = me.send_message(RouterMsg::Activated { session_id, result });
+    });
+}

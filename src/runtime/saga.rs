@@ -1,0 +1,496 @@
+//! The saga driver: runs one execution's steps in order, outside any actor's `handle`.
+//!
+//! Every state change is an event committed together with its effect (see `store::events`), and
+//! every write is fenced by the epoch this driver claimed, so: a completed step is recorded
+//! exactly once and never run again; a crash at any point resumes from the last completed step;
+//! a stale driver (from before an actor restart) can no longer write anything.
+
+use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use ractor::RpcReplyPort;
+use serde_json::{json, Map, Value};
+use tokio::sync::mpsc;
+
+use super::context::RuntimeCtx;
+use super::error::RuntimeError;
+use super::handler::{SagaStep, StepContext, StepError};
+use crate::store::time::now_micros;
+use crate::store::{AppendOutcome, Effect, ExecutionRow, NewEvent, StepRow};
+
+/// Requests an execution actor passes to its driver.
+pub enum Control {
+    Cancel(RpcReplyPort<Result<(), RuntimeError>>),
+    Approve {
+        hook_id: String,
+        approved: bool,
+        reason: Option<String>,
+        reply: RpcReplyPort<Result<(), RuntimeError>>,
+    },
+}
+
+/// The driver lost ownership of the execution (a newer driver holds it): stop quietly.
+struct Fenced;
+
+enum DriveError {
+    Fenced,
+    Runtime(RuntimeError),
+}
+
+impl From<Fenced> for DriveError {
+    fn from(_: Fenced) -> Self {
+        DriveError::Fenced
+    }
+}
+
+impl From<RuntimeError> for DriveError {
+    fn from(e: RuntimeError) -> Self {
+        DriveError::Runtime(e)
+    }
+}
+
+impl From<sqlx::Error> for DriveError {
+    fn from(e: sqlx::Error) -> Self {
+        DriveError::Runtime(e.into())
+    }
+}
+
+struct Driver {
+    ctx: RuntimeCtx,
+    exec: ExecutionRow,
+    epoch: i64,
+    control: mpsc::UnboundedReceiver<Control>,
+}
+
+/// Runs the execution to a terminal state (or until fenced out). `Err` means an infrastructure
+/// failure (database, event log): the execution actor fails and its supervisor restarts it.
+pub async fn drive(
+    ctx: RuntimeCtx,
+    execution_id: String,
+    epoch: i64,
+    control: mpsc::UnboundedReceiver<Control>,
+) -> Result<(), RuntimeError> {
+    let Some(exec) = ctx.store.get_execution(&execution_id).await? else {
+        return Err(RuntimeError::NotFound("execution"));
+    };
+    if exec.is_terminal() {
+        return Ok(());
+    }
+    let mut driver = Driver {
+        ctx,
+        exec,
+        epoch,
+        control,
+    };
+    match driver.run().await {
+        Ok(()) | Err(DriveError::Fenced) => Ok(()),
+        Err(DriveError::Runtime(e)) => Err(e),
+    }
+}
+
+enum Ending {
+    Completed,
+    Failed { step: String, error: String },
+    Cancelled(String),
+}
+
+impl Driver {
+    async fn run(&mut self) -> Result<(), DriveError> {
+        let Some(handler) = self.ctx.handlers.get(&self.exec.intent_type) else {
+            let error = format!(
+                "no handler is registered for intent type '{}'",
+                self.exec.intent_type
+            );
+            return self
+                .finish(Ending::Failed {
+                    step: String::new(),
+                    error,
+                })
+                .await;
+        };
+        let steps = handler.steps(&self.exec.parameters);
+        let rows = self.ctx.store.get_steps(&self.exec.execution_id).await?;
+
+        // Recovery: a step recorded as failed means we crashed while compensating.
+        if let Some(failed) = rows.iter().find(|r| r.status == "failed") {
+            let error = failed.error.clone().unwrap_or_default();
+            let ending = if error == "cancelled" {
+                Ending::Cancelled("cancelled".into())
+            } else {
+                Ending::Failed {
+                    step: failed.name.clone(),
+                    error,
+                }
+            };
+            self.compensate_all(&steps, &rows).await?;
+            return self.finish(ending).await;
+        }
+
+        if self.exec.status == "pending" {
+            if let Some(reason) = handler.approval_reason(&self.exec.parameters) {
+                let hook_id = uuid::Uuid::new_v4().to_string();
+                let data = json!({"hook_id": hook_id, "execution_id": self.exec.execution_id,
+                    "intent_type": self.exec.intent_type, "reason": reason});
+                let effect = Effect::AwaitingApproval {
+                    execution_id: self.exec.execution_id.clone(),
+                    epoch: self.epoch,
+                    hook_id: hook_id.clone(),
+                    reason: reason.clone(),
+                };
+                self.emit("SAFETY_APPROVAL_PENDING", "approval", data, Some(effect))
+                    .await?;
+                self.exec.status = "awaiting_approval".into();
+                self.exec.hook_id = Some(hook_id);
+                self.exec.hook_reason = Some(reason);
+            }
+        }
+        if self.exec.status == "awaiting_approval" {
+            if let Some(ending) = self.await_approval().await? {
+                return self.finish(ending).await;
+            }
+        }
+        if self.exec.status != "running" {
+            let effect = Effect::ExecutionStarted {
+                execution_id: self.exec.execution_id.clone(),
+                epoch: self.epoch,
+            };
+            let data = json!({"execution_id": self.exec.execution_id, "intent_type": self.exec.intent_type});
+            self.emit("EXECUTION_STARTED", "started", data, Some(effect))
+                .await?;
+            self.exec.status = "running".into();
+        }
+
+        let mut outputs = BTreeMap::new();
+        let mut artifacts = match &self.exec.artifacts {
+            Some(Value::Object(m)) => m.clone(),
+            _ => Map::new(),
+        };
+        let mut done: Vec<StepRow> = Vec::new();
+        for (i, step) in steps.iter().enumerate() {
+            let row = rows.iter().find(|r| r.idx == i as i64);
+            if let Some(row) = row.filter(|r| r.status == "completed") {
+                outputs.insert(row.name.clone(), row.output.clone().unwrap_or(Value::Null));
+                done.push(row.clone());
+                continue;
+            }
+            let attempt = row.map_or(0, |r| r.attempts) + 1;
+            let name = step.name().to_string();
+            let data = json!({"execution_id": self.exec.execution_id, "intent_type": self.exec.intent_type,
+                "step": name, "step_index": i, "attempt": attempt});
+            let effect = Effect::StepStarted {
+                execution_id: self.exec.execution_id.clone(),
+                epoch: self.epoch,
+                idx: i as i64,
+                name: name.clone(),
+            };
+            self.emit(
+                "STEP_STARTED",
+                &format!("step:{i}:started:{attempt}"),
+                data,
+                Some(effect),
+            )
+            .await?;
+
+            let ctx = self.step_context(outputs.clone(), attempt);
+            match self.run_step(step.clone(), ctx).await {
+                StepRun::Done(Ok(out)) => {
+                    let new_artifacts = !out.artifacts.is_empty();
+                    artifacts.extend(out.artifacts);
+                    let effect = Effect::StepCompleted {
+                        execution_id: self.exec.execution_id.clone(),
+                        epoch: self.epoch,
+                        idx: i as i64,
+                        output: out.output.clone(),
+                        artifacts: new_artifacts.then(|| Value::Object(artifacts.clone())),
+                    };
+                    let data = json!({"execution_id": self.exec.execution_id,
+                        "intent_type": self.exec.intent_type, "step": name, "step_index": i});
+                    self.emit(
+                        "STEP_COMPLETED",
+                        &format!("step:{i}:completed"),
+                        data,
+                        Some(effect),
+                    )
+                    .await?;
+                    outputs.insert(name.clone(), out.output.clone());
+                    done.push(StepRow {
+                        idx: i as i64,
+                        name,
+                        status: "completed".into(),
+                        output: Some(out.output),
+                        error: None,
+                        attempts: attempt,
+                        started_at: None,
+                        completed_at: None,
+                    });
+                }
+                StepRun::Done(Err(err)) => {
+                    self.record_step_failure(i, &name, &err.0).await?;
+                    self.compensate_all(&steps, &done).await?;
+                    return self
+                        .finish(Ending::Failed {
+                            step: name,
+                            error: err.0,
+                        })
+                        .await;
+                }
+                StepRun::Cancelled => {
+                    self.record_step_failure(i, &name, "cancelled").await?;
+                    self.compensate_all(&steps, &done).await?;
+                    return self.finish(Ending::Cancelled("cancelled".into())).await;
+                }
+            }
+            if i + 1 < steps.len() && self.cancel_requested() {
+                // Recorded on the next step so that a crash during compensation resumes as a
+                // cancellation, not as a run.
+                let next = steps[i + 1].name().to_string();
+                self.record_step_failure(i + 1, &next, "cancelled").await?;
+                self.compensate_all(&steps, &done).await?;
+                return self.finish(Ending::Cancelled("cancelled".into())).await;
+            }
+        }
+        self.exec.artifacts = Some(Value::Object(artifacts));
+        self.finish(Ending::Completed).await
+    }
+
+    fn step_context(&self, outputs: BTreeMap<String, Value>, attempt: i64) -> StepContext {
+        StepContext {
+            execution_id: self.exec.execution_id.clone(),
+            session_id: self.exec.session_id.clone(),
+            tenant_id: self.exec.tenant_id.clone(),
+            intent_type: self.exec.intent_type.clone(),
+            parameters: self.exec.parameters.clone(),
+            metadata: self.exec.metadata.clone(),
+            outputs,
+            attempt,
+        }
+    }
+
+    /// Runs a step while answering control messages; a cancel drops the step's future.
+    async fn run_step(&mut self, step: Arc<dyn SagaStep>, ctx: StepContext) -> StepRun {
+        let fut = async move {
+            AssertUnwindSafe(step.run(&ctx))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    Err(StepError::new(format!(
+                        "step panicked: {}",
+                        panic_text(&panic)
+                    )))
+                })
+        };
+        tokio::pin!(fut);
+        loop {
+            tokio::select! {
+                result = &mut fut => return StepRun::Done(result),
+                msg = self.control.recv() => match msg {
+                    Some(Control::Cancel(reply)) => {
+                        let _ = reply.send(Ok(()));
+                        return StepRun::Cancelled;
+                    }
+                    Some(Control::Approve { reply, .. }) => {
+                        let _ = reply.send(Err(RuntimeError::conflict(
+                            "not_awaiting_approval", "the execution is not awaiting approval")));
+                    }
+                    None => return StepRun::Done(fut.await),
+                },
+            }
+        }
+    }
+
+    fn cancel_requested(&mut self) -> bool {
+        while let Ok(msg) = self.control.try_recv() {
+            match msg {
+                Control::Cancel(reply) => {
+                    let _ = reply.send(Ok(()));
+                    return true;
+                }
+                Control::Approve { reply, .. } => {
+                    let _ = reply.send(Err(RuntimeError::conflict(
+                        "not_awaiting_approval",
+                        "the execution is not awaiting approval",
+                    )));
+                }
+            }
+        }
+        false
+    }
+
+    /// Waits for the approval decision. `Some(ending)` when the execution must not run.
+    async fn await_approval(&mut self) -> Result<Option<Ending>, DriveError> {
+        let hook_id = self.exec.hook_id.clone().unwrap_or_default();
+        loop {
+            match self.control.recv().await {
+                Some(Control::Cancel(reply)) => {
+                    let _ = reply.send(Ok(()));
+                    return Ok(Some(Ending::Cancelled("cancelled".into())));
+                }
+                Some(Control::Approve {
+                    hook_id: given,
+                    approved,
+                    reason,
+                    reply,
+                }) => {
+                    if given != hook_id {
+                        let _ = reply.send(Err(RuntimeError::NotFound("hook")));
+                        continue;
+                    }
+                    let _ = reply.send(Ok(()));
+                    if approved {
+                        return Ok(None);
+                    }
+                    let reason = reason.unwrap_or_else(|| "rejected".into());
+                    let data = json!({"hook_id": hook_id, "execution_id": self.exec.execution_id,
+                        "intent_type": self.exec.intent_type, "reason": reason});
+                    self.emit("SAFETY_HALTED", "halted", data, None).await?;
+                    return Ok(Some(Ending::Cancelled(format!(
+                        "approval refused: {reason}"
+                    ))));
+                }
+                // The actor is gone; a new driver will take over.
+                None => return Err(DriveError::Fenced),
+            }
+        }
+    }
+
+    async fn record_step_failure(
+        &mut self,
+        i: usize,
+        name: &str,
+        error: &str,
+    ) -> Result<(), DriveError> {
+        let effect = Effect::StepFailed {
+            execution_id: self.exec.execution_id.clone(),
+            epoch: self.epoch,
+            idx: i as i64,
+            name: name.to_string(),
+            error: error.to_string(),
+        };
+        let data = json!({"execution_id": self.exec.execution_id, "intent_type": self.exec.intent_type,
+            "step": name, "step_index": i, "error": error});
+        self.emit(
+            "STEP_FAILED",
+            &format!("step:{i}:failed"),
+            data,
+            Some(effect),
+        )
+        .await
+    }
+
+    /// Compensates the completed steps in reverse order (each at most once, recorded).
+    async fn compensate_all(
+        &mut self,
+        steps: &[Arc<dyn SagaStep>],
+        rows: &[StepRow],
+    ) -> Result<(), DriveError> {
+        let mut completed: Vec<&StepRow> =
+            rows.iter().filter(|r| r.status == "completed").collect();
+        completed.sort_by_key(|r| std::cmp::Reverse(r.idx));
+        for row in completed {
+            let Some(step) = steps.get(row.idx as usize).cloned() else {
+                continue;
+            };
+            let ctx = self.step_context(BTreeMap::new(), row.attempts);
+            let output = row.output.clone().unwrap_or(Value::Null);
+            let result = AssertUnwindSafe(async move { step.compensate(&ctx, &output).await })
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|panic| {
+                    Err(StepError::new(format!(
+                        "compensation panicked: {}",
+                        panic_text(&panic)
+                    )))
+                });
+            let error = result.err().map(|e| e.0);
+            if let Some(e) = &error {
+                tracing::warn!(step = %row.name, error = %e, "compensation failed");
+            }
+            let effect = Effect::StepCompensated {
+                execution_id: self.exec.execution_id.clone(),
+                epoch: self.epoch,
+                idx: row.idx,
+                error: error.clone(),
+            };
+            let data = json!({"execution_id": self.exec.execution_id, "intent_type": self.exec.intent_type,
+                "step": row.name, "step_index": row.idx, "error": error});
+            self.emit(
+                "STEP_COMPENSATED",
+                &format!("step:{}:compensated", row.idx),
+                data,
+                Some(effect),
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(&mut self, ending: Ending) -> Result<(), DriveError> {
+        let base =
+            json!({"execution_id": self.exec.execution_id, "intent_type": self.exec.intent_type});
+        let (event_type, status, error, mut data) = match ending {
+            Ending::Completed => {
+                let mut d = base;
+                d["artifacts"] = self.exec.artifacts.clone().unwrap_or_else(|| json!({}));
+                ("EXECUTION_COMPLETED", "completed", None, d)
+            }
+            Ending::Failed { step, error } => {
+                let mut d = base;
+                d["step"] = json!(step);
+                d["error"] = json!(error);
+                ("EXECUTION_FAILED", "failed", Some(error), d)
+            }
+            Ending::Cancelled(reason) => {
+                let mut d = base;
+                d["message"] = json!(reason);
+                ("EXECUTION_CANCELLED", "cancelled", Some(reason), d)
+            }
+        };
+        data["status"] = json!(status);
+        let effect = Effect::ExecutionFinished {
+            execution_id: self.exec.execution_id.clone(),
+            epoch: self.epoch,
+            status: status.into(),
+            error,
+        };
+        self.emit(event_type, "finished", data, Some(effect)).await
+    }
+
+    async fn emit(
+        &self,
+        event_type: &str,
+        key: &str,
+        data: Value,
+        effect: Option<Effect>,
+    ) -> Result<(), DriveError> {
+        let event = NewEvent {
+            event_id: uuid::Uuid::new_v4().to_string(),
+            session_id: self.exec.session_id.clone(),
+            event_type: event_type.to_string(),
+            execution_id: Some(self.exec.execution_id.clone()),
+            event_key: Some(format!("{}:{key}", self.exec.execution_id)),
+            data,
+            created_at: now_micros(),
+        };
+        match self.ctx.events.append(event, effect).await? {
+            AppendOutcome::Fenced => Err(Fenced.into()),
+            AppendOutcome::Appended(_) | AppendOutcome::Duplicate(_) => Ok(()),
+        }
+    }
+}
+
+enum StepRun {
+    Done(Result<super::handler::StepOutput, StepError>),
+    Cancelled,
+}
+
+pub fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".into()
+    }
+}

@@ -1,0 +1,508 @@
+//! SessionActor: one per *active* session (a virtual actor). Activated by the router from the
+//! store, it admits the session's intents (stores them, then starts their execution actors),
+//! supervises those execution actors, and passivates after an idle time with nothing running.
+//! Its state is rebuilt from the store on every start, so a restart loses nothing.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use serde_json::{Map, Value};
+
+use super::context::RuntimeCtx;
+use super::error::RuntimeError;
+use super::execution::{ExecutionActor, ExecutionArgs, ExecutionMsg};
+use super::model::{IntentAccepted, IntentRequest, Scope, Session, UpgradeSession};
+use super::router::RouterMsg;
+use crate::actors::{is_abnormal_exit, RestartIntensity};
+use crate::store::time::{now_micros, to_rfc3339};
+use crate::store::{InsertOutcome, NewExecution, SessionRow};
+
+/// A command for one execution, routed through its session.
+pub enum ExecutionCmd {
+    Cancel(RpcReplyPort<Result<(), RuntimeError>>),
+    Approve {
+        hook_id: String,
+        approved: bool,
+        reason: Option<String>,
+        reply: RpcReplyPort<Result<(), RuntimeError>>,
+    },
+}
+
+impl ExecutionCmd {
+    fn fail(self, err: RuntimeError) {
+        match self {
+            ExecutionCmd::Cancel(reply) | ExecutionCmd::Approve { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
+        }
+    }
+
+    fn into_msg(self) -> ExecutionMsg {
+        match self {
+            ExecutionCmd::Cancel(reply) => ExecutionMsg::Cancel(reply),
+            ExecutionCmd::Approve {
+                hook_id,
+                approved,
+                reason,
+                reply,
+            } => ExecutionMsg::Approve {
+                hook_id,
+                approved,
+                reason,
+                reply,
+            },
+        }
+    }
+}
+
+pub enum SessionMsg {
+    Submit {
+        scope: Scope,
+        req: IntentRequest,
+        reply: RpcReplyPort<Result<IntentAccepted, RuntimeError>>,
+    },
+    Upgrade {
+        scope: Scope,
+        req: UpgradeSession,
+        reply: RpcReplyPort<Result<Session, RuntimeError>>,
+    },
+    Execution {
+        execution_id: String,
+        cmd: ExecutionCmd,
+    },
+    /// Activate only (used at start to resume unfinished executions).
+    Wake,
+    // Internal messages, sent by the actor's own tasks.
+    Submitted(Option<String>),
+    SessionStored(Box<SessionRow>),
+    StartExecution(String),
+    ExecutionSpawned {
+        execution_id: String,
+        result: Result<ActorRef<ExecutionMsg>, String>,
+    },
+    IdleCheck,
+}
+
+impl SessionMsg {
+    /// Answers the message's caller, if it has one, with an error.
+    pub fn fail(self, err: RuntimeError) {
+        match self {
+            SessionMsg::Submit { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
+            SessionMsg::Upgrade { reply, .. } => {
+                let _ = reply.send(Err(err));
+            }
+            SessionMsg::Execution { cmd, .. } => cmd.fail(err),
+            _ => {}
+        }
+    }
+
+    /// Messages that come from outside (through the router) rather than from the actor itself.
+    fn is_routed(&self) -> bool {
+        matches!(
+            self,
+            SessionMsg::Submit { .. }
+                | SessionMsg::Upgrade { .. }
+                | SessionMsg::Execution { .. }
+                | SessionMsg::Wake
+        )
+    }
+}
+
+enum ExecSlot {
+    Starting(Vec<ExecutionCmd>),
+    Running(ActorRef<ExecutionMsg>),
+}
+
+pub struct SessionActor;
+
+pub struct SessionArgs {
+    pub ctx: RuntimeCtx,
+    pub row: SessionRow,
+}
+
+pub struct SessionState {
+    ctx: RuntimeCtx,
+    session: SessionRow,
+    executions: HashMap<String, ExecSlot>,
+    by_actor: HashMap<ActorId, String>,
+    intensity: RestartIntensity,
+    last_activity: Instant,
+    inflight: usize,
+    passivating: bool,
+}
+
+impl Actor for SessionActor {
+    type Msg = SessionMsg;
+    type State = SessionState;
+    type Arguments = SessionArgs;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        args: SessionArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(SessionState {
+            intensity: RestartIntensity::new(args.ctx.config.restart),
+            ctx: args.ctx,
+            session: args.row,
+            executions: HashMap::new(),
+            by_actor: HashMap::new(),
+            last_activity: Instant::now(),
+            inflight: 0,
+            passivating: false,
+        })
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        // Resume whatever this session left unfinished (after a crash or a restart).
+        let store = state.ctx.store.clone();
+        let session_id = state.session.session_id.clone();
+        let me = myself.clone();
+        tokio::spawn(async move {
+            match store.unfinished_executions(&session_id).await {
+                Ok(ids) => {
+                    for id in ids {
+                        let _ = me.send_message(SessionMsg::StartExecution(id));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(%session_id, error = %e, "cannot list unfinished executions")
+                }
+            }
+        });
+        schedule_idle_check(&myself, state);
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        if msg.is_routed() {
+            if state.passivating {
+                // We are on our way out: hand the message back for a fresh activation.
+                bounce(state, msg);
+                return Ok(());
+            }
+            state.last_activity = Instant::now();
+        }
+        match msg {
+            SessionMsg::Submit { scope, req, reply } => {
+                if !scope.permits(state.session.tenant_id.as_deref()) {
+                    let _ = reply.send(Err(RuntimeError::NotFound("session")));
+                    return Ok(());
+                }
+                let new = match prepare_execution(&state.ctx, &state.session, req) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                        return Ok(());
+                    }
+                };
+                state.inflight += 1;
+                let store = state.ctx.store.clone();
+                let me = myself.clone();
+                tokio::spawn(async move {
+                    let (answer, started) = match store.insert_execution(&new).await {
+                        Ok(InsertOutcome::Created(row)) => {
+                            (Ok(accepted(&row)), Some(row.execution_id.clone()))
+                        }
+                        Ok(InsertOutcome::Existing(row)) => (Ok(accepted(&row)), None),
+                        Err(e) => (Err(RuntimeError::from(e)), None),
+                    };
+                    let _ = reply.send(answer);
+                    let _ = me.send_message(SessionMsg::Submitted(started));
+                });
+            }
+            SessionMsg::Submitted(started) => {
+                state.inflight = state.inflight.saturating_sub(1);
+                if let Some(id) = started {
+                    start_execution(&myself, state, id);
+                }
+            }
+            SessionMsg::StartExecution(id) => start_execution(&myself, state, id),
+            SessionMsg::ExecutionSpawned {
+                execution_id,
+                result,
+            } => {
+                let pending = match state.executions.remove(&execution_id) {
+                    Some(ExecSlot::Starting(p)) => p,
+                    Some(running) => {
+                        state.executions.insert(execution_id, running);
+                        return Ok(());
+                    }
+                    None => Vec::new(),
+                };
+                match result {
+                    Ok(actor) => {
+                        for cmd in pending {
+                            let _ = actor.send_message(cmd.into_msg());
+                        }
+                        state.by_actor.insert(actor.get_id(), execution_id.clone());
+                        state
+                            .executions
+                            .insert(execution_id, ExecSlot::Running(actor));
+                    }
+                    Err(why) => {
+                        tracing::error!(%execution_id, %why, "execution actor failed to start");
+                        for cmd in pending {
+                            cmd.fail(RuntimeError::Internal(why.clone()));
+                        }
+                    }
+                }
+            }
+            SessionMsg::Execution { execution_id, cmd } => {
+                match state.executions.get_mut(&execution_id) {
+                    Some(ExecSlot::Running(actor)) => {
+                        if let Err(ractor::MessagingErr::SendErr(msg)) =
+                            actor.send_message(cmd.into_msg())
+                        {
+                            reply_finished(msg);
+                        }
+                    }
+                    Some(ExecSlot::Starting(pending)) => pending.push(cmd),
+                    None => cmd.fail(RuntimeError::conflict(
+                        "execution_finished",
+                        "the execution has already finished",
+                    )),
+                }
+            }
+            SessionMsg::Upgrade { scope, req, reply } => {
+                let s = &state.session;
+                if !scope.permits(s.tenant_id.as_deref()) {
+                    let _ = reply.send(Err(RuntimeError::NotFound("session")));
+                    return Ok(());
+                }
+                if s.user_id.as_deref().is_some_and(|u| u != req.user_id)
+                    || s.tenant_id.as_deref().is_some_and(|t| t != req.tenant_id)
+                {
+                    let _ = reply.send(Err(RuntimeError::conflict(
+                        "session_already_bound",
+                        "the session already belongs to another user",
+                    )));
+                    return Ok(());
+                }
+                let metadata = merge_metadata(&s.metadata, req.metadata.as_ref());
+                let store = state.ctx.store.clone();
+                let session_id = s.session_id.clone();
+                let me = myself.clone();
+                tokio::spawn(async move {
+                    let res = store
+                        .bind_session(
+                            &session_id,
+                            &req.user_id,
+                            &req.tenant_id,
+                            &metadata,
+                            now_micros(),
+                        )
+                        .await;
+                    match res {
+                        Ok(Some(row)) => {
+                            let _ = reply.send(Ok(Session::from(row.clone())));
+                            let _ = me.send_message(SessionMsg::SessionStored(Box::new(row)));
+                        }
+                        Ok(None) => {
+                            let _ = reply.send(Err(RuntimeError::NotFound("session")));
+                        }
+                        Err(e) => {
+                            let _ = reply.send(Err(e.into()));
+                        }
+                    }
+                });
+            }
+            SessionMsg::SessionStored(row) => state.session = *row,
+            SessionMsg::Wake => {}
+            SessionMsg::IdleCheck => {
+                let idle = state.last_activity.elapsed() >= state.ctx.config.session_idle;
+                if idle && state.executions.is_empty() && state.inflight == 0 {
+                    state.passivating = true;
+                    if let Some(router) = state.ctx.router.get() {
+                        let _ = router.send_message(RouterMsg::Passivate {
+                            session_id: state.session.session_id.clone(),
+                            actor_id: myself.get_id(),
+                        });
+                    }
+                } else {
+                    schedule_idle_check(&myself, state);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        evt: SupervisionEvent,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        if let Some(cell) = is_abnormal_exit(&evt) {
+            let Some(execution_id) = state.by_actor.remove(&cell.get_id()) else {
+                return Ok(());
+            };
+            state.executions.remove(&execution_id);
+            if !state.intensity.record_restart() {
+                return Err(format!(
+                    "session {}: execution restarts exceeded the intensity limit",
+                    state.session.session_id
+                )
+                .into());
+            }
+            tracing::warn!(%execution_id, "execution actor ended abnormally; restarting");
+            start_execution(&myself, state, execution_id);
+        } else if let SupervisionEvent::ActorTerminated(cell, _, _) = evt {
+            if let Some(execution_id) = state.by_actor.remove(&cell.get_id()) {
+                state.executions.remove(&execution_id);
+                state.last_activity = Instant::now();
+            }
+        }
+        Ok(())
+    }
+}
+
+fn schedule_idle_check(myself: &ActorRef<SessionMsg>, state: &SessionState) {
+    let period = (state.ctx.config.session_idle / 2).max(std::time::Duration::from_millis(20));
+    myself.send_after(period, || SessionMsg::IdleCheck);
+}
+
+fn bounce(state: &SessionState, msg: SessionMsg) {
+    match state.ctx.router.get() {
+        Some(router) => {
+            let route = RouterMsg::Route {
+                session_id: state.session.session_id.clone(),
+                msg: Box::new(msg),
+            };
+            if let Err(ractor::MessagingErr::SendErr(RouterMsg::Route { msg, .. })) =
+                router.send_message(route)
+            {
+                msg.fail(RuntimeError::Unavailable("router stopped".into()));
+            }
+        }
+        None => msg.fail(RuntimeError::Unavailable("router stopped".into())),
+    }
+}
+
+fn reply_finished(msg: ExecutionMsg) {
+    let err = RuntimeError::conflict("execution_finished", "the execution has already finished");
+    match msg {
+        ExecutionMsg::Cancel(reply) | ExecutionMsg::Approve { reply, .. } => {
+            let _ = reply.send(Err(err));
+        }
+        ExecutionMsg::DriverDone(_) => {}
+    }
+}
+
+fn start_execution(myself: &ActorRef<SessionMsg>, state: &mut SessionState, execution_id: String) {
+    if state.executions.contains_key(&execution_id) {
+        return;
+    }
+    state
+        .executions
+        .insert(execution_id.clone(), ExecSlot::Starting(Vec::new()));
+    let args = ExecutionArgs {
+        ctx: state.ctx.clone(),
+        execution_id: execution_id.clone(),
+    };
+    let me = myself.clone();
+    tokio::spawn(async move {
+        let result = Actor::spawn_linked(None, ExecutionActor, args, me.get_cell())
+            .await
+            .map(|(actor, _)| actor)
+            .map_err(|e| e.to_string());
+        let _ = me.send_message(SessionMsg::ExecutionSpawned {
+            execution_id,
+            result,
+        });
+    });
+}
+
+fn accepted(row: &crate::store::ExecutionRow) -> IntentAccepted {
+    IntentAccepted {
+        execution_id: row.execution_id.clone(),
+        intent_id: row.intent_id.clone(),
+        status: "accepted".into(),
+        created_at: to_rfc3339(row.created_at),
+    }
+}
+
+/// Validates an intent against its handler and builds the row to store.
+fn prepare_execution(
+    ctx: &RuntimeCtx,
+    session: &SessionRow,
+    req: IntentRequest,
+) -> Result<NewExecution, RuntimeError> {
+    let handler = ctx
+        .handlers
+        .get(&req.intent_type)
+        .ok_or_else(|| RuntimeError::UnknownIntent(req.intent_type.clone()))?;
+    let parameters = object_or_empty("parameters", req.parameters)?;
+    let metadata = object_or_empty("metadata", req.metadata)?;
+    handler
+        .validate(&parameters)
+        .map_err(RuntimeError::Invalid)?;
+    let idempotency = match req.idempotency_key {
+        Some(key) if key.is_empty() || key.len() > 255 => {
+            return Err(RuntimeError::invalid(
+                "idempotency_key",
+                "must be 1 to 255 characters",
+            ))
+        }
+        Some(key) => {
+            // Keys are unique per tenant; an anonymous session is its own scope.
+            let scope = match &session.tenant_id {
+                Some(t) => format!("tenant:{t}"),
+                None => format!("session:{}", session.session_id),
+            };
+            Some((scope, key))
+        }
+        None => None,
+    };
+    Ok(NewExecution {
+        execution_id: uuid::Uuid::new_v4().to_string(),
+        intent_id: req
+            .intent_id
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+        intent_type: req.intent_type,
+        session_id: session.session_id.clone(),
+        tenant_id: session.tenant_id.clone(),
+        solution_id: req
+            .solution_id
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "default".into()),
+        parameters,
+        metadata,
+        created_at: now_micros(),
+        idempotency,
+    })
+}
+
+pub(crate) fn object_or_empty(field: &str, v: Option<Value>) -> Result<Value, RuntimeError> {
+    match v {
+        None | Some(Value::Null) => Ok(Value::Object(Map::new())),
+        Some(Value::Object(m)) => Ok(Value::Object(m)),
+        Some(_) => Err(RuntimeError::invalid(field, "must be an object")),
+    }
+}
+
+fn merge_metadata(existing: &Value, update: Option<&Value>) -> Value {
+    let mut merged = match existing {
+        Value::Object(m) => m.clone(),
+        _ => Map::new(),
+    };
+    if let Some(Value::Object(u)) = update {
+        for (k, v) in u {
+            merged.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(merged)
+}

@@ -1,0 +1,118 @@
+//! Starting and stopping the Runtime Plane's actor tree:
+//! RootSupervisor → { EventLog, RuntimeRouter → SessionActor → ExecutionActor }.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dashmap::DashMap;
+use ractor::{Actor, ActorRef};
+use tokio::task::JoinHandle;
+
+use super::context::{RuntimeConfig, RuntimeCtx, RuntimeInner};
+use super::event_log::{EventHub, EventLog, EventLogArgs, EventLogHandle};
+use super::handler::HandlerRegistry;
+use super::in_process::InProcessClient;
+use super::router::RuntimeRouter;
+use crate::actors::supervisor::SupervisorMsg;
+use crate::actors::{ChildSpec, Registry, Slot, Supervisor, SupervisorArgs};
+use crate::store::Store;
+
+pub struct Runtime {
+    pub ctx: RuntimeCtx,
+    root: ActorRef<SupervisorMsg>,
+    root_done: parking_lot::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl Runtime {
+    pub async fn start(
+        store: Store,
+        handlers: HandlerRegistry,
+        config: RuntimeConfig,
+    ) -> anyhow::Result<Runtime> {
+        let events = EventLogHandle {
+            slot: Slot::default(),
+            hub: EventHub::default(),
+            store: store.clone(),
+        };
+        let ctx: RuntimeCtx = Arc::new(RuntimeInner {
+            store,
+            handlers: Arc::new(handlers),
+            events,
+            config,
+            router: Slot::default(),
+            sessions: Registry::default(),
+            drivers: DashMap::new(),
+        });
+
+        let event_log = {
+            let ctx = ctx.clone();
+            ChildSpec::new("event_log", move |sup| {
+                let ctx = ctx.clone();
+                Box::pin(async move {
+                    let args = EventLogArgs {
+                        store: ctx.store.clone(),
+                        hub: ctx.events.hub.clone(),
+                    };
+                    let (actor, _) = Actor::spawn_linked(None, EventLog, args, sup).await?;
+                    ctx.events.slot.set(actor.clone());
+                    Ok(actor.get_cell())
+                })
+            })
+        };
+        let router = {
+            let ctx = ctx.clone();
+            ChildSpec::new("router", move |sup| {
+                let ctx = ctx.clone();
+                Box::pin(async move {
+                    let (actor, _) =
+                        Actor::spawn_linked(None, RuntimeRouter, ctx.clone(), sup).await?;
+                    ctx.router.set(actor.clone());
+                    Ok(actor.get_cell())
+                })
+            })
+        };
+        let (root, root_done) = Actor::spawn(
+            None,
+            Supervisor,
+            SupervisorArgs {
+                children: vec![event_log, router],
+                policy: ctx.config.root_restart,
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("starting the runtime: {e}"))?;
+        Ok(Runtime {
+            ctx,
+            root,
+            root_done: parking_lot::Mutex::new(Some(root_done)),
+        })
+    }
+
+    pub fn client(&self) -> InProcessClient {
+        InProcessClient::new(self.ctx.clone())
+    }
+
+    /// Resolves when the actor tree has stopped (after `shutdown`, or when the root supervisor
+    /// escalated a failure it could not contain).
+    pub async fn stopped(&self) {
+        let handle = self.root_done.lock().take();
+        if let Some(h) = handle {
+            let _ = h.await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    }
+
+    /// Stops the actor tree. Running steps are interrupted; every completed step is already
+    /// stored, so their executions resume from there on the next start.
+    pub async fn shutdown(&self) {
+        let _ = self
+            .root
+            .stop_and_wait(Some("shutdown".into()), Some(Duration::from_secs(10)))
+            .await;
+        for entry in self.ctx.drivers.iter() {
+            entry.value().abort();
+        }
+        self.ctx.drivers.clear();
+    }
+}

@@ -1,0 +1,4 @@
+//! The Security Guard: secrets now; users, tenants, passwords and tokens with the Experience
+//! Plane.
+
+pub mod secrets;

@@ -1,0 +1,356 @@
+//! The session event log, written as a transactional outbox: an event and the state change it
+//! reports (an [`Effect`] on an execution or step) commit together or not at all, and many
+//! appends share one transaction (group commit).
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use sqlx::{Any, Row, Transaction};
+
+use super::db::Store;
+use super::rows::EventRow;
+
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub event_id: String,
+    pub session_id: String,
+    pub event_type: String,
+    pub execution_id: Option<String>,
+    /// Deduplication key: an event with a key already in the session's log is not written
+    /// again (and its effect is not applied again).
+    pub event_key: Option<String>,
+    pub data: Value,
+    pub created_at: i64,
+}
+
+/// A state change committed atomically with its event. Every effect is fenced by the
+/// execution's epoch: a stale driver's write changes nothing.
+#[derive(Debug, Clone)]
+pub enum Effect {
+    ExecutionStarted {
+        execution_id: String,
+        epoch: i64,
+    },
+    AwaitingApproval {
+        execution_id: String,
+        epoch: i64,
+        hook_id: String,
+        reason: String,
+    },
+    StepStarted {
+        execution_id: String,
+        epoch: i64,
+        idx: i64,
+        name: String,
+    },
+    StepCompleted {
+        execution_id: String,
+        epoch: i64,
+        idx: i64,
+        output: Value,
+        /// The execution's artifacts after this step (merged), when the step produced any.
+        artifacts: Option<Value>,
+    },
+    StepFailed {
+        execution_id: String,
+        epoch: i64,
+        idx: i64,
+        name: String,
+        error: String,
+    },
+    StepCompensated {
+        execution_id: String,
+        epoch: i64,
+        idx: i64,
+        error: Option<String>,
+    },
+    ExecutionFinished {
+        execution_id: String,
+        epoch: i64,
+        status: String,
+        error: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub enum AppendOutcome {
+    Appended(EventRow),
+    /// An event with the same key was already stored; this is it.
+    Duplicate(EventRow),
+    /// The effect's epoch is stale: nothing was written.
+    Fenced,
+}
+
+const EVENT_COLUMNS: &str = "event_id, session_id, seq, event_type, execution_id, data, created_at";
+
+impl Store {
+    /// Appends a batch in one transaction. `last_seq` caches each session's latest `seq`
+    /// (filled from the database on a miss); it is only updated when the transaction commits.
+    pub async fn append_events(
+        &self,
+        items: &[(NewEvent, Option<Effect>)],
+        last_seq: &mut HashMap<String, i64>,
+    ) -> Result<Vec<AppendOutcome>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let mut seqs: HashMap<String, i64> = HashMap::new();
+        let mut outcomes = Vec::with_capacity(items.len());
+        for (event, effect) in items {
+            if let Some(key) = &event.event_key {
+                let existing = sqlx::query(&format!(
+                    "SELECT {EVENT_COLUMNS} FROM events WHERE session_id = $1 AND event_key = $2"
+                ))
+                .bind(&event.session_id)
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if let Some(row) = existing {
+                    outcomes.push(AppendOutcome::Duplicate(EventRow::from_row(&row)?));
+                    continue;
+                }
+            }
+            if let Some(effect) = effect {
+                if !apply_effect(&mut tx, effect, event.created_at).await? {
+                    outcomes.push(AppendOutcome::Fenced);
+                    continue;
+                }
+            }
+            let seq = match seqs
+                .get(&event.session_id)
+                .or(last_seq.get(&event.session_id))
+            {
+                Some(s) => *s + 1,
+                None => max_seq_in(&mut tx, &event.session_id).await? + 1,
+            };
+            sqlx::query(
+                "INSERT INTO events (event_id, session_id, seq, event_type, execution_id, event_key, data, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(&event.event_id)
+            .bind(&event.session_id)
+            .bind(seq)
+            .bind(&event.event_type)
+            .bind(&event.execution_id)
+            .bind(&event.event_key)
+            .bind(event.data.to_string())
+            .bind(event.created_at)
+            .execute(&mut *tx)
+            .await?;
+            seqs.insert(event.session_id.clone(), seq);
+            outcomes.push(AppendOutcome::Appended(EventRow {
+                event_id: event.event_id.clone(),
+                session_id: event.session_id.clone(),
+                seq,
+                event_type: event.event_type.clone(),
+                execution_id: event.execution_id.clone(),
+                data: event.data.clone(),
+                created_at: event.created_at,
+            }));
+        }
+        tx.commit().await?;
+        last_seq.extend(seqs);
+        Ok(outcomes)
+    }
+
+    /// The session's latest `seq` (0 when it has no events).
+    pub async fn max_seq(&self, session_id: &str) -> Result<i64, sqlx::Error> {
+        let mut conn = self.pool.acquire().await?;
+        let row =
+            sqlx::query("SELECT COALESCE(MAX(seq), 0) AS s FROM events WHERE session_id = $1")
+                .bind(session_id)
+                .fetch_one(&mut *conn)
+                .await?;
+        row.try_get::<i64, _>("s")
+    }
+
+    /// Stored events of a session with `seq > after_seq`, in order, at most `limit`.
+    pub async fn events_after(
+        &self,
+        session_id: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<EventRow>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+        ))
+        .bind(session_id)
+        .bind(after_seq)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(EventRow::from_row).collect()
+    }
+
+    pub async fn events_of_execution(
+        &self,
+        execution_id: &str,
+    ) -> Result<Vec<EventRow>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE execution_id = $1 ORDER BY seq"
+        ))
+        .bind(execution_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(EventRow::from_row).collect()
+    }
+}
+
+async fn max_seq_in(tx: &mut Transaction<'_, Any>, session_id: &str) -> Result<i64, sqlx::Error> {
+    let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS s FROM events WHERE session_id = $1")
+        .bind(session_id)
+        .fetch_one(&mut **tx)
+        .await?;
+    row.try_get::<i64, _>("s")
+}
+
+/// Applies one effect inside the transaction. `false` when fenced out (stale epoch).
+async fn apply_effect(
+    tx: &mut Transaction<'_, Any>,
+    effect: &Effect,
+    at: i64,
+) -> Result<bool, sqlx::Error> {
+    let (execution_id, epoch) = match effect {
+        Effect::ExecutionStarted {
+            execution_id,
+            epoch,
+        }
+        | Effect::AwaitingApproval {
+            execution_id,
+            epoch,
+            ..
+        }
+        | Effect::StepStarted {
+            execution_id,
+            epoch,
+            ..
+        }
+        | Effect::StepCompleted {
+            execution_id,
+            epoch,
+            ..
+        }
+        | Effect::StepFailed {
+            execution_id,
+            epoch,
+            ..
+        }
+        | Effect::StepCompensated {
+            execution_id,
+            epoch,
+            ..
+        }
+        | Effect::ExecutionFinished {
+            execution_id,
+            epoch,
+            ..
+        } => (execution_id, *epoch),
+    };
+    // The fence: touch the execution row only if this driver still owns it.
+    let fenced = match effect {
+        Effect::ExecutionStarted { .. } => sqlx::query(
+            "UPDATE executions SET status = 'running', started_at = COALESCE(started_at, $3), \
+             hook_id = NULL, hook_reason = NULL, updated_at = $3 WHERE execution_id = $1 AND epoch = $2",
+        )
+        .bind(execution_id)
+        .bind(epoch)
+        .bind(at),
+        Effect::AwaitingApproval { hook_id, reason, .. } => sqlx::query(
+            "UPDATE executions SET status = 'awaiting_approval', hook_id = $4, hook_reason = $5, \
+             updated_at = $3 WHERE execution_id = $1 AND epoch = $2",
+        )
+        .bind(execution_id)
+        .bind(epoch)
+        .bind(at)
+        .bind(hook_id)
+        .bind(reason),
+        Effect::StepCompleted {
+            artifacts: Some(artifacts),
+            ..
+        } => sqlx::query(
+            "UPDATE executions SET artifacts = $4, updated_at = $3 WHERE execution_id = $1 AND epoch = $2",
+        )
+        .bind(execution_id)
+        .bind(epoch)
+        .bind(at)
+        .bind(artifacts.to_string()),
+        Effect::ExecutionFinished { status, error, .. } => sqlx::query(
+            "UPDATE executions SET status = $4, error = $5, completed_at = $3, hook_id = NULL, \
+             hook_reason = NULL, updated_at = $3 WHERE execution_id = $1 AND epoch = $2",
+        )
+        .bind(execution_id)
+        .bind(epoch)
+        .bind(at)
+        .bind(status)
+        .bind(error),
+        _ => sqlx::query("UPDATE executions SET updated_at = $3 WHERE execution_id = $1 AND epoch = $2")
+            .bind(execution_id)
+            .bind(epoch)
+            .bind(at),
+    };
+    if fenced.execute(&mut **tx).await?.rows_affected() == 0 {
+        return Ok(false);
+    }
+    match effect {
+        Effect::StepStarted { idx, name, .. } => {
+            sqlx::query(
+                "INSERT INTO execution_steps (execution_id, idx, name, status, attempts, started_at) \
+                 VALUES ($1, $2, $3, 'running', 1, $4) \
+                 ON CONFLICT (execution_id, idx) DO UPDATE SET status = 'running', \
+                 attempts = execution_steps.attempts + 1, started_at = excluded.started_at, error = NULL",
+            )
+            .bind(execution_id)
+            .bind(idx)
+            .bind(name)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Effect::StepCompleted { idx, output, .. } => {
+            sqlx::query(
+                "UPDATE execution_steps SET status = 'completed', output = $3, completed_at = $4 \
+                 WHERE execution_id = $1 AND idx = $2",
+            )
+            .bind(execution_id)
+            .bind(idx)
+            .bind(output.to_string())
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Effect::StepFailed {
+            idx, name, error, ..
+        } => {
+            sqlx::query(
+                "INSERT INTO execution_steps (execution_id, idx, name, status, error, attempts, completed_at) \
+                 VALUES ($1, $2, $3, 'failed', $4, 0, $5) \
+                 ON CONFLICT (execution_id, idx) DO UPDATE SET status = 'failed', \
+                 error = excluded.error, completed_at = excluded.completed_at",
+            )
+            .bind(execution_id)
+            .bind(idx)
+            .bind(name)
+            .bind(error)
+            .bind(at)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Effect::StepCompensated { idx, error, .. } => {
+            let status = if error.is_some() {
+                "compensation_failed"
+            } else {
+                "compensated"
+            };
+            sqlx::query(
+                "UPDATE execution_steps SET status = $3, error = COALESCE($4, error) \
+                 WHERE execution_id = $1 AND idx = $2",
+            )
+            .bind(execution_id)
+            .bind(idx)
+            .bind(status)
+            .bind(error)
+            .execute(&mut **tx)
+            .await?;
+        }
+        _ => {}
+    }
+    Ok(true)
+}

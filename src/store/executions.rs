@@ -1,0 +1,169 @@
+//! Executions, their steps and idempotency keys.
+
+use serde_json::Value;
+use sqlx::Row;
+
+use super::db::{is_unique_violation, Store};
+use super::rows::{ExecutionRow, StepRow};
+
+const COLUMNS: &str = "execution_id, intent_id, intent_type, session_id, tenant_id, solution_id, \
+    parameters, metadata, status, error, artifacts, hook_id, hook_reason, epoch, created_at, \
+    started_at, completed_at, updated_at";
+
+pub const UNFINISHED: &str = "('pending', 'running', 'awaiting_approval')";
+
+#[derive(Debug, Clone)]
+pub struct NewExecution {
+    pub execution_id: String,
+    pub intent_id: String,
+    pub intent_type: String,
+    pub session_id: String,
+    pub tenant_id: Option<String>,
+    pub solution_id: String,
+    pub parameters: Value,
+    pub metadata: Value,
+    pub created_at: i64,
+    /// `(scope, key)`: at most one execution per scope and key.
+    pub idempotency: Option<(String, String)>,
+}
+
+#[derive(Debug)]
+pub enum InsertOutcome {
+    Created(ExecutionRow),
+    /// The idempotency key was used before: this is the first execution, nothing new stored.
+    Existing(ExecutionRow),
+}
+
+impl Store {
+    /// Stores a new `pending` execution, or returns the execution that already holds its
+    /// idempotency key. The execution and its key are written in one transaction.
+    pub async fn insert_execution(&self, new: &NewExecution) -> Result<InsertOutcome, sqlx::Error> {
+        if let Some((scope, key)) = &new.idempotency {
+            if let Some(existing) = self.execution_by_idempotency_key(scope, key).await? {
+                return Ok(InsertOutcome::Existing(existing));
+            }
+        }
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO executions (execution_id, intent_id, intent_type, session_id, tenant_id, \
+             solution_id, parameters, metadata, status, epoch, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)",
+        )
+        .bind(&new.execution_id)
+        .bind(&new.intent_id)
+        .bind(&new.intent_type)
+        .bind(&new.session_id)
+        .bind(&new.tenant_id)
+        .bind(&new.solution_id)
+        .bind(new.parameters.to_string())
+        .bind(new.metadata.to_string())
+        .bind(new.created_at)
+        .execute(&mut *tx)
+        .await?;
+        if let Some((scope, key)) = &new.idempotency {
+            let res = sqlx::query(
+                "INSERT INTO idempotency_keys (scope, idem_key, execution_id, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(scope)
+            .bind(key)
+            .bind(&new.execution_id)
+            .bind(new.created_at)
+            .execute(&mut *tx)
+            .await;
+            match res {
+                Ok(_) => {}
+                Err(e) if is_unique_violation(&e) => {
+                    // A concurrent submit with the same key won the race: keep theirs.
+                    tx.rollback().await?;
+                    return match self.execution_by_idempotency_key(scope, key).await? {
+                        Some(existing) => Ok(InsertOutcome::Existing(existing)),
+                        None => Err(e),
+                    };
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        tx.commit().await?;
+        let created = self
+            .get_execution(&new.execution_id)
+            .await?
+            .ok_or(sqlx::Error::RowNotFound)?;
+        Ok(InsertOutcome::Created(created))
+    }
+
+    async fn execution_by_idempotency_key(
+        &self,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<ExecutionRow>, sqlx::Error> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM executions WHERE execution_id = \
+             (SELECT execution_id FROM idempotency_keys WHERE scope = $1 AND idem_key = $2)"
+        ))
+        .bind(scope)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(ExecutionRow::from_row).transpose()
+    }
+
+    pub async fn get_execution(
+        &self,
+        execution_id: &str,
+    ) -> Result<Option<ExecutionRow>, sqlx::Error> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM executions WHERE execution_id = $1"
+        ))
+        .bind(execution_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(ExecutionRow::from_row).transpose()
+    }
+
+    pub async fn get_steps(&self, execution_id: &str) -> Result<Vec<StepRow>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT idx, name, status, output, error, attempts, started_at, completed_at \
+             FROM execution_steps WHERE execution_id = $1 ORDER BY idx",
+        )
+        .bind(execution_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(StepRow::from_row).collect()
+    }
+
+    /// Takes ownership of an execution for a new driver: bumps and returns its epoch. Writes by
+    /// drivers holding an older epoch are refused from then on (fencing).
+    pub async fn claim_execution(&self, execution_id: &str) -> Result<Option<i64>, sqlx::Error> {
+        let row = sqlx::query(
+            "UPDATE executions SET epoch = epoch + 1 WHERE execution_id = $1 RETURNING epoch",
+        )
+        .bind(execution_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| r.try_get::<i64, _>("epoch")).transpose()
+    }
+
+    /// Sessions that own at least one execution that is not terminal (to resume at start).
+    pub async fn sessions_with_unfinished_executions(&self) -> Result<Vec<String>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT DISTINCT session_id FROM executions WHERE status IN {UNFINISHED}"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| r.try_get("session_id")).collect()
+    }
+
+    pub async fn unfinished_executions(
+        &self,
+        session_id: &str,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT execution_id FROM executions WHERE session_id = $1 AND status IN {UNFINISHED} \
+             ORDER BY created_at"
+        ))
+        .bind(session_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| r.try_get("execution_id")).collect()
+    }
+}

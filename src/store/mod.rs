@@ -1,0 +1,14 @@
+//! Database access (sqlx over SQLite or PostgreSQL, one API) and, later, blob storage.
+//! Each file holds the queries of one table family; `db` opens pools and runs migrations.
+
+pub mod db;
+pub mod events;
+pub mod executions;
+pub mod rows;
+pub mod sessions;
+pub mod time;
+
+pub use db::{Backend, Store};
+pub use events::{AppendOutcome, Effect, NewEvent};
+pub use executions::{InsertOutcome, NewExecution};
+pub use rows::{EventRow, ExecutionRow, SessionRow, StepRow};
