@@ -74,21 +74,25 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         return Err(ApiError::validation(fields));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let field = if path == "." {
-            "body".to_string()
-        } else {
-            path
-        };
-        let mut fields = BTreeMap::new();
-        fields.insert(field, clean_serde_message(&e.inner().to_string()));
-        ApiError::validation(fields)
+        ApiError::validation(field_error(&e.path().to_string(), &e.inner().to_string()))
     })
 }
 
-fn clean_serde_message(msg: &str) -> String {
-    // serde's "missing field `x`" is already clear; drop its position suffix if any.
-    msg.split(" at line ").next().unwrap_or(msg).to_string()
+/// Turns serde's error at `path` into `{field: problem}`. serde reports a missing field at its
+/// parent's path ("missing field `x`"); the field itself is named here instead.
+fn field_error(path: &str, msg: &str) -> BTreeMap<String, String> {
+    let msg = msg.split(" at line ").next().unwrap_or(msg);
+    let parent = if path == "." { "" } else { path };
+    let missing = msg
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.strip_suffix('`'));
+    let (field, problem) = match missing {
+        Some(name) if parent.is_empty() => (name.to_string(), "is required".to_string()),
+        Some(name) => (format!("{parent}.{name}"), "is required".to_string()),
+        None if parent.is_empty() => ("body".to_string(), msg.to_string()),
+        None => (parent.to_string(), msg.to_string()),
+    };
+    BTreeMap::from([(field, problem)])
 }
 
 pub struct ApiQuery<T>(pub T);
@@ -106,12 +110,59 @@ where
         serde_path_to_error::deserialize(de)
             .map(ApiQuery)
             .map_err(|e| {
-                let mut fields = BTreeMap::new();
-                fields.insert(
-                    e.path().to_string(),
-                    clean_serde_message(&e.inner().to_string()),
-                );
-                ApiError::validation(fields)
+                ApiError::validation(field_error(&e.path().to_string(), &e.inner().to_string()))
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Inner {
+        n: i64,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        inner: Inner,
+    }
+
+    fn fields(body: &str) -> (u16, BTreeMap<String, String>) {
+        let e = parse_json::<Outer>(body.as_bytes()).unwrap_err();
+        (e.status.as_u16(), e.fields.unwrap_or_default())
+    }
+
+    #[test]
+    fn names_the_field_that_is_wrong() {
+        assert_eq!(
+            fields(r#"{"inner":{"n":1}}"#),
+            (422, BTreeMap::from([("name".into(), "is required".into())]))
+        );
+        assert_eq!(
+            fields(r#"{"name":"x","inner":{}}"#),
+            (
+                422,
+                BTreeMap::from([("inner.n".into(), "is required".into())])
+            )
+        );
+        let (status, f) = fields(r#"{"name":"x","inner":{"n":"seven"}}"#);
+        assert_eq!(status, 422);
+        assert!(f["inner.n"].starts_with("invalid type: string"), "{f:?}");
+        assert_eq!(
+            fields("[1]").1,
+            BTreeMap::from([("body".into(), "must be a JSON object".into())])
+        );
+    }
+
+    #[test]
+    fn syntax_errors_are_400() {
+        let e = parse_json::<Outer>(b"{\"name\":").unwrap_err();
+        assert_eq!(e.status.as_u16(), 400);
+        assert_eq!(e.code, "malformed_json");
     }
 }

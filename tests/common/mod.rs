@@ -1,0 +1,232 @@
+//! Test harness: a real server on port 0 over a fresh database (an SQLite file in a temp dir,
+//! and a fresh PostgreSQL database when `TEST_DATABASE_URL` is set), talked to over real sockets.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use sqlx::{Connection, Executor, PgConnection};
+use symphainy::app::App;
+use symphainy::config::Config;
+use symphainy::runtime::{HandlerRegistry, RuntimeConfig};
+use tokio::net::TcpListener;
+
+pub struct TestDb {
+    pub name: &'static str,
+    pub url: String,
+    dir: tempfile::TempDir,
+    pg: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn data_dir(&self) -> std::path::PathBuf {
+        self.dir.path().to_path_buf()
+    }
+
+    /// Drops the PostgreSQL database (the SQLite file goes with the temp dir).
+    pub async fn cleanup(self) {
+        if let Some((admin, db)) = &self.pg {
+            if let Ok(mut conn) = PgConnection::connect(admin).await {
+                let _ = conn
+                    .execute(format!("DROP DATABASE IF EXISTS \"{db}\" WITH (FORCE)").as_str())
+                    .await;
+            }
+        }
+    }
+}
+
+pub fn sqlite_db() -> TestDb {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("test.db").display());
+    TestDb {
+        name: "sqlite",
+        url,
+        dir,
+        pg: None,
+    }
+}
+
+/// A fresh PostgreSQL database, or `None` when `TEST_DATABASE_URL` is unset. When it is set
+/// and the server cannot be reached, this panics: such tests must fail loudly, not skip.
+pub async fn postgres_db() -> Option<TestDb> {
+    let admin = std::env::var("TEST_DATABASE_URL").ok()?;
+    let mut conn = PgConnection::connect(&admin).await.unwrap_or_else(|e| {
+        panic!("TEST_DATABASE_URL is set but PostgreSQL cannot be reached: {e}")
+    });
+    let name = format!("symphainy_t_{}", uuid::Uuid::new_v4().simple());
+    conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
+        .await
+        .expect("create test database");
+    let base = admin.split('?').next().unwrap();
+    let base = &base[..base
+        .rfind('/')
+        .expect("TEST_DATABASE_URL has a database path")];
+    Some(TestDb {
+        name: "postgres",
+        url: format!("{base}/{name}"),
+        dir: tempfile::tempdir().unwrap(),
+        pg: Some((admin, name)),
+    })
+}
+
+/// Every backend under test: SQLite always, PostgreSQL when configured.
+pub async fn databases() -> Vec<TestDb> {
+    let mut v = vec![sqlite_db()];
+    if let Some(pg) = postgres_db().await {
+        v.push(pg);
+    }
+    v
+}
+
+pub fn test_config(db: &TestDb) -> Config {
+    Config {
+        data_dir: db.data_dir(),
+        database_url: db.url.clone(),
+        http_addr: "127.0.0.1:0".into(),
+        runtime_addr: "127.0.0.1:0".into(),
+        service_token: format!("svc-{}", uuid::Uuid::new_v4()),
+        runtime: RuntimeConfig::default(),
+        max_body_bytes: 64 * 1024,
+    }
+}
+
+pub struct TestApp {
+    pub app: App,
+    pub base: String,
+    pub token: String,
+    pub http: reqwest::Client,
+}
+
+pub async fn spawn_app_with(config: Config, handlers: HandlerRegistry) -> TestApp {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let app = App::start(&config, handlers, listener)
+        .await
+        .expect("app starts");
+    TestApp {
+        base: format!("http://{}", app.runtime_addr),
+        token: config.service_token.clone(),
+        app,
+        http: reqwest::Client::new(),
+    }
+}
+
+pub async fn spawn_app(db: &TestDb) -> TestApp {
+    spawn_app_with(test_config(db), HandlerRegistry::builtin()).await
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn create_session(&self, tenant: Option<&str>) -> String {
+        let (status, body) = self
+            .post("/api/session/create", json!({ "tenant_id": tenant }))
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body["session_id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn submit(&self, body: Value) -> (u16, Value) {
+        self.post("/api/intent/submit", body).await
+    }
+
+    pub async fn submit_echo(&self, session: &str, tenant: Option<&str>, message: &str) -> String {
+        let (status, body) = self
+            .submit(
+                json!({"intent_type": "echo", "session_id": session, "tenant_id": tenant,
+                "parameters": {"message": message}}),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+        body["execution_id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn status(&self, execution_id: &str) -> Value {
+        let (status, body) = self
+            .get(&format!("/api/execution/{execution_id}/status"))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
+    /// Polls until the execution is terminal (gives up after 20 s: a hang is a failure).
+    pub async fn wait_terminal(&self, execution_id: &str) -> Value {
+        wait_terminal(&self.http, &self.base, &self.token, execution_id).await
+    }
+}
+
+pub async fn wait_terminal(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    execution_id: &str,
+) -> Value {
+    for _ in 0..2000 {
+        let r = http
+            .get(format!("{base}/api/execution/{execution_id}/status"))
+            .bearer_auth(token)
+            .send()
+            .await;
+        if let Ok(r) = r {
+            if r.status().as_u16() == 200 {
+                let body: Value = r.json().await.unwrap();
+                if matches!(
+                    body["status"].as_str(),
+                    Some("completed" | "failed" | "cancelled")
+                ) {
+                    return body;
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("execution {execution_id} did not finish");
+}
+
+/// Event types of a status body's `events`, in order.
+pub fn event_types(status: &Value) -> Vec<String> {
+    status["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Asserts the body is the contract's error shape with this status code and error code.
+pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str) {
+    assert_eq!(status, want_status, "{body}");
+    assert_eq!(body["success"], json!(false), "{body}");
+    assert_eq!(body["error"], json!(want_code), "{body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert_eq!(body["detail"], body["message"], "{body}");
+}
