@@ -1,0 +1,220 @@
+//! The store API on both backends: idempotency under concurrency, the event log's dedup,
+//! ordering and fencing.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::*;
+use serde_json::json;
+use symphainy::store::time::now_micros;
+use symphainy::store::{
+    AppendOutcome, Effect, InsertOutcome, NewEvent, NewExecution, SessionRow, Store,
+};
+
+async fn store_with_session(db: &TestDb, session_id: &str) -> Store {
+    let store = Store::connect(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    store.migrate().await.expect("migrations are idempotent");
+    let now = now_micros();
+    assert!(store
+        .insert_session(&SessionRow {
+            session_id: session_id.into(),
+            tenant_id: Some("t".into()),
+            user_id: None,
+            status: "active".into(),
+            metadata: json!({}),
+            created_at: now,
+            updated_at: now,
+        })
+        .await
+        .unwrap());
+    store
+}
+
+fn new_execution(session_id: &str, key: Option<&str>) -> NewExecution {
+    NewExecution {
+        execution_id: uuid::Uuid::new_v4().to_string(),
+        intent_id: uuid::Uuid::new_v4().to_string(),
+        intent_type: "echo".into(),
+        session_id: session_id.into(),
+        tenant_id: Some("t".into()),
+        solution_id: "default".into(),
+        parameters: json!({"message": "x"}),
+        metadata: json!({}),
+        created_at: now_micros(),
+        idempotency: key.map(|k| ("tenant:t".to_string(), k.to_string())),
+    }
+}
+
+fn event(session_id: &str, key: Option<&str>) -> NewEvent {
+    NewEvent {
+        event_id: uuid::Uuid::new_v4().to_string(),
+        session_id: session_id.into(),
+        event_type: "TEST".into(),
+        execution_id: None,
+        event_key: key.map(str::to_string),
+        data: json!({"k": key}),
+        created_at: now_micros(),
+    }
+}
+
+#[tokio::test]
+async fn concurrent_submits_with_one_key_store_one_execution() {
+    for db in databases().await {
+        let store = store_with_session(&db, "s1").await;
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                store
+                    .insert_execution(&new_execution("s1", Some("same-key")))
+                    .await
+            }));
+        }
+        let mut created = 0;
+        let mut ids = std::collections::HashSet::new();
+        for t in tasks {
+            match t.await.unwrap().unwrap() {
+                InsertOutcome::Created(row) => {
+                    created += 1;
+                    ids.insert(row.execution_id);
+                }
+                InsertOutcome::Existing(row) => {
+                    ids.insert(row.execution_id);
+                }
+            }
+        }
+        assert_eq!(created, 1, "[{}] exactly one execution is stored", db.name);
+        assert_eq!(ids.len(), 1, "every caller gets the same execution");
+        let unfinished = store.unfinished_executions("s1").await.unwrap();
+        assert_eq!(unfinished.len(), 1);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn event_appends_are_ordered_deduplicated_and_fenced() {
+    for db in databases().await {
+        let store = store_with_session(&db, "s1").await;
+        let exec = new_execution("s1", None);
+        store.insert_execution(&exec).await.unwrap();
+        let epoch = store
+            .claim_execution(&exec.execution_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(epoch, 1);
+
+        let mut cache = HashMap::new();
+        let batch: Vec<_> = (0..5)
+            .map(|i| (event("s1", Some(&format!("k{i}"))), None))
+            .collect();
+        let out = store.append_events(&batch, &mut cache).await.unwrap();
+        let seqs: Vec<i64> = out
+            .iter()
+            .map(|o| match o {
+                AppendOutcome::Appended(e) => e.seq,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(seqs, [1, 2, 3, 4, 5], "[{}]", db.name);
+
+        // A repeated key returns the stored event and takes no seq; a fresh one continues.
+        let again = vec![(event("s1", Some("k2")), None), (event("s1", None), None)];
+        let out = store.append_events(&again, &mut cache).await.unwrap();
+        match (&out[0], &out[1]) {
+            (AppendOutcome::Duplicate(d), AppendOutcome::Appended(a)) => {
+                assert_eq!(d.seq, 3);
+                assert_eq!(a.seq, 6);
+            }
+            other => panic!("{other:?}"),
+        }
+
+        // A cold cache (a restarted event log) reads the latest seq from the store.
+        let mut cold = HashMap::new();
+        let out = store
+            .append_events(&[(event("s1", None), None)], &mut cold)
+            .await
+            .unwrap();
+        assert!(matches!(&out[0], AppendOutcome::Appended(e) if e.seq == 7));
+
+        // An effect with a stale epoch writes nothing, neither state nor event.
+        let newer = store
+            .claim_execution(&exec.execution_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(newer, 2);
+        let stale = Effect::ExecutionFinished {
+            execution_id: exec.execution_id.clone(),
+            epoch,
+            status: "completed".into(),
+            error: None,
+        };
+        let out = store
+            .append_events(&[(event("s1", Some("stale")), Some(stale))], &mut cold)
+            .await
+            .unwrap();
+        assert!(matches!(out[0], AppendOutcome::Fenced), "{out:?}");
+        let row = store
+            .get_execution(&exec.execution_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.status, "pending");
+        let current = Effect::ExecutionFinished {
+            execution_id: exec.execution_id.clone(),
+            epoch: newer,
+            status: "completed".into(),
+            error: None,
+        };
+        let out = store
+            .append_events(&[(event("s1", Some("fresh")), Some(current))], &mut cold)
+            .await
+            .unwrap();
+        assert!(
+            matches!(&out[0], AppendOutcome::Appended(e) if e.seq == 8),
+            "{out:?}"
+        );
+        let row = store
+            .get_execution(&exec.execution_id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.status, "completed");
+        assert!(row.completed_at.is_some());
+
+        let page = store.events_after("s1", 5, 2).await.unwrap();
+        let seqs: Vec<i64> = page.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [6, 7]);
+        assert_eq!(store.max_seq("s1").await.unwrap(), 8);
+        assert_eq!(store.max_seq("nobody").await.unwrap(), 0);
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn a_failed_batch_commits_nothing() {
+    for db in databases().await {
+        let store = store_with_session(&db, "s1").await;
+        let mut cache = HashMap::new();
+        // The second event names a session that does not exist: the foreign key fails.
+        let batch = vec![
+            (event("s1", Some("a")), None),
+            (event("ghost", Some("b")), None),
+        ];
+        assert!(store.append_events(&batch, &mut cache).await.is_err());
+        assert_eq!(
+            store.max_seq("s1").await.unwrap(),
+            0,
+            "[{}] rolled back",
+            db.name
+        );
+        assert!(cache.is_empty(), "the seq cache is only updated on commit");
+        store.close().await;
+        db.cleanup().await;
+    }
+}
