@@ -6,6 +6,7 @@ pub mod actors;
 pub mod app;
 pub mod config;
 pub mod http;
+pub mod probe;
 pub mod runtime;
 pub mod security;
 pub mod store;

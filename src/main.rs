@@ -28,11 +28,28 @@ enum Command {
     Runtime(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(StoreArgs),
+    /// Probe a health endpoint; exit 0 when it answers 200 (for container health checks).
+    Healthcheck {
+        #[arg(long, default_value = "http://127.0.0.1:8000/health")]
+        url: String,
+    },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    symphainy::telemetry::init();
+    match run_command(cli) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_command(cli: Cli) -> anyhow::Result<()> {
+    if !matches!(cli.command, Command::Healthcheck { .. }) {
+        symphainy::telemetry::init();
+    }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -45,6 +62,9 @@ fn main() -> anyhow::Result<()> {
                 store.close().await;
                 println!("migrations applied");
                 Ok(())
+            }
+            Command::Healthcheck { url } => {
+                symphainy::probe::probe(&url, std::time::Duration::from_secs(3)).await
             }
         }
     })

@@ -408,7 +408,7 @@ async fn idle_sessions_passivate_and_reactivate_on_use() {
     let session = t.create_session(None).await;
     let first = t.submit_echo(&session, None, "one").await;
     t.wait_terminal(&first).await;
-    assert_eq!(active_sessions(&t).await, [session.clone()]);
+    assert_eq!(active_sessions(&t).await, vec![session.clone()]);
 
     let mut passivated = false;
     for _ in 0..300 {
@@ -484,4 +484,46 @@ async fn a_killed_session_actor_is_restarted_and_its_execution_finishes_once() {
         t.app.shutdown().await;
         db.cleanup().await;
     }
+}
+
+#[tokio::test]
+async fn concurrent_appends_share_transactions() {
+    use std::sync::atomic::Ordering::Relaxed;
+    use symphainy::store::NewEvent;
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    let events = t.app.runtime.ctx.events.clone();
+    let (e0, t0) = (
+        events.stats.events.load(Relaxed),
+        events.stats.transactions.load(Relaxed),
+    );
+    let mut tasks = Vec::new();
+    for i in 0..200 {
+        let (events, session) = (events.clone(), session.clone());
+        tasks.push(tokio::spawn(async move {
+            let e = NewEvent {
+                event_id: uuid::Uuid::new_v4().to_string(),
+                session_id: session,
+                event_type: "TEST".into(),
+                execution_id: None,
+                event_key: Some(format!("k{i}")),
+                data: json!({}),
+                created_at: 0,
+            };
+            events.append(e, None).await.unwrap()
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let committed = events.stats.events.load(Relaxed) - e0;
+    let transactions = events.stats.transactions.load(Relaxed) - t0;
+    assert_eq!(committed, 200);
+    assert!(
+        transactions < committed / 2,
+        "group commit: {committed} events in {transactions} transactions"
+    );
+    assert_eq!(t.app.store.max_seq(&session).await.unwrap(), 200);
+    t.app.shutdown().await;
 }

@@ -35,6 +35,14 @@ type Pending = (
     RpcReplyPort<Result<AppendOutcome, RuntimeError>>,
 );
 
+/// Counters of the event log's work: how many events were committed in how many transactions
+/// (their ratio is the group-commit batching factor).
+#[derive(Default)]
+pub struct EventLogStats {
+    pub events: std::sync::atomic::AtomicU64,
+    pub transactions: std::sync::atomic::AtomicU64,
+}
+
 /// Live fan-out: one broadcast channel per session with subscribers.
 #[derive(Clone, Default)]
 pub struct EventHub {
@@ -67,11 +75,13 @@ pub struct EventLog;
 pub struct EventLogArgs {
     pub store: Store,
     pub hub: EventHub,
+    pub stats: Arc<EventLogStats>,
 }
 
 pub struct EventLogState {
     store: Store,
     hub: EventHub,
+    stats: Arc<EventLogStats>,
     buffer: Vec<Pending>,
     flush_scheduled: bool,
     last_seq: HashMap<String, i64>,
@@ -91,6 +101,7 @@ impl Actor for EventLog {
         Ok(EventLogState {
             store: args.store,
             hub: args.hub,
+            stats: args.stats,
             buffer: Vec::new(),
             flush_scheduled: false,
             last_seq: HashMap::new(),
@@ -172,6 +183,9 @@ fn deliver(
     outcomes: Vec<AppendOutcome>,
     replies: Vec<RpcReplyPort<Result<AppendOutcome, RuntimeError>>>,
 ) {
+    use std::sync::atomic::Ordering::Relaxed;
+    state.stats.transactions.fetch_add(1, Relaxed);
+    state.stats.events.fetch_add(outcomes.len() as u64, Relaxed);
     for (outcome, reply) in outcomes.into_iter().zip(replies) {
         if let AppendOutcome::Appended(row) = &outcome {
             state.hub.publish(row.clone());
@@ -187,6 +201,7 @@ pub struct EventLogHandle {
     pub slot: Slot<EventLogMsg>,
     pub hub: EventHub,
     pub store: Store,
+    pub stats: Arc<EventLogStats>,
 }
 
 impl EventLogHandle {

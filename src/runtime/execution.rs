@@ -57,7 +57,13 @@ impl Actor for ExecutionActor {
             .await?
             .ok_or("execution not found")?;
         let (control, rx) = mpsc::unbounded_channel();
-        let span = tracing::info_span!("execution", execution_id = %execution_id, epoch);
+        let session_id = ctx
+            .store
+            .get_execution(&execution_id)
+            .await?
+            .map(|e| e.session_id)
+            .unwrap_or_default();
+        let span = tracing::info_span!("execution", %session_id, %execution_id, epoch);
         let driver = tokio::spawn(
             saga::drive(ctx.clone(), execution_id.clone(), epoch, rx).instrument(span),
         );

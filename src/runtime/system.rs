@@ -33,6 +33,7 @@ impl Runtime {
             slot: Slot::default(),
             hub: EventHub::default(),
             store: store.clone(),
+            stats: Default::default(),
         };
         let ctx: RuntimeCtx = Arc::new(RuntimeInner {
             store,
@@ -52,6 +53,7 @@ impl Runtime {
                     let args = EventLogArgs {
                         store: ctx.store.clone(),
                         hub: ctx.events.hub.clone(),
+                        stats: ctx.events.stats.clone(),
                     };
                     let (actor, _) = Actor::spawn_linked(None, EventLog, args, sup).await?;
                     ctx.events.slot.set(actor.clone());
