@@ -1,4 +1,11 @@
-//! The Security Guard: secrets now; users, tenants, passwords and tokens with the Experience
-//! Plane.
+//! The Security Guard: users, tenants, roles, password hashing, access and refresh tokens,
+//! and the shared secrets of the deployment.
 
+pub mod guard;
+pub mod inputs;
+pub mod password;
+pub mod roles;
 pub mod secrets;
+pub mod tokens;
+
+pub use guard::{AuthError, Identity, SecurityGuard, TokenPair};

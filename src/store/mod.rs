@@ -4,9 +4,11 @@
 pub mod db;
 pub mod events;
 pub mod executions;
+pub mod refresh_tokens;
 pub mod rows;
 pub mod sessions;
 pub mod time;
+pub mod users;
 
 pub use db::{Backend, Store};
 pub use events::{AppendOutcome, Effect, NewEvent};

@@ -1,0 +1,81 @@
+//! Password hashing with argon2id at the OWASP parameters (19 MiB, 2 iterations, 1 lane), on
+//! the blocking pool so async workers never stall. Unknown users are verified against a dummy
+//! hash, so a login takes the same time whether or not the email exists.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use super::inputs::Password;
+
+#[derive(Clone)]
+pub struct PasswordHasher {
+    argon: Argon2<'static>,
+    dummy_hash: String,
+}
+
+impl PasswordHasher {
+    pub fn new() -> anyhow::Result<Self> {
+        let params = Params::new(19 * 1024, 2, 1, None)
+            .map_err(|e| anyhow::anyhow!("argon2 parameters: {e}"))?;
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let salt = SaltString::generate(&mut OsRng);
+        let dummy_hash = argon
+            .hash_password(b"dummy password for unknown users", &salt)
+            .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
+            .to_string();
+        Ok(Self { argon, dummy_hash })
+    }
+
+    pub async fn hash(&self, password: &Password) -> anyhow::Result<String> {
+        let argon = self.argon.clone();
+        let pw = password.clone();
+        tokio::task::spawn_blocking(move || {
+            let salt = SaltString::generate(&mut OsRng);
+            argon
+                .hash_password(pw.expose().as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| anyhow::anyhow!("argon2: {e}"))
+        })
+        .await?
+    }
+
+    /// True when `password` matches `stored`. With no stored hash (unknown user) it does the same
+    /// work against a dummy hash and returns false.
+    pub async fn verify(&self, password: &str, stored: Option<String>) -> bool {
+        let argon = self.argon.clone();
+        let known = stored.is_some();
+        let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
+        let pw = password.to_string();
+        let matched = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&hash)
+                .map(|parsed| argon.verify_password(pw.as_bytes(), &parsed).is_ok())
+                .unwrap_or(false)
+        })
+        .await
+        .unwrap_or(false);
+        known && matched
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hashes_with_argon2id_owasp_parameters_and_verifies() {
+        let h = PasswordHasher::new().unwrap();
+        let pw = Password::parse("correct horse battery").unwrap();
+        let stored = h.hash(&pw).await.unwrap();
+        assert!(
+            stored.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{stored}"
+        );
+        assert!(
+            h.verify("correct horse battery", Some(stored.clone()))
+                .await
+        );
+        assert!(!h.verify("wrong horse battery", Some(stored)).await);
+        assert!(!h.verify("dummy password for unknown users", None).await);
+    }
+}
