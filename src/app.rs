@@ -10,24 +10,36 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config::{redact_url, Config};
+use crate::experience::rate_limit::RateLimits;
+use crate::experience::ExperienceState;
 use crate::runtime::api::RuntimeApiState;
 use crate::runtime::{HandlerRegistry, Runtime, RuntimeClient};
+use crate::security::tokens::JwtKeys;
+use crate::security::SecurityGuard;
 use crate::store::Store;
+
+/// The sockets to serve on; tests pass listeners bound to port 0.
+pub struct Listeners {
+    pub runtime: TcpListener,
+    /// The Experience Plane's listener; `None` runs the Runtime Plane alone.
+    pub experience: Option<TcpListener>,
+}
 
 pub struct App {
     pub runtime: Arc<Runtime>,
     pub store: Store,
     pub runtime_addr: SocketAddr,
+    pub experience_addr: Option<SocketAddr>,
     shutdown: watch::Sender<bool>,
     servers: Vec<JoinHandle<std::io::Result<()>>>,
 }
 
 impl App {
-    /// Starts the Runtime Plane on `runtime_listener`.
+    /// Starts the Runtime Plane, and the Experience Plane when it has a listener.
     pub async fn start(
         config: &Config,
         handlers: HandlerRegistry,
-        runtime_listener: TcpListener,
+        listeners: Listeners,
     ) -> anyhow::Result<App> {
         tracing::info!(database = %redact_url(&config.database_url), "opening store");
         let store = Store::connect(&config.database_url).await?;
@@ -36,18 +48,25 @@ impl App {
             Arc::new(Runtime::start(store.clone(), handlers, config.runtime.clone()).await?);
         let client: Arc<dyn RuntimeClient> = Arc::new(runtime.client());
         let api = crate::runtime::api::router(RuntimeApiState {
-            client,
+            client: client.clone(),
             service_token: Arc::new(config.service_token.clone()),
         });
         let api = crate::http::layers::observe(api, config.max_body_bytes);
 
         let (shutdown, rx) = watch::channel(false);
-        let runtime_addr = runtime_listener.local_addr()?;
-        let servers = vec![serve(runtime_listener, api, rx)];
+        let runtime_addr = listeners.runtime.local_addr()?;
+        let mut servers = vec![serve(listeners.runtime, api, rx.clone())];
+        let mut experience_addr = None;
+        if let Some(listener) = listeners.experience {
+            experience_addr = Some(listener.local_addr()?);
+            let router = experience_router(config, store.clone(), client, rx.clone())?;
+            servers.push(serve(listener, router, rx));
+        }
         Ok(App {
             runtime,
             store,
             runtime_addr,
+            experience_addr,
             shutdown,
             servers,
         })
@@ -55,7 +74,10 @@ impl App {
 
     /// The line scripts read to find the ports.
     pub fn listening_line(&self) -> String {
-        format!("listening runtime={}", self.runtime_addr)
+        match self.experience_addr {
+            Some(exp) => format!("listening experience={exp} runtime={}", self.runtime_addr),
+            None => format!("listening runtime={}", self.runtime_addr),
+        }
     }
 
     /// Resolves if the app fails on its own: the actor tree escalated past its root.
@@ -73,6 +95,38 @@ impl App {
         self.runtime.shutdown().await;
         self.store.close().await;
     }
+}
+
+fn experience_router(
+    config: &Config,
+    store: Store,
+    client: Arc<dyn RuntimeClient>,
+    mut shutdown: watch::Receiver<bool>,
+) -> anyhow::Result<axum::Router> {
+    let settings = config.experience.clone();
+    let jwt = JwtKeys::new(&settings.jwt_secret, settings.access_ttl);
+    let guard = SecurityGuard::new(store, jwt, settings.refresh_ttl)?;
+    let limits = Arc::new(RateLimits::new(settings.rate_login, settings.rate_register));
+    let janitor = limits.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => janitor.forget_idle(),
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+        }
+    });
+    let state = ExperienceState {
+        runtime: client,
+        guard,
+        settings: Arc::new(settings),
+        limits,
+    };
+    Ok(crate::http::layers::observe(
+        crate::experience::router(state),
+        config.max_body_bytes,
+    ))
 }
 
 fn serve(

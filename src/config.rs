@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::Args;
+use clap::{ArgAction, Args};
 
 use crate::actors::RestartPolicy;
+use crate::experience::settings::{ExperienceSettings, RateSpec};
 use crate::runtime::RuntimeConfig;
 use crate::security::secrets;
 
@@ -45,6 +46,30 @@ pub struct ServeArgs {
     /// Largest accepted JSON request body, in bytes.
     #[arg(long, env = "SYMPHAINY_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Access-token signing key (HS256); generated into the data directory when unset.
+    #[arg(long, env = "SYMPHAINY_JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+    /// Require Bearer tokens for every session that belongs to a user.
+    #[arg(long, env = "SYMPHAINY_AUTH_STRICT", default_value_t = false, action = ArgAction::Set)]
+    pub auth_strict: bool,
+    /// Login attempts per client address (and per email): N/SECONDS.
+    #[arg(long, env = "SYMPHAINY_RATE_LIMIT_LOGIN", default_value = "5/60")]
+    pub rate_limit_login: RateSpec,
+    /// Registrations per client address: N/SECONDS.
+    #[arg(long, env = "SYMPHAINY_RATE_LIMIT_REGISTER", default_value = "3/300")]
+    pub rate_limit_register: RateSpec,
+    /// Comma-separated origins allowed by CORS (e.g. http://localhost:3000).
+    #[arg(long, env = "SYMPHAINY_CORS_ORIGINS", default_value = "")]
+    pub cors_origins: String,
+    /// Access-token lifetime in seconds.
+    #[arg(long, env = "SYMPHAINY_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    pub access_token_ttl_secs: u64,
+    /// Refresh-token lifetime in seconds.
+    #[arg(long, env = "SYMPHAINY_REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]
+    pub refresh_token_ttl_secs: u64,
+    /// Behind a trusted reverse proxy: take the client address from X-Forwarded-For.
+    #[arg(long, env = "SYMPHAINY_TRUST_FORWARDED_FOR", default_value_t = false, action = ArgAction::Set)]
+    pub trust_forwarded_for: bool,
 }
 
 /// Everything a running server needs, resolved.
@@ -57,6 +82,7 @@ pub struct Config {
     pub service_token: String,
     pub runtime: RuntimeConfig,
     pub max_body_bytes: usize,
+    pub experience: ExperienceSettings,
 }
 
 impl std::fmt::Debug for Config {
@@ -68,6 +94,7 @@ impl std::fmt::Debug for Config {
             .field("runtime_addr", &self.runtime_addr)
             .field("service_token", &"<redacted>")
             .field("runtime", &self.runtime)
+            .field("experience", &self.experience)
             .finish()
     }
 }
@@ -87,6 +114,24 @@ impl ServeArgs {
         let database_url = self.store.database_url()?;
         let service_token =
             secrets::load_or_generate(self.service_token, &self.store.data_dir, "service_token")?;
+        let jwt_secret =
+            secrets::load_or_generate(self.jwt_secret, &self.store.data_dir, "jwt_secret")?;
+        let experience = ExperienceSettings {
+            jwt_secret,
+            access_ttl: Duration::from_secs(self.access_token_ttl_secs.max(1)),
+            refresh_ttl: Duration::from_secs(self.refresh_token_ttl_secs.max(1)),
+            auth_strict: self.auth_strict,
+            rate_login: self.rate_limit_login,
+            rate_register: self.rate_limit_register,
+            cors_origins: self
+                .cors_origins
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect(),
+            trust_forwarded_for: self.trust_forwarded_for,
+        };
         let restart = RestartPolicy {
             max_restarts: self.max_restarts,
             within: Duration::from_secs(self.restart_window_secs),
@@ -103,6 +148,7 @@ impl ServeArgs {
                 ..RuntimeConfig::default()
             },
             max_body_bytes: self.max_body_bytes,
+            experience,
         })
     }
 }

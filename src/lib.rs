@@ -5,6 +5,7 @@
 pub mod actors;
 pub mod app;
 pub mod config;
+pub mod experience;
 pub mod http;
 pub mod probe;
 pub mod runtime;

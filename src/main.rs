@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use clap::{Parser, Subcommand};
-use symphainy::app::App;
+use symphainy::app::{App, Listeners};
 use symphainy::config::{ServeArgs, StoreArgs};
 use symphainy::runtime::HandlerRegistry;
 use symphainy::store::Store;
@@ -22,7 +22,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run every plane in one process (today: the Runtime Plane).
+    /// Run both planes in one process.
     Serve(ServeArgs),
     /// Run the Runtime Plane alone (internal API).
     Runtime(ServeArgs),
@@ -55,7 +55,8 @@ fn run_command(cli: Cli) -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async move {
         match cli.command {
-            Command::Serve(args) | Command::Runtime(args) => run(args).await,
+            Command::Serve(args) => run(args, true).await,
+            Command::Runtime(args) => run(args, false).await,
             Command::Migrate(args) => {
                 let store = Store::connect(&args.database_url()?).await?;
                 store.migrate().await?;
@@ -70,16 +71,27 @@ fn run_command(cli: Cli) -> anyhow::Result<()> {
     })
 }
 
-async fn run(args: ServeArgs) -> anyhow::Result<()> {
+async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+}
+
+async fn run(args: ServeArgs, with_experience: bool) -> anyhow::Result<()> {
     let config = args.resolve()?;
     tracing::debug!(?config, "configuration");
-    let listener = TcpListener::bind(&config.runtime_addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.runtime_addr))?;
-    let app = App::start(&config, HandlerRegistry::builtin(), listener).await?;
+    let listeners = Listeners {
+        runtime: bind(&config.runtime_addr).await?,
+        experience: if with_experience {
+            Some(bind(&config.http_addr).await?)
+        } else {
+            None
+        },
+    };
+    let app = App::start(&config, HandlerRegistry::builtin(), listeners).await?;
     println!("{}", app.listening_line());
     std::io::stdout().flush()?;
-    tracing::info!(runtime = %app.runtime_addr, "symphainy started");
+    tracing::info!(runtime = %app.runtime_addr, experience = ?app.experience_addr, "symphainy started");
 
     let failed = tokio::select! {
         _ = shutdown_signal() => false,

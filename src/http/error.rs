@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -16,6 +16,9 @@ pub struct ApiError {
     pub code: String,
     pub message: String,
     pub fields: Option<BTreeMap<String, String>>,
+    /// Seconds until a rate-limited client may retry (adds `retry_after` to the body).
+    pub retry_after: Option<u64>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
@@ -25,6 +28,8 @@ impl ApiError {
             code: code.to_string(),
             message: message.into(),
             fields: None,
+            retry_after: None,
+            headers: Vec::new(),
         }
     }
 
@@ -38,7 +43,16 @@ impl ApiError {
             code: "validation_error".into(),
             message,
             fields: Some(fields),
+            retry_after: None,
+            headers: Vec::new(),
         }
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((name, v));
+        }
+        self
     }
 
     pub fn unauthorized(message: &str) -> Self {
@@ -77,6 +91,8 @@ impl From<RuntimeError> for ApiError {
                     code: "unknown_intent".into(),
                     message: format!("unknown intent type '{t}'"),
                     fields: Some(fields),
+                    retry_after: None,
+                    headers: Vec::new(),
                 }
             }
             RuntimeError::Invalid(fields) => ApiError::validation(fields),
@@ -110,7 +126,13 @@ impl IntoResponse for ApiError {
         if let Some(fields) = self.fields {
             body["fields"] = json!(fields);
         }
+        if let Some(secs) = self.retry_after {
+            body["retry_after"] = json!(secs);
+        }
         let mut resp = (self.status, Json(body)).into_response();
+        for (name, value) in self.headers {
+            resp.headers_mut().insert(name, value);
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -4,6 +4,7 @@
 pub mod error;
 pub mod extract;
 pub mod layers;
+pub mod queries;
 
 pub use error::ApiError;
-pub use extract::{ApiJson, ApiQuery};
+pub use extract::{ApiJson, ApiQuery, OptionalJson};

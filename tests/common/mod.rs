@@ -6,8 +6,11 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection};
-use symphainy::app::App;
+use std::time::Duration as StdDuration;
+
+use symphainy::app::{App, Listeners};
 use symphainy::config::Config;
+use symphainy::experience::settings::ExperienceSettings;
 use symphainy::runtime::{HandlerRegistry, RuntimeConfig};
 use tokio::net::TcpListener;
 
@@ -87,23 +90,41 @@ pub fn test_config(db: &TestDb) -> Config {
         service_token: format!("svc-{}", uuid::Uuid::new_v4()),
         runtime: RuntimeConfig::default(),
         max_body_bytes: 64 * 1024,
+        experience: ExperienceSettings {
+            jwt_secret: format!("jwt-{}", uuid::Uuid::new_v4()),
+            access_ttl: StdDuration::from_secs(900),
+            refresh_ttl: StdDuration::from_secs(3600),
+            auth_strict: false,
+            // Generous limits: the rate-limit tests set their own.
+            rate_login: "1000/60".parse().unwrap(),
+            rate_register: "1000/60".parse().unwrap(),
+            cors_origins: vec!["http://localhost:3000".into()],
+            trust_forwarded_for: false,
+        },
     }
 }
 
 pub struct TestApp {
     pub app: App,
+    /// The Runtime Plane's base URL.
     pub base: String,
+    /// The Experience Plane's base URL.
+    pub exp: String,
     pub token: String,
     pub http: reqwest::Client,
 }
 
 pub async fn spawn_app_with(config: Config, handlers: HandlerRegistry) -> TestApp {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let app = App::start(&config, handlers, listener)
+    let listeners = Listeners {
+        runtime: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+        experience: Some(TcpListener::bind("127.0.0.1:0").await.unwrap()),
+    };
+    let app = App::start(&config, handlers, listeners)
         .await
         .expect("app starts");
     TestApp {
         base: format!("http://{}", app.runtime_addr),
+        exp: format!("http://{}", app.experience_addr.unwrap()),
         token: config.service_token.clone(),
         app,
         http: reqwest::Client::new(),

@@ -8,27 +8,12 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::RuntimeApiState;
+use crate::http::queries::{StatusQuery, TenantQuery};
 use crate::http::{ApiError, ApiJson, ApiQuery};
 use crate::runtime::model::{
     ApprovalDecision, CreateSession, IntentRequest, Scope, SessionCreated, StatusOptions,
     UpgradeSession,
 };
-
-#[derive(Debug, Default, Deserialize)]
-pub struct TenantQuery {
-    #[serde(default)]
-    pub tenant_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct StatusQuery {
-    #[serde(default)]
-    pub tenant_id: Option<String>,
-    #[serde(default)]
-    pub include_artifacts: Option<bool>,
-    #[serde(default)]
-    pub include_events: Option<bool>,
-}
 
 pub async fn health(State(state): State<RuntimeApiState>) -> impl IntoResponse {
     let ready = state.client.ready().await;

@@ -1,0 +1,173 @@
+//! `/api/auth/*` and `/health`.
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::auth_user::AuthUser;
+use super::client_addr::ClientAddr;
+use super::responses::{auth_response, user_json};
+use super::state::ExperienceState;
+use crate::http::{ApiError, ApiJson, OptionalJson};
+use crate::runtime::model::CreateSession;
+use crate::security::inputs::{DisplayName, Email, Password};
+use crate::security::Identity;
+
+pub async fn health(State(state): State<ExperienceState>) -> impl IntoResponse {
+    let runtime = if state.runtime.ready().await {
+        "ok"
+    } else {
+        "unavailable"
+    };
+    Json(json!({
+        "status": "healthy",
+        "service": "experience",
+        "version": env!("CARGO_PKG_VERSION"),
+        "runtime": runtime,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct RegisterBody {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    password: Option<String>,
+}
+
+pub async fn register(
+    State(state): State<ExperienceState>,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(body): ApiJson<RegisterBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    state.limits.register_by_addr.check(&addr.to_string())?;
+    let mut fields = BTreeMap::new();
+    let name = DisplayName::parse(body.name.as_deref().unwrap_or_default())
+        .map_err(|e| fields.insert("name".to_string(), e.to_string()))
+        .ok();
+    let email = Email::parse(body.email.as_deref().unwrap_or_default())
+        .map_err(|e| fields.insert("email".to_string(), e.to_string()))
+        .ok();
+    let password = match body.password.as_deref() {
+        None => {
+            fields.insert("password".into(), "is required".into());
+            None
+        }
+        Some(p) => Password::parse(p)
+            .map_err(|e| fields.insert("password".to_string(), e.to_string()))
+            .ok(),
+    };
+    let (Some(name), Some(email), Some(password)) = (name, email, password) else {
+        return Err(ApiError::validation(fields));
+    };
+    let who = state.guard.register(name, email, password).await?;
+    let body = signed_in(&state, &who, "registered").await?;
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+#[derive(Deserialize)]
+pub struct LoginBody {
+    email: String,
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<ExperienceState>,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let who = check_credentials(&state, addr, &body.email, &body.password).await?;
+    Ok(Json(signed_in(&state, &who, "logged in").await?))
+}
+
+/// Login with rate limits per client address and per email.
+pub async fn check_credentials(
+    state: &ExperienceState,
+    addr: std::net::IpAddr,
+    email: &str,
+    password: &str,
+) -> Result<Identity, ApiError> {
+    state.limits.login_by_addr.check(&addr.to_string())?;
+    state
+        .limits
+        .login_by_email
+        .check(&email.trim().to_lowercase())?;
+    Ok(state.guard.login(email, password).await?)
+}
+
+/// Issues tokens and opens a session for the user; the AuthResponse body.
+async fn signed_in(
+    state: &ExperienceState,
+    who: &Identity,
+    message: &str,
+) -> Result<serde_json::Value, ApiError> {
+    let pair = state.guard.issue_tokens(who, None).await?;
+    let session = state
+        .runtime
+        .create_session(CreateSession {
+            tenant_id: Some(who.tenant_id.clone()),
+            user_id: Some(who.user_id.clone()),
+            session_id: None,
+            metadata: None,
+        })
+        .await?;
+    Ok(auth_response(
+        who,
+        &pair,
+        Some(&session.session_id),
+        message,
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct RefreshBody {
+    refresh_token: String,
+    #[serde(default)]
+    session_id: Option<String>,
+}
+
+pub async fn refresh(
+    State(state): State<ExperienceState>,
+    ApiJson(body): ApiJson<RefreshBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let (who, pair) = state.guard.refresh(&body.refresh_token).await?;
+    Ok(Json(auth_response(
+        &who,
+        &pair,
+        body.session_id.as_deref(),
+        "tokens refreshed",
+    )))
+}
+
+#[derive(Default, Deserialize)]
+pub struct LogoutBody {
+    #[serde(default)]
+    refresh_token: Option<String>,
+}
+
+pub async fn logout(
+    State(state): State<ExperienceState>,
+    AuthUser(claims): AuthUser,
+    OptionalJson(body): OptionalJson<LogoutBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    state
+        .guard
+        .logout(&claims.sub, body.refresh_token.as_deref())
+        .await?;
+    Ok(Json(json!({"success": true})))
+}
+
+pub async fn me(
+    State(state): State<ExperienceState>,
+    AuthUser(claims): AuthUser,
+) -> Result<impl IntoResponse, ApiError> {
+    let who = state.guard.identity(&claims.sub, &claims.tid).await?;
+    Ok(Json(json!({"success": true, "user": user_json(&who)})))
+}

@@ -1,0 +1,54 @@
+//! Extractors for the caller's identity from `Authorization: Bearer <jwt>`. A present but
+//! invalid (tampered, expired, foreign) token is always 401, never treated as anonymous.
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+
+use super::errors::token_required;
+use super::state::ExperienceState;
+use crate::http::ApiError;
+use crate::security::tokens::Claims;
+
+/// The caller's claims when a Bearer token is sent; `None` without one.
+pub struct MaybeUser(pub Option<Claims>);
+
+/// A caller that must be signed in.
+pub struct AuthUser(pub Claims);
+
+pub fn bearer_token(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+impl FromRequestParts<ExperienceState> for MaybeUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ExperienceState,
+    ) -> Result<Self, Self::Rejection> {
+        match bearer_token(parts) {
+            None => Ok(MaybeUser(None)),
+            Some(token) => Ok(MaybeUser(Some(state.guard.verify_access(token)?))),
+        }
+    }
+}
+
+impl FromRequestParts<ExperienceState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &ExperienceState,
+    ) -> Result<Self, Self::Rejection> {
+        match MaybeUser::from_request_parts(parts, state).await? {
+            MaybeUser(Some(claims)) => Ok(AuthUser(claims)),
+            MaybeUser(None) => Err(token_required()),
+        }
+    }
+}

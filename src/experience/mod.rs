@@ -1,0 +1,90 @@
+//! The Experience Plane: the public REST and WebSocket surface the frontend talks to. It reaches
+//! the runtime only through `RuntimeClient`, and owns delivery concerns: auth, rate limits, CORS.
+
+pub mod access;
+pub mod auth_routes;
+pub mod auth_user;
+pub mod client_addr;
+pub mod errors;
+pub mod execution_stream;
+pub mod intent_routes;
+pub mod rate_limit;
+pub mod responses;
+pub mod session_routes;
+pub mod settings;
+pub mod state;
+
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::routing::{get, patch, post};
+use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::http::error::{method_not_allowed, not_found_route};
+pub use state::ExperienceState;
+
+pub fn router(state: ExperienceState) -> Router {
+    let cors = cors_layer(&state.settings.cors_origins);
+    let router = Router::new()
+        .route("/health", get(auth_routes::health))
+        .route("/api/auth/register", post(auth_routes::register))
+        .route("/api/auth/login", post(auth_routes::login))
+        .route("/api/auth/refresh", post(auth_routes::refresh))
+        .route("/api/auth/logout", post(auth_routes::logout))
+        .route("/api/auth/me", get(auth_routes::me))
+        .route(
+            "/api/session/create-anonymous",
+            post(session_routes::create_anonymous),
+        )
+        .route("/api/session/create", post(session_routes::create))
+        .route("/api/session/{id}", get(session_routes::get))
+        .route("/api/session/{id}/upgrade", patch(session_routes::upgrade))
+        .route("/api/intent/submit", post(intent_routes::submit))
+        .route(
+            "/api/execution/{id}/status",
+            get(intent_routes::execution_status),
+        )
+        .route(
+            "/api/execution/{id}/stream",
+            get(execution_stream::stream_status),
+        )
+        .fallback(not_found_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state);
+    match cors {
+        Some(c) => router.layer(c),
+        None => router,
+    }
+}
+
+fn cors_layer(origins: &[String]) -> Option<CorsLayer> {
+    if origins.is_empty() {
+        return None;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect::<Vec<_>>(),
+        )
+    };
+    Some(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::OPTIONS])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                HeaderName::from_static("idempotency-key"),
+                HeaderName::from_static("x-request-id"),
+            ])
+            .expose_headers([
+                header::RETRY_AFTER,
+                HeaderName::from_static("x-request-id"),
+                HeaderName::from_static("x-ratelimit-limit"),
+                HeaderName::from_static("x-ratelimit-window"),
+            ]),
+    )
+}

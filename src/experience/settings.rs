@@ -1,0 +1,85 @@
+//! The Experience Plane's settings (resolved from `ServeArgs`).
+
+use std::time::Duration;
+
+/// "N requests per S seconds", written `N/S` (e.g. `5/60`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateSpec {
+    pub limit: u32,
+    pub window: Duration,
+}
+
+impl std::str::FromStr for RateSpec {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (n, secs) = s
+            .split_once('/')
+            .ok_or_else(|| format!("'{s}' is not N/SECONDS (e.g. 5/60)"))?;
+        let limit: u32 = n
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{n}' is not a count"))?;
+        let secs: u64 = secs
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{secs}' is not seconds"))?;
+        if limit == 0 || secs == 0 {
+            return Err("both numbers of a rate limit must be positive".into());
+        }
+        Ok(RateSpec {
+            limit,
+            window: Duration::from_secs(secs),
+        })
+    }
+}
+
+impl std::fmt::Display for RateSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.limit, self.window.as_secs())
+    }
+}
+
+#[derive(Clone)]
+pub struct ExperienceSettings {
+    pub jwt_secret: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    /// Require a Bearer token for every session that belongs to a user.
+    pub auth_strict: bool,
+    pub rate_login: RateSpec,
+    pub rate_register: RateSpec,
+    /// Origins allowed by CORS (empty: no CORS headers).
+    pub cors_origins: Vec<String>,
+    /// Take the client address from the last `X-Forwarded-For` entry (behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+}
+
+impl std::fmt::Debug for ExperienceSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExperienceSettings")
+            .field("jwt_secret", &"<redacted>")
+            .field("access_ttl", &self.access_ttl)
+            .field("refresh_ttl", &self.refresh_ttl)
+            .field("auth_strict", &self.auth_strict)
+            .field("rate_login", &self.rate_login.to_string())
+            .field("rate_register", &self.rate_register.to_string())
+            .field("cors_origins", &self.cors_origins)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rate_specs() {
+        let r: RateSpec = "5/60".parse().unwrap();
+        assert_eq!((r.limit, r.window), (5, Duration::from_secs(60)));
+        assert!("5".parse::<RateSpec>().is_err());
+        assert!("0/60".parse::<RateSpec>().is_err());
+        assert!("x/60".parse::<RateSpec>().is_err());
+    }
+}

@@ -1,0 +1,17 @@
+//! What every Experience handler shares.
+
+use std::sync::Arc;
+
+use super::rate_limit::RateLimits;
+use super::settings::ExperienceSettings;
+use crate::runtime::RuntimeClient;
+use crate::security::SecurityGuard;
+
+#[derive(Clone)]
+pub struct ExperienceState {
+    /// The only way to the runtime.
+    pub runtime: Arc<dyn RuntimeClient>,
+    pub guard: SecurityGuard,
+    pub settings: Arc<ExperienceSettings>,
+    pub limits: Arc<RateLimits>,
+}
