@@ -5,49 +5,10 @@
 mod common;
 
 use std::collections::HashMap;
-use std::process::Stdio;
 use std::time::Duration;
 
 use common::*;
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, BufReader};
-use tokio::process::{Child, Command};
-
-struct Server {
-    child: Child,
-    base: String,
-}
-
-async fn start_server(db: &TestDb, token: &str) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_symphainy"))
-        .arg("serve")
-        .env("SYMPHAINY_DATA_DIR", db.data_dir())
-        .env("DATABASE_URL", &db.url)
-        .env("SYMPHAINY_RUNTIME_ADDR", "127.0.0.1:0")
-        .env("SYMPHAINY_HTTP_ADDR", "127.0.0.1:0")
-        .env("SYMPHAINY_SERVICE_TOKEN", token)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("the binary starts");
-    let stdout = child.stdout.take().unwrap();
-    let mut lines = BufReader::new(stdout).lines();
-    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-        .await
-        .expect("listening line in time")
-        .unwrap()
-        .expect("a listening line");
-    let addr = line
-        .split_whitespace()
-        .find_map(|p| p.strip_prefix("runtime="))
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"));
-    Server {
-        child,
-        base: format!("http://{addr}"),
-    }
-}
 
 async fn burst(
     http: &reqwest::Client,
@@ -117,7 +78,7 @@ async fn sigkill_after_bursts_loses_nothing_and_doubles_nothing() {
     for db in databases().await {
         let token = "crash-test-token";
         let http = reqwest::Client::new();
-        let mut server = start_server(&db, token).await;
+        let mut server = start_binary(&db, token, &[]).await;
         let mut sessions = Vec::new();
         for _ in 0..4 {
             let r = http
@@ -139,7 +100,7 @@ async fn sigkill_after_bursts_loses_nothing_and_doubles_nothing() {
             wait_running(&http, &server.base, token, &anchor).await;
             accepted.push(anchor);
             server.child.kill().await.unwrap(); // SIGKILL
-            server = start_server(&db, token).await;
+            server = start_binary(&db, token, &[]).await;
         }
 
         let mut by_session: HashMap<String, Vec<i64>> = HashMap::new();

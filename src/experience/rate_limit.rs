@@ -5,7 +5,7 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use axum::http::{header, HeaderName, StatusCode};
+use axum::http::StatusCode;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
@@ -37,22 +37,18 @@ impl Limit {
             Err(not_until) => {
                 let wait = not_until.wait_time_from(DefaultClock::default().now());
                 let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                let mut e = ApiError::new(
+                Err(ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "rate_limit_exceeded",
                     format!("too many attempts; retry in {secs} seconds"),
                 )
-                .with_header(header::RETRY_AFTER, &secs.to_string())
-                .with_header(
-                    HeaderName::from_static("x-ratelimit-limit"),
-                    &self.spec.limit.to_string(),
-                )
-                .with_header(
-                    HeaderName::from_static("x-ratelimit-window"),
-                    &self.spec.window.as_secs().to_string(),
-                );
-                e.retry_after = Some(secs);
-                Err(e)
+                .with_retry(
+                    secs,
+                    &[
+                        ("x-ratelimit-limit", self.spec.limit.to_string()),
+                        ("x-ratelimit-window", self.spec.window.as_secs().to_string()),
+                    ],
+                ))
             }
         }
     }
@@ -97,7 +93,7 @@ mod tests {
         }
         let e = l.check("1.2.3.4").unwrap_err();
         assert_eq!(e.status, StatusCode::TOO_MANY_REQUESTS);
-        let secs = e.retry_after.unwrap();
+        let secs = e.retry.as_ref().unwrap().after_secs;
         assert!((1..=20).contains(&secs), "{secs}");
         l.check("5.6.7.8").expect("other keys are unaffected");
     }

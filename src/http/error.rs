@@ -16,8 +16,14 @@ pub struct ApiError {
     pub code: String,
     pub message: String,
     pub fields: Option<BTreeMap<String, String>>,
-    /// Seconds until a rate-limited client may retry (adds `retry_after` to the body).
-    pub retry_after: Option<u64>,
+    /// For 429: when to retry and the headers that say so (boxed: rare, keeps errors small).
+    pub retry: Option<Box<Retry>>,
+}
+
+#[derive(Debug)]
+pub struct Retry {
+    /// Seconds until the client may retry (`retry_after` in the body, `Retry-After`).
+    pub after_secs: u64,
     pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
@@ -28,8 +34,7 @@ impl ApiError {
             code: code.to_string(),
             message: message.into(),
             fields: None,
-            retry_after: None,
-            headers: Vec::new(),
+            retry: None,
         }
     }
 
@@ -43,15 +48,22 @@ impl ApiError {
             code: "validation_error".into(),
             message,
             fields: Some(fields),
-            retry_after: None,
-            headers: Vec::new(),
+            retry: None,
         }
     }
 
-    pub fn with_header(mut self, name: HeaderName, value: &str) -> Self {
-        if let Ok(v) = HeaderValue::from_str(value) {
-            self.headers.push((name, v));
+    /// Marks a 429: `retry_after` in the body, `Retry-After` and `extra` headers.
+    pub fn with_retry(mut self, after_secs: u64, extra: &[(&'static str, String)]) -> Self {
+        let mut headers = vec![(header::RETRY_AFTER, HeaderValue::from(after_secs))];
+        for (name, value) in extra {
+            if let Ok(v) = HeaderValue::from_str(value) {
+                headers.push((HeaderName::from_static(name), v));
+            }
         }
+        self.retry = Some(Box::new(Retry {
+            after_secs,
+            headers,
+        }));
         self
     }
 
@@ -91,8 +103,7 @@ impl From<RuntimeError> for ApiError {
                     code: "unknown_intent".into(),
                     message: format!("unknown intent type '{t}'"),
                     fields: Some(fields),
-                    retry_after: None,
-                    headers: Vec::new(),
+                    retry: None,
                 }
             }
             RuntimeError::Invalid(fields) => ApiError::validation(fields),
@@ -126,12 +137,14 @@ impl IntoResponse for ApiError {
         if let Some(fields) = self.fields {
             body["fields"] = json!(fields);
         }
-        if let Some(secs) = self.retry_after {
-            body["retry_after"] = json!(secs);
+        if let Some(retry) = &self.retry {
+            body["retry_after"] = json!(retry.after_secs);
         }
         let mut resp = (self.status, Json(body)).into_response();
-        for (name, value) in self.headers {
-            resp.headers_mut().insert(name, value);
+        if let Some(retry) = self.retry {
+            for (name, value) in retry.headers {
+                resp.headers_mut().insert(name, value);
+            }
         }
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()

@@ -140,7 +140,9 @@ impl SecurityGuard {
         let (tenant_id, role) = memberships
             .into_iter()
             .find(|(t, _)| tenant.is_none_or(|want| want == t))
-            .ok_or_else(|| AuthError::InvalidToken("the user has no access to this tenant"))?;
+            .ok_or(AuthError::InvalidToken(
+                "the user has no access to this tenant",
+            ))?;
         Ok(Identity {
             user_id: user.user_id,
             email: user.email,

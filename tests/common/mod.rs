@@ -251,3 +251,64 @@ pub fn assert_error(status: u16, body: &Value, want_status: u16, want_code: &str
     );
     assert_eq!(body["detail"], body["message"], "{body}");
 }
+
+/// The real `symphainy serve` binary on port 0, with its stderr collected.
+pub struct Binary {
+    pub child: tokio::process::Child,
+    /// Runtime Plane base URL.
+    pub base: String,
+    /// Experience Plane base URL.
+    pub exp: String,
+    pub log: std::sync::Arc<parking_lot::Mutex<String>>,
+}
+
+pub async fn start_binary(db: &TestDb, token: &str, env: &[(&str, &str)]) -> Binary {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_symphainy"));
+    cmd.arg("serve")
+        .env("SYMPHAINY_DATA_DIR", db.data_dir())
+        .env("DATABASE_URL", &db.url)
+        .env("SYMPHAINY_RUNTIME_ADDR", "127.0.0.1:0")
+        .env("SYMPHAINY_HTTP_ADDR", "127.0.0.1:0")
+        .env("SYMPHAINY_SERVICE_TOKEN", token)
+        .env("SYMPHAINY_RATE_LIMIT_LOGIN", "1000/60")
+        .env("SYMPHAINY_RATE_LIMIT_REGISTER", "1000/60")
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("the binary starts");
+    let log = std::sync::Arc::new(parking_lot::Mutex::new(String::new()));
+    let mut stderr = child.stderr.take().unwrap();
+    let sink = log.clone();
+    tokio::spawn(async move {
+        let mut buf = [0u8; 8192];
+        while let Ok(n) = stderr.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            sink.lock().push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("listening line in time")
+        .unwrap()
+        .unwrap_or_else(|| panic!("no listening line; stderr: {}", log.lock()));
+    let field = |name: &str| {
+        line.split_whitespace()
+            .find_map(|p| p.strip_prefix(name))
+            .map(|a| format!("http://{a}"))
+            .unwrap_or_else(|| panic!("no {name} in {line}"))
+    };
+    Binary {
+        base: field("runtime="),
+        exp: field("experience="),
+        child,
+        log,
+    }
+}
