@@ -21,7 +21,13 @@ impl Exp {
         }
     }
 
-    async fn call(&self, method: &str, path: &str, token: Option<&str>, body: Option<Value>) -> (u16, Value, reqwest::header::HeaderMap) {
+    async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value, reqwest::header::HeaderMap) {
         let url = format!("{}{}", self.t.exp, path);
         let mut req = match method {
             "GET" => self.t.http.get(url),
@@ -52,15 +58,23 @@ impl Exp {
 
     async fn register(&self, name: &str, email: &str) -> Value {
         let (s, b) = self
-            .post("/api/auth/register", None, json!({"name": name, "email": email, "password": "s3cret-passw0rd"}))
+            .post(
+                "/api/auth/register",
+                None,
+                json!({"name": name, "email": email, "password": "s3cret-passw0rd"}),
+            )
             .await;
         assert_eq!(s, 201, "{b}");
         b
     }
 
     async fn login(&self, email: &str, password: &str) -> (u16, Value) {
-        self.post("/api/auth/login", None, json!({"email": email, "password": password}))
-            .await
+        self.post(
+            "/api/auth/login",
+            None,
+            json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     async fn wait_terminal(&self, execution_id: &str, token: Option<&str>) -> Value {
@@ -69,7 +83,10 @@ impl Exp {
                 .get(&format!("/api/execution/{execution_id}/status"), token)
                 .await;
             assert_eq!(s, 200, "{b}");
-            if matches!(b["status"].as_str(), Some("completed" | "failed" | "cancelled")) {
+            if matches!(
+                b["status"].as_str(),
+                Some("completed" | "failed" | "cancelled")
+            ) {
                 return b;
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
@@ -82,11 +99,21 @@ fn assert_auth_response(b: &Value, email: &str) {
     assert_eq!(b["success"], true, "{b}");
     assert_eq!(b["token_type"], "bearer");
     assert_eq!(b["expires_in"], 900);
-    for f in ["access_token", "refresh_token", "session_id", "user_id", "tenant_id", "message"] {
+    for f in [
+        "access_token",
+        "refresh_token",
+        "session_id",
+        "user_id",
+        "tenant_id",
+        "message",
+    ] {
         assert!(b[f].as_str().is_some_and(|v| !v.is_empty()), "{f} in {b}");
     }
     assert_eq!(b["roles"], json!(["owner"]));
-    assert_eq!(b["permissions"], json!(["read", "write", "admin", "delete"]));
+    assert_eq!(
+        b["permissions"],
+        json!(["read", "write", "admin", "delete"])
+    );
     let u = &b["user"];
     assert_eq!(u["id"], b["user_id"]);
     assert_eq!(u["user_id"], b["user_id"]);
@@ -101,24 +128,47 @@ async fn the_frontend_flow_from_anonymous_to_logout() {
     let db = sqlite_db();
     let e = Exp::start(test_config(&db)).await;
     let (s, h) = e.get("/health", None).await;
-    assert_eq!((s, h["status"].as_str(), h["service"].as_str()), (200, Some("healthy"), Some("experience")));
+    assert_eq!(
+        (s, h["status"].as_str(), h["service"].as_str()),
+        (200, Some("healthy"), Some("experience"))
+    );
 
     // Anonymous: session, echo and status with no Authorization header.
-    let (s, anon) = e.post("/api/session/create-anonymous", None, json!({"metadata": {"src": "landing"}})).await;
+    let (s, anon) = e
+        .post(
+            "/api/session/create-anonymous",
+            None,
+            json!({"metadata": {"src": "landing"}}),
+        )
+        .await;
     assert_eq!(s, 201, "{anon}");
     assert_eq!(anon["tenant_id"], Value::Null);
     assert_eq!(anon["user_id"], Value::Null);
     let sid = anon["session_id"].as_str().unwrap().to_string();
     let (s, acc) = e
-        .post("/api/intent/submit", None, json!({"intent_type": "echo", "session_id": sid, "parameters": {"message": "hi"}}))
+        .post(
+            "/api/intent/submit",
+            None,
+            json!({"intent_type": "echo", "session_id": sid, "parameters": {"message": "hi"}}),
+        )
         .await;
     assert_eq!(s, 202, "{acc}");
     assert_eq!(acc["status"], "accepted");
-    let done = e.wait_terminal(acc["execution_id"].as_str().unwrap(), None).await;
+    let done = e
+        .wait_terminal(acc["execution_id"].as_str().unwrap(), None)
+        .await;
     assert_eq!(done["status"], "completed");
-    assert_eq!(done["artifacts"]["echo"]["semantic_payload"]["message"], "hi");
+    assert_eq!(
+        done["artifacts"]["echo"]["semantic_payload"]["message"],
+        "hi"
+    );
     // An empty body works for create-anonymous too.
-    let r = e.t.http.post(format!("{}/api/session/create-anonymous", e.t.exp)).send().await.unwrap();
+    let r =
+        e.t.http
+            .post(format!("{}/api/session/create-anonymous", e.t.exp))
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.status().as_u16(), 201);
 
     // Register, then log in.
@@ -128,13 +178,21 @@ async fn the_frontend_flow_from_anonymous_to_logout() {
     assert_eq!(s, 200, "{login}");
     assert_auth_response(&login, "ada@example.com");
     assert_eq!(login["user_id"], reg["user_id"]);
-    assert_ne!(login["session_id"], reg["session_id"], "login opens a new session");
+    assert_ne!(
+        login["session_id"], reg["session_id"],
+        "login opens a new session"
+    );
     let access = login["access_token"].as_str().unwrap().to_string();
     let tenant = login["tenant_id"].as_str().unwrap().to_string();
 
     // Upgrade the anonymous session to the user.
     let (s, up, _) = e
-        .call("PATCH", &format!("/api/session/{sid}/upgrade"), Some(&access), Some(json!({"metadata": {"plan": "free"}})))
+        .call(
+            "PATCH",
+            &format!("/api/session/{sid}/upgrade"),
+            Some(&access),
+            Some(json!({"metadata": {"plan": "free"}})),
+        )
         .await;
     assert_eq!(s, 200, "{up}");
     assert_eq!(up["session_id"], json!(sid));
@@ -143,7 +201,10 @@ async fn the_frontend_flow_from_anonymous_to_logout() {
     let (s, session) = e.get(&format!("/api/session/{sid}"), Some(&access)).await;
     assert_eq!(s, 200, "{session}");
     assert_eq!(session["is_anonymous"], false);
-    assert_eq!(session["metadata"], json!({"src": "landing", "plan": "free"}));
+    assert_eq!(
+        session["metadata"],
+        json!({"src": "landing", "plan": "free"})
+    );
 
     // me.
     let (s, me) = e.get("/api/auth/me", Some(&access)).await;
@@ -154,7 +215,11 @@ async fn the_frontend_flow_from_anonymous_to_logout() {
 
     // Refresh rotates the pair.
     let (s, refreshed) = e
-        .post("/api/auth/refresh", None, json!({"refresh_token": login["refresh_token"], "session_id": sid}))
+        .post(
+            "/api/auth/refresh",
+            None,
+            json!({"refresh_token": login["refresh_token"], "session_id": sid}),
+        )
         .await;
     assert_eq!(s, 200, "{refreshed}");
     assert_auth_response(&refreshed, "ada@example.com");
@@ -164,10 +229,20 @@ async fn the_frontend_flow_from_anonymous_to_logout() {
     // Logout revokes the family: the newest refresh token no longer works.
     let new_access = refreshed["access_token"].as_str().unwrap();
     let (s, out) = e
-        .post("/api/auth/logout", Some(new_access), json!({"refresh_token": refreshed["refresh_token"]}))
+        .post(
+            "/api/auth/logout",
+            Some(new_access),
+            json!({"refresh_token": refreshed["refresh_token"]}),
+        )
         .await;
     assert_eq!((s, out["success"].as_bool()), (200, Some(true)), "{out}");
-    let (s, b) = e.post("/api/auth/refresh", None, json!({"refresh_token": refreshed["refresh_token"]})).await;
+    let (s, b) = e
+        .post(
+            "/api/auth/refresh",
+            None,
+            json!({"refresh_token": refreshed["refresh_token"]}),
+        )
+        .await;
     assert_error(s, &b, 401, "invalid_token");
     e.t.app.shutdown().await;
 }
@@ -183,13 +258,21 @@ async fn registration_and_login_errors() {
     assert_error(s, &b, 409, "email_already_registered");
 
     let (s, b) = e
-        .post("/api/auth/register", None, json!({"name": "X", "email": "not-an-email", "password": "short"}))
+        .post(
+            "/api/auth/register",
+            None,
+            json!({"name": "X", "email": "not-an-email", "password": "short"}),
+        )
         .await;
     assert_error(s, &b, 422, "validation_error");
     assert_eq!(b["fields"]["email"], "must be a valid email address");
     assert_eq!(b["fields"]["password"], "must be at least 8 characters");
     let (s, b) = e
-        .post("/api/auth/register", None, json!({"name": "", "email": "n@example.com", "password": "long enough"}))
+        .post(
+            "/api/auth/register",
+            None,
+            json!({"name": "", "email": "n@example.com", "password": "long enough"}),
+        )
         .await;
     assert_error(s, &b, 422, "validation_error");
     assert_eq!(b["fields"]["name"], "is required");
@@ -198,19 +281,40 @@ async fn registration_and_login_errors() {
     assert!(b["fields"]["name"].is_string(), "{b}");
 
     // Wrong password and unknown email: the same 401, byte for byte.
-    let r1 = e.t.http.post(format!("{}/api/auth/login", e.t.exp))
-        .json(&json!({"email": "grace@example.com", "password": "wrong-password"})).send().await.unwrap();
-    let r2 = e.t.http.post(format!("{}/api/auth/login", e.t.exp))
-        .json(&json!({"email": "nobody@example.com", "password": "wrong-password"})).send().await.unwrap();
+    let r1 =
+        e.t.http
+            .post(format!("{}/api/auth/login", e.t.exp))
+            .json(&json!({"email": "grace@example.com", "password": "wrong-password"}))
+            .send()
+            .await
+            .unwrap();
+    let r2 =
+        e.t.http
+            .post(format!("{}/api/auth/login", e.t.exp))
+            .json(&json!({"email": "nobody@example.com", "password": "wrong-password"}))
+            .send()
+            .await
+            .unwrap();
     assert_eq!((r1.status().as_u16(), r2.status().as_u16()), (401, 401));
     assert_eq!(r1.headers()["www-authenticate"], "Bearer");
     let (b1, b2) = (r1.text().await.unwrap(), r2.text().await.unwrap());
     assert_eq!(b1, b2);
-    assert_error(401, &serde_json::from_str(&b1).unwrap(), 401, "invalid_credentials");
+    assert_error(
+        401,
+        &serde_json::from_str(&b1).unwrap(),
+        401,
+        "invalid_credentials",
+    );
 
     // Malformed JSON: 400.
-    let r = e.t.http.post(format!("{}/api/auth/login", e.t.exp))
-        .header("content-type", "application/json").body("{\"email\":").send().await.unwrap();
+    let r =
+        e.t.http
+            .post(format!("{}/api/auth/login", e.t.exp))
+            .header("content-type", "application/json")
+            .body("{\"email\":")
+            .send()
+            .await
+            .unwrap();
     let s = r.status().as_u16();
     assert_error(s, &r.json().await.unwrap(), 400, "malformed_json");
     e.t.app.shutdown().await;
@@ -242,19 +346,35 @@ async fn tampered_expired_and_foreign_tokens_are_401() {
         &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
     )
     .unwrap();
-    let foreign = symphainy::security::tokens::JwtKeys::new("other-secret", Duration::from_secs(900))
-        .issue(reg["user_id"].as_str().unwrap(), reg["tenant_id"].as_str().unwrap(), &["owner".into()])
-        .unwrap();
-    for bad in [tampered.as_str(), expired.as_str(), foreign.as_str(), "garbage"] {
+    let foreign =
+        symphainy::security::tokens::JwtKeys::new("other-secret", Duration::from_secs(900))
+            .issue(
+                reg["user_id"].as_str().unwrap(),
+                reg["tenant_id"].as_str().unwrap(),
+                &["owner".into()],
+            )
+            .unwrap();
+    for bad in [
+        tampered.as_str(),
+        expired.as_str(),
+        foreign.as_str(),
+        "garbage",
+    ] {
         let (s, b, h) = e.call("GET", "/api/auth/me", Some(bad), None).await;
         assert_error(s, &b, 401, "invalid_token");
         assert_eq!(h["www-authenticate"], "Bearer");
         // A bad token is never treated as anonymous.
-        let (s, b) = e.post("/api/session/create-anonymous", None, json!({})).await;
+        let (s, b) = e
+            .post("/api/session/create-anonymous", None, json!({}))
+            .await;
         assert_eq!(s, 201, "{b}");
         let sid = b["session_id"].as_str().unwrap();
         let (s, b) = e
-            .post("/api/intent/submit", Some(bad), json!({"intent_type": "echo", "session_id": sid, "parameters": {"message": "x"}}))
+            .post(
+                "/api/intent/submit",
+                Some(bad),
+                json!({"intent_type": "echo", "session_id": sid, "parameters": {"message": "x"}}),
+            )
             .await;
         assert_error(s, &b, 401, "invalid_token");
     }
@@ -269,18 +389,40 @@ async fn reusing_a_refresh_token_revokes_its_family() {
     let e = Exp::start(test_config(&db)).await;
     let reg = e.register("Reuse", "reuse@example.com").await;
     let first = reg["refresh_token"].clone();
-    let (s, second) = e.post("/api/auth/refresh", None, json!({"refresh_token": first})).await;
+    let (s, second) = e
+        .post("/api/auth/refresh", None, json!({"refresh_token": first}))
+        .await;
     assert_eq!(s, 200, "{second}");
     // The first token again: reuse. Refused, and the family (with `second`'s token) is revoked.
-    let (s, b) = e.post("/api/auth/refresh", None, json!({"refresh_token": first})).await;
+    let (s, b) = e
+        .post("/api/auth/refresh", None, json!({"refresh_token": first}))
+        .await;
     assert_error(s, &b, 401, "invalid_token");
-    let (s, b) = e.post("/api/auth/refresh", None, json!({"refresh_token": second["refresh_token"]})).await;
+    let (s, b) = e
+        .post(
+            "/api/auth/refresh",
+            None,
+            json!({"refresh_token": second["refresh_token"]}),
+        )
+        .await;
     assert_error(s, &b, 401, "invalid_token");
     // Another family (a separate login) is unaffected.
     let (_, login) = e.login("reuse@example.com", "s3cret-passw0rd").await;
-    let (s, _) = e.post("/api/auth/refresh", None, json!({"refresh_token": login["refresh_token"]})).await;
+    let (s, _) = e
+        .post(
+            "/api/auth/refresh",
+            None,
+            json!({"refresh_token": login["refresh_token"]}),
+        )
+        .await;
     assert_eq!(s, 200);
-    let (s, b) = e.post("/api/auth/refresh", None, json!({"refresh_token": "never-issued"})).await;
+    let (s, b) = e
+        .post(
+            "/api/auth/refresh",
+            None,
+            json!({"refresh_token": "never-issued"}),
+        )
+        .await;
     assert_error(s, &b, 401, "invalid_token");
     e.t.app.shutdown().await;
 }
@@ -291,7 +433,10 @@ async fn another_tenants_ids_are_404_for_reads_and_writes() {
         let e = Exp::start(test_config(&db)).await;
         let a = e.register("A", "a@example.com").await;
         let b = e.register("B", "b@example.com").await;
-        let (ta, tb) = (a["access_token"].as_str().unwrap(), b["access_token"].as_str().unwrap());
+        let (ta, tb) = (
+            a["access_token"].as_str().unwrap(),
+            b["access_token"].as_str().unwrap(),
+        );
         let b_session = b["session_id"].as_str().unwrap();
         let (s, acc) = e
             .post("/api/intent/submit", Some(tb), json!({"intent_type": "echo", "session_id": b_session, "parameters": {"message": "b's"}}))
@@ -302,26 +447,41 @@ async fn another_tenants_ids_are_404_for_reads_and_writes() {
 
         let (s, body) = e.get(&format!("/api/session/{b_session}"), Some(ta)).await;
         assert_error(s, &body, 404, "session_not_found");
-        let (s, body) = e.get(&format!("/api/execution/{b_exec}/status"), Some(ta)).await;
+        let (s, body) = e
+            .get(&format!("/api/execution/{b_exec}/status"), Some(ta))
+            .await;
         assert_error(s, &body, 404, "execution_not_found");
         let (s, body) = e
             .post("/api/intent/submit", Some(ta), json!({"intent_type": "echo", "session_id": b_session, "parameters": {"message": "a's"}}))
             .await;
         assert_error(s, &body, 404, "session_not_found");
         let (s, body, _) = e
-            .call("PATCH", &format!("/api/session/{b_session}/upgrade"), Some(ta), Some(json!({})))
+            .call(
+                "PATCH",
+                &format!("/api/session/{b_session}/upgrade"),
+                Some(ta),
+                Some(json!({})),
+            )
             .await;
         assert_error(s, &body, 404, "session_not_found");
         // Naming another tenant explicitly does not help either.
         let (s, body) = e
-            .get(&format!("/api/session/{b_session}?tenant_id={}", b["tenant_id"].as_str().unwrap()), Some(ta))
+            .get(
+                &format!(
+                    "/api/session/{b_session}?tenant_id={}",
+                    b["tenant_id"].as_str().unwrap()
+                ),
+                Some(ta),
+            )
             .await;
         assert_error(s, &body, 404, "session_not_found");
         // Unknown ids answer the same.
         let (s, body) = e.get("/api/session/does-not-exist", Some(ta)).await;
         assert_error(s, &body, 404, "session_not_found");
         // B's execution is untouched: one run, completed.
-        let (_, st) = e.get(&format!("/api/execution/{b_exec}/status"), Some(tb)).await;
+        let (_, st) = e
+            .get(&format!("/api/execution/{b_exec}/status"), Some(tb))
+            .await;
         assert_eq!(st["status"], "completed");
         assert_eq!(event_types(&st).len(), 4, "[{}]", db.name);
         e.t.app.shutdown().await;
@@ -335,25 +495,46 @@ async fn upgrade_refuses_contradicting_ids() {
     let e = Exp::start(test_config(&db)).await;
     let reg = e.register("Up", "up@example.com").await;
     let access = reg["access_token"].as_str().unwrap();
-    let (_, anon) = e.post("/api/session/create-anonymous", None, json!({})).await;
+    let (_, anon) = e
+        .post("/api/session/create-anonymous", None, json!({}))
+        .await;
     let sid = anon["session_id"].as_str().unwrap();
     let (s, b, _) = e
-        .call("PATCH", &format!("/api/session/{sid}/upgrade"), Some(access), Some(json!({"user_id": "someone-else"})))
+        .call(
+            "PATCH",
+            &format!("/api/session/{sid}/upgrade"),
+            Some(access),
+            Some(json!({"user_id": "someone-else"})),
+        )
         .await;
     assert_error(s, &b, 403, "forbidden");
     let (s, b, _) = e
-        .call("PATCH", &format!("/api/session/{sid}/upgrade"), None, Some(json!({})))
+        .call(
+            "PATCH",
+            &format!("/api/session/{sid}/upgrade"),
+            None,
+            Some(json!({})),
+        )
         .await;
     assert_error(s, &b, 401, "unauthorized");
     // The token may also come in the body.
     let (s, b, _) = e
-        .call("PATCH", &format!("/api/session/{sid}/upgrade"), None, Some(json!({"access_token": access, "user_id": reg["user_id"]})))
+        .call(
+            "PATCH",
+            &format!("/api/session/{sid}/upgrade"),
+            None,
+            Some(json!({"access_token": access, "user_id": reg["user_id"]})),
+        )
         .await;
     assert_eq!(s, 200, "{b}");
     assert_eq!(b["user_id"], reg["user_id"]);
     // Session create with credentials in the body.
     let (s, b) = e
-        .post("/api/session/create", None, json!({"credentials": {"email": "up@example.com", "password": "s3cret-passw0rd"}}))
+        .post(
+            "/api/session/create",
+            None,
+            json!({"credentials": {"email": "up@example.com", "password": "s3cret-passw0rd"}}),
+        )
         .await;
     assert_eq!(s, 201, "{b}");
     assert_eq!(b["user_id"], reg["user_id"]);
@@ -372,11 +553,18 @@ async fn login_and_register_are_rate_limited() {
     config.experience.rate_register = "3/300".parse().unwrap();
     let e = Exp::start(config).await;
     for i in 0..5 {
-        let (s, _) = e.login("nobody@example.com", &format!("wrong-{i}-password")).await;
+        let (s, _) = e
+            .login("nobody@example.com", &format!("wrong-{i}-password"))
+            .await;
         assert_eq!(s, 401);
     }
     let (s, b, h) = e
-        .call("POST", "/api/auth/login", None, Some(json!({"email": "nobody@example.com", "password": "whatever-else"})))
+        .call(
+            "POST",
+            "/api/auth/login",
+            None,
+            Some(json!({"email": "nobody@example.com", "password": "whatever-else"})),
+        )
         .await;
     assert_error(s, &b, 429, "rate_limit_exceeded");
     let retry: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
@@ -392,7 +580,12 @@ async fn login_and_register_are_rate_limited() {
         assert_eq!(s, 201, "{b}");
     }
     let (s, b, h) = e
-        .call("POST", "/api/auth/register", None, Some(json!({"name": "R", "email": "r9@example.com", "password": "long enough pw"})))
+        .call(
+            "POST",
+            "/api/auth/register",
+            None,
+            Some(json!({"name": "R", "email": "r9@example.com", "password": "long enough pw"})),
+        )
         .await;
     assert_error(s, &b, 429, "rate_limit_exceeded");
     assert_eq!(h["x-ratelimit-limit"], "3");
@@ -407,7 +600,10 @@ async fn strict_mode_requires_a_token_for_user_sessions() {
     config.experience.auth_strict = true;
     let e = Exp::start(config).await;
     let reg = e.register("Strict", "strict@example.com").await;
-    let (sid, access) = (reg["session_id"].as_str().unwrap(), reg["access_token"].as_str().unwrap());
+    let (sid, access) = (
+        reg["session_id"].as_str().unwrap(),
+        reg["access_token"].as_str().unwrap(),
+    );
     let intent = json!({"intent_type": "echo", "session_id": sid, "parameters": {"message": "x"}});
     let (s, b) = e.post("/api/intent/submit", None, intent.clone()).await;
     assert_error(s, &b, 401, "unauthorized");
@@ -420,7 +616,9 @@ async fn strict_mode_requires_a_token_for_user_sessions() {
     assert_error(s, &b, 401, "unauthorized");
     e.wait_terminal(exec, Some(access)).await;
     // Anonymous sessions still work without a token.
-    let (_, anon) = e.post("/api/session/create-anonymous", None, json!({})).await;
+    let (_, anon) = e
+        .post("/api/session/create-anonymous", None, json!({}))
+        .await;
     let (s, b) = e
         .post("/api/intent/submit", None, json!({"intent_type": "echo", "session_id": anon["session_id"], "parameters": {"message": "x"}}))
         .await;
@@ -432,17 +630,26 @@ async fn strict_mode_requires_a_token_for_user_sessions() {
 async fn execution_stream_pushes_each_change_then_closes_1000() {
     let db = sqlite_db();
     let e = Exp::start(test_config(&db)).await;
-    let (_, anon) = e.post("/api/session/create-anonymous", None, json!({})).await;
+    let (_, anon) = e
+        .post("/api/session/create-anonymous", None, json!({}))
+        .await;
     let (s, acc) = e
         .post("/api/intent/submit", None, json!({"intent_type": "echo", "session_id": anon["session_id"], "parameters": {"message": "stream me", "delay_ms": 300}}))
         .await;
     assert_eq!(s, 202);
     let exec = acc["execution_id"].as_str().unwrap();
-    let url = format!("{}/api/execution/{exec}/stream", e.t.exp.replace("http://", "ws://"));
+    let url = format!(
+        "{}/api/execution/{exec}/stream",
+        e.t.exp.replace("http://", "ws://")
+    );
     let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let mut statuses = Vec::new();
     let close_code = loop {
-        let msg = tokio::time::timeout(Duration::from_secs(20), ws.next()).await.unwrap().unwrap().unwrap();
+        let msg = tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         match msg {
             tokio_tungstenite::tungstenite::Message::Text(t) => {
                 let v: Value = serde_json::from_str(&t).unwrap();
@@ -455,12 +662,19 @@ async fn execution_stream_pushes_each_change_then_closes_1000() {
         }
     };
     assert_eq!(close_code, Some(1000));
-    assert_eq!(statuses.last().map(String::as_str), Some("completed"), "{statuses:?}");
+    assert_eq!(
+        statuses.last().map(String::as_str),
+        Some("completed"),
+        "{statuses:?}"
+    );
     assert!(statuses.len() >= 2, "a status per change: {statuses:?}");
     let _ = ws.close(None).await;
 
     // Unknown execution: refused before the upgrade.
-    let url = format!("{}/api/execution/nope/stream", e.t.exp.replace("http://", "ws://"));
+    let url = format!(
+        "{}/api/execution/nope/stream",
+        e.t.exp.replace("http://", "ws://")
+    );
     assert!(tokio_tungstenite::connect_async(url).await.is_err());
     e.t.app.shutdown().await;
 }
@@ -469,36 +683,76 @@ async fn execution_stream_pushes_each_change_then_closes_1000() {
 async fn http_hygiene_request_ids_cors_and_unknown_routes() {
     let db = sqlite_db();
     let e = Exp::start(test_config(&db)).await;
-    let r = e.t.http.get(format!("{}/health", e.t.exp)).header("x-request-id", "req-42").send().await.unwrap();
+    let r =
+        e.t.http
+            .get(format!("{}/health", e.t.exp))
+            .header("x-request-id", "req-42")
+            .send()
+            .await
+            .unwrap();
     assert_eq!(r.headers()["x-request-id"], "req-42");
-    let r = e.t.http.get(format!("{}/health", e.t.exp)).send().await.unwrap();
+    let r =
+        e.t.http
+            .get(format!("{}/health", e.t.exp))
+            .send()
+            .await
+            .unwrap();
     assert!(uuid::Uuid::parse_str(r.headers()["x-request-id"].to_str().unwrap()).is_ok());
 
-    let r = e.t.http
-        .request(reqwest::Method::OPTIONS, format!("{}/api/intent/submit", e.t.exp))
-        .header("origin", "http://localhost:3000")
-        .header("access-control-request-method", "POST")
-        .header("access-control-request-headers", "authorization,content-type")
-        .send().await.unwrap();
-    assert_eq!(r.headers()["access-control-allow-origin"], "http://localhost:3000");
-    let r = e.t.http
-        .request(reqwest::Method::OPTIONS, format!("{}/api/intent/submit", e.t.exp))
-        .header("origin", "http://evil.example")
-        .header("access-control-request-method", "POST")
-        .send().await.unwrap();
+    let r =
+        e.t.http
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/api/intent/submit", e.t.exp),
+            )
+            .header("origin", "http://localhost:3000")
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "authorization,content-type",
+            )
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(
+        r.headers()["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
+    let r =
+        e.t.http
+            .request(
+                reqwest::Method::OPTIONS,
+                format!("{}/api/intent/submit", e.t.exp),
+            )
+            .header("origin", "http://evil.example")
+            .header("access-control-request-method", "POST")
+            .send()
+            .await
+            .unwrap();
     assert!(r.headers().get("access-control-allow-origin").is_none());
 
     let (s, b) = e.get("/api/nope", None).await;
     assert_error(s, &b, 404, "not_found");
-    let (s, b, _) = e.call("PATCH", "/api/auth/login", None, Some(json!({}))).await;
+    let (s, b, _) = e
+        .call("PATCH", "/api/auth/login", None, Some(json!({})))
+        .await;
     assert_error(s, &b, 405, "method_not_allowed");
     let big = "x".repeat(100 * 1024);
-    let (s, b) = e.post("/api/auth/login", None, json!({"email": big, "password": "p"})).await;
+    let (s, b) = e
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": big, "password": "p"}),
+        )
+        .await;
     assert_error(s, &b, 413, "payload_too_large");
     let (s, b) = e
-        .post("/api/intent/submit", None, json!({"intent_type": "echo", "session_id": "", "parameters": {"message": "x"}}))
+        .post(
+            "/api/intent/submit",
+            None,
+            json!({"intent_type": "echo", "session_id": "", "parameters": {"message": "x"}}),
+        )
         .await;
     assert_error(s, &b, 422, "validation_error");
     e.t.app.shutdown().await;
 }
-

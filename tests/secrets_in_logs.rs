@@ -13,7 +13,11 @@ async fn passwords_and_tokens_never_appear_in_logs() {
     let server = start_binary(
         &db,
         service_token,
-        &[("RUST_LOG", "debug"), ("SYMPHAINY_JWT_SECRET", jwt_secret), ("SYMPHAINY_LOG_FORMAT", "json")],
+        &[
+            ("RUST_LOG", "debug"),
+            ("SYMPHAINY_JWT_SECRET", jwt_secret),
+            ("SYMPHAINY_LOG_FORMAT", "json"),
+        ],
     )
     .await;
     let http = reqwest::Client::new();
@@ -25,27 +29,68 @@ async fn passwords_and_tokens_never_appear_in_logs() {
         }
         req.send()
     };
-    let reg: Value = post("/api/auth/register", json!({"name": "Log", "email": "log@example.com", "password": password}), None)
-        .await.unwrap().json().await.unwrap();
-    let login: Value = post("/api/auth/login", json!({"email": "log@example.com", "password": password}), None)
-        .await.unwrap().json().await.unwrap();
-    let wrong = post("/api/auth/login", json!({"email": "log@example.com", "password": "Wrong-Password-Also-Secret"}), None)
-        .await.unwrap();
+    let reg: Value = post(
+        "/api/auth/register",
+        json!({"name": "Log", "email": "log@example.com", "password": password}),
+        None,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let login: Value = post(
+        "/api/auth/login",
+        json!({"email": "log@example.com", "password": password}),
+        None,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    let wrong = post(
+        "/api/auth/login",
+        json!({"email": "log@example.com", "password": "Wrong-Password-Also-Secret"}),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(wrong.status().as_u16(), 401);
-    let refreshed: Value = post("/api/auth/refresh", json!({"refresh_token": login["refresh_token"]}), None)
-        .await.unwrap().json().await.unwrap();
+    let refreshed: Value = post(
+        "/api/auth/refresh",
+        json!({"refresh_token": login["refresh_token"]}),
+        None,
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
     let access = refreshed["access_token"].as_str().unwrap().to_string();
     let r = post("/api/intent/submit", json!({"intent_type": "echo", "session_id": login["session_id"], "parameters": {"message": "hi"}}), Some(access.clone()))
         .await.unwrap();
     assert_eq!(r.status().as_u16(), 202);
-    let r = http.get(format!("{}/api/session/{}", server.base, login["session_id"].as_str().unwrap()))
-        .bearer_auth(service_token).send().await.unwrap();
+    let r = http
+        .get(format!(
+            "{}/api/session/{}",
+            server.base,
+            login["session_id"].as_str().unwrap()
+        ))
+        .bearer_auth(service_token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     // Let the logs flush.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
 
     let log = server.log.lock().clone();
-    assert!(log.contains("user registered"), "debug logs were captured: {} bytes", log.len());
+    assert!(
+        log.contains("user registered"),
+        "debug logs were captured: {} bytes",
+        log.len()
+    );
     let secrets = [
         password.to_string(),
         "Wrong-Password-Also-Secret".to_string(),
@@ -59,6 +104,9 @@ async fn passwords_and_tokens_never_appear_in_logs() {
         access,
     ];
     for secret in &secrets {
-        assert!(!log.contains(secret.as_str()), "a secret leaked into the logs");
+        assert!(
+            !log.contains(secret.as_str()),
+            "a secret leaked into the logs"
+        );
     }
 }

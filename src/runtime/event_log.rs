@@ -19,6 +19,9 @@ use crate::actors::Slot;
 use crate::store::{AppendOutcome, Effect, EventRow, NewEvent, Store};
 
 const MAX_BATCH: usize = 512;
+/// Sessions whose latest `seq` is cached; past this the cache starts afresh (it is refilled
+/// from the store on demand).
+const MAX_CACHED_SESSIONS: usize = 100_000;
 const PAGE: i64 = 500;
 
 pub enum EventLogMsg {
@@ -142,6 +145,9 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>) {
     if batch.is_empty() {
         return;
     }
+    if state.last_seq.len() > MAX_CACHED_SESSIONS {
+        state.last_seq.clear();
+    }
     let (items, replies): (Vec<_>, Vec<_>) =
         batch.into_iter().map(|(e, eff, r)| ((e, eff), r)).unzip();
     match state.store.append_events(&items, &mut state.last_seq).await {
@@ -187,7 +193,10 @@ fn deliver(
     state.stats.transactions.fetch_add(1, Relaxed);
     state.stats.events.fetch_add(outcomes.len() as u64, Relaxed);
     for (outcome, reply) in outcomes.into_iter().zip(replies) {
-        if let AppendOutcome::Appended(row) = &outcome {
+        // A duplicate may be an event whose commit succeeded but whose publication was lost
+        // (a crash or an ambiguous commit error): publish it again. Subscribers drop `seq`s
+        // they have already seen, so this never doubles an event.
+        if let AppendOutcome::Appended(row) | AppendOutcome::Duplicate(row) = &outcome {
             state.hub.publish(row.clone());
         }
         let _ = reply.send(Ok(outcome));

@@ -10,6 +10,7 @@ use tracing::Instrument;
 use super::context::RuntimeCtx;
 use super::error::RuntimeError;
 use super::saga::{self, panic_text, Control};
+use super::session::EXECUTION_NOT_FOUND;
 
 pub enum ExecutionMsg {
     Cancel(RpcReplyPort<Result<(), RuntimeError>>),
@@ -35,6 +36,7 @@ pub struct ExecutionState {
     ctx: RuntimeCtx,
     execution_id: String,
     control: mpsc::UnboundedSender<Control>,
+    driver_id: Option<tokio::task::Id>,
 }
 
 impl Actor for ExecutionActor {
@@ -44,32 +46,50 @@ impl Actor for ExecutionActor {
 
     async fn pre_start(
         &self,
-        myself: ActorRef<Self::Msg>,
+        _myself: ActorRef<Self::Msg>,
         args: ExecutionArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
-        let ExecutionArgs { ctx, execution_id } = args;
+        // Nothing starts here: the driver starts in `post_start`, once this actor is linked to
+        // its session, so a failed spawn can never leave a driver running without an actor.
+        let (control, _) = mpsc::unbounded_channel();
+        Ok(ExecutionState {
+            ctx: args.ctx,
+            execution_id: args.execution_id,
+            control,
+            driver_id: None,
+        })
+    }
+
+    async fn post_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let ctx = state.ctx.clone();
+        let execution_id = state.execution_id.clone();
         if let Some((_, previous)) = ctx.drivers.remove(&execution_id) {
             previous.abort();
         }
+        let Some(exec) = ctx.store.get_execution(&execution_id).await? else {
+            // Nothing to drive (and nothing a restart could fix).
+            myself.stop(Some(EXECUTION_NOT_FOUND.into()));
+            return Ok(());
+        };
         let epoch = ctx
             .store
             .claim_execution(&execution_id)
             .await?
-            .ok_or("execution not found")?;
+            .ok_or(EXECUTION_NOT_FOUND)?;
         let (control, rx) = mpsc::unbounded_channel();
-        let session_id = ctx
-            .store
-            .get_execution(&execution_id)
-            .await?
-            .map(|e| e.session_id)
-            .unwrap_or_default();
-        let span = tracing::info_span!("execution", %session_id, %execution_id, epoch);
+        let span =
+            tracing::info_span!("execution", session_id = %exec.session_id, %execution_id, epoch);
         let driver = tokio::spawn(
             saga::drive(ctx.clone(), execution_id.clone(), epoch, rx).instrument(span),
         );
-        ctx.drivers
-            .insert(execution_id.clone(), driver.abort_handle());
-        let me = myself.clone();
+        let handle = driver.abort_handle();
+        state.driver_id = Some(handle.id());
+        ctx.drivers.insert(execution_id, handle);
+        state.control = control;
         tokio::spawn(async move {
             let outcome = match driver.await {
                 Ok(Ok(())) => None,
@@ -78,16 +98,12 @@ impl Actor for ExecutionActor {
                     "driver panicked: {}",
                     panic_text(&join.into_panic())
                 )),
-                // Aborted by a newer incarnation: nobody to tell.
-                Err(_) => return,
+                // Aborted (a newer incarnation took over, or shutdown): this actor is done.
+                Err(_) => None,
             };
-            let _ = me.send_message(ExecutionMsg::DriverDone(outcome));
+            let _ = myself.send_message(ExecutionMsg::DriverDone(outcome));
         });
-        Ok(ExecutionState {
-            ctx,
-            execution_id,
-            control,
-        })
+        Ok(())
     }
 
     async fn handle(
@@ -123,7 +139,13 @@ impl Actor for ExecutionActor {
                 }
             }
             ExecutionMsg::DriverDone(None) => {
-                state.ctx.drivers.remove(&state.execution_id);
+                // Only our own entry: a newer incarnation's driver may be registered by now.
+                if let Some(mine) = state.driver_id {
+                    state
+                        .ctx
+                        .drivers
+                        .remove_if(&state.execution_id, |_, h| h.id() == mine);
+                }
                 myself.stop(None);
             }
             ExecutionMsg::DriverDone(Some(why)) => {

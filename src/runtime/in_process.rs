@@ -195,8 +195,25 @@ impl RuntimeClient for InProcessClient {
         if req.session_id.is_empty() {
             return Err(RuntimeError::invalid("session_id", "is required"));
         }
-        if self.ctx.handlers.get(&req.intent_type).is_none() {
+        let Some(handler) = self.ctx.handlers.get(&req.intent_type) else {
             return Err(RuntimeError::UnknownIntent(req.intent_type));
+        };
+        // Validation happens here, before the session actor: a slow or panicking validator
+        // must not block or crash the session.
+        let parameters = object_or_empty("parameters", req.parameters.clone())?;
+        object_or_empty("metadata", req.metadata.clone())?;
+        let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            handler.validate(&parameters)
+        }));
+        match checked {
+            Ok(Ok(())) => {}
+            Ok(Err(fields)) => return Err(RuntimeError::Invalid(fields)),
+            Err(_) => {
+                return Err(RuntimeError::Internal(format!(
+                    "the validator of '{}' panicked",
+                    req.intent_type
+                )))
+            }
         }
         let session_id = req.session_id.clone();
         let scope = scope.clone();

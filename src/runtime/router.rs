@@ -30,6 +30,8 @@ pub enum RouterMsg {
     ActiveSessions(RpcReplyPort<Vec<String>>),
 }
 
+const RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+
 enum Slot {
     Active(ActorRef<SessionMsg>),
     Activating(Vec<SessionMsg>),
@@ -104,8 +106,19 @@ impl Actor for RuntimeRouter {
                         state.sessions.insert(session_id, Slot::Active(actor));
                     }
                     Err(err) => {
+                        let transient = !matches!(err, RuntimeError::NotFound(_));
+                        let mut wake = false;
                         for m in pending {
+                            wake |= matches!(m, SessionMsg::Wake | SessionMsg::StartExecution(_));
                             m.fail(err.clone());
+                        }
+                        if transient && wake {
+                            // Resuming must not be lost to a passing database error.
+                            tracing::warn!(%session_id, error = ?err, "session activation failed; retrying");
+                            myself.send_after(RETRY_DELAY, move || RouterMsg::Route {
+                                session_id,
+                                msg: Box::new(SessionMsg::Wake),
+                            });
                         }
                     }
                 }
@@ -144,7 +157,10 @@ impl Actor for RuntimeRouter {
                                 });
                             }
                         }
-                        Err(e) => tracing::error!(error = %e, "recovery scan failed"),
+                        Err(e) => {
+                            tracing::error!(error = %e, "recovery scan failed; retrying");
+                            me.send_after(RETRY_DELAY, || RouterMsg::Recover);
+                        }
                     }
                 });
             }

@@ -103,20 +103,26 @@ impl Driver {
                 "no handler is registered for intent type '{}'",
                 self.exec.intent_type
             );
-            return self
-                .finish(Ending::Failed {
-                    step: String::new(),
-                    error,
-                })
-                .await;
+            return self.fail_before_start(error).await;
         };
-        let steps = handler.steps(&self.exec.parameters);
+        // A handler bug must fail this execution, not the actors around it.
+        let params = self.exec.parameters.clone();
+        let planned = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            (handler.steps(&params), handler.approval_reason(&params))
+        }));
+        let (steps, approval) = match planned {
+            Ok(p) => p,
+            Err(panic) => {
+                let error = format!("the intent handler panicked: {}", panic_text(&panic));
+                return self.fail_before_start(error).await;
+            }
+        };
         let rows = self.ctx.store.get_steps(&self.exec.execution_id).await?;
 
         // Recovery: a step recorded as failed means we crashed while compensating.
         if let Some(failed) = rows.iter().find(|r| r.status == "failed") {
             let error = failed.error.clone().unwrap_or_default();
-            let ending = if error == "cancelled" {
+            let ending = if error == CANCELLED {
                 Ending::Cancelled("cancelled".into())
             } else {
                 Ending::Failed {
@@ -129,7 +135,7 @@ impl Driver {
         }
 
         if self.exec.status == "pending" {
-            if let Some(reason) = handler.approval_reason(&self.exec.parameters) {
+            if let Some(reason) = approval {
                 let hook_id = uuid::Uuid::new_v4().to_string();
                 let data = json!({"hook_id": hook_id, "execution_id": self.exec.execution_id,
                     "intent_type": self.exec.intent_type, "reason": reason});
@@ -146,9 +152,37 @@ impl Driver {
                 self.exec.hook_reason = Some(reason);
             }
         }
+        let mut approved_reply = None;
         if self.exec.status == "awaiting_approval" {
-            if let Some(ending) = self.await_approval().await? {
-                return self.finish(ending).await;
+            if self.exec.hook_id.is_none() {
+                // The refusal was recorded before a crash: finish it.
+                let reason = self
+                    .exec
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "approval refused".into());
+                return self.finish(Ending::Cancelled(reason)).await;
+            }
+            match self.await_approval().await? {
+                Decision::Approved(reply) => approved_reply = Some(reply),
+                Decision::Refused(reply, reason) => {
+                    let effect = Effect::ApprovalRefused {
+                        execution_id: self.exec.execution_id.clone(),
+                        epoch: self.epoch,
+                        reason: reason.clone(),
+                    };
+                    let data = json!({"hook_id": self.exec.hook_id, "execution_id": self.exec.execution_id,
+                        "intent_type": self.exec.intent_type, "reason": reason});
+                    self.emit("SAFETY_HALTED", "halted", data, Some(effect))
+                        .await?;
+                    let _ = reply.send(Ok(()));
+                    return self.finish(Ending::Cancelled(reason)).await;
+                }
+                Decision::Cancelled(reply) => {
+                    self.finish(Ending::Cancelled("cancelled".into())).await?;
+                    let _ = reply.send(Ok(()));
+                    return Ok(());
+                }
             }
         }
         if self.exec.status != "running" {
@@ -160,6 +194,10 @@ impl Driver {
             self.emit("EXECUTION_STARTED", "started", data, Some(effect))
                 .await?;
             self.exec.status = "running".into();
+        }
+        // An approval is answered once it is durable (the execution has started).
+        if let Some(reply) = approved_reply {
+            let _ = reply.send(Ok(()));
         }
 
         let mut outputs = BTreeMap::new();
@@ -236,23 +274,37 @@ impl Driver {
                         })
                         .await;
                 }
-                StepRun::Cancelled => {
-                    self.record_step_failure(i, &name, "cancelled").await?;
+                StepRun::Cancelled(reply) => {
+                    // The cancel is durable once recorded; compensation follows.
+                    self.record_step_failure(i, &name, CANCELLED).await?;
+                    let _ = reply.send(Ok(()));
                     self.compensate_all(&steps, &done).await?;
                     return self.finish(Ending::Cancelled("cancelled".into())).await;
                 }
             }
-            if i + 1 < steps.len() && self.cancel_requested() {
-                // Recorded on the next step so that a crash during compensation resumes as a
-                // cancellation, not as a run.
-                let next = steps[i + 1].name().to_string();
-                self.record_step_failure(i + 1, &next, "cancelled").await?;
-                self.compensate_all(&steps, &done).await?;
-                return self.finish(Ending::Cancelled("cancelled".into())).await;
+            if i + 1 < steps.len() {
+                if let Some(reply) = self.cancel_requested() {
+                    // Recorded on the next step so that a crash during compensation resumes as
+                    // a cancellation, not as a run.
+                    let next = steps[i + 1].name().to_string();
+                    self.record_step_failure(i + 1, &next, CANCELLED).await?;
+                    let _ = reply.send(Ok(()));
+                    self.compensate_all(&steps, &done).await?;
+                    return self.finish(Ending::Cancelled("cancelled".into())).await;
+                }
             }
         }
         self.exec.artifacts = Some(Value::Object(artifacts));
         self.finish(Ending::Completed).await
+    }
+
+    /// Fails an execution whose steps cannot even be planned (no handler, handler panic).
+    async fn fail_before_start(&mut self, error: String) -> Result<(), DriveError> {
+        self.finish(Ending::Failed {
+            step: String::new(),
+            error,
+        })
+        .await
     }
 
     fn step_context(&self, outputs: BTreeMap<String, Value>, attempt: i64) -> StepContext {
@@ -284,12 +336,11 @@ impl Driver {
         tokio::pin!(fut);
         loop {
             tokio::select! {
+                // A step that finished wins over a cancel that arrived at the same time.
+                biased;
                 result = &mut fut => return StepRun::Done(result),
                 msg = self.control.recv() => match msg {
-                    Some(Control::Cancel(reply)) => {
-                        let _ = reply.send(Ok(()));
-                        return StepRun::Cancelled;
-                    }
+                    Some(Control::Cancel(reply)) => return StepRun::Cancelled(reply),
                     Some(Control::Approve { reply, .. }) => {
                         let _ = reply.send(Err(RuntimeError::conflict(
                             "not_awaiting_approval", "the execution is not awaiting approval")));
@@ -300,13 +351,11 @@ impl Driver {
         }
     }
 
-    fn cancel_requested(&mut self) -> bool {
+    /// A cancel waiting in the control channel, if any (approvals are refused: not waiting).
+    fn cancel_requested(&mut self) -> Option<RpcReplyPort<Result<(), RuntimeError>>> {
         while let Ok(msg) = self.control.try_recv() {
             match msg {
-                Control::Cancel(reply) => {
-                    let _ = reply.send(Ok(()));
-                    return true;
-                }
+                Control::Cancel(reply) => return Some(reply),
                 Control::Approve { reply, .. } => {
                     let _ = reply.send(Err(RuntimeError::conflict(
                         "not_awaiting_approval",
@@ -315,18 +364,15 @@ impl Driver {
                 }
             }
         }
-        false
+        None
     }
 
-    /// Waits for the approval decision. `Some(ending)` when the execution must not run.
-    async fn await_approval(&mut self) -> Result<Option<Ending>, DriveError> {
+    /// Waits for the approval decision; the caller answers it once the decision is stored.
+    async fn await_approval(&mut self) -> Result<Decision, DriveError> {
         let hook_id = self.exec.hook_id.clone().unwrap_or_default();
         loop {
             match self.control.recv().await {
-                Some(Control::Cancel(reply)) => {
-                    let _ = reply.send(Ok(()));
-                    return Ok(Some(Ending::Cancelled("cancelled".into())));
-                }
+                Some(Control::Cancel(reply)) => return Ok(Decision::Cancelled(reply)),
                 Some(Control::Approve {
                     hook_id: given,
                     approved,
@@ -337,17 +383,14 @@ impl Driver {
                         let _ = reply.send(Err(RuntimeError::NotFound("hook")));
                         continue;
                     }
-                    let _ = reply.send(Ok(()));
                     if approved {
-                        return Ok(None);
+                        return Ok(Decision::Approved(reply));
                     }
-                    let reason = reason.unwrap_or_else(|| "rejected".into());
-                    let data = json!({"hook_id": hook_id, "execution_id": self.exec.execution_id,
-                        "intent_type": self.exec.intent_type, "reason": reason});
-                    self.emit("SAFETY_HALTED", "halted", data, None).await?;
-                    return Ok(Some(Ending::Cancelled(format!(
-                        "approval refused: {reason}"
-                    ))));
+                    let reason = format!(
+                        "approval refused: {}",
+                        reason.unwrap_or_else(|| "no reason given".into())
+                    );
+                    return Ok(Decision::Refused(reply, reason));
                 }
                 // The actor is gone; a new driver will take over.
                 None => return Err(DriveError::Fenced),
@@ -482,8 +525,17 @@ impl Driver {
 
 enum StepRun {
     Done(Result<super::handler::StepOutput, StepError>),
-    Cancelled,
+    Cancelled(RpcReplyPort<Result<(), RuntimeError>>),
 }
+
+enum Decision {
+    Approved(RpcReplyPort<Result<(), RuntimeError>>),
+    Refused(RpcReplyPort<Result<(), RuntimeError>>, String),
+    Cancelled(RpcReplyPort<Result<(), RuntimeError>>),
+}
+
+/// The error recorded on a step interrupted by a cancel.
+const CANCELLED: &str = "cancelled";
 
 pub fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = panic.downcast_ref::<&str>() {

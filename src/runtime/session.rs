@@ -16,7 +16,7 @@ use super::model::{IntentAccepted, IntentRequest, Scope, Session, UpgradeSession
 use super::router::RouterMsg;
 use crate::actors::{is_abnormal_exit, RestartIntensity};
 use crate::store::time::{now_micros, to_rfc3339};
-use crate::store::{InsertOutcome, NewExecution, SessionRow};
+use crate::store::{BindOutcome, InsertOutcome, NewExecution, SessionRow};
 
 /// A command for one execution, routed through its session.
 pub enum ExecutionCmd {
@@ -73,10 +73,20 @@ pub enum SessionMsg {
     },
     /// Activate only (used at start to resume unfinished executions).
     Wake,
-    // Internal messages, sent by the actor's own tasks.
-    Submitted(Option<String>),
-    SessionStored(Box<SessionRow>),
+    /// Start (or resume) an execution of this session. Sent by the intake task through the
+    /// router, so it reaches the session's current actor even if the one that admitted the
+    /// intent has died meanwhile.
     StartExecution(String),
+    // Internal messages, sent by the actor's own tasks.
+    /// An admitted intent's insert has finished (one less piece of work in flight).
+    Submitted,
+    /// The result of the recovery scan: unfinished executions to resume.
+    Resumed(Result<Vec<String>, String>),
+    Rescan,
+    Upgraded {
+        result: Result<BindOutcome, RuntimeError>,
+        reply: RpcReplyPort<Result<Session, RuntimeError>>,
+    },
     ExecutionSpawned {
         execution_id: String,
         result: Result<ActorRef<ExecutionMsg>, String>,
@@ -107,6 +117,7 @@ impl SessionMsg {
                 | SessionMsg::Upgrade { .. }
                 | SessionMsg::Execution { .. }
                 | SessionMsg::Wake
+                | SessionMsg::StartExecution(_)
         )
     }
 }
@@ -161,22 +172,10 @@ impl Actor for SessionActor {
         myself: ActorRef<Self::Msg>,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        // Resume whatever this session left unfinished (after a crash or a restart).
-        let store = state.ctx.store.clone();
-        let session_id = state.session.session_id.clone();
-        let me = myself.clone();
-        tokio::spawn(async move {
-            match store.unfinished_executions(&session_id).await {
-                Ok(ids) => {
-                    for id in ids {
-                        let _ = me.send_message(SessionMsg::StartExecution(id));
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(%session_id, error = %e, "cannot list unfinished executions")
-                }
-            }
-        });
+        // Resume whatever this session left unfinished (after a crash or a restart). The scan
+        // counts as work in flight: the session does not passivate before it has answered.
+        state.inflight += 1;
+        scan_unfinished(&myself, state);
         schedule_idle_check(&myself, state);
         Ok(())
     }
@@ -211,25 +210,52 @@ impl Actor for SessionActor {
                 state.inflight += 1;
                 let store = state.ctx.store.clone();
                 let me = myself.clone();
+                let router = state.ctx.router.clone();
+                let session_id = state.session.session_id.clone();
                 tokio::spawn(async move {
-                    let (answer, started) = match store.insert_execution(&new).await {
-                        Ok(InsertOutcome::Created(row)) => {
-                            (Ok(accepted(&row)), Some(row.execution_id.clone()))
+                    let (answer, start) = match store.insert_execution(&new).await {
+                        // A repeated key whose execution is not finished is (re)started too:
+                        // starting is idempotent, and it may have been lost with a dead actor.
+                        Ok(InsertOutcome::Created(row) | InsertOutcome::Existing(row)) => {
+                            let start = (!row.is_terminal()).then(|| row.execution_id.clone());
+                            (Ok(accepted(&row)), start)
                         }
-                        Ok(InsertOutcome::Existing(row)) => (Ok(accepted(&row)), None),
                         Err(e) => (Err(RuntimeError::from(e)), None),
                     };
+                    let stored = answer.is_ok();
                     let _ = reply.send(answer);
-                    let _ = me.send_message(SessionMsg::Submitted(started));
+                    if let (true, Some(id)) = (stored, start) {
+                        // Through the router: if this actor died meanwhile, its successor
+                        // starts the execution.
+                        match router.get() {
+                            Some(r) => {
+                                let _ = r.send_message(RouterMsg::Route {
+                                    session_id,
+                                    msg: Box::new(SessionMsg::StartExecution(id)),
+                                });
+                            }
+                            None => {
+                                let _ = me.send_message(SessionMsg::StartExecution(id));
+                            }
+                        }
+                    }
+                    let _ = me.send_message(SessionMsg::Submitted);
                 });
             }
-            SessionMsg::Submitted(started) => {
+            SessionMsg::Submitted => state.inflight = state.inflight.saturating_sub(1),
+            SessionMsg::StartExecution(id) => start_execution(&myself, state, id),
+            SessionMsg::Resumed(Ok(ids)) => {
                 state.inflight = state.inflight.saturating_sub(1);
-                if let Some(id) = started {
+                for id in ids {
                     start_execution(&myself, state, id);
                 }
             }
-            SessionMsg::StartExecution(id) => start_execution(&myself, state, id),
+            SessionMsg::Resumed(Err(why)) => {
+                // Keep counting the scan as in flight and try again shortly.
+                tracing::error!(session_id = %state.session.session_id, %why, "cannot list unfinished executions; retrying");
+                myself.send_after(RETRY_DELAY, || SessionMsg::Rescan);
+            }
+            SessionMsg::Rescan => scan_unfinished(&myself, state),
             SessionMsg::ExecutionSpawned {
                 execution_id,
                 result,
@@ -252,11 +278,28 @@ impl Actor for SessionActor {
                             .executions
                             .insert(execution_id, ExecSlot::Running(actor));
                     }
-                    Err(why) => {
-                        tracing::error!(%execution_id, %why, "execution actor failed to start");
+                    Err(why) if why.contains(EXECUTION_NOT_FOUND) => {
                         for cmd in pending {
-                            cmd.fail(RuntimeError::Internal(why.clone()));
+                            cmd.fail(RuntimeError::NotFound("execution"));
                         }
+                    }
+                    Err(why) => {
+                        // Most likely the database is unavailable: try again, within the
+                        // session's restart intensity.
+                        for cmd in pending {
+                            cmd.fail(RuntimeError::Unavailable(why.clone()));
+                        }
+                        if !state.intensity.record_restart() {
+                            return Err(format!(
+                                "session {}: execution {execution_id} cannot be started: {why}",
+                                state.session.session_id
+                            )
+                            .into());
+                        }
+                        tracing::warn!(%execution_id, %why, "execution actor failed to start; retrying");
+                        myself.send_after(RETRY_DELAY, move || {
+                            SessionMsg::StartExecution(execution_id)
+                        });
                     }
                 }
             }
@@ -270,10 +313,17 @@ impl Actor for SessionActor {
                         }
                     }
                     Some(ExecSlot::Starting(pending)) => pending.push(cmd),
-                    None => cmd.fail(RuntimeError::conflict(
-                        "execution_finished",
-                        "the execution has already finished",
-                    )),
+                    None => {
+                        // Not started yet in this incarnation (the recovery scan may not have
+                        // answered): start it and queue the command. A finished execution's
+                        // actor stops at once and the command is answered `execution_finished`.
+                        start_execution(&myself, state, execution_id.clone());
+                        if let Some(ExecSlot::Starting(pending)) =
+                            state.executions.get_mut(&execution_id)
+                        {
+                            pending.push(cmd);
+                        }
+                    }
                 }
             }
             SessionMsg::Upgrade { scope, req, reply } => {
@@ -295,8 +345,9 @@ impl Actor for SessionActor {
                 let store = state.ctx.store.clone();
                 let session_id = s.session_id.clone();
                 let me = myself.clone();
+                state.inflight += 1;
                 tokio::spawn(async move {
-                    let res = store
+                    let result = store
                         .bind_session(
                             &session_id,
                             &req.user_id,
@@ -304,22 +355,29 @@ impl Actor for SessionActor {
                             &metadata,
                             now_micros(),
                         )
-                        .await;
-                    match res {
-                        Ok(Some(row)) => {
-                            let _ = reply.send(Ok(Session::from(row.clone())));
-                            let _ = me.send_message(SessionMsg::SessionStored(Box::new(row)));
-                        }
-                        Ok(None) => {
-                            let _ = reply.send(Err(RuntimeError::NotFound("session")));
-                        }
-                        Err(e) => {
-                            let _ = reply.send(Err(e.into()));
-                        }
-                    }
+                        .await
+                        .map_err(RuntimeError::from);
+                    // The actor updates its copy before the caller hears back. Should it have
+                    // died, the reply is dropped and the (idempotent) upgrade is retried.
+                    let _ = me.send_message(SessionMsg::Upgraded { result, reply });
                 });
             }
-            SessionMsg::SessionStored(row) => state.session = *row,
+            SessionMsg::Upgraded { result, reply } => {
+                state.inflight = state.inflight.saturating_sub(1);
+                let answer = match result {
+                    Ok(BindOutcome::Bound(row)) => {
+                        state.session = row.clone();
+                        Ok(Session::from(row))
+                    }
+                    Ok(BindOutcome::BoundToAnother) => Err(RuntimeError::conflict(
+                        "session_already_bound",
+                        "the session already belongs to another user",
+                    )),
+                    Ok(BindOutcome::NotFound) => Err(RuntimeError::NotFound("session")),
+                    Err(e) => Err(e),
+                };
+                let _ = reply.send(answer);
+            }
             SessionMsg::Wake => {}
             SessionMsg::IdleCheck => {
                 let idle = state.last_activity.elapsed() >= state.ctx.config.session_idle;
@@ -367,6 +425,23 @@ impl Actor for SessionActor {
         }
         Ok(())
     }
+}
+
+const RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
+/// The start error of an execution actor whose execution does not exist (never retried).
+pub(crate) const EXECUTION_NOT_FOUND: &str = "execution not found";
+
+fn scan_unfinished(myself: &ActorRef<SessionMsg>, state: &SessionState) {
+    let store = state.ctx.store.clone();
+    let session_id = state.session.session_id.clone();
+    let me = myself.clone();
+    tokio::spawn(async move {
+        let result = store
+            .unfinished_executions(&session_id)
+            .await
+            .map_err(|e| e.to_string());
+        let _ = me.send_message(SessionMsg::Resumed(result));
+    });
 }
 
 fn schedule_idle_check(myself: &ActorRef<SessionMsg>, state: &SessionState) {
@@ -434,21 +509,17 @@ fn accepted(row: &crate::store::ExecutionRow) -> IntentAccepted {
     }
 }
 
-/// Validates an intent against its handler and builds the row to store.
+/// Builds the row to store (the client has validated the parameters with the handler).
 fn prepare_execution(
     ctx: &RuntimeCtx,
     session: &SessionRow,
     req: IntentRequest,
 ) -> Result<NewExecution, RuntimeError> {
-    let handler = ctx
-        .handlers
-        .get(&req.intent_type)
-        .ok_or_else(|| RuntimeError::UnknownIntent(req.intent_type.clone()))?;
+    if ctx.handlers.get(&req.intent_type).is_none() {
+        return Err(RuntimeError::UnknownIntent(req.intent_type));
+    }
     let parameters = object_or_empty("parameters", req.parameters)?;
     let metadata = object_or_empty("metadata", req.metadata)?;
-    handler
-        .validate(&parameters)
-        .map_err(RuntimeError::Invalid)?;
     let idempotency = match req.idempotency_key {
         Some(key) if key.is_empty() || key.len() > 255 => {
             return Err(RuntimeError::invalid(

@@ -64,12 +64,66 @@ pub enum Effect {
         idx: i64,
         error: Option<String>,
     },
+    /// A refused approval: the reason is recorded and the hook cleared; the execution then
+    /// finishes `cancelled` (a crash in between resumes into that ending).
+    ApprovalRefused {
+        execution_id: String,
+        epoch: i64,
+        reason: String,
+    },
     ExecutionFinished {
         execution_id: String,
         epoch: i64,
         status: String,
         error: Option<String>,
     },
+}
+
+impl Effect {
+    /// The execution the effect changes and the epoch it must still hold.
+    pub fn target(&self) -> (&str, i64) {
+        match self {
+            Effect::ExecutionStarted {
+                execution_id,
+                epoch,
+            }
+            | Effect::AwaitingApproval {
+                execution_id,
+                epoch,
+                ..
+            }
+            | Effect::StepStarted {
+                execution_id,
+                epoch,
+                ..
+            }
+            | Effect::StepCompleted {
+                execution_id,
+                epoch,
+                ..
+            }
+            | Effect::StepFailed {
+                execution_id,
+                epoch,
+                ..
+            }
+            | Effect::StepCompensated {
+                execution_id,
+                epoch,
+                ..
+            }
+            | Effect::ApprovalRefused {
+                execution_id,
+                epoch,
+                ..
+            }
+            | Effect::ExecutionFinished {
+                execution_id,
+                epoch,
+                ..
+            } => (execution_id, *epoch),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -104,7 +158,16 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?;
                 if let Some(row) = existing {
-                    outcomes.push(AppendOutcome::Duplicate(EventRow::from_row(&row)?));
+                    // A stale driver must learn it is fenced even when its event exists already.
+                    let fenced = match effect {
+                        Some(effect) => !holds_epoch(&mut tx, effect).await?,
+                        None => false,
+                    };
+                    outcomes.push(if fenced {
+                        AppendOutcome::Fenced
+                    } else {
+                        AppendOutcome::Duplicate(EventRow::from_row(&row)?)
+                    });
                     continue;
                 }
             }
@@ -202,48 +265,25 @@ async fn max_seq_in(tx: &mut Transaction<'_, Any>, session_id: &str) -> Result<i
     row.try_get::<i64, _>("s")
 }
 
+async fn holds_epoch(tx: &mut Transaction<'_, Any>, effect: &Effect) -> Result<bool, sqlx::Error> {
+    let (execution_id, epoch) = effect.target();
+    let row = sqlx::query("SELECT epoch FROM executions WHERE execution_id = $1")
+        .bind(execution_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(match row {
+        Some(r) => r.try_get::<i64, _>("epoch")? == epoch,
+        None => false,
+    })
+}
+
 /// Applies one effect inside the transaction. `false` when fenced out (stale epoch).
 async fn apply_effect(
     tx: &mut Transaction<'_, Any>,
     effect: &Effect,
     at: i64,
 ) -> Result<bool, sqlx::Error> {
-    let (execution_id, epoch) = match effect {
-        Effect::ExecutionStarted {
-            execution_id,
-            epoch,
-        }
-        | Effect::AwaitingApproval {
-            execution_id,
-            epoch,
-            ..
-        }
-        | Effect::StepStarted {
-            execution_id,
-            epoch,
-            ..
-        }
-        | Effect::StepCompleted {
-            execution_id,
-            epoch,
-            ..
-        }
-        | Effect::StepFailed {
-            execution_id,
-            epoch,
-            ..
-        }
-        | Effect::StepCompensated {
-            execution_id,
-            epoch,
-            ..
-        }
-        | Effect::ExecutionFinished {
-            execution_id,
-            epoch,
-            ..
-        } => (execution_id, *epoch),
-    };
+    let (execution_id, epoch) = effect.target();
     // The fence: touch the execution row only if this driver still owns it.
     let fenced = match effect {
         Effect::ExecutionStarted { .. } => sqlx::query(
@@ -272,6 +312,14 @@ async fn apply_effect(
         .bind(epoch)
         .bind(at)
         .bind(artifacts.to_string()),
+        Effect::ApprovalRefused { reason, .. } => sqlx::query(
+            "UPDATE executions SET error = $4, hook_id = NULL, hook_reason = NULL, updated_at = $3 \
+             WHERE execution_id = $1 AND epoch = $2",
+        )
+        .bind(execution_id)
+        .bind(epoch)
+        .bind(at)
+        .bind(reason),
         Effect::ExecutionFinished { status, error, .. } => sqlx::query(
             "UPDATE executions SET status = $4, error = $5, completed_at = $3, hook_id = NULL, \
              hook_reason = NULL, updated_at = $3 WHERE execution_id = $1 AND epoch = $2",

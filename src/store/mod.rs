@@ -14,3 +14,4 @@ pub use db::{Backend, Store};
 pub use events::{AppendOutcome, Effect, NewEvent};
 pub use executions::{InsertOutcome, NewExecution};
 pub use rows::{EventRow, ExecutionRow, SessionRow, StepRow};
+pub use sessions::BindOutcome;

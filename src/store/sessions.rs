@@ -40,7 +40,8 @@ impl Store {
         row.as_ref().map(SessionRow::from_row).transpose()
     }
 
-    /// Binds a session to a user and tenant and replaces its metadata. Returns the stored row.
+    /// Binds a session to a user and tenant and replaces its metadata — only if it is anonymous
+    /// or already theirs (checked in the UPDATE itself, so concurrent upgrades cannot both win).
     pub async fn bind_session(
         &self,
         session_id: &str,
@@ -48,10 +49,11 @@ impl Store {
         tenant_id: &str,
         metadata: &Value,
         at: i64,
-    ) -> Result<Option<SessionRow>, sqlx::Error> {
-        sqlx::query(
+    ) -> Result<BindOutcome, sqlx::Error> {
+        let res = sqlx::query(
             "UPDATE sessions SET user_id = $2, tenant_id = $3, metadata = $4, updated_at = $5 \
-             WHERE session_id = $1",
+             WHERE session_id = $1 AND (user_id IS NULL OR user_id = $2) \
+             AND (tenant_id IS NULL OR tenant_id = $3)",
         )
         .bind(session_id)
         .bind(user_id)
@@ -60,6 +62,18 @@ impl Store {
         .bind(at)
         .execute(&self.pool)
         .await?;
-        self.get_session(session_id).await
+        let row = self.get_session(session_id).await?;
+        Ok(match (res.rows_affected(), row) {
+            (_, None) => BindOutcome::NotFound,
+            (0, Some(_)) => BindOutcome::BoundToAnother,
+            (_, Some(row)) => BindOutcome::Bound(row),
+        })
     }
+}
+
+#[derive(Debug)]
+pub enum BindOutcome {
+    Bound(SessionRow),
+    BoundToAnother,
+    NotFound,
 }
