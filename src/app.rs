@@ -108,6 +108,7 @@ fn experience_router(
     let guard = SecurityGuard::new(store, jwt, settings.refresh_ttl)?;
     let limits = Arc::new(RateLimits::new(settings.rate_login, settings.rate_register));
     let janitor = limits.clone();
+    let closing = shutdown.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
@@ -122,6 +123,7 @@ fn experience_router(
         guard,
         settings: Arc::new(settings),
         limits,
+        shutdown: closing,
     };
     Ok(crate::http::layers::observe(
         crate::experience::router(state),

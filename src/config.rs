@@ -114,12 +114,21 @@ impl ServeArgs {
         let database_url = self.store.database_url()?;
         let service_token =
             secrets::load_or_generate(self.service_token, &self.store.data_dir, "service_token")?;
+        if self
+            .jwt_secret
+            .as_deref()
+            .is_some_and(|s| s.trim().len() < 32)
+        {
+            anyhow::bail!("SYMPHAINY_JWT_SECRET must be at least 32 characters");
+        }
         let jwt_secret =
             secrets::load_or_generate(self.jwt_secret, &self.store.data_dir, "jwt_secret")?;
+        // Lifetimes beyond ten years are a configuration mistake (and overflow arithmetic).
+        const MAX_TTL: u64 = 10 * 365 * 24 * 3600;
         let experience = ExperienceSettings {
             jwt_secret,
-            access_ttl: Duration::from_secs(self.access_token_ttl_secs.max(1)),
-            refresh_ttl: Duration::from_secs(self.refresh_token_ttl_secs.max(1)),
+            access_ttl: Duration::from_secs(self.access_token_ttl_secs.clamp(1, MAX_TTL)),
+            refresh_ttl: Duration::from_secs(self.refresh_token_ttl_secs.clamp(1, MAX_TTL)),
             auth_strict: self.auth_strict,
             rate_login: self.rate_limit_login,
             rate_register: self.rate_limit_register,
@@ -153,8 +162,31 @@ impl ServeArgs {
     }
 }
 
-/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+/// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`.
 pub fn redact_url(url: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let base = redact_userinfo(base);
+    match query {
+        None => base,
+        Some(q) => {
+            let params: Vec<String> = q
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) if k.to_ascii_lowercase().contains("password") => {
+                        format!("{k}=***")
+                    }
+                    _ => kv.to_string(),
+                })
+                .collect();
+            format!("{base}?{}", params.join("&"))
+        }
+    }
+}
+
+fn redact_userinfo(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];

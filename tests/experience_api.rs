@@ -756,3 +756,177 @@ async fn http_hygiene_request_ids_cors_and_unknown_routes() {
     assert_error(s, &b, 422, "validation_error");
     e.t.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_refresh_reuse_race_leaves_no_working_token() {
+    let db = sqlite_db();
+    let e = Exp::start(test_config(&db)).await;
+    e.register("Race", "race@example.com").await;
+    for _ in 0..8 {
+        let (_, login) = e.login("race@example.com", "s3cret-passw0rd").await;
+        let token = login["refresh_token"].clone();
+        let (a, b) = tokio::join!(
+            e.post("/api/auth/refresh", None, json!({"refresh_token": token})),
+            e.post("/api/auth/refresh", None, json!({"refresh_token": token})),
+        );
+        for (s, body) in [a, b] {
+            if s == 200 {
+                // The winner's successor belongs to a family the loser revoked (if it lost),
+                // or it is the only one (if the other request came late): either way, once
+                // both are done, reuse must have left no usable token behind.
+                let (s2, _) = e
+                    .post(
+                        "/api/auth/refresh",
+                        None,
+                        json!({"refresh_token": body["refresh_token"]}),
+                    )
+                    .await;
+                assert_eq!(s2, 401, "a successor survived the reuse of its parent");
+            } else {
+                assert_error(s, &body, 401, "invalid_token");
+            }
+        }
+    }
+    e.t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn executions_from_before_an_upgrade_follow_the_session() {
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    config.experience.auth_strict = true;
+    let e = Exp::start(config).await;
+    let (_, anon) = e
+        .post("/api/session/create-anonymous", None, json!({}))
+        .await;
+    let sid = anon["session_id"].as_str().unwrap().to_string();
+    let (_, acc) = e
+        .post(
+            "/api/intent/submit",
+            None,
+            json!({"intent_type": "echo", "session_id": sid, "parameters": {"message": "before"}}),
+        )
+        .await;
+    let exec = acc["execution_id"].as_str().unwrap().to_string();
+    e.wait_terminal(&exec, None).await;
+    let reg = e.register("Owner", "owner@example.com").await;
+    let access = reg["access_token"].as_str().unwrap();
+    // No body at all: every upgrade field is optional.
+    let r =
+        e.t.http
+            .patch(format!("{}/api/session/{sid}/upgrade", e.t.exp))
+            .bearer_auth(access)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // The owner sees the earlier execution; without a token (strict mode) nobody does.
+    let (s, st) = e
+        .get(&format!("/api/execution/{exec}/status"), Some(access))
+        .await;
+    assert_eq!(s, 200, "{st}");
+    assert_eq!(st["tenant_id"], reg["tenant_id"]);
+    let (s, b) = e.get(&format!("/api/execution/{exec}/status"), None).await;
+    assert_error(s, &b, 401, "unauthorized");
+    e.t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_forwarded_address_is_the_one_the_proxy_wrote() {
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    config.experience.trust_forwarded_for = true;
+    config.experience.rate_login = "2/60".parse().unwrap();
+    let e = Exp::start(config).await;
+    let mut statuses = Vec::new();
+    for i in 0..3 {
+        let r =
+            e.t.http
+                .post(format!("{}/api/auth/login", e.t.exp))
+                // A client-chosen line first, then the proxy's own line.
+                .header("x-forwarded-for", format!("10.0.0.{i}"))
+                .header("x-forwarded-for", "203.0.113.7")
+                .json(&json!({"email": format!("u{i}@example.com"), "password": "whatever-pass"}))
+                .send()
+                .await
+                .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 429]);
+    e.t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn odd_authorization_headers_and_reused_keys_are_refused() {
+    let db = sqlite_db();
+    let e = Exp::start(test_config(&db)).await;
+    let (_, anon) = e
+        .post("/api/session/create-anonymous", None, json!({}))
+        .await;
+    let sid = anon["session_id"].as_str().unwrap();
+    for header in ["Basic dXNlcjpwYXNz", "Bearer", "Token abc"] {
+        let r =
+            e.t.http
+                .get(format!("{}/api/session/{sid}", e.t.exp))
+                .header("authorization", header)
+                .send()
+                .await
+                .unwrap();
+        assert_eq!(r.status().as_u16(), 401, "{header}");
+    }
+    // An idempotency key of another session of the tenant does not reveal its execution.
+    let reg = e.register("Keys", "keys@example.com").await;
+    let access = reg["access_token"].as_str().unwrap();
+    let (_, other) = e.post("/api/session/create", Some(access), json!({})).await;
+    let first = json!({"intent_type": "echo", "session_id": reg["session_id"], "parameters": {"message": "a"}, "idempotency_key": "k"});
+    let (s, _) = e.post("/api/intent/submit", Some(access), first).await;
+    assert_eq!(s, 202);
+    let second = json!({"intent_type": "echo", "session_id": other["session_id"], "parameters": {"message": "a"}, "idempotency_key": "k"});
+    let (s, b) = e.post("/api/intent/submit", Some(access), second).await;
+    assert_error(s, &b, 409, "idempotency_key_reused");
+    // Malformed paths and missing upgrade headers answer in the contract's shape.
+    let (s, b) = e.get("/api/session/%FF%FE", None).await;
+    assert_error(s, &b, 400, "malformed_request");
+    let (s, b) = e.get("/api/execution/some-id/stream", None).await;
+    assert_error(s, &b, 400, "malformed_request");
+    e.t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_status_stream_closes_1001_when_the_server_stops() {
+    let db = sqlite_db();
+    let e = Exp::start(test_config(&db)).await;
+    let (_, anon) = e
+        .post("/api/session/create-anonymous", None, json!({}))
+        .await;
+    let (_, acc) = e
+        .post("/api/intent/submit", None, json!({"intent_type": "echo", "session_id": anon["session_id"], "parameters": {"message": "slow", "delay_ms": 30000}}))
+        .await;
+    let exec = acc["execution_id"].as_str().unwrap();
+    let url = format!(
+        "{}/api/execution/{exec}/stream",
+        e.t.exp.replace("http://", "ws://")
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(10), ws.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    assert!(first.is_text());
+    let stopper = tokio::spawn(async move { e.t.app.shutdown().await });
+    let code = loop {
+        match tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .unwrap()
+        {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(f))) => {
+                break f.map(|f| u16::from(f.code))
+            }
+            Some(Ok(_)) => continue,
+            other => panic!("no close frame: {other:?}"),
+        }
+    };
+    assert_eq!(code, Some(1001));
+    stopper.await.unwrap();
+}

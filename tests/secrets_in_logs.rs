@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 async fn passwords_and_tokens_never_appear_in_logs() {
     let db = sqlite_db();
     let service_token = "service-token-that-must-not-leak";
-    let jwt_secret = "jwt-secret-that-must-not-leak";
+    let jwt_secret = "jwt-secret-that-must-not-leak-0123456789";
     let server = start_binary(
         &db,
         service_token,

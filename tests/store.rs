@@ -44,6 +44,7 @@ fn new_execution(session_id: &str, key: Option<&str>) -> NewExecution {
         metadata: json!({}),
         created_at: now_micros(),
         idempotency: key.map(|k| ("tenant:t".to_string(), k.to_string())),
+        idempotency_alt_scope: None,
     }
 }
 

@@ -49,7 +49,12 @@ pub async fn execution_scope(
                     .runtime
                     .execution_status(&Scope::Any, execution_id, opts)
                     .await?;
-                if exec.tenant_id.is_some() {
+                // The rule follows the session: is it (now) a user's?
+                let session = state
+                    .runtime
+                    .get_session(&Scope::Any, &exec.session_id)
+                    .await?;
+                if session.user_id.is_some() || exec.tenant_id.is_some() {
                     return Err(token_required());
                 }
             }
@@ -61,6 +66,7 @@ pub async fn execution_scope(
 fn token_scope(claims: &Claims, claimed: Option<&str>, what: &str) -> Result<Scope, ApiError> {
     match claimed {
         Some(t) if !t.is_empty() && t != claims.tid => Err(ApiError::not_found(what)),
+        // (an empty tenant_id counts as absent)
         _ => Ok(Scope::Tenant(claims.tid.clone())),
     }
 }

@@ -44,10 +44,10 @@ pub struct RegisterBody {
 
 pub async fn register(
     State(state): State<ExperienceState>,
-    ClientAddr(addr): ClientAddr,
+    addr: ClientAddr,
     ApiJson(body): ApiJson<RegisterBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    state.limits.register_by_addr.check(&addr.to_string())?;
+    state.limits.register_by_addr.check(&addr.limit_key())?;
     let mut fields = BTreeMap::new();
     let name = DisplayName::parse(body.name.as_deref().unwrap_or_default())
         .map_err(|e| fields.insert("name".to_string(), e.to_string()))
@@ -80,25 +80,24 @@ pub struct LoginBody {
 
 pub async fn login(
     State(state): State<ExperienceState>,
-    ClientAddr(addr): ClientAddr,
+    addr: ClientAddr,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let who = check_credentials(&state, addr, &body.email, &body.password).await?;
+    let who = check_credentials(&state, &addr, &body.email, &body.password).await?;
     Ok(Json(signed_in(&state, &who, "logged in").await?))
 }
 
 /// Login with rate limits per client address and per email.
 pub async fn check_credentials(
     state: &ExperienceState,
-    addr: std::net::IpAddr,
+    addr: &ClientAddr,
     email: &str,
     password: &str,
 ) -> Result<Identity, ApiError> {
-    state.limits.login_by_addr.check(&addr.to_string())?;
-    state
-        .limits
-        .login_by_email
-        .check(&email.trim().to_lowercase())?;
+    state.limits.login_by_addr.check(&addr.limit_key())?;
+    // Keyed like the account lookup (trimmed, lower-cased), bounded like an email address.
+    let key: String = email.trim().to_lowercase().chars().take(254).collect();
+    state.limits.login_by_email.check(&key)?;
     Ok(state.guard.login(email, password).await?)
 }
 
@@ -108,7 +107,7 @@ async fn signed_in(
     who: &Identity,
     message: &str,
 ) -> Result<serde_json::Value, ApiError> {
-    let pair = state.guard.issue_tokens(who, None).await?;
+    let pair = state.guard.issue_tokens(who).await?;
     let session = state
         .runtime
         .create_session(CreateSession {

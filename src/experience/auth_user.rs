@@ -16,13 +16,17 @@ pub struct MaybeUser(pub Option<Claims>);
 /// A caller that must be signed in.
 pub struct AuthUser(pub Claims);
 
+/// The Bearer token, if an Authorization header is sent. `Some("")` for a header that is not a
+/// usable Bearer token (another scheme, no token): it must fail, not pass as anonymous.
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    let value = parts.headers.get(header::AUTHORIZATION)?;
+    let Ok(value) = value.to_str() else {
+        return Some("");
+    };
+    match value.trim().split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Some(token.trim()),
+        _ => Some(""),
+    }
 }
 
 impl FromRequestParts<ExperienceState> for MaybeUser {

@@ -1,18 +1,22 @@
 //! `WS /api/execution/{id}/stream`: pushes the ExecutionStatus on every change of the
-//! execution (driven by its events, no polling), and closes with 1000 after a terminal one.
+//! execution (driven by its events, no polling), and closes with 1000 after a terminal one
+//! (1001 when the server shuts down, 1011 when the status cannot be read).
 //! Browsers cannot set headers on a WebSocket, so the token may also come as `?access_token=`.
 
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::request::Parts;
+use axum::http::StatusCode;
 use axum::response::Response;
 use futures::StreamExt;
 use serde::Deserialize;
+use tracing::Instrument;
 
 use super::access::execution_scope;
 use super::auth_user::bearer_token;
 use super::state::ExperienceState;
-use crate::http::{ApiError, ApiQuery};
+use crate::http::{ApiError, ApiPath, ApiQuery};
 use crate::runtime::model::{ExecutionStatus, Scope, StatusOptions};
 
 #[derive(Deserialize)]
@@ -25,11 +29,18 @@ pub struct StreamQuery {
 
 pub async fn stream_status(
     State(state): State<ExperienceState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<StreamQuery>,
     parts: Parts,
-    ws: WebSocketUpgrade,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Result<Response, ApiError> {
+    let ws = ws.map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
+            "this endpoint needs a WebSocket upgrade",
+        )
+    })?;
     let token = bearer_token(&parts).map(str::to_string).or(q.access_token);
     let user = match token {
         Some(t) => Some(state.guard.verify_access(&t)?),
@@ -40,35 +51,64 @@ pub async fn stream_status(
         .runtime
         .execution_status(&scope, &id, StatusOptions::default())
         .await?;
-    Ok(ws.on_upgrade(move |socket| push_statuses(state, socket, first)))
+    let span = tracing::info_span!("execution_stream", session_id = %first.session_id, execution_id = %first.execution_id);
+    Ok(ws.on_upgrade(move |socket| push_statuses(state, socket, first).instrument(span)))
+}
+
+/// Why the stream ends, and the close code that says so.
+enum End {
+    Finished,
+    ShuttingDown,
+    Failed,
+    ClientGone,
 }
 
 async fn push_statuses(state: ExperienceState, mut socket: WebSocket, first: ExecutionStatus) {
+    let end = follow(&state, &mut socket, first).await;
+    let (code, reason) = match end {
+        End::Finished => (1000, "execution finished"),
+        End::ShuttingDown => (1001, "server shutting down"),
+        End::Failed => (1011, "status unavailable"),
+        End::ClientGone => return,
+    };
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+async fn follow(state: &ExperienceState, socket: &mut WebSocket, first: ExecutionStatus) -> End {
     let execution_id = first.execution_id.clone();
-    let span =
-        tracing::info_span!("execution_stream", session_id = %first.session_id, %execution_id);
-    let _enter = span.enter();
     let last_seq = first
         .events
         .as_ref()
         .and_then(|e| e.iter().map(|e| e.seq).max())
         .unwrap_or(0);
-    if !send_status(&mut socket, &first).await || first.is_terminal() {
-        close(socket).await;
-        return;
+    if !send_status(socket, &first).await {
+        return End::ClientGone;
     }
-    let events = state
+    if first.is_terminal() {
+        return End::Finished;
+    }
+    let Ok(mut events) = state
         .runtime
         .subscribe(&Scope::Any, &first.session_id, last_seq)
-        .await;
-    let Ok(mut events) = events else {
-        close(socket).await;
-        return;
+        .await
+    else {
+        return End::Failed;
     };
+    let mut shutdown = state.shutdown.clone();
+    let closing = async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    };
+    tokio::pin!(closing);
     loop {
         tokio::select! {
+            _ = &mut closing => return End::ShuttingDown,
             event = events.next() => {
-                let Some(Ok(event)) = event else { break };
+                let Some(Ok(event)) = event else { return End::Failed };
                 if event.execution_id.as_deref() != Some(execution_id.as_str()) {
                     continue;
                 }
@@ -77,22 +117,21 @@ async fn push_statuses(state: ExperienceState, mut socket: WebSocket, first: Exe
                     .execution_status(&Scope::Any, &execution_id, StatusOptions::default())
                     .await
                 else {
-                    break;
+                    return End::Failed;
                 };
-                if !send_status(&mut socket, &status).await {
-                    return;
+                if !send_status(socket, &status).await {
+                    return End::ClientGone;
                 }
                 if status.is_terminal() {
-                    break;
+                    return End::Finished;
                 }
             }
             incoming = socket.recv() => match incoming {
-                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return End::ClientGone,
                 Some(Ok(_)) => {}
             },
         }
     }
-    close(socket).await;
 }
 
 async fn send_status(socket: &mut WebSocket, status: &ExecutionStatus) -> bool {
@@ -100,13 +139,4 @@ async fn send_status(socket: &mut WebSocket, status: &ExecutionStatus) -> bool {
         Ok(text) => socket.send(Message::Text(text.into())).await.is_ok(),
         Err(_) => false,
     }
-}
-
-async fn close(mut socket: WebSocket) {
-    let _ = socket
-        .send(Message::Close(Some(CloseFrame {
-            code: 1000,
-            reason: "execution finished".into(),
-        })))
-        .await;
 }

@@ -1,6 +1,6 @@
 //! `POST /api/intent/submit` and `GET /api/execution/{id}/status`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -9,7 +9,7 @@ use super::access::{execution_scope, session_scope};
 use super::auth_user::MaybeUser;
 use super::state::ExperienceState;
 use crate::http::queries::StatusQuery;
-use crate::http::{ApiError, ApiJson, ApiQuery};
+use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::runtime::model::{IntentRequest, StatusOptions};
 use crate::runtime::RuntimeError;
 
@@ -36,7 +36,7 @@ pub async fn submit(
 pub async fn execution_status(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<StatusQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let scope = execution_scope(&state, &user, &id, q.tenant_id.as_deref()).await?;

@@ -1,6 +1,6 @@
 //! `/api/session/*`: anonymous and signed-in sessions, reading, upgrading.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
@@ -14,7 +14,7 @@ use super::client_addr::ClientAddr;
 use super::errors::{forbidden, token_required};
 use super::state::ExperienceState;
 use crate::http::queries::TenantQuery;
-use crate::http::{ApiError, ApiJson, ApiQuery, OptionalJson};
+use crate::http::{ApiError, ApiPath, ApiQuery, OptionalJson};
 use crate::runtime::model::{CreateSession, Scope, SessionCreated, UpgradeSession};
 
 #[derive(Default, Deserialize)]
@@ -55,13 +55,13 @@ pub struct CreateBody {
 pub async fn create(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
-    ClientAddr(addr): ClientAddr,
+    addr: ClientAddr,
     OptionalJson(body): OptionalJson<CreateBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let (user_id, tenant_id) = match (user, body.credentials) {
         (Some(claims), _) => (claims.sub, claims.tid),
         (None, Some(c)) => {
-            let who = check_credentials(&state, addr, &c.email, &c.password).await?;
+            let who = check_credentials(&state, &addr, &c.email, &c.password).await?;
             (who.user_id, who.tenant_id)
         }
         (None, None) => return Err(token_required()),
@@ -81,7 +81,7 @@ pub async fn create(
 pub async fn get(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let scope = session_scope(&state, &user, &id, q.tenant_id.as_deref()).await?;
@@ -104,16 +104,17 @@ pub struct UpgradeBody {
 pub async fn upgrade(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
-    Path(id): Path<String>,
-    ApiJson(body): ApiJson<UpgradeBody>,
+    ApiPath(id): ApiPath<String>,
+    OptionalJson(body): OptionalJson<UpgradeBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let claims = match (user, body.access_token.as_deref()) {
         (Some(c), _) => c,
         (None, Some(token)) => state.guard.verify_access(token)?,
         (None, None) => return Err(token_required()),
     };
-    if body.user_id.as_deref().is_some_and(|u| u != claims.sub)
-        || body.tenant_id.as_deref().is_some_and(|t| t != claims.tid)
+    let named = |v: &Option<String>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
+    if named(&body.user_id).is_some_and(|u| u != claims.sub)
+        || named(&body.tenant_id).is_some_and(|t| t != claims.tid)
     {
         return Err(forbidden(
             "user_id and tenant_id must be those of the access token",

@@ -14,4 +14,6 @@ pub struct ExperienceState {
     pub guard: SecurityGuard,
     pub settings: Arc<ExperienceSettings>,
     pub limits: Arc<RateLimits>,
+    /// Turns `true` when the server shuts down (long-lived sockets close with 1001).
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }

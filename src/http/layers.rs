@@ -1,9 +1,14 @@
 //! Layers every listener gets: request ids (taken from `x-request-id` or generated, echoed back),
-//! a tracing span per request carrying that id, and a body size limit.
+//! a tracing span per request carrying that id, a body size limit, and a panic in a handler
+//! answered as a 500 in the contract's shape.
+
+use super::ApiError;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
+use axum::response::IntoResponse;
 use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -12,6 +17,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn observe(router: Router, body_limit: usize) -> Router {
     router
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(CatchPanicLayer::custom(|_panic: Box<dyn std::any::Any + Send>| {
+            tracing::error!("a request handler panicked");
+            ApiError::internal().into_response()
+        }))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
                 let request_id = req

@@ -7,4 +7,4 @@ pub mod layers;
 pub mod queries;
 
 pub use error::ApiError;
-pub use extract::{ApiJson, ApiQuery, OptionalJson};
+pub use extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};

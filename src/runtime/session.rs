@@ -214,6 +214,15 @@ impl Actor for SessionActor {
                 let session_id = state.session.session_id.clone();
                 tokio::spawn(async move {
                     let (answer, start) = match store.insert_execution(&new).await {
+                        // A key another session of the tenant used: no execution of theirs is
+                        // revealed (a session id is a capability for its own executions only).
+                        Ok(InsertOutcome::Existing(row)) if row.session_id != new.session_id => (
+                            Err(RuntimeError::conflict(
+                                "idempotency_key_reused",
+                                "this idempotency key was already used by another session",
+                            )),
+                            None,
+                        ),
                         // A repeated key whose execution is not finished is (re)started too:
                         // starting is idempotent, and it may have been lost with a dead actor.
                         Ok(InsertOutcome::Created(row) | InsertOutcome::Existing(row)) => {
@@ -527,16 +536,15 @@ fn prepare_execution(
                 "must be 1 to 255 characters",
             ))
         }
-        Some(key) => {
-            // Keys are unique per tenant; an anonymous session is its own scope.
-            let scope = match &session.tenant_id {
-                Some(t) => format!("tenant:{t}"),
-                None => format!("session:{}", session.session_id),
-            };
-            Some((scope, key))
-        }
+        // Keys are unique per tenant; an anonymous session is its own scope.
+        Some(key) => Some((idempotency_scope(session), key)),
         None => None,
     };
+    // Keys a session used while anonymous still count after its upgrade.
+    let idempotency_alt_scope = session
+        .tenant_id
+        .is_some()
+        .then(|| format!("session:{}", session.session_id));
     Ok(NewExecution {
         execution_id: uuid::Uuid::new_v4().to_string(),
         intent_id: req
@@ -554,7 +562,15 @@ fn prepare_execution(
         metadata,
         created_at: now_micros(),
         idempotency,
+        idempotency_alt_scope,
     })
+}
+
+fn idempotency_scope(session: &SessionRow) -> String {
+    match &session.tenant_id {
+        Some(t) => format!("tenant:{t}"),
+        None => format!("session:{}", session.session_id),
+    }
 }
 
 pub(crate) fn object_or_empty(field: &str, v: Option<Value>) -> Result<Value, RuntimeError> {

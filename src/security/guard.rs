@@ -128,7 +128,10 @@ impl SecurityGuard {
             return Err(AuthError::InvalidCredentials);
         }
         let user = user.ok_or(AuthError::InvalidCredentials)?;
-        self.identity_of(user, None).await
+        // A user without any tenant cannot sign in; say nothing more than for a bad password.
+        self.identity_of(user, None)
+            .await
+            .map_err(|_| AuthError::InvalidCredentials)
     }
 
     async fn identity_of(
@@ -162,35 +165,44 @@ impl SecurityGuard {
         self.identity_of(user, Some(tenant_id)).await
     }
 
-    /// Issues an access token and a refresh token (in `family`, or a new family).
-    pub async fn issue_tokens(
+    /// Issues an access token and a refresh token in a new family (a new sign-in).
+    pub async fn issue_tokens(&self, who: &Identity) -> Result<TokenPair, AuthError> {
+        let (pair, row) = self.new_pair(who, uuid::Uuid::new_v4().to_string())?;
+        self.store
+            .insert_refresh_token(&row, true, now_micros())
+            .await?;
+        Ok(pair)
+    }
+
+    fn new_pair(
         &self,
         who: &Identity,
-        family: Option<String>,
-    ) -> Result<TokenPair, AuthError> {
+        family_id: String,
+    ) -> Result<(TokenPair, RefreshRow), AuthError> {
         let access_token = self
             .jwt
             .issue(&who.user_id, &who.tenant_id, &who.role_names())?;
         let refresh_token = new_refresh_token();
-        let now = now_micros();
         let row = RefreshRow {
             token_hash: hash_refresh_token(&refresh_token),
-            family_id: family.unwrap_or_else(|| uuid::Uuid::new_v4().to_string()),
+            family_id,
             user_id: who.user_id.clone(),
             tenant_id: who.tenant_id.clone(),
-            expires_at: now + self.refresh_ttl.as_micros() as i64,
+            expires_at: now_micros()
+                .saturating_add(self.refresh_ttl.as_micros().min(i64::MAX as u128) as i64),
             used_at: None,
             revoked_at: None,
         };
-        self.store.insert_refresh_token(&row, now).await?;
-        Ok(TokenPair {
+        let pair = TokenPair {
             access_token,
             refresh_token,
             expires_in: self.jwt.access_ttl.as_secs(),
-        })
+        };
+        Ok((pair, row))
     }
 
-    /// Rotates a refresh token: single use. Presenting a used token revokes its whole family.
+    /// Rotates a refresh token: single use. Presenting a used token revokes its whole family,
+    /// including any successor minted concurrently (the family is checked on every refresh).
     pub async fn refresh(&self, token: &str) -> Result<(Identity, TokenPair), AuthError> {
         const INVALID: AuthError = AuthError::InvalidToken("the refresh token is invalid");
         let hash = hash_refresh_token(token);
@@ -199,7 +211,17 @@ impl SecurityGuard {
         if row.revoked_at.is_some() {
             return Err(INVALID);
         }
-        if row.used_at.is_some() || !self.store.use_refresh_token(&hash, now).await? {
+        if row.expires_at <= now {
+            return Err(AuthError::InvalidToken("the refresh token has expired"));
+        }
+        let who = self.identity(&row.user_id, &row.tenant_id).await?;
+        let (pair, successor) = self.new_pair(&who, row.family_id.clone())?;
+        if row.used_at.is_some()
+            || !self
+                .store
+                .rotate_refresh_token(&hash, &successor, now)
+                .await?
+        {
             let revoked = self
                 .store
                 .revoke_refresh_family(&row.family_id, now)
@@ -210,11 +232,6 @@ impl SecurityGuard {
                 "the refresh token was already used; its session has been revoked",
             ));
         }
-        if row.expires_at <= now {
-            return Err(AuthError::InvalidToken("the refresh token has expired"));
-        }
-        let who = self.identity(&row.user_id, &row.tenant_id).await?;
-        let pair = self.issue_tokens(&who, Some(row.family_id)).await?;
         Ok((who, pair))
     }
 

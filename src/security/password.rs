@@ -12,6 +12,13 @@ use super::inputs::Password;
 pub struct PasswordHasher {
     argon: Argon2<'static>,
     dummy_hash: String,
+    /// At most this many hashes at once (each takes 19 MiB and a core): a login storm queues
+    /// instead of exhausting memory and the blocking pool.
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+fn concurrent_hashes() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
 }
 
 impl PasswordHasher {
@@ -24,12 +31,17 @@ impl PasswordHasher {
             .hash_password(b"dummy password for unknown users", &salt)
             .map_err(|e| anyhow::anyhow!("argon2: {e}"))?
             .to_string();
-        Ok(Self { argon, dummy_hash })
+        Ok(Self {
+            argon,
+            dummy_hash,
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(concurrent_hashes())),
+        })
     }
 
     pub async fn hash(&self, password: &Password) -> anyhow::Result<String> {
         let argon = self.argon.clone();
         let pw = password.clone();
+        let _permit = self.permits.acquire().await?;
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
             argon
@@ -47,6 +59,9 @@ impl PasswordHasher {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
         let pw = password.to_string();
+        let Ok(_permit) = self.permits.acquire().await else {
+            return false;
+        };
         let matched = tokio::task::spawn_blocking(move || {
             PasswordHash::new(&hash)
                 .map(|parsed| argon.verify_password(pw.as_bytes(), &parsed).is_ok())

@@ -17,28 +17,45 @@ pub fn load_or_generate(
         return Ok(s.trim().to_string());
     }
     let path = data_dir.join(file_name);
-    if let Ok(existing) = std::fs::read_to_string(&path) {
-        let existing = existing.trim().to_string();
-        if !existing.is_empty() {
-            return Ok(existing);
-        }
+    match std::fs::read_to_string(&path) {
+        Ok(existing) if !existing.trim().is_empty() => return Ok(existing.trim().to_string()),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => anyhow::bail!("cannot read the secret file {}: {e}", path.display()),
     }
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let secret = hex::encode(bytes);
     std::fs::create_dir_all(data_dir)?;
     let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
+    // `create_new`: never overwrite a secret file (an unreadable one is an error, not a reason
+    // to mint a new key), and two processes starting together agree on one secret.
+    opts.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(&path)?;
-    f.write_all(secret.as_bytes())?;
-    f.sync_all()?;
-    tracing::info!(path = %path.display(), "generated a new secret");
-    Ok(secret)
+    match opts.open(&path) {
+        Ok(mut f) => {
+            f.write_all(secret.as_bytes())?;
+            f.sync_all()?;
+            tracing::info!(path = %path.display(), "generated a new secret");
+            Ok(secret)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            // Another process won the race (or the file is empty): use what is there.
+            for _ in 0..50 {
+                let existing = std::fs::read_to_string(&path)?;
+                if !existing.trim().is_empty() {
+                    return Ok(existing.trim().to_string());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            anyhow::bail!("the secret file {} is empty", path.display())
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[cfg(test)]

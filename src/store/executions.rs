@@ -25,6 +25,8 @@ pub struct NewExecution {
     pub created_at: i64,
     /// `(scope, key)`: at most one execution per scope and key.
     pub idempotency: Option<(String, String)>,
+    /// Another scope whose keys count too (a session's own keys from before its upgrade).
+    pub idempotency_alt_scope: Option<String>,
 }
 
 #[derive(Debug)]
@@ -39,8 +41,11 @@ impl Store {
     /// idempotency key. The execution and its key are written in one transaction.
     pub async fn insert_execution(&self, new: &NewExecution) -> Result<InsertOutcome, sqlx::Error> {
         if let Some((scope, key)) = &new.idempotency {
-            if let Some(existing) = self.execution_by_idempotency_key(scope, key).await? {
-                return Ok(InsertOutcome::Existing(existing));
+            let scopes = std::iter::once(scope).chain(new.idempotency_alt_scope.as_ref());
+            for scope in scopes {
+                if let Some(existing) = self.execution_by_idempotency_key(scope, key).await? {
+                    return Ok(InsertOutcome::Existing(existing));
+                }
             }
         }
         let mut tx = self.pool.begin().await?;

@@ -1,4 +1,5 @@
-//! Refresh tokens, stored as hashes, grouped in rotation families.
+//! Refresh tokens, stored as hashes, grouped in rotation families. Revocation is a property of
+//! the family: a token is usable only while it is unused, unexpired and its family not revoked.
 
 use sqlx::Row;
 
@@ -12,30 +13,38 @@ pub struct RefreshRow {
     pub tenant_id: String,
     pub expires_at: i64,
     pub used_at: Option<i64>,
+    /// When the token's family was revoked.
     pub revoked_at: Option<i64>,
 }
 
 impl Store {
-    pub async fn insert_refresh_token(&self, r: &RefreshRow, at: i64) -> Result<(), sqlx::Error> {
-        sqlx::query(
-            "INSERT INTO refresh_tokens (token_hash, family_id, user_id, tenant_id, expires_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(&r.token_hash)
-        .bind(&r.family_id)
-        .bind(&r.user_id)
-        .bind(&r.tenant_id)
-        .bind(r.expires_at)
-        .bind(at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+    /// Stores a token; with `new_family`, its family too.
+    pub async fn insert_refresh_token(
+        &self,
+        r: &RefreshRow,
+        new_family: bool,
+        at: i64,
+    ) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        if new_family {
+            sqlx::query(
+                "INSERT INTO refresh_families (family_id, user_id, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(&r.family_id)
+            .bind(&r.user_id)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_token(&mut tx, r, at).await?;
+        tx.commit().await
     }
 
     pub async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRow>, sqlx::Error> {
         let row = sqlx::query(
-            "SELECT token_hash, family_id, user_id, tenant_id, expires_at, used_at, revoked_at \
-             FROM refresh_tokens WHERE token_hash = $1",
+            "SELECT t.token_hash, t.family_id, t.user_id, t.tenant_id, t.expires_at, t.used_at, \
+             f.revoked_at FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id \
+             WHERE t.token_hash = $1",
         )
         .bind(token_hash)
         .fetch_optional(&self.pool)
@@ -54,18 +63,30 @@ impl Store {
         .transpose()
     }
 
-    /// Marks a token used. `false` when it was already used or revoked (a concurrent refresh
-    /// with the same token loses: that is reuse).
-    pub async fn use_refresh_token(&self, token_hash: &str, at: i64) -> Result<bool, sqlx::Error> {
-        let res = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = $2 \
-             WHERE token_hash = $1 AND used_at IS NULL AND revoked_at IS NULL",
+    /// Rotation, in one transaction: marks `used` as used and stores `successor`, only if
+    /// `used` was unused and its family is not revoked. `false` means reuse (or revocation).
+    pub async fn rotate_refresh_token(
+        &self,
+        used: &str,
+        successor: &RefreshRow,
+        at: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let marked = sqlx::query(
+            "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
+             AND family_id IN (SELECT family_id FROM refresh_families WHERE revoked_at IS NULL)",
         )
-        .bind(token_hash)
+        .bind(used)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
-        Ok(res.rows_affected() == 1)
+        if marked.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        insert_token(&mut tx, successor, at).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     pub async fn revoke_refresh_family(
@@ -74,7 +95,7 @@ impl Store {
         at: i64,
     ) -> Result<u64, sqlx::Error> {
         let res = sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+            "UPDATE refresh_families SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
         )
         .bind(family_id)
         .bind(at)
@@ -89,7 +110,7 @@ impl Store {
         at: i64,
     ) -> Result<u64, sqlx::Error> {
         let res = sqlx::query(
-            "UPDATE refresh_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+            "UPDATE refresh_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
         )
         .bind(user_id)
         .bind(at)
@@ -97,4 +118,24 @@ impl Store {
         .await?;
         Ok(res.rows_affected())
     }
+}
+
+async fn insert_token(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    r: &RefreshRow,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO refresh_tokens (token_hash, family_id, user_id, tenant_id, expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&r.token_hash)
+    .bind(&r.family_id)
+    .bind(&r.user_id)
+    .bind(&r.tenant_id)
+    .bind(r.expires_at)
+    .bind(at)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -40,8 +40,9 @@ impl Store {
         row.as_ref().map(SessionRow::from_row).transpose()
     }
 
-    /// Binds a session to a user and tenant and replaces its metadata — only if it is anonymous
-    /// or already theirs (checked in the UPDATE itself, so concurrent upgrades cannot both win).
+    /// Binds a session (and its executions so far) to a user and tenant and replaces its
+    /// metadata — only if it is anonymous or already theirs (checked in the UPDATE itself, so
+    /// concurrent upgrades cannot both win).
     pub async fn bind_session(
         &self,
         session_id: &str,
@@ -50,6 +51,7 @@ impl Store {
         metadata: &Value,
         at: i64,
     ) -> Result<BindOutcome, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
         let res = sqlx::query(
             "UPDATE sessions SET user_id = $2, tenant_id = $3, metadata = $4, updated_at = $5 \
              WHERE session_id = $1 AND (user_id IS NULL OR user_id = $2) \
@@ -60,8 +62,19 @@ impl Store {
         .bind(tenant_id)
         .bind(metadata.to_string())
         .bind(at)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        if res.rows_affected() == 1 {
+            // What the session did while anonymous now belongs to its tenant too.
+            sqlx::query(
+                "UPDATE executions SET tenant_id = $2 WHERE session_id = $1 AND tenant_id IS NULL",
+            )
+            .bind(session_id)
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         let row = self.get_session(session_id).await?;
         Ok(match (res.rows_affected(), row) {
             (_, None) => BindOutcome::NotFound,

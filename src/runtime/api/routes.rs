@@ -1,6 +1,6 @@
 //! Handlers of the runtime API: parse, call the runtime client, answer in the contract's shapes.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::RuntimeApiState;
 use crate::http::queries::{StatusQuery, TenantQuery};
-use crate::http::{ApiError, ApiJson, ApiQuery};
+use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::runtime::model::{
     ApprovalDecision, CreateSession, IntentRequest, Scope, SessionCreated, StatusOptions,
     UpgradeSession,
@@ -40,7 +40,7 @@ pub async fn create_session(
 
 pub async fn get_session(
     State(state): State<RuntimeApiState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let session = state
@@ -52,7 +52,7 @@ pub async fn get_session(
 
 pub async fn upgrade_session(
     State(state): State<RuntimeApiState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<TenantQuery>,
     ApiJson(req): ApiJson<UpgradeSession>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -81,7 +81,7 @@ pub async fn submit_intent(
 
 pub async fn execution_status(
     State(state): State<RuntimeApiState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<StatusQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let opts = StatusOptions {
@@ -97,7 +97,7 @@ pub async fn execution_status(
 
 pub async fn cancel_execution(
     State(state): State<RuntimeApiState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     state
@@ -122,7 +122,7 @@ pub struct ApprovalBody {
 
 pub async fn decide_approval(
     State(state): State<RuntimeApiState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ApprovalBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let decision = ApprovalDecision {
