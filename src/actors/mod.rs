@@ -1,10 +1,12 @@
 //! Generic actor machinery: restart intensity, registries by id, and a one-for-one supervisor.
 //! Nothing in here knows about sessions, intents or HTTP.
 
+pub mod children;
 pub mod intensity;
 pub mod registry;
 pub mod supervisor;
 
+pub use children::{ChildExit, Children};
 pub use intensity::{RestartIntensity, RestartPolicy};
 pub use registry::{Registry, Slot};
 pub use supervisor::{is_abnormal_exit, ChildSpec, Supervisor, SupervisorArgs};

@@ -6,13 +6,13 @@
 //! fails itself, which its own supervisor sees as `ActorFailed` — when restarts exceed the
 //! configured intensity.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use ractor::{Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, SpawnErr, SupervisionEvent};
+use ractor::{Actor, ActorCell, ActorProcessingErr, ActorRef, SpawnErr, SupervisionEvent};
 
-use super::intensity::{RestartIntensity, RestartPolicy};
+use super::children::{ChildExit, Children};
+use super::intensity::RestartPolicy;
 
 type StartFn = dyn Fn(ActorCell) -> BoxFuture<'static, Result<ActorCell, SpawnErr>> + Send + Sync;
 
@@ -62,8 +62,7 @@ pub struct SupervisorArgs {
 
 pub struct SupervisorState {
     specs: Vec<ChildSpec>,
-    running: HashMap<ActorId, usize>,
-    intensity: RestartIntensity,
+    running: Children<usize>,
 }
 
 /// Messages a supervisor answers (for tests and diagnostics).
@@ -84,7 +83,7 @@ impl Actor for Supervisor {
         myself: ActorRef<Self::Msg>,
         args: SupervisorArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
-        let mut running = HashMap::new();
+        let mut running = Children::new(args.policy);
         for (i, spec) in args.children.iter().enumerate() {
             let cell = spec.start(myself.get_cell()).await?;
             running.insert(cell.get_id(), i);
@@ -92,7 +91,6 @@ impl Actor for Supervisor {
         Ok(SupervisorState {
             specs: args.children,
             running,
-            intensity: RestartIntensity::new(args.policy),
         })
     }
 
@@ -106,7 +104,7 @@ impl Actor for Supervisor {
             SupervisorMsg::Children(reply) => {
                 let mut names: Vec<String> = state
                     .running
-                    .values()
+                    .keys()
                     .map(|i| state.specs[*i].name.clone())
                     .collect();
                 names.sort();
@@ -122,28 +120,21 @@ impl Actor for Supervisor {
         evt: SupervisionEvent,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        if let Some(cell) = is_abnormal_exit(&evt) {
-            let Some(index) = state.running.remove(&cell.get_id()) else {
-                return Ok(());
-            };
-            let name = state.specs[index].name.clone();
-            if !state.intensity.record_restart() {
-                let policy = state.intensity.policy();
-                tracing::error!(child = %name, max_restarts = policy.max_restarts,
-                    within_ms = policy.within.as_millis() as u64, "restart intensity exceeded; escalating");
-                return Err(format!(
-                    "child {name} exceeded {} restarts within {:?}",
-                    policy.max_restarts, policy.within
-                )
-                .into());
+        match state.running.classify(&evt) {
+            ChildExit::Restart(index) => {
+                tracing::warn!(child = %state.specs[index].name, "child ended abnormally; restarting");
+                let new_cell = state.specs[index].start(myself.get_cell()).await?;
+                state.running.insert(new_cell.get_id(), index);
             }
-            tracing::warn!(child = %name, "child ended abnormally; restarting");
-            let new_cell = state.specs[index].start(myself.get_cell()).await?;
-            state.running.insert(new_cell.get_id(), index);
-        } else if let SupervisionEvent::ActorTerminated(cell, _, reason) = evt {
-            if let Some(index) = state.running.remove(&cell.get_id()) {
-                tracing::info!(child = %state.specs[index].name, ?reason, "child stopped cleanly; not restarted");
+            ChildExit::Escalate(index, why) => {
+                let name = &state.specs[index].name;
+                tracing::error!(child = %name, %why, "restart intensity exceeded; escalating");
+                return Err(format!("child {name} {why}").into());
             }
+            ChildExit::Stopped(index) => {
+                tracing::info!(child = %state.specs[index].name, "child stopped cleanly; not restarted");
+            }
+            ChildExit::Other => {}
         }
         Ok(())
     }

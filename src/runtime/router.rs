@@ -9,7 +9,7 @@ use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, Supervi
 use super::context::RuntimeCtx;
 use super::error::RuntimeError;
 use super::session::{SessionActor, SessionArgs, SessionMsg};
-use crate::actors::{is_abnormal_exit, RestartIntensity};
+use crate::actors::{ChildExit, Children};
 
 pub enum RouterMsg {
     Route {
@@ -42,8 +42,7 @@ pub struct RuntimeRouter;
 pub struct RouterState {
     ctx: RuntimeCtx,
     sessions: HashMap<String, Slot>,
-    by_actor: HashMap<ActorId, String>,
-    intensity: RestartIntensity,
+    children: Children<String>,
 }
 
 impl Actor for RuntimeRouter {
@@ -57,10 +56,9 @@ impl Actor for RuntimeRouter {
         ctx: RuntimeCtx,
     ) -> Result<Self::State, ActorProcessingErr> {
         Ok(RouterState {
-            intensity: RestartIntensity::new(ctx.config.restart),
+            children: Children::new(ctx.config.restart),
             ctx,
             sessions: HashMap::new(),
-            by_actor: HashMap::new(),
         })
     }
 
@@ -101,7 +99,7 @@ impl Actor for RuntimeRouter {
                                 m.fail(RuntimeError::Unavailable("session stopped".into()));
                             }
                         }
-                        state.by_actor.insert(actor.get_id(), session_id.clone());
+                        state.children.insert(actor.get_id(), session_id.clone());
                         state.ctx.sessions.insert(session_id.clone(), actor.clone());
                         state.sessions.insert(session_id, Slot::Active(actor));
                     }
@@ -184,37 +182,37 @@ impl Actor for RuntimeRouter {
         evt: SupervisionEvent,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        if let Some(cell) = is_abnormal_exit(&evt) {
-            let Some(session_id) = state.by_actor.remove(&cell.get_id()) else {
-                return Ok(());
-            };
-            state
-                .ctx
-                .sessions
-                .remove_if_current(&session_id, cell.get_id());
-            if !matches!(state.sessions.get(&session_id), Some(Slot::Active(a)) if a.get_id() == cell.get_id())
-            {
-                return Ok(());
-            }
-            if !state.intensity.record_restart() {
-                return Err("session restarts exceeded the router's intensity limit".into());
-            }
-            tracing::warn!(%session_id, "session actor ended abnormally; restarting");
-            state
-                .sessions
-                .insert(session_id.clone(), Slot::Activating(vec![SessionMsg::Wake]));
-            activate(&myself, state, session_id);
-        } else if let SupervisionEvent::ActorTerminated(cell, _, _) = evt {
-            if let Some(session_id) = state.by_actor.remove(&cell.get_id()) {
+        let Some(cell) = evt.actor_cell().cloned() else {
+            return Ok(());
+        };
+        let current = |state: &RouterState, id: &str| matches!(state.sessions.get(id), Some(Slot::Active(a)) if a.get_id() == cell.get_id());
+        match state.children.classify(&evt) {
+            ChildExit::Restart(session_id) => {
                 state
                     .ctx
                     .sessions
                     .remove_if_current(&session_id, cell.get_id());
-                if matches!(state.sessions.get(&session_id), Some(Slot::Active(a)) if a.get_id() == cell.get_id())
-                {
+                if current(state, &session_id) {
+                    tracing::warn!(%session_id, "session actor ended abnormally; restarting");
+                    state
+                        .sessions
+                        .insert(session_id.clone(), Slot::Activating(vec![SessionMsg::Wake]));
+                    activate(&myself, state, session_id);
+                }
+            }
+            ChildExit::Escalate(session_id, why) => {
+                return Err(format!("session {session_id} {why}: the router escalates").into());
+            }
+            ChildExit::Stopped(session_id) => {
+                state
+                    .ctx
+                    .sessions
+                    .remove_if_current(&session_id, cell.get_id());
+                if current(state, &session_id) {
                     state.sessions.remove(&session_id);
                 }
             }
+            ChildExit::Other => {}
         }
         Ok(())
     }

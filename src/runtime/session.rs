@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde_json::{Map, Value};
 
 use super::context::RuntimeCtx;
@@ -14,7 +14,7 @@ use super::error::RuntimeError;
 use super::execution::{ExecutionActor, ExecutionArgs, ExecutionMsg};
 use super::model::{IntentAccepted, IntentRequest, Scope, Session, UpgradeSession};
 use super::router::RouterMsg;
-use crate::actors::{is_abnormal_exit, RestartIntensity};
+use crate::actors::{ChildExit, Children};
 use crate::store::time::{now_micros, to_rfc3339};
 use crate::store::{BindOutcome, InsertOutcome, NewExecution, SessionRow};
 
@@ -138,8 +138,7 @@ pub struct SessionState {
     ctx: RuntimeCtx,
     session: SessionRow,
     executions: HashMap<String, ExecSlot>,
-    by_actor: HashMap<ActorId, String>,
-    intensity: RestartIntensity,
+    children: Children<String>,
     last_activity: Instant,
     inflight: usize,
     passivating: bool,
@@ -156,11 +155,10 @@ impl Actor for SessionActor {
         args: SessionArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
         Ok(SessionState {
-            intensity: RestartIntensity::new(args.ctx.config.restart),
+            children: Children::new(args.ctx.config.restart),
             ctx: args.ctx,
             session: args.row,
             executions: HashMap::new(),
-            by_actor: HashMap::new(),
             last_activity: Instant::now(),
             inflight: 0,
             passivating: false,
@@ -282,7 +280,7 @@ impl Actor for SessionActor {
                         for cmd in pending {
                             let _ = actor.send_message(cmd.into_msg());
                         }
-                        state.by_actor.insert(actor.get_id(), execution_id.clone());
+                        state.children.insert(actor.get_id(), execution_id.clone());
                         state
                             .executions
                             .insert(execution_id, ExecSlot::Running(actor));
@@ -298,7 +296,7 @@ impl Actor for SessionActor {
                         for cmd in pending {
                             cmd.fail(RuntimeError::Unavailable(why.clone()));
                         }
-                        if !state.intensity.record_restart() {
+                        if !state.children.record_restart() {
                             return Err(format!(
                                 "session {}: execution {execution_id} cannot be started: {why}",
                                 state.session.session_id
@@ -412,25 +410,24 @@ impl Actor for SessionActor {
         evt: SupervisionEvent,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        if let Some(cell) = is_abnormal_exit(&evt) {
-            let Some(execution_id) = state.by_actor.remove(&cell.get_id()) else {
-                return Ok(());
-            };
-            state.executions.remove(&execution_id);
-            if !state.intensity.record_restart() {
+        match state.children.classify(&evt) {
+            ChildExit::Restart(execution_id) => {
+                state.executions.remove(&execution_id);
+                tracing::warn!(%execution_id, "execution actor ended abnormally; restarting");
+                start_execution(&myself, state, execution_id);
+            }
+            ChildExit::Escalate(execution_id, why) => {
                 return Err(format!(
-                    "session {}: execution restarts exceeded the intensity limit",
+                    "session {}: execution {execution_id} {why}",
                     state.session.session_id
                 )
                 .into());
             }
-            tracing::warn!(%execution_id, "execution actor ended abnormally; restarting");
-            start_execution(&myself, state, execution_id);
-        } else if let SupervisionEvent::ActorTerminated(cell, _, _) = evt {
-            if let Some(execution_id) = state.by_actor.remove(&cell.get_id()) {
+            ChildExit::Stopped(execution_id) => {
                 state.executions.remove(&execution_id);
                 state.last_activity = Instant::now();
             }
+            ChildExit::Other => {}
         }
         Ok(())
     }
