@@ -1,6 +1,8 @@
 //! Database access (sqlx over SQLite or PostgreSQL, one API) and, later, blob storage.
 //! Each file holds the queries of one table family; `db` opens pools and runs migrations.
 
+pub mod artifacts;
+pub mod blobs;
 pub mod db;
 pub mod events;
 pub mod executions;

@@ -1,5 +1,6 @@
 //! Realm handlers: the intents the Runtime executes, one file per realm.
 
+pub mod content;
 pub mod echo;
 
 use std::sync::Arc;

@@ -1,0 +1,205 @@
+//! Column type inference with null counting, one value at a time.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ColumnType {
+    Integer,
+    Float,
+    Boolean,
+    Date,
+    Datetime,
+    String,
+    /// Only nulls were seen.
+    Null,
+    /// JSON objects or arrays.
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnStats {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub column_type: ColumnType,
+    pub null_count: u64,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Seen {
+    ints: u64,
+    floats: u64,
+    bools: u64,
+    dates: u64,
+    datetimes: u64,
+    strings: u64,
+    json: u64,
+    nulls: u64,
+}
+
+/// Columns in order of first appearance, with what was seen in each.
+#[derive(Debug, Default)]
+pub struct ColumnsInfer {
+    names: Vec<String>,
+    index: std::collections::HashMap<String, usize>,
+    seen: Vec<Seen>,
+    records: u64,
+}
+
+impl ColumnsInfer {
+    pub fn with_names(names: &[String]) -> Self {
+        let mut c = Self::default();
+        for n in names {
+            c.column(n);
+        }
+        c
+    }
+
+    fn column(&mut self, name: &str) -> usize {
+        if let Some(i) = self.index.get(name) {
+            return *i;
+        }
+        self.names.push(name.to_string());
+        self.seen.push(Seen {
+            // Records before this column appeared did not have it.
+            nulls: self.records,
+            ..Seen::default()
+        });
+        self.index.insert(name.to_string(), self.names.len() - 1);
+        self.names.len() - 1
+    }
+
+    pub fn observe_record(&mut self, record: &Map<String, Value>) {
+        let mut present = vec![false; self.names.len()];
+        for (k, v) in record {
+            let i = self.column(k);
+            if i >= present.len() {
+                present.resize(i + 1, false);
+            }
+            present[i] = true;
+            let s = &mut self.seen[i];
+            match v {
+                Value::Null => s.nulls += 1,
+                Value::Bool(_) => s.bools += 1,
+                Value::Number(n) if n.is_i64() || n.is_u64() => s.ints += 1,
+                Value::Number(_) => s.floats += 1,
+                Value::String(text) => match classify_text(text) {
+                    ColumnType::Date => s.dates += 1,
+                    ColumnType::Datetime => s.datetimes += 1,
+                    _ => s.strings += 1,
+                },
+                Value::Array(_) | Value::Object(_) => s.json += 1,
+            }
+        }
+        for (i, p) in present.iter().enumerate() {
+            if !p {
+                self.seen[i].nulls += 1;
+            }
+        }
+        for s in self.seen.iter_mut().skip(present.len()) {
+            s.nulls += 1;
+        }
+        self.records += 1;
+    }
+
+    pub fn finish(self) -> Vec<ColumnStats> {
+        self.names
+            .into_iter()
+            .zip(self.seen)
+            .map(|(name, s)| ColumnStats {
+                name,
+                column_type: decide(&s),
+                null_count: s.nulls,
+            })
+            .collect()
+    }
+}
+
+fn decide(s: &Seen) -> ColumnType {
+    let non_null = s.ints + s.floats + s.bools + s.dates + s.datetimes + s.strings + s.json;
+    if non_null == 0 {
+        ColumnType::Null
+    } else if s.json > 0 {
+        ColumnType::Json
+    } else if s.strings > 0 || (s.bools > 0 && s.bools != non_null) {
+        ColumnType::String
+    } else if s.bools == non_null {
+        ColumnType::Boolean
+    } else if s.ints == non_null {
+        ColumnType::Integer
+    } else if s.ints + s.floats == non_null {
+        ColumnType::Float
+    } else if s.dates == non_null {
+        ColumnType::Date
+    } else if s.dates + s.datetimes == non_null && s.datetimes > 0 {
+        ColumnType::Datetime
+    } else {
+        ColumnType::String
+    }
+}
+
+/// A cell of a delimited file as a typed JSON value: empty and common null spellings become
+/// null, numbers and booleans their JSON kind, anything else stays text.
+pub fn typed_cell(cell: &str) -> Value {
+    let t = cell.trim();
+    if t.is_empty() || matches!(t, "null" | "NULL" | "NaN" | "N/A" | "n/a" | "NA") {
+        return Value::Null;
+    }
+    // Identifiers with leading zeros ("007", "0123.5" is not a price) stay text.
+    let digits = t.strip_prefix('-').unwrap_or(t).as_bytes();
+    if digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit() {
+        return Value::String(cell.to_string());
+    }
+    if let Ok(i) = t.parse::<i64>() {
+        return Value::from(i);
+    }
+    if looks_like_float(t) {
+        if let Ok(f) = t.parse::<f64>() {
+            if f.is_finite() {
+                return Value::from(f);
+            }
+        }
+    }
+    match t.to_ascii_lowercase().as_str() {
+        "true" => return Value::Bool(true),
+        "false" => return Value::Bool(false),
+        _ => {}
+    }
+    Value::String(cell.to_string())
+}
+
+fn looks_like_float(t: &str) -> bool {
+    let digits = t.bytes().filter(u8::is_ascii_digit).count();
+    digits > 0
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'))
+}
+
+fn classify_text(t: &str) -> ColumnType {
+    let b = t.as_bytes();
+    let is_date = |b: &[u8]| {
+        b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+            && chrono::NaiveDate::parse_from_str(std::str::from_utf8(b).unwrap_or(""), "%Y-%m-%d")
+                .is_ok()
+    };
+    if is_date(b) {
+        return ColumnType::Date;
+    }
+    if b.len() >= 16 && is_date(&b[..10]) && (b[10] == b'T' || b[10] == b' ') {
+        let rest = &t[11..];
+        let ok = chrono::DateTime::parse_from_rfc3339(t).is_ok()
+            || chrono::NaiveTime::parse_from_str(rest, "%H:%M:%S").is_ok()
+            || chrono::NaiveTime::parse_from_str(rest, "%H:%M:%S%.f").is_ok()
+            || chrono::NaiveTime::parse_from_str(rest, "%H:%M").is_ok();
+        if ok {
+            return ColumnType::Datetime;
+        }
+    }
+    ColumnType::String
+}

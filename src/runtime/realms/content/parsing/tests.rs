@@ -1,0 +1,164 @@
+use serde_json::{json, Map, Value};
+
+use super::*;
+
+fn run(input: &[u8], ty: ParsingType) -> Result<(ParseSummary, Vec<Value>), ParseError> {
+    run_with(input, ty, &ParseOptions::default())
+}
+
+fn run_with(
+    input: &[u8],
+    ty: ParsingType,
+    options: &ParseOptions,
+) -> Result<(ParseSummary, Vec<Value>), ParseError> {
+    let mut out = Vec::new();
+    let mut sink = |m: Map<String, Value>| {
+        out.push(Value::Object(m));
+        Ok(())
+    };
+    let summary = parse(input, ty, options, &mut sink)?;
+    Ok((summary, out))
+}
+
+fn types(s: &ParseSummary) -> Vec<(String, ColumnType, u64)> {
+    s.columns
+        .iter()
+        .map(|c| (c.name.clone(), c.column_type, c.null_count))
+        .collect()
+}
+
+#[test]
+fn csv_with_quotes_commas_newlines_bom_and_types() {
+    let input = "\u{feff}id,name,price,active,joined,seen_at,code\n\
+                 1,\"Smith, Ada\",9.5,true,2024-01-31,2024-01-31T10:00:00Z,007\n\
+                 2,\"multi\nline\",,false,2024-02-01,2024-02-01 11:30:00,008\n"
+        .as_bytes();
+    let (s, records) = run(input, ParsingType::Auto).unwrap();
+    assert_eq!(s.parsing_type, "csv");
+    assert_eq!(s.record_count, 2);
+    assert_eq!(records[0]["name"], "Smith, Ada");
+    assert_eq!(records[1]["name"], "multi\nline");
+    assert_eq!(records[0]["id"], 1);
+    assert_eq!(records[1]["price"], Value::Null);
+    assert_eq!(records[0]["code"], "007", "leading zeros stay text");
+    assert_eq!(
+        types(&s),
+        vec![
+            ("id".into(), ColumnType::Integer, 0),
+            ("name".into(), ColumnType::String, 0),
+            ("price".into(), ColumnType::Float, 1),
+            ("active".into(), ColumnType::Boolean, 0),
+            ("joined".into(), ColumnType::Date, 0),
+            ("seen_at".into(), ColumnType::Datetime, 0),
+            ("code".into(), ColumnType::String, 0),
+        ]
+    );
+}
+
+#[test]
+fn tsv_semicolons_and_headerless_files() {
+    let (s, r) = run(b"a\tb\n1\t2\n3\t4\n", ParsingType::Auto).unwrap();
+    assert_eq!((s.parsing_type, s.record_count), ("tsv", 2));
+    assert_eq!(r[1], json!({"a": 3, "b": 4}));
+    let (s, r) = run(b"x;y\n1;2\n", ParsingType::Auto).unwrap();
+    assert_eq!((s.parsing_type, s.record_count), ("csv", 1));
+    assert_eq!(r[0], json!({"x": 1, "y": 2}));
+    let (s, r) = run(b"1,2\n3,4\n", ParsingType::Csv).unwrap();
+    assert_eq!(s.record_count, 2);
+    assert_eq!(r[0], json!({"column_1": 1, "column_2": 2}));
+    let forced = ParseOptions {
+        header: Some(false),
+    };
+    let (s, _) = run_with(b"name,city\nAda,London\n", ParsingType::Csv, &forced).unwrap();
+    assert_eq!(s.record_count, 2);
+}
+
+#[test]
+fn a_ragged_csv_fails_with_its_line_number() {
+    let err = run(b"a,b,c\n1,2,3\n4,5\n", ParsingType::Csv).unwrap_err();
+    assert_eq!(err.message, "line 3: expected 3 fields, found 2");
+}
+
+#[test]
+fn json_arrays_single_objects_and_lines() {
+    let (s, r) = run(
+        br#"[{"a": 1, "b": "x"}, {"a": 2.5, "c": [1]}]"#,
+        ParsingType::Auto,
+    )
+    .unwrap();
+    assert_eq!((s.parsing_type, s.record_count), ("json", 2));
+    assert_eq!(r[1]["c"], json!([1]));
+    assert_eq!(
+        types(&s),
+        vec![
+            ("a".into(), ColumnType::Float, 0),
+            ("b".into(), ColumnType::String, 1),
+            ("c".into(), ColumnType::Json, 1),
+        ]
+    );
+    let (s, _) = run(br#"{"only": true}"#, ParsingType::Auto).unwrap();
+    assert_eq!((s.parsing_type, s.record_count), ("json", 1));
+    let (s, r) = run(b"{\"a\":1}\n\n{\"a\":2}\n", ParsingType::Auto).unwrap();
+    assert_eq!((s.parsing_type, s.record_count), ("jsonl", 2));
+    assert_eq!(r[1]["a"], 2);
+    let err = run(b"{\"a\":1}\n{\"a\":\n", ParsingType::Jsonl).unwrap_err();
+    assert!(err.message.starts_with("line 2: "), "{}", err.message);
+    let err = run(b"[{\"a\":1},\n 5]", ParsingType::Json).unwrap_err();
+    assert_eq!(
+        err.message,
+        "line 2: element 2 of the array is not an object"
+    );
+    let err = run(b"[{\"a\":1},\n{\"a\": }]", ParsingType::Json).unwrap_err();
+    assert!(err.message.starts_with("line 2: "), "{}", err.message);
+}
+
+#[test]
+fn text_empty_and_binary_files() {
+    let (s, r) = run(b"first line\r\nsecond\n", ParsingType::Auto).unwrap();
+    assert_eq!((s.parsing_type, s.record_count), ("text", 2));
+    assert_eq!(r[0], json!({"text": "first line"}));
+    let (s, r) = run(b"", ParsingType::Auto).unwrap();
+    assert_eq!((s.record_count, r.len()), (0, 0));
+    assert!(s.columns.is_empty());
+    let (s, _) = run(b"", ParsingType::Csv).unwrap();
+    assert_eq!(s.record_count, 0);
+    let err = run(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", ParsingType::Auto).unwrap_err();
+    assert!(err.message.contains("binary"), "{}", err.message);
+    let err = run(b"caf\xe9,x\n", ParsingType::Auto).unwrap_err();
+    assert!(err.message.contains("not UTF-8"), "{}", err.message);
+}
+
+#[test]
+fn a_sink_error_stops_the_parse() {
+    let mut n = 0;
+    let mut sink = |_m: Map<String, Value>| {
+        n += 1;
+        if n == 2 {
+            Err(ParseError::new("consumer gone"))
+        } else {
+            Ok(())
+        }
+    };
+    let err = parse(
+        &b"a\n1\n2\n3\n"[..],
+        ParsingType::Csv,
+        &ParseOptions::default(),
+        &mut sink,
+    )
+    .unwrap_err();
+    assert_eq!(err.message, "consumer gone");
+    let mut m = 0;
+    let mut sink = |_m: Map<String, Value>| {
+        m += 1;
+        Err(ParseError::new("stop"))
+    };
+    let err = parse(
+        &br#"[{"a":1},{"a":2}]"#[..],
+        ParsingType::Json,
+        &ParseOptions::default(),
+        &mut sink,
+    )
+    .unwrap_err();
+    assert_eq!(err.message, "stop");
+    assert_eq!(m, 1);
+}

@@ -1,0 +1,405 @@
+//! The artifact registry (files, parsed files, materializations) with lineage, uploads waiting
+//! for ingestion, and parsed records.
+
+use serde_json::Value;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use super::db::Store;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtifactRow {
+    pub artifact_id: String,
+    pub artifact_type: String,
+    pub tenant_id: Option<String>,
+    pub session_id: String,
+    pub lifecycle_state: String,
+    pub semantic_descriptor: Value,
+    pub parent_artifacts: Vec<String>,
+    pub produced_by_intent: String,
+    pub produced_by_execution: String,
+    pub blob_sha256: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const COLUMNS: &str = "artifact_id, artifact_type, tenant_id, session_id, lifecycle_state, \
+    semantic_descriptor, parent_artifacts, produced_by_intent, produced_by_execution, \
+    blob_sha256, created_at, updated_at";
+
+impl ArtifactRow {
+    fn from_row(row: &AnyRow) -> Result<Self, sqlx::Error> {
+        let text: String = row.try_get("semantic_descriptor")?;
+        let parents: String = row.try_get("parent_artifacts")?;
+        let decode = |e: serde_json::Error| sqlx::Error::Decode(Box::new(e));
+        Ok(Self {
+            artifact_id: row.try_get("artifact_id")?,
+            artifact_type: row.try_get("artifact_type")?,
+            tenant_id: row.try_get("tenant_id")?,
+            session_id: row.try_get("session_id")?,
+            lifecycle_state: row.try_get("lifecycle_state")?,
+            semantic_descriptor: serde_json::from_str(&text).map_err(decode)?,
+            parent_artifacts: serde_json::from_str(&parents).map_err(decode)?,
+            produced_by_intent: row.try_get("produced_by_intent")?,
+            produced_by_execution: row.try_get("produced_by_execution")?,
+            blob_sha256: row.try_get("blob_sha256")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+        })
+    }
+}
+
+/// Whose artifacts: a tenant's, or (for an anonymous session) the session's own.
+#[derive(Debug, Clone)]
+pub enum Owner {
+    Tenant(String),
+    Session(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ArtifactFilter {
+    pub artifact_type: Option<String>,
+    pub lifecycle_state: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UploadRow {
+    pub upload_id: String,
+    pub session_id: String,
+    pub blob_sha256: String,
+    pub size_bytes: i64,
+    pub created_at: i64,
+}
+
+impl Store {
+    pub async fn insert_upload(&self, u: &UploadRow) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO uploads (upload_id, session_id, blob_sha256, size_bytes, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&u.upload_id)
+        .bind(&u.session_id)
+        .bind(&u.blob_sha256)
+        .bind(u.size_bytes)
+        .bind(u.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The upload, only for the session that made it.
+    pub async fn upload(
+        &self,
+        upload_id: &str,
+        session_id: &str,
+    ) -> Result<Option<UploadRow>, sqlx::Error> {
+        let row = sqlx::query(
+            "SELECT upload_id, session_id, blob_sha256, size_bytes, created_at FROM uploads \
+             WHERE upload_id = $1 AND session_id = $2",
+        )
+        .bind(upload_id)
+        .bind(session_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(UploadRow {
+                upload_id: r.try_get("upload_id")?,
+                session_id: r.try_get("session_id")?,
+                blob_sha256: r.try_get("blob_sha256")?,
+                size_bytes: r.try_get("size_bytes")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Inserts an artifact (idempotent on its id: a re-run step finds it already there).
+    pub async fn insert_artifact(&self, a: &ArtifactRow) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO artifacts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             ON CONFLICT (artifact_id) DO NOTHING"
+        ))
+        .bind(&a.artifact_id)
+        .bind(&a.artifact_type)
+        .bind(&a.tenant_id)
+        .bind(&a.session_id)
+        .bind(&a.lifecycle_state)
+        .bind(a.semantic_descriptor.to_string())
+        .bind(serde_json::to_string(&a.parent_artifacts).unwrap_or_else(|_| "[]".into()))
+        .bind(&a.produced_by_intent)
+        .bind(&a.produced_by_execution)
+        .bind(&a.blob_sha256)
+        .bind(a.created_at)
+        .bind(a.updated_at)
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 1 {
+            for parent in &a.parent_artifacts {
+                sqlx::query(
+                    "INSERT INTO artifact_parents (artifact_id, parent_id) VALUES ($1, $2)",
+                )
+                .bind(&a.artifact_id)
+                .bind(parent)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await
+    }
+
+    pub async fn artifact(&self, artifact_id: &str) -> Result<Option<ArtifactRow>, sqlx::Error> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM artifacts WHERE artifact_id = $1"
+        ))
+        .bind(artifact_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(ArtifactRow::from_row).transpose()
+    }
+
+    /// Artifacts derived from `parent_id` (optionally of one type).
+    pub async fn children_of(
+        &self,
+        parent_id: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<Vec<ArtifactRow>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM artifacts WHERE artifact_id IN \
+             (SELECT artifact_id FROM artifact_parents WHERE parent_id = $1) \
+             AND ($2 IS NULL OR artifact_type = $2) ORDER BY created_at, artifact_id"
+        ))
+        .bind(parent_id)
+        .bind(artifact_type)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(ArtifactRow::from_row).collect()
+    }
+
+    pub async fn list_artifacts(
+        &self,
+        owner: &Owner,
+        filter: &ArtifactFilter,
+    ) -> Result<(Vec<ArtifactRow>, i64), sqlx::Error> {
+        let (owner_clause, owner_value) = match owner {
+            Owner::Tenant(t) => ("tenant_id = $1", t),
+            Owner::Session(s) => ("tenant_id IS NULL AND session_id = $1", s),
+        };
+        let filters =
+            "AND ($2 IS NULL OR artifact_type = $2) AND ($3 IS NULL OR lifecycle_state = $3) \
+             AND lifecycle_state <> 'deleted'";
+        let total: i64 = sqlx::query(&format!(
+            "SELECT COUNT(*) AS n FROM artifacts WHERE {owner_clause} {filters}"
+        ))
+        .bind(owner_value)
+        .bind(&filter.artifact_type)
+        .bind(&filter.lifecycle_state)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM artifacts WHERE {owner_clause} {filters} \
+             ORDER BY created_at DESC, artifact_id LIMIT $4 OFFSET $5"
+        ))
+        .bind(owner_value)
+        .bind(&filter.artifact_type)
+        .bind(&filter.lifecycle_state)
+        .bind(filter.limit)
+        .bind(filter.offset)
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows
+            .iter()
+            .map(ArtifactRow::from_row)
+            .collect::<Result<_, _>>()?;
+        Ok((items, total))
+    }
+
+    pub async fn set_lifecycle(
+        &self,
+        artifact_id: &str,
+        state: &str,
+        at: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let res = sqlx::query(
+            "UPDATE artifacts SET lifecycle_state = $2, updated_at = $3 WHERE artifact_id = $1",
+        )
+        .bind(artifact_id)
+        .bind(state)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Removes an artifact, everything derived from it, and their parsed records. Returns the
+    /// blobs that nothing references any more (the caller deletes them).
+    pub async fn delete_artifact_tree(
+        &self,
+        artifact_id: &str,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let mut ids = vec![artifact_id.to_string()];
+        let mut i = 0;
+        while i < ids.len() {
+            let rows = sqlx::query("SELECT artifact_id FROM artifact_parents WHERE parent_id = $1")
+                .bind(&ids[i])
+                .fetch_all(&mut *tx)
+                .await?;
+            for r in rows {
+                let child: String = r.try_get("artifact_id")?;
+                if !ids.contains(&child) {
+                    ids.push(child);
+                }
+            }
+            i += 1;
+        }
+        let mut blobs = Vec::new();
+        for id in ids.iter().rev() {
+            let blob: Option<Option<String>> =
+                sqlx::query("SELECT blob_sha256 FROM artifacts WHERE artifact_id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .map(|r| r.try_get("blob_sha256"))
+                    .transpose()?;
+            if let Some(Some(sha)) = blob {
+                blobs.push(sha);
+            }
+            sqlx::query("DELETE FROM parsed_records WHERE parsed_file_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM artifact_parents WHERE artifact_id = $1 OR parent_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM artifacts WHERE artifact_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let mut unreferenced = Vec::new();
+        for sha in blobs {
+            let n: i64 = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM artifacts WHERE blob_sha256 = $1) + \
+                 (SELECT COUNT(*) FROM uploads WHERE blob_sha256 = $1) AS n",
+            )
+            .bind(&sha)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+            if n == 0 && !unreferenced.contains(&sha) {
+                unreferenced.push(sha);
+            }
+        }
+        tx.commit().await?;
+        Ok(unreferenced)
+    }
+
+    /// Files still `pending_materialization` created before `before`.
+    pub async fn stale_pending_files(
+        &self,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<ArtifactRow>, sqlx::Error> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM artifacts WHERE artifact_type = 'file' \
+             AND lifecycle_state = 'pending_materialization' AND created_at < $1 \
+             ORDER BY created_at LIMIT $2"
+        ))
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(ArtifactRow::from_row).collect()
+    }
+
+    /// Uploads older than `before` (ingested or abandoned): removed, with the blobs nothing else
+    /// references returned for deletion.
+    pub async fn prune_uploads(&self, before: i64) -> Result<Vec<String>, sqlx::Error> {
+        let rows = sqlx::query("SELECT DISTINCT blob_sha256 FROM uploads WHERE created_at < $1")
+            .bind(before)
+            .fetch_all(&self.pool)
+            .await?;
+        sqlx::query("DELETE FROM uploads WHERE created_at < $1")
+            .bind(before)
+            .execute(&self.pool)
+            .await?;
+        let mut unreferenced = Vec::new();
+        for r in rows {
+            let sha: String = r.try_get("blob_sha256")?;
+            let n: i64 = sqlx::query(
+                "SELECT (SELECT COUNT(*) FROM artifacts WHERE blob_sha256 = $1) + \
+                 (SELECT COUNT(*) FROM uploads WHERE blob_sha256 = $1) AS n",
+            )
+            .bind(&sha)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("n")?;
+            if n == 0 {
+                unreferenced.push(sha);
+            }
+        }
+        Ok(unreferenced)
+    }
+
+    /// Stores a page of parsed records (idempotent: a re-run parse overwrites nothing twice).
+    pub async fn insert_parsed_records(
+        &self,
+        parsed_file_id: &str,
+        first_idx: i64,
+        records: &[String],
+    ) -> Result<(), sqlx::Error> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        // Multi-row inserts, well under both backends' bind-parameter limits.
+        for (chunk_no, chunk) in records.chunks(500).enumerate() {
+            let mut sql = String::from(
+                "INSERT INTO parsed_records (parsed_file_id, row_idx, record) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                let b = i * 3;
+                sql.push_str(&format!("(${}, ${}, ${})", b + 1, b + 2, b + 3));
+            }
+            sql.push_str(" ON CONFLICT (parsed_file_id, row_idx) DO NOTHING");
+            let mut q = sqlx::query(&sql);
+            for (i, rec) in chunk.iter().enumerate() {
+                let idx = first_idx + (chunk_no * 500 + i) as i64;
+                q = q.bind(parsed_file_id).bind(idx).bind(rec.as_str());
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await
+    }
+
+    pub async fn parsed_records(
+        &self,
+        parsed_file_id: &str,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<Value>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT record FROM parsed_records WHERE parsed_file_id = $1 AND row_idx >= $2 \
+             ORDER BY row_idx LIMIT $3",
+        )
+        .bind(parsed_file_id)
+        .bind(offset)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let text: String = r.try_get("record")?;
+                serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+            })
+            .collect()
+    }
+}
