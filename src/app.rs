@@ -16,6 +16,7 @@ use crate::runtime::api::RuntimeApiState;
 use crate::runtime::{HandlerRegistry, Runtime, RuntimeClient};
 use crate::security::tokens::JwtKeys;
 use crate::security::SecurityGuard;
+use crate::store::blobs::{BlobStore, LocalBlobStore};
 use crate::store::Store;
 
 /// The sockets to serve on; tests pass listeners bound to port 0.
@@ -44,8 +45,10 @@ impl App {
         tracing::info!(database = %redact_url(&config.database_url), "opening store");
         let store = Store::connect(&config.database_url).await?;
         store.migrate().await?;
+        let blobs: Arc<dyn BlobStore> =
+            Arc::new(LocalBlobStore::new(config.data_dir.join("blobs"))?);
         let runtime =
-            Arc::new(Runtime::start(store.clone(), handlers, config.runtime.clone()).await?);
+            Arc::new(Runtime::start(store.clone(), blobs, handlers, config.runtime.clone()).await?);
         let client: Arc<dyn RuntimeClient> = Arc::new(runtime.client());
         let api = crate::runtime::api::router(RuntimeApiState {
             client: client.clone(),

@@ -7,7 +7,8 @@ use dashmap::DashMap;
 use tokio::task::AbortHandle;
 
 use super::event_log::EventLogHandle;
-use super::handler::HandlerRegistry;
+use super::handler::{HandlerRegistry, Services};
+use super::realms::content::janitor::JanitorMsg;
 use super::router::RouterMsg;
 use super::session::SessionMsg;
 use crate::actors::{Registry, RestartPolicy, Slot};
@@ -22,6 +23,12 @@ pub struct RuntimeConfig {
     pub restart: RestartPolicy,
     /// Restart intensity of the root supervisor (event log, router).
     pub root_restart: RestartPolicy,
+    /// Largest file accepted (upload or ingest), in bytes.
+    pub max_upload_bytes: u64,
+    /// A file never materialized is removed this long after its ingestion.
+    pub unmaterialized_ttl: Duration,
+    /// How often the janitor looks for such files.
+    pub janitor_interval: Duration,
 }
 
 impl Default for RuntimeConfig {
@@ -36,16 +43,22 @@ impl Default for RuntimeConfig {
                 max_restarts: 5,
                 within: Duration::from_secs(10),
             },
+            max_upload_bytes: 100 * 1024 * 1024,
+            unmaterialized_ttl: Duration::from_secs(24 * 3600),
+            janitor_interval: Duration::from_secs(60),
         }
     }
 }
 
 pub struct RuntimeInner {
     pub store: Store,
+    /// What realm steps use (the store again, blobs, limits).
+    pub services: Services,
     pub handlers: Arc<HandlerRegistry>,
     pub events: EventLogHandle,
     pub config: RuntimeConfig,
     pub router: Slot<RouterMsg>,
+    pub janitor: Slot<JanitorMsg>,
     /// Active session actors by session id (kept by the router).
     pub sessions: Registry<String, SessionMsg>,
     /// The running saga driver task of each execution, so a restarted execution actor can

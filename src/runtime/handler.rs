@@ -7,9 +7,20 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
+use crate::store::blobs::BlobStore;
+use crate::store::Store;
+
+/// What realm steps may use: the database, blob storage and the content limits.
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    pub blobs: Arc<dyn BlobStore>,
+    pub max_upload_bytes: u64,
+}
+
 /// What a step sees: who it runs for, the intent's parameters and the outputs of the steps
 /// completed before it (by step name), restored from the store after a restart.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct StepContext {
     pub execution_id: String,
     pub session_id: String,
@@ -20,6 +31,7 @@ pub struct StepContext {
     pub outputs: BTreeMap<String, Value>,
     /// 1 on the first run of this step, more when it is re-run after a crash.
     pub attempt: i64,
+    pub services: Services,
 }
 
 /// A completed step's result: its output (stored, handed to later steps and to compensation)

@@ -317,6 +317,7 @@ impl Driver {
             metadata: self.exec.metadata.clone(),
             outputs,
             attempt,
+            services: self.ctx.services.clone(),
         }
     }
 

@@ -10,11 +10,13 @@ use tokio::task::JoinHandle;
 
 use super::context::{RuntimeConfig, RuntimeCtx, RuntimeInner};
 use super::event_log::{EventHub, EventLog, EventLogArgs, EventLogHandle};
-use super::handler::HandlerRegistry;
+use super::handler::{HandlerRegistry, Services};
 use super::in_process::InProcessClient;
+use super::realms::content::janitor::{Janitor, JanitorArgs};
 use super::router::RuntimeRouter;
 use crate::actors::supervisor::SupervisorMsg;
 use crate::actors::{ChildSpec, Registry, Slot, Supervisor, SupervisorArgs};
+use crate::store::blobs::BlobStore;
 use crate::store::Store;
 
 pub struct Runtime {
@@ -26,6 +28,7 @@ pub struct Runtime {
 impl Runtime {
     pub async fn start(
         store: Store,
+        blobs: Arc<dyn BlobStore>,
         handlers: HandlerRegistry,
         config: RuntimeConfig,
     ) -> anyhow::Result<Runtime> {
@@ -35,12 +38,19 @@ impl Runtime {
             store: store.clone(),
             stats: Default::default(),
         };
+        let services = Services {
+            store: store.clone(),
+            blobs,
+            max_upload_bytes: config.max_upload_bytes,
+        };
         let ctx: RuntimeCtx = Arc::new(RuntimeInner {
             store,
+            services,
             handlers: Arc::new(handlers),
             events,
             config,
             router: Slot::default(),
+            janitor: Slot::default(),
             sessions: Registry::default(),
             drivers: DashMap::new(),
         });
@@ -73,11 +83,27 @@ impl Runtime {
                 })
             })
         };
+        let janitor = {
+            let ctx = ctx.clone();
+            ChildSpec::new("janitor", move |sup| {
+                let ctx = ctx.clone();
+                Box::pin(async move {
+                    let args = JanitorArgs {
+                        services: ctx.services.clone(),
+                        ttl: ctx.config.unmaterialized_ttl,
+                        interval: ctx.config.janitor_interval,
+                    };
+                    let (actor, _) = Actor::spawn_linked(None, Janitor, args, sup).await?;
+                    ctx.janitor.set(actor.clone());
+                    Ok(actor.get_cell())
+                })
+            })
+        };
         let (root, root_done) = Actor::spawn(
             None,
             Supervisor,
             SupervisorArgs {
-                children: vec![event_log, router],
+                children: vec![event_log, router, janitor],
                 policy: ctx.config.root_restart,
             },
         )

@@ -299,6 +299,18 @@ impl Store {
         Ok(unreferenced)
     }
 
+    /// How many artifacts and uploads reference a blob (0: it may be deleted).
+    pub async fn blob_references(&self, sha256: &str) -> Result<i64, sqlx::Error> {
+        sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM artifacts WHERE blob_sha256 = $1) + \
+             (SELECT COUNT(*) FROM uploads WHERE blob_sha256 = $1) AS n",
+        )
+        .bind(sha256)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")
+    }
+
     /// Files still `pending_materialization` created before `before`.
     pub async fn stale_pending_files(
         &self,
@@ -331,15 +343,7 @@ impl Store {
         let mut unreferenced = Vec::new();
         for r in rows {
             let sha: String = r.try_get("blob_sha256")?;
-            let n: i64 = sqlx::query(
-                "SELECT (SELECT COUNT(*) FROM artifacts WHERE blob_sha256 = $1) + \
-                 (SELECT COUNT(*) FROM uploads WHERE blob_sha256 = $1) AS n",
-            )
-            .bind(&sha)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get("n")?;
-            if n == 0 {
+            if self.blob_references(&sha).await? == 0 {
                 unreferenced.push(sha);
             }
         }

@@ -9,4 +9,5 @@ use super::handler::HandlerRegistry;
 
 pub fn register_builtin(registry: &mut HandlerRegistry) {
     registry.register(Arc::new(echo::Echo));
+    content::register(registry);
 }

@@ -1,0 +1,204 @@
+//! What the content intents share: who may see an artifact, stable ids for re-run steps, file
+//! names as display names only, the ArtifactRecord shape, parameter helpers.
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::runtime::handler::{FieldErrors, StepContext, StepError};
+use crate::store::artifacts::{ArtifactRow, Owner};
+use crate::store::time::to_rfc3339;
+
+/// An id derived from the execution (unguessable, as the execution id is) so that a step
+/// re-run after a crash produces the same artifact instead of a second one.
+pub fn derived_id(execution_id: &str, label: &str) -> String {
+    let digest = Sha256::digest(format!("{execution_id}:{label}").as_bytes());
+    let h = hex::encode(&digest[..16]);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
+}
+
+/// The owner whose artifacts this execution may see: its tenant, or its anonymous session.
+pub fn owner(ctx: &StepContext) -> Owner {
+    match &ctx.tenant_id {
+        Some(t) => Owner::Tenant(t.clone()),
+        None => Owner::Session(ctx.session_id.clone()),
+    }
+}
+
+pub fn visible(ctx: &StepContext, a: &ArtifactRow) -> bool {
+    a.lifecycle_state != "deleted"
+        && match owner(ctx) {
+            Owner::Tenant(t) => a.tenant_id.as_deref() == Some(t.as_str()),
+            Owner::Session(s) => a.tenant_id.is_none() && a.session_id == s,
+        }
+}
+
+/// The artifact, if it exists, is visible to this execution and of this type.
+pub async fn find(
+    ctx: &StepContext,
+    id: &str,
+    artifact_type: &str,
+) -> Result<ArtifactRow, StepError> {
+    let what = artifact_type.replace('_', " ");
+    match ctx.services.store.artifact(id).await {
+        Ok(Some(a)) if visible(ctx, &a) && a.artifact_type == artifact_type => Ok(a),
+        Ok(_) => Err(StepError::new(format!("{what} {id} not found"))),
+        Err(e) => Err(internal(e)),
+    }
+}
+
+pub fn internal(e: impl std::fmt::Display) -> StepError {
+    tracing::error!(error = %e, "content realm storage error");
+    StepError::new("a storage error occurred; the step can be retried")
+}
+
+/// A client-given file name as a display name: its last path component, without control
+/// characters, at most 255 characters. It never becomes a path on disk.
+pub fn clean_filename(raw: &str) -> String {
+    let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = last.chars().filter(|c| !c.is_control()).take(255).collect();
+    let cleaned = cleaned.trim().trim_matches('.').trim();
+    if cleaned.is_empty() {
+        "file".to_string()
+    } else {
+        cleaned.to_string()
+    }
+}
+
+pub fn guess_mime(filename: &str) -> &'static str {
+    let ext = filename
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "csv" => "text/csv",
+        "tsv" | "tab" => "text/tab-separated-values",
+        "json" => "application/json",
+        "jsonl" | "ndjson" => "application/x-ndjson",
+        "txt" | "log" | "md" => "text/plain",
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The `file` artifact payload of the contract.
+pub fn file_payload(a: &ArtifactRow) -> Value {
+    let d = &a.semantic_descriptor;
+    json!({
+        "file_id": a.artifact_id,
+        "artifact_id": a.artifact_id,
+        "file_reference": d["file_reference"],
+        "boundary_contract_id": d["boundary_contract_id"],
+        "filename": d["filename"],
+        "ui_name": d["ui_name"],
+        "size_bytes": d["size_bytes"],
+        "sha256": d["sha256"],
+        "mime_type": d["mime_type"],
+        "lifecycle_state": a.lifecycle_state,
+    })
+}
+
+/// The contract's ArtifactRecord (materializations looked up among the artifact's children).
+pub async fn artifact_record(
+    store: &crate::store::Store,
+    a: &ArtifactRow,
+) -> Result<Value, sqlx::Error> {
+    let materializations: Vec<Value> = store
+        .children_of(&a.artifact_id, Some("materialization"))
+        .await?
+        .iter()
+        .map(|m| {
+            json!({
+                "materialization_id": m.artifact_id,
+                "lifecycle_state": m.lifecycle_state,
+                "created_at": to_rfc3339(m.created_at),
+            })
+        })
+        .collect();
+    Ok(json!({
+        "artifact_id": a.artifact_id,
+        "artifact_type": a.artifact_type,
+        "tenant_id": a.tenant_id,
+        "lifecycle_state": a.lifecycle_state,
+        "semantic_descriptor": a.semantic_descriptor,
+        "materializations": materializations,
+        "parent_artifacts": a.parent_artifacts,
+        "produced_by": {"intent_type": a.produced_by_intent, "execution_id": a.produced_by_execution},
+        "created_at": to_rfc3339(a.created_at),
+        "updated_at": to_rfc3339(a.updated_at),
+    }))
+}
+
+/// A required string parameter.
+pub fn required_str<'a>(p: &'a Value, name: &str, errors: &mut FieldErrors) -> Option<&'a str> {
+    match p.get(name) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s),
+        Some(Value::String(_)) | None => {
+            errors.insert(format!("parameters.{name}"), "is required".into());
+            None
+        }
+        Some(_) => {
+            errors.insert(format!("parameters.{name}"), "must be a string".into());
+            None
+        }
+    }
+}
+
+/// An optional non-negative integer parameter, at most `max`.
+pub fn optional_count(p: &Value, name: &str, max: u64, errors: &mut FieldErrors) -> Option<u64> {
+    match p.get(name) {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_u64() {
+            Some(n) if n <= max => Some(n),
+            _ => {
+                errors.insert(
+                    format!("parameters.{name}"),
+                    format!("must be an integer from 0 to {max}"),
+                );
+                None
+            }
+        },
+    }
+}
+
+pub fn done(errors: FieldErrors) -> Result<(), FieldErrors> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_display_names_only() {
+        assert_eq!(clean_filename("../../etc/passwd"), "passwd");
+        assert_eq!(
+            clean_filename("C:\\\\Users\\\\x\\\\report.csv"),
+            "report.csv"
+        );
+        assert_eq!(clean_filename(".."), "file");
+        assert_eq!(clean_filename("a\u{0}b\nc.csv"), "abc.csv");
+        assert_eq!(clean_filename(""), "file");
+    }
+
+    #[test]
+    fn derived_ids_are_stable_and_distinct() {
+        assert_eq!(derived_id("e1", "file"), derived_id("e1", "file"));
+        assert_ne!(derived_id("e1", "file"), derived_id("e1", "parsed"));
+        assert_eq!(derived_id("e1", "file").len(), 36);
+    }
+}

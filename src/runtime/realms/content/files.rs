@@ -1,0 +1,212 @@
+//! A file's lifecycle: `save_materialization` (pending → active, with a materialization
+//! artifact), `archive_file`, and `delete_file` (after approval; removes the file, what was
+//! derived from it, and blobs nothing else references).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+
+use super::common::{derived_id, done, file_payload, find, internal, required_str};
+use crate::runtime::handler::{
+    artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
+};
+use crate::store::artifacts::ArtifactRow;
+use crate::store::time::now_micros;
+
+/// Removes an artifact tree and the blobs left unreferenced.
+pub async fn remove_tree(ctx: &StepContext, artifact_id: &str) -> Result<(), StepError> {
+    let s = &ctx.services;
+    let orphans = s
+        .store
+        .delete_artifact_tree(artifact_id)
+        .await
+        .map_err(internal)?;
+    for sha in orphans {
+        s.blobs.delete(&sha).await.map_err(internal)?;
+    }
+    Ok(())
+}
+
+/// A one-step intent over one file (`file_id`).
+pub struct FileIntent {
+    intent: &'static str,
+    description: &'static str,
+    step: Arc<dyn SagaStep>,
+    approval: Option<&'static str>,
+}
+
+impl FileIntent {
+    pub fn save_materialization() -> Self {
+        Self {
+            intent: "save_materialization",
+            description: "Keep an ingested file (it is removed otherwise).",
+            step: Arc::new(Materialize),
+            approval: None,
+        }
+    }
+
+    pub fn archive_file() -> Self {
+        Self {
+            intent: "archive_file",
+            description: "Archive a file (kept, but out of the active list).",
+            step: Arc::new(Archive),
+            approval: None,
+        }
+    }
+
+    pub fn delete_file() -> Self {
+        Self {
+            intent: "delete_file",
+            description: "Delete a file and everything derived from it (needs approval).",
+            step: Arc::new(Delete),
+            approval: Some("deleting a file removes it and everything derived from it"),
+        }
+    }
+}
+
+impl IntentHandler for FileIntent {
+    fn intent_type(&self) -> &str {
+        self.intent
+    }
+
+    fn description(&self) -> &str {
+        self.description
+    }
+
+    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        required_str(p, "file_id", &mut errors);
+        done(errors)
+    }
+
+    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
+        vec![self.step.clone()]
+    }
+
+    fn approval_reason(&self, _p: &Value) -> Option<String> {
+        self.approval.map(str::to_string)
+    }
+}
+
+fn file_id(ctx: &StepContext) -> &str {
+    ctx.parameters["file_id"].as_str().unwrap_or_default()
+}
+
+struct Materialize;
+
+#[async_trait]
+impl SagaStep for Materialize {
+    fn name(&self) -> &str {
+        "materialize"
+    }
+
+    async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
+        let store = &ctx.services.store;
+        let file = find(ctx, file_id(ctx), "file").await?;
+        if file.lifecycle_state == "archived" {
+            return Err(StepError::new("the file is archived"));
+        }
+        let now = now_micros();
+        let materialization_id = derived_id(&ctx.execution_id, "materialization");
+        let row = ArtifactRow {
+            artifact_id: materialization_id.clone(),
+            artifact_type: "materialization".into(),
+            tenant_id: ctx.tenant_id.clone(),
+            session_id: ctx.session_id.clone(),
+            lifecycle_state: "active".into(),
+            semantic_descriptor: json!({
+                "materialization_id": materialization_id,
+                "file_id": file.artifact_id,
+                "boundary_contract_id": ctx.parameters.get("boundary_contract_id").cloned()
+                    .unwrap_or_else(|| file.semantic_descriptor["boundary_contract_id"].clone()),
+            }),
+            parent_artifacts: vec![file.artifact_id.clone()],
+            produced_by_intent: ctx.intent_type.clone(),
+            produced_by_execution: ctx.execution_id.clone(),
+            blob_sha256: None,
+            created_at: now,
+            updated_at: now,
+        };
+        store.insert_artifact(&row).await.map_err(internal)?;
+        store
+            .set_lifecycle(&file.artifact_id, "active", now)
+            .await
+            .map_err(internal)?;
+        let mut artifacts = Map::new();
+        artifacts.insert(
+            "materialization".into(),
+            artifact(
+                "materialization",
+                json!({"materialization_id": materialization_id, "file_id": file.artifact_id,
+                    "lifecycle_state": "active"}),
+            ),
+        );
+        Ok(StepOutput {
+            output: json!({"materialization_id": materialization_id, "file_id": file.artifact_id,
+                "previous_state": file.lifecycle_state}),
+            artifacts,
+        })
+    }
+}
+
+struct Archive;
+
+#[async_trait]
+impl SagaStep for Archive {
+    fn name(&self) -> &str {
+        "archive"
+    }
+
+    async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
+        let mut file = find(ctx, file_id(ctx), "file").await?;
+        let now = now_micros();
+        ctx.services
+            .store
+            .set_lifecycle(&file.artifact_id, "archived", now)
+            .await
+            .map_err(internal)?;
+        file.lifecycle_state = "archived".into();
+        let mut artifacts = Map::new();
+        artifacts.insert("file".into(), artifact("file", file_payload(&file)));
+        Ok(StepOutput {
+            output: json!({"file_id": file.artifact_id}),
+            artifacts,
+        })
+    }
+}
+
+struct Delete;
+
+#[async_trait]
+impl SagaStep for Delete {
+    fn name(&self) -> &str {
+        "delete"
+    }
+
+    async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
+        let id = file_id(ctx).to_string();
+        // A re-run after a crash finds the file gone: that is the outcome wanted.
+        let already_gone = ctx.attempt > 1
+            && ctx
+                .services
+                .store
+                .artifact(&id)
+                .await
+                .map_err(internal)?
+                .is_none();
+        if !already_gone {
+            find(ctx, &id, "file").await?;
+            remove_tree(ctx, &id).await?;
+        }
+        let mut artifacts = Map::new();
+        artifacts.insert(
+            "file".into(),
+            artifact("file", json!({"file_id": id, "deleted": true})),
+        );
+        Ok(StepOutput {
+            output: json!({"file_id": id}),
+            artifacts,
+        })
+    }
+}

@@ -1,0 +1,238 @@
+//! `ingest_file` and `content.upload`: store the content as a blob, then register the file
+//! artifact (`pending_materialization`). Content comes as hex (`file_content`), base64
+//! (`file_content_base64`, or `file_data` for `content.upload`), or — from the upload route —
+//! as an `upload_id` the same session made.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use base64::Engine;
+use serde_json::{json, Map, Value};
+
+use super::common::{
+    clean_filename, derived_id, done, file_payload, guess_mime, internal, required_str,
+};
+use crate::runtime::handler::{
+    artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
+};
+use crate::store::artifacts::ArtifactRow;
+use crate::store::time::now_micros;
+
+pub struct Ingest {
+    intent: &'static str,
+}
+
+impl Ingest {
+    pub fn ingest_file() -> Self {
+        Self {
+            intent: "ingest_file",
+        }
+    }
+
+    pub fn content_upload() -> Self {
+        Self {
+            intent: "content.upload",
+        }
+    }
+}
+
+const SOURCES: [&str; 4] = [
+    "file_content",
+    "file_content_base64",
+    "file_data",
+    "upload_id",
+];
+
+enum Source {
+    Bytes(Vec<u8>),
+    Upload(String),
+}
+
+/// Decodes the parameters' content. `Err((field, problem))` for bad input.
+fn source(p: &Value) -> Result<Source, (String, String)> {
+    let given: Vec<&str> = SOURCES
+        .iter()
+        .copied()
+        .filter(|k| p.get(k).is_some())
+        .collect();
+    let [field] = given[..] else {
+        let problem = if given.is_empty() {
+            "is required (or file_content_base64, file_data, upload_id)"
+        } else {
+            "give exactly one of file_content, file_content_base64, file_data, upload_id"
+        };
+        return Err(("parameters.file_content".into(), problem.into()));
+    };
+    let text = p[field].as_str().ok_or_else(|| {
+        (
+            format!("parameters.{field}"),
+            "must be a string".to_string(),
+        )
+    })?;
+    let bad = |what: &str| (format!("parameters.{field}"), what.to_string());
+    match field {
+        "upload_id" => Ok(Source::Upload(text.to_string())),
+        "file_content" => hex::decode(text.trim())
+            .map(Source::Bytes)
+            .map_err(|_| bad("must be hexadecimal")),
+        _ => base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map(Source::Bytes)
+            .map_err(|_| bad("must be base64")),
+    }
+}
+
+impl IntentHandler for Ingest {
+    fn intent_type(&self) -> &str {
+        self.intent
+    }
+
+    fn description(&self) -> &str {
+        "Bring a file into the platform (stored, then waiting to be saved)."
+    }
+
+    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let from_upload = p.get("upload_id").is_some();
+        if !from_upload || p.get("filename").is_some() {
+            if let Some(name) = required_str(p, "filename", &mut errors) {
+                if name.chars().count() > 1024 {
+                    errors.insert(
+                        "parameters.filename".into(),
+                        "must be at most 1024 characters".into(),
+                    );
+                }
+            }
+        }
+        if let Err((field, problem)) = source(p) {
+            errors.insert(field, problem);
+        }
+        done(errors)
+    }
+
+    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
+        vec![Arc::new(StoreContent), Arc::new(RegisterFile)]
+    }
+}
+
+struct StoreContent;
+
+#[async_trait]
+impl SagaStep for StoreContent {
+    fn name(&self) -> &str {
+        "store_content"
+    }
+
+    async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
+        let s = &ctx.services;
+        let (sha256, size, from_upload) =
+            match source(&ctx.parameters).map_err(|(_, p)| StepError::new(p))? {
+                Source::Upload(id) => {
+                    let up = s
+                        .store
+                        .upload(&id, &ctx.session_id)
+                        .await
+                        .map_err(internal)?
+                        .ok_or_else(|| StepError::new(format!("upload {id} not found")))?;
+                    (up.blob_sha256, up.size_bytes as u64, true)
+                }
+                Source::Bytes(bytes) => {
+                    let info = s
+                        .blobs
+                        .put(Box::pin(std::io::Cursor::new(bytes)), s.max_upload_bytes)
+                        .await
+                        .map_err(|e| StepError::new(e.to_string()))?;
+                    (info.sha256, info.size_bytes, false)
+                }
+            };
+        Ok(StepOutput {
+            output: json!({"sha256": sha256, "size_bytes": size, "from_upload": from_upload}),
+            artifacts: Map::new(),
+        })
+    }
+
+    async fn compensate(&self, ctx: &StepContext, output: &Value) -> Result<(), StepError> {
+        let Some(sha) = output["sha256"].as_str() else {
+            return Ok(());
+        };
+        let s = &ctx.services;
+        if s.store.blob_references(sha).await.map_err(internal)? == 0 {
+            s.blobs.delete(sha).await.map_err(internal)?;
+        }
+        Ok(())
+    }
+}
+
+struct RegisterFile;
+
+#[async_trait]
+impl SagaStep for RegisterFile {
+    fn name(&self) -> &str {
+        "register_file"
+    }
+
+    async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
+        let p = &ctx.parameters;
+        let stored = ctx
+            .outputs
+            .get("store_content")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let sha256 = stored["sha256"].as_str().unwrap_or_default().to_string();
+        let size = stored["size_bytes"].as_u64().unwrap_or(0);
+        let filename = clean_filename(p["filename"].as_str().unwrap_or("file"));
+        let ui_name = p["ui_name"]
+            .as_str()
+            .map(clean_filename)
+            .unwrap_or_else(|| filename.clone());
+        let mime = p["mime_type"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| guess_mime(&filename).to_string());
+        let file_id = derived_id(&ctx.execution_id, "file");
+        let now = now_micros();
+        let row = ArtifactRow {
+            artifact_id: file_id.clone(),
+            artifact_type: "file".into(),
+            tenant_id: ctx.tenant_id.clone(),
+            session_id: ctx.session_id.clone(),
+            lifecycle_state: "pending_materialization".into(),
+            semantic_descriptor: json!({
+                "file_id": file_id,
+                "filename": filename,
+                "ui_name": ui_name,
+                "size_bytes": size,
+                "sha256": sha256,
+                "mime_type": mime,
+                "file_type": p.get("file_type").cloned().unwrap_or(Value::Null),
+                "ingestion_type": p.get("ingestion_type").cloned().unwrap_or_else(|| json!("upload")),
+                "boundary_contract_id": derived_id(&ctx.execution_id, "boundary_contract"),
+                "file_reference": format!("blob:sha256:{sha256}"),
+            }),
+            parent_artifacts: Vec::new(),
+            produced_by_intent: ctx.intent_type.clone(),
+            produced_by_execution: ctx.execution_id.clone(),
+            blob_sha256: Some(sha256),
+            created_at: now,
+            updated_at: now,
+        };
+        ctx.services
+            .store
+            .insert_artifact(&row)
+            .await
+            .map_err(internal)?;
+        let mut artifacts = Map::new();
+        artifacts.insert("file".into(), artifact("file", file_payload(&row)));
+        Ok(StepOutput {
+            output: json!({"file_id": file_id}),
+            artifacts,
+        })
+    }
+
+    async fn compensate(&self, ctx: &StepContext, output: &Value) -> Result<(), StepError> {
+        let Some(file_id) = output["file_id"].as_str() else {
+            return Ok(());
+        };
+        super::files::remove_tree(ctx, file_id).await
+    }
+}

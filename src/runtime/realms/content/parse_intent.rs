@@ -1,0 +1,194 @@
+//! `parse_content {file_id, parsing_type?, parse_options?}`: parses the file's blob on the
+//! blocking pool, streaming records through a bounded channel into batched inserts, so memory
+//! stays bounded for files of any size. Produces a `parsed_file` artifact derived from the file.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+use tokio::sync::mpsc;
+
+use super::common::{derived_id, done, find, internal, required_str};
+use super::parsing::{self, ParseError, ParseOptions, ParsingType};
+use crate::runtime::handler::{
+    artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
+};
+use crate::store::artifacts::ArtifactRow;
+use crate::store::time::now_micros;
+
+const BATCH: usize = 1000;
+
+pub struct ParseContent;
+
+impl IntentHandler for ParseContent {
+    fn intent_type(&self) -> &str {
+        "parse_content"
+    }
+
+    fn description(&self) -> &str {
+        "Read a file's records and columns (CSV, TSV, JSON, JSON Lines or text)."
+    }
+
+    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        required_str(p, "file_id", &mut errors);
+        if let Some(t) = p.get("parsing_type") {
+            if t.as_str().is_none_or(|t| ParsingType::parse(t).is_none()) {
+                errors.insert(
+                    "parameters.parsing_type".into(),
+                    "must be one of auto, csv, tsv, json, jsonl, text".into(),
+                );
+            }
+        }
+        if let Some(h) = p.get("parse_options").and_then(|o| o.get("has_header")) {
+            if !h.is_boolean() {
+                errors.insert(
+                    "parameters.parse_options.has_header".into(),
+                    "must be a boolean".into(),
+                );
+            }
+        }
+        done(errors)
+    }
+
+    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
+        vec![Arc::new(Parse)]
+    }
+}
+
+struct Parse;
+
+#[async_trait]
+impl SagaStep for Parse {
+    fn name(&self) -> &str {
+        "parse"
+    }
+
+    async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
+        let p = &ctx.parameters;
+        let file = find(ctx, p["file_id"].as_str().unwrap_or_default(), "file").await?;
+        let sha = file.blob_sha256.clone().unwrap_or_default();
+        let requested = p["parsing_type"]
+            .as_str()
+            .and_then(ParsingType::parse)
+            .unwrap_or(ParsingType::Auto);
+        // For `auto`, the file's extension is a strong hint; the content decides otherwise.
+        let requested = match requested {
+            ParsingType::Auto => {
+                by_extension(file.semantic_descriptor["filename"].as_str().unwrap_or(""))
+            }
+            other => other,
+        };
+        let options = ParseOptions {
+            header: p["parse_options"]["has_header"].as_bool(),
+        };
+        let parsed_id = derived_id(&ctx.execution_id, "parsed_file");
+        let store = ctx.services.store.clone();
+        let reader = ctx
+            .services
+            .blobs
+            .open_blocking(&sha)
+            .map_err(|e| StepError::new(format!("the file's content is unavailable: {e}")))?;
+
+        let (tx, mut rx) = mpsc::channel::<Vec<String>>(4);
+        let parser = tokio::task::spawn_blocking(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            let mut sink = |record: Map<String, Value>| {
+                batch.push(Value::Object(record).to_string());
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    tx.blocking_send(full)
+                        .map_err(|_| ParseError::new("the parse was interrupted"))?;
+                }
+                Ok(())
+            };
+            let summary = parsing::parse(reader, requested, &options, &mut sink)?;
+            if !batch.is_empty() {
+                tx.blocking_send(batch)
+                    .map_err(|_| ParseError::new("the parse was interrupted"))?;
+            }
+            Ok::<_, ParseError>(summary)
+        });
+        let mut next = 0i64;
+        let mut write_error = None;
+        while let Some(batch) = rx.recv().await {
+            if let Err(e) = store.insert_parsed_records(&parsed_id, next, &batch).await {
+                write_error = Some(e);
+                break;
+            }
+            next += batch.len() as i64;
+        }
+        drop(rx);
+        let parsed = parser.await.map_err(internal)?;
+        let summary = match (parsed, write_error) {
+            (_, Some(e)) => {
+                discard(&store, &parsed_id).await;
+                return Err(internal(e));
+            }
+            (Err(e), None) => {
+                discard(&store, &parsed_id).await;
+                let name = file.semantic_descriptor["filename"]
+                    .as_str()
+                    .unwrap_or("the file");
+                return Err(StepError::new(format!(
+                    "cannot parse {name}: {}",
+                    e.message
+                )));
+            }
+            (Ok(s), None) => s,
+        };
+
+        let now = now_micros();
+        let descriptor = json!({
+            "parsed_file_id": parsed_id,
+            "file_id": file.artifact_id,
+            "parsing_type": summary.parsing_type,
+            "parsing_status": "parsed",
+            "record_count": summary.record_count,
+            "columns": summary.columns,
+        });
+        let row = ArtifactRow {
+            artifact_id: parsed_id.clone(),
+            artifact_type: "parsed_file".into(),
+            tenant_id: ctx.tenant_id.clone(),
+            session_id: ctx.session_id.clone(),
+            lifecycle_state: "active".into(),
+            semantic_descriptor: descriptor.clone(),
+            parent_artifacts: vec![file.artifact_id.clone()],
+            produced_by_intent: ctx.intent_type.clone(),
+            produced_by_execution: ctx.execution_id.clone(),
+            blob_sha256: None,
+            created_at: now,
+            updated_at: now,
+        };
+        store.insert_artifact(&row).await.map_err(internal)?;
+        let mut artifacts = Map::new();
+        artifacts.insert("parsed_file".into(), artifact("parsed_file", descriptor));
+        Ok(StepOutput {
+            output: json!({"parsed_file_id": parsed_id}),
+            artifacts,
+        })
+    }
+}
+
+fn by_extension(filename: &str) -> ParsingType {
+    let ext = filename
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "csv" => ParsingType::Csv,
+        "tsv" | "tab" => ParsingType::Tsv,
+        "jsonl" | "ndjson" => ParsingType::Jsonl,
+        "json" => ParsingType::Json,
+        _ => ParsingType::Auto,
+    }
+}
+
+/// Removes the records of a parse that did not finish.
+async fn discard(store: &crate::store::Store, parsed_id: &str) {
+    if let Err(e) = store.delete_artifact_tree(parsed_id).await {
+        tracing::warn!(error = %e, %parsed_id, "could not remove a failed parse's records");
+    }
+}

@@ -1,0 +1,418 @@
+//! The content realm through the API: ingest, parse, read records, materialize, list, resolve,
+//! archive, delete (after approval), the janitor, and tenant isolation.
+
+mod common;
+
+use std::time::Duration;
+
+use base64::Engine;
+use common::*;
+use serde_json::{json, Value};
+
+async fn run(
+    t: &TestApp,
+    session: &str,
+    tenant: Option<&str>,
+    intent: &str,
+    params: Value,
+) -> Value {
+    let (s, b) = t
+        .submit(json!({"intent_type": intent, "session_id": session, "tenant_id": tenant, "parameters": params}))
+        .await;
+    assert_eq!(s, 202, "{intent}: {b}");
+    t.wait_terminal(b["execution_id"].as_str().unwrap()).await
+}
+
+fn payload<'a>(done: &'a Value, key: &str) -> &'a Value {
+    &done["artifacts"][key]["semantic_payload"]
+}
+
+async fn ingest(
+    t: &TestApp,
+    session: &str,
+    tenant: Option<&str>,
+    name: &str,
+    content: &[u8],
+) -> Value {
+    let done = run(
+        t,
+        session,
+        tenant,
+        "ingest_file",
+        json!({"filename": name, "file_content": hex::encode(content)}),
+    )
+    .await;
+    assert_eq!(done["status"], "completed", "{done}");
+    payload(&done, "file").clone()
+}
+
+#[tokio::test]
+async fn ingest_parse_read_materialize_list_and_resolve() {
+    for db in databases().await {
+        let t = spawn_app(&db).await;
+        let session = t.create_session(Some("acme")).await;
+        let csv = b"id,name,amount\n1,\"Smith, Ada\",10.5\n2,Bob,\n3,\"multi\nline\",7\n";
+        let file = ingest(&t, &session, Some("acme"), "../../etc/sales.csv", csv).await;
+        assert_eq!(
+            file["filename"], "sales.csv",
+            "[{}] the path is dropped",
+            db.name
+        );
+        assert_eq!(file["lifecycle_state"], "pending_materialization");
+        assert_eq!(file["size_bytes"], csv.len());
+        assert_eq!(file["mime_type"], "text/csv");
+        assert_eq!(file["file_id"], file["artifact_id"]);
+        assert_eq!(file["sha256"].as_str().unwrap().len(), 64);
+        let file_id = file["file_id"].as_str().unwrap().to_string();
+        // Nothing was written under the client's name.
+        assert!(!db.data_dir().join("etc").exists());
+
+        let parsed_done = run(
+            &t,
+            &session,
+            Some("acme"),
+            "parse_content",
+            json!({"file_id": file_id}),
+        )
+        .await;
+        assert_eq!(parsed_done["status"], "completed", "{parsed_done}");
+        let parsed = payload(&parsed_done, "parsed_file");
+        assert_eq!(parsed["parsing_type"], "csv");
+        assert_eq!(parsed["record_count"], 3);
+        assert_eq!(parsed["file_id"], json!(file_id));
+        assert_eq!(
+            parsed["columns"][2],
+            json!({"name": "amount", "type": "float", "null_count": 1})
+        );
+        let parsed_id = parsed["parsed_file_id"].as_str().unwrap().to_string();
+
+        let page = run(
+            &t,
+            &session,
+            Some("acme"),
+            "get_parsed_file",
+            json!({"parsed_file_id": parsed_id, "offset": 1, "limit": 5}),
+        )
+        .await;
+        let records = &payload(&page, "parsed_file")["records"];
+        assert_eq!(records.as_array().unwrap().len(), 2);
+        assert_eq!(records[0], json!({"id": 2, "name": "Bob", "amount": null}));
+        assert_eq!(records[1]["name"], "multi\nline");
+
+        let m = run(
+            &t,
+            &session,
+            Some("acme"),
+            "save_materialization",
+            json!({"file_id": file_id}),
+        )
+        .await;
+        let mat = payload(&m, "materialization");
+        assert_eq!(mat["lifecycle_state"], "active");
+        assert_eq!(mat["file_id"], json!(file_id));
+
+        let listed = run(&t, &session, Some("acme"), "list_files", json!({})).await;
+        let files = payload(&listed, "files");
+        assert_eq!(files["total"], 1);
+        let record = &files["items"][0];
+        assert_eq!(record["artifact_id"], json!(file_id));
+        assert_eq!(record["lifecycle_state"], "active");
+        assert_eq!(
+            record["materializations"][0]["materialization_id"],
+            mat["materialization_id"]
+        );
+        assert_eq!(record["produced_by"]["intent_type"], "ingest_file");
+        let all = run(&t, &session, Some("acme"), "list_artifacts", json!({})).await;
+        assert_eq!(
+            payload(&all, "files")["total"],
+            3,
+            "file, parsed file, materialization"
+        );
+
+        let meta = run(
+            &t,
+            &session,
+            Some("acme"),
+            "retrieve_artifact_metadata",
+            json!({"artifact_id": parsed_id}),
+        )
+        .await;
+        let a = payload(&meta, "artifact");
+        assert_eq!(a["artifact_type"], "parsed_file");
+        assert_eq!(a["parent_artifacts"], json!([file_id]));
+        assert_eq!(a["produced_by"]["intent_type"], "parse_content");
+        assert_eq!(a["tenant_id"], "acme");
+
+        let archived = run(
+            &t,
+            &session,
+            Some("acme"),
+            "archive_file",
+            json!({"file_id": file_id}),
+        )
+        .await;
+        assert_eq!(payload(&archived, "file")["lifecycle_state"], "archived");
+        t.app.shutdown().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn bad_files_fail_with_clear_errors() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    let ragged = ingest(&t, &session, None, "ragged.csv", b"a,b,c\n1,2,3\n4,5\n").await;
+    let done = run(
+        &t,
+        &session,
+        None,
+        "parse_content",
+        json!({"file_id": ragged["file_id"]}),
+    )
+    .await;
+    assert_eq!(done["status"], "failed");
+    assert_eq!(
+        done["error"],
+        "cannot parse ragged.csv: line 3: expected 3 fields, found 2"
+    );
+
+    let binary = ingest(
+        &t,
+        &session,
+        None,
+        "image.png",
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+    )
+    .await;
+    let done = run(
+        &t,
+        &session,
+        None,
+        "parse_content",
+        json!({"file_id": binary["file_id"]}),
+    )
+    .await;
+    assert_eq!(done["status"], "failed");
+    assert!(done["error"].as_str().unwrap().contains("binary"), "{done}");
+
+    let empty = ingest(&t, &session, None, "empty.csv", b"").await;
+    let done = run(
+        &t,
+        &session,
+        None,
+        "parse_content",
+        json!({"file_id": empty["file_id"]}),
+    )
+    .await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(payload(&done, "parsed_file")["record_count"], 0);
+
+    let b64 = base64::engine::general_purpose::STANDARD.encode(b"{\"a\":1}\n{\"a\":2}\n");
+    let up = run(
+        &t,
+        &session,
+        None,
+        "content.upload",
+        json!({"filename": "x.jsonl", "file_data": b64}),
+    )
+    .await;
+    let parsed = run(
+        &t,
+        &session,
+        None,
+        "parse_content",
+        json!({"file_id": payload(&up, "file")["file_id"]}),
+    )
+    .await;
+    assert_eq!(payload(&parsed, "parsed_file")["parsing_type"], "jsonl");
+
+    // Invalid parameters are refused before anything is stored.
+    let (s, b) = t
+        .submit(json!({"intent_type": "ingest_file", "session_id": session,
+            "parameters": {"filename": "x", "file_content": "zz-not-hex"}}))
+        .await;
+    assert_error(s, &b, 422, "validation_error");
+    assert_eq!(
+        b["fields"]["parameters.file_content"],
+        "must be hexadecimal"
+    );
+    let (s, b) = t
+        .submit(
+            json!({"intent_type": "parse_content", "session_id": session,
+            "parameters": {"file_id": "f", "parsing_type": "xml"}}),
+        )
+        .await;
+    assert_error(s, &b, 422, "validation_error");
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn another_tenant_cannot_use_a_file() {
+    for db in databases().await {
+        let t = spawn_app(&db).await;
+        let mine = t.create_session(Some("tenant-a")).await;
+        let theirs = t.create_session(Some("tenant-b")).await;
+        let file = ingest(&t, &mine, Some("tenant-a"), "secret.csv", b"a\n1\n").await;
+        let id = file["file_id"].clone();
+        for (intent, params) in [
+            ("parse_content", json!({"file_id": id})),
+            ("save_materialization", json!({"file_id": id})),
+            ("archive_file", json!({"file_id": id})),
+            ("retrieve_artifact_metadata", json!({"artifact_id": id})),
+        ] {
+            let done = run(&t, &theirs, Some("tenant-b"), intent, params).await;
+            assert_eq!(done["status"], "failed", "[{}] {intent}: {done}", db.name);
+            assert!(
+                done["error"].as_str().unwrap().contains("not found"),
+                "{done}"
+            );
+        }
+        let listed = run(&t, &theirs, Some("tenant-b"), "list_files", json!({})).await;
+        assert_eq!(payload(&listed, "files")["total"], 0);
+        // Deleting someone else's file fails too (after the approval that any delete needs).
+        let (_, b) = t
+            .submit(
+                json!({"intent_type": "delete_file", "session_id": theirs, "tenant_id": "tenant-b",
+                "parameters": {"file_id": id}}),
+            )
+            .await;
+        let eid = b["execution_id"].as_str().unwrap().to_string();
+        let hook = wait_for_hook(&t, &eid).await;
+        let (s, _) = t
+            .post(
+                &format!("/api/execution/{eid}/approval"),
+                json!({"hook_id": hook, "approved": true}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        assert_eq!(t.wait_terminal(&eid).await["status"], "failed");
+        // Still there for its owner.
+        let listed = run(&t, &mine, Some("tenant-a"), "list_files", json!({})).await;
+        assert_eq!(payload(&listed, "files")["total"], 1);
+        t.app.shutdown().await;
+        db.cleanup().await;
+    }
+}
+
+async fn wait_for_hook(t: &TestApp, eid: &str) -> String {
+    for _ in 0..500 {
+        let st = t.status(eid).await;
+        if st["status"] == "awaiting_approval" {
+            return st["events"][0]["data"]["hook_id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("no approval hook");
+}
+
+fn blob_count(db: &TestDb) -> usize {
+    let root = db.data_dir().join("blobs");
+    std::fs::read_dir(&root)
+        .map(|dirs| {
+            dirs.filter_map(|d| d.ok())
+                .filter(|d| d.file_name() != "tmp")
+                .map(|d| std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn delete_needs_approval_and_a_refusal_keeps_the_file() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(Some("t")).await;
+    let file = ingest(&t, &session, Some("t"), "keep.txt", b"hello\nworld\n").await;
+    let parsed = run(
+        &t,
+        &session,
+        Some("t"),
+        "parse_content",
+        json!({"file_id": file["file_id"]}),
+    )
+    .await;
+    assert_eq!(parsed["status"], "completed");
+    assert_eq!(blob_count(&db), 1);
+
+    for approve in [false, true] {
+        let (_, b) = t
+            .submit(
+                json!({"intent_type": "delete_file", "session_id": session, "tenant_id": "t",
+                "parameters": {"file_id": file["file_id"]}}),
+            )
+            .await;
+        let eid = b["execution_id"].as_str().unwrap().to_string();
+        let hook = wait_for_hook(&t, &eid).await;
+        let (s, _) = t
+            .post(
+                &format!("/api/execution/{eid}/approval"),
+                json!({"hook_id": hook, "approved": approve, "reason": "no"}),
+            )
+            .await;
+        assert_eq!(s, 200);
+        let done = t.wait_terminal(&eid).await;
+        let listed = run(&t, &session, Some("t"), "list_artifacts", json!({})).await;
+        if approve {
+            assert_eq!(done["status"], "completed", "{done}");
+            assert_eq!(
+                payload(&done, "file"),
+                &json!({"file_id": file["file_id"], "deleted": true})
+            );
+            assert_eq!(
+                payload(&listed, "files")["total"],
+                0,
+                "file and parsed file gone"
+            );
+            assert_eq!(blob_count(&db), 0, "the unreferenced blob is gone");
+        } else {
+            assert_eq!(done["status"], "cancelled");
+            assert_eq!(
+                payload(&listed, "files")["total"],
+                2,
+                "a refusal leaves everything"
+            );
+            assert_eq!(blob_count(&db), 1);
+        }
+    }
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_janitor_removes_files_never_materialized() {
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    config.runtime.unmaterialized_ttl = Duration::from_millis(200);
+    config.runtime.janitor_interval = Duration::from_secs(3600);
+    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let session = t.create_session(None).await;
+    let kept = ingest(&t, &session, None, "kept.csv", b"a\n1\n").await;
+    run(
+        &t,
+        &session,
+        None,
+        "save_materialization",
+        json!({"file_id": kept["file_id"]}),
+    )
+    .await;
+    let dropped = ingest(&t, &session, None, "dropped.csv", b"b\n2\n").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let janitor = t.app.runtime.ctx.janitor.get().unwrap();
+    let removed = ractor::call!(
+        janitor,
+        symphainy::runtime::realms::content::janitor::JanitorMsg::SweepNow
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(removed, 1);
+    let listed = run(&t, &session, None, "list_files", json!({})).await;
+    let items = &payload(&listed, "files")["items"];
+    assert_eq!(items.as_array().unwrap().len(), 1);
+    assert_eq!(items[0]["artifact_id"], kept["file_id"]);
+    assert_ne!(items[0]["artifact_id"], dropped["file_id"]);
+    assert_eq!(blob_count(&db), 1, "the dropped file's blob is gone");
+    t.app.shutdown().await;
+}
