@@ -67,6 +67,20 @@ pub struct ServeArgs {
     /// Refresh-token lifetime in seconds.
     #[arg(long, env = "SYMPHAINY_REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]
     pub refresh_token_ttl_secs: u64,
+    /// Largest accepted upload (and ingested file), in bytes.
+    #[arg(
+        long,
+        env = "SYMPHAINY_MAX_UPLOAD_BYTES",
+        default_value_t = 104_857_600
+    )]
+    pub max_upload_bytes: u64,
+    /// A file never materialized is removed this many seconds after its ingestion.
+    #[arg(
+        long,
+        env = "SYMPHAINY_UNMATERIALIZED_TTL_SECS",
+        default_value_t = 86_400
+    )]
+    pub unmaterialized_ttl_secs: u64,
     /// Behind a trusted reverse proxy: take the client address from X-Forwarded-For.
     #[arg(long, env = "SYMPHAINY_TRUST_FORWARDED_FOR", default_value_t = false, action = ArgAction::Set)]
     pub trust_forwarded_for: bool,
@@ -140,6 +154,7 @@ impl ServeArgs {
                 .map(str::to_string)
                 .collect(),
             trust_forwarded_for: self.trust_forwarded_for,
+            max_upload_bytes: self.max_upload_bytes,
         };
         let restart = RestartPolicy {
             max_restarts: self.max_restarts,
@@ -154,6 +169,10 @@ impl ServeArgs {
             runtime: RuntimeConfig {
                 session_idle: Duration::from_secs(self.session_idle_secs.max(1)),
                 restart,
+                max_upload_bytes: self.max_upload_bytes,
+                unmaterialized_ttl: Duration::from_secs(
+                    self.unmaterialized_ttl_secs.clamp(1, MAX_TTL),
+                ),
                 ..RuntimeConfig::default()
             },
             max_body_bytes: self.max_body_bytes,

@@ -63,7 +63,7 @@ pub async fn execution_scope(
     }
 }
 
-fn token_scope(claims: &Claims, claimed: Option<&str>, what: &str) -> Result<Scope, ApiError> {
+pub fn token_scope(claims: &Claims, claimed: Option<&str>, what: &str) -> Result<Scope, ApiError> {
     match claimed {
         Some(t) if !t.is_empty() && t != claims.tid => Err(ApiError::not_found(what)),
         // (an empty tenant_id counts as absent)

@@ -2,6 +2,7 @@
 //! the runtime only through `RuntimeClient`, and owns delivery concerns: auth, rate limits, CORS.
 
 pub mod access;
+pub mod artifact_routes;
 pub mod auth_routes;
 pub mod auth_user;
 pub mod client_addr;
@@ -13,7 +14,9 @@ pub mod responses;
 pub mod session_routes;
 pub mod settings;
 pub mod state;
+pub mod upload;
 
+use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method};
 use axum::routing::{get, patch, post};
 use axum::Router;
@@ -46,6 +49,17 @@ pub fn router(state: ExperienceState) -> Router {
         .route(
             "/api/execution/{id}/stream",
             get(execution_stream::stream_status),
+        )
+        .route("/api/artifact/resolve", post(artifact_routes::resolve))
+        .route("/api/artifact/list", post(artifact_routes::list))
+        // Uploads enforce their own (larger) limit while streaming.
+        .route(
+            "/api/v1/content/upload",
+            post(upload::upload).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/v1/content/upload",
+            post(upload::upload).layer(DefaultBodyLimit::disable()),
         )
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)

@@ -53,6 +53,8 @@ pub struct ExperienceSettings {
     pub cors_origins: Vec<String>,
     /// Take the client address from the last `X-Forwarded-For` entry (behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// Largest accepted upload, in bytes.
+    pub max_upload_bytes: u64,
 }
 
 impl std::fmt::Debug for ExperienceSettings {
@@ -66,6 +68,7 @@ impl std::fmt::Debug for ExperienceSettings {
             .field("rate_register", &self.rate_register.to_string())
             .field("cors_origins", &self.cors_origins)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("max_upload_bytes", &self.max_upload_bytes)
             .finish()
     }
 }

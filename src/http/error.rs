@@ -110,6 +110,11 @@ impl From<RuntimeError> for ApiError {
             RuntimeError::Conflict { code, message } => {
                 ApiError::new(StatusCode::CONFLICT, code, message)
             }
+            RuntimeError::TooLarge(limit) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                format!("the file exceeds the limit of {limit} bytes"),
+            ),
             RuntimeError::Unavailable(why) => {
                 tracing::warn!(%why, "runtime unavailable");
                 ApiError::new(

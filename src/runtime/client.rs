@@ -8,9 +8,11 @@ use futures::Stream;
 
 use super::error::RuntimeError;
 use super::model::{
-    ApprovalDecision, CreateSession, ExecutionStatus, IntentAccepted, IntentRequest, RuntimeEvent,
-    Scope, Session, StatusOptions, UpgradeSession,
+    ApprovalDecision, ArtifactList, ArtifactListRequest, CreateSession, ExecutionStatus,
+    IngestUpload, IntentAccepted, IntentRequest, RuntimeEvent, Scope, Session, StatusOptions,
+    UpgradeSession, UploadAccepted,
 };
+use crate::store::blobs::{BlobInfo, BlobReader};
 
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<RuntimeEvent, RuntimeError>> + Send>>;
 
@@ -51,6 +53,31 @@ pub trait RuntimeClient: Send + Sync {
         session_id: &str,
         after_seq: i64,
     ) -> Result<EventStream, RuntimeError>;
+    /// Streams content into blob storage, at most `limit` bytes (`TooLarge` beyond, with
+    /// nothing kept). Blobs are content-addressed.
+    async fn put_blob(&self, content: BlobReader<'_>, limit: u64)
+        -> Result<BlobInfo, RuntimeError>;
+    /// Removes a blob nothing references (content that arrived for a refused upload).
+    async fn release_blob(&self, sha256: &str) -> Result<(), RuntimeError>;
+    /// Records an uploaded blob for a session and submits its `ingest_file` intent.
+    async fn ingest_upload(
+        &self,
+        scope: &Scope,
+        req: IngestUpload,
+    ) -> Result<UploadAccepted, RuntimeError>;
+    /// An artifact's ArtifactRecord (404 when unknown, deleted, or not the scope's).
+    async fn resolve_artifact(
+        &self,
+        scope: &Scope,
+        artifact_id: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<serde_json::Value, RuntimeError>;
+    /// A tenant's artifacts (`tenant_id`), or a session's owner's (`session_id`).
+    async fn list_artifacts(
+        &self,
+        scope: &Scope,
+        req: ArtifactListRequest,
+    ) -> Result<ArtifactList, RuntimeError>;
     /// True when the runtime can take work (its database answers).
     async fn ready(&self) -> bool;
 }

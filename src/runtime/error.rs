@@ -15,6 +15,8 @@ pub enum RuntimeError {
     Invalid(BTreeMap<String, String>),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    #[error("the content exceeds {0} bytes")]
+    TooLarge(u64),
     #[error("the runtime is unavailable")]
     Unavailable(String),
     /// Internal failure; the text is for logs only, never for clients.

@@ -11,11 +11,15 @@ use super::client::{EventStream, RuntimeClient};
 use super::context::RuntimeCtx;
 use super::error::RuntimeError;
 use super::model::{
-    ApprovalDecision, CreateSession, ExecutionStatus, IntentAccepted, IntentRequest, RuntimeEvent,
-    Scope, Session, StatusOptions, UpgradeSession,
+    ApprovalDecision, ArtifactList, ArtifactListRequest, CreateSession, ExecutionStatus,
+    IngestUpload, IntentAccepted, IntentRequest, RuntimeEvent, Scope, Session, StatusOptions,
+    UpgradeSession, UploadAccepted,
 };
+use super::realms::content::common::{artifact_record, derived_id};
 use super::router::RouterMsg;
 use super::session::{object_or_empty, ExecutionCmd, SessionMsg};
+use crate::store::artifacts::{ArtifactFilter, Owner, UploadRow};
+use crate::store::blobs::{BlobError, BlobInfo, BlobReader};
 use crate::store::time::now_micros;
 use crate::store::{ExecutionRow, SessionRow};
 
@@ -284,6 +288,150 @@ impl RuntimeClient for InProcessClient {
         Ok(Box::pin(
             ReceiverStream::new(rx).map(|r| r.map(RuntimeEvent::from)),
         ))
+    }
+
+    async fn put_blob(
+        &self,
+        content: BlobReader<'_>,
+        limit: u64,
+    ) -> Result<BlobInfo, RuntimeError> {
+        self.ctx
+            .services
+            .blobs
+            .put(content, limit)
+            .await
+            .map_err(|e| match e {
+                BlobError::TooLarge { limit } => RuntimeError::TooLarge(limit),
+                other => RuntimeError::Internal(other.to_string()),
+            })
+    }
+
+    async fn release_blob(&self, sha256: &str) -> Result<(), RuntimeError> {
+        if self.ctx.store.blob_references(sha256).await? == 0 {
+            self.ctx
+                .services
+                .blobs
+                .delete(sha256)
+                .await
+                .map_err(|e| RuntimeError::Internal(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    async fn ingest_upload(
+        &self,
+        scope: &Scope,
+        req: IngestUpload,
+    ) -> Result<UploadAccepted, RuntimeError> {
+        self.visible_session(scope, &req.session_id).await?;
+        if !self.ctx.services.blobs.exists(&req.sha256).await {
+            return Err(RuntimeError::invalid(
+                "file",
+                "the uploaded content is missing",
+            ));
+        }
+        let upload_id = uuid::Uuid::new_v4().to_string();
+        self.ctx
+            .store
+            .insert_upload(&UploadRow {
+                upload_id: upload_id.clone(),
+                session_id: req.session_id.clone(),
+                blob_sha256: req.sha256.clone(),
+                size_bytes: req.size_bytes as i64,
+                created_at: now_micros(),
+            })
+            .await?;
+        let intent = IntentRequest {
+            intent_type: "ingest_file".into(),
+            session_id: req.session_id.clone(),
+            parameters: Some(serde_json::json!({
+                "upload_id": upload_id,
+                "filename": req.filename,
+                "ui_name": req.ui_name,
+                "mime_type": req.mime_type,
+            })),
+            ..Default::default()
+        };
+        let accepted = self.submit_intent(scope, intent).await?;
+        Ok(UploadAccepted {
+            success: true,
+            file_id: derived_id(&accepted.execution_id, "file"),
+            execution_id: accepted.execution_id,
+            file_reference: format!("blob:sha256:{}", req.sha256),
+            status: accepted.status,
+        })
+    }
+
+    async fn resolve_artifact(
+        &self,
+        scope: &Scope,
+        artifact_id: &str,
+        artifact_type: Option<&str>,
+    ) -> Result<serde_json::Value, RuntimeError> {
+        let store = &self.ctx.store;
+        match store.artifact(artifact_id).await? {
+            Some(a)
+                if a.lifecycle_state != "deleted"
+                    && scope.permits(a.tenant_id.as_deref())
+                    && artifact_type.is_none_or(|t| t == a.artifact_type) =>
+            {
+                Ok(artifact_record(store, &a).await?)
+            }
+            _ => Err(RuntimeError::NotFound("artifact")),
+        }
+    }
+
+    async fn list_artifacts(
+        &self,
+        scope: &Scope,
+        req: ArtifactListRequest,
+    ) -> Result<ArtifactList, RuntimeError> {
+        let owner = match (&req.tenant_id, &req.session_id) {
+            (Some(t), _) if !t.is_empty() => {
+                if !scope.permits(Some(t)) {
+                    return Err(RuntimeError::NotFound("tenant"));
+                }
+                Owner::Tenant(t.clone())
+            }
+            (_, Some(s)) if !s.is_empty() => {
+                let session = self.visible_session(scope, s).await?;
+                match session.tenant_id {
+                    Some(t) => Owner::Tenant(t),
+                    None => Owner::Session(session.session_id),
+                }
+            }
+            _ => {
+                return Err(RuntimeError::invalid(
+                    "tenant_id",
+                    "tenant_id or session_id is required",
+                ))
+            }
+        };
+        let limit = req.limit.unwrap_or(100);
+        let offset = req.offset.unwrap_or(0);
+        if !(1..=1000).contains(&limit) {
+            return Err(RuntimeError::invalid("limit", "must be from 1 to 1000"));
+        }
+        if offset < 0 {
+            return Err(RuntimeError::invalid("offset", "must not be negative"));
+        }
+        let filter = ArtifactFilter {
+            artifact_type: req.artifact_type,
+            lifecycle_state: req.lifecycle_state,
+            limit,
+            offset,
+        };
+        let (rows, total) = self.ctx.store.list_artifacts(&owner, &filter).await?;
+        let mut artifacts = Vec::with_capacity(rows.len());
+        for a in &rows {
+            artifacts.push(artifact_record(&self.ctx.store, a).await?);
+        }
+        Ok(ArtifactList {
+            artifacts,
+            total,
+            limit,
+            offset,
+        })
     }
 
     async fn ready(&self) -> bool {

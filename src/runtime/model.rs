@@ -245,3 +245,50 @@ pub struct ApprovalDecision {
     #[serde(default)]
     pub reason: Option<String>,
 }
+
+/// A file streamed in by the upload route, to be ingested for a session.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct IngestUpload {
+    pub session_id: String,
+    pub sha256: String,
+    pub size_bytes: u64,
+    pub filename: String,
+    #[serde(default)]
+    pub ui_name: Option<String>,
+    #[serde(default)]
+    pub mime_type: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct UploadAccepted {
+    pub success: bool,
+    pub execution_id: String,
+    pub file_id: String,
+    pub file_reference: String,
+    pub status: String,
+}
+
+/// Whose artifacts to list: a tenant's, or an anonymous session's.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ArtifactListRequest {
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+    #[serde(default)]
+    pub session_id: Option<String>,
+    #[serde(default)]
+    pub artifact_type: Option<String>,
+    #[serde(default)]
+    pub lifecycle_state: Option<String>,
+    #[serde(default)]
+    pub limit: Option<i64>,
+    #[serde(default)]
+    pub offset: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct ArtifactList {
+    pub artifacts: Vec<Value>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}

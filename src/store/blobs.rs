@@ -27,12 +27,12 @@ pub enum BlobError {
     Io(#[from] std::io::Error),
 }
 
-pub type BlobReader = Pin<Box<dyn AsyncRead + Send>>;
+pub type BlobReader<'a> = Pin<Box<dyn AsyncRead + Send + 'a>>;
 
 #[async_trait]
 pub trait BlobStore: Send + Sync {
     /// Streams `content` into the store, at most `limit` bytes (beyond it nothing is kept).
-    async fn put(&self, content: BlobReader, limit: u64) -> Result<BlobInfo, BlobError>;
+    async fn put(&self, content: BlobReader<'_>, limit: u64) -> Result<BlobInfo, BlobError>;
     /// A blocking reader (for parsers running on the blocking pool).
     fn open_blocking(&self, sha256: &str) -> Result<Box<dyn Read + Send>, BlobError>;
     async fn exists(&self, sha256: &str) -> bool;
@@ -66,7 +66,7 @@ impl LocalBlobStore {
 
 #[async_trait]
 impl BlobStore for LocalBlobStore {
-    async fn put(&self, mut content: BlobReader, limit: u64) -> Result<BlobInfo, BlobError> {
+    async fn put(&self, mut content: BlobReader<'_>, limit: u64) -> Result<BlobInfo, BlobError> {
         let tmp = self
             .root
             .join("tmp")
@@ -145,7 +145,7 @@ impl BlobStore for LocalBlobStore {
 mod tests {
     use super::*;
 
-    fn reader(bytes: &'static [u8]) -> BlobReader {
+    fn reader(bytes: &'static [u8]) -> BlobReader<'static> {
         Box::pin(bytes)
     }
 

@@ -100,6 +100,7 @@ pub fn test_config(db: &TestDb) -> Config {
             rate_register: "1000/60".parse().unwrap(),
             cors_origins: vec!["http://localhost:3000".into()],
             trust_forwarded_for: false,
+            max_upload_bytes: 100 * 1024 * 1024,
         },
     }
 }

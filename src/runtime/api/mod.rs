@@ -31,6 +31,8 @@ pub fn router(state: RuntimeApiState) -> Router {
             "/api/execution/{id}/approval",
             post(routes::decide_approval),
         )
+        .route("/api/artifact/resolve", post(routes::resolve_artifact))
+        .route("/api/artifact/list", post(routes::list_artifacts))
         .route("/api/events", get(events::stream_events))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -11,8 +11,8 @@ use super::RuntimeApiState;
 use crate::http::queries::{StatusQuery, TenantQuery};
 use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::runtime::model::{
-    ApprovalDecision, CreateSession, IntentRequest, Scope, SessionCreated, StatusOptions,
-    UpgradeSession,
+    ApprovalDecision, ArtifactListRequest, CreateSession, IntentRequest, Scope, SessionCreated,
+    StatusOptions, UpgradeSession,
 };
 
 pub async fn health(State(state): State<RuntimeApiState>) -> impl IntoResponse {
@@ -135,4 +135,36 @@ pub async fn decide_approval(
         .decide_approval(&Scope::from_tenant(body.tenant_id), &id, decision)
         .await?;
     Ok(Json(json!({"success": true, "execution_id": id})))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResolveBody {
+    pub artifact_id: String,
+    #[serde(default)]
+    pub artifact_type: Option<String>,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+}
+
+pub async fn resolve_artifact(
+    State(state): State<RuntimeApiState>,
+    ApiJson(body): ApiJson<ResolveBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let record = state
+        .client
+        .resolve_artifact(
+            &Scope::from_tenant(body.tenant_id),
+            &body.artifact_id,
+            body.artifact_type.as_deref(),
+        )
+        .await?;
+    Ok(Json(record))
+}
+
+pub async fn list_artifacts(
+    State(state): State<RuntimeApiState>,
+    ApiJson(req): ApiJson<ArtifactListRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let scope = Scope::from_tenant(req.tenant_id.clone());
+    Ok(Json(state.client.list_artifacts(&scope, req).await?))
 }

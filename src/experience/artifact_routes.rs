@@ -1,0 +1,73 @@
+//! `POST /api/artifact/resolve` and `POST /api/artifact/list`.
+
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+
+use super::access::{session_scope, token_scope};
+use super::auth_user::MaybeUser;
+use super::errors::token_required;
+use super::state::ExperienceState;
+use crate::http::{ApiError, ApiJson, OptionalJson};
+use crate::runtime::model::{ArtifactListRequest, Scope};
+use crate::runtime::RuntimeError;
+
+#[derive(Deserialize)]
+pub struct ResolveBody {
+    artifact_id: String,
+    #[serde(default)]
+    artifact_type: Option<String>,
+    #[serde(default)]
+    tenant_id: Option<String>,
+}
+
+/// With a token: the tenant's artifacts. Without one: the artifact id is the capability (in
+/// strict mode only for artifacts of anonymous sessions).
+pub async fn resolve(
+    State(state): State<ExperienceState>,
+    MaybeUser(user): MaybeUser,
+    ApiJson(body): ApiJson<ResolveBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let scope = match &user {
+        Some(claims) => token_scope(claims, body.tenant_id.as_deref(), "artifact")?,
+        None => Scope::Any,
+    };
+    let record = state
+        .runtime
+        .resolve_artifact(&scope, &body.artifact_id, body.artifact_type.as_deref())
+        .await?;
+    if user.is_none() && state.settings.auth_strict && !record["tenant_id"].is_null() {
+        return Err(token_required());
+    }
+    Ok(Json(record))
+}
+
+/// With a token: the tenant's artifacts. Without one: `session_id` names the session whose
+/// owner's artifacts to list (the session id is the capability).
+pub async fn list(
+    State(state): State<ExperienceState>,
+    MaybeUser(user): MaybeUser,
+    OptionalJson(mut req): OptionalJson<ArtifactListRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let scope = match &user {
+        Some(claims) => {
+            let scope = token_scope(claims, req.tenant_id.as_deref(), "tenant")?;
+            req.tenant_id = Some(claims.tid.clone());
+            req.session_id = None;
+            scope
+        }
+        None => {
+            let Some(sid) = req.session_id.clone().filter(|s| !s.is_empty()) else {
+                return Err(RuntimeError::invalid(
+                    "session_id",
+                    "is required without an access token",
+                )
+                .into());
+            };
+            req.tenant_id = None;
+            session_scope(&state, &None, &sid, None).await?
+        }
+    };
+    Ok(Json(state.runtime.list_artifacts(&scope, req).await?))
+}

@@ -1,0 +1,295 @@
+//! The upload route and the artifact routes of the Experience Plane, as the frontend uses them.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use symphainy::runtime::HandlerRegistry;
+
+fn form(
+    session: Option<&str>,
+    name: &str,
+    content: Vec<u8>,
+    file_first: bool,
+) -> reqwest::multipart::Form {
+    let part = reqwest::multipart::Part::bytes(content)
+        .file_name(name.to_string())
+        .mime_str("text/csv")
+        .unwrap();
+    let mut f = reqwest::multipart::Form::new();
+    if file_first {
+        f = f.part("file", part);
+        if let Some(s) = session {
+            f = f.text("session_id", s.to_string());
+        }
+    } else {
+        if let Some(s) = session {
+            f = f.text("session_id", s.to_string());
+        }
+        f = f.part("file", part);
+    }
+    f.text("ui_name", "Quarterly sales")
+}
+
+async fn upload(
+    t: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    form: reqwest::multipart::Form,
+) -> (u16, Value) {
+    let mut req = t.http.post(format!("{}{path}", t.exp)).multipart(form);
+    if let Some(tok) = token {
+        req = req.bearer_auth(tok);
+    }
+    let r = req.send().await.unwrap();
+    let s = r.status().as_u16();
+    (s, r.json().await.unwrap_or(Value::Null))
+}
+
+fn stored_files(db: &TestDb) -> usize {
+    let root = db.data_dir().join("blobs");
+    let Ok(dirs) = std::fs::read_dir(&root) else {
+        return 0;
+    };
+    dirs.filter_map(|d| d.ok())
+        .map(|d| std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0))
+        .sum()
+}
+
+#[tokio::test]
+async fn upload_then_ingest_parse_and_find_it_as_an_artifact() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (_, anon) = t
+        .http
+        .post(format!("{}/api/session/create-anonymous", t.exp))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .map(|v| (0, v))
+        .unwrap();
+    let session = anon["session_id"].as_str().unwrap().to_string();
+    let csv = b"region,total\nnorth,10\nsouth,12\n".to_vec();
+    for (path, file_first) in [
+        ("/api/v1/content/upload", true),
+        ("/v1/content/upload", false),
+    ] {
+        let (s, acc) = upload(
+            &t,
+            path,
+            None,
+            form(Some(&session), "../../etc/passwd", csv.clone(), file_first),
+        )
+        .await;
+        assert_eq!(s, 202, "{path}: {acc}");
+        assert_eq!(acc["success"], true);
+        assert_eq!(acc["status"], "accepted");
+        assert!(acc["file_reference"]
+            .as_str()
+            .unwrap()
+            .starts_with("blob:sha256:"));
+        let done = t.wait_terminal(acc["execution_id"].as_str().unwrap()).await;
+        assert_eq!(done["status"], "completed", "{done}");
+        let file = &done["artifacts"]["file"]["semantic_payload"];
+        assert_eq!(file["file_id"], acc["file_id"]);
+        assert_eq!(file["filename"], "passwd", "a display name, never a path");
+        assert_eq!(file["ui_name"], "Quarterly sales");
+        assert_eq!(file["size_bytes"], csv.len());
+        assert_eq!(file["mime_type"], "text/csv");
+    }
+    assert!(!db.data_dir().join("etc").exists());
+    assert_eq!(stored_files(&db), 1, "the same content is stored once");
+
+    // Resolve and list through the artifact routes, with only the ids (no token).
+    let (s, acc) = upload(
+        &t,
+        "/api/v1/content/upload",
+        None,
+        form(Some(&session), "b.csv", b"x\n1\n".to_vec(), true),
+    )
+    .await;
+    assert_eq!(s, 202);
+    t.wait_terminal(acc["execution_id"].as_str().unwrap()).await;
+    let r: Value = t
+        .http
+        .post(format!("{}/api/artifact/resolve", t.exp))
+        .json(&json!({"artifact_id": acc["file_id"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r["artifact_id"], acc["file_id"]);
+    assert_eq!(r["artifact_type"], "file");
+    assert_eq!(r["lifecycle_state"], "pending_materialization");
+    assert_eq!(r["produced_by"]["intent_type"], "ingest_file");
+    let l: Value = t
+        .http
+        .post(format!("{}/api/artifact/list", t.exp))
+        .json(&json!({"session_id": session, "artifact_type": "file", "limit": 2}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(l["total"], 3);
+    assert_eq!(l["limit"], 2);
+    assert_eq!(l["offset"], 0);
+    assert_eq!(l["artifacts"].as_array().unwrap().len(), 2);
+    let r = t
+        .http
+        .post(format!("{}/api/artifact/list", t.exp))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_upload_over_the_limit_is_413_and_leaves_nothing() {
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    config.experience.max_upload_bytes = 1024;
+    let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
+    let session = t.create_session(None).await;
+    let (s, b) = upload(
+        &t,
+        "/api/v1/content/upload",
+        None,
+        form(Some(&session), "big.csv", vec![b'x'; 200_000], true),
+    )
+    .await;
+    assert_error(s, &b, 413, "payload_too_large");
+    assert_eq!(stored_files(&db), 0, "no blob and no temporary file left");
+    let (s, b) = upload(
+        &t,
+        "/api/v1/content/upload",
+        None,
+        form(Some(&session), "ok.csv", vec![b'y'; 1000], true),
+    )
+    .await;
+    assert_eq!(s, 202, "{b}");
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn uploads_and_artifacts_are_tenant_isolated() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let reg = |name: &str| {
+        let http = t.http.clone();
+        let url = format!("{}/api/auth/register", t.exp);
+        let body = json!({"name": name, "email": format!("{name}@example.com"), "password": "s3cret-passw0rd"});
+        async move {
+            http.post(url)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let (a, b) = (reg("alice").await, reg("bob").await);
+    let (ta, tb) = (
+        a["access_token"].as_str().unwrap(),
+        b["access_token"].as_str().unwrap(),
+    );
+    let a_session = a["session_id"].as_str().unwrap();
+    // Bob cannot upload into Alice's session; nothing is kept.
+    let (s, body) = upload(
+        &t,
+        "/api/v1/content/upload",
+        Some(tb),
+        form(Some(a_session), "x.csv", b"a\n1\n".to_vec(), true),
+    )
+    .await;
+    assert_error(s, &body, 404, "session_not_found");
+    assert_eq!(stored_files(&db), 0);
+    let (s, acc) = upload(
+        &t,
+        "/api/v1/content/upload",
+        Some(ta),
+        form(Some(a_session), "mine.csv", b"a\n1\n".to_vec(), true),
+    )
+    .await;
+    assert_eq!(s, 202);
+    t.wait_terminal(acc["execution_id"].as_str().unwrap()).await;
+    let resolve = |tok: &str| {
+        t.http
+            .post(format!("{}/api/artifact/resolve", t.exp))
+            .bearer_auth(tok.to_string())
+            .json(&json!({"artifact_id": acc["file_id"]}))
+            .send()
+    };
+    assert_eq!(resolve(ta).await.unwrap().status().as_u16(), 200);
+    let r = resolve(tb).await.unwrap();
+    let s = r.status().as_u16();
+    assert_error(s, &r.json().await.unwrap(), 404, "artifact_not_found");
+    let list = |tok: &str| {
+        t.http
+            .post(format!("{}/api/artifact/list", t.exp))
+            .bearer_auth(tok.to_string())
+            .json(&json!({}))
+            .send()
+    };
+    let mine: Value = list(ta).await.unwrap().json().await.unwrap();
+    let theirs: Value = list(tb).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (mine["total"].as_i64(), theirs["total"].as_i64()),
+        (Some(1), Some(0))
+    );
+    // Naming Alice's tenant does not help Bob.
+    let r = t
+        .http
+        .post(format!("{}/api/artifact/list", t.exp))
+        .bearer_auth(tb)
+        .json(&json!({"tenant_id": a["tenant_id"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_form_without_file_or_session_is_422() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    let f = reqwest::multipart::Form::new().text("session_id", session);
+    let (s, b) = upload(&t, "/api/v1/content/upload", None, f).await;
+    assert_error(s, &b, 422, "validation_error");
+    assert_eq!(b["fields"]["file"], "is required");
+    let (s, b) = upload(
+        &t,
+        "/api/v1/content/upload",
+        None,
+        form(None, "a.csv", b"a\n".to_vec(), true),
+    )
+    .await;
+    assert_error(s, &b, 422, "validation_error");
+    assert_eq!(b["fields"]["session_id"], "is required");
+    assert_eq!(
+        stored_files(&db),
+        0,
+        "the file of a refused upload is not kept"
+    );
+    let r = t
+        .http
+        .post(format!("{}/api/v1/content/upload", t.exp))
+        .body("not multipart")
+        .send()
+        .await
+        .unwrap();
+    let s = r.status().as_u16();
+    assert_error(s, &r.json().await.unwrap(), 400, "malformed_request");
+    t.app.shutdown().await;
+}
