@@ -199,6 +199,7 @@ mod tests {
     fn derived_ids_are_stable_and_distinct() {
         assert_eq!(derived_id("e1", "file"), derived_id("e1", "file"));
         assert_ne!(derived_id("e1", "file"), derived_id("e1", "parsed"));
-        assert_eq!(derived_id("e1", "file").len(), 36);
+        let id = uuid::Uuid::parse_str(&derived_id("e1", "file")).unwrap();
+        assert_eq!(id.get_version_num(), 4);
     }
 }
