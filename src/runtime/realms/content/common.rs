@@ -12,15 +12,12 @@ use crate::store::time::to_rfc3339;
 /// re-run after a crash produces the same artifact instead of a second one.
 pub fn derived_id(execution_id: &str, label: &str) -> String {
     let digest = Sha256::digest(format!("{execution_id}:{label}").as_bytes());
-    let h = hex::encode(&digest[..16]);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    // Shaped as a UUID v4 (version and variant bits set), like every other id we hand out.
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
 }
 
 /// The owner whose artifacts this execution may see: its tenant, or its anonymous session.
