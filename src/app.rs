@@ -5,11 +5,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ractor::ActorRef;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::actors::Slot;
 use crate::config::{redact_url, Config};
+use crate::experience::agent_ws::supervisor::Seats;
+use crate::experience::agent_ws::{start_supervisor, AgentSockets};
 use crate::experience::rate_limit::RateLimits;
 use crate::experience::ExperienceState;
 use crate::runtime::api::RuntimeApiState;
@@ -31,6 +35,7 @@ pub struct App {
     pub store: Store,
     pub runtime_addr: SocketAddr,
     pub experience_addr: Option<SocketAddr>,
+    socket_supervisor: Option<ActorRef<()>>,
     shutdown: watch::Sender<bool>,
     servers: Vec<JoinHandle<std::io::Result<()>>>,
 }
@@ -60,9 +65,12 @@ impl App {
         let runtime_addr = listeners.runtime.local_addr()?;
         let mut servers = vec![serve(listeners.runtime, api, rx.clone())];
         let mut experience_addr = None;
+        let mut socket_supervisor = None;
         if let Some(listener) = listeners.experience {
             experience_addr = Some(listener.local_addr()?);
-            let router = experience_router(config, store.clone(), client, rx.clone())?;
+            let (router, sockets) =
+                experience_router(config, store.clone(), client, rx.clone()).await?;
+            socket_supervisor = Some(sockets);
             servers.push(serve(listener, router, rx));
         }
         Ok(App {
@@ -70,6 +78,7 @@ impl App {
             store,
             runtime_addr,
             experience_addr,
+            socket_supervisor,
             shutdown,
             servers,
         })
@@ -95,17 +104,23 @@ impl App {
         for server in self.servers {
             let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
         }
+        if let Some(sockets) = self.socket_supervisor {
+            // Connections have closed themselves (1001) on the shutdown signal by now.
+            let _ = sockets
+                .stop_and_wait(None, Some(Duration::from_secs(5)))
+                .await;
+        }
         self.runtime.shutdown().await;
         self.store.close().await;
     }
 }
 
-fn experience_router(
+async fn experience_router(
     config: &Config,
     store: Store,
     client: Arc<dyn RuntimeClient>,
     mut shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<axum::Router> {
+) -> anyhow::Result<(axum::Router, ActorRef<()>)> {
     let settings = config.experience.clone();
     let jwt = JwtKeys::new(&settings.jwt_secret, settings.access_ttl);
     let guard = SecurityGuard::new(store, jwt, settings.refresh_ttl)?;
@@ -121,17 +136,22 @@ fn experience_router(
             }
         }
     });
+    let agent_sockets = AgentSockets {
+        seats: Seats::new(settings.ws_max_connections),
+        supervisor: Slot::default(),
+    };
+    let sockets = start_supervisor(&agent_sockets).await?;
     let state = ExperienceState {
         runtime: client,
         guard,
         settings: Arc::new(settings),
         limits,
         shutdown: closing,
+        agent_sockets,
     };
-    Ok(crate::http::layers::observe(
-        crate::experience::router(state),
-        config.max_body_bytes,
-    ))
+    let router =
+        crate::http::layers::observe(crate::experience::router(state), config.max_body_bytes);
+    Ok((router, sockets))
 }
 
 fn serve(

@@ -81,6 +81,15 @@ pub struct ServeArgs {
         default_value_t = 86_400
     )]
     pub unmaterialized_ttl_secs: u64,
+    /// Agent WebSocket connections allowed at once.
+    #[arg(long, env = "SYMPHAINY_WS_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub ws_max_connections: usize,
+    /// Seconds without a frame from the client before an agent socket is closed.
+    #[arg(long, env = "SYMPHAINY_WS_IDLE_SECS", default_value_t = 300)]
+    pub ws_idle_secs: u64,
+    /// Messages queued for a slow agent-socket client before it is closed (1013).
+    #[arg(long, env = "SYMPHAINY_WS_OUTBOUND_QUEUE", default_value_t = 256)]
+    pub ws_outbound_queue: usize,
     /// Behind a trusted reverse proxy: take the client address from X-Forwarded-For.
     #[arg(long, env = "SYMPHAINY_TRUST_FORWARDED_FOR", default_value_t = false, action = ArgAction::Set)]
     pub trust_forwarded_for: bool,
@@ -155,6 +164,9 @@ impl ServeArgs {
                 .collect(),
             trust_forwarded_for: self.trust_forwarded_for,
             max_upload_bytes: self.max_upload_bytes,
+            ws_max_connections: self.ws_max_connections,
+            ws_idle: Duration::from_secs(self.ws_idle_secs.clamp(1, MAX_TTL)),
+            ws_outbound_queue: self.ws_outbound_queue.max(1),
         };
         let restart = RestartPolicy {
             max_restarts: self.max_restarts,

@@ -2,6 +2,7 @@
 //! the runtime only through `RuntimeClient`, and owns delivery concerns: auth, rate limits, CORS.
 
 pub mod access;
+pub mod agent_ws;
 pub mod artifact_routes;
 pub mod auth_routes;
 pub mod auth_user;
@@ -50,6 +51,7 @@ pub fn router(state: ExperienceState) -> Router {
             "/api/execution/{id}/stream",
             get(execution_stream::stream_status),
         )
+        .route("/api/runtime/agent", get(agent_ws::agent_socket))
         .route("/api/artifact/resolve", post(artifact_routes::resolve))
         .route("/api/artifact/list", post(artifact_routes::list))
         // Uploads enforce their own (larger) limit while streaming.

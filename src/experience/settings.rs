@@ -55,6 +55,12 @@ pub struct ExperienceSettings {
     pub trust_forwarded_for: bool,
     /// Largest accepted upload, in bytes.
     pub max_upload_bytes: u64,
+    /// Agent sockets: at most this many at once (more: 1013 "Server at capacity").
+    pub ws_max_connections: usize,
+    /// An agent socket with no frame from the client for this long is closed (1000).
+    pub ws_idle: std::time::Duration,
+    /// Messages waiting for a slow client before it is closed with 1013.
+    pub ws_outbound_queue: usize,
 }
 
 impl std::fmt::Debug for ExperienceSettings {
@@ -69,6 +75,9 @@ impl std::fmt::Debug for ExperienceSettings {
             .field("cors_origins", &self.cors_origins)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("ws_max_connections", &self.ws_max_connections)
+            .field("ws_idle", &self.ws_idle)
+            .field("ws_outbound_queue", &self.ws_outbound_queue)
             .finish()
     }
 }

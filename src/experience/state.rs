@@ -16,4 +16,5 @@ pub struct ExperienceState {
     pub limits: Arc<RateLimits>,
     /// Turns `true` when the server shuts down (long-lived sockets close with 1001).
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    pub agent_sockets: super::agent_ws::AgentSockets,
 }

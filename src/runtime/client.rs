@@ -78,6 +78,15 @@ pub trait RuntimeClient: Send + Sync {
         scope: &Scope,
         req: ArtifactListRequest,
     ) -> Result<ArtifactList, RuntimeError>;
+    /// The session's latest event `seq` (0 when none).
+    async fn last_seq(&self, scope: &Scope, session_id: &str) -> Result<i64, RuntimeError>;
+    /// Answers a safety hook by its id, for an execution of `session_id` only.
+    async fn decide_hook(
+        &self,
+        scope: &Scope,
+        session_id: &str,
+        decision: ApprovalDecision,
+    ) -> Result<String, RuntimeError>;
     /// True when the runtime can take work (its database answers).
     async fn ready(&self) -> bool;
 }

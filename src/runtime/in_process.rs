@@ -434,6 +434,27 @@ impl RuntimeClient for InProcessClient {
         })
     }
 
+    async fn last_seq(&self, scope: &Scope, session_id: &str) -> Result<i64, RuntimeError> {
+        self.visible_session(scope, session_id).await?;
+        Ok(self.ctx.store.max_seq(session_id).await?)
+    }
+
+    async fn decide_hook(
+        &self,
+        scope: &Scope,
+        session_id: &str,
+        decision: ApprovalDecision,
+    ) -> Result<String, RuntimeError> {
+        let execution_id = match self.ctx.store.execution_by_hook(&decision.hook_id).await? {
+            Some(e) if e.session_id == session_id && scope.permits(e.tenant_id.as_deref()) => {
+                e.execution_id
+            }
+            _ => return Err(RuntimeError::NotFound("hook")),
+        };
+        self.decide_approval(scope, &execution_id, decision).await?;
+        Ok(execution_id)
+    }
+
     async fn ready(&self) -> bool {
         self.ctx.router.get().is_some() && self.ctx.store.ping().await
     }

@@ -125,6 +125,20 @@ impl Store {
         row.as_ref().map(ExecutionRow::from_row).transpose()
     }
 
+    /// The execution waiting on a safety hook.
+    pub async fn execution_by_hook(
+        &self,
+        hook_id: &str,
+    ) -> Result<Option<ExecutionRow>, sqlx::Error> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM executions WHERE hook_id = $1"
+        ))
+        .bind(hook_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(ExecutionRow::from_row).transpose()
+    }
+
     pub async fn get_steps(&self, execution_id: &str) -> Result<Vec<StepRow>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT idx, name, status, output, error, attempts, started_at, completed_at \

@@ -101,6 +101,9 @@ pub fn test_config(db: &TestDb) -> Config {
             cors_origins: vec!["http://localhost:3000".into()],
             trust_forwarded_for: false,
             max_upload_bytes: 100 * 1024 * 1024,
+            ws_max_connections: 2000,
+            ws_idle: StdDuration::from_secs(300),
+            ws_outbound_queue: 256,
         },
     }
 }

@@ -1,0 +1,356 @@
+//! WsConnectionActor: one per agent WebSocket. The socket is split between a reader task
+//! (frames in → messages to the actor) and a writer task fed by a bounded queue; the actor
+//! decides. Events of the session reach the client from a subscription task; a client too slow
+//! to drain its queue is closed with 1013 (its events stay stored: `resume` recovers them).
+//! When the actor ends for any reason its queue closes, the writer closes the socket, and the
+//! reader and subscription tasks end with it — nothing depends on `post_stop`.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use futures::{SinkExt, StreamExt};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::protocol::{self, ClientMsg};
+use super::supervisor::Seat;
+use crate::experience::ExperienceState;
+use crate::runtime::model::{ApprovalDecision, RuntimeEvent, Scope, StatusOptions};
+
+/// Frames larger than this are refused with close code 1009.
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+const PING_EVERY: Duration = Duration::from_secs(30);
+
+pub enum ConnMsg {
+    Frame(String),
+    Oversize,
+    ClientGone,
+    Event {
+        generation: u64,
+        event: RuntimeEvent,
+    },
+    StreamEnded {
+        generation: u64,
+    },
+    Tick,
+    ServerClosing,
+    /// Something for the client, from a task the actor started.
+    Send(String),
+}
+
+pub enum Outbound {
+    Text(String),
+    Ping,
+    Close(u16, String),
+}
+
+pub struct Identity {
+    pub connection_id: String,
+    pub session_id: String,
+    pub user_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub scope: Scope,
+}
+
+pub struct ConnArgs {
+    pub state: ExperienceState,
+    pub who: Identity,
+    pub socket: WebSocket,
+    pub last_seq: i64,
+    pub seat: Seat,
+}
+
+pub struct ConnState {
+    state: ExperienceState,
+    who: Identity,
+    out: mpsc::Sender<Outbound>,
+    generation: u64,
+    subscription: Option<JoinHandle<()>>,
+    last_frame: Instant,
+    _seat: Seat,
+}
+
+pub struct WsConnectionActor;
+
+impl Actor for WsConnectionActor {
+    type Msg = ConnMsg;
+    type State = ConnState;
+    type Arguments = ConnArgs;
+
+    async fn pre_start(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        args: ConnArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        let (sink, stream) = args.socket.split();
+        let (out, rx) = mpsc::channel(args.state.settings.ws_outbound_queue);
+        tokio::spawn(write(sink, rx));
+        tokio::spawn(read(stream, myself.clone()));
+        let hello = protocol::established(
+            &args.who.connection_id,
+            &args.who.session_id,
+            args.who.user_id.as_deref(),
+            args.who.tenant_id.as_deref(),
+            args.last_seq,
+        );
+        let _ = out.try_send(Outbound::Text(hello));
+        let mut state = ConnState {
+            state: args.state,
+            who: args.who,
+            out,
+            generation: 0,
+            subscription: None,
+            last_frame: Instant::now(),
+            _seat: args.seat,
+        };
+        subscribe(&myself, &mut state, args.last_seq);
+        myself.send_after(PING_EVERY.min(state.state.settings.ws_idle), || {
+            ConnMsg::Tick
+        });
+        let mut shutdown = state.state.shutdown.clone();
+        let me = myself.clone();
+        tokio::spawn(async move {
+            // Ends with the connection, or tells it the server is going down.
+            let cell = me.get_cell();
+            tokio::select! {
+                _ = cell.wait(None) => {}
+                changed = shutdown.wait_for(|stop| *stop) => {
+                    if changed.is_ok() {
+                        let _ = me.send_message(ConnMsg::ServerClosing);
+                    }
+                }
+            }
+        });
+        tracing::info!(connection_id = %state.who.connection_id, session_id = %state.who.session_id, "agent socket connected");
+        Ok(state)
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            ConnMsg::Frame(text) => {
+                state.last_frame = Instant::now();
+                on_client_message(&myself, state, &text);
+            }
+            ConnMsg::Oversize => close(&myself, state, 1009, "Message too big"),
+            ConnMsg::ClientGone => myself.stop(None),
+            ConnMsg::Event { generation, event } if generation == state.generation => {
+                if state
+                    .out
+                    .try_send(Outbound::Text(protocol::event(&event)))
+                    .is_err()
+                {
+                    // The client does not keep up. Its events stay stored; `resume` recovers them.
+                    tracing::warn!(connection_id = %state.who.connection_id, "client too slow; closing");
+                    close(&myself, state, 1013, "Client too slow; resume to catch up");
+                }
+            }
+            ConnMsg::Event { .. } => {}
+            ConnMsg::StreamEnded { generation } if generation == state.generation => {
+                send(
+                    state,
+                    protocol::error(
+                        "stream_interrupted",
+                        "the event stream was interrupted; send resume",
+                    ),
+                );
+            }
+            ConnMsg::StreamEnded { .. } => {}
+            ConnMsg::Tick => {
+                let idle = state.state.settings.ws_idle;
+                if state.last_frame.elapsed() >= idle {
+                    close(&myself, state, 1000, "Idle timeout");
+                } else {
+                    let _ = state.out.try_send(Outbound::Ping);
+                    myself.send_after(PING_EVERY.min(idle), || ConnMsg::Tick);
+                }
+            }
+            ConnMsg::ServerClosing => close(&myself, state, 1001, "Server shutting down"),
+            ConnMsg::Send(text) => send(state, text),
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        if let Some(sub) = state.subscription.take() {
+            sub.abort();
+        }
+        tracing::info!(connection_id = %state.who.connection_id, "agent socket closed");
+        Ok(())
+    }
+}
+
+fn send(state: &ConnState, text: String) {
+    let _ = state.out.try_send(Outbound::Text(text));
+}
+
+fn close(myself: &ActorRef<ConnMsg>, state: &ConnState, code: u16, reason: &str) {
+    // The close goes ahead of whatever is queued if the queue is full.
+    let out = state.out.clone();
+    let reason = reason.to_string();
+    tokio::spawn(async move {
+        let _ = out.send(Outbound::Close(code, reason)).await;
+    });
+    myself.stop(None);
+}
+
+/// (Re)starts the event subscription after `after_seq`; older subscriptions' events are
+/// ignored by generation.
+fn subscribe(myself: &ActorRef<ConnMsg>, state: &mut ConnState, after_seq: i64) {
+    if let Some(old) = state.subscription.take() {
+        old.abort();
+    }
+    state.generation += 1;
+    let generation = state.generation;
+    let runtime = state.state.runtime.clone();
+    let scope = state.who.scope.clone();
+    let session_id = state.who.session_id.clone();
+    let me = myself.clone();
+    state.subscription = Some(tokio::spawn(async move {
+        let Ok(mut events) = runtime.subscribe(&scope, &session_id, after_seq).await else {
+            let _ = me.send_message(ConnMsg::StreamEnded { generation });
+            return;
+        };
+        while let Some(item) = events.next().await {
+            let Ok(event) = item else { break };
+            if me
+                .send_message(ConnMsg::Event { generation, event })
+                .is_err()
+            {
+                return;
+            }
+        }
+        let _ = me.send_message(ConnMsg::StreamEnded { generation });
+    }));
+}
+
+fn on_client_message(myself: &ActorRef<ConnMsg>, state: &mut ConnState, text: &str) {
+    match protocol::parse(text) {
+        Err(e) => send(state, protocol::error(e.code, &e.message)),
+        Ok(ClientMsg::Ping) => send(state, protocol::pong()),
+        Ok(ClientMsg::Resume { after_seq }) => subscribe(myself, state, after_seq),
+        Ok(ClientMsg::Chat(_)) => send(
+            state,
+            protocol::error(
+                "agents_unavailable",
+                "agent conversations are not available on this server yet",
+            ),
+        ),
+        Ok(ClientMsg::Cancel { execution_id }) => {
+            let (runtime, scope, session_id, me) = task_parts(myself, state);
+            tokio::spawn(async move {
+                let opts = StatusOptions {
+                    include_artifacts: false,
+                    include_events: false,
+                };
+                let result = match runtime.execution_status(&scope, &execution_id, opts).await {
+                    Ok(s) if s.session_id == session_id => {
+                        runtime.cancel_execution(&scope, &execution_id).await
+                    }
+                    Ok(_) => Err(crate::runtime::RuntimeError::NotFound("execution")),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = result {
+                    let _ = me.send_message(ConnMsg::Send(runtime_error(e)));
+                }
+            });
+        }
+        Ok(ClientMsg::SafetyResponse {
+            hook_id,
+            approved,
+            reason,
+        }) => {
+            let (runtime, scope, session_id, me) = task_parts(myself, state);
+            tokio::spawn(async move {
+                let decision = ApprovalDecision {
+                    hook_id,
+                    approved,
+                    reason,
+                };
+                // Only this session's hooks: an approval never crosses sessions.
+                if let Err(e) = runtime.decide_hook(&scope, &session_id, decision).await {
+                    let _ = me.send_message(ConnMsg::Send(runtime_error(e)));
+                }
+            });
+        }
+    }
+}
+
+type TaskParts = (
+    std::sync::Arc<dyn crate::runtime::RuntimeClient>,
+    Scope,
+    String,
+    ActorRef<ConnMsg>,
+);
+
+fn task_parts(myself: &ActorRef<ConnMsg>, state: &ConnState) -> TaskParts {
+    (
+        state.state.runtime.clone(),
+        state.who.scope.clone(),
+        state.who.session_id.clone(),
+        myself.clone(),
+    )
+}
+
+fn runtime_error(e: crate::runtime::RuntimeError) -> String {
+    let api = crate::http::ApiError::from(e);
+    protocol::error(&api.code, &api.message)
+}
+
+async fn write(
+    mut sink: futures::stream::SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<Outbound>,
+) {
+    while let Some(item) = rx.recv().await {
+        let result = match item {
+            Outbound::Text(t) => sink.send(Message::Text(t.into())).await,
+            Outbound::Ping => sink.send(Message::Ping(Vec::new().into())).await,
+            Outbound::Close(code, reason) => {
+                let _ = sink
+                    .send(Message::Close(Some(CloseFrame {
+                        code,
+                        reason: reason.into(),
+                    })))
+                    .await;
+                return;
+            }
+        };
+        if result.is_err() {
+            return;
+        }
+    }
+    // The actor is gone without saying why: an internal failure.
+    let _ = sink
+        .send(Message::Close(Some(CloseFrame {
+            code: 1011,
+            reason: "connection ended; reconnect and resume".into(),
+        })))
+        .await;
+}
+
+async fn read(mut stream: futures::stream::SplitStream<WebSocket>, actor: ActorRef<ConnMsg>) {
+    while let Some(frame) = stream.next().await {
+        let msg = match frame {
+            Ok(Message::Text(t)) if t.len() > MAX_FRAME_BYTES => ConnMsg::Oversize,
+            Ok(Message::Text(t)) => ConnMsg::Frame(t.to_string()),
+            Ok(Message::Binary(b)) if b.len() > MAX_FRAME_BYTES => ConnMsg::Oversize,
+            Ok(Message::Binary(b)) => ConnMsg::Frame(String::from_utf8_lossy(&b).into_owned()),
+            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+            Ok(Message::Close(_)) | Err(_) => ConnMsg::ClientGone,
+        };
+        let stop = matches!(msg, ConnMsg::ClientGone | ConnMsg::Oversize);
+        if actor.send_message(msg).is_err() || stop {
+            return;
+        }
+    }
+    let _ = actor.send_message(ConnMsg::ClientGone);
+}

@@ -1,0 +1,167 @@
+//! `/api/runtime/agent`: the frontend's agent WebSocket. The handshake authenticates (token in
+//! `access_token`, or the old `session_token`; none for an anonymous session), refusing with
+//! one error message and close 1008, or 1013 at capacity; each accepted socket gets its own
+//! supervised WsConnectionActor.
+
+pub mod connection;
+pub mod protocol;
+pub mod supervisor;
+
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use ractor::{Actor, ActorRef};
+use serde::Deserialize;
+
+use connection::{ConnArgs, Identity, WsConnectionActor};
+use supervisor::Seats;
+
+use super::ExperienceState;
+use crate::actors::Slot;
+use crate::http::{ApiError, ApiQuery};
+use crate::runtime::model::Scope;
+
+/// What the Experience Plane keeps for agent sockets.
+#[derive(Clone)]
+pub struct AgentSockets {
+    pub seats: Seats,
+    pub supervisor: Slot<()>,
+}
+
+#[derive(Deserialize)]
+pub struct AgentQuery {
+    #[serde(default)]
+    access_token: Option<String>,
+    /// The old name of `access_token`, still sent by some clients.
+    #[serde(default)]
+    session_token: Option<String>,
+    #[serde(default)]
+    session_id: Option<String>,
+}
+
+pub async fn agent_socket(
+    State(state): State<ExperienceState>,
+    ApiQuery(q): ApiQuery<AgentQuery>,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Result<Response, ApiError> {
+    let ws = ws.map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "malformed_request",
+            "this endpoint needs a WebSocket upgrade",
+        )
+    })?;
+    // Frames over 64 KiB are refused by the connection (1009); the transport allows a little
+    // more so that the refusal can be a proper close.
+    Ok(ws
+        .max_message_size(1024 * 1024)
+        .on_upgrade(move |socket| accept(state, q, socket)))
+}
+
+struct Refusal {
+    code: &'static str,
+    reason: &'static str,
+}
+
+async fn authenticate(state: &ExperienceState, q: &AgentQuery) -> Result<Identity, Refusal> {
+    const UNKNOWN: Refusal = Refusal {
+        code: "session_not_found",
+        reason: "Unknown session",
+    };
+    let token = q
+        .access_token
+        .as_deref()
+        .or(q.session_token.as_deref())
+        .filter(|t| !t.is_empty());
+    let claims = match token {
+        Some(t) => Some(state.guard.verify_access(t).map_err(|_| Refusal {
+            code: "invalid_token",
+            reason: "Invalid access token",
+        })?),
+        None => None,
+    };
+    let Some(session_id) = q.session_id.as_deref().filter(|s| !s.is_empty()) else {
+        return Err(match claims {
+            Some(_) => UNKNOWN,
+            None => Refusal {
+                code: "unauthorized",
+                reason: "Access token required",
+            },
+        });
+    };
+    let scope = match &claims {
+        Some(c) => Scope::Tenant(c.tid.clone()),
+        None => Scope::Any,
+    };
+    let session = state
+        .runtime
+        .get_session(&scope, session_id)
+        .await
+        .map_err(|_| UNKNOWN)?;
+    if claims.is_none() && session.user_id.is_some() {
+        return Err(Refusal {
+            code: "unauthorized",
+            reason: "Access token required",
+        });
+    }
+    Ok(Identity {
+        connection_id: uuid::Uuid::new_v4().to_string(),
+        session_id: session.session_id,
+        user_id: session.user_id,
+        tenant_id: session.tenant_id,
+        scope,
+    })
+}
+
+async fn accept(state: ExperienceState, q: AgentQuery, socket: WebSocket) {
+    let who = match authenticate(&state, &q).await {
+        Ok(who) => who,
+        Err(r) => return refuse(socket, 1008, r.code, r.reason).await,
+    };
+    let Some(seat) = state.agent_sockets.seats.take() else {
+        return refuse(socket, 1013, "server_at_capacity", "Server at capacity").await;
+    };
+    let last_seq = match state.runtime.last_seq(&who.scope, &who.session_id).await {
+        Ok(n) => n,
+        Err(_) => {
+            return refuse(socket, 1011, "runtime_unavailable", "Runtime unavailable").await;
+        }
+    };
+    let args = ConnArgs {
+        state: state.clone(),
+        who,
+        socket,
+        last_seq,
+        seat,
+    };
+    let spawned = match state.agent_sockets.supervisor.get() {
+        Some(sup) => Actor::spawn_linked(None, WsConnectionActor, args, sup.get_cell()).await,
+        None => Actor::spawn(None, WsConnectionActor, args).await,
+    };
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "connection actor failed to start");
+    }
+}
+
+async fn refuse(mut socket: WebSocket, close: u16, code: &str, reason: &str) {
+    let _ = socket
+        .send(Message::Text(protocol::error(code, reason).into()))
+        .await;
+    let _ = socket
+        .send(Message::Close(Some(CloseFrame {
+            code: close,
+            reason: reason.into(),
+        })))
+        .await;
+}
+
+/// Starts the connection supervisor (the Experience Plane's actor root for sockets).
+pub async fn start_supervisor(sockets: &AgentSockets) -> anyhow::Result<ActorRef<()>> {
+    let (sup, _) = Actor::spawn(None, supervisor::ConnectionSupervisor, ())
+        .await
+        .map_err(|e| anyhow::anyhow!("connection supervisor: {e}"))?;
+    sockets.supervisor.set(sup.clone());
+    Ok(sup)
+}
