@@ -3,6 +3,7 @@
 //! the delivery plane, `actors` the generic supervision machinery.
 
 pub mod actors;
+pub mod agents;
 pub mod app;
 pub mod config;
 pub mod experience;

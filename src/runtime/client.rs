@@ -8,9 +8,9 @@ use futures::Stream;
 
 use super::error::RuntimeError;
 use super::model::{
-    ApprovalDecision, ArtifactList, ArtifactListRequest, CreateSession, ExecutionStatus,
-    IngestUpload, IntentAccepted, IntentRequest, RuntimeEvent, Scope, Session, StatusOptions,
-    UpgradeSession, UploadAccepted,
+    AgentAccepted, AgentMessage, ApprovalDecision, ArtifactList, ArtifactListRequest,
+    CreateSession, ExecutionStatus, IngestUpload, IntentAccepted, IntentRequest, RuntimeEvent,
+    Scope, Session, StatusOptions, UpgradeSession, UploadAccepted,
 };
 use crate::store::blobs::{BlobInfo, BlobReader};
 
@@ -87,6 +87,13 @@ pub trait RuntimeClient: Send + Sync {
         session_id: &str,
         decision: ApprovalDecision,
     ) -> Result<String, RuntimeError>;
+    /// Hands a chat turn to the session's agent (the conversation's owner, if it has one).
+    /// Answers once accepted; the agent's events follow in the session's log.
+    async fn agent_message(
+        &self,
+        scope: &Scope,
+        msg: AgentMessage,
+    ) -> Result<AgentAccepted, RuntimeError>;
     /// True when the runtime can take work (its database answers).
     async fn ready(&self) -> bool;
 }

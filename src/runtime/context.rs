@@ -12,6 +12,7 @@ use super::realms::content::janitor::JanitorMsg;
 use super::router::RouterMsg;
 use super::session::SessionMsg;
 use crate::actors::{Registry, RestartPolicy, Slot};
+use crate::agents::reasoning::ReasoningBackend;
 use crate::store::Store;
 
 #[derive(Debug, Clone)]
@@ -54,6 +55,8 @@ pub struct RuntimeInner {
     pub store: Store,
     /// What realm steps use (the store again, blobs, limits).
     pub services: Services,
+    /// How agents word their replies.
+    pub reasoning: Arc<dyn ReasoningBackend>,
     pub handlers: Arc<HandlerRegistry>,
     pub events: EventLogHandle,
     pub config: RuntimeConfig,

@@ -7,17 +7,19 @@ use futures::StreamExt;
 use ractor::RpcReplyPort;
 use tokio_stream::wrappers::ReceiverStream;
 
+use super::agent::AgentTurn;
 use super::client::{EventStream, RuntimeClient};
 use super::context::RuntimeCtx;
 use super::error::RuntimeError;
 use super::model::{
-    ApprovalDecision, ArtifactList, ArtifactListRequest, CreateSession, ExecutionStatus,
-    IngestUpload, IntentAccepted, IntentRequest, RuntimeEvent, Scope, Session, StatusOptions,
-    UpgradeSession, UploadAccepted,
+    AgentAccepted, AgentMessage, ApprovalDecision, ArtifactList, ArtifactListRequest,
+    CreateSession, ExecutionStatus, IngestUpload, IntentAccepted, IntentRequest, RuntimeEvent,
+    Scope, Session, StatusOptions, UpgradeSession, UploadAccepted,
 };
 use super::realms::content::common::{artifact_record, derived_id};
 use super::router::RouterMsg;
 use super::session::{object_or_empty, ExecutionCmd, SessionMsg};
+use crate::agents::AgentKind;
 use crate::store::artifacts::{ArtifactFilter, Owner, UploadRow};
 use crate::store::blobs::{BlobError, BlobInfo, BlobReader};
 use crate::store::time::now_micros;
@@ -453,6 +455,57 @@ impl RuntimeClient for InProcessClient {
         };
         self.decide_approval(scope, &execution_id, decision).await?;
         Ok(execution_id)
+    }
+
+    async fn agent_message(
+        &self,
+        scope: &Scope,
+        msg: AgentMessage,
+    ) -> Result<AgentAccepted, RuntimeError> {
+        self.visible_session(scope, &msg.session_id).await?;
+        let proposed = AgentKind::parse_id(&msg.agent)
+            .ok_or_else(|| RuntimeError::invalid("agent", "is not a known agent"))?;
+        if msg.conversation_id.is_empty() || msg.conversation_id.len() > 255 {
+            return Err(RuntimeError::invalid(
+                "conversation_id",
+                "must be 1 to 255 characters",
+            ));
+        }
+        // Sticky routing: a conversation stays with the agent that started it.
+        let owner = self
+            .ctx
+            .store
+            .conversation_owner(
+                &msg.session_id,
+                &msg.conversation_id,
+                proposed.id(),
+                now_micros(),
+            )
+            .await?;
+        let kind = AgentKind::parse_id(&owner).unwrap_or(proposed);
+        let turn = AgentTurn {
+            turn_id: uuid::Uuid::new_v4().to_string(),
+            conversation_id: msg.conversation_id.clone(),
+            text: msg.text,
+            metadata: msg.metadata,
+        };
+        let accepted = AgentAccepted {
+            turn_id: turn.turn_id.clone(),
+            conversation_id: msg.conversation_id,
+            agent: kind.id().to_string(),
+        };
+        let router = self
+            .ctx
+            .router
+            .get()
+            .ok_or_else(|| RuntimeError::Unavailable("router not started".into()))?;
+        router
+            .send_message(RouterMsg::Route {
+                session_id: msg.session_id,
+                msg: Box::new(SessionMsg::Agent { kind, turn }),
+            })
+            .map_err(|_| RuntimeError::Unavailable("router stopped".into()))?;
+        Ok(accepted)
     }
 
     async fn ready(&self) -> bool {

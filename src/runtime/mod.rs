@@ -1,6 +1,7 @@
 //! The Runtime Plane, the execution authority: router, sessions, executions, sagas, the event
 //! log, realm handlers, the runtime client seam and the internal HTTP API.
 
+pub mod agent;
 pub mod api;
 pub mod client;
 pub mod context;

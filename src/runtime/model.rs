@@ -292,3 +292,22 @@ pub struct ArtifactList {
     pub limit: i64,
     pub offset: i64,
 }
+
+/// A chat turn for one of the session's agents.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct AgentMessage {
+    pub session_id: String,
+    /// `guide`, `liaison.content`, ... (the conversation's owner wins if it has one).
+    pub agent: String,
+    pub conversation_id: String,
+    pub text: String,
+    #[serde(default)]
+    pub metadata: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct AgentAccepted {
+    pub turn_id: String,
+    pub conversation_id: String,
+    pub agent: String,
+}

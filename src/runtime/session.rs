@@ -9,12 +9,14 @@ use std::time::Instant;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde_json::{Map, Value};
 
+use super::agent::{AgentActor, AgentArgs, AgentMsg, AgentTurn};
 use super::context::RuntimeCtx;
 use super::error::RuntimeError;
 use super::execution::{ExecutionActor, ExecutionArgs, ExecutionMsg};
 use super::model::{IntentAccepted, IntentRequest, Scope, Session, UpgradeSession};
 use super::router::RouterMsg;
 use crate::actors::{ChildExit, Children};
+use crate::agents::AgentKind;
 use crate::store::time::{now_micros, to_rfc3339};
 use crate::store::{BindOutcome, InsertOutcome, NewExecution, SessionRow};
 
@@ -73,6 +75,16 @@ pub enum SessionMsg {
     },
     /// Activate only (used at start to resume unfinished executions).
     Wake,
+    /// A chat turn for one of the session's agents (spawned on first use).
+    Agent {
+        kind: AgentKind,
+        turn: AgentTurn,
+    },
+    AgentSpawned {
+        kind: AgentKind,
+        result: Result<ActorRef<AgentMsg>, String>,
+    },
+    AgentTurnDone(AgentKind),
     /// Start (or resume) an execution of this session. Sent by the intake task through the
     /// router, so it reaches the session's current actor even if the one that admitted the
     /// intent has died meanwhile.
@@ -118,8 +130,14 @@ impl SessionMsg {
                 | SessionMsg::Execution { .. }
                 | SessionMsg::Wake
                 | SessionMsg::StartExecution(_)
+                | SessionMsg::Agent { .. }
         )
     }
+}
+
+enum AgentSlot {
+    Starting(Vec<AgentTurn>),
+    Running(ActorRef<AgentMsg>),
 }
 
 enum ExecSlot {
@@ -138,6 +156,9 @@ pub struct SessionState {
     ctx: RuntimeCtx,
     session: SessionRow,
     executions: HashMap<String, ExecSlot>,
+    agents: HashMap<AgentKind, AgentSlot>,
+    /// Turns handed to each agent and not finished yet (the session stays active meanwhile).
+    agent_turns: HashMap<AgentKind, usize>,
     children: Children<String>,
     last_activity: Instant,
     inflight: usize,
@@ -159,6 +180,8 @@ impl Actor for SessionActor {
             ctx: args.ctx,
             session: args.row,
             executions: HashMap::new(),
+            agents: HashMap::new(),
+            agent_turns: HashMap::new(),
             last_activity: Instant::now(),
             inflight: 0,
             passivating: false,
@@ -386,9 +409,53 @@ impl Actor for SessionActor {
                 let _ = reply.send(answer);
             }
             SessionMsg::Wake => {}
+            SessionMsg::Agent { kind, turn } => {
+                *state.agent_turns.entry(kind).or_default() += 1;
+                match state.agents.get_mut(&kind) {
+                    Some(AgentSlot::Running(agent)) => {
+                        if let Err(ractor::MessagingErr::SendErr(AgentMsg::Turn(turn))) =
+                            agent.send_message(AgentMsg::Turn(turn))
+                        {
+                            state.agents.remove(&kind);
+                            start_agent(&myself, state, kind, vec![turn]);
+                        }
+                    }
+                    Some(AgentSlot::Starting(pending)) => pending.push(turn),
+                    None => start_agent(&myself, state, kind, vec![turn]),
+                }
+            }
+            SessionMsg::AgentSpawned { kind, result } => {
+                let pending = match state.agents.remove(&kind) {
+                    Some(AgentSlot::Starting(p)) => p,
+                    Some(running) => {
+                        state.agents.insert(kind, running);
+                        return Ok(());
+                    }
+                    None => Vec::new(),
+                };
+                match result {
+                    Ok(agent) => {
+                        for turn in pending {
+                            let _ = agent.send_message(AgentMsg::Turn(turn));
+                        }
+                        state.children.insert(agent.get_id(), agent_key(kind));
+                        state.agents.insert(kind, AgentSlot::Running(agent));
+                    }
+                    Err(why) => {
+                        tracing::error!(agent = kind.id(), %why, "agent failed to start");
+                        state.agent_turns.insert(kind, 0);
+                    }
+                }
+            }
+            SessionMsg::AgentTurnDone(kind) => {
+                let n = state.agent_turns.entry(kind).or_default();
+                *n = n.saturating_sub(1);
+                state.last_activity = Instant::now();
+            }
             SessionMsg::IdleCheck => {
                 let idle = state.last_activity.elapsed() >= state.ctx.config.session_idle;
-                if idle && state.executions.is_empty() && state.inflight == 0 {
+                let agents_busy = state.agent_turns.values().any(|n| *n > 0);
+                if idle && state.executions.is_empty() && state.inflight == 0 && !agents_busy {
                     state.passivating = true;
                     if let Some(router) = state.ctx.router.get() {
                         let _ = router.send_message(RouterMsg::Passivate {
@@ -411,6 +478,23 @@ impl Actor for SessionActor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match state.children.classify(&evt) {
+            ChildExit::Restart(key) if key.starts_with(AGENT_KEY) => {
+                if let Some(kind) = AgentKind::parse_id(&key[AGENT_KEY.len()..]) {
+                    // Its queued turns died with it; the conversation itself is stored.
+                    tracing::warn!(
+                        agent = kind.id(),
+                        "agent actor ended abnormally; restarting"
+                    );
+                    state.agents.remove(&kind);
+                    state.agent_turns.insert(kind, 0);
+                    start_agent(&myself, state, kind, Vec::new());
+                }
+            }
+            ChildExit::Stopped(key) if key.starts_with(AGENT_KEY) => {
+                if let Some(kind) = AgentKind::parse_id(&key[AGENT_KEY.len()..]) {
+                    state.agents.remove(&kind);
+                }
+            }
             ChildExit::Restart(execution_id) => {
                 state.executions.remove(&execution_id);
                 tracing::warn!(%execution_id, "execution actor ended abnormally; restarting");
@@ -431,6 +515,36 @@ impl Actor for SessionActor {
         }
         Ok(())
     }
+}
+
+const AGENT_KEY: &str = "agent:";
+
+fn agent_key(kind: AgentKind) -> String {
+    format!("{AGENT_KEY}{}", kind.id())
+}
+
+fn start_agent(
+    myself: &ActorRef<SessionMsg>,
+    state: &mut SessionState,
+    kind: AgentKind,
+    pending: Vec<AgentTurn>,
+) {
+    state.agents.insert(kind, AgentSlot::Starting(pending));
+    let args = AgentArgs {
+        ctx: state.ctx.clone(),
+        kind,
+        session_id: state.session.session_id.clone(),
+        tenant_id: state.session.tenant_id.clone(),
+        session: myself.clone(),
+    };
+    let me = myself.clone();
+    tokio::spawn(async move {
+        let result = Actor::spawn_linked(None, AgentActor, args, me.get_cell())
+            .await
+            .map(|(actor, _)| actor)
+            .map_err(|e| e.to_string());
+        let _ = me.send_message(SessionMsg::AgentSpawned { kind, result });
+    });
 }
 
 const RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(500);

@@ -16,6 +16,7 @@ use super::realms::content::janitor::{Janitor, JanitorArgs};
 use super::router::RuntimeRouter;
 use crate::actors::supervisor::SupervisorMsg;
 use crate::actors::{ChildSpec, Registry, Slot, Supervisor, SupervisorArgs};
+use crate::agents::reasoning::{Plain, ReasoningBackend};
 use crate::store::blobs::BlobStore;
 use crate::store::Store;
 
@@ -32,6 +33,7 @@ impl Runtime {
         handlers: HandlerRegistry,
         config: RuntimeConfig,
     ) -> anyhow::Result<Runtime> {
+        let reasoning: Arc<dyn ReasoningBackend> = Arc::new(Plain);
         let events = EventLogHandle {
             slot: Slot::default(),
             hub: EventHub::default(),
@@ -46,6 +48,7 @@ impl Runtime {
         let ctx: RuntimeCtx = Arc::new(RuntimeInner {
             store,
             services,
+            reasoning,
             handlers: Arc::new(handlers),
             events,
             config,

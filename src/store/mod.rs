@@ -3,6 +3,7 @@
 
 pub mod artifacts;
 pub mod blobs;
+pub mod conversations;
 pub mod db;
 pub mod events;
 pub mod executions;

@@ -15,8 +15,9 @@ use tokio::task::JoinHandle;
 
 use super::protocol::{self, ClientMsg};
 use super::supervisor::Seat;
+use crate::agents::kinds::chat_turn;
 use crate::experience::ExperienceState;
-use crate::runtime::model::{ApprovalDecision, RuntimeEvent, Scope, StatusOptions};
+use crate::runtime::model::{AgentMessage, ApprovalDecision, RuntimeEvent, Scope, StatusOptions};
 
 /// Frames larger than this are refused with close code 1009.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
@@ -238,13 +239,25 @@ fn on_client_message(myself: &ActorRef<ConnMsg>, state: &mut ConnState, text: &s
         Err(e) => send(state, protocol::error(e.code, &e.message)),
         Ok(ClientMsg::Ping) => send(state, protocol::pong()),
         Ok(ClientMsg::Resume { after_seq }) => subscribe(myself, state, after_seq),
-        Ok(ClientMsg::Chat(_)) => send(
-            state,
-            protocol::error(
-                "agents_unavailable",
-                "agent conversations are not available on this server yet",
-            ),
-        ),
+        Ok(ClientMsg::Chat(msg)) => match chat_turn(&msg, &state.who.session_id) {
+            Err(why) => send(state, protocol::error("invalid_message", &why)),
+            Ok(turn) => {
+                let (runtime, scope, session_id, me) = task_parts(myself, state);
+                tokio::spawn(async move {
+                    let request = AgentMessage {
+                        session_id,
+                        agent: turn.agent.id().to_string(),
+                        conversation_id: turn.conversation_id,
+                        text: turn.text,
+                        metadata: turn.metadata,
+                    };
+                    // The answer arrives as events in the session's log.
+                    if let Err(e) = runtime.agent_message(&scope, request).await {
+                        let _ = me.send_message(ConnMsg::Send(runtime_error(e)));
+                    }
+                });
+            }
+        },
         Ok(ClientMsg::Cancel { execution_id }) => {
             let (runtime, scope, session_id, me) = task_parts(myself, state);
             tokio::spawn(async move {

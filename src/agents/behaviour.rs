@@ -1,0 +1,382 @@
+//! What each agent does with a message. The Guide welcomes, explains what the platform can do
+//! (from the registered intents), recommends a pillar and hands off to its liaison. Liaisons
+//! do the work: they turn requests into real intents through the `Workbench` and report.
+
+use async_trait::async_trait;
+use serde_json::{json, Value};
+
+use super::kinds::{AgentKind, Pillar};
+use super::offline::understand;
+use super::reasoning::{Draft, Understanding};
+use crate::runtime::model::ExecutionStatus;
+use crate::store::conversations::Turn;
+
+/// What an agent may do in its session: run intents and know which exist.
+#[async_trait]
+pub trait Workbench: Send + Sync {
+    /// Runs an intent for the session and waits for its end.
+    async fn run(&self, intent_type: &str, parameters: Value) -> Result<ExecutionStatus, String>;
+    /// `(intent_type, description)` of every registered intent.
+    fn intents(&self) -> Vec<(String, String)>;
+    fn session_id(&self) -> &str;
+}
+
+pub struct Reply {
+    pub draft: Draft,
+    pub understanding: Understanding,
+    pub suggested_actions: Vec<String>,
+}
+
+pub async fn respond(
+    kind: AgentKind,
+    text: &str,
+    history: &[Turn],
+    bench: &dyn Workbench,
+) -> Reply {
+    let intents = bench.intents();
+    let understanding = understand(text, &intents);
+    match kind {
+        AgentKind::Guide => guide(text, history, bench, understanding, &intents),
+        AgentKind::Liaison(Pillar::Content) => {
+            content_liaison(bench, understanding, &intents).await
+        }
+        AgentKind::Liaison(p) => pillar_liaison(p, understanding, &intents),
+    }
+}
+
+fn pillar_intents(p: Pillar, intents: &[(String, String)]) -> Vec<(String, String)> {
+    intents
+        .iter()
+        .filter(|(name, _)| Pillar::of_intent(name) == Some(p))
+        .cloned()
+        .collect()
+}
+
+fn is_affirmative(text: &str) -> bool {
+    let t = text.trim().trim_end_matches(['.', '!']).to_lowercase();
+    matches!(
+        t.as_str(),
+        "yes"
+            | "y"
+            | "ok"
+            | "okay"
+            | "sure"
+            | "yes please"
+            | "go ahead"
+            | "let's do it"
+            | "please do"
+    )
+}
+
+fn guide(
+    text: &str,
+    history: &[Turn],
+    bench: &dyn Workbench,
+    mut u: Understanding,
+    intents: &[(String, String)],
+) -> Reply {
+    // Context: "yes" after a recommendation takes it.
+    let recommended = history
+        .iter()
+        .rev()
+        .find(|t| t.role == "agent")
+        .and_then(|t| t.data["recommended_pillar"].as_str())
+        .and_then(Pillar::parse);
+    if u.target_domain.is_none() && is_affirmative(text) {
+        if let Some(p) = recommended {
+            u.target_domain = Some(p);
+            u.confidence = 1.0;
+            u.reasoning = format!(
+                "you agreed to my earlier recommendation of the {} pillar",
+                p.title()
+            );
+        }
+    }
+    match u.target_domain {
+        Some(p) => {
+            let theirs = pillar_intents(p, intents);
+            let can = if theirs.is_empty() {
+                "it has no intents on this server yet, but can explain what is planned".to_string()
+            } else {
+                theirs
+                    .iter()
+                    .map(|(n, d)| format!("{n} ({})", d.trim_end_matches('.')))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            };
+            let liaison = AgentKind::Liaison(p);
+            let message = format!(
+                "This is {} work ({}). I'm handing you to the {} liaison, who can: {}.",
+                p.title(),
+                u.reasoning,
+                p.title(),
+                can
+            );
+            Reply {
+                draft: Draft {
+                    message,
+                    facts: json!({
+                        "recommended_pillar": p.as_str(),
+                        "routing": {
+                            "pillar": p.as_str(),
+                            "agent_type": liaison.agent_type(),
+                            "agent_id": liaison.id(),
+                            "conversation_id": format!("{}_{}", liaison.id(), bench.session_id()),
+                        },
+                    }),
+                },
+                suggested_actions: theirs.iter().map(|(n, _)| n.clone()).collect(),
+                understanding: u,
+            }
+        }
+        None => {
+            let greeting = if history.iter().any(|t| t.role == "agent") {
+                "Welcome back."
+            } else {
+                "Welcome to Symphainy."
+            };
+            let mut lines = Vec::new();
+            for p in Pillar::ALL {
+                let theirs = pillar_intents(p, intents);
+                let what = if theirs.is_empty() {
+                    "nothing yet on this server".to_string()
+                } else {
+                    theirs
+                        .iter()
+                        .map(|(n, _)| n.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                lines.push(format!("{}: {what}", p.title()));
+            }
+            let message = format!(
+                "{greeting} Here is what the platform can do, by pillar — {}. Tell me what you want to achieve and I'll point you to the right place.",
+                lines.join("; ")
+            );
+            Reply {
+                draft: Draft {
+                    message,
+                    facts: json!({"capabilities": intents.iter().map(|(n, d)| json!({"intent_type": n, "description": d})).collect::<Vec<_>>()}),
+                },
+                suggested_actions: vec!["upload a file".into(), "list my files".into()],
+                understanding: u,
+            }
+        }
+    }
+}
+
+fn pillar_liaison(p: Pillar, u: Understanding, intents: &[(String, String)]) -> Reply {
+    let theirs = pillar_intents(p, intents);
+    let message = if theirs.is_empty() {
+        format!(
+            "The {} pillar has no intents registered on this server yet, so I cannot run anything for it. The Guide can show you what is available now.",
+            p.title()
+        )
+    } else {
+        format!(
+            "For {} I can run: {}. Tell me which, and on what.",
+            p.title(),
+            theirs
+                .iter()
+                .map(|(n, d)| format!("{n} ({})", d.trim_end_matches('.')))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    };
+    Reply {
+        draft: Draft {
+            message,
+            facts: json!({"intents": theirs.iter().map(|(n, _)| n).collect::<Vec<_>>()}),
+        },
+        suggested_actions: theirs.into_iter().map(|(n, _)| n).collect(),
+        understanding: u,
+    }
+}
+
+/// A word that names a file (`sales.csv`).
+fn named_file(u: &Understanding) -> Option<String> {
+    u.words
+        .iter()
+        .find(|w| w.contains('.') && !w.starts_with('.') && !w.ends_with('.'))
+        .cloned()
+}
+
+async fn content_liaison(
+    bench: &dyn Workbench,
+    u: Understanding,
+    intents: &[(String, String)],
+) -> Reply {
+    let has = |ws: &[&str]| u.words.iter().any(|w| ws.contains(&w.as_str()));
+    let file = named_file(&u);
+    let wants_parse = has(&["parse", "parsing", "read", "load"]);
+    let wants_describe = has(&[
+        "describe",
+        "columns",
+        "column",
+        "schema",
+        "summary",
+        "summarize",
+        "counts",
+    ]);
+    let wants_list = has(&["list", "files", "uploaded", "have"]);
+    let result = if let (Some(name), true) = (&file, wants_parse || wants_describe) {
+        describe_file(bench, name, wants_parse).await
+    } else if wants_parse || wants_describe {
+        list_files(bench)
+            .await
+            .map(|(msg, facts)| (format!("Which file? {msg}"), facts))
+    } else if wants_list {
+        list_files(bench).await
+    } else {
+        Ok((
+            format!(
+                "I can list your files, parse a file (say \"parse sales.csv\") and describe a parsed file's columns and counts. Content intents: {}.",
+                pillar_intents(Pillar::Content, intents).iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            json!({}),
+        ))
+    };
+    let (message, facts) =
+        result.unwrap_or_else(|e| (format!("That did not work: {e}"), json!({"error": e})));
+    Reply {
+        draft: Draft { message, facts },
+        suggested_actions: vec![
+            "list my files".into(),
+            "parse <file name>".into(),
+            "describe <file name>".into(),
+        ],
+        understanding: u,
+    }
+}
+
+async fn list_files(bench: &dyn Workbench) -> Result<(String, Value), String> {
+    let done = bench.run("list_files", json!({"limit": 100})).await?;
+    let files = payload(&done, "files")?;
+    let items = files["items"].as_array().cloned().unwrap_or_default();
+    let total = files["total"].as_i64().unwrap_or(0);
+    let message = if items.is_empty() {
+        "You have no files yet. Upload one and I can parse it.".to_string()
+    } else {
+        let names: Vec<String> = items
+            .iter()
+            .map(|a| {
+                format!(
+                    "{} ({}, {} bytes)",
+                    a["semantic_descriptor"]["filename"].as_str().unwrap_or("?"),
+                    a["lifecycle_state"].as_str().unwrap_or("?"),
+                    a["semantic_descriptor"]["size_bytes"]
+                )
+            })
+            .collect();
+        format!(
+            "You have {total} file{}: {}.",
+            if total == 1 { "" } else { "s" },
+            names.join(", ")
+        )
+    };
+    Ok((
+        message,
+        json!({"files": items, "total": total, "execution_ids": [done.execution_id]}),
+    ))
+}
+
+/// Parses the named file (when asked, or when it has no parse yet) and describes the result.
+async fn describe_file(
+    bench: &dyn Workbench,
+    name: &str,
+    parse_now: bool,
+) -> Result<(String, Value), String> {
+    let listing = bench.run("list_files", json!({"limit": 1000})).await?;
+    let items = payload(&listing, "files")?["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let Some(file) = items.iter().find(|a| {
+        let d = &a["semantic_descriptor"];
+        [d["filename"].as_str(), d["ui_name"].as_str()]
+            .iter()
+            .flatten()
+            .any(|n| n.eq_ignore_ascii_case(name))
+    }) else {
+        return Err(format!("I found no file named {name}"));
+    };
+    let file_id = file["artifact_id"].as_str().unwrap_or_default().to_string();
+    let mut executions = vec![listing.execution_id.clone()];
+    let mut parsed = None;
+    if !parse_now {
+        let known = bench
+            .run(
+                "list_artifacts",
+                json!({"artifact_type": "parsed_file", "limit": 1000}),
+            )
+            .await?;
+        executions.push(known.execution_id.clone());
+        parsed = payload(&known, "files")?["items"]
+            .as_array()
+            .and_then(|a| {
+                a.iter()
+                    .find(|p| p["semantic_descriptor"]["file_id"] == json!(file_id))
+                    .cloned()
+            })
+            .map(|p| p["semantic_descriptor"].clone());
+    }
+    let parsed = match parsed {
+        Some(p) => p,
+        None => {
+            let done = bench
+                .run("parse_content", json!({"file_id": file_id}))
+                .await?;
+            executions.push(done.execution_id.clone());
+            if done.status != "completed" {
+                return Err(done
+                    .error
+                    .unwrap_or_else(|| "the parse did not complete".into()));
+            }
+            payload(&done, "parsed_file")?.clone()
+        }
+    };
+    let columns: Vec<String> = parsed["columns"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .map(|c| {
+                    let nulls = c["null_count"].as_i64().unwrap_or(0);
+                    let extra = if nulls > 0 {
+                        format!(", {nulls} empty")
+                    } else {
+                        String::new()
+                    };
+                    format!(
+                        "{} ({}{extra})",
+                        c["name"].as_str().unwrap_or("?"),
+                        c["type"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let message = format!(
+        "{name} has {} records as {}; columns: {}.",
+        parsed["record_count"],
+        parsed["parsing_type"].as_str().unwrap_or("?"),
+        columns.join(", ")
+    );
+    Ok((
+        message,
+        json!({"parsed_file": parsed, "file_id": file_id, "execution_ids": executions}),
+    ))
+}
+
+fn payload<'a>(done: &'a ExecutionStatus, key: &str) -> Result<&'a Value, String> {
+    if done.status != "completed" {
+        return Err(done
+            .error
+            .clone()
+            .unwrap_or_else(|| format!("{} ended {}", done.intent_type, done.status)));
+    }
+    done.artifacts
+        .as_ref()
+        .and_then(|a| a.get(key))
+        .map(|a| &a["semantic_payload"])
+        .ok_or_else(|| format!("{} returned no {key}", done.intent_type))
+}

@@ -1,0 +1,331 @@
+//! AgentActor: one per session and agent kind (guide, liaison.content, ...), supervised by the
+//! session and spawned on first use. Turns are handled one at a time, in order; each runs in a
+//! task (reasoning and intents take time) that emits `AGENT_STARTED`, optional `AGENT_TOKEN`s,
+//! then `AGENT_RESPONSE` (or `AGENT_FAILED`) into the session's log. Conversations are stored,
+//! so a restarted agent continues where it was.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use ractor::{Actor, ActorProcessingErr, ActorRef};
+use serde_json::{json, Value};
+
+use super::client::RuntimeClient;
+use super::context::RuntimeCtx;
+use super::in_process::InProcessClient;
+use super::model::{ExecutionStatus, IntentRequest, Scope, StatusOptions};
+use super::session::SessionMsg;
+use crate::agents::behaviour::{respond, Workbench};
+use crate::agents::AgentKind;
+use crate::store::conversations::Turn;
+use crate::store::time::now_micros;
+use crate::store::NewEvent;
+
+/// How long an agent waits for an intent it started.
+const RUN_TIMEOUT: Duration = Duration::from_secs(600);
+const HISTORY: i64 = 20;
+
+#[derive(Debug, Clone)]
+pub struct AgentTurn {
+    pub turn_id: String,
+    pub conversation_id: String,
+    pub text: String,
+    pub metadata: Value,
+}
+
+pub enum AgentMsg {
+    Turn(AgentTurn),
+    TurnDone,
+}
+
+pub struct AgentArgs {
+    pub ctx: RuntimeCtx,
+    pub kind: AgentKind,
+    pub session_id: String,
+    pub tenant_id: Option<String>,
+    pub session: ActorRef<SessionMsg>,
+}
+
+pub struct AgentState {
+    args: AgentArgs,
+    queue: VecDeque<AgentTurn>,
+    busy: bool,
+}
+
+pub struct AgentActor;
+
+impl Actor for AgentActor {
+    type Msg = AgentMsg;
+    type State = AgentState;
+    type Arguments = AgentArgs;
+
+    async fn pre_start(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        args: AgentArgs,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(AgentState {
+            args,
+            queue: VecDeque::new(),
+            busy: false,
+        })
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<Self::Msg>,
+        msg: Self::Msg,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            AgentMsg::Turn(turn) => state.queue.push_back(turn),
+            AgentMsg::TurnDone => {
+                state.busy = false;
+                let _ = state
+                    .args
+                    .session
+                    .send_message(SessionMsg::AgentTurnDone(state.args.kind));
+            }
+        }
+        if !state.busy {
+            if let Some(turn) = state.queue.pop_front() {
+                state.busy = true;
+                let job = TurnJob {
+                    ctx: state.args.ctx.clone(),
+                    kind: state.args.kind,
+                    session_id: state.args.session_id.clone(),
+                    tenant_id: state.args.tenant_id.clone(),
+                };
+                let me = myself.clone();
+                let span = tracing::info_span!("agent_turn", session_id = %job.session_id,
+                    agent = job.kind.id(), conversation_id = %turn.conversation_id);
+                tokio::spawn(tracing::Instrument::instrument(
+                    async move {
+                        job.run(turn).await;
+                        let _ = me.send_message(AgentMsg::TurnDone);
+                    },
+                    span,
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+struct TurnJob {
+    ctx: RuntimeCtx,
+    kind: AgentKind,
+    session_id: String,
+    tenant_id: Option<String>,
+}
+
+impl TurnJob {
+    fn agent_id(&self) -> String {
+        format!("{}:{}", self.kind.id(), self.session_id)
+    }
+
+    async fn emit(&self, turn: &AgentTurn, key: &str, event_type: &str, data: Value) {
+        let event = NewEvent {
+            event_id: uuid::Uuid::new_v4().to_string(),
+            session_id: self.session_id.clone(),
+            event_type: event_type.to_string(),
+            execution_id: None,
+            event_key: Some(format!("agent:{}:{key}", turn.turn_id)),
+            data,
+            created_at: now_micros(),
+        };
+        if let Err(e) = self.ctx.events.append(event, None).await {
+            tracing::error!(error = ?e, "agent event not stored");
+        }
+    }
+
+    async fn run(self, turn: AgentTurn) {
+        let agent_id = self.agent_id();
+        self.emit(
+            &turn,
+            "started",
+            "AGENT_STARTED",
+            json!({"agent_id": agent_id, "agent_type": self.kind.agent_type(), "conversation_id": turn.conversation_id}),
+        )
+        .await;
+        match self.answer(&turn).await {
+            Ok(data) => self.emit(&turn, "response", "AGENT_RESPONSE", data).await,
+            Err(error) => {
+                tracing::warn!(%error, "agent turn failed");
+                self.emit(
+                    &turn,
+                    "failed",
+                    "AGENT_FAILED",
+                    json!({"agent_id": agent_id, "conversation_id": turn.conversation_id, "error": error}),
+                )
+                .await;
+            }
+        }
+    }
+
+    async fn answer(&self, turn: &AgentTurn) -> Result<Value, String> {
+        let store = &self.ctx.store;
+        let history = store
+            .recent_turns(&self.session_id, &turn.conversation_id, HISTORY)
+            .await
+            .map_err(|e| format!("conversation unavailable: {e}"))?;
+        let user = Turn {
+            role: "user".into(),
+            content: turn.text.clone(),
+            data: json!({"turn_id": turn.turn_id, "metadata": turn.metadata}),
+        };
+        store
+            .append_turn(&self.session_id, &turn.conversation_id, &user, now_micros())
+            .await
+            .map_err(|e| format!("conversation unavailable: {e}"))?;
+
+        let bench = SessionBench {
+            client: InProcessClient::new(self.ctx.clone()),
+            scope: Scope::from_tenant(self.tenant_id.clone()),
+            session_id: self.session_id.clone(),
+            intents: self.ctx.handlers.describe(),
+        };
+        let reply = respond(self.kind, &turn.text, &history, &bench).await;
+
+        // Streamed pieces become AGENT_TOKEN events, numbered in order. The sender lives in
+        // the phrasing future, so the forwarding loop ends when phrasing does.
+        let (tokens_tx, mut tokens_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let (draft, past) = (&reply.draft, &history);
+        let reasoning = self.ctx.reasoning.clone();
+        let phrasing = async move {
+            let on_token = move |piece: String| {
+                let _ = tokens_tx.send(piece);
+            };
+            reasoning.phrase(draft, past, &on_token).await
+        };
+        let agent_id = self.agent_id();
+        let forwarding = async {
+            let mut n = 0u64;
+            while let Some(token) = tokens_rx.recv().await {
+                n += 1;
+                self.emit(
+                    turn,
+                    &format!("token:{n}"),
+                    "AGENT_TOKEN",
+                    json!({"agent_id": agent_id, "conversation_id": turn.conversation_id, "token": token}),
+                )
+                .await;
+            }
+        };
+        let (message, ()) = tokio::join!(phrasing, forwarding);
+        // A model that fails still leaves the facts: answer with the plain draft.
+        let message = message.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "reasoning backend failed; answering plainly");
+            reply.draft.message.clone()
+        });
+
+        let u = &reply.understanding;
+        let data = json!({
+            "message": message,
+            "content": message,
+            "agent_type": self.kind.agent_type(),
+            "agent_id": self.agent_id(),
+            "pillar": self.kind.pillar().map(|p| p.as_str()).or(u.target_domain.map(|p| p.as_str())),
+            "conversation_id": turn.conversation_id,
+            "intent": {
+                "primary_intent": u.primary_intent,
+                "target_domain": u.target_domain.map(|p| p.as_str()),
+                "confidence": u.confidence,
+            },
+            "reasoning": u.reasoning,
+            "data": reply.draft.facts,
+            "suggested_actions": reply.suggested_actions,
+            "backend": self.ctx.reasoning.name(),
+        });
+        let agent_turn = Turn {
+            role: "agent".into(),
+            content: message,
+            data: reply.draft.facts.clone(),
+        };
+        store
+            .append_turn(
+                &self.session_id,
+                &turn.conversation_id,
+                &agent_turn,
+                now_micros(),
+            )
+            .await
+            .map_err(|e| format!("conversation unavailable: {e}"))?;
+        Ok(data)
+    }
+}
+
+/// What an agent may do: run intents for its own session, as its session's tenant.
+struct SessionBench {
+    client: InProcessClient,
+    scope: Scope,
+    session_id: String,
+    intents: Vec<(String, String)>,
+}
+
+#[async_trait]
+impl Workbench for SessionBench {
+    async fn run(&self, intent_type: &str, parameters: Value) -> Result<ExecutionStatus, String> {
+        let err = |e: super::RuntimeError| e.to_string();
+        // Listen before submitting, so the end cannot be missed.
+        let after = self
+            .client
+            .last_seq(&self.scope, &self.session_id)
+            .await
+            .map_err(err)?;
+        let mut events = self
+            .client
+            .subscribe(&self.scope, &self.session_id, after)
+            .await
+            .map_err(err)?;
+        let accepted = self
+            .client
+            .submit_intent(
+                &self.scope,
+                IntentRequest {
+                    intent_type: intent_type.to_string(),
+                    session_id: self.session_id.clone(),
+                    parameters: Some(parameters),
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(err)?;
+        let ended = async {
+            use futures::StreamExt;
+            while let Some(Ok(e)) = events.next().await {
+                if e.execution_id.as_deref() == Some(accepted.execution_id.as_str())
+                    && matches!(
+                        e.event_type.as_str(),
+                        "EXECUTION_COMPLETED" | "EXECUTION_FAILED" | "EXECUTION_CANCELLED"
+                    )
+                {
+                    return true;
+                }
+            }
+            false
+        };
+        match tokio::time::timeout(RUN_TIMEOUT, ended).await {
+            Ok(true) => {}
+            Ok(false) => return Err("the event stream ended".into()),
+            Err(_) => return Err(format!("{intent_type} did not finish in time")),
+        }
+        self.client
+            .execution_status(
+                &self.scope,
+                &accepted.execution_id,
+                StatusOptions::default(),
+            )
+            .await
+            .map_err(err)
+    }
+
+    fn intents(&self) -> Vec<(String, String)> {
+        self.intents.clone()
+    }
+
+    fn session_id(&self) -> &str {
+        &self.session_id
+    }
+}

@@ -1,0 +1,116 @@
+//! Agent conversations: the owning agent of each conversation and its turns.
+
+use serde_json::Value;
+use sqlx::Row;
+
+use super::db::{is_unique_violation, Store};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Turn {
+    pub role: String,
+    pub content: String,
+    pub data: Value,
+}
+
+impl Store {
+    /// The agent that owns a conversation: the stored one, or `proposed` for a new one.
+    pub async fn conversation_owner(
+        &self,
+        session_id: &str,
+        conversation_id: &str,
+        proposed: &str,
+        at: i64,
+    ) -> Result<String, sqlx::Error> {
+        let insert = sqlx::query(
+            "INSERT INTO conversations (session_id, conversation_id, agent_kind, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(session_id)
+        .bind(conversation_id)
+        .bind(proposed)
+        .bind(at)
+        .execute(&self.pool)
+        .await;
+        match insert {
+            Ok(_) => Ok(proposed.to_string()),
+            Err(e) if is_unique_violation(&e) => {
+                let row = sqlx::query(
+                    "SELECT agent_kind FROM conversations WHERE session_id = $1 AND conversation_id = $2",
+                )
+                .bind(session_id)
+                .bind(conversation_id)
+                .fetch_one(&self.pool)
+                .await?;
+                row.try_get("agent_kind")
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Appends a turn at the end of the conversation (its index is the next free one).
+    pub async fn append_turn(
+        &self,
+        session_id: &str,
+        conversation_id: &str,
+        turn: &Turn,
+        at: i64,
+    ) -> Result<i64, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let next: i64 = sqlx::query(
+            "SELECT COALESCE(MAX(turn_idx), -1) + 1 AS n FROM conversation_turns \
+             WHERE session_id = $1 AND conversation_id = $2",
+        )
+        .bind(session_id)
+        .bind(conversation_id)
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("n")?;
+        sqlx::query(
+            "INSERT INTO conversation_turns (session_id, conversation_id, turn_idx, role, content, data, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(session_id)
+        .bind(conversation_id)
+        .bind(next)
+        .bind(&turn.role)
+        .bind(&turn.content)
+        .bind(turn.data.to_string())
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// The last `limit` turns, oldest first.
+    pub async fn recent_turns(
+        &self,
+        session_id: &str,
+        conversation_id: &str,
+        limit: i64,
+    ) -> Result<Vec<Turn>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT role, content, data FROM conversation_turns \
+             WHERE session_id = $1 AND conversation_id = $2 ORDER BY turn_idx DESC LIMIT $3",
+        )
+        .bind(session_id)
+        .bind(conversation_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut turns = rows
+            .iter()
+            .map(|r| {
+                let data: String = r.try_get("data")?;
+                Ok(Turn {
+                    role: r.try_get("role")?,
+                    content: r.try_get("content")?,
+                    data: serde_json::from_str(&data)
+                        .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        turns.reverse();
+        Ok(turns)
+    }
+}

@@ -1,0 +1,335 @@
+//! Agents over the real agent WebSocket: the Guide answering the frontend's exact message,
+//! recommending and handing off with context, the content liaison running real intents whose
+//! events arrive before its answer, sticky routing, and an agent restarted mid-conversation.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use symphainy::runtime::agent::AgentMsg;
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open(t: &TestApp) -> (Ws, String) {
+    let v: Value = t
+        .http
+        .post(format!("{}/api/session/create-anonymous", t.exp))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let session = v["session_id"].as_str().unwrap().to_string();
+    let url = format!(
+        "{}/api/runtime/agent?session_id={session}",
+        t.exp.replace("http://", "ws://")
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let hello = next(&mut ws).await;
+    assert_eq!(hello["event_type"], "CONNECTION_ESTABLISHED");
+    (ws, session)
+}
+
+async fn next(ws: &mut Ws) -> Value {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .expect("in time")
+        {
+            Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).unwrap(),
+            Some(Ok(Message::Close(f))) => panic!("closed: {f:?}"),
+            Some(Ok(_)) => continue,
+            other => panic!("socket ended: {other:?}"),
+        }
+    }
+}
+
+/// Messages up to and including the next AGENT_RESPONSE (or AGENT_FAILED).
+async fn turn(ws: &mut Ws, msg: Value) -> Vec<Value> {
+    ws.send(Message::Text(msg.to_string().into()))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let m = next(ws).await;
+        let end = matches!(
+            m["event_type"].as_str(),
+            Some("AGENT_RESPONSE" | "AGENT_FAILED")
+        ) || m["type"] == "error";
+        seen.push(m);
+        if end {
+            return seen;
+        }
+    }
+}
+
+fn types(ms: &[Value]) -> Vec<String> {
+    ms.iter()
+        .map(|m| m["event_type"].as_str().unwrap_or("error").to_string())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_guide_answers_the_frontends_exact_message() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (mut ws, session) = open(&t).await;
+    let msgs = turn(
+        &mut ws,
+        json!({"type": "intent", "intent": "Hello! What can you do?", "session_id": session,
+        "agent_type": "guide", "metadata": {"conversation_id": "conv-1", "pillar": null}}),
+    )
+    .await;
+    assert_eq!(types(&msgs), ["AGENT_STARTED", "AGENT_RESPONSE"]);
+    let started = &msgs[0]["data"];
+    assert_eq!(
+        (
+            started["agent_type"].as_str(),
+            started["conversation_id"].as_str()
+        ),
+        (Some("guide"), Some("conv-1"))
+    );
+    let r = &msgs[1]["data"];
+    assert_eq!(r["message"], r["content"]);
+    assert_eq!(r["agent_type"], "guide");
+    assert_eq!(r["conversation_id"], "conv-1");
+    assert_eq!(r["agent_id"], started["agent_id"]);
+    assert!(r["intent"]
+        .as_object()
+        .unwrap()
+        .contains_key("primary_intent"));
+    assert_eq!(r["intent"]["target_domain"], Value::Null);
+    assert_eq!(r["intent"]["confidence"], 0.0);
+    assert!(r["reasoning"].is_string());
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Welcome to Symphainy."),
+        "{r}"
+    );
+    // Capabilities come from the registered intents.
+    let caps: Vec<&str> = r["data"]["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["intent_type"].as_str().unwrap())
+        .collect();
+    assert!(
+        caps.contains(&"parse_content") && caps.contains(&"echo"),
+        "{caps:?}"
+    );
+    assert!(r["message"].as_str().unwrap().contains("parse_content"));
+    for m in &msgs {
+        assert!(m["seq"].as_i64().is_some() && m["event_id"].is_string());
+    }
+
+    // Pillar work: a recommendation and a hand-off to the liaison, with the reasons.
+    let msgs = turn(
+        &mut ws,
+        json!({"type": "intent", "intent": "How clean is my data, any outliers?",
+        "agent_type": "guide", "metadata": {"conversation_id": "conv-1"}}),
+    )
+    .await;
+    let r = &msgs.last().unwrap()["data"];
+    assert_eq!(r["intent"]["target_domain"], "insights");
+    assert!(
+        r["reasoning"].as_str().unwrap().contains("'outliers'"),
+        "{}",
+        r["reasoning"]
+    );
+    assert_eq!(r["data"]["routing"]["pillar"], "insights");
+    assert_eq!(r["data"]["routing"]["agent_type"], "liaison");
+    // Context: "yes" takes the earlier recommendation.
+    let msgs = turn(
+        &mut ws,
+        json!({"type": "intent", "intent": "yes", "agent_type": "guide",
+        "metadata": {"conversation_id": "conv-1"}}),
+    )
+    .await;
+    let r = &msgs.last().unwrap()["data"];
+    assert_eq!(r["data"]["routing"]["pillar"], "insights", "{r}");
+    assert!(
+        r["reasoning"].as_str().unwrap().contains("agreed"),
+        "{}",
+        r["reasoning"]
+    );
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_content_liaison_runs_real_intents_before_answering() {
+    for db in databases().await {
+        let t = spawn_app(&db).await;
+        let (mut ws, session) = open(&t).await;
+        let r = t.http.post(format!("{}/api/intent/submit", t.exp))
+            .json(&json!({"intent_type": "ingest_file", "session_id": session,
+                "parameters": {"filename": "sales.csv", "file_content": hex::encode("region,total\nnorth,10\nsouth,\n")}}))
+            .send().await.unwrap();
+        let exec = r.json::<Value>().await.unwrap()["execution_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        t.wait_terminal(&exec).await;
+        // Drain the ingest's events.
+        loop {
+            if next(&mut ws).await["event_type"] == "EXECUTION_COMPLETED" {
+                break;
+            }
+        }
+        let msgs = turn(
+            &mut ws,
+            json!({"type": "agent.message", "payload": {"text": "Please parse sales.csv",
+            "context": {"surface": "content_pillar", "conversation_id": "work-1"}}}),
+        )
+        .await;
+        let kinds = types(&msgs);
+        assert_eq!(
+            kinds.first().map(String::as_str),
+            Some("AGENT_STARTED"),
+            "[{}] {kinds:?}",
+            db.name
+        );
+        assert_eq!(kinds.last().map(String::as_str), Some("AGENT_RESPONSE"));
+        let completed: Vec<&Value> = msgs
+            .iter()
+            .filter(|m| m["event_type"] == "EXECUTION_COMPLETED")
+            .collect();
+        let ran: Vec<&str> = completed
+            .iter()
+            .map(|m| m["data"]["intent_type"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ran,
+            ["list_files", "parse_content"],
+            "the executions' events come before the answer"
+        );
+        let r = &msgs.last().unwrap()["data"];
+        assert_eq!(
+            (r["agent_type"].as_str(), r["pillar"].as_str()),
+            (Some("liaison"), Some("content"))
+        );
+        let text = r["message"].as_str().unwrap();
+        assert_eq!(
+            text,
+            "sales.csv has 2 records as csv; columns: region (string), total (integer, 1 empty)."
+        );
+        assert_eq!(r["data"]["parsed_file"]["record_count"], 2);
+        assert_eq!(r["intent"]["primary_intent"], "parse_content");
+        // Describing it again uses the stored parse (no new parse_content run).
+        let msgs = turn(
+            &mut ws,
+            json!({"type": "agent.message", "payload": {"text": "describe sales.csv columns",
+            "context": {"surface": "content_pillar", "conversation_id": "work-1"}}}),
+        )
+        .await;
+        let ran: Vec<&str> = msgs
+            .iter()
+            .filter(|m| m["event_type"] == "EXECUTION_COMPLETED")
+            .map(|m| m["data"]["intent_type"].as_str().unwrap())
+            .collect();
+        assert_eq!(ran, ["list_files", "list_artifacts"]);
+        assert_eq!(msgs.last().unwrap()["data"]["message"], text);
+        let msgs = turn(
+            &mut ws,
+            json!({"type": "agent.message", "payload": {"text": "list my files",
+            "context": {"surface": "content_pillar", "conversation_id": "work-1"}}}),
+        )
+        .await;
+        let answer = msgs.last().unwrap()["data"]["message"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            answer.starts_with("You have 1 file: sales.csv (pending_materialization"),
+            "{answer}"
+        );
+        t.app.shutdown().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn conversations_are_sticky_and_survive_an_agent_restart() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (mut ws, session) = open(&t).await;
+    let first = turn(
+        &mut ws,
+        json!({"type": "intent", "intent": "hi", "agent_type": "guide",
+        "metadata": {"conversation_id": "sticky"}}),
+    )
+    .await;
+    assert!(first.last().unwrap()["data"]["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("Welcome to Symphainy."));
+    // The same conversation named with a pillar stays with its agent (the guide).
+    let msgs = turn(
+        &mut ws,
+        json!({"type": "intent", "intent": "hello again", "agent_type": "liaison",
+        "pillar": "content", "metadata": {"conversation_id": "sticky"}}),
+    )
+    .await;
+    assert_eq!(msgs.last().unwrap()["data"]["agent_type"], "guide");
+
+    // Kill the guide actor; its supervisor restarts it and the conversation continues.
+    let session_actor = t
+        .app
+        .runtime
+        .ctx
+        .sessions
+        .get(&session)
+        .expect("active session");
+    let guide = session_actor
+        .get_children()
+        .into_iter()
+        .find(|c| c.is_message_type_of::<AgentMsg>() == Some(true))
+        .expect("an agent child");
+    guide.kill();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let msgs = turn(
+        &mut ws,
+        json!({"type": "intent", "intent": "good morning", "agent_type": "guide",
+        "metadata": {"conversation_id": "sticky"}}),
+    )
+    .await;
+    let r = &msgs.last().unwrap()["data"];
+    assert!(
+        r["message"].as_str().unwrap().starts_with("Welcome back."),
+        "the history was kept: {r}"
+    );
+    let restarted = session_actor
+        .get_children()
+        .into_iter()
+        .find(|c| c.is_message_type_of::<AgentMsg>() == Some(true))
+        .expect("a restarted agent");
+    assert_ne!(restarted.get_id(), guide.get_id());
+
+    // A pillar with nothing registered says so (from the registry, not a script).
+    let msgs = turn(
+        &mut ws,
+        json!({"type": "intent", "intent": "build a roadmap", "agent_type": "liaison",
+        "pillar": "outcomes", "metadata": {"conversation_id": "plans"}}),
+    )
+    .await;
+    let r = &msgs.last().unwrap()["data"];
+    assert_eq!(r["pillar"], "business_outcomes");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .contains("no intents registered"),
+        "{r}"
+    );
+    // A chat message without text is an error; the socket stays usable.
+    let msgs = turn(&mut ws, json!({"type": "intent", "agent_type": "guide"})).await;
+    assert_eq!(msgs.last().unwrap()["error"], "invalid_message");
+    t.app.shutdown().await;
+}
