@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{ArgAction, Args};
 
 use crate::actors::RestartPolicy;
+use crate::agents::llm::LlmSettings;
 use crate::experience::settings::{ExperienceSettings, RateSpec};
 use crate::runtime::RuntimeConfig;
 use crate::security::secrets;
@@ -90,6 +91,15 @@ pub struct ServeArgs {
     /// Messages queued for a slow agent-socket client before it is closed (1013).
     #[arg(long, env = "SYMPHAINY_WS_OUTBOUND_QUEUE", default_value_t = 256)]
     pub ws_outbound_queue: usize,
+    /// OpenAI-compatible chat-completions endpoint for agents (unset: offline reasoning).
+    #[arg(long, env = "SYMPHAINY_LLM_URL")]
+    pub llm_url: Option<String>,
+    /// The model to ask.
+    #[arg(long, env = "SYMPHAINY_LLM_MODEL", default_value = "gpt-4o-mini")]
+    pub llm_model: String,
+    /// The model service's API key.
+    #[arg(long, env = "SYMPHAINY_LLM_API_KEY", hide_env_values = true)]
+    pub llm_api_key: Option<String>,
     /// Behind a trusted reverse proxy: take the client address from X-Forwarded-For.
     #[arg(long, env = "SYMPHAINY_TRUST_FORWARDED_FOR", default_value_t = false, action = ArgAction::Set)]
     pub trust_forwarded_for: bool,
@@ -182,6 +192,14 @@ impl ServeArgs {
                 session_idle: Duration::from_secs(self.session_idle_secs.max(1)),
                 restart,
                 max_upload_bytes: self.max_upload_bytes,
+                llm: self
+                    .llm_url
+                    .filter(|u| !u.trim().is_empty())
+                    .map(|url| LlmSettings {
+                        url,
+                        model: self.llm_model.clone(),
+                        api_key: self.llm_api_key.filter(|k| !k.is_empty()),
+                    }),
                 unmaterialized_ttl: Duration::from_secs(
                     self.unmaterialized_ttl_secs.clamp(1, MAX_TTL),
                 ),

@@ -333,3 +333,99 @@ async fn conversations_are_sticky_and_survive_an_agent_restart() {
     assert_eq!(msgs.last().unwrap()["error"], "invalid_message");
     t.app.shutdown().await;
 }
+
+/// A local stand-in for an OpenAI-compatible service: streams three pieces, or fails.
+async fn fake_model(fail: bool) -> (String, std::sync::Arc<parking_lot::Mutex<Vec<Value>>>) {
+    use axum::response::IntoResponse;
+    let seen = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
+            let log = log.clone();
+            async move {
+                log.lock().push(json!({"auth": headers.get("authorization").and_then(|v| v.to_str().ok()), "body": body}));
+                if fail {
+                    return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response();
+                }
+                let chunk = |s: &str| format!("data: {}\n\n", json!({"choices": [{"delta": {"content": s}}]}));
+                let sse = format!("{}{}{}data: [DONE]\n\n", chunk("Hello"), chunk(" there"), chunk("!"));
+                ([("content-type", "text/event-stream")], sse).into_response()
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (format!("http://{addr}/v1"), seen)
+}
+
+#[tokio::test]
+async fn a_chat_completions_model_streams_agent_tokens() {
+    for fail in [false, true] {
+        let db = sqlite_db();
+        let (url, seen) = fake_model(fail).await;
+        let mut config = test_config(&db);
+        config.runtime.llm = Some(symphainy::agents::llm::LlmSettings {
+            url,
+            model: "test-model".into(),
+            api_key: Some("sk-test-key".into()),
+        });
+        let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+        let (mut ws, _) = open(&t).await;
+        let msgs = turn(
+            &mut ws,
+            json!({"type": "intent", "intent": "hello", "agent_type": "guide",
+            "metadata": {"conversation_id": "m1"}}),
+        )
+        .await;
+        let r = &msgs.last().unwrap()["data"];
+        if fail {
+            // The model failed: the plain draft answers.
+            assert_eq!(types(&msgs), ["AGENT_STARTED", "AGENT_RESPONSE"]);
+            assert!(r["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("Welcome to Symphainy."));
+        } else {
+            assert_eq!(
+                types(&msgs),
+                [
+                    "AGENT_STARTED",
+                    "AGENT_TOKEN",
+                    "AGENT_TOKEN",
+                    "AGENT_TOKEN",
+                    "AGENT_RESPONSE"
+                ]
+            );
+            let tokens: Vec<&str> = msgs[1..4]
+                .iter()
+                .map(|m| m["data"]["token"].as_str().unwrap())
+                .collect();
+            assert_eq!(tokens, ["Hello", " there", "!"]);
+            assert_eq!(r["message"], "Hello there!");
+            assert_eq!(r["content"], "Hello there!");
+            assert_eq!(r["backend"], "llm");
+            // Routing and reasoning stay the offline scorer's.
+            assert_eq!(r["intent"]["confidence"], 0.0);
+        }
+        let requests = seen.lock().clone();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(requests[0]["auth"], "Bearer sk-test-key");
+        assert_eq!(requests[0]["body"]["model"], "test-model");
+        assert_eq!(requests[0]["body"]["stream"], true);
+        let last = requests[0]["body"]["messages"]
+            .as_array()
+            .unwrap()
+            .last()
+            .unwrap()["content"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(
+            last.contains("Welcome to Symphainy."),
+            "the draft is what the model phrases: {last}"
+        );
+        t.app.shutdown().await;
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod behaviour;
 pub mod kinds;
+pub mod llm;
 pub mod offline;
 pub mod reasoning;
 

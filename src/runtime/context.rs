@@ -12,6 +12,7 @@ use super::realms::content::janitor::JanitorMsg;
 use super::router::RouterMsg;
 use super::session::SessionMsg;
 use crate::actors::{Registry, RestartPolicy, Slot};
+use crate::agents::llm::LlmSettings;
 use crate::agents::reasoning::ReasoningBackend;
 use crate::store::Store;
 
@@ -30,6 +31,8 @@ pub struct RuntimeConfig {
     pub unmaterialized_ttl: Duration,
     /// How often the janitor looks for such files.
     pub janitor_interval: Duration,
+    /// An OpenAI-compatible model for agents' wording; `None` is the built-in offline backend.
+    pub llm: Option<LlmSettings>,
 }
 
 impl Default for RuntimeConfig {
@@ -47,6 +50,7 @@ impl Default for RuntimeConfig {
             max_upload_bytes: 100 * 1024 * 1024,
             unmaterialized_ttl: Duration::from_secs(24 * 3600),
             janitor_interval: Duration::from_secs(60),
+            llm: None,
         }
     }
 }

@@ -16,6 +16,7 @@ use super::realms::content::janitor::{Janitor, JanitorArgs};
 use super::router::RuntimeRouter;
 use crate::actors::supervisor::SupervisorMsg;
 use crate::actors::{ChildSpec, Registry, Slot, Supervisor, SupervisorArgs};
+use crate::agents::llm::ChatCompletions;
 use crate::agents::reasoning::{Plain, ReasoningBackend};
 use crate::store::blobs::BlobStore;
 use crate::store::Store;
@@ -33,7 +34,13 @@ impl Runtime {
         handlers: HandlerRegistry,
         config: RuntimeConfig,
     ) -> anyhow::Result<Runtime> {
-        let reasoning: Arc<dyn ReasoningBackend> = Arc::new(Plain);
+        let reasoning: Arc<dyn ReasoningBackend> = match &config.llm {
+            Some(settings) => {
+                tracing::info!(url = %settings.url, model = %settings.model, "agents phrase replies with a model");
+                Arc::new(ChatCompletions::new(settings.clone())?)
+            }
+            None => Arc::new(Plain),
+        };
         let events = EventLogHandle {
             slot: Slot::default(),
             hub: EventHub::default(),
