@@ -73,6 +73,13 @@ impl Store {
             .bind(tenant_id)
             .execute(&mut *tx)
             .await?;
+            sqlx::query(
+                "UPDATE artifacts SET tenant_id = $2 WHERE session_id = $1 AND tenant_id IS NULL",
+            )
+            .bind(session_id)
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         let row = self.get_session(session_id).await?;

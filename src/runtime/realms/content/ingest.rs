@@ -185,8 +185,10 @@ impl SagaStep for RegisterFile {
             .as_str()
             .map(clean_filename)
             .unwrap_or_else(|| filename.clone());
+        // A generic type from the client says nothing: the extension says more.
         let mime = p["mime_type"]
             .as_str()
+            .filter(|m| !m.is_empty() && *m != "application/octet-stream")
             .map(str::to_string)
             .unwrap_or_else(|| guess_mime(&filename).to_string());
         let file_id = derived_id(&ctx.execution_id, "file");

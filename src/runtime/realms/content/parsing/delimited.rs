@@ -41,6 +41,10 @@ pub fn parse(
     let mut stats = ColumnsInfer::with_names(&names);
     let mut count = 0u64;
     let mut emit = |rec: &csv::StringRecord| -> Result<(), ParseError> {
+        if rec.iter().any(|cell| cell.contains('\0')) {
+            let line = rec.position().map_or(0, |p| p.line());
+            return Err(ParseError::at_line(line, "binary content (a NUL byte)"));
+        }
         let mut record = Map::with_capacity(names.len());
         for (name, cell) in names.iter().zip(rec.iter()) {
             record.insert(name.clone(), typed_cell(cell));
@@ -74,17 +78,25 @@ fn looks_like_header(first: &csv::StringRecord) -> bool {
 /// Header names, trimmed; blanks named `column_N`, repeats suffixed `_2`, `_3`, ...
 fn column_names(first: &csv::StringRecord) -> Vec<String> {
     let mut names: Vec<String> = Vec::with_capacity(first.len());
+    let mut taken: HashSet<String> = HashSet::with_capacity(first.len());
+    let mut next_suffix: std::collections::HashMap<String, usize> = Default::default();
     for (i, c) in first.iter().enumerate() {
         let base = match c.trim() {
             "" => format!("column_{}", i + 1),
             t => t.to_string(),
         };
         let mut name = base.clone();
-        let mut n = 2;
-        while names.contains(&name) {
-            name = format!("{base}_{n}");
-            n += 1;
+        if taken.contains(&name) {
+            let n = next_suffix.entry(base.clone()).or_insert(2);
+            loop {
+                name = format!("{base}_{n}");
+                *n += 1;
+                if !taken.contains(&name) {
+                    break;
+                }
+            }
         }
+        taken.insert(name.clone());
         names.push(name);
     }
     names

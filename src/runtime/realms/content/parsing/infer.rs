@@ -35,52 +35,66 @@ struct Seen {
     datetimes: u64,
     strings: u64,
     json: u64,
-    nulls: u64,
 }
 
-/// Columns in order of first appearance, with what was seen in each.
+impl Seen {
+    fn non_null(&self) -> u64 {
+        self.ints
+            + self.floats
+            + self.bools
+            + self.dates
+            + self.datetimes
+            + self.strings
+            + self.json
+    }
+}
+
+/// Columns tracked at most; keys beyond are left out of the column list (a file whose records
+/// each bring new keys would otherwise grow the list without bound).
+pub const MAX_COLUMNS: usize = 1000;
+
+/// Columns in order of first appearance, with what was seen in each. Each record costs only
+/// its own keys: a column's nulls are the records in which it had no non-null value.
 #[derive(Debug, Default)]
 pub struct ColumnsInfer {
     names: Vec<String>,
     index: std::collections::HashMap<String, usize>,
     seen: Vec<Seen>,
     records: u64,
+    /// Columns beyond the header's (or beyond `MAX_COLUMNS` without one) are not tracked.
+    extra_allowed: usize,
 }
 
 impl ColumnsInfer {
+    /// Columns known in advance (a header): all tracked, and up to `MAX_COLUMNS` more.
     pub fn with_names(names: &[String]) -> Self {
         let mut c = Self::default();
+        c.extra_allowed = names.len();
         for n in names {
             c.column(n);
         }
         c
     }
 
-    fn column(&mut self, name: &str) -> usize {
+    fn column(&mut self, name: &str) -> Option<usize> {
         if let Some(i) = self.index.get(name) {
-            return *i;
+            return Some(*i);
+        }
+        if self.names.len() >= MAX_COLUMNS.max(self.extra_allowed) {
+            return None;
         }
         self.names.push(name.to_string());
-        self.seen.push(Seen {
-            // Records before this column appeared did not have it.
-            nulls: self.records,
-            ..Seen::default()
-        });
+        self.seen.push(Seen::default());
         self.index.insert(name.to_string(), self.names.len() - 1);
-        self.names.len() - 1
+        Some(self.names.len() - 1)
     }
 
     pub fn observe_record(&mut self, record: &Map<String, Value>) {
-        let mut present = vec![false; self.names.len()];
         for (k, v) in record {
-            let i = self.column(k);
-            if i >= present.len() {
-                present.resize(i + 1, false);
-            }
-            present[i] = true;
+            let Some(i) = self.column(k) else { continue };
             let s = &mut self.seen[i];
             match v {
-                Value::Null => s.nulls += 1,
+                Value::Null => {}
                 Value::Bool(_) => s.bools += 1,
                 Value::Number(n) if n.is_i64() || n.is_u64() => s.ints += 1,
                 Value::Number(_) => s.floats += 1,
@@ -92,32 +106,25 @@ impl ColumnsInfer {
                 Value::Array(_) | Value::Object(_) => s.json += 1,
             }
         }
-        for (i, p) in present.iter().enumerate() {
-            if !p {
-                self.seen[i].nulls += 1;
-            }
-        }
-        for s in self.seen.iter_mut().skip(present.len()) {
-            s.nulls += 1;
-        }
         self.records += 1;
     }
 
     pub fn finish(self) -> Vec<ColumnStats> {
+        let records = self.records;
         self.names
             .into_iter()
             .zip(self.seen)
             .map(|(name, s)| ColumnStats {
                 name,
                 column_type: decide(&s),
-                null_count: s.nulls,
+                null_count: records - s.non_null(),
             })
             .collect()
     }
 }
 
 fn decide(s: &Seen) -> ColumnType {
-    let non_null = s.ints + s.floats + s.bools + s.dates + s.datetimes + s.strings + s.json;
+    let non_null = s.non_null();
     if non_null == 0 {
         ColumnType::Null
     } else if s.json > 0 {
@@ -147,12 +154,17 @@ pub fn typed_cell(cell: &str) -> Value {
         return Value::Null;
     }
     // Identifiers with leading zeros ("007", "0123.5" is not a price) stay text.
-    let digits = t.strip_prefix('-').unwrap_or(t).as_bytes();
+    let unsigned = t.strip_prefix(['-', '+']).unwrap_or(t);
+    let digits = unsigned.as_bytes();
     if digits.len() > 1 && digits[0] == b'0' && digits[1].is_ascii_digit() {
         return Value::String(cell.to_string());
     }
     if let Ok(i) = t.parse::<i64>() {
         return Value::from(i);
+    }
+    // An integer too large for 64 bits is an identifier, not a float to round.
+    if !digits.is_empty() && digits.iter().all(u8::is_ascii_digit) {
+        return Value::String(cell.to_string());
     }
     if looks_like_float(t) {
         if let Ok(f) = t.parse::<f64>() {

@@ -12,6 +12,8 @@ use super::{ParseError, ParseSummary, Sink};
 
 pub fn parse_array(reader: impl Read, sink: &mut Sink<'_>) -> Result<ParseSummary, ParseError> {
     let mut reader = BufReader::with_capacity(256 * 1024, reader);
+    // Leading whitespace is skipped here, so its newlines are added to reported lines.
+    let mut skipped_lines = 0u64;
     let first = loop {
         let buf = reader
             .fill_buf()
@@ -19,12 +21,14 @@ pub fn parse_array(reader: impl Read, sink: &mut Sink<'_>) -> Result<ParseSummar
         match buf.iter().position(|b| !b.is_ascii_whitespace()) {
             Some(i) => {
                 let b = buf[i];
+                skipped_lines += buf[..i].iter().filter(|c| **c == b'\n').count() as u64;
                 reader.consume(i);
                 break Some(b);
             }
             None if buf.is_empty() => break None,
             None => {
                 let n = buf.len();
+                skipped_lines += buf.iter().filter(|c| **c == b'\n').count() as u64;
                 reader.consume(n);
             }
         }
@@ -35,7 +39,8 @@ pub fn parse_array(reader: impl Read, sink: &mut Sink<'_>) -> Result<ParseSummar
     match first {
         None => {}
         Some(b'{') => {
-            let v: Value = serde::Deserialize::deserialize(&mut de).map_err(json_error)?;
+            let v: Value = serde::Deserialize::deserialize(&mut de)
+                .map_err(|e| json_error(e, skipped_lines))?;
             let Value::Object(m) = v else {
                 unreachable!("starts with {{")
             };
@@ -52,17 +57,17 @@ pub fn parse_array(reader: impl Read, sink: &mut Sink<'_>) -> Result<ParseSummar
                 stopped: &mut stopped,
             };
             if let Err(e) = (&mut de).deserialize_seq(visitor) {
-                return Err(stopped.unwrap_or_else(|| json_error(e)));
+                return Err(stopped.unwrap_or_else(|| json_error(e, skipped_lines)));
             }
         }
         Some(_) => {
             return Err(ParseError::at_line(
-                1,
+                skipped_lines + 1,
                 "expected a JSON array of objects or a JSON object",
             ))
         }
     }
-    de.end().map_err(json_error)?;
+    de.end().map_err(|e| json_error(e, skipped_lines))?;
     Ok(ParseSummary {
         parsing_type: "json",
         record_count: count,
@@ -115,6 +120,9 @@ pub fn parse_lines(reader: impl Read, sink: &mut Sink<'_>) -> Result<ParseSummar
         if line.trim().is_empty() {
             continue;
         }
+        if line.contains('\0') {
+            return Err(ParseError::at_line(n, "binary content (a NUL byte)"));
+        }
         let value: Value = serde_json::from_str(&line)
             .map_err(|e| ParseError::at_line(n, clean(&e.to_string())))?;
         let Value::Object(m) = value else {
@@ -131,8 +139,8 @@ pub fn parse_lines(reader: impl Read, sink: &mut Sink<'_>) -> Result<ParseSummar
     })
 }
 
-fn json_error(e: serde_json::Error) -> ParseError {
-    ParseError::at_line(e.line() as u64, clean(&e.to_string()))
+fn json_error(e: serde_json::Error, skipped_lines: u64) -> ParseError {
+    ParseError::at_line(e.line() as u64 + skipped_lines, clean(&e.to_string()))
 }
 
 /// serde_json appends " at line L column C"; the line is reported separately.

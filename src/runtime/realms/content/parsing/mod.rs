@@ -101,6 +101,12 @@ fn parse_text(reader: impl Read, sink: &mut Sink<'_>) -> Result<ParseSummary, Pa
     let mut stats = infer::ColumnsInfer::default();
     for (i, line) in std::io::BufReader::new(reader).lines().enumerate() {
         let line = line.map_err(|e| ParseError::at_line(i as u64 + 1, e))?;
+        if line.contains('\0') {
+            return Err(ParseError::at_line(
+                i as u64 + 1,
+                "binary content (a NUL byte)",
+            ));
+        }
         let line = line.strip_suffix('\r').unwrap_or(&line).to_string();
         let mut record = Map::new();
         record.insert("text".into(), Value::String(line));

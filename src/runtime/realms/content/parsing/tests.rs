@@ -162,3 +162,38 @@ fn a_sink_error_stops_the_parse() {
     assert_eq!(err.message, "stop");
     assert_eq!(m, 1);
 }
+
+#[test]
+fn review_regressions_numbers_nuls_lines_and_many_columns() {
+    let (_, r) = run(b"id,big\n+007,123456789012345678901234\n", ParsingType::Csv).unwrap();
+    assert_eq!(r[0]["id"], "+007");
+    assert_eq!(r[0]["big"], "123456789012345678901234");
+    // A NUL byte past the sniffed head still fails the parse.
+    let mut data = b"a,b\n".to_vec();
+    for i in 0..20_000 {
+        data.extend_from_slice(format!("{i},x\n").as_bytes());
+    }
+    data.extend_from_slice(b"1,\0\n");
+    let err = run(&data, ParsingType::Csv).unwrap_err();
+    assert_eq!(err.message, "line 20002: binary content (a NUL byte)");
+    // Line numbers count leading blank lines.
+    let err = run(b"\n\n\n[{\"a\":1},\n\n{\"a\": }]", ParsingType::Json).unwrap_err();
+    assert!(err.message.starts_with("line 6: "), "{}", err.message);
+    // Each record bringing a new key: linear, and the column list is capped.
+    let mut lines = String::new();
+    for i in 0..20_000 {
+        lines.push_str(&format!("{{\"k{i}\": {i}}}\n"));
+    }
+    let started = std::time::Instant::now();
+    let (s, _) = run(lines.as_bytes(), ParsingType::Jsonl).unwrap();
+    assert_eq!(s.columns.len(), super::infer::MAX_COLUMNS);
+    assert_eq!(s.columns[0].null_count, 19_999);
+    assert!(started.elapsed() < std::time::Duration::from_secs(30));
+    // Thousands of repeated header names are named in linear time.
+    let header = vec!["a"; 4000].join(",");
+    let row = vec!["1"; 4000].join(",");
+    let input = format!("{header}\n{row}\n");
+    let opts = ParseOptions { header: Some(true) };
+    let (s, _) = run_with(input.as_bytes(), ParsingType::Csv, &opts).unwrap();
+    assert_eq!(s.columns[3999].name, "a_4000");
+}
