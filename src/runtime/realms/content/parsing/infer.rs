@@ -68,8 +68,10 @@ pub struct ColumnsInfer {
 impl ColumnsInfer {
     /// Columns known in advance (a header): all tracked, and up to `MAX_COLUMNS` more.
     pub fn with_names(names: &[String]) -> Self {
-        let mut c = Self::default();
-        c.extra_allowed = names.len();
+        let mut c = Self {
+            extra_allowed: names.len(),
+            ..Self::default()
+        };
         for n in names {
             c.column(n);
         }
