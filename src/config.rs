@@ -82,6 +82,9 @@ pub struct ServeArgs {
         default_value_t = 86_400
     )]
     pub unmaterialized_ttl_secs: u64,
+    /// Seconds an unreferenced blob is kept before the janitor collects it.
+    #[arg(long, env = "SYMPHAINY_BLOB_GRACE_SECS", default_value_t = 3600)]
+    pub blob_grace_secs: u64,
     /// Agent WebSocket connections allowed at once.
     #[arg(long, env = "SYMPHAINY_WS_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub ws_max_connections: usize,
@@ -192,6 +195,7 @@ impl ServeArgs {
                 session_idle: Duration::from_secs(self.session_idle_secs.max(1)),
                 restart,
                 max_upload_bytes: self.max_upload_bytes,
+                blob_grace: Duration::from_secs(self.blob_grace_secs.clamp(60, MAX_TTL)),
                 llm: self
                     .llm_url
                     .filter(|u| !u.trim().is_empty())

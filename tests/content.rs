@@ -367,13 +367,23 @@ async fn delete_needs_approval_and_a_refusal_keeps_the_file() {
                 0,
                 "file and parsed file gone"
             );
-            assert_eq!(blob_count(&db), 0, "the unreferenced blob is gone");
+            assert_eq!(
+                sweep(&t).await.blobs,
+                1,
+                "the unreferenced blob is collected"
+            );
+            assert_eq!(blob_count(&db), 0);
         } else {
             assert_eq!(done["status"], "cancelled");
             assert_eq!(
                 payload(&listed, "files")["total"],
                 2,
                 "a refusal leaves everything"
+            );
+            assert_eq!(
+                sweep(&t).await.blobs,
+                0,
+                "a referenced blob is never collected"
             );
             assert_eq!(blob_count(&db), 1);
         }
@@ -400,19 +410,73 @@ async fn the_janitor_removes_files_never_materialized() {
     .await;
     let dropped = ingest(&t, &session, None, "dropped.csv", b"b\n2\n").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let janitor = t.app.runtime.ctx.janitor.get().unwrap();
-    let removed = ractor::call!(
-        janitor,
-        symphainy::runtime::realms::content::janitor::JanitorMsg::SweepNow
-    )
-    .unwrap()
-    .unwrap();
-    assert_eq!(removed, 1);
+    let swept = sweep(&t).await;
+    assert_eq!((swept.files, swept.blobs), (1, 1));
     let listed = run(&t, &session, None, "list_files", json!({})).await;
     let items = &payload(&listed, "files")["items"];
     assert_eq!(items.as_array().unwrap().len(), 1);
     assert_eq!(items[0]["artifact_id"], kept["file_id"]);
     assert_ne!(items[0]["artifact_id"], dropped["file_id"]);
     assert_eq!(blob_count(&db), 1, "the dropped file's blob is gone");
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_upgraded_session_keeps_its_files() {
+    for db in databases().await {
+        let t = spawn_app(&db).await;
+        let session = t.create_session(None).await;
+        let file = ingest(&t, &session, None, "before.csv", b"a\n1\n").await;
+        let r = t
+            .http
+            .patch(t.url(&format!("/api/session/{session}/upgrade")))
+            .bearer_auth(&t.token)
+            .json(&json!({"user_id": "u1", "tenant_id": "t1"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let listed = run(&t, &session, Some("t1"), "list_files", json!({})).await;
+        assert_eq!(payload(&listed, "files")["total"], 1, "[{}]", db.name);
+        let parsed = run(
+            &t,
+            &session,
+            Some("t1"),
+            "parse_content",
+            json!({"file_id": file["file_id"]}),
+        )
+        .await;
+        assert_eq!(parsed["status"], "completed", "{parsed}");
+        t.app.shutdown().await;
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn the_janitor_spares_a_file_materialized_after_it_looked() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    let file = ingest(&t, &session, None, "late.csv", b"a\n1\n").await;
+    let id = file["file_id"].as_str().unwrap();
+    run(
+        &t,
+        &session,
+        None,
+        "save_materialization",
+        json!({"file_id": id}),
+    )
+    .await;
+    // The janitor's guarded delete re-checks the state in its own transaction.
+    let far_future = symphainy::store::time::now_micros() + 1_000_000_000;
+    let removed = t
+        .app
+        .store
+        .delete_artifact_tree_if(id, Some(("pending_materialization", far_future)))
+        .await
+        .unwrap();
+    assert!(!removed, "an active file is not removed");
+    let listed = run(&t, &session, None, "list_files", json!({})).await;
+    assert_eq!(payload(&listed, "files")["total"], 1);
     t.app.shutdown().await;
 }

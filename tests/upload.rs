@@ -212,6 +212,11 @@ async fn uploads_and_artifacts_are_tenant_isolated() {
     )
     .await;
     assert_error(s, &body, 404, "session_not_found");
+    assert_eq!(
+        sweep(&t).await.blobs,
+        1,
+        "the refused upload's content is collected"
+    );
     assert_eq!(stored_files(&db), 0);
     let (s, acc) = upload(
         &t,
@@ -264,7 +269,7 @@ async fn a_form_without_file_or_session_is_422() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
     let session = t.create_session(None).await;
-    let f = reqwest::multipart::Form::new().text("session_id", session);
+    let f = reqwest::multipart::Form::new().text("session_id", session.clone());
     let (s, b) = upload(&t, "/api/v1/content/upload", None, f).await;
     assert_error(s, &b, 422, "validation_error");
     assert_eq!(b["fields"]["file"], "is required");
@@ -277,10 +282,31 @@ async fn a_form_without_file_or_session_is_422() {
     .await;
     assert_error(s, &b, 422, "validation_error");
     assert_eq!(b["fields"]["session_id"], "is required");
+    sweep(&t).await;
     assert_eq!(
         stored_files(&db),
         0,
         "the file of a refused upload is not kept"
+    );
+    // Text parts are small, unknown parts are bounded; an unnamed file gets a name.
+    let junk = reqwest::multipart::Form::new()
+        .text("session_id", session.clone())
+        .part("junk", reqwest::multipart::Part::bytes(vec![b'j'; 1 << 20]));
+    let (s, b) = upload(&t, "/api/v1/content/upload", None, junk).await;
+    assert_error(s, &b, 422, "validation_error");
+    assert_eq!(b["fields"]["junk"], "unexpected form field");
+    let unnamed = reqwest::multipart::Form::new()
+        .text("session_id", session.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"x\n1\n".to_vec()).file_name(""),
+        );
+    let (s, acc) = upload(&t, "/api/v1/content/upload", None, unnamed).await;
+    assert_eq!(s, 202, "{acc}");
+    let done = t.wait_terminal(acc["execution_id"].as_str().unwrap()).await;
+    assert_eq!(
+        done["artifacts"]["file"]["semantic_payload"]["filename"],
+        "file"
     );
     let r = t
         .http

@@ -22,8 +22,8 @@ pub struct ResolveBody {
     tenant_id: Option<String>,
 }
 
-/// With a token: the tenant's artifacts. Without one: the artifact id is the capability (in
-/// strict mode only for artifacts of anonymous sessions).
+/// With a token: the tenant's artifacts. Without one: the artifact id is the capability, for
+/// artifacts of anonymous sessions only.
 pub async fn resolve(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
@@ -37,14 +37,15 @@ pub async fn resolve(
         .runtime
         .resolve_artifact(&scope, &body.artifact_id, body.artifact_type.as_deref())
         .await?;
-    if user.is_none() && state.settings.auth_strict && !record["tenant_id"].is_null() {
-        return Err(token_required());
+    // Without a token only an anonymous session's artifacts resolve; a tenant's look unknown.
+    if user.is_none() && !record["tenant_id"].is_null() {
+        return Err(ApiError::not_found("artifact"));
     }
     Ok(Json(record))
 }
 
-/// With a token: the tenant's artifacts. Without one: `session_id` names the session whose
-/// owner's artifacts to list (the session id is the capability).
+/// With a token: the tenant's artifacts. Without one: `session_id` names an anonymous session
+/// whose artifacts to list (the session id is the capability).
 pub async fn list(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
@@ -66,7 +67,18 @@ pub async fn list(
                 .into());
             };
             req.tenant_id = None;
-            session_scope(&state, &None, &sid, None).await?
+            let scope = session_scope(&state, &None, &sid, None).await?;
+            // A user's session lists the whole tenant: that needs the user's token.
+            if state
+                .runtime
+                .get_session(&scope, &sid)
+                .await?
+                .user_id
+                .is_some()
+            {
+                return Err(token_required());
+            }
+            scope
         }
     };
     Ok(Json(state.runtime.list_artifacts(&scope, req).await?))

@@ -43,76 +43,93 @@ pub async fn upload(
     let mut tenant_id: Option<String> = None;
     let mut ui_name: Option<String> = None;
     let mut received: Option<Received> = None;
-    let outcome = async {
-        while let Some(field) = multipart.next_field().await.map_err(malformed)? {
-            match field.name().unwrap_or_default() {
-                "file" => {
-                    if received.is_some() {
-                        return Err(invalid("file", "send one file per upload"));
+    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+        match field.name().unwrap_or_default() {
+            "file" => {
+                if received.is_some() {
+                    return Err(invalid("file", "send one file per upload"));
+                }
+                // Refuse early when the session came first and is not usable.
+                if let Some(sid) = &session_id {
+                    session_scope(&state, &user, sid, tenant_id.as_deref()).await?;
+                }
+                let filename: String = field
+                    .file_name()
+                    .filter(|n| !n.trim().is_empty())
+                    .unwrap_or("file")
+                    .chars()
+                    .take(1024)
+                    .collect();
+                let mime_type = field.content_type().map(str::to_string);
+                let reader = StreamReader::new(field.map_err(std::io::Error::other));
+                let limit = state.settings.max_upload_bytes;
+                // A refused upload's content is unreferenced: the janitor collects it.
+                let blob = state.runtime.put_blob(Box::pin(reader), limit).await?;
+                received = Some(Received {
+                    blob,
+                    filename,
+                    mime_type,
+                });
+            }
+            "session_id" => session_id = Some(text(&mut field, "session_id").await?),
+            "tenant_id" => {
+                tenant_id = Some(text(&mut field, "tenant_id").await?).filter(|t| !t.is_empty())
+            }
+            "ui_name" => {
+                ui_name = Some(text(&mut field, "ui_name").await?).filter(|t| !t.is_empty())
+            }
+            other => {
+                // Unknown parts are read (bounded) and dropped.
+                let name = other.to_string();
+                let mut seen = 0usize;
+                while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                    seen += chunk.len();
+                    if seen > MAX_TEXT_FIELD {
+                        return Err(invalid(&name, "unexpected form field"));
                     }
-                    // Refuse early when the session came first and is not usable.
-                    if let Some(sid) = &session_id {
-                        session_scope(&state, &user, sid, tenant_id.as_deref()).await?;
-                    }
-                    let filename = field.file_name().unwrap_or("file").to_string();
-                    let mime_type = field.content_type().map(str::to_string);
-                    let reader = StreamReader::new(field.map_err(std::io::Error::other));
-                    let limit = state.settings.max_upload_bytes;
-                    let blob = state.runtime.put_blob(Box::pin(reader), limit).await?;
-                    received = Some(Received {
-                        blob,
-                        filename,
-                        mime_type,
-                    });
-                }
-                "session_id" => session_id = Some(field.text().await.map_err(malformed)?),
-                "tenant_id" => {
-                    tenant_id =
-                        Some(field.text().await.map_err(malformed)?).filter(|t| !t.is_empty())
-                }
-                "ui_name" => {
-                    ui_name = Some(field.text().await.map_err(malformed)?).filter(|t| !t.is_empty())
-                }
-                _ => {
-                    // Unknown parts are read and dropped.
-                    let _ = field.bytes().await.map_err(malformed)?;
                 }
             }
         }
-        let Some(r) = received.as_ref() else {
-            return Err(invalid("file", "is required"));
-        };
-        let Some(sid) = session_id.clone().filter(|s| !s.is_empty()) else {
-            return Err(invalid("session_id", "is required"));
-        };
-        let scope = session_scope(&state, &user, &sid, tenant_id.as_deref()).await?;
-        let accepted = state
-            .runtime
-            .ingest_upload(
-                &scope,
-                IngestUpload {
-                    session_id: sid,
-                    sha256: r.blob.sha256.clone(),
-                    size_bytes: r.blob.size_bytes,
-                    filename: r.filename.clone(),
-                    ui_name: ui_name.clone(),
-                    mime_type: r.mime_type.clone(),
-                },
-            )
-            .await?;
-        Ok(accepted)
     }
-    .await;
-    match outcome {
-        Ok(accepted) => Ok((StatusCode::ACCEPTED, Json(accepted))),
-        Err(e) => {
-            // Content that arrived for a refused upload is not kept.
-            if let Some(r) = received {
-                let _ = state.runtime.release_blob(&r.blob.sha256).await;
-            }
-            Err(e)
+    let Some(r) = received else {
+        return Err(invalid("file", "is required"));
+    };
+    let Some(sid) = session_id.filter(|s| !s.is_empty()) else {
+        return Err(invalid("session_id", "is required"));
+    };
+    let scope = session_scope(&state, &user, &sid, tenant_id.as_deref()).await?;
+    let accepted = state
+        .runtime
+        .ingest_upload(
+            &scope,
+            IngestUpload {
+                session_id: sid,
+                sha256: r.blob.sha256,
+                size_bytes: r.blob.size_bytes,
+                filename: r.filename,
+                ui_name,
+                mime_type: r.mime_type,
+            },
+        )
+        .await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+/// Text parts are small: more than this is refused.
+const MAX_TEXT_FIELD: usize = 4 * 1024;
+
+async fn text(
+    field: &mut axum::extract::multipart::Field<'_>,
+    name: &str,
+) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > MAX_TEXT_FIELD {
+            return Err(invalid(name, "is too long"));
         }
     }
+    String::from_utf8(bytes).map_err(|_| invalid(name, "must be UTF-8 text"))
 }
 
 fn malformed(e: MultipartError) -> ApiError {

@@ -57,8 +57,6 @@ pub trait RuntimeClient: Send + Sync {
     /// nothing kept). Blobs are content-addressed.
     async fn put_blob(&self, content: BlobReader<'_>, limit: u64)
         -> Result<BlobInfo, RuntimeError>;
-    /// Removes a blob nothing references (content that arrived for a refused upload).
-    async fn release_blob(&self, sha256: &str) -> Result<(), RuntimeError>;
     /// Records an uploaded blob for a session and submits its `ingest_file` intent.
     async fn ingest_upload(
         &self,

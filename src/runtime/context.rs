@@ -31,6 +31,9 @@ pub struct RuntimeConfig {
     pub unmaterialized_ttl: Duration,
     /// How often the janitor looks for such files.
     pub janitor_interval: Duration,
+    /// Unreferenced blobs are collected once they have not been stored for this long (the
+    /// time an upload has to be referenced by its file).
+    pub blob_grace: Duration,
     /// An OpenAI-compatible model for agents' wording; `None` is the built-in offline backend.
     pub llm: Option<LlmSettings>,
 }
@@ -50,6 +53,7 @@ impl Default for RuntimeConfig {
             max_upload_bytes: 100 * 1024 * 1024,
             unmaterialized_ttl: Duration::from_secs(24 * 3600),
             janitor_interval: Duration::from_secs(60),
+            blob_grace: Duration::from_secs(3600),
             llm: None,
         }
     }

@@ -308,18 +308,6 @@ impl RuntimeClient for InProcessClient {
             })
     }
 
-    async fn release_blob(&self, sha256: &str) -> Result<(), RuntimeError> {
-        if self.ctx.store.blob_references(sha256).await? == 0 {
-            self.ctx
-                .services
-                .blobs
-                .delete(sha256)
-                .await
-                .map_err(|e| RuntimeError::Internal(e.to_string()))?;
-        }
-        Ok(())
-    }
-
     async fn ingest_upload(
         &self,
         scope: &Scope,
@@ -333,6 +321,23 @@ impl RuntimeClient for InProcessClient {
             ));
         }
         let upload_id = uuid::Uuid::new_v4().to_string();
+        let parameters = serde_json::json!({
+            "upload_id": upload_id,
+            "filename": req.filename,
+            "ui_name": req.ui_name,
+            "mime_type": req.mime_type,
+        });
+        // Validate before recording anything: a refused upload leaves no upload row.
+        if let Some(handler) = self.ctx.handlers.get("ingest_file") {
+            handler.validate(&parameters).map_err(|fields| {
+                RuntimeError::Invalid(
+                    fields
+                        .into_iter()
+                        .map(|(k, v)| (k.trim_start_matches("parameters.").to_string(), v))
+                        .collect(),
+                )
+            })?;
+        }
         self.ctx
             .store
             .insert_upload(&UploadRow {
@@ -346,15 +351,16 @@ impl RuntimeClient for InProcessClient {
         let intent = IntentRequest {
             intent_type: "ingest_file".into(),
             session_id: req.session_id.clone(),
-            parameters: Some(serde_json::json!({
-                "upload_id": upload_id,
-                "filename": req.filename,
-                "ui_name": req.ui_name,
-                "mime_type": req.mime_type,
-            })),
+            parameters: Some(parameters),
             ..Default::default()
         };
-        let accepted = self.submit_intent(scope, intent).await?;
+        let accepted = match self.submit_intent(scope, intent).await {
+            Ok(a) => a,
+            Err(e) => {
+                self.ctx.store.delete_upload(&upload_id).await?;
+                return Err(e);
+            }
+        };
         Ok(UploadAccepted {
             success: true,
             file_id: derived_id(&accepted.execution_id, "file"),

@@ -102,6 +102,7 @@ impl Runtime {
                         services: ctx.services.clone(),
                         ttl: ctx.config.unmaterialized_ttl,
                         interval: ctx.config.janitor_interval,
+                        blob_grace: ctx.config.blob_grace,
                     };
                     let (actor, _) = Actor::spawn_linked(None, Janitor, args, sup).await?;
                     ctx.janitor.set(actor.clone());

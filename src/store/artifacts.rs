@@ -234,13 +234,38 @@ impl Store {
         Ok(res.rows_affected() == 1)
     }
 
-    /// Removes an artifact, everything derived from it, and their parsed records. Returns the
-    /// blobs that nothing references any more (the caller deletes them).
-    pub async fn delete_artifact_tree(
+    /// Removes an artifact, everything derived from it, and their parsed records. Blobs are
+    /// left to the janitor's collection (see `BlobStore::collect`).
+    pub async fn delete_artifact_tree(&self, artifact_id: &str) -> Result<bool, sqlx::Error> {
+        self.delete_artifact_tree_if(artifact_id, None).await
+    }
+
+    /// As `delete_artifact_tree`, but only if the artifact is still in `state` and older than
+    /// `before` — checked in the same transaction (the janitor must not remove a file that was
+    /// materialized after it looked).
+    pub async fn delete_artifact_tree_if(
         &self,
         artifact_id: &str,
-    ) -> Result<Vec<String>, sqlx::Error> {
+        still: Option<(&str, i64)>,
+    ) -> Result<bool, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
+        let root =
+            sqlx::query("SELECT lifecycle_state, created_at FROM artifacts WHERE artifact_id = $1")
+                .bind(artifact_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(root) = root else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        if let Some((state, before)) = still {
+            let current: String = root.try_get("lifecycle_state")?;
+            let created: i64 = root.try_get("created_at")?;
+            if current != state || created >= before {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+        }
         let mut ids = vec![artifact_id.to_string()];
         let mut i = 0;
         while i < ids.len() {
@@ -256,18 +281,7 @@ impl Store {
             }
             i += 1;
         }
-        let mut blobs = Vec::new();
         for id in ids.iter().rev() {
-            let blob: Option<Option<String>> =
-                sqlx::query("SELECT blob_sha256 FROM artifacts WHERE artifact_id = $1")
-                    .bind(id)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|r| r.try_get("blob_sha256"))
-                    .transpose()?;
-            if let Some(Some(sha)) = blob {
-                blobs.push(sha);
-            }
             sqlx::query("DELETE FROM parsed_records WHERE parsed_file_id = $1")
                 .bind(id)
                 .execute(&mut *tx)
@@ -281,22 +295,58 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        let mut unreferenced = Vec::new();
-        for sha in blobs {
-            let n: i64 = sqlx::query(
-                "SELECT (SELECT COUNT(*) FROM artifacts WHERE blob_sha256 = $1) + \
-                 (SELECT COUNT(*) FROM uploads WHERE blob_sha256 = $1) AS n",
-            )
-            .bind(&sha)
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
-            if n == 0 && !unreferenced.contains(&sha) {
-                unreferenced.push(sha);
-            }
-        }
         tx.commit().await?;
-        Ok(unreferenced)
+        Ok(true)
+    }
+
+    /// Replaces an artifact's descriptor and lifecycle state (e.g. a parse that finished).
+    pub async fn update_artifact(
+        &self,
+        artifact_id: &str,
+        descriptor: &Value,
+        state: &str,
+        at: i64,
+    ) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE artifacts SET semantic_descriptor = $2, lifecycle_state = $3, updated_at = $4 \
+             WHERE artifact_id = $1",
+        )
+        .bind(artifact_id)
+        .bind(descriptor.to_string())
+        .bind(state)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Artifacts of a type still in `state` since before `before` (stuck work).
+    pub async fn artifacts_stuck(
+        &self,
+        artifact_type: &str,
+        state: &str,
+        before: i64,
+        limit: i64,
+    ) -> Result<Vec<String>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT artifact_id FROM artifacts WHERE artifact_type = $1 AND lifecycle_state = $2 \
+             AND updated_at < $3 ORDER BY updated_at LIMIT $4",
+        )
+        .bind(artifact_type)
+        .bind(state)
+        .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| r.try_get("artifact_id")).collect()
+    }
+
+    pub async fn delete_upload(&self, upload_id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("DELETE FROM uploads WHERE upload_id = $1")
+            .bind(upload_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// How many artifacts and uploads reference a blob (0: it may be deleted).
@@ -329,25 +379,14 @@ impl Store {
         rows.iter().map(ArtifactRow::from_row).collect()
     }
 
-    /// Uploads older than `before` (ingested or abandoned): removed, with the blobs nothing else
-    /// references returned for deletion.
-    pub async fn prune_uploads(&self, before: i64) -> Result<Vec<String>, sqlx::Error> {
-        let rows = sqlx::query("SELECT DISTINCT blob_sha256 FROM uploads WHERE created_at < $1")
-            .bind(before)
-            .fetch_all(&self.pool)
-            .await?;
-        sqlx::query("DELETE FROM uploads WHERE created_at < $1")
+    /// Removes uploads older than `before` (ingested or abandoned); their blobs are left to
+    /// collection.
+    pub async fn prune_uploads(&self, before: i64) -> Result<u64, sqlx::Error> {
+        let res = sqlx::query("DELETE FROM uploads WHERE created_at < $1")
             .bind(before)
             .execute(&self.pool)
             .await?;
-        let mut unreferenced = Vec::new();
-        for r in rows {
-            let sha: String = r.try_get("blob_sha256")?;
-            if self.blob_references(&sha).await? == 0 {
-                unreferenced.push(sha);
-            }
-        }
-        Ok(unreferenced)
+        Ok(res.rows_affected())
     }
 
     /// Stores a page of parsed records (idempotent: a re-run parse overwrites nothing twice).

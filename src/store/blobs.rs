@@ -6,6 +6,7 @@
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
@@ -32,23 +33,47 @@ pub type BlobReader<'a> = Pin<Box<dyn AsyncRead + Send + 'a>>;
 #[async_trait]
 pub trait BlobStore: Send + Sync {
     /// Streams `content` into the store, at most `limit` bytes (beyond it nothing is kept).
+    /// Storing content that is already there refreshes its timestamp, so a collection never
+    /// removes content someone has just stored.
     async fn put(&self, content: BlobReader<'_>, limit: u64) -> Result<BlobInfo, BlobError>;
     /// A blocking reader (for parsers running on the blocking pool).
     fn open_blocking(&self, sha256: &str) -> Result<Box<dyn Read + Send>, BlobError>;
     async fn exists(&self, sha256: &str) -> bool;
-    /// Removes a blob (callers first make sure nothing references it).
-    async fn delete(&self, sha256: &str) -> Result<(), BlobError>;
+    /// Blobs last stored before `before` (candidates for collection).
+    async fn stored_before(&self, before: SystemTime) -> Result<Vec<String>, BlobError>;
+    /// Removes a blob if it was last stored before `before` — checked again under the store's
+    /// write gate, so a concurrent `put` of the same content wins. The caller has made sure
+    /// nothing references it.
+    async fn collect(&self, sha256: &str, before: SystemTime) -> Result<bool, BlobError>;
+    /// Removes temporary files of writes that died before `before` (crash, dropped request).
+    async fn sweep_temporary(&self, before: SystemTime) -> Result<usize, BlobError>;
 }
 
 pub struct LocalBlobStore {
     root: PathBuf,
+    /// `put` holds it shared, `collect` exclusively: a blob is never removed mid-`put`.
+    gate: tokio::sync::RwLock<()>,
+}
+
+/// Removes a temporary file when dropped, unless it was renamed into place.
+struct TempGuard(Option<PathBuf>);
+
+impl Drop for TempGuard {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
 }
 
 impl LocalBlobStore {
     pub fn new(root: impl Into<PathBuf>) -> std::io::Result<Self> {
         let root = root.into();
         std::fs::create_dir_all(root.join("tmp"))?;
-        Ok(Self { root })
+        Ok(Self {
+            root,
+            gate: tokio::sync::RwLock::new(()),
+        })
     }
 
     fn path_of(&self, sha256: &str) -> Result<PathBuf, BlobError> {
@@ -64,6 +89,10 @@ impl LocalBlobStore {
     }
 }
 
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
 #[async_trait]
 impl BlobStore for LocalBlobStore {
     async fn put(&self, mut content: BlobReader<'_>, limit: u64) -> Result<BlobInfo, BlobError> {
@@ -71,49 +100,50 @@ impl BlobStore for LocalBlobStore {
             .root
             .join("tmp")
             .join(format!("{}.part", uuid::Uuid::new_v4()));
-        let result = async {
-            let mut file = tokio::fs::File::create(&tmp).await?;
-            let mut hasher = Sha256::new();
-            let mut size: u64 = 0;
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                let n = content.read(&mut buf).await?;
-                if n == 0 {
-                    break;
-                }
-                size += n as u64;
-                if size > limit {
-                    return Err(BlobError::TooLarge { limit });
-                }
-                hasher.update(&buf[..n]);
-                file.write_all(&buf[..n]).await?;
+        let mut guard = TempGuard(Some(tmp.clone()));
+        let mut file = tokio::fs::File::create(&tmp).await?;
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = content.read(&mut buf).await?;
+            if n == 0 {
+                break;
             }
-            file.sync_all().await?;
-            Ok(BlobInfo {
-                sha256: hex::encode(hasher.finalize()),
-                size_bytes: size,
+            size += n as u64;
+            if size > limit {
+                return Err(BlobError::TooLarge { limit });
+            }
+            hasher.update(&buf[..n]);
+            file.write_all(&buf[..n]).await?;
+        }
+        file.sync_all().await?;
+        drop(file);
+        let info = BlobInfo {
+            sha256: hex::encode(hasher.finalize()),
+            size_bytes: size,
+        };
+        let dest = self.path_of(&info.sha256)?;
+        let _shared = self.gate.read().await;
+        if let Some(dir) = dest.parent() {
+            tokio::fs::create_dir_all(dir).await?;
+        }
+        if tokio::fs::try_exists(&dest).await.unwrap_or(false) {
+            // Same content again: keep the first copy, but mark it as just stored.
+            let dest2 = dest.clone();
+            tokio::task::spawn_blocking(move || {
+                std::fs::File::options()
+                    .write(true)
+                    .open(&dest2)
+                    .and_then(|f| f.set_modified(SystemTime::now()))
             })
+            .await
+            .map_err(|e| BlobError::Io(std::io::Error::other(e)))??;
+        } else {
+            tokio::fs::rename(&tmp, &dest).await?;
+            guard.0 = None;
         }
-        .await;
-        match result {
-            Ok(info) => {
-                let dest = self.path_of(&info.sha256)?;
-                if let Some(dir) = dest.parent() {
-                    tokio::fs::create_dir_all(dir).await?;
-                }
-                // Same content twice: the first copy stays, the second is dropped.
-                if tokio::fs::try_exists(&dest).await.unwrap_or(false) {
-                    let _ = tokio::fs::remove_file(&tmp).await;
-                } else {
-                    tokio::fs::rename(&tmp, &dest).await?;
-                }
-                Ok(info)
-            }
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&tmp).await;
-                Err(e)
-            }
-        }
+        Ok(info)
     }
 
     fn open_blocking(&self, sha256: &str) -> Result<Box<dyn Read + Send>, BlobError> {
@@ -132,12 +162,53 @@ impl BlobStore for LocalBlobStore {
         }
     }
 
-    async fn delete(&self, sha256: &str) -> Result<(), BlobError> {
-        match tokio::fs::remove_file(self.path_of(sha256)?).await {
-            Ok(()) => Ok(()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+    async fn stored_before(&self, before: SystemTime) -> Result<Vec<String>, BlobError> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut out = Vec::new();
+            for dir in std::fs::read_dir(&root)? {
+                let dir = dir?;
+                let prefix = dir.file_name().to_string_lossy().to_string();
+                if prefix.len() != 2 || !dir.file_type()?.is_dir() {
+                    continue;
+                }
+                for f in std::fs::read_dir(dir.path())? {
+                    let f = f?;
+                    if modified(&f.path()).is_some_and(|m| m < before) {
+                        out.push(format!("{prefix}{}", f.file_name().to_string_lossy()));
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await
+        .map_err(|e| BlobError::Io(std::io::Error::other(e)))?
+    }
+
+    async fn collect(&self, sha256: &str, before: SystemTime) -> Result<bool, BlobError> {
+        let path = self.path_of(sha256)?;
+        let _exclusive = self.gate.write().await;
+        if modified(&path).is_none_or(|m| m >= before) {
+            return Ok(false);
+        }
+        match tokio::fs::remove_file(path).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(e.into()),
         }
+    }
+
+    async fn sweep_temporary(&self, before: SystemTime) -> Result<usize, BlobError> {
+        let mut removed = 0;
+        let mut entries = tokio::fs::read_dir(self.root.join("tmp")).await?;
+        while let Some(e) = entries.next_entry().await? {
+            if modified(&e.path()).is_some_and(|m| m < before)
+                && tokio::fs::remove_file(e.path()).await.is_ok()
+            {
+                removed += 1;
+            }
+        }
+        Ok(removed)
     }
 }
 
@@ -181,7 +252,50 @@ mod tests {
             store.open_blocking("../../etc/passwd"),
             Err(BlobError::NotFound)
         ));
-        store.delete(&a.sha256).await.unwrap();
+        // Collection: not a blob stored after the cutoff, yes one stored before.
+        let before_put = SystemTime::now() - std::time::Duration::from_secs(60);
+        assert!(!store.collect(&a.sha256, before_put).await.unwrap());
+        let later = SystemTime::now() + std::time::Duration::from_secs(1);
+        assert_eq!(
+            store.stored_before(later).await.unwrap(),
+            vec![a.sha256.clone()]
+        );
+        assert!(store.collect(&a.sha256, later).await.unwrap());
         assert!(!store.exists(&a.sha256).await);
+    }
+}
+
+#[cfg(test)]
+mod guard_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_dropped_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::new(dir.path()).unwrap();
+        // A reader that never ends: the put is dropped mid-write.
+        let (_tx, rx) = tokio::io::duplex(16);
+        let put = store.put(Box::pin(rx), 1 << 20);
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(50), put).await;
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("tmp")).unwrap().count(),
+            0
+        );
+    }
+
+    #[tokio::test]
+    async fn content_stored_again_after_the_cutoff_is_not_collected() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = LocalBlobStore::new(dir.path()).unwrap();
+        let a = store.put(Box::pin(&b"same"[..]), 100).await.unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let cutoff = SystemTime::now();
+        let candidates = store.stored_before(cutoff).await.unwrap();
+        assert_eq!(candidates, vec![a.sha256.clone()]);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        // Someone uploads the same content between the listing and the collection.
+        store.put(Box::pin(&b"same"[..]), 100).await.unwrap();
+        assert!(!store.collect(&a.sha256, cutoff).await.unwrap());
+        assert!(store.exists(&a.sha256).await);
     }
 }

@@ -88,7 +88,12 @@ pub fn test_config(db: &TestDb) -> Config {
         http_addr: "127.0.0.1:0".into(),
         runtime_addr: "127.0.0.1:0".into(),
         service_token: format!("svc-{}", uuid::Uuid::new_v4()),
-        runtime: RuntimeConfig::default(),
+        // Sweeps run when a test asks (SweepNow), and collect unreferenced blobs at once.
+        runtime: RuntimeConfig {
+            janitor_interval: StdDuration::from_secs(3600),
+            blob_grace: StdDuration::ZERO,
+            ..RuntimeConfig::default()
+        },
         max_body_bytes: 64 * 1024,
         experience: ExperienceSettings {
             jwt_secret: format!("jwt-{}", uuid::Uuid::new_v4()),
@@ -315,4 +320,15 @@ pub async fn start_binary(db: &TestDb, token: &str, env: &[(&str, &str)]) -> Bin
         child,
         log,
     }
+}
+
+/// Runs a janitor sweep now and returns what it removed.
+pub async fn sweep(t: &TestApp) -> symphainy::runtime::realms::content::janitor::Swept {
+    let janitor = t.app.runtime.ctx.janitor.get().expect("janitor running");
+    ractor::call!(
+        janitor,
+        symphainy::runtime::realms::content::janitor::JanitorMsg::SweepNow
+    )
+    .expect("janitor answers")
+    .expect("sweep succeeds")
 }

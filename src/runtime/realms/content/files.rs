@@ -14,17 +14,13 @@ use crate::runtime::handler::{
 use crate::store::artifacts::ArtifactRow;
 use crate::store::time::now_micros;
 
-/// Removes an artifact tree and the blobs left unreferenced.
+/// Removes an artifact tree (its blobs, once unreferenced, are collected by the janitor).
 pub async fn remove_tree(ctx: &StepContext, artifact_id: &str) -> Result<(), StepError> {
-    let s = &ctx.services;
-    let orphans = s
+    ctx.services
         .store
         .delete_artifact_tree(artifact_id)
         .await
         .map_err(internal)?;
-    for sha in orphans {
-        s.blobs.delete(&sha).await.map_err(internal)?;
-    }
     Ok(())
 }
 

@@ -150,17 +150,7 @@ impl SagaStep for StoreContent {
             artifacts: Map::new(),
         })
     }
-
-    async fn compensate(&self, ctx: &StepContext, output: &Value) -> Result<(), StepError> {
-        let Some(sha) = output["sha256"].as_str() else {
-            return Ok(());
-        };
-        let s = &ctx.services;
-        if s.store.blob_references(sha).await.map_err(internal)? == 0 {
-            s.blobs.delete(sha).await.map_err(internal)?;
-        }
-        Ok(())
-    }
+    // No compensation: content nothing references is collected by the janitor.
 }
 
 struct RegisterFile;

@@ -1,9 +1,12 @@
 //! The janitor: a supervised actor that, every `janitor_interval`, removes files never
-//! materialized within `unmaterialized_ttl` (with what was derived from them and blobs nothing
-//! else references) and uploads that were never ingested. The sweep runs in a task; the actor
-//! only schedules it, so its mailbox never waits on the database.
+//! materialized within `unmaterialized_ttl` (with what was derived from them), parses stuck in
+//! `parsing` (a crash or cancel mid-parse), uploads that were never ingested, temporary files of
+//! writes that died, and — after `blob_grace` — blobs nothing references. All blob deletion
+//! happens here, never inline, so a concurrent upload of the same content can never lose it.
+//! The sweep runs in a task; sweeps never overlap.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
@@ -12,12 +15,21 @@ use crate::store::time::now_micros;
 
 /// Uploads are ingested right after they arrive; older ones were abandoned.
 const UPLOAD_TTL: Duration = Duration::from_secs(3600);
+/// A parse that has not progressed for this long died (its records are removed).
+const STUCK_PARSE: Duration = Duration::from_secs(3600);
 
 pub enum JanitorMsg {
     Tick,
-    /// Sweep now and answer how many files were removed (operators and tests).
-    SweepNow(RpcReplyPort<Result<usize, String>>),
-    SweepDone,
+    /// Sweep now and answer what was removed (operators and tests).
+    SweepNow(RpcReplyPort<Result<Swept, String>>),
+}
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Swept {
+    pub files: usize,
+    pub stuck_parses: usize,
+    pub blobs: usize,
+    pub temporary: usize,
 }
 
 pub struct Janitor;
@@ -26,11 +38,12 @@ pub struct JanitorArgs {
     pub services: Services,
     pub ttl: Duration,
     pub interval: Duration,
+    pub blob_grace: Duration,
 }
 
 pub struct JanitorState {
     args: JanitorArgs,
-    sweeping: bool,
+    one_at_a_time: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Actor for Janitor {
@@ -46,7 +59,7 @@ impl Actor for Janitor {
         myself.send_after(args.interval, || JanitorMsg::Tick);
         Ok(JanitorState {
             args,
-            sweeping: false,
+            one_at_a_time: Arc::new(tokio::sync::Mutex::new(())),
         })
     }
 
@@ -56,70 +69,84 @@ impl Actor for Janitor {
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        match msg {
+        let reply = match msg {
             JanitorMsg::Tick => {
                 myself.send_after(state.args.interval, || JanitorMsg::Tick);
-                if !state.sweeping {
-                    state.sweeping = true;
-                    spawn_sweep(&myself, state, None);
+                // A sweep still running: skip this tick.
+                if state.one_at_a_time.try_lock().is_err() {
+                    return Ok(());
                 }
+                None
             }
-            JanitorMsg::SweepNow(reply) => {
-                state.sweeping = true;
-                spawn_sweep(&myself, state, Some(reply));
+            JanitorMsg::SweepNow(reply) => Some(reply),
+        };
+        let services = state.args.services.clone();
+        let (ttl, grace) = (state.args.ttl, state.args.blob_grace);
+        let lock = state.one_at_a_time.clone();
+        tokio::spawn(async move {
+            let _one = lock.lock().await;
+            let result = sweep(&services, ttl, grace)
+                .await
+                .map_err(|e| e.to_string());
+            match &result {
+                Ok(s) if *s != Swept::default() => tracing::info!(?s, "janitor sweep"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "janitor sweep failed"),
             }
-            JanitorMsg::SweepDone => state.sweeping = false,
-        }
+            if let Some(reply) = reply {
+                let _ = reply.send(result);
+            }
+        });
         Ok(())
     }
 }
 
-fn spawn_sweep(
-    myself: &ActorRef<JanitorMsg>,
-    state: &JanitorState,
-    reply: Option<RpcReplyPort<Result<usize, String>>>,
-) {
-    let services = state.args.services.clone();
-    let ttl = state.args.ttl;
-    let me = myself.clone();
-    tokio::spawn(async move {
-        let result = sweep(&services, ttl).await.map_err(|e| e.to_string());
-        match &result {
-            Ok(n) if *n > 0 => tracing::info!(removed = n, "janitor removed unmaterialized files"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "janitor sweep failed"),
-        }
-        if let Some(reply) = reply {
-            let _ = reply.send(result);
-        }
-        let _ = me.send_message(JanitorMsg::SweepDone);
-    });
-}
-
-async fn sweep(s: &Services, ttl: Duration) -> anyhow::Result<usize> {
+async fn sweep(s: &Services, ttl: Duration, grace: Duration) -> anyhow::Result<Swept> {
     let now = now_micros();
-    let mut removed = 0;
+    let mut swept = Swept::default();
+    let cutoff = now - ttl.as_micros() as i64;
     loop {
-        let stale = s
-            .store
-            .stale_pending_files(now - ttl.as_micros() as i64, 100)
-            .await?;
+        let stale = s.store.stale_pending_files(cutoff, 100).await?;
         if stale.is_empty() {
             break;
         }
+        let mut progressed = false;
         for file in stale {
-            for sha in s.store.delete_artifact_tree(&file.artifact_id).await? {
-                s.blobs.delete(&sha).await?;
+            // Only if still pending: a file materialized meanwhile stays.
+            if s.store
+                .delete_artifact_tree_if(
+                    &file.artifact_id,
+                    Some(("pending_materialization", cutoff)),
+                )
+                .await?
+            {
+                swept.files += 1;
+                progressed = true;
             }
-            removed += 1;
+        }
+        if !progressed {
+            break;
         }
     }
-    for sha in s
+    let stuck_before = now - STUCK_PARSE.as_micros() as i64;
+    for id in s
         .store
-        .prune_uploads(now - UPLOAD_TTL.as_micros() as i64)
+        .artifacts_stuck("parsed_file", "parsing", stuck_before, 100)
         .await?
     {
-        s.blobs.delete(&sha).await?;
+        if s.store.delete_artifact_tree(&id).await? {
+            swept.stuck_parses += 1;
+        }
     }
-    Ok(removed)
+    s.store
+        .prune_uploads(now - UPLOAD_TTL.as_micros() as i64)
+        .await?;
+    let before = SystemTime::now() - grace;
+    swept.temporary = s.blobs.sweep_temporary(before).await?;
+    for sha in s.blobs.stored_before(before).await? {
+        if s.store.blob_references(&sha).await? == 0 && s.blobs.collect(&sha, before).await? {
+            swept.blobs += 1;
+        }
+    }
+    Ok(swept)
 }

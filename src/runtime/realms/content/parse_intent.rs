@@ -90,6 +90,26 @@ impl SagaStep for Parse {
             .open_blocking(&sha)
             .map_err(|e| StepError::new(format!("the file's content is unavailable: {e}")))?;
 
+        // The parsed file exists (as `parsing`) before its first record: a parse cancelled or
+        // cut short by a crash leaves an artifact the janitor finds, never loose records.
+        let started = now_micros();
+        let pending = ArtifactRow {
+            artifact_id: parsed_id.clone(),
+            artifact_type: "parsed_file".into(),
+            tenant_id: ctx.tenant_id.clone(),
+            session_id: ctx.session_id.clone(),
+            lifecycle_state: "parsing".into(),
+            semantic_descriptor: json!({"parsed_file_id": parsed_id, "file_id": file.artifact_id,
+                "parsing_status": "parsing"}),
+            parent_artifacts: vec![file.artifact_id.clone()],
+            produced_by_intent: ctx.intent_type.clone(),
+            produced_by_execution: ctx.execution_id.clone(),
+            blob_sha256: None,
+            created_at: started,
+            updated_at: started,
+        };
+        store.insert_artifact(&pending).await.map_err(internal)?;
+
         let (tx, mut rx) = mpsc::channel::<Vec<String>>(4);
         let parser = tokio::task::spawn_blocking(move || {
             let mut batch = Vec::with_capacity(BATCH);
@@ -119,7 +139,13 @@ impl SagaStep for Parse {
             next += batch.len() as i64;
         }
         drop(rx);
-        let parsed = parser.await.map_err(internal)?;
+        let parsed = match parser.await {
+            Ok(p) => p,
+            Err(e) => {
+                discard(&store, &parsed_id).await;
+                return Err(internal(e));
+            }
+        };
         let summary = match (parsed, write_error) {
             (_, Some(e)) => {
                 discard(&store, &parsed_id).await;
@@ -138,7 +164,6 @@ impl SagaStep for Parse {
             (Ok(s), None) => s,
         };
 
-        let now = now_micros();
         let descriptor = json!({
             "parsed_file_id": parsed_id,
             "file_id": file.artifact_id,
@@ -147,21 +172,10 @@ impl SagaStep for Parse {
             "record_count": summary.record_count,
             "columns": summary.columns,
         });
-        let row = ArtifactRow {
-            artifact_id: parsed_id.clone(),
-            artifact_type: "parsed_file".into(),
-            tenant_id: ctx.tenant_id.clone(),
-            session_id: ctx.session_id.clone(),
-            lifecycle_state: "active".into(),
-            semantic_descriptor: descriptor.clone(),
-            parent_artifacts: vec![file.artifact_id.clone()],
-            produced_by_intent: ctx.intent_type.clone(),
-            produced_by_execution: ctx.execution_id.clone(),
-            blob_sha256: None,
-            created_at: now,
-            updated_at: now,
-        };
-        store.insert_artifact(&row).await.map_err(internal)?;
+        store
+            .update_artifact(&parsed_id, &descriptor, "active", now_micros())
+            .await
+            .map_err(internal)?;
         let mut artifacts = Map::new();
         artifacts.insert("parsed_file".into(), artifact("parsed_file", descriptor));
         Ok(StepOutput {

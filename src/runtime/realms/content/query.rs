@@ -131,12 +131,14 @@ impl SagaStep for QueryStep {
                 )
             }
             intent => {
-                let default_type = (intent == "list_files").then(|| "file".to_string());
+                // `list_files` lists files, whatever else it is given.
+                let artifact_type = if intent == "list_files" {
+                    Some("file".to_string())
+                } else {
+                    p["artifact_type"].as_str().map(str::to_string)
+                };
                 let filter = ArtifactFilter {
-                    artifact_type: p["artifact_type"]
-                        .as_str()
-                        .map(str::to_string)
-                        .or(default_type),
+                    artifact_type,
                     lifecycle_state: p["lifecycle_state"].as_str().map(str::to_string),
                     limit,
                     offset,
