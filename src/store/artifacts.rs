@@ -117,7 +117,7 @@ impl Store {
 
     /// Inserts an artifact (idempotent on its id: a re-run step finds it already there).
     pub async fn insert_artifact(&self, a: &ArtifactRow) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let inserted = sqlx::query(&format!(
             "INSERT INTO artifacts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (artifact_id) DO NOTHING"
@@ -248,7 +248,7 @@ impl Store {
         artifact_id: &str,
         still: Option<(&str, i64)>,
     ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let root =
             sqlx::query("SELECT lifecycle_state, created_at FROM artifacts WHERE artifact_id = $1")
                 .bind(artifact_id)
@@ -399,7 +399,7 @@ impl Store {
         if records.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Multi-row inserts, well under both backends' bind-parameter limits.
         for (chunk_no, chunk) in records.chunks(500).enumerate() {
             let mut sql = String::from(

@@ -55,7 +55,7 @@ impl Store {
         turn: &Turn,
         at: i64,
     ) -> Result<i64, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let next: i64 = sqlx::query(
             "SELECT COALESCE(MAX(turn_idx), -1) + 1 AS n FROM conversation_turns \
              WHERE session_id = $1 AND conversation_id = $2",

@@ -145,7 +145,7 @@ impl Store {
         items: &[(NewEvent, Option<Effect>)],
         last_seq: &mut HashMap<String, i64>,
     ) -> Result<Vec<AppendOutcome>, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut seqs: HashMap<String, i64> = HashMap::new();
         let mut outcomes = Vec::with_capacity(items.len());
         for (event, effect) in items {

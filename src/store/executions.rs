@@ -48,7 +48,7 @@ impl Store {
                 }
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO executions (execution_id, intent_id, intent_type, session_id, tenant_id, \
              solution_id, parameters, metadata, status, epoch, created_at, updated_at) \

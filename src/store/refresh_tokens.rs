@@ -25,7 +25,7 @@ impl Store {
         new_family: bool,
         at: i64,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         if new_family {
             sqlx::query(
                 "INSERT INTO refresh_families (family_id, user_id, created_at) VALUES ($1, $2, $3)",
@@ -71,7 +71,7 @@ impl Store {
         successor: &RefreshRow,
         at: i64,
     ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let marked = sqlx::query(
             "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
              AND family_id IN (SELECT family_id FROM refresh_families WHERE revoked_at IS NULL)",

@@ -51,7 +51,7 @@ impl Store {
         metadata: &Value,
         at: i64,
     ) -> Result<BindOutcome, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let res = sqlx::query(
             "UPDATE sessions SET user_id = $2, tenant_id = $3, metadata = $4, updated_at = $5 \
              WHERE session_id = $1 AND (user_id IS NULL OR user_id = $2) \

@@ -37,7 +37,7 @@ impl Store {
         tenant_id: &str,
         tenant_name: &str,
     ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("INSERT INTO tenants (tenant_id, name, created_at) VALUES ($1, $2, $3)")
             .bind(tenant_id)
             .bind(tenant_name)
