@@ -409,3 +409,16 @@ async fn sockets_close_1001_when_the_server_stops() {
     assert_eq!(next(&mut ws).await.unwrap_err().0, 1001);
     stopper.await.unwrap();
 }
+
+#[tokio::test]
+async fn an_idle_socket_is_closed_1000() {
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    config.experience.ws_idle = Duration::from_millis(500);
+    let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
+    let session = anonymous(&t).await;
+    let mut ws = connect(&t, &format!("session_id={session}")).await;
+    next(&mut ws).await.unwrap();
+    assert_eq!(next(&mut ws).await.unwrap_err(), (1000, "Idle timeout".to_string()));
+    t.app.shutdown().await;
+}
