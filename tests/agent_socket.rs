@@ -151,16 +151,7 @@ async fn connection_established_then_the_sessions_events_with_seq() {
 async fn refusals_are_one_error_then_close_1008() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
-    let reg: Value = t
-        .http
-        .post(format!("{}/api/auth/register", t.exp))
-        .json(&json!({"name": "W", "email": "w@example.com", "password": "s3cret-passw0rd"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reg = t.register_user("w").await;
     let user_session = reg["session_id"].as_str().unwrap();
     let token = reg["access_token"].as_str().unwrap();
     for (query, reason) in [
@@ -196,16 +187,7 @@ async fn refusals_are_one_error_then_close_1008() {
     assert_eq!(hello["data"]["user_id"], reg["user_id"]);
     assert_eq!(hello["data"]["tenant_id"], reg["tenant_id"]);
     // Another tenant's token cannot open this session.
-    let other: Value = t
-        .http
-        .post(format!("{}/api/auth/register", t.exp))
-        .json(&json!({"name": "X", "email": "x@example.com", "password": "s3cret-passw0rd"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let other = t.register_user("x").await;
     let mut ws = connect(
         &t,
         &format!(
@@ -419,6 +401,9 @@ async fn an_idle_socket_is_closed_1000() {
     let session = anonymous(&t).await;
     let mut ws = connect(&t, &format!("session_id={session}")).await;
     next(&mut ws).await.unwrap();
-    assert_eq!(next(&mut ws).await.unwrap_err(), (1000, "Idle timeout".to_string()));
+    assert_eq!(
+        next(&mut ws).await.unwrap_err(),
+        (1000, "Idle timeout".to_string())
+    );
     t.app.shutdown().await;
 }

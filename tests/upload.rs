@@ -182,22 +182,7 @@ async fn an_upload_over_the_limit_is_413_and_leaves_nothing() {
 async fn uploads_and_artifacts_are_tenant_isolated() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
-    let reg = |name: &str| {
-        let http = t.http.clone();
-        let url = format!("{}/api/auth/register", t.exp);
-        let body = json!({"name": name, "email": format!("{name}@example.com"), "password": "s3cret-passw0rd"});
-        async move {
-            http.post(url)
-                .json(&body)
-                .send()
-                .await
-                .unwrap()
-                .json::<Value>()
-                .await
-                .unwrap()
-        }
-    };
-    let (a, b) = (reg("alice").await, reg("bob").await);
+    let (a, b) = (t.register_user("alice").await, t.register_user("bob").await);
     let (ta, tb) = (
         a["access_token"].as_str().unwrap(),
         b["access_token"].as_str().unwrap(),

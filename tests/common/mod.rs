@@ -197,6 +197,19 @@ impl TestApp {
         body["execution_id"].as_str().unwrap().to_string()
     }
 
+    /// Registers `name` (email `<name>@example.com`) on the Experience Plane; the AuthResponse.
+    pub async fn register_user(&self, name: &str) -> Value {
+        let r = self
+            .http
+            .post(format!("{}/api/auth/register", self.exp))
+            .json(&json!({"name": name, "email": format!("{name}@example.com"), "password": "s3cret-passw0rd"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        r.json().await.unwrap()
+    }
+
     pub async fn status(&self, execution_id: &str) -> Value {
         let (status, body) = self
             .get(&format!("/api/execution/{execution_id}/status"))
