@@ -407,3 +407,54 @@ async fn an_idle_socket_is_closed_1000() {
     );
     t.app.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_closed_1013_and_can_resume() {
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    config.experience.ws_outbound_queue = 4;
+    let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
+    let session = anonymous(&t).await;
+    let mut ws = connect(&t, &format!("session_id={session}")).await;
+    next(&mut ws).await.unwrap();
+    // The client reads nothing while ~24 MB of events arrive: more than the socket buffers hold.
+    let events = t.app.runtime.ctx.events.clone();
+    let pad = "x".repeat(2000);
+    let mut appends = Vec::new();
+    for i in 0..12_000 {
+        let (events, session, pad) = (events.clone(), session.clone(), pad.clone());
+        appends.push(tokio::spawn(async move {
+            let e = symphainy::store::NewEvent {
+                event_id: uuid::Uuid::new_v4().to_string(),
+                session_id: session,
+                event_type: "TEST".into(),
+                execution_id: None,
+                event_key: Some(format!("fill-{i}")),
+                data: json!({"pad": pad}),
+                created_at: 0,
+            };
+            events.append(e, None).await.unwrap();
+        }));
+    }
+    for a in appends {
+        a.await.unwrap();
+    }
+    // Now read: what was buffered, then the close that says the client was too slow.
+    let mut received = 0;
+    let code = loop {
+        match next(&mut ws).await {
+            Ok(_) => received += 1,
+            Err((code, _)) => break code,
+        }
+    };
+    assert_eq!(code, 1013, "after {received} events");
+    assert!(
+        received < 12_000,
+        "the connection was cut short ({received} events)"
+    );
+    // Its events are stored: a new connection resumes and gets every one of them.
+    let mut ws = connect(&t, &format!("session_id={session}")).await;
+    let hello = next(&mut ws).await.unwrap();
+    assert_eq!(hello["data"]["last_seq"], 12_000);
+    t.app.shutdown().await;
+}
