@@ -2,6 +2,7 @@
 
 pub mod content;
 pub mod echo;
+pub mod insights;
 
 use std::sync::Arc;
 
@@ -10,4 +11,5 @@ use super::handler::HandlerRegistry;
 pub fn register_builtin(registry: &mut HandlerRegistry) {
     registry.register(Arc::new(echo::Echo));
     content::register(registry);
+    registry.register(Arc::new(insights::analyze::AnalyzeStructuredData));
 }

@@ -1,0 +1,5 @@
+//! The insights realm: statistics and analysis over parsed files (more intents follow:
+//! quality, interpretation, relationships, data mash).
+
+pub mod analyze;
+pub mod stats;
