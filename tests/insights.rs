@@ -133,3 +133,85 @@ async fn analysis_refuses_what_it_cannot_see() {
     assert_error(s, &b, 422, "validation_error");
     t.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn assess_data_quality_matches_hand_computed_findings() {
+    for db in databases().await {
+        let t = spawn_app(&db).await;
+        let session = t.create_session(None).await;
+        // 11 rows: one empty city, one non-number amount, one duplicated row, two outliers.
+        let csv = "id,amount,city\n1,10,Paris\n2,12,Paris\n3,11,\n4,13,Lyon\n5,10,Paris\n6,12,Paris\n7,11,Lyon\n8,13,Paris\n9,100,Paris\n9,100,Paris\n10,x,Lyon\n";
+        let file = run(
+            &t,
+            &session,
+            "ingest_file",
+            json!({"filename": "q.csv", "file_content": hex::encode(csv)}),
+        )
+        .await;
+        let parsed = run(
+            &t,
+            &session,
+            "parse_content",
+            json!({"file_id": file["artifacts"]["file"]["semantic_payload"]["file_id"]}),
+        )
+        .await;
+        let p = &parsed["artifacts"]["parsed_file"]["semantic_payload"];
+        assert_eq!(
+            p["columns"][1]["type"], "integer",
+            "10 of 11 amounts are integers"
+        );
+        let done = run(
+            &t,
+            &session,
+            "assess_data_quality",
+            json!({"parsed_file_id": p["parsed_file_id"]}),
+        )
+        .await;
+        let q = &done["artifacts"]["quality_report"]["semantic_payload"];
+        assert_eq!(q["record_count"], 11, "[{}]", db.name);
+        assert_eq!(q["duplicate_rows"], 1);
+
+        let city = &q["columns"]["city"];
+        assert_eq!(
+            (city["null_count"].as_u64(), city["distinct_count"].as_u64()),
+            (Some(1), Some(2))
+        );
+        assert_eq!(
+            city["null_ratio"].as_f64().unwrap(),
+            super_round(1.0 / 11.0)
+        );
+
+        let amount = &q["columns"]["amount"];
+        assert_eq!(amount["type_breaks"], 1);
+        assert_eq!(amount["type_break_examples"], json!(["x"]));
+        // Amounts sorted: 10 10 11 11 12 12 13 13 100 100; Q1 (h = 2.25) = 11, Q3 (h = 6.75) = 13,
+        // IQR 2, bounds [8, 16]: the two 100s are outliers.
+        let o = &amount["outliers"];
+        assert_eq!(
+            (o["q1"].as_f64(), o["q3"].as_f64()),
+            (Some(11.0), Some(13.0))
+        );
+        assert_eq!(
+            (o["lower_bound"].as_f64(), o["upper_bound"].as_f64()),
+            (Some(8.0), Some(16.0))
+        );
+        assert_eq!(o["count"], 2);
+        // ids 1..9, 9, 10: Q1 = 3.5, Q3 = 8.5, bounds [-4, 16]: none.
+        assert_eq!(q["columns"]["id"]["outliers"]["count"], 0);
+
+        // The score follows its stated rule: 33 cells, 1 null, 1 break; 1 duplicate of 11 rows;
+        // 2 outliers among 21 numeric cells (11 ids + 10 amounts).
+        let expected: f64 = 100.0 - 40.0 / 33.0 - 30.0 / 33.0 - 20.0 / 11.0 - 10.0 * 2.0 / 21.0;
+        assert_eq!(
+            q["score"].as_f64().unwrap(),
+            (expected * 10.0).round() / 10.0
+        );
+        assert!(q["score_rule"].as_str().unwrap().starts_with("score = 100"));
+        t.app.shutdown().await;
+        db.cleanup().await;
+    }
+}
+
+fn super_round(x: f64) -> f64 {
+    (x * 1e10).round() / 1e10
+}

@@ -12,4 +12,5 @@ pub fn register_builtin(registry: &mut HandlerRegistry) {
     registry.register(Arc::new(echo::Echo));
     content::register(registry);
     registry.register(Arc::new(insights::analyze::AnalyzeStructuredData));
+    registry.register(Arc::new(insights::quality::AssessDataQuality));
 }

@@ -2,4 +2,5 @@
 //! quality, interpretation, relationships, data mash).
 
 pub mod analyze;
+pub mod quality;
 pub mod stats;

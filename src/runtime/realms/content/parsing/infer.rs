@@ -125,14 +125,19 @@ impl ColumnsInfer {
     }
 }
 
+/// A column takes the type of its dominant kind when at least this share of its non-null
+/// values have it; the others are "breaks" (reported by the quality assessment).
+pub const DOMINANT_SHARE: f64 = 0.9;
+
 fn decide(s: &Seen) -> ColumnType {
     let non_null = s.non_null();
     if non_null == 0 {
-        ColumnType::Null
-    } else if s.json > 0 {
+        return ColumnType::Null;
+    }
+    let share = |n: u64| n as f64 / non_null as f64;
+    let dominant = |n: u64| n > 0 && share(n) >= DOMINANT_SHARE;
+    if s.json > 0 {
         ColumnType::Json
-    } else if s.strings > 0 || (s.bools > 0 && s.bools != non_null) {
-        ColumnType::String
     } else if s.bools == non_null {
         ColumnType::Boolean
     } else if s.ints == non_null {
@@ -143,8 +148,36 @@ fn decide(s: &Seen) -> ColumnType {
         ColumnType::Date
     } else if s.dates + s.datetimes == non_null && s.datetimes > 0 {
         ColumnType::Datetime
+    } else if dominant(s.ints) && s.floats == 0 {
+        ColumnType::Integer
+    } else if dominant(s.ints + s.floats) {
+        ColumnType::Float
+    } else if dominant(s.bools) {
+        ColumnType::Boolean
+    } else if dominant(s.dates) && s.datetimes == 0 {
+        ColumnType::Date
+    } else if dominant(s.dates + s.datetimes) {
+        ColumnType::Datetime
     } else {
         ColumnType::String
+    }
+}
+
+/// Whether a value fits a column type (nulls always fit).
+pub fn fits(t: ColumnType, v: &Value) -> bool {
+    match (t, v) {
+        (_, Value::Null) => true,
+        (ColumnType::Integer, Value::Number(n)) => n.is_i64() || n.is_u64(),
+        (ColumnType::Float, Value::Number(_)) => true,
+        (ColumnType::Boolean, Value::Bool(_)) => true,
+        (ColumnType::Date, Value::String(s)) => classify_text(s) == ColumnType::Date,
+        (ColumnType::Datetime, Value::String(s)) => {
+            matches!(classify_text(s), ColumnType::Date | ColumnType::Datetime)
+        }
+        (ColumnType::String, Value::String(_)) => true,
+        (ColumnType::String, _) => true,
+        (ColumnType::Json, _) => true,
+        _ => false,
     }
 }
 

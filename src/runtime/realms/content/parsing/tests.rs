@@ -197,3 +197,25 @@ fn review_regressions_numbers_nuls_lines_and_many_columns() {
     let (s, _) = run_with(input.as_bytes(), ParsingType::Csv, &opts).unwrap();
     assert_eq!(s.columns[3999].name, "a_4000");
 }
+
+#[test]
+fn a_column_takes_its_dominant_type_when_few_values_break_it() {
+    let mut input = String::from("n,label\n");
+    for i in 0..19 {
+        input.push_str(&format!("{i},x\n"));
+    }
+    input.push_str("oops,x\n");
+    let (s, _) = run(input.as_bytes(), ParsingType::Csv).unwrap();
+    // 19 of 20 values are integers (95% >= 90%): integer, with one break.
+    assert_eq!(s.columns[0].column_type, ColumnType::Integer);
+    let (s, _) = run(b"n\n1\nx\n2\ny\n", ParsingType::Csv).unwrap();
+    assert_eq!(
+        s.columns[0].column_type,
+        ColumnType::String,
+        "half and half stays text"
+    );
+    assert!(fits(ColumnType::Integer, &serde_json::json!(3)));
+    assert!(!fits(ColumnType::Integer, &serde_json::json!("oops")));
+    assert!(fits(ColumnType::Date, &serde_json::json!("2024-02-29")));
+    assert!(!fits(ColumnType::Date, &serde_json::json!("2024-02-30")));
+}

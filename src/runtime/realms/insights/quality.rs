@@ -1,0 +1,277 @@
+//! `assess_data_quality {parsed_file_id}` → artifact `quality_report`: per column the null
+//! ratio, distinct count, values that break the inferred type, and numeric outliers by the IQR
+//! rule (outside [Q1 − 1.5·IQR, Q3 + 1.5·IQR]); duplicate rows; and an overall score with the
+//! rule that produced it. Two passes over the stored records (quartiles, then outliers), each a
+//! page at a time; distinct values and row fingerprints are counted up to fixed limits.
+
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+
+use super::stats::{round, Numeric, DISTINCT_LIMIT};
+use crate::runtime::handler::{
+    artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
+};
+use crate::runtime::realms::content::common::{done, find, internal, required_str};
+use crate::runtime::realms::content::parsing::{fits, ColumnType};
+
+const PAGE: i64 = 1000;
+const EXAMPLES: usize = 5;
+/// Rows whose fingerprints are kept for duplicate detection.
+const ROW_LIMIT: usize = 2_000_000;
+
+pub const SCORE_RULE: &str =
+    "score = 100 − 40·(null cells / cells) − 30·(type-breaking cells / cells) \
+    − 20·(duplicate rows / rows) − 10·(outlier cells / numeric cells), floored at 0, one decimal";
+
+pub struct AssessDataQuality;
+
+impl IntentHandler for AssessDataQuality {
+    fn intent_type(&self) -> &str {
+        "assess_data_quality"
+    }
+
+    fn description(&self) -> &str {
+        "Assess a parsed file's quality: empty cells, type breaks, outliers, duplicates, a score."
+    }
+
+    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        required_str(p, "parsed_file_id", &mut errors);
+        done(errors)
+    }
+
+    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
+        vec![Arc::new(Assess)]
+    }
+}
+
+struct Assess;
+
+#[derive(Default)]
+struct ColumnCheck {
+    kind: Option<ColumnType>,
+    nulls: u64,
+    distinct: HashSet<String>,
+    distinct_capped: bool,
+    breaks: u64,
+    break_examples: Vec<Value>,
+    numeric: Option<Numeric>,
+    bounds: Option<(f64, f64)>,
+    outliers: u64,
+    outlier_examples: Vec<Value>,
+}
+
+fn parse_type(t: &str) -> Option<ColumnType> {
+    Some(match t {
+        "integer" => ColumnType::Integer,
+        "float" => ColumnType::Float,
+        "boolean" => ColumnType::Boolean,
+        "date" => ColumnType::Date,
+        "datetime" => ColumnType::Datetime,
+        "string" => ColumnType::String,
+        "json" => ColumnType::Json,
+        _ => return None,
+    })
+}
+
+fn is_numeric(t: Option<ColumnType>) -> bool {
+    matches!(t, Some(ColumnType::Integer | ColumnType::Float))
+}
+
+#[async_trait]
+impl SagaStep for Assess {
+    fn name(&self) -> &str {
+        "assess"
+    }
+
+    async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
+        let id = ctx.parameters["parsed_file_id"]
+            .as_str()
+            .unwrap_or_default();
+        let parsed = find(ctx, id, "parsed_file").await?;
+        if parsed.lifecycle_state != "active" {
+            return Err(StepError::new(format!(
+                "parsed file {id} is not ready ({})",
+                parsed.lifecycle_state
+            )));
+        }
+        let mut columns: BTreeMap<String, ColumnCheck> = BTreeMap::new();
+        let mut order = Vec::new();
+        for c in parsed.semantic_descriptor["columns"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            let name = c["name"].as_str().unwrap_or_default().to_string();
+            let kind = c["type"].as_str().and_then(parse_type);
+            order.push(name.clone());
+            columns.insert(
+                name,
+                ColumnCheck {
+                    kind,
+                    numeric: is_numeric(kind).then(Numeric::default),
+                    ..Default::default()
+                },
+            );
+        }
+        let store = &ctx.services.store;
+
+        // Pass 1: nulls, distinct values, type breaks, quartiles, duplicate rows.
+        let mut rows = 0u64;
+        let mut fingerprints: HashSet<u64> = HashSet::new();
+        let mut duplicates = 0u64;
+        let mut fingerprints_capped = false;
+        let mut offset = 0i64;
+        loop {
+            let page = store
+                .parsed_records(&parsed.artifact_id, offset, PAGE)
+                .await
+                .map_err(internal)?;
+            for record in &page {
+                rows += 1;
+                let mut h = DefaultHasher::new();
+                record.to_string().hash(&mut h);
+                let fp = h.finish();
+                if fingerprints.contains(&fp) {
+                    duplicates += 1;
+                } else if fingerprints.len() < ROW_LIMIT {
+                    fingerprints.insert(fp);
+                } else {
+                    fingerprints_capped = true;
+                }
+                for (name, check) in columns.iter_mut() {
+                    let v = record.get(name).unwrap_or(&Value::Null);
+                    if v.is_null() {
+                        check.nulls += 1;
+                        continue;
+                    }
+                    let text = match v {
+                        Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    if check.distinct.len() < DISTINCT_LIMIT {
+                        check.distinct.insert(text);
+                    } else if !check.distinct.contains(&text) {
+                        check.distinct_capped = true;
+                    }
+                    if let Some(kind) = check.kind {
+                        if !fits(kind, v) {
+                            check.breaks += 1;
+                            if check.break_examples.len() < EXAMPLES {
+                                check.break_examples.push(v.clone());
+                            }
+                            continue;
+                        }
+                    }
+                    if let (Some(acc), Some(x)) = (check.numeric.as_mut(), v.as_f64()) {
+                        acc.add(x);
+                    }
+                }
+            }
+            if (page.len() as i64) < PAGE {
+                break;
+            }
+            offset += PAGE;
+        }
+        let mut summaries = BTreeMap::new();
+        for (name, check) in columns.iter_mut() {
+            if let Some(acc) = check.numeric.take() {
+                if let Some(s) = acc.finish() {
+                    let (q1, q3) = (s.quantiles["p25"], s.quantiles["p75"]);
+                    let iqr = q3 - q1;
+                    check.bounds = Some((round(q1 - 1.5 * iqr), round(q3 + 1.5 * iqr)));
+                    summaries.insert(name.clone(), (q1, q3));
+                }
+            }
+        }
+
+        // Pass 2: outliers of the numeric columns.
+        if columns.values().any(|c| c.bounds.is_some()) {
+            let mut offset = 0i64;
+            loop {
+                let page = store
+                    .parsed_records(&parsed.artifact_id, offset, PAGE)
+                    .await
+                    .map_err(internal)?;
+                for record in &page {
+                    for (name, check) in columns.iter_mut() {
+                        let Some((lo, hi)) = check.bounds else {
+                            continue;
+                        };
+                        if let Some(x) = record.get(name).and_then(Value::as_f64) {
+                            if x < lo || x > hi {
+                                check.outliers += 1;
+                                if check.outlier_examples.len() < EXAMPLES {
+                                    check.outlier_examples.push(record[name].clone());
+                                }
+                            }
+                        }
+                    }
+                }
+                if (page.len() as i64) < PAGE {
+                    break;
+                }
+                offset += PAGE;
+            }
+        }
+
+        let cells = rows * order.len() as u64;
+        let nulls: u64 = columns.values().map(|c| c.nulls).sum();
+        let breaks: u64 = columns.values().map(|c| c.breaks).sum();
+        let outliers: u64 = columns.values().map(|c| c.outliers).sum();
+        let numeric_cells: u64 = columns
+            .values()
+            .filter(|c| is_numeric(c.kind))
+            .map(|c| rows - c.nulls - c.breaks)
+            .sum();
+        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let score = (100.0
+            - 40.0 * ratio(nulls, cells)
+            - 30.0 * ratio(breaks, cells)
+            - 20.0 * ratio(duplicates, rows)
+            - 10.0 * ratio(outliers, numeric_cells))
+        .max(0.0);
+        let score = (score * 10.0).round() / 10.0;
+
+        let mut per_column = Map::new();
+        for name in &order {
+            let c = &columns[name];
+            let mut entry = json!({
+                "type": c.kind.map(|k| json!(k)).unwrap_or(Value::Null),
+                "null_count": c.nulls,
+                "null_ratio": round(ratio(c.nulls, rows)),
+                "distinct_count": c.distinct.len(),
+                "distinct_approximate": c.distinct_capped,
+                "type_breaks": c.breaks,
+                "type_break_examples": c.break_examples,
+            });
+            if let Some((lo, hi)) = c.bounds {
+                let (q1, q3) = summaries[name];
+                entry["outliers"] = json!({"rule": "IQR", "q1": q1, "q3": q3, "lower_bound": lo,
+                    "upper_bound": hi, "count": c.outliers, "examples": c.outlier_examples});
+            }
+            per_column.insert(name.clone(), entry);
+        }
+        let report = json!({
+            "parsed_file_id": parsed.artifact_id,
+            "file_id": parsed.semantic_descriptor["file_id"],
+            "record_count": rows,
+            "columns": per_column,
+            "duplicate_rows": duplicates,
+            "duplicates_approximate": fingerprints_capped,
+            "score": score,
+            "score_rule": SCORE_RULE,
+        });
+        let mut artifacts = Map::new();
+        artifacts.insert("quality_report".into(), artifact("quality_report", report));
+        Ok(StepOutput {
+            output: json!({"parsed_file_id": parsed.artifact_id, "score": score}),
+            artifacts,
+        })
+    }
+}
