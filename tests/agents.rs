@@ -429,3 +429,86 @@ async fn a_chat_completions_model_streams_agent_tokens() {
         t.app.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn the_insights_liaison_assesses_and_analyzes_a_named_file() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (mut ws, session) = open(&t).await;
+    let csv = "id,amount,city\n1,10,Paris\n2,12,Paris\n3,11,\n4,13,Lyon\n5,10,Paris\n6,12,Paris\n7,11,Lyon\n8,13,Paris\n9,100,Paris\n9,100,Paris\n10,x,Lyon\n";
+    let r = t
+        .http
+        .post(format!("{}/api/intent/submit", t.exp))
+        .json(&json!({"intent_type": "ingest_file", "session_id": session,
+            "parameters": {"filename": "q.csv", "file_content": hex::encode(csv)}}))
+        .send()
+        .await
+        .unwrap();
+    let exec = r.json::<Value>().await.unwrap()["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    t.wait_terminal(&exec).await;
+    loop {
+        if next(&mut ws).await["event_type"] == "EXECUTION_COMPLETED" {
+            break;
+        }
+    }
+    let msgs = turn(
+        &mut ws,
+        json!({"type": "agent.message", "payload": {"text": "How clean is q.csv?",
+        "context": {"surface": "insights_pillar", "conversation_id": "ins"}}}),
+    )
+    .await;
+    let ran: Vec<&str> = msgs
+        .iter()
+        .filter(|m| m["event_type"] == "EXECUTION_COMPLETED")
+        .map(|m| m["data"]["intent_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ran,
+        [
+            "list_files",
+            "list_artifacts",
+            "parse_content",
+            "assess_data_quality"
+        ]
+    );
+    let r = &msgs.last().unwrap()["data"];
+    assert_eq!(r["pillar"], "insights");
+    let text = r["message"].as_str().unwrap();
+    assert!(
+        text.starts_with("q.csv scores 95.1 out of 100 for quality:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("amount has 1 value that breaks its type")
+            && text.contains("amount has 2 outliers")
+            && text.contains("city has 1 empty")
+            && text.contains("1 duplicate row"),
+        "{text}"
+    );
+    // Analysis reuses the parse.
+    let msgs = turn(
+        &mut ws,
+        json!({"type": "agent.message", "payload": {"text": "analyze q.csv",
+        "context": {"surface": "insights_pillar", "conversation_id": "ins"}}}),
+    )
+    .await;
+    let ran: Vec<&str> = msgs
+        .iter()
+        .filter(|m| m["event_type"] == "EXECUTION_COMPLETED")
+        .map(|m| m["data"]["intent_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ran,
+        ["list_files", "list_artifacts", "analyze_structured_data"]
+    );
+    let text = msgs.last().unwrap()["data"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(text.starts_with("q.csv (11 records):"), "{text}");
+    assert!(text.contains("city: most often Paris (7×)"), "{text}");
+    t.app.shutdown().await;
+}

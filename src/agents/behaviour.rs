@@ -40,6 +40,9 @@ pub async fn respond(
         AgentKind::Liaison(Pillar::Content) => {
             content_liaison(bench, understanding, &intents).await
         }
+        AgentKind::Liaison(Pillar::Insights) => {
+            insights_liaison(bench, understanding, &intents).await
+        }
         AgentKind::Liaison(p) => pillar_liaison(p, understanding, &intents),
     }
 }
@@ -220,7 +223,9 @@ async fn content_liaison(
     ]);
     let wants_list = has(&["list", "files", "uploaded", "have"]);
     let result = if let (Some(name), true) = (&file, wants_parse || wants_describe) {
-        describe_file(bench, name, wants_parse).await
+        describe_file(bench, name, wants_parse)
+            .await
+            .map(|(m, facts)| (m.as_str().unwrap_or_default().to_string(), facts))
     } else if wants_parse || wants_describe {
         list_files(bench)
             .await
@@ -280,12 +285,13 @@ async fn list_files(bench: &dyn Workbench) -> Result<(String, Value), String> {
     ))
 }
 
-/// Parses the named file (when asked, or when it has no parse yet) and describes the result.
-async fn describe_file(
+/// The named file's latest parse (parsing it when asked to, or when it has none yet), with the
+/// executions that ran on the way.
+async fn parsed_for(
     bench: &dyn Workbench,
     name: &str,
     parse_now: bool,
-) -> Result<(String, Value), String> {
+) -> Result<(Value, Vec<String>), String> {
     let listing = bench.run("list_files", json!({"limit": 1000})).await?;
     let items = payload(&listing, "files")?["items"]
         .as_array()
@@ -302,16 +308,15 @@ async fn describe_file(
     };
     let file_id = file["artifact_id"].as_str().unwrap_or_default().to_string();
     let mut executions = vec![listing.execution_id.clone()];
-    let mut parsed = None;
     if !parse_now {
         let known = bench
             .run(
                 "list_artifacts",
-                json!({"artifact_type": "parsed_file", "limit": 1000}),
+                json!({"artifact_type": "parsed_file", "lifecycle_state": "active", "limit": 1000}),
             )
             .await?;
         executions.push(known.execution_id.clone());
-        parsed = payload(&known, "files")?["items"]
+        let found = payload(&known, "files")?["items"]
             .as_array()
             .and_then(|a| {
                 a.iter()
@@ -319,22 +324,29 @@ async fn describe_file(
                     .cloned()
             })
             .map(|p| p["semantic_descriptor"].clone());
-    }
-    let parsed = match parsed {
-        Some(p) => p,
-        None => {
-            let done = bench
-                .run("parse_content", json!({"file_id": file_id}))
-                .await?;
-            executions.push(done.execution_id.clone());
-            if done.status != "completed" {
-                return Err(done
-                    .error
-                    .unwrap_or_else(|| "the parse did not complete".into()));
-            }
-            payload(&done, "parsed_file")?.clone()
+        if let Some(parsed) = found {
+            return Ok((parsed, executions));
         }
-    };
+    }
+    let done = bench
+        .run("parse_content", json!({"file_id": file_id}))
+        .await?;
+    executions.push(done.execution_id.clone());
+    if done.status != "completed" {
+        return Err(done
+            .error
+            .unwrap_or_else(|| "the parse did not complete".into()));
+    }
+    Ok((payload(&done, "parsed_file")?.clone(), executions))
+}
+
+/// Parses the named file (when asked, or when it has no parse yet) and describes the result.
+async fn describe_file(
+    bench: &dyn Workbench,
+    name: &str,
+    parse_now: bool,
+) -> Result<(Value, Value), String> {
+    let (parsed, executions) = parsed_for(bench, name, parse_now).await?;
     let columns: Vec<String> = parsed["columns"]
         .as_array()
         .map(|cs| {
@@ -361,10 +373,166 @@ async fn describe_file(
         parsed["parsing_type"].as_str().unwrap_or("?"),
         columns.join(", ")
     );
+    let file_id = parsed["file_id"].clone();
     Ok((
-        message,
+        json!(message),
         json!({"parsed_file": parsed, "file_id": file_id, "execution_ids": executions}),
     ))
+}
+
+/// The insights liaison: data quality or analysis of a named file, with real intents.
+async fn insights_liaison(
+    bench: &dyn Workbench,
+    u: Understanding,
+    intents: &[(String, String)],
+) -> Reply {
+    let has = |ws: &[&str]| u.words.iter().any(|w| ws.contains(&w.as_str()));
+    let wants_quality = has(&[
+        "clean",
+        "cleanliness",
+        "quality",
+        "outlier",
+        "outliers",
+        "duplicate",
+        "duplicates",
+        "missing",
+        "empty",
+        "issues",
+        "errors",
+    ]);
+    let result = match named_file(&u) {
+        None => list_files(bench)
+            .await
+            .map(|(msg, facts)| (format!("Which file should I look at? {msg}"), facts)),
+        Some(name) => {
+            async {
+                let (parsed, mut executions) = parsed_for(bench, &name, false).await?;
+                let parsed_id = parsed["parsed_file_id"].clone();
+                if wants_quality {
+                    let done = bench
+                        .run("assess_data_quality", json!({"parsed_file_id": parsed_id}))
+                        .await?;
+                    executions.push(done.execution_id.clone());
+                    let q = payload(&done, "quality_report")?.clone();
+                    Ok((
+                        quality_summary(&name, &q),
+                        json!({"quality_report": q, "execution_ids": executions}),
+                    ))
+                } else {
+                    let done = bench
+                        .run(
+                            "analyze_structured_data",
+                            json!({"parsed_file_id": parsed_id}),
+                        )
+                        .await?;
+                    executions.push(done.execution_id.clone());
+                    let a = payload(&done, "analysis")?.clone();
+                    Ok((
+                        analysis_summary(&name, &a),
+                        json!({"analysis": a, "execution_ids": executions}),
+                    ))
+                }
+            }
+            .await
+        }
+    };
+    let (message, facts) =
+        result.unwrap_or_else(|e: String| (format!("That did not work: {e}"), json!({"error": e})));
+    Reply {
+        draft: Draft { message, facts },
+        suggested_actions: pillar_intents(Pillar::Insights, intents)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect(),
+        understanding: u,
+    }
+}
+
+fn quality_summary(name: &str, q: &Value) -> String {
+    let mut findings = Vec::new();
+    if let Some(cols) = q["columns"].as_object() {
+        for (col, c) in cols {
+            let nulls = c["null_count"].as_u64().unwrap_or(0);
+            let breaks = c["type_breaks"].as_u64().unwrap_or(0);
+            let outliers = c["outliers"]["count"].as_u64().unwrap_or(0);
+            if nulls > 0 {
+                findings.push(format!("{col} has {nulls} empty"));
+            }
+            if breaks > 0 {
+                findings.push(if breaks == 1 {
+                    format!("{col} has 1 value that breaks its type")
+                } else {
+                    format!("{col} has {breaks} values that break its type")
+                });
+            }
+            if outliers > 0 {
+                findings.push(format!(
+                    "{col} has {outliers} outlier{}",
+                    if outliers == 1 { "" } else { "s" }
+                ));
+            }
+        }
+    }
+    let dups = q["duplicate_rows"].as_u64().unwrap_or(0);
+    if dups > 0 {
+        findings.push(format!(
+            "{dups} duplicate row{}",
+            if dups == 1 { "" } else { "s" }
+        ));
+    }
+    let findings = if findings.is_empty() {
+        "no issues found".to_string()
+    } else {
+        findings.join("; ")
+    };
+    format!(
+        "{name} scores {} out of 100 for quality: {findings}.",
+        q["score"]
+    )
+}
+
+fn analysis_summary(name: &str, a: &Value) -> String {
+    let mut parts = Vec::new();
+    if let Some(nums) = a["numeric"].as_object() {
+        for (col, s) in nums {
+            parts.push(format!(
+                "{col}: mean {}, from {} to {}",
+                s["mean"], s["min"], s["max"]
+            ));
+        }
+    }
+    if let Some(texts) = a["text"].as_object() {
+        for (col, s) in texts {
+            if let Some(top) = s["top_values"].get(0) {
+                parts.push(format!(
+                    "{col}: most often {} ({}×)",
+                    top["value"].as_str().unwrap_or("?"),
+                    top["count"]
+                ));
+            }
+        }
+    }
+    if let Some(c) = a["correlations"].as_array().and_then(|cs| {
+        cs.iter().max_by(|x, y| {
+            let (ax, ay) = (
+                x["pearson"].as_f64().unwrap_or(0.0).abs(),
+                y["pearson"].as_f64().unwrap_or(0.0).abs(),
+            );
+            ax.total_cmp(&ay)
+        })
+    }) {
+        parts.push(format!(
+            "strongest correlation {} ~ {} (r = {})",
+            c["a"].as_str().unwrap_or("?"),
+            c["b"].as_str().unwrap_or("?"),
+            c["pearson"]
+        ));
+    }
+    format!(
+        "{name} ({} records): {}.",
+        a["record_count"],
+        parts.join("; ")
+    )
 }
 
 fn payload<'a>(done: &'a ExecutionStatus, key: &str) -> Result<&'a Value, String> {
