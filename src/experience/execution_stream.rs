@@ -106,6 +106,9 @@ async fn follow(state: &ExperienceState, socket: &mut WebSocket, first: Executio
     tokio::pin!(closing);
     loop {
         tokio::select! {
+            // Shutdown first: as the server stops, the event stream ends too, and the client
+            // must hear "going away" (1001), not "failed" (1011).
+            biased;
             _ = &mut closing => return End::ShuttingDown,
             event = events.next() => {
                 let Some(Ok(event)) = event else { return End::Failed };
