@@ -11,6 +11,6 @@ use super::handler::HandlerRegistry;
 pub fn register_builtin(registry: &mut HandlerRegistry) {
     registry.register(Arc::new(echo::Echo));
     content::register(registry);
-    registry.register(Arc::new(insights::analyze::AnalyzeStructuredData));
-    registry.register(Arc::new(insights::quality::AssessDataQuality));
+    registry.register(Arc::new(insights::analyze::handler()));
+    registry.register(Arc::new(insights::quality::handler()));
 }

@@ -9,36 +9,20 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
+use super::over_parsed::{each_record, ready_parsed, OverParsedFile};
 use super::stats::{Correlation, Numeric, Text};
-use crate::runtime::handler::{
-    artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
-};
-use crate::runtime::realms::content::common::{done, find, internal, required_str};
+use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 
-const PAGE: i64 = 1000;
 const TOP_VALUES: usize = 5;
 /// Correlations are computed between at most this many numeric columns.
 const MAX_CORRELATED: usize = 20;
 
-pub struct AnalyzeStructuredData;
-
-impl IntentHandler for AnalyzeStructuredData {
-    fn intent_type(&self) -> &str {
-        "analyze_structured_data"
-    }
-
-    fn description(&self) -> &str {
-        "Describe a parsed file's columns: statistics, quantiles, top values and correlations."
-    }
-
-    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
-        let mut errors = FieldErrors::new();
-        required_str(p, "parsed_file_id", &mut errors);
-        done(errors)
-    }
-
-    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
-        vec![Arc::new(Analyze)]
+pub fn handler() -> OverParsedFile {
+    OverParsedFile {
+        intent: "analyze_structured_data",
+        description:
+            "Describe a parsed file's columns: statistics, quantiles, top values and correlations.",
+        step: Arc::new(Analyze),
     }
 }
 
@@ -51,16 +35,7 @@ impl SagaStep for Analyze {
     }
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
-        let id = ctx.parameters["parsed_file_id"]
-            .as_str()
-            .unwrap_or_default();
-        let parsed = find(ctx, id, "parsed_file").await?;
-        if parsed.lifecycle_state != "active" {
-            return Err(StepError::new(format!(
-                "parsed file {id} is not ready ({})",
-                parsed.lifecycle_state
-            )));
-        }
+        let parsed = ready_parsed(ctx).await?;
         let columns: Vec<(String, String)> = parsed.semantic_descriptor["columns"]
             .as_array()
             .map(|cs| {
@@ -100,44 +75,30 @@ impl SagaStep for Analyze {
                 pairs.push(((i, j), Correlation::default()));
             }
         }
-        let mut rows = 0u64;
-        let mut offset = 0i64;
-        loop {
-            let page = ctx
-                .services
-                .store
-                .parsed_records(&parsed.artifact_id, offset, PAGE)
-                .await
-                .map_err(internal)?;
-            for record in &page {
-                rows += 1;
-                for (name, acc) in numeric.iter_mut() {
-                    if let Some(x) = record.get(name).and_then(Value::as_f64) {
-                        acc.add(x);
-                    }
-                }
-                for (name, acc) in text.iter_mut() {
-                    match record.get(name) {
-                        Some(Value::String(s)) => acc.add(s),
-                        Some(Value::Bool(b)) => acc.add(if *b { "true" } else { "false" }),
-                        _ => {}
-                    }
-                }
-                let values: Vec<Option<f64>> = correlated
-                    .iter()
-                    .map(|n| record.get(n).and_then(Value::as_f64))
-                    .collect();
-                for ((i, j), c) in pairs.iter_mut() {
-                    if let (Some(x), Some(y)) = (values[*i], values[*j]) {
-                        c.add(x, y);
-                    }
+        let rows = each_record(ctx, &parsed.artifact_id, |record| {
+            for (name, acc) in numeric.iter_mut() {
+                if let Some(x) = record.get(name).and_then(Value::as_f64) {
+                    acc.add(x);
                 }
             }
-            if (page.len() as i64) < PAGE {
-                break;
+            for (name, acc) in text.iter_mut() {
+                match record.get(name) {
+                    Some(Value::String(s)) => acc.add(s),
+                    Some(Value::Bool(b)) => acc.add(if *b { "true" } else { "false" }),
+                    _ => {}
+                }
             }
-            offset += PAGE;
-        }
+            let values: Vec<Option<f64>> = correlated
+                .iter()
+                .map(|n| record.get(n).and_then(Value::as_f64))
+                .collect();
+            for ((i, j), c) in pairs.iter_mut() {
+                if let (Some(x), Some(y)) = (values[*i], values[*j]) {
+                    c.add(x, y);
+                }
+            }
+        })
+        .await?;
 
         let numeric_out: Map<String, Value> = numeric
             .into_iter()

@@ -2,5 +2,6 @@
 //! quality, interpretation, relationships, data mash).
 
 pub mod analyze;
+pub mod over_parsed;
 pub mod quality;
 pub mod stats;

@@ -12,14 +12,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
+use super::over_parsed::{each_record, ready_parsed, OverParsedFile};
 use super::stats::{round, Numeric, DISTINCT_LIMIT};
-use crate::runtime::handler::{
-    artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
-};
-use crate::runtime::realms::content::common::{done, find, internal, required_str};
+use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::parsing::{fits, ColumnType};
 
-const PAGE: i64 = 1000;
 const EXAMPLES: usize = 5;
 /// Rows whose fingerprints are kept for duplicate detection.
 const ROW_LIMIT: usize = 2_000_000;
@@ -28,25 +25,11 @@ pub const SCORE_RULE: &str =
     "score = 100 − 40·(null cells / cells) − 30·(type-breaking cells / cells) \
     − 20·(duplicate rows / rows) − 10·(outlier cells / numeric cells), floored at 0, one decimal";
 
-pub struct AssessDataQuality;
-
-impl IntentHandler for AssessDataQuality {
-    fn intent_type(&self) -> &str {
-        "assess_data_quality"
-    }
-
-    fn description(&self) -> &str {
-        "Assess a parsed file's quality: empty cells, type breaks, outliers, duplicates, a score."
-    }
-
-    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
-        let mut errors = FieldErrors::new();
-        required_str(p, "parsed_file_id", &mut errors);
-        done(errors)
-    }
-
-    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
-        vec![Arc::new(Assess)]
+pub fn handler() -> OverParsedFile {
+    OverParsedFile {
+        intent: "assess_data_quality",
+        description: "Assess a parsed file's quality: empty cells, type breaks, outliers, duplicates, a score.",
+        step: Arc::new(Assess),
     }
 }
 
@@ -64,6 +47,37 @@ struct ColumnCheck {
     bounds: Option<(f64, f64)>,
     outliers: u64,
     outlier_examples: Vec<Value>,
+}
+
+impl ColumnCheck {
+    /// Pass 1 for one cell: null, distinct value, type break, or a number for the quartiles.
+    fn observe(&mut self, v: &Value) {
+        if v.is_null() {
+            self.nulls += 1;
+            return;
+        }
+        let text = match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if self.distinct.len() < DISTINCT_LIMIT {
+            self.distinct.insert(text);
+        } else if !self.distinct.contains(&text) {
+            self.distinct_capped = true;
+        }
+        if let Some(kind) = self.kind {
+            if !fits(kind, v) {
+                self.breaks += 1;
+                if self.break_examples.len() < EXAMPLES {
+                    self.break_examples.push(v.clone());
+                }
+                return;
+            }
+        }
+        if let (Some(acc), Some(x)) = (self.numeric.as_mut(), v.as_f64()) {
+            acc.add(x);
+        }
+    }
 }
 
 fn parse_type(t: &str) -> Option<ColumnType> {
@@ -90,16 +104,7 @@ impl SagaStep for Assess {
     }
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
-        let id = ctx.parameters["parsed_file_id"]
-            .as_str()
-            .unwrap_or_default();
-        let parsed = find(ctx, id, "parsed_file").await?;
-        if parsed.lifecycle_state != "active" {
-            return Err(StepError::new(format!(
-                "parsed file {id} is not ready ({})",
-                parsed.lifecycle_state
-            )));
-        }
+        let parsed = ready_parsed(ctx).await?;
         let mut columns: BTreeMap<String, ColumnCheck> = BTreeMap::new();
         let mut order = Vec::new();
         for c in parsed.semantic_descriptor["columns"]
@@ -119,65 +124,27 @@ impl SagaStep for Assess {
                 },
             );
         }
-        let store = &ctx.services.store;
 
         // Pass 1: nulls, distinct values, type breaks, quartiles, duplicate rows.
-        let mut rows = 0u64;
         let mut fingerprints: HashSet<u64> = HashSet::new();
         let mut duplicates = 0u64;
         let mut fingerprints_capped = false;
-        let mut offset = 0i64;
-        loop {
-            let page = store
-                .parsed_records(&parsed.artifact_id, offset, PAGE)
-                .await
-                .map_err(internal)?;
-            for record in &page {
-                rows += 1;
-                let mut h = DefaultHasher::new();
-                record.to_string().hash(&mut h);
-                let fp = h.finish();
-                if fingerprints.contains(&fp) {
-                    duplicates += 1;
-                } else if fingerprints.len() < ROW_LIMIT {
-                    fingerprints.insert(fp);
-                } else {
-                    fingerprints_capped = true;
-                }
-                for (name, check) in columns.iter_mut() {
-                    let v = record.get(name).unwrap_or(&Value::Null);
-                    if v.is_null() {
-                        check.nulls += 1;
-                        continue;
-                    }
-                    let text = match v {
-                        Value::String(s) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    if check.distinct.len() < DISTINCT_LIMIT {
-                        check.distinct.insert(text);
-                    } else if !check.distinct.contains(&text) {
-                        check.distinct_capped = true;
-                    }
-                    if let Some(kind) = check.kind {
-                        if !fits(kind, v) {
-                            check.breaks += 1;
-                            if check.break_examples.len() < EXAMPLES {
-                                check.break_examples.push(v.clone());
-                            }
-                            continue;
-                        }
-                    }
-                    if let (Some(acc), Some(x)) = (check.numeric.as_mut(), v.as_f64()) {
-                        acc.add(x);
-                    }
-                }
+        let rows = each_record(ctx, &parsed.artifact_id, |record| {
+            let mut h = DefaultHasher::new();
+            record.to_string().hash(&mut h);
+            let fp = h.finish();
+            if fingerprints.contains(&fp) {
+                duplicates += 1;
+            } else if fingerprints.len() < ROW_LIMIT {
+                fingerprints.insert(fp);
+            } else {
+                fingerprints_capped = true;
             }
-            if (page.len() as i64) < PAGE {
-                break;
+            for (name, check) in columns.iter_mut() {
+                check.observe(record.get(name).unwrap_or(&Value::Null));
             }
-            offset += PAGE;
-        }
+        })
+        .await?;
         let mut summaries = BTreeMap::new();
         for (name, check) in columns.iter_mut() {
             if let Some(acc) = check.numeric.take() {
@@ -192,32 +159,22 @@ impl SagaStep for Assess {
 
         // Pass 2: outliers of the numeric columns.
         if columns.values().any(|c| c.bounds.is_some()) {
-            let mut offset = 0i64;
-            loop {
-                let page = store
-                    .parsed_records(&parsed.artifact_id, offset, PAGE)
-                    .await
-                    .map_err(internal)?;
-                for record in &page {
-                    for (name, check) in columns.iter_mut() {
-                        let Some((lo, hi)) = check.bounds else {
-                            continue;
-                        };
-                        if let Some(x) = record.get(name).and_then(Value::as_f64) {
-                            if x < lo || x > hi {
-                                check.outliers += 1;
-                                if check.outlier_examples.len() < EXAMPLES {
-                                    check.outlier_examples.push(record[name].clone());
-                                }
+            each_record(ctx, &parsed.artifact_id, |record| {
+                for (name, check) in columns.iter_mut() {
+                    let Some((lo, hi)) = check.bounds else {
+                        continue;
+                    };
+                    if let Some(x) = record.get(name).and_then(Value::as_f64) {
+                        if x < lo || x > hi {
+                            check.outliers += 1;
+                            if check.outlier_examples.len() < EXAMPLES {
+                                check.outlier_examples.push(record[name].clone());
                             }
                         }
                     }
                 }
-                if (page.len() as i64) < PAGE {
-                    break;
-                }
-                offset += PAGE;
-            }
+            })
+            .await?;
         }
 
         let cells = rows * order.len() as u64;
