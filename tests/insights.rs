@@ -215,3 +215,67 @@ async fn assess_data_quality_matches_hand_computed_findings() {
 fn super_round(x: f64) -> f64 {
     (x * 1e10).round() / 1e10
 }
+
+#[tokio::test]
+async fn interpretation_finds_semantic_types_and_candidate_keys() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    let csv = "customer_id,email,phone,signup,plan,amount,notes\n\
+        1,a@example.com,+1 555 123 4567,2024-01-01,free,$10.00,Short\n\
+        2,b@example.com,555-123-4568,2024-01-02,pro,$20.50,A much longer note about the customer and what they need\n\
+        3,c@example.com,(555) 123-4569,2024-01-03,free,$5.25,Ok\n\
+        4,d@example.com,5551234570,2024-01-04,free,$7.00,\n";
+    let file = run(
+        &t,
+        &session,
+        "ingest_file",
+        json!({"filename": "c.csv", "file_content": hex::encode(csv)}),
+    )
+    .await;
+    let parsed = run(
+        &t,
+        &session,
+        "parse_content",
+        json!({"file_id": file["artifacts"]["file"]["semantic_payload"]["file_id"]}),
+    )
+    .await;
+    let parsed_id = &parsed["artifacts"]["parsed_file"]["semantic_payload"]["parsed_file_id"];
+    let done = run(
+        &t,
+        &session,
+        "interpret_data_self_discovery",
+        json!({"parsed_file_id": parsed_id}),
+    )
+    .await;
+    let i = &done["artifacts"]["interpretation"]["semantic_payload"];
+    let kind = |c: &str| {
+        i["columns"][c]["semantic_type"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(kind("customer_id"), "identifier");
+    assert_eq!(kind("email"), "email");
+    assert_eq!(kind("phone"), "phone");
+    assert_eq!(kind("signup"), "date");
+    // plan: 2 distinct values over 4 rows; confidence 1 - 2/4.
+    assert_eq!(kind("plan"), "category");
+    assert_eq!(i["columns"]["plan"]["confidence"], 0.5);
+    assert_eq!(kind("amount"), "currency");
+    assert_eq!(i["columns"]["email"]["confidence"], 1.0);
+    assert_eq!(
+        i["columns"]["email"]["evidence"][0],
+        "4 of 4 values look like email values"
+    );
+    // Unique and never empty: the identifier first, then the contact columns, then the rest;
+    // plan repeats and notes has an empty cell, so neither is a key.
+    let keys: Vec<&str> = i["candidate_keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["customer_id", "email", "phone", "amount", "signup"]);
+    t.app.shutdown().await;
+}

@@ -13,4 +13,5 @@ pub fn register_builtin(registry: &mut HandlerRegistry) {
     content::register(registry);
     registry.register(Arc::new(insights::analyze::handler()));
     registry.register(Arc::new(insights::quality::handler()));
+    registry.register(Arc::new(insights::interpret::handler()));
 }

@@ -2,6 +2,7 @@
 //! quality, interpretation, relationships, data mash).
 
 pub mod analyze;
+pub mod interpret;
 pub mod over_parsed;
 pub mod quality;
 pub mod stats;
