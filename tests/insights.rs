@@ -279,3 +279,70 @@ async fn interpretation_finds_semantic_types_and_candidate_keys() {
     assert_eq!(keys, ["customer_id", "email", "phone", "amount", "signup"]);
     t.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn map_relationships_finds_the_shared_key_with_its_overlap() {
+    for db in databases().await {
+        let t = spawn_app(&db).await;
+        let session = t.create_session(None).await;
+        let parse = |name: &'static str, csv: &'static str| {
+            let (t, session) = (&t, session.clone());
+            async move {
+                let file = run(
+                    t,
+                    &session,
+                    "ingest_file",
+                    json!({"filename": name, "file_content": hex::encode(csv)}),
+                )
+                .await;
+                let parsed = run(
+                    t,
+                    &session,
+                    "parse_content",
+                    json!({"file_id": file["artifacts"]["file"]["semantic_payload"]["file_id"]}),
+                )
+                .await;
+                parsed["artifacts"]["parsed_file"]["semantic_payload"]["parsed_file_id"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            }
+        };
+        let customers = parse(
+            "customers.csv",
+            "customer_id,name\n1,Ada\n2,Bo\n3,Cy\n4,Di\n",
+        )
+        .await;
+        let orders = parse(
+            "orders.csv",
+            "order_id,customer_id,amount\n101,1,10\n102,2,20\n103,2,30\n104,3,40\n105,5,50\n",
+        )
+        .await;
+        let done = run(
+            &t,
+            &session,
+            "map_relationships",
+            json!({"parsed_file_ids": [customers, orders]}),
+        )
+        .await;
+        let m = &done["artifacts"]["relationship_map"]["semantic_payload"];
+        // customer ids {1,2,3,4} and {1,2,3,5}: 3 shared of 4 on each side; nothing else overlaps.
+        assert_eq!(
+            m["candidates"],
+            json!([{
+                "left": {"parsed_file_id": customers, "column": "customer_id"},
+                "right": {"parsed_file_id": orders, "column": "customer_id"},
+                "name_similarity": 1.0, "shared_values": 3, "overlap_ratio": 0.75,
+                "left_coverage": 0.75, "right_coverage": 0.75
+            }]),
+            "[{}]",
+            db.name
+        );
+        let (s, b) = t
+            .submit(json!({"intent_type": "map_relationships", "session_id": session, "parameters": {"parsed_file_ids": [customers]}}))
+            .await;
+        assert_error(s, &b, 422, "validation_error");
+        t.app.shutdown().await;
+        db.cleanup().await;
+    }
+}

@@ -14,4 +14,5 @@ pub fn register_builtin(registry: &mut HandlerRegistry) {
     registry.register(Arc::new(insights::analyze::handler()));
     registry.register(Arc::new(insights::quality::handler()));
     registry.register(Arc::new(insights::interpret::handler()));
+    registry.register(Arc::new(insights::relationships::MapRelationships));
 }

@@ -5,4 +5,5 @@ pub mod analyze;
 pub mod interpret;
 pub mod over_parsed;
 pub mod quality;
+pub mod relationships;
 pub mod stats;
