@@ -69,6 +69,23 @@ async fn turn(ws: &mut Ws, msg: Value) -> Vec<Value> {
     }
 }
 
+/// Ingests a file over REST and reads its execution's events off the socket.
+async fn ingest(t: &TestApp, ws: &mut Ws, session: &str, name: &str, content: &str) {
+    let done = t
+        .run_completed(
+            session,
+            "ingest_file",
+            json!({"filename": name, "file_content": hex::encode(content)}),
+        )
+        .await;
+    assert_eq!(done["status"], "completed");
+    loop {
+        if next(ws).await["event_type"] == "EXECUTION_COMPLETED" {
+            break;
+        }
+    }
+}
+
 fn types(ms: &[Value]) -> Vec<String> {
     ms.iter()
         .map(|m| m["event_type"].as_str().unwrap_or("error").to_string())
@@ -168,21 +185,14 @@ async fn the_content_liaison_runs_real_intents_before_answering() {
     for db in databases().await {
         let t = spawn_app(&db).await;
         let (mut ws, session) = open(&t).await;
-        let r = t.http.post(format!("{}/api/intent/submit", t.exp))
-            .json(&json!({"intent_type": "ingest_file", "session_id": session,
-                "parameters": {"filename": "sales.csv", "file_content": hex::encode("region,total\nnorth,10\nsouth,\n")}}))
-            .send().await.unwrap();
-        let exec = r.json::<Value>().await.unwrap()["execution_id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        t.wait_terminal(&exec).await;
-        // Drain the ingest's events.
-        loop {
-            if next(&mut ws).await["event_type"] == "EXECUTION_COMPLETED" {
-                break;
-            }
-        }
+        ingest(
+            &t,
+            &mut ws,
+            &session,
+            "sales.csv",
+            "region,total\nnorth,10\nsouth,\n",
+        )
+        .await;
         let msgs = turn(
             &mut ws,
             json!({"type": "agent.message", "payload": {"text": "Please parse sales.csv",
@@ -436,24 +446,7 @@ async fn the_insights_liaison_assesses_and_analyzes_a_named_file() {
     let t = spawn_app(&db).await;
     let (mut ws, session) = open(&t).await;
     let csv = "id,amount,city\n1,10,Paris\n2,12,Paris\n3,11,\n4,13,Lyon\n5,10,Paris\n6,12,Paris\n7,11,Lyon\n8,13,Paris\n9,100,Paris\n9,100,Paris\n10,x,Lyon\n";
-    let r = t
-        .http
-        .post(format!("{}/api/intent/submit", t.exp))
-        .json(&json!({"intent_type": "ingest_file", "session_id": session,
-            "parameters": {"filename": "q.csv", "file_content": hex::encode(csv)}}))
-        .send()
-        .await
-        .unwrap();
-    let exec = r.json::<Value>().await.unwrap()["execution_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    t.wait_terminal(&exec).await;
-    loop {
-        if next(&mut ws).await["event_type"] == "EXECUTION_COMPLETED" {
-            break;
-        }
-    }
+    ingest(&t, &mut ws, &session, "q.csv", csv).await;
     let msgs = turn(
         &mut ws,
         json!({"type": "agent.message", "payload": {"text": "How clean is q.csv?",
@@ -510,5 +503,92 @@ async fn the_insights_liaison_assesses_and_analyzes_a_named_file() {
         .to_string();
     assert!(text.starts_with("q.csv (11 records):"), "{text}");
     assert!(text.contains("city: most often Paris (7×)"), "{text}");
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_insights_liaison_combines_two_named_files() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (mut ws, session) = open(&t).await;
+    ingest(
+        &t,
+        &mut ws,
+        &session,
+        "sales.csv",
+        "order_id,customer_id,amount\n101,1,10\n102,2,20\n103,1,30\n",
+    )
+    .await;
+    ingest(
+        &t,
+        &mut ws,
+        &session,
+        "customers.csv",
+        "id,name\n1,Ann\n2,Bob\n3,Cy\n",
+    )
+    .await;
+    let msgs = turn(
+        &mut ws,
+        json!({"type": "agent.message", "payload": {"text": "Combine sales and customers",
+        "context": {"surface": "insights_pillar", "conversation_id": "mash"}}}),
+    )
+    .await;
+    // The mash's own events (four phases) arrive before the answer.
+    let steps: Vec<&str> = msgs
+        .iter()
+        .filter(|m| {
+            m["event_type"] == "STEP_COMPLETED" && m["data"]["intent_type"] == "data_mash.create"
+        })
+        .map(|m| m["data"]["step"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "data_quality",
+            "semantic_interpretation",
+            "semantic_mapping",
+            "registered"
+        ]
+    );
+    let r = &msgs.last().unwrap()["data"];
+    assert_eq!(r["pillar"], "insights");
+    let text = r["message"].as_str().unwrap();
+    // Outer join: 3 sales rows (customers 1, 2, 1) and customer 3, who bought nothing.
+    assert!(
+        text.starts_with(
+            "I combined sales.csv and customers.csv on sales.customer_id = customers.id (outer join): 4 records with columns customer_id, order_id, amount, name."
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("3 of 3 sales records matched; 2 of 3 customers records matched"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Quality scores: sales 100, customers 100. No conflicts."),
+        "{text}"
+    );
+    // Amounts are amounts, even when each is different.
+    let columns = &r["data"]["mash"]["canonical_model"]["columns"];
+    assert_eq!(columns[2]["name"], "amount");
+    assert_eq!(columns[2]["semantic_type"], "currency");
+    let mash_id = r["data"]["mash"]["mash_id"].as_str();
+    assert!(mash_id.is_some(), "{r}");
+    // Naming one file is not enough: the liaison asks, listing what there is.
+    let msgs = turn(
+        &mut ws,
+        json!({"type": "agent.message", "payload": {"text": "merge sales please",
+        "context": {"surface": "insights_pillar", "conversation_id": "mash"}}}),
+    )
+    .await;
+    let text = msgs.last().unwrap()["data"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        text.contains("name at least two of your files to combine")
+            && text.contains("customers.csv"),
+        "{text}"
+    );
     t.app.shutdown().await;
 }

@@ -5,14 +5,20 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 
-async fn run(t: &TestApp, session: &str, intent: &str, params: Value) -> Value {
-    let (s, b) = t
-        .submit(json!({"intent_type": intent, "session_id": session, "parameters": params}))
+/// Ingests `csv` as `name` and parses it; the parsed file's descriptor.
+async fn parsed_file(t: &TestApp, session: &str, name: &str, csv: &str) -> Value {
+    let file = t
+        .run_completed(
+            session,
+            "ingest_file",
+            json!({"filename": name, "file_content": hex::encode(csv)}),
+        )
         .await;
-    assert_eq!(s, 202, "{intent}: {b}");
-    let done = t.wait_terminal(b["execution_id"].as_str().unwrap()).await;
-    assert_eq!(done["status"], "completed", "{intent}: {done}");
-    done
+    let file_id = &file["artifacts"]["file"]["semantic_payload"]["file_id"];
+    let parsed = t
+        .run_completed(session, "parse_content", json!({"file_id": file_id}))
+        .await;
+    parsed["artifacts"]["parsed_file"]["semantic_payload"].clone()
 }
 
 #[tokio::test]
@@ -21,23 +27,15 @@ async fn analyze_structured_data_matches_hand_computed_statistics() {
         let t = spawn_app(&db).await;
         let session = t.create_session(None).await;
         let csv = "region,units,price,paid\nnorth,1,10.0,true\nsouth,2,20.0,false\nnorth,3,30.0,true\neast,4,40.0,true\nnorth,5,,true\n";
-        let file = run(
-            &t,
-            &session,
-            "ingest_file",
-            json!({"filename": "sales.csv", "file_content": hex::encode(csv)}),
-        )
-        .await;
-        let file_id = &file["artifacts"]["file"]["semantic_payload"]["file_id"];
-        let parsed = run(&t, &session, "parse_content", json!({"file_id": file_id})).await;
-        let parsed_id = &parsed["artifacts"]["parsed_file"]["semantic_payload"]["parsed_file_id"];
-        let done = run(
-            &t,
-            &session,
-            "analyze_structured_data",
-            json!({"parsed_file_id": parsed_id}),
-        )
-        .await;
+        let parsed = parsed_file(&t, &session, "sales.csv", csv).await;
+        let parsed_id = &parsed["parsed_file_id"];
+        let done = t
+            .run_completed(
+                &session,
+                "analyze_structured_data",
+                json!({"parsed_file_id": parsed_id}),
+            )
+            .await;
         let a = &done["artifacts"]["analysis"]["semantic_payload"];
         assert_eq!(a["record_count"], 5, "[{}]", db.name);
 
@@ -100,22 +98,8 @@ async fn analysis_refuses_what_it_cannot_see() {
     let t = spawn_app(&db).await;
     let mine = t.create_session(Some("a")).await;
     let theirs = t.create_session(Some("b")).await;
-    let file = run(
-        &t,
-        &mine,
-        "ingest_file",
-        json!({"filename": "x.csv", "file_content": hex::encode("v\n1\n2\n")}),
-    )
-    .await;
-    let parsed = run(
-        &t,
-        &mine,
-        "parse_content",
-        json!({"file_id": file["artifacts"]["file"]["semantic_payload"]["file_id"]}),
-    )
-    .await;
-    let parsed_id =
-        parsed["artifacts"]["parsed_file"]["semantic_payload"]["parsed_file_id"].clone();
+    let parsed = parsed_file(&t, &mine, "x.csv", "v\n1\n2\n").await;
+    let parsed_id = parsed["parsed_file_id"].clone();
     let (_, b) = t
         .submit(json!({"intent_type": "analyze_structured_data", "session_id": theirs, "parameters": {"parsed_file_id": parsed_id}}))
         .await;
@@ -141,32 +125,19 @@ async fn assess_data_quality_matches_hand_computed_findings() {
         let session = t.create_session(None).await;
         // 11 rows: one empty city, one non-number amount, one duplicated row, two outliers.
         let csv = "id,amount,city\n1,10,Paris\n2,12,Paris\n3,11,\n4,13,Lyon\n5,10,Paris\n6,12,Paris\n7,11,Lyon\n8,13,Paris\n9,100,Paris\n9,100,Paris\n10,x,Lyon\n";
-        let file = run(
-            &t,
-            &session,
-            "ingest_file",
-            json!({"filename": "q.csv", "file_content": hex::encode(csv)}),
-        )
-        .await;
-        let parsed = run(
-            &t,
-            &session,
-            "parse_content",
-            json!({"file_id": file["artifacts"]["file"]["semantic_payload"]["file_id"]}),
-        )
-        .await;
-        let p = &parsed["artifacts"]["parsed_file"]["semantic_payload"];
+        let parsed = parsed_file(&t, &session, "q.csv", csv).await;
+        let p = &parsed;
         assert_eq!(
             p["columns"][1]["type"], "integer",
             "10 of 11 amounts are integers"
         );
-        let done = run(
-            &t,
-            &session,
-            "assess_data_quality",
-            json!({"parsed_file_id": p["parsed_file_id"]}),
-        )
-        .await;
+        let done = t
+            .run_completed(
+                &session,
+                "assess_data_quality",
+                json!({"parsed_file_id": p["parsed_file_id"]}),
+            )
+            .await;
         let q = &done["artifacts"]["quality_report"]["semantic_payload"];
         assert_eq!(q["record_count"], 11, "[{}]", db.name);
         assert_eq!(q["duplicate_rows"], 1);
@@ -226,28 +197,15 @@ async fn interpretation_finds_semantic_types_and_candidate_keys() {
         2,b@example.com,555-123-4568,2024-01-02,pro,$20.50,A much longer note about the customer and what they need\n\
         3,c@example.com,(555) 123-4569,2024-01-03,free,$5.25,Ok\n\
         4,d@example.com,5551234570,2024-01-04,free,$7.00,\n";
-    let file = run(
-        &t,
-        &session,
-        "ingest_file",
-        json!({"filename": "c.csv", "file_content": hex::encode(csv)}),
-    )
-    .await;
-    let parsed = run(
-        &t,
-        &session,
-        "parse_content",
-        json!({"file_id": file["artifacts"]["file"]["semantic_payload"]["file_id"]}),
-    )
-    .await;
-    let parsed_id = &parsed["artifacts"]["parsed_file"]["semantic_payload"]["parsed_file_id"];
-    let done = run(
-        &t,
-        &session,
-        "interpret_data_self_discovery",
-        json!({"parsed_file_id": parsed_id}),
-    )
-    .await;
+    let parsed = parsed_file(&t, &session, "c.csv", csv).await;
+    let parsed_id = &parsed["parsed_file_id"];
+    let done = t
+        .run_completed(
+            &session,
+            "interpret_data_self_discovery",
+            json!({"parsed_file_id": parsed_id}),
+        )
+        .await;
     let i = &done["artifacts"]["interpretation"]["semantic_payload"];
     let kind = |c: &str| {
         i["columns"][c]["semantic_type"]
@@ -288,24 +246,8 @@ async fn map_relationships_finds_the_shared_key_with_its_overlap() {
         let parse = |name: &'static str, csv: &'static str| {
             let (t, session) = (&t, session.clone());
             async move {
-                let file = run(
-                    t,
-                    &session,
-                    "ingest_file",
-                    json!({"filename": name, "file_content": hex::encode(csv)}),
-                )
-                .await;
-                let parsed = run(
-                    t,
-                    &session,
-                    "parse_content",
-                    json!({"file_id": file["artifacts"]["file"]["semantic_payload"]["file_id"]}),
-                )
-                .await;
-                parsed["artifacts"]["parsed_file"]["semantic_payload"]["parsed_file_id"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
+                let parsed = parsed_file(t, &session, name, csv).await;
+                parsed["parsed_file_id"].as_str().unwrap().to_string()
             }
         };
         let customers = parse(
@@ -318,13 +260,13 @@ async fn map_relationships_finds_the_shared_key_with_its_overlap() {
             "order_id,customer_id,amount\n101,1,10\n102,2,20\n103,2,30\n104,3,40\n105,5,50\n",
         )
         .await;
-        let done = run(
-            &t,
-            &session,
-            "map_relationships",
-            json!({"parsed_file_ids": [customers, orders]}),
-        )
-        .await;
+        let done = t
+            .run_completed(
+                &session,
+                "map_relationships",
+                json!({"parsed_file_ids": [customers, orders]}),
+            )
+            .await;
         let m = &done["artifacts"]["relationship_map"]["semantic_payload"];
         // customer ids {1,2,3,4} and {1,2,3,5}: 3 shared of 4 on each side; nothing else overlaps.
         assert_eq!(

@@ -400,7 +400,9 @@ async fn insights_liaison(
         "issues",
         "errors",
     ]);
+    let wants_combine = has(&["combine", "merge", "mash", "join", "blend", "unify"]);
     let result = match named_file(&u) {
+        _ if wants_combine => combine_files(bench, &u.words).await,
         None => list_files(bench)
             .await
             .map(|(msg, facts)| (format!("Which file should I look at? {msg}"), facts)),
@@ -446,6 +448,136 @@ async fn insights_liaison(
             .collect(),
         understanding: u,
     }
+}
+
+/// The files the words name (by file name or by name without its extension), in the order
+/// they are named; then a data mash over them.
+async fn combine_files(bench: &dyn Workbench, words: &[String]) -> Result<(String, Value), String> {
+    let listing = bench.run("list_files", json!({"limit": 1000})).await?;
+    let items = payload(&listing, "files")?["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut named: Vec<(String, String)> = Vec::new();
+    for w in words {
+        let found = items.iter().find(|a| {
+            let d = &a["semantic_descriptor"];
+            [d["filename"].as_str(), d["ui_name"].as_str()]
+                .iter()
+                .flatten()
+                .any(|n| {
+                    let n = n.to_lowercase();
+                    let stem = n.rsplit_once('.').map_or(n.as_str(), |(s, _)| s);
+                    n == *w || stem == w
+                })
+        });
+        if let Some(a) = found {
+            let id = a["artifact_id"].as_str().unwrap_or_default().to_string();
+            if !named.iter().any(|(i, _)| *i == id) {
+                let name = a["semantic_descriptor"]["filename"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string();
+                named.push((id, name));
+            }
+        }
+    }
+    if named.len() < 2 {
+        let (files, _) = list_files(bench).await?;
+        return Err(format!(
+            "name at least two of your files to combine (\"combine sales and customers\"). {files}"
+        ));
+    }
+    let refs: Vec<&String> = named.iter().map(|(id, _)| id).collect();
+    let done = bench
+        .run("data_mash.create", json!({"content_refs": refs}))
+        .await?;
+    let mash = payload(&done, "mash")?.clone();
+    Ok((
+        mash_summary(&mash),
+        json!({"mash": mash, "execution_ids": [listing.execution_id, done.execution_id]}),
+    ))
+}
+
+fn mash_summary(m: &Value) -> String {
+    let sources = m["sources"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = sources
+        .iter()
+        .map(|s| {
+            s["filename"]
+                .as_str()
+                .or(s["label"].as_str())
+                .unwrap_or("?")
+        })
+        .collect();
+    let keys: Vec<String> = m["join"]["keys"]
+        .as_array()
+        .map(|ks| {
+            ks.iter()
+                .map(|k| {
+                    format!(
+                        "{}.{}",
+                        k["source"].as_str().unwrap_or("?"),
+                        k["column"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let columns: Vec<&str> = m["columns"]
+        .as_array()
+        .map(|cs| cs.iter().filter_map(|c| c["name"].as_str()).collect())
+        .unwrap_or_default();
+    let matched: Vec<String> = sources
+        .iter()
+        .map(|s| {
+            format!(
+                "{} of {} {} records matched",
+                s["matched_records"],
+                s["record_count"],
+                s["label"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    let quality: Vec<String> = sources
+        .iter()
+        .map(|s| {
+            let score = s["quality_score"].as_f64().unwrap_or(0.0);
+            format!("{} {score}", s["label"].as_str().unwrap_or("?"))
+        })
+        .collect();
+    let conflicts: Vec<String> = m["conflicts"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .map(|c| match c["kind"].as_str() {
+                    Some("value") => format!(
+                        "{} differs for {} record{} (the first file's value is kept)",
+                        c["column"].as_str().unwrap_or("?"),
+                        c["count"],
+                        if c["count"] == json!(1) { "" } else { "s" }
+                    ),
+                    _ => c["detail"].as_str().unwrap_or("?").to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    format!(
+        "I combined {} on {} ({} join): {} records with columns {}. {}. Quality scores: {}. {} The combined data is parsed file {}.",
+        names.join(" and "),
+        keys.join(" = "),
+        m["join"]["kind"].as_str().unwrap_or("outer"),
+        m["record_count"],
+        columns.join(", "),
+        matched.join("; "),
+        quality.join(", "),
+        if conflicts.is_empty() {
+            "No conflicts.".to_string()
+        } else {
+            format!("Conflicts: {}.", conflicts.join("; "))
+        },
+        m["parsed_file_id"].as_str().unwrap_or("?"),
+    )
 }
 
 fn quality_summary(name: &str, q: &Value) -> String {

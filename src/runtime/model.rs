@@ -260,6 +260,18 @@ pub struct IngestUpload {
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct MashAccepted {
+    pub success: bool,
+    pub mash_id: String,
+    pub execution_id: String,
+    pub status: String,
+}
+
+/// The `mash` artifact id of a `data_mash.create` execution (derived from the execution id, so
+/// every runtime client names it the same way).
+pub use super::realms::insights::mash::mash_id;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadAccepted {
     pub success: bool,
     pub execution_id: String,

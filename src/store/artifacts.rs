@@ -147,6 +147,7 @@ impl Store {
                 .await?;
             }
         }
+        crate::failpoint!(crate::failpoints::ARTIFACT_BEFORE_COMMIT);
         tx.commit().await
     }
 
@@ -266,6 +267,9 @@ impl Store {
                 return Ok(false);
             }
         }
+        // The tree: the root, and every descendant all of whose parents are in the tree. A
+        // child with another surviving parent (a data mash over several files) stays; its
+        // `parent_artifacts` still names the removed parent as history.
         let mut ids = vec![artifact_id.to_string()];
         let mut i = 0;
         while i < ids.len() {
@@ -275,7 +279,23 @@ impl Store {
                 .await?;
             for r in rows {
                 let child: String = r.try_get("artifact_id")?;
-                if !ids.contains(&child) {
+                if ids.contains(&child) {
+                    continue;
+                }
+                let parents =
+                    sqlx::query("SELECT parent_id FROM artifact_parents WHERE artifact_id = $1")
+                        .bind(&child)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                let mut orphaned = true;
+                for p in parents {
+                    let parent: String = p.try_get("parent_id")?;
+                    if !ids.contains(&parent) {
+                        orphaned = false;
+                        break;
+                    }
+                }
+                if orphaned {
                     ids.push(child);
                 }
             }
@@ -335,6 +355,21 @@ impl Store {
         .bind(artifact_type)
         .bind(state)
         .bind(before)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| r.try_get("artifact_id")).collect()
+    }
+
+    /// Artifacts produced by executions that ended failed or cancelled: a saga that did not
+    /// complete must leave nothing (its steps clean up after themselves and compensation undoes
+    /// completed steps; this finds what a crash or a cancel in mid-step left behind).
+    pub async fn abandoned_artifacts(&self, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+        let rows = sqlx::query(
+            "SELECT a.artifact_id FROM artifacts a JOIN executions e \
+             ON e.execution_id = a.produced_by_execution \
+             WHERE e.status IN ('failed', 'cancelled') ORDER BY a.created_at LIMIT $1",
+        )
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;

@@ -15,4 +15,5 @@ pub fn register_builtin(registry: &mut HandlerRegistry) {
     registry.register(Arc::new(insights::quality::handler()));
     registry.register(Arc::new(insights::interpret::handler()));
     registry.register(Arc::new(insights::relationships::MapRelationships));
+    registry.register(Arc::new(insights::mash::DataMash));
 }

@@ -1,6 +1,7 @@
 //! The janitor: a supervised actor that, every `janitor_interval`, removes files never
 //! materialized within `unmaterialized_ttl` (with what was derived from them), parses stuck in
-//! `parsing` (a crash or cancel mid-parse), uploads that were never ingested, temporary files of
+//! `parsing` (a crash or cancel mid-parse), artifacts of executions that failed or were
+//! cancelled (what a crash or a cancel mid-step left), uploads that were never ingested, temporary files of
 //! writes that died, and — after `blob_grace` — blobs nothing references. All blob deletion
 //! happens here, never inline, so a concurrent upload of the same content can never lose it.
 //! The sweep runs in a task; sweeps never overlap.
@@ -22,12 +23,17 @@ pub enum JanitorMsg {
     Tick,
     /// Sweep now and answer what was removed (operators and tests).
     SweepNow(RpcReplyPort<Result<Swept, String>>),
+    /// Panics in the handler (feature `fault-injection`: chaos tests).
+    #[cfg(feature = "fault-injection")]
+    Panic,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Swept {
     pub files: usize,
     pub stuck_parses: usize,
+    /// Artifacts left by executions that failed or were cancelled.
+    pub abandoned: usize,
     pub blobs: usize,
     pub temporary: usize,
 }
@@ -39,6 +45,7 @@ pub struct JanitorArgs {
     pub ttl: Duration,
     pub interval: Duration,
     pub blob_grace: Duration,
+    pub faults: crate::actors::FaultTargets,
 }
 
 pub struct JanitorState {
@@ -56,6 +63,7 @@ impl Actor for Janitor {
         myself: ActorRef<Self::Msg>,
         args: JanitorArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
+        crate::fault_target!(args.faults, "janitor".into(), myself, JanitorMsg::Panic);
         myself.send_after(args.interval, || JanitorMsg::Tick);
         Ok(JanitorState {
             args,
@@ -70,6 +78,8 @@ impl Actor for Janitor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         let reply = match msg {
+            #[cfg(feature = "fault-injection")]
+            JanitorMsg::Panic => panic!("fault injected into the janitor"),
             JanitorMsg::Tick => {
                 myself.send_after(state.args.interval, || JanitorMsg::Tick);
                 // A sweep still running: skip this tick.
@@ -136,6 +146,11 @@ async fn sweep(s: &Services, ttl: Duration, grace: Duration) -> anyhow::Result<S
     {
         if s.store.delete_artifact_tree(&id).await? {
             swept.stuck_parses += 1;
+        }
+    }
+    for id in s.store.abandoned_artifacts(100).await? {
+        if s.store.delete_artifact_tree(&id).await? {
+            swept.abandoned += 1;
         }
     }
     s.store

@@ -10,11 +10,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::over_parsed::{each_record, ready_parsed, OverParsedFile};
+use super::over_parsed::{column_names, each_record, ready_parsed, OverParsedFile};
 use super::stats::{round, DISTINCT_LIMIT};
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::parsing::{fits, ColumnType};
 use crate::security::inputs::Email;
+use crate::store::artifacts::ArtifactRow;
 
 pub fn handler() -> OverParsedFile {
     OverParsedFile {
@@ -177,7 +178,10 @@ impl Kinds {
             evidence.push("every value is true or false".into());
             return ("boolean", 1.0, evidence);
         }
-        if self.unique() && (self.integers == self.values || named(&ID_WORDS)) {
+        if self.unique()
+            && !named(&AMOUNT_WORDS)
+            && (self.integers == self.values || named(&ID_WORDS))
+        {
             evidence.push(format!(
                 "all {} values are present and distinct",
                 self.values
@@ -222,52 +226,7 @@ impl SagaStep for Interpret {
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
         let parsed = ready_parsed(ctx).await?;
-        let order: Vec<String> = parsed.semantic_descriptor["columns"]
-            .as_array()
-            .map(|cs| {
-                cs.iter()
-                    .filter_map(|c| c["name"].as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let mut kinds: BTreeMap<String, Kinds> = order
-            .iter()
-            .map(|n| (n.clone(), Kinds::default()))
-            .collect();
-        let rows = each_record(ctx, &parsed.artifact_id, |record| {
-            for (name, k) in kinds.iter_mut() {
-                k.observe(record.get(name).unwrap_or(&Value::Null));
-            }
-        })
-        .await?;
-        let mut columns = Map::new();
-        let mut keys: Vec<(u8, String)> = Vec::new();
-        for name in &order {
-            let k = &kinds[name];
-            let (semantic, confidence, evidence) = k.decide(name);
-            if k.unique() {
-                // Identifiers make the best keys, then emails and phones, then anything unique.
-                let rank = match semantic {
-                    "identifier" => 0,
-                    "email" | "phone" => 1,
-                    _ => 2,
-                };
-                keys.push((rank, name.clone()));
-            }
-            columns.insert(
-                name.clone(),
-                json!({"semantic_type": semantic, "confidence": confidence, "evidence": evidence,
-                    "unique": k.unique(), "null_count": k.nulls}),
-            );
-        }
-        keys.sort();
-        let interpretation = json!({
-            "parsed_file_id": parsed.artifact_id,
-            "file_id": parsed.semantic_descriptor["file_id"],
-            "record_count": rows,
-            "columns": columns,
-            "candidate_keys": keys.into_iter().map(|(_, n)| n).collect::<Vec<_>>(),
-        });
+        let interpretation = interpretation(ctx, &parsed).await?;
         let mut artifacts = Map::new();
         artifacts.insert(
             "interpretation".into(),
@@ -278,6 +237,50 @@ impl SagaStep for Interpret {
             artifacts,
         })
     }
+}
+
+/// The interpretation of a parsed file (one pass over its records).
+pub async fn interpretation(ctx: &StepContext, parsed: &ArtifactRow) -> Result<Value, StepError> {
+    let order = column_names(parsed);
+    let mut kinds: BTreeMap<String, Kinds> = order
+        .iter()
+        .map(|n| (n.clone(), Kinds::default()))
+        .collect();
+    let rows = each_record(ctx, &parsed.artifact_id, |record| {
+        for (name, k) in kinds.iter_mut() {
+            k.observe(record.get(name).unwrap_or(&Value::Null));
+        }
+    })
+    .await?;
+    let mut columns = Map::new();
+    let mut keys: Vec<(u8, String)> = Vec::new();
+    for name in &order {
+        let k = &kinds[name];
+        let (semantic, confidence, evidence) = k.decide(name);
+        if k.unique() {
+            // Identifiers make the best keys, then emails and phones, then anything unique.
+            let rank = match semantic {
+                "identifier" => 0,
+                "email" | "phone" => 1,
+                _ => 2,
+            };
+            keys.push((rank, name.clone()));
+        }
+        columns.insert(
+            name.clone(),
+            json!({"semantic_type": semantic, "confidence": confidence, "evidence": evidence,
+                    "unique": k.unique(), "null_count": k.nulls}),
+        );
+    }
+    keys.sort();
+    let interpretation = json!({
+        "parsed_file_id": parsed.artifact_id,
+        "file_id": parsed.semantic_descriptor["file_id"],
+        "record_count": rows,
+        "columns": columns,
+        "candidate_keys": keys.into_iter().map(|(_, n)| n).collect::<Vec<_>>(),
+    });
+    Ok(interpretation)
 }
 
 #[cfg(test)]

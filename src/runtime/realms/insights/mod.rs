@@ -1,8 +1,9 @@
-//! The insights realm: statistics and analysis over parsed files (more intents follow:
-//! quality, interpretation, relationships, data mash).
+//! The insights realm: statistics, quality, interpretation and relationships of parsed files,
+//! and the data mash that combines several of them.
 
 pub mod analyze;
 pub mod interpret;
+pub mod mash;
 pub mod over_parsed;
 pub mod quality;
 pub mod relationships;

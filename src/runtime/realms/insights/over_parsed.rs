@@ -53,6 +53,18 @@ pub async fn ready_parsed(ctx: &StepContext) -> Result<ArtifactRow, StepError> {
     Ok(parsed)
 }
 
+/// A parsed file's column names, in order.
+pub fn column_names(parsed: &ArtifactRow) -> Vec<String> {
+    parsed.semantic_descriptor["columns"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .filter_map(|c| c["name"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// Calls `f` on every stored record, in order; returns how many there were.
 pub async fn each_record(
     ctx: &StepContext,

@@ -16,6 +16,7 @@ use super::over_parsed::{each_record, ready_parsed, OverParsedFile};
 use super::stats::{round, Numeric, DISTINCT_LIMIT};
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::parsing::{fits, ColumnType};
+use crate::store::artifacts::ArtifactRow;
 
 const EXAMPLES: usize = 5;
 /// Rows whose fingerprints are kept for duplicate detection.
@@ -105,130 +106,134 @@ impl SagaStep for Assess {
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
         let parsed = ready_parsed(ctx).await?;
-        let mut columns: BTreeMap<String, ColumnCheck> = BTreeMap::new();
-        let mut order = Vec::new();
-        for c in parsed.semantic_descriptor["columns"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-        {
-            let name = c["name"].as_str().unwrap_or_default().to_string();
-            let kind = c["type"].as_str().and_then(parse_type);
-            order.push(name.clone());
-            columns.insert(
-                name,
-                ColumnCheck {
-                    kind,
-                    numeric: is_numeric(kind).then(Numeric::default),
-                    ..Default::default()
-                },
-            );
-        }
+        let report = quality_report(ctx, &parsed).await?;
+        let output = json!({"parsed_file_id": parsed.artifact_id, "score": report["score"]});
+        let mut artifacts = Map::new();
+        artifacts.insert("quality_report".into(), artifact("quality_report", report));
+        Ok(StepOutput { output, artifacts })
+    }
+}
 
-        // Pass 1: nulls, distinct values, type breaks, quartiles, duplicate rows.
-        let mut fingerprints: HashSet<u64> = HashSet::new();
-        let mut duplicates = 0u64;
-        let mut fingerprints_capped = false;
-        let rows = each_record(ctx, &parsed.artifact_id, |record| {
-            let mut h = DefaultHasher::new();
-            record.to_string().hash(&mut h);
-            let fp = h.finish();
-            if fingerprints.contains(&fp) {
-                duplicates += 1;
-            } else if fingerprints.len() < ROW_LIMIT {
-                fingerprints.insert(fp);
-            } else {
-                fingerprints_capped = true;
-            }
-            for (name, check) in columns.iter_mut() {
-                check.observe(record.get(name).unwrap_or(&Value::Null));
-            }
-        })
-        .await?;
-        let mut summaries = BTreeMap::new();
+/// The quality report of a parsed file (two passes over its records).
+pub async fn quality_report(ctx: &StepContext, parsed: &ArtifactRow) -> Result<Value, StepError> {
+    let mut columns: BTreeMap<String, ColumnCheck> = BTreeMap::new();
+    let mut order = Vec::new();
+    for c in parsed.semantic_descriptor["columns"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+    {
+        let name = c["name"].as_str().unwrap_or_default().to_string();
+        let kind = c["type"].as_str().and_then(parse_type);
+        order.push(name.clone());
+        columns.insert(
+            name,
+            ColumnCheck {
+                kind,
+                numeric: is_numeric(kind).then(Numeric::default),
+                ..Default::default()
+            },
+        );
+    }
+
+    // Pass 1: nulls, distinct values, type breaks, quartiles, duplicate rows.
+    let mut fingerprints: HashSet<u64> = HashSet::new();
+    let mut duplicates = 0u64;
+    let mut fingerprints_capped = false;
+    let rows = each_record(ctx, &parsed.artifact_id, |record| {
+        let mut h = DefaultHasher::new();
+        record.to_string().hash(&mut h);
+        let fp = h.finish();
+        if fingerprints.contains(&fp) {
+            duplicates += 1;
+        } else if fingerprints.len() < ROW_LIMIT {
+            fingerprints.insert(fp);
+        } else {
+            fingerprints_capped = true;
+        }
         for (name, check) in columns.iter_mut() {
-            if let Some(acc) = check.numeric.take() {
-                if let Some(s) = acc.finish() {
-                    let (q1, q3) = (s.quantiles["p25"], s.quantiles["p75"]);
-                    let iqr = q3 - q1;
-                    check.bounds = Some((round(q1 - 1.5 * iqr), round(q3 + 1.5 * iqr)));
-                    summaries.insert(name.clone(), (q1, q3));
-                }
+            check.observe(record.get(name).unwrap_or(&Value::Null));
+        }
+    })
+    .await?;
+    let mut summaries = BTreeMap::new();
+    for (name, check) in columns.iter_mut() {
+        if let Some(acc) = check.numeric.take() {
+            if let Some(s) = acc.finish() {
+                let (q1, q3) = (s.quantiles["p25"], s.quantiles["p75"]);
+                let iqr = q3 - q1;
+                check.bounds = Some((round(q1 - 1.5 * iqr), round(q3 + 1.5 * iqr)));
+                summaries.insert(name.clone(), (q1, q3));
             }
         }
+    }
 
-        // Pass 2: outliers of the numeric columns.
-        if columns.values().any(|c| c.bounds.is_some()) {
-            each_record(ctx, &parsed.artifact_id, |record| {
-                for (name, check) in columns.iter_mut() {
-                    let Some((lo, hi)) = check.bounds else {
-                        continue;
-                    };
-                    if let Some(x) = record.get(name).and_then(Value::as_f64) {
-                        if x < lo || x > hi {
-                            check.outliers += 1;
-                            if check.outlier_examples.len() < EXAMPLES {
-                                check.outlier_examples.push(record[name].clone());
-                            }
+    // Pass 2: outliers of the numeric columns.
+    if columns.values().any(|c| c.bounds.is_some()) {
+        each_record(ctx, &parsed.artifact_id, |record| {
+            for (name, check) in columns.iter_mut() {
+                let Some((lo, hi)) = check.bounds else {
+                    continue;
+                };
+                if let Some(x) = record.get(name).and_then(Value::as_f64) {
+                    if x < lo || x > hi {
+                        check.outliers += 1;
+                        if check.outlier_examples.len() < EXAMPLES {
+                            check.outlier_examples.push(record[name].clone());
                         }
                     }
                 }
-            })
-            .await?;
-        }
-
-        let cells = rows * order.len() as u64;
-        let nulls: u64 = columns.values().map(|c| c.nulls).sum();
-        let breaks: u64 = columns.values().map(|c| c.breaks).sum();
-        let outliers: u64 = columns.values().map(|c| c.outliers).sum();
-        let numeric_cells: u64 = columns
-            .values()
-            .filter(|c| is_numeric(c.kind))
-            .map(|c| rows - c.nulls - c.breaks)
-            .sum();
-        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-        let score = (100.0
-            - 40.0 * ratio(nulls, cells)
-            - 30.0 * ratio(breaks, cells)
-            - 20.0 * ratio(duplicates, rows)
-            - 10.0 * ratio(outliers, numeric_cells))
-        .max(0.0);
-        let score = (score * 10.0).round() / 10.0;
-
-        let mut per_column = Map::new();
-        for name in &order {
-            let c = &columns[name];
-            let mut entry = json!({
-                "type": c.kind.map(|k| json!(k)).unwrap_or(Value::Null),
-                "null_count": c.nulls,
-                "null_ratio": round(ratio(c.nulls, rows)),
-                "distinct_count": c.distinct.len(),
-                "distinct_approximate": c.distinct_capped,
-                "type_breaks": c.breaks,
-                "type_break_examples": c.break_examples,
-            });
-            if let Some((lo, hi)) = c.bounds {
-                let (q1, q3) = summaries[name];
-                entry["outliers"] = json!({"rule": "IQR", "q1": q1, "q3": q3, "lower_bound": lo,
-                    "upper_bound": hi, "count": c.outliers, "examples": c.outlier_examples});
             }
-            per_column.insert(name.clone(), entry);
-        }
-        let report = json!({
-            "parsed_file_id": parsed.artifact_id,
-            "file_id": parsed.semantic_descriptor["file_id"],
-            "record_count": rows,
-            "columns": per_column,
-            "duplicate_rows": duplicates,
-            "duplicates_approximate": fingerprints_capped,
-            "score": score,
-            "score_rule": SCORE_RULE,
-        });
-        let mut artifacts = Map::new();
-        artifacts.insert("quality_report".into(), artifact("quality_report", report));
-        Ok(StepOutput {
-            output: json!({"parsed_file_id": parsed.artifact_id, "score": score}),
-            artifacts,
         })
+        .await?;
     }
+
+    let cells = rows * order.len() as u64;
+    let nulls: u64 = columns.values().map(|c| c.nulls).sum();
+    let breaks: u64 = columns.values().map(|c| c.breaks).sum();
+    let outliers: u64 = columns.values().map(|c| c.outliers).sum();
+    let numeric_cells: u64 = columns
+        .values()
+        .filter(|c| is_numeric(c.kind))
+        .map(|c| rows - c.nulls - c.breaks)
+        .sum();
+    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let score = (100.0
+        - 40.0 * ratio(nulls, cells)
+        - 30.0 * ratio(breaks, cells)
+        - 20.0 * ratio(duplicates, rows)
+        - 10.0 * ratio(outliers, numeric_cells))
+    .max(0.0);
+    let score = (score * 10.0).round() / 10.0;
+
+    let mut per_column = Map::new();
+    for name in &order {
+        let c = &columns[name];
+        let mut entry = json!({
+            "type": c.kind.map(|k| json!(k)).unwrap_or(Value::Null),
+            "null_count": c.nulls,
+            "null_ratio": round(ratio(c.nulls, rows)),
+            "distinct_count": c.distinct.len(),
+            "distinct_approximate": c.distinct_capped,
+            "type_breaks": c.breaks,
+            "type_break_examples": c.break_examples,
+        });
+        if let Some((lo, hi)) = c.bounds {
+            let (q1, q3) = summaries[name];
+            entry["outliers"] = json!({"rule": "IQR", "q1": q1, "q3": q3, "lower_bound": lo,
+                    "upper_bound": hi, "count": c.outliers, "examples": c.outlier_examples});
+        }
+        per_column.insert(name.clone(), entry);
+    }
+    let report = json!({
+        "parsed_file_id": parsed.artifact_id,
+        "file_id": parsed.semantic_descriptor["file_id"],
+        "record_count": rows,
+        "columns": per_column,
+        "duplicate_rows": duplicates,
+        "duplicates_approximate": fingerprints_capped,
+        "score": score,
+        "score_rule": SCORE_RULE,
+    });
+    Ok(report)
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::over_parsed::each_record;
+use super::over_parsed::{column_names, each_record};
 use super::stats::{round, DISTINCT_LIMIT};
 use crate::runtime::handler::{
     artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
@@ -57,7 +57,7 @@ impl IntentHandler for MapRelationships {
 struct FindJoins;
 
 /// Lower case, separators dropped: `Customer_ID`, `customer id` and `customerId` agree.
-fn normalise(name: &str) -> String {
+pub fn normalise(name: &str) -> String {
     name.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
@@ -99,72 +99,7 @@ impl SagaStep for FindJoins {
                     .collect()
             })
             .unwrap_or_default();
-        // Per file: its column names, and each column's distinct values.
-        let mut files: Vec<(String, Vec<String>, BTreeMap<String, HashSet<String>>)> = Vec::new();
-        for id in &ids {
-            let parsed = find(ctx, id, "parsed_file").await?;
-            let names: Vec<String> = parsed.semantic_descriptor["columns"]
-                .as_array()
-                .map(|cs| {
-                    cs.iter()
-                        .filter_map(|c| c["name"].as_str().map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default();
-            let mut values: BTreeMap<String, HashSet<String>> =
-                names.iter().map(|n| (n.clone(), HashSet::new())).collect();
-            each_record(ctx, &parsed.artifact_id, |record| {
-                for (name, set) in values.iter_mut() {
-                    if set.len() < DISTINCT_LIMIT {
-                        if let Some(t) = record.get(name).and_then(key_text) {
-                            set.insert(t);
-                        }
-                    }
-                }
-            })
-            .await?;
-            files.push((parsed.artifact_id.clone(), names, values));
-        }
-        let mut candidates = Vec::new();
-        for i in 0..files.len() {
-            for j in i + 1..files.len() {
-                let (left_id, left_names, left_values) = &files[i];
-                let (right_id, right_names, right_values) = &files[j];
-                for a in left_names {
-                    for b in right_names {
-                        let (va, vb) = (&left_values[a], &right_values[b]);
-                        if va.is_empty() || vb.is_empty() {
-                            continue;
-                        }
-                        let shared = va.intersection(vb).count();
-                        let overlap = shared as f64 / va.len().min(vb.len()) as f64;
-                        let similarity = name_similarity(a, b);
-                        if overlap >= MIN_OVERLAP || (similarity > 0.0 && shared > 0) {
-                            candidates.push(json!({
-                                "left": {"parsed_file_id": left_id, "column": a},
-                                "right": {"parsed_file_id": right_id, "column": b},
-                                "name_similarity": similarity,
-                                "shared_values": shared,
-                                "overlap_ratio": round(overlap),
-                                "left_coverage": round(shared as f64 / va.len() as f64),
-                                "right_coverage": round(shared as f64 / vb.len() as f64),
-                            }));
-                        }
-                    }
-                }
-            }
-        }
-        // Best first: value overlap, then name similarity.
-        candidates.sort_by(|x, y| {
-            let key = |v: &Value| {
-                (
-                    v["overlap_ratio"].as_f64().unwrap_or(0.0),
-                    v["name_similarity"].as_f64().unwrap_or(0.0),
-                )
-            };
-            let (kx, ky) = (key(x), key(y));
-            ky.0.total_cmp(&kx.0).then(ky.1.total_cmp(&kx.1))
-        });
+        let candidates = join_candidates(ctx, &ids).await?;
         let map = json!({
             "parsed_file_ids": ids,
             "candidates": candidates,
@@ -177,6 +112,74 @@ impl SagaStep for FindJoins {
             artifacts,
         })
     }
+}
+
+/// A file's distinct values per column.
+type ColumnValues = BTreeMap<String, HashSet<String>>;
+
+/// Candidate join columns between every pair of the parsed files, best first (value overlap,
+/// then name similarity).
+pub async fn join_candidates(ctx: &StepContext, ids: &[String]) -> Result<Vec<Value>, StepError> {
+    // Per file: its column names, and each column's distinct values.
+    let mut files: Vec<(String, Vec<String>, ColumnValues)> = Vec::new();
+    for id in ids {
+        let parsed = find(ctx, id, "parsed_file").await?;
+        let names = column_names(&parsed);
+        let mut values: BTreeMap<String, HashSet<String>> =
+            names.iter().map(|n| (n.clone(), HashSet::new())).collect();
+        each_record(ctx, &parsed.artifact_id, |record| {
+            for (name, set) in values.iter_mut() {
+                if set.len() < DISTINCT_LIMIT {
+                    if let Some(t) = record.get(name).and_then(key_text) {
+                        set.insert(t);
+                    }
+                }
+            }
+        })
+        .await?;
+        files.push((parsed.artifact_id.clone(), names, values));
+    }
+    let mut candidates = Vec::new();
+    for i in 0..files.len() {
+        for j in i + 1..files.len() {
+            let (left_id, left_names, left_values) = &files[i];
+            let (right_id, right_names, right_values) = &files[j];
+            for a in left_names {
+                for b in right_names {
+                    let (va, vb) = (&left_values[a], &right_values[b]);
+                    if va.is_empty() || vb.is_empty() {
+                        continue;
+                    }
+                    let shared = va.intersection(vb).count();
+                    let overlap = shared as f64 / va.len().min(vb.len()) as f64;
+                    let similarity = name_similarity(a, b);
+                    if overlap >= MIN_OVERLAP || (similarity > 0.0 && shared > 0) {
+                        candidates.push(json!({
+                            "left": {"parsed_file_id": left_id, "column": a},
+                            "right": {"parsed_file_id": right_id, "column": b},
+                            "name_similarity": similarity,
+                            "shared_values": shared,
+                            "overlap_ratio": round(overlap),
+                            "left_coverage": round(shared as f64 / va.len() as f64),
+                            "right_coverage": round(shared as f64 / vb.len() as f64),
+                        }));
+                    }
+                }
+            }
+        }
+    }
+    // Best first: value overlap, then name similarity.
+    candidates.sort_by(|x, y| {
+        let key = |v: &Value| {
+            (
+                v["overlap_ratio"].as_f64().unwrap_or(0.0),
+                v["name_similarity"].as_f64().unwrap_or(0.0),
+            )
+        };
+        let (kx, ky) = (key(x), key(y));
+        ky.0.total_cmp(&kx.0).then(ky.1.total_cmp(&kx.1))
+    });
+    Ok(candidates)
 }
 
 #[cfg(test)]

@@ -1,0 +1,80 @@
+//! `POST /api/v1/content/data-mash/create` (alias `/v1/content/data-mash/create`):
+//! `{content_refs, session_id, tenant_id?, options?}` submits a `data_mash.create` intent and
+//! answers 202 `{success, mash_id, execution_id, status}`. The result is in the execution's
+//! artifacts (`mash`, and the combined `parsed_file`).
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::access::session_scope;
+use super::auth_user::MaybeUser;
+use super::state::ExperienceState;
+use crate::http::{ApiError, ApiJson};
+use crate::runtime::model::{mash_id, IntentRequest, MashAccepted};
+use crate::runtime::RuntimeError;
+
+#[derive(Deserialize)]
+pub struct MashBody {
+    #[serde(default)]
+    content_refs: Option<Value>,
+    #[serde(default)]
+    session_id: String,
+    #[serde(default)]
+    tenant_id: Option<String>,
+    #[serde(default)]
+    options: Option<Value>,
+}
+
+pub async fn create(
+    State(state): State<ExperienceState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<MashBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    if body.session_id.is_empty() {
+        return Err(RuntimeError::invalid("session_id", "is required").into());
+    }
+    let scope = session_scope(&state, &user, &body.session_id, body.tenant_id.as_deref()).await?;
+    let mut parameters = json!({ "content_refs": body.content_refs });
+    if let Some(options) = body.options {
+        parameters["options"] = options;
+    }
+    let request = IntentRequest {
+        intent_type: "data_mash.create".into(),
+        session_id: body.session_id,
+        tenant_id: body.tenant_id,
+        parameters: Some(parameters),
+        idempotency_key: headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string),
+        ..Default::default()
+    };
+    let accepted = state
+        .runtime
+        .submit_intent(&scope, request)
+        .await
+        .map_err(|e| match e {
+            // The body's fields are top-level here: `content_refs`, `options.join`.
+            RuntimeError::Invalid(fields) => RuntimeError::Invalid(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (k.trim_start_matches("parameters.").to_string(), v))
+                    .collect(),
+            ),
+            other => other,
+        })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(MashAccepted {
+            success: true,
+            mash_id: mash_id(&accepted.execution_id),
+            execution_id: accepted.execution_id,
+            status: accepted.status,
+        }),
+    ))
+}

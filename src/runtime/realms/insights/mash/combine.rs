@@ -1,0 +1,366 @@
+//! The join of a mash, one record at a time. The first source (the anchor) streams through;
+//! the others are held in memory, indexed by key, up to `MAX_HELD_ROWS` records in all — put
+//! the largest source first. Keys are compared as text (trimmed), so `7` and `"7"` match;
+//! empty keys match nothing. One key matching several records in a source gives every
+//! combination (as SQL does). A unified column takes the first non-empty value among its
+//! source columns, in source order; differing non-empty values are counted as conflicts.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde_json::{json, Map, Value};
+
+use super::options::JoinKind;
+
+/// Records of the non-anchor sources held in memory, at most.
+pub const MAX_HELD_ROWS: usize = 500_000;
+/// Combined records one mash may produce, at most.
+pub const MAX_OUTPUT_ROWS: u64 = 20_000_000;
+const EXAMPLES: usize = 5;
+
+/// A unified column: its name and `(source index, column)` feeding it.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    pub name: String,
+    pub from: Vec<(usize, String)>,
+    pub is_key: bool,
+}
+
+#[derive(Debug, Default)]
+struct Conflict {
+    count: u64,
+    examples: Vec<Value>,
+}
+
+pub struct Combiner {
+    join: JoinKind,
+    keys: Vec<String>,
+    labels: Vec<String>,
+    feeds: Vec<Feed>,
+    /// Per non-anchor source (index 0 unused): its records, by-key index and matched marks.
+    held: Vec<Vec<Map<String, Value>>>,
+    by_key: Vec<HashMap<String, Vec<usize>>>,
+    matched: Vec<Vec<bool>>,
+    held_total: usize,
+    conflicts: BTreeMap<String, Conflict>,
+    pub anchor_rows: u64,
+    pub anchor_unmatched: u64,
+    pub output_rows: u64,
+}
+
+fn key_text(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::Null => None,
+        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
+        other => Some(other.to_string()),
+    }
+}
+
+impl Combiner {
+    pub fn new(join: JoinKind, keys: Vec<String>, labels: Vec<String>, feeds: Vec<Feed>) -> Self {
+        let n = keys.len();
+        Combiner {
+            join,
+            keys,
+            labels,
+            feeds,
+            held: vec![Vec::new(); n],
+            by_key: vec![HashMap::new(); n],
+            matched: vec![Vec::new(); n],
+            held_total: 0,
+            conflicts: BTreeMap::new(),
+            anchor_rows: 0,
+            anchor_unmatched: 0,
+            output_rows: 0,
+        }
+    }
+
+    /// Holds a record of a non-anchor source.
+    pub fn hold(&mut self, source: usize, record: Map<String, Value>) -> Result<(), String> {
+        if self.held_total >= MAX_HELD_ROWS {
+            return Err(format!(
+                "the sources after the first hold more than {MAX_HELD_ROWS} records; put the largest source first"
+            ));
+        }
+        let idx = self.held[source].len();
+        if let Some(k) = key_text(record.get(&self.keys[source])) {
+            self.by_key[source].entry(k).or_default().push(idx);
+        }
+        self.held[source].push(record);
+        self.matched[source].push(false);
+        self.held_total += 1;
+        Ok(())
+    }
+
+    /// Joins one anchor record, emitting the combined records.
+    pub fn anchor(
+        &mut self,
+        record: &Map<String, Value>,
+        emit: &mut impl FnMut(Map<String, Value>),
+    ) -> Result<(), String> {
+        self.anchor_rows += 1;
+        let key = key_text(record.get(&self.keys[0]));
+        let mut choices: Vec<Vec<Option<usize>>> = vec![vec![None]];
+        let mut all_found = true;
+        for j in 1..self.keys.len() {
+            let found = key
+                .as_ref()
+                .and_then(|k| self.by_key[j].get(k))
+                .cloned()
+                .unwrap_or_default();
+            if found.is_empty() {
+                all_found = false;
+                choices.push(vec![None]);
+            } else {
+                for &i in &found {
+                    self.matched[j][i] = true;
+                }
+                choices.push(found.into_iter().map(Some).collect());
+            }
+        }
+        let any_found = choices.iter().skip(1).any(|c| c[0].is_some());
+        if !any_found {
+            self.anchor_unmatched += 1;
+        }
+        if self.join == JoinKind::Inner && !all_found {
+            return Ok(());
+        }
+        self.emit_product(Some(record), &choices, emit)
+    }
+
+    /// After the anchor: for an outer join, the held records no anchor record matched, joined
+    /// among themselves by key.
+    pub fn finish(&mut self, emit: &mut impl FnMut(Map<String, Value>)) -> Result<(), String> {
+        if self.join != JoinKind::Outer {
+            return Ok(());
+        }
+        let mut done_keys: HashSet<String> = HashSet::new();
+        for j in 1..self.keys.len() {
+            for i in 0..self.held[j].len() {
+                if self.matched[j][i] {
+                    continue;
+                }
+                let key = key_text(self.held[j][i].get(&self.keys[j]));
+                let mut choices: Vec<Vec<Option<usize>>> = vec![vec![None]; self.keys.len()];
+                match &key {
+                    None => choices[j] = vec![Some(i)],
+                    Some(k) => {
+                        if !done_keys.insert(k.clone()) {
+                            continue;
+                        }
+                        for (jj, choice) in choices.iter_mut().enumerate().skip(j) {
+                            if let Some(found) = self.by_key[jj].get(k) {
+                                *choice = found.iter().copied().map(Some).collect();
+                            }
+                        }
+                    }
+                }
+                self.emit_product(None, &choices, emit)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Every combination of one choice per source.
+    fn emit_product(
+        &mut self,
+        anchor: Option<&Map<String, Value>>,
+        choices: &[Vec<Option<usize>>],
+        emit: &mut impl FnMut(Map<String, Value>),
+    ) -> Result<(), String> {
+        let mut at = vec![0usize; choices.len()];
+        loop {
+            if self.output_rows >= MAX_OUTPUT_ROWS {
+                return Err(format!(
+                    "the combination exceeds {MAX_OUTPUT_ROWS} records; check that the key is right"
+                ));
+            }
+            let parts: Vec<Option<usize>> = (0..choices.len()).map(|j| choices[j][at[j]]).collect();
+            let row = self.merge(anchor, &parts);
+            self.output_rows += 1;
+            emit(row);
+            // Next combination (odometer order).
+            let mut j = choices.len();
+            loop {
+                if j == 0 {
+                    return Ok(());
+                }
+                j -= 1;
+                at[j] += 1;
+                if at[j] < choices[j].len() {
+                    break;
+                }
+                at[j] = 0;
+            }
+        }
+    }
+
+    fn merge(
+        &mut self,
+        anchor: Option<&Map<String, Value>>,
+        parts: &[Option<usize>],
+    ) -> Map<String, Value> {
+        let mut row = Map::new();
+        for f in &self.feeds {
+            let mut first: Option<(usize, &Value)> = None;
+            let mut differing: Vec<Value> = Vec::new();
+            for (s, c) in &f.from {
+                let record = if *s == 0 {
+                    anchor
+                } else {
+                    parts[*s].map(|i| &self.held[*s][i])
+                };
+                let Some(v) = record.and_then(|r| r.get(c)).filter(|v| !v.is_null()) else {
+                    continue;
+                };
+                match first {
+                    None => first = Some((*s, v)),
+                    Some((s0, v0)) => {
+                        if !f.is_key && key_text(Some(v0)) != key_text(Some(v)) {
+                            if differing.is_empty() {
+                                differing.push(json!({"source": self.labels[s0], "value": v0}));
+                            }
+                            differing.push(json!({"source": self.labels[*s], "value": v}));
+                        }
+                    }
+                }
+            }
+            if !differing.is_empty() {
+                let c = self.conflicts.entry(f.name.clone()).or_default();
+                c.count += 1;
+                if c.examples.len() < EXAMPLES {
+                    c.examples.push(json!({"values": differing}));
+                }
+            }
+            row.insert(
+                f.name.clone(),
+                first.map_or(Value::Null, |(_, v)| v.clone()),
+            );
+        }
+        row
+    }
+
+    /// Value conflicts found: `[{kind:"value", column, count, examples}]`.
+    pub fn value_conflicts(&self) -> Vec<Value> {
+        self.conflicts
+            .iter()
+            .map(|(column, c)| {
+                json!({"kind": "value", "column": column, "count": c.count,
+                    "detail": "different non-empty values for one key; the first source's value is kept",
+                    "examples": c.examples})
+            })
+            .collect()
+    }
+
+    /// Per non-anchor source: how many of its records some anchor record matched.
+    pub fn matched_counts(&self) -> Vec<u64> {
+        self.matched
+            .iter()
+            .map(|m| m.iter().filter(|x| **x).count() as u64)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    fn combiner(join: JoinKind) -> Combiner {
+        let feeds = vec![
+            Feed {
+                name: "cid".into(),
+                from: vec![(0, "cid".into()), (1, "id".into())],
+                is_key: true,
+            },
+            Feed {
+                name: "amount".into(),
+                from: vec![(0, "amount".into())],
+                is_key: false,
+            },
+            Feed {
+                name: "city".into(),
+                from: vec![(0, "city".into()), (1, "city".into())],
+                is_key: false,
+            },
+        ];
+        let mut c = Combiner::new(
+            join,
+            vec!["cid".into(), "id".into()],
+            vec!["sales".into(), "customers".into()],
+            feeds,
+        );
+        c.hold(1, rec(json!({"id": 1, "city": "Oslo"}))).unwrap();
+        c.hold(1, rec(json!({"id": "2", "city": "Rome"}))).unwrap();
+        c.hold(1, rec(json!({"id": 9, "city": "Lima"}))).unwrap();
+        c
+    }
+
+    fn run(mut c: Combiner) -> (Vec<Value>, Combiner) {
+        let mut out = Vec::new();
+        for r in [
+            json!({"cid": 1, "amount": 10, "city": null}),
+            json!({"cid": 2, "amount": 20, "city": "Paris"}),
+            json!({"cid": 1, "amount": 30, "city": "Oslo"}),
+            json!({"cid": 5, "amount": 50, "city": null}),
+        ] {
+            c.anchor(&rec(r), &mut |row| out.push(Value::Object(row)))
+                .unwrap();
+        }
+        c.finish(&mut |row| out.push(Value::Object(row))).unwrap();
+        (out, c)
+    }
+
+    #[test]
+    fn outer_keeps_every_record_and_counts_conflicts() {
+        let (out, c) = run(combiner(JoinKind::Outer));
+        assert_eq!(
+            out,
+            [
+                json!({"cid": 1, "amount": 10, "city": "Oslo"}),
+                json!({"cid": 2, "amount": 20, "city": "Paris"}),
+                json!({"cid": 1, "amount": 30, "city": "Oslo"}),
+                json!({"cid": 5, "amount": 50, "city": null}),
+                json!({"cid": 9, "amount": null, "city": "Lima"}),
+            ]
+        );
+        assert_eq!(
+            (c.anchor_rows, c.anchor_unmatched, c.output_rows),
+            (4, 1, 5)
+        );
+        assert_eq!(c.matched_counts(), [0, 2]);
+        let conflicts = c.value_conflicts();
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(conflicts[0]["column"], "city");
+        assert_eq!(conflicts[0]["count"], 1);
+        assert_eq!(
+            conflicts[0]["examples"][0]["values"],
+            json!([{"source": "sales", "value": "Paris"}, {"source": "customers", "value": "Rome"}])
+        );
+    }
+
+    #[test]
+    fn inner_and_left_drop_what_they_should() {
+        let (inner, _) = run(combiner(JoinKind::Inner));
+        assert_eq!(inner.len(), 3);
+        assert!(inner
+            .iter()
+            .all(|r| r["cid"] != json!(5) && r["cid"] != json!(9)));
+        let (left, _) = run(combiner(JoinKind::Left));
+        assert_eq!(left.len(), 4);
+        assert_eq!(left[3], json!({"cid": 5, "amount": 50, "city": null}));
+    }
+
+    #[test]
+    fn one_key_with_several_matches_gives_every_combination() {
+        let mut c = combiner(JoinKind::Inner);
+        c.hold(1, rec(json!({"id": 1, "city": "Bergen"}))).unwrap();
+        let mut out = Vec::new();
+        c.anchor(&rec(json!({"cid": 1, "amount": 10})), &mut |r| out.push(r))
+            .unwrap();
+        let cities: Vec<_> = out.iter().map(|r| r["city"].clone()).collect();
+        assert_eq!(cities, [json!("Oslo"), json!("Bergen")]);
+    }
+}

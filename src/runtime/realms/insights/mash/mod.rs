@@ -1,0 +1,187 @@
+//! `data_mash.create {content_refs, options?}` → artifact `mash`: combines several files into
+//! one canonical dataset, as a saga of four phases, each a step:
+//!
+//! 1. `data_quality` — each source resolved to a parsed file (parsed now when it has none) and
+//!    assessed; a `quality_report` artifact per source.
+//! 2. `semantic_interpretation` — an `interpretation` artifact per source.
+//! 3. `semantic_mapping` — the join key and the unified columns (which source column feeds each,
+//!    and the conflicts found): a `canonical_model` artifact.
+//! 4. `registered` — the joined records stored as a new `parsed_file` whose parents are all the
+//!    sources, and the `mash` artifact (its id is the `mash_id`).
+//!
+//! A phase that fails removes what it made itself; the saga then compensates the phases before
+//! it, so a failed mash leaves no artifact behind.
+
+mod combine;
+mod interpretation_phase;
+mod mapping_phase;
+mod model;
+mod options;
+mod quality_phase;
+mod register_phase;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+pub use options::{JoinKind, MashOptions};
+
+use crate::runtime::handler::{FieldErrors, IntentHandler, SagaStep, StepContext, StepError};
+use crate::runtime::realms::content::common::{derived_id, done, internal};
+use crate::store::artifacts::ArtifactRow;
+use crate::store::time::now_micros;
+
+/// Sources one mash may combine.
+pub const MAX_SOURCES: usize = 10;
+
+/// The phases, in order (also the saga's step names).
+pub const PHASES: [&str; 4] = [
+    "data_quality",
+    "semantic_interpretation",
+    "semantic_mapping",
+    "registered",
+];
+
+/// The id of the `mash` artifact an execution of `data_mash.create` registers.
+pub fn mash_id(execution_id: &str) -> String {
+    derived_id(execution_id, "mash")
+}
+
+pub struct DataMash;
+
+impl IntentHandler for DataMash {
+    fn intent_type(&self) -> &str {
+        "data_mash.create"
+    }
+
+    fn description(&self) -> &str {
+        "Combine several files into one dataset: check quality, read meaning, map columns, join on a shared key."
+    }
+
+    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let refs = match p.get("content_refs").and_then(Value::as_array) {
+            Some(refs)
+                if (2..=MAX_SOURCES).contains(&refs.len())
+                    && refs
+                        .iter()
+                        .all(|v| v.as_str().is_some_and(|s| !s.is_empty())) =>
+            {
+                let mut seen: Vec<&str> = refs.iter().filter_map(Value::as_str).collect();
+                seen.sort_unstable();
+                seen.dedup();
+                if seen.len() != refs.len() {
+                    errors.insert(
+                        "parameters.content_refs".into(),
+                        "names the same content twice".into(),
+                    );
+                }
+                refs.len()
+            }
+            _ => {
+                errors.insert(
+                    "parameters.content_refs".into(),
+                    format!("must be a list of 2 to {MAX_SOURCES} file or parsed file ids"),
+                );
+                0
+            }
+        };
+        MashOptions::validate(p.get("options"), refs, &mut errors);
+        done(errors)
+    }
+
+    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
+        vec![
+            Arc::new(quality_phase::DataQuality),
+            Arc::new(interpretation_phase::SemanticInterpretation),
+            Arc::new(mapping_phase::SemanticMapping),
+            Arc::new(register_phase::Registered),
+        ]
+    }
+}
+
+/// The content refs, as given.
+fn content_refs(ctx: &StepContext) -> Vec<String> {
+    strings(&ctx.parameters["content_refs"])
+}
+
+/// Registers an artifact made by a phase (idempotent on its derived id, so a re-run phase
+/// finds it already there).
+async fn register(
+    ctx: &StepContext,
+    id: &str,
+    artifact_type: &str,
+    parents: Vec<String>,
+    descriptor: Value,
+    state: &str,
+) -> Result<(), StepError> {
+    let now = now_micros();
+    ctx.services
+        .store
+        .insert_artifact(&ArtifactRow {
+            artifact_id: id.to_string(),
+            artifact_type: artifact_type.to_string(),
+            tenant_id: ctx.tenant_id.clone(),
+            session_id: ctx.session_id.clone(),
+            lifecycle_state: state.to_string(),
+            semantic_descriptor: descriptor,
+            parent_artifacts: parents,
+            produced_by_intent: ctx.intent_type.clone(),
+            produced_by_execution: ctx.execution_id.clone(),
+            blob_sha256: None,
+            created_at: now,
+            updated_at: now,
+        })
+        .await
+        .map_err(internal)
+}
+
+/// Removes artifacts a phase made (and what was derived from them).
+async fn remove_all(ctx: &StepContext, ids: &[String]) -> Result<(), StepError> {
+    for id in ids {
+        ctx.services
+            .store
+            .delete_artifact_tree(id)
+            .await
+            .map_err(internal)?;
+    }
+    Ok(())
+}
+
+/// A phase's result: when it failed, what it had made before failing is removed first.
+async fn undo_on_error<T>(
+    ctx: &StepContext,
+    made: &[String],
+    result: Result<T, StepError>,
+) -> Result<T, StepError> {
+    if result.is_err() {
+        if let Err(e) = remove_all(ctx, made).await {
+            tracing::warn!(error = %e, "a failed mash phase could not remove its artifacts");
+        }
+    }
+    result
+}
+
+/// The output of an earlier phase (restored from the store after a restart).
+fn earlier(ctx: &StepContext, phase: &str) -> Value {
+    ctx.outputs.get(phase).cloned().unwrap_or(Value::Null)
+}
+
+/// The strings of a JSON array (others skipped).
+fn strings(list: &Value) -> Vec<String> {
+    list.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The strings in `output[list][*][field]`.
+fn ids_in(output: &Value, list: &str, field: &str) -> Vec<String> {
+    output[list]
+        .as_array()
+        .map(|a| a.iter().map(|s| s[field].clone()).collect::<Vec<_>>())
+        .map_or_else(Vec::new, |v| strings(&Value::Array(v)))
+}

@@ -1,0 +1,228 @@
+//! Phase 4, `registered`: joins the sources by the canonical model into a new `parsed_file`
+//! (parents: every source's parsed file), written in batches as it is produced, and registers
+//! the `mash` artifact describing it. The execution's artifacts are `mash` and `parsed_file`.
+
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+
+use super::combine::{Combiner, Feed};
+use super::{earlier, ids_in, mash_id, register, undo_on_error, MashOptions, PHASES};
+use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
+use crate::runtime::realms::content::common::{derived_id, internal};
+use crate::runtime::realms::content::parsing::ColumnsInfer;
+use crate::store::time::now_micros;
+
+const PAGE: i64 = 1000;
+const SAMPLE: usize = 5;
+
+pub struct Registered;
+
+#[async_trait]
+impl SagaStep for Registered {
+    fn name(&self) -> &str {
+        "registered"
+    }
+
+    async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
+        let mut made = Vec::new();
+        let result = combine(ctx, &mut made).await;
+        undo_on_error(ctx, &made, result).await
+    }
+}
+
+/// Pages of a parsed file's records, each record given to `f` (which may fail).
+async fn each_page(
+    ctx: &StepContext,
+    parsed_id: &str,
+    mut f: impl FnMut(Map<String, Value>) -> Result<(), String>,
+) -> Result<(), StepError> {
+    let mut offset = 0i64;
+    loop {
+        let page = ctx
+            .services
+            .store
+            .parsed_records(parsed_id, offset, PAGE)
+            .await
+            .map_err(internal)?;
+        let n = page.len() as i64;
+        for record in page {
+            if let Value::Object(r) = record {
+                f(r).map_err(StepError::new)?;
+            }
+        }
+        if n < PAGE {
+            return Ok(());
+        }
+        offset += n;
+    }
+}
+
+async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput, StepError> {
+    let options = MashOptions::of(&ctx.parameters);
+    let quality = earlier(ctx, "data_quality");
+    let meaning = earlier(ctx, "semantic_interpretation");
+    let mapping = earlier(ctx, "semantic_mapping");
+    let model = &mapping["model"];
+    let parsed_ids = ids_in(&quality, "sources", "parsed_file_id");
+    let labels: Vec<String> = quality["sources"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|s| s["label"].as_str().unwrap_or("source").to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let keys = ids_in(&model["join"], "keys", "column");
+    let feeds: Vec<Feed> = model["columns"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .map(|c| Feed {
+                    name: c["name"].as_str().unwrap_or_default().to_string(),
+                    is_key: c["role"] == "key",
+                    from: c["sources"]
+                        .as_array()
+                        .map(|ss| {
+                            ss.iter()
+                                .filter_map(|s| {
+                                    Some((
+                                        s["source_index"].as_u64()? as usize,
+                                        s["column"].as_str()?.to_string(),
+                                    ))
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    if keys.len() != parsed_ids.len() || feeds.is_empty() {
+        return Err(StepError::new(
+            "the canonical model of the mapping phase is incomplete",
+        ));
+    }
+    let names: Vec<String> = feeds.iter().map(|f| f.name.clone()).collect();
+    let mut combiner = Combiner::new(options.join, keys, labels.clone(), feeds);
+    for (j, id) in parsed_ids.iter().enumerate().skip(1) {
+        each_page(ctx, id, |r| combiner.hold(j, r)).await?;
+    }
+
+    let dataset_id = derived_id(&ctx.execution_id, "mash:dataset");
+    let mash = mash_id(&ctx.execution_id);
+    made.push(dataset_id.clone());
+    register(
+        ctx,
+        &dataset_id,
+        "parsed_file",
+        parsed_ids.clone(),
+        json!({"parsed_file_id": dataset_id, "mash_id": mash, "parsing_status": "parsing"}),
+        "parsing",
+    )
+    .await?;
+
+    // The anchor streams through a page at a time; combined records are written per page.
+    let store = &ctx.services.store;
+    let mut infer = ColumnsInfer::with_names(&names);
+    let mut sample: Vec<Value> = Vec::new();
+    let mut written = 0i64;
+    let mut offset = 0i64;
+    loop {
+        let page = store
+            .parsed_records(&parsed_ids[0], offset, PAGE)
+            .await
+            .map_err(internal)?;
+        let n = page.len() as i64;
+        let mut out: Vec<String> = Vec::new();
+        let mut emit = |row: Map<String, Value>| {
+            infer.observe_record(&row);
+            let row = Value::Object(row);
+            if sample.len() < SAMPLE {
+                sample.push(row.clone());
+            }
+            out.push(row.to_string());
+        };
+        for record in page {
+            if let Value::Object(r) = record {
+                combiner.anchor(&r, &mut emit).map_err(StepError::new)?;
+            }
+        }
+        if n < PAGE {
+            combiner.finish(&mut emit).map_err(StepError::new)?;
+        }
+        for chunk in out.chunks(PAGE as usize) {
+            store
+                .insert_parsed_records(&dataset_id, written, chunk)
+                .await
+                .map_err(internal)?;
+            written += chunk.len() as i64;
+        }
+        if n < PAGE {
+            break;
+        }
+        offset += n;
+    }
+
+    let columns = infer.finish();
+    let descriptor = json!({
+        "parsed_file_id": dataset_id,
+        "file_id": null,
+        "mash_id": mash,
+        "parsing_type": "mash",
+        "parsing_status": "parsed",
+        "record_count": written,
+        "columns": columns,
+        "source_parsed_file_ids": parsed_ids,
+    });
+    store
+        .update_artifact(&dataset_id, &descriptor, "active", now_micros())
+        .await
+        .map_err(internal)?;
+
+    let matched = combiner.matched_counts();
+    let sources: Vec<Value> = quality["sources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let matched = if i == 0 {
+                json!(combiner.anchor_rows - combiner.anchor_unmatched)
+            } else {
+                json!(matched.get(i).copied().unwrap_or(0))
+            };
+            json!({"label": s["label"], "content_ref": s["content_ref"], "file_id": s["file_id"],
+                "filename": s["filename"], "parsed_file_id": s["parsed_file_id"],
+                "record_count": s["record_count"], "matched_records": matched,
+                "quality_report_id": s["quality_report_id"], "quality_score": s["quality_score"],
+                "interpretation_id": meaning["interpretations"][i]["interpretation_id"]})
+        })
+        .collect();
+    let mut conflicts = model["conflicts"].as_array().cloned().unwrap_or_default();
+    conflicts.extend(combiner.value_conflicts());
+    let payload = json!({
+        "mash_id": mash,
+        "name": options.name.unwrap_or_else(|| labels.join(" + ")),
+        "status": "registered",
+        "phases": PHASES,
+        "parsed_file_id": dataset_id,
+        "record_count": written,
+        "columns": descriptor["columns"],
+        "canonical_model": model,
+        "canonical_model_id": mapping["canonical_model_id"],
+        "join": {"kind": options.join, "key": model["join"]["key"], "keys": model["join"]["keys"]},
+        "sources": sources,
+        "conflicts": conflicts,
+        "sample_records": sample,
+    });
+    made.push(mash.clone());
+    register(ctx, &mash, "mash", parsed_ids, payload.clone(), "active").await?;
+    let mut artifacts = Map::new();
+    artifacts.insert("mash".into(), artifact("mash", payload));
+    artifacts.insert("parsed_file".into(), artifact("parsed_file", descriptor));
+    Ok(StepOutput {
+        output: json!({"mash_id": mash, "parsed_file_id": dataset_id, "record_count": written}),
+        artifacts,
+    })
+}
