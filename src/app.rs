@@ -10,6 +10,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use crate::actors::FaultTargets;
 use crate::actors::Slot;
 use crate::config::{redact_url, Config};
 use crate::experience::agent_ws::supervisor::Seats;
@@ -55,9 +56,12 @@ impl App {
         let runtime =
             Arc::new(Runtime::start(store.clone(), blobs, handlers, config.runtime.clone()).await?);
         let client: Arc<dyn RuntimeClient> = Arc::new(runtime.client());
+        // One table of fault targets for both planes: the debug endpoint can reach connections.
+        let faults = runtime.ctx.faults.clone();
         let api = crate::runtime::api::router(RuntimeApiState {
             client: client.clone(),
             service_token: Arc::new(config.service_token.clone()),
+            faults: faults.clone(),
         });
         let api = crate::http::layers::observe(api, config.max_body_bytes);
 
@@ -69,7 +73,7 @@ impl App {
         if let Some(listener) = listeners.experience {
             experience_addr = Some(listener.local_addr()?);
             let (router, sockets) =
-                experience_router(config, store.clone(), client, rx.clone()).await?;
+                experience_router(config, store.clone(), client, faults, rx.clone()).await?;
             socket_supervisor = Some(sockets);
             servers.push(serve(listener, router, rx));
         }
@@ -119,6 +123,7 @@ async fn experience_router(
     config: &Config,
     store: Store,
     client: Arc<dyn RuntimeClient>,
+    faults: FaultTargets,
     mut shutdown: watch::Receiver<bool>,
 ) -> anyhow::Result<(axum::Router, ActorRef<()>)> {
     let settings = config.experience.clone();
@@ -148,6 +153,7 @@ async fn experience_router(
         limits,
         shutdown: closing,
         agent_sockets,
+        faults,
     };
     let router =
         crate::http::layers::observe(crate::experience::router(state), config.max_body_bytes);

@@ -7,6 +7,7 @@ pub mod agents;
 pub mod app;
 pub mod config;
 pub mod experience;
+pub mod failpoints;
 pub mod http;
 pub mod probe;
 pub mod runtime;

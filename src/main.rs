@@ -50,6 +50,9 @@ fn run_command(cli: Cli) -> anyhow::Result<()> {
     if !matches!(cli.command, Command::Healthcheck { .. }) {
         symphainy::telemetry::init();
     }
+    // Failpoints named in FAILPOINTS (builds with the `failpoints` feature only).
+    #[cfg(feature = "failpoints")]
+    let _failpoints = fail::FailScenario::setup();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -9,20 +9,6 @@ use base64::Engine;
 use common::*;
 use serde_json::{json, Value};
 
-async fn run(
-    t: &TestApp,
-    session: &str,
-    tenant: Option<&str>,
-    intent: &str,
-    params: Value,
-) -> Value {
-    let (s, b) = t
-        .submit(json!({"intent_type": intent, "session_id": session, "tenant_id": tenant, "parameters": params}))
-        .await;
-    assert_eq!(s, 202, "{intent}: {b}");
-    t.wait_terminal(b["execution_id"].as_str().unwrap()).await
-}
-
 fn payload<'a>(done: &'a Value, key: &str) -> &'a Value {
     &done["artifacts"][key]["semantic_payload"]
 }
@@ -34,14 +20,14 @@ async fn ingest(
     name: &str,
     content: &[u8],
 ) -> Value {
-    let done = run(
-        t,
-        session,
-        tenant,
-        "ingest_file",
-        json!({"filename": name, "file_content": hex::encode(content)}),
-    )
-    .await;
+    let done = t
+        .run_intent(
+            session,
+            tenant,
+            "ingest_file",
+            json!({"filename": name, "file_content": hex::encode(content)}),
+        )
+        .await;
     assert_eq!(done["status"], "completed", "{done}");
     payload(&done, "file").clone()
 }
@@ -67,14 +53,14 @@ async fn ingest_parse_read_materialize_list_and_resolve() {
         // Nothing was written under the client's name.
         assert!(!db.data_dir().join("etc").exists());
 
-        let parsed_done = run(
-            &t,
-            &session,
-            Some("acme"),
-            "parse_content",
-            json!({"file_id": file_id}),
-        )
-        .await;
+        let parsed_done = t
+            .run_intent(
+                &session,
+                Some("acme"),
+                "parse_content",
+                json!({"file_id": file_id}),
+            )
+            .await;
         assert_eq!(parsed_done["status"], "completed", "{parsed_done}");
         let parsed = payload(&parsed_done, "parsed_file");
         assert_eq!(parsed["parsing_type"], "csv");
@@ -86,32 +72,34 @@ async fn ingest_parse_read_materialize_list_and_resolve() {
         );
         let parsed_id = parsed["parsed_file_id"].as_str().unwrap().to_string();
 
-        let page = run(
-            &t,
-            &session,
-            Some("acme"),
-            "get_parsed_file",
-            json!({"parsed_file_id": parsed_id, "offset": 1, "limit": 5}),
-        )
-        .await;
+        let page = t
+            .run_intent(
+                &session,
+                Some("acme"),
+                "get_parsed_file",
+                json!({"parsed_file_id": parsed_id, "offset": 1, "limit": 5}),
+            )
+            .await;
         let records = &payload(&page, "parsed_file")["records"];
         assert_eq!(records.as_array().unwrap().len(), 2);
         assert_eq!(records[0], json!({"id": 2, "name": "Bob", "amount": null}));
         assert_eq!(records[1]["name"], "multi\nline");
 
-        let m = run(
-            &t,
-            &session,
-            Some("acme"),
-            "save_materialization",
-            json!({"file_id": file_id}),
-        )
-        .await;
+        let m = t
+            .run_intent(
+                &session,
+                Some("acme"),
+                "save_materialization",
+                json!({"file_id": file_id}),
+            )
+            .await;
         let mat = payload(&m, "materialization");
         assert_eq!(mat["lifecycle_state"], "active");
         assert_eq!(mat["file_id"], json!(file_id));
 
-        let listed = run(&t, &session, Some("acme"), "list_files", json!({})).await;
+        let listed = t
+            .run_intent(&session, Some("acme"), "list_files", json!({}))
+            .await;
         let files = payload(&listed, "files");
         assert_eq!(files["total"], 1);
         let record = &files["items"][0];
@@ -122,35 +110,37 @@ async fn ingest_parse_read_materialize_list_and_resolve() {
             mat["materialization_id"]
         );
         assert_eq!(record["produced_by"]["intent_type"], "ingest_file");
-        let all = run(&t, &session, Some("acme"), "list_artifacts", json!({})).await;
+        let all = t
+            .run_intent(&session, Some("acme"), "list_artifacts", json!({}))
+            .await;
         assert_eq!(
             payload(&all, "files")["total"],
             3,
             "file, parsed file, materialization"
         );
 
-        let meta = run(
-            &t,
-            &session,
-            Some("acme"),
-            "retrieve_artifact_metadata",
-            json!({"artifact_id": parsed_id}),
-        )
-        .await;
+        let meta = t
+            .run_intent(
+                &session,
+                Some("acme"),
+                "retrieve_artifact_metadata",
+                json!({"artifact_id": parsed_id}),
+            )
+            .await;
         let a = payload(&meta, "artifact");
         assert_eq!(a["artifact_type"], "parsed_file");
         assert_eq!(a["parent_artifacts"], json!([file_id]));
         assert_eq!(a["produced_by"]["intent_type"], "parse_content");
         assert_eq!(a["tenant_id"], "acme");
 
-        let archived = run(
-            &t,
-            &session,
-            Some("acme"),
-            "archive_file",
-            json!({"file_id": file_id}),
-        )
-        .await;
+        let archived = t
+            .run_intent(
+                &session,
+                Some("acme"),
+                "archive_file",
+                json!({"file_id": file_id}),
+            )
+            .await;
         assert_eq!(payload(&archived, "file")["lifecycle_state"], "archived");
         t.app.shutdown().await;
         db.cleanup().await;
@@ -163,14 +153,14 @@ async fn bad_files_fail_with_clear_errors() {
     let t = spawn_app(&db).await;
     let session = t.create_session(None).await;
     let ragged = ingest(&t, &session, None, "ragged.csv", b"a,b,c\n1,2,3\n4,5\n").await;
-    let done = run(
-        &t,
-        &session,
-        None,
-        "parse_content",
-        json!({"file_id": ragged["file_id"]}),
-    )
-    .await;
+    let done = t
+        .run_intent(
+            &session,
+            None,
+            "parse_content",
+            json!({"file_id": ragged["file_id"]}),
+        )
+        .await;
     assert_eq!(done["status"], "failed");
     assert_eq!(
         done["error"],
@@ -185,46 +175,46 @@ async fn bad_files_fail_with_clear_errors() {
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
     )
     .await;
-    let done = run(
-        &t,
-        &session,
-        None,
-        "parse_content",
-        json!({"file_id": binary["file_id"]}),
-    )
-    .await;
+    let done = t
+        .run_intent(
+            &session,
+            None,
+            "parse_content",
+            json!({"file_id": binary["file_id"]}),
+        )
+        .await;
     assert_eq!(done["status"], "failed");
     assert!(done["error"].as_str().unwrap().contains("binary"), "{done}");
 
     let empty = ingest(&t, &session, None, "empty.csv", b"").await;
-    let done = run(
-        &t,
-        &session,
-        None,
-        "parse_content",
-        json!({"file_id": empty["file_id"]}),
-    )
-    .await;
+    let done = t
+        .run_intent(
+            &session,
+            None,
+            "parse_content",
+            json!({"file_id": empty["file_id"]}),
+        )
+        .await;
     assert_eq!(done["status"], "completed");
     assert_eq!(payload(&done, "parsed_file")["record_count"], 0);
 
     let b64 = base64::engine::general_purpose::STANDARD.encode(b"{\"a\":1}\n{\"a\":2}\n");
-    let up = run(
-        &t,
-        &session,
-        None,
-        "content.upload",
-        json!({"filename": "x.jsonl", "file_data": b64}),
-    )
-    .await;
-    let parsed = run(
-        &t,
-        &session,
-        None,
-        "parse_content",
-        json!({"file_id": payload(&up, "file")["file_id"]}),
-    )
-    .await;
+    let up = t
+        .run_intent(
+            &session,
+            None,
+            "content.upload",
+            json!({"filename": "x.jsonl", "file_data": b64}),
+        )
+        .await;
+    let parsed = t
+        .run_intent(
+            &session,
+            None,
+            "parse_content",
+            json!({"file_id": payload(&up, "file")["file_id"]}),
+        )
+        .await;
     assert_eq!(payload(&parsed, "parsed_file")["parsing_type"], "jsonl");
 
     // Invalid parameters are refused before anything is stored.
@@ -261,14 +251,18 @@ async fn another_tenant_cannot_use_a_file() {
             ("archive_file", json!({"file_id": id})),
             ("retrieve_artifact_metadata", json!({"artifact_id": id})),
         ] {
-            let done = run(&t, &theirs, Some("tenant-b"), intent, params).await;
+            let done = t
+                .run_intent(&theirs, Some("tenant-b"), intent, params)
+                .await;
             assert_eq!(done["status"], "failed", "[{}] {intent}: {done}", db.name);
             assert!(
                 done["error"].as_str().unwrap().contains("not found"),
                 "{done}"
             );
         }
-        let listed = run(&t, &theirs, Some("tenant-b"), "list_files", json!({})).await;
+        let listed = t
+            .run_intent(&theirs, Some("tenant-b"), "list_files", json!({}))
+            .await;
         assert_eq!(payload(&listed, "files")["total"], 0);
         // Deleting someone else's file fails too (after the approval that any delete needs).
         let (_, b) = t
@@ -278,47 +272,16 @@ async fn another_tenant_cannot_use_a_file() {
             )
             .await;
         let eid = b["execution_id"].as_str().unwrap().to_string();
-        let hook = wait_for_hook(&t, &eid).await;
-        let (s, _) = t
-            .post(
-                &format!("/api/execution/{eid}/approval"),
-                json!({"hook_id": hook, "approved": true}),
-            )
-            .await;
-        assert_eq!(s, 200);
+        decide(&t, &eid, true).await;
         assert_eq!(t.wait_terminal(&eid).await["status"], "failed");
         // Still there for its owner.
-        let listed = run(&t, &mine, Some("tenant-a"), "list_files", json!({})).await;
+        let listed = t
+            .run_intent(&mine, Some("tenant-a"), "list_files", json!({}))
+            .await;
         assert_eq!(payload(&listed, "files")["total"], 1);
         t.app.shutdown().await;
         db.cleanup().await;
     }
-}
-
-async fn wait_for_hook(t: &TestApp, eid: &str) -> String {
-    for _ in 0..500 {
-        let st = t.status(eid).await;
-        if st["status"] == "awaiting_approval" {
-            return st["events"][0]["data"]["hook_id"]
-                .as_str()
-                .unwrap()
-                .to_string();
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("no approval hook");
-}
-
-fn blob_count(db: &TestDb) -> usize {
-    let root = db.data_dir().join("blobs");
-    std::fs::read_dir(&root)
-        .map(|dirs| {
-            dirs.filter_map(|d| d.ok())
-                .filter(|d| d.file_name() != "tmp")
-                .map(|d| std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0))
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 #[tokio::test]
@@ -327,16 +290,16 @@ async fn delete_needs_approval_and_a_refusal_keeps_the_file() {
     let t = spawn_app(&db).await;
     let session = t.create_session(Some("t")).await;
     let file = ingest(&t, &session, Some("t"), "keep.txt", b"hello\nworld\n").await;
-    let parsed = run(
-        &t,
-        &session,
-        Some("t"),
-        "parse_content",
-        json!({"file_id": file["file_id"]}),
-    )
-    .await;
+    let parsed = t
+        .run_intent(
+            &session,
+            Some("t"),
+            "parse_content",
+            json!({"file_id": file["file_id"]}),
+        )
+        .await;
     assert_eq!(parsed["status"], "completed");
-    assert_eq!(blob_count(&db), 1);
+    assert_eq!(stored_blob_files(&db), 1);
 
     for approve in [false, true] {
         let (_, b) = t
@@ -346,16 +309,11 @@ async fn delete_needs_approval_and_a_refusal_keeps_the_file() {
             )
             .await;
         let eid = b["execution_id"].as_str().unwrap().to_string();
-        let hook = wait_for_hook(&t, &eid).await;
-        let (s, _) = t
-            .post(
-                &format!("/api/execution/{eid}/approval"),
-                json!({"hook_id": hook, "approved": approve, "reason": "no"}),
-            )
-            .await;
-        assert_eq!(s, 200);
+        decide(&t, &eid, approve).await;
         let done = t.wait_terminal(&eid).await;
-        let listed = run(&t, &session, Some("t"), "list_artifacts", json!({})).await;
+        let listed = t
+            .run_intent(&session, Some("t"), "list_artifacts", json!({}))
+            .await;
         if approve {
             assert_eq!(done["status"], "completed", "{done}");
             assert_eq!(
@@ -372,7 +330,7 @@ async fn delete_needs_approval_and_a_refusal_keeps_the_file() {
                 1,
                 "the unreferenced blob is collected"
             );
-            assert_eq!(blob_count(&db), 0);
+            assert_eq!(stored_blob_files(&db), 0);
         } else {
             assert_eq!(done["status"], "cancelled");
             assert_eq!(
@@ -385,7 +343,7 @@ async fn delete_needs_approval_and_a_refusal_keeps_the_file() {
                 0,
                 "a referenced blob is never collected"
             );
-            assert_eq!(blob_count(&db), 1);
+            assert_eq!(stored_blob_files(&db), 1);
         }
     }
     t.app.shutdown().await;
@@ -400,8 +358,7 @@ async fn the_janitor_removes_files_never_materialized() {
     let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
     let session = t.create_session(None).await;
     let kept = ingest(&t, &session, None, "kept.csv", b"a\n1\n").await;
-    run(
-        &t,
+    t.run_intent(
         &session,
         None,
         "save_materialization",
@@ -412,12 +369,12 @@ async fn the_janitor_removes_files_never_materialized() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     let swept = sweep(&t).await;
     assert_eq!((swept.files, swept.blobs), (1, 1));
-    let listed = run(&t, &session, None, "list_files", json!({})).await;
+    let listed = t.run_intent(&session, None, "list_files", json!({})).await;
     let items = &payload(&listed, "files")["items"];
     assert_eq!(items.as_array().unwrap().len(), 1);
     assert_eq!(items[0]["artifact_id"], kept["file_id"]);
     assert_ne!(items[0]["artifact_id"], dropped["file_id"]);
-    assert_eq!(blob_count(&db), 1, "the dropped file's blob is gone");
+    assert_eq!(stored_blob_files(&db), 1, "the dropped file's blob is gone");
     t.app.shutdown().await;
 }
 
@@ -436,16 +393,18 @@ async fn an_upgraded_session_keeps_its_files() {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 200);
-        let listed = run(&t, &session, Some("t1"), "list_files", json!({})).await;
+        let listed = t
+            .run_intent(&session, Some("t1"), "list_files", json!({}))
+            .await;
         assert_eq!(payload(&listed, "files")["total"], 1, "[{}]", db.name);
-        let parsed = run(
-            &t,
-            &session,
-            Some("t1"),
-            "parse_content",
-            json!({"file_id": file["file_id"]}),
-        )
-        .await;
+        let parsed = t
+            .run_intent(
+                &session,
+                Some("t1"),
+                "parse_content",
+                json!({"file_id": file["file_id"]}),
+            )
+            .await;
         assert_eq!(parsed["status"], "completed", "{parsed}");
         t.app.shutdown().await;
         db.cleanup().await;
@@ -459,8 +418,7 @@ async fn the_janitor_spares_a_file_materialized_after_it_looked() {
     let session = t.create_session(None).await;
     let file = ingest(&t, &session, None, "late.csv", b"a\n1\n").await;
     let id = file["file_id"].as_str().unwrap();
-    run(
-        &t,
+    t.run_intent(
         &session,
         None,
         "save_materialization",
@@ -476,7 +434,7 @@ async fn the_janitor_spares_a_file_materialized_after_it_looked() {
         .await
         .unwrap();
     assert!(!removed, "an active file is not removed");
-    let listed = run(&t, &session, None, "list_files", json!({})).await;
+    let listed = t.run_intent(&session, None, "list_files", json!({})).await;
     assert_eq!(payload(&listed, "files")["total"], 1);
     t.app.shutdown().await;
 }

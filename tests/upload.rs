@@ -46,16 +46,6 @@ async fn upload(
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
-fn stored_files(db: &TestDb) -> usize {
-    let root = db.data_dir().join("blobs");
-    let Ok(dirs) = std::fs::read_dir(&root) else {
-        return 0;
-    };
-    dirs.filter_map(|d| d.ok())
-        .map(|d| std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0))
-        .sum()
-}
-
 #[tokio::test]
 async fn upload_then_ingest_parse_and_find_it_as_an_artifact() {
     let db = sqlite_db();
@@ -100,7 +90,7 @@ async fn upload_then_ingest_parse_and_find_it_as_an_artifact() {
         assert_eq!(file["mime_type"], "text/csv");
     }
     assert!(!db.data_dir().join("etc").exists());
-    assert_eq!(stored_files(&db), 1, "the same content is stored once");
+    assert_eq!(stored_blob_files(&db), 1, "the same content is stored once");
 
     // Resolve and list through the artifact routes, with only the ids (no token).
     let (s, acc) = upload(
@@ -166,7 +156,11 @@ async fn an_upload_over_the_limit_is_413_and_leaves_nothing() {
     )
     .await;
     assert_error(s, &b, 413, "payload_too_large");
-    assert_eq!(stored_files(&db), 0, "no blob and no temporary file left");
+    assert_eq!(
+        stored_blob_files(&db),
+        0,
+        "no blob and no temporary file left"
+    );
     let (s, b) = upload(
         &t,
         "/api/v1/content/upload",
@@ -202,7 +196,7 @@ async fn uploads_and_artifacts_are_tenant_isolated() {
         1,
         "the refused upload's content is collected"
     );
-    assert_eq!(stored_files(&db), 0);
+    assert_eq!(stored_blob_files(&db), 0);
     let (s, acc) = upload(
         &t,
         "/api/v1/content/upload",
@@ -269,7 +263,7 @@ async fn a_form_without_file_or_session_is_422() {
     assert_eq!(b["fields"]["session_id"], "is required");
     sweep(&t).await;
     assert_eq!(
-        stored_files(&db),
+        stored_blob_files(&db),
         0,
         "the file of a refused upload is not kept"
     );

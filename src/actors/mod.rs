@@ -1,12 +1,15 @@
-//! Generic actor machinery: restart intensity, registries by id, and a one-for-one supervisor.
+//! Generic actor machinery: restart intensity, registries by id, a one-for-one supervisor and
+//! fault-injection hooks.
 //! Nothing in here knows about sessions, intents or HTTP.
 
 pub mod children;
+pub mod faults;
 pub mod intensity;
 pub mod registry;
 pub mod supervisor;
 
 pub use children::{ChildExit, Children};
+pub use faults::{FaultMode, FaultTargets};
 pub use intensity::{RestartIntensity, RestartPolicy};
 pub use registry::{Registry, Slot};
 pub use supervisor::{is_abnormal_exit, ChildSpec, Supervisor, SupervisorArgs};

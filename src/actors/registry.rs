@@ -43,18 +43,6 @@ impl<K: Eq + Hash + Clone, M: Send + 'static> Registry<K, M> {
     pub fn remove_if_current(&self, key: &K, actor_id: ractor::ActorId) {
         self.map.remove_if(key, |_, r| r.get_id() == actor_id);
     }
-
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-
-    pub fn keys(&self) -> Vec<K> {
-        self.map.iter().map(|e| e.key().clone()).collect()
-    }
 }
 
 /// One named singleton actor (the event log, the router), re-pointed on every restart.

@@ -10,6 +10,7 @@ pub mod client_addr;
 pub mod errors;
 pub mod execution_stream;
 pub mod intent_routes;
+pub mod mash_routes;
 pub mod rate_limit;
 pub mod responses;
 pub mod session_routes;
@@ -63,6 +64,11 @@ pub fn router(state: ExperienceState) -> Router {
             "/v1/content/upload",
             post(upload::upload).layer(DefaultBodyLimit::disable()),
         )
+        .route(
+            "/api/v1/content/data-mash/create",
+            post(mash_routes::create),
+        )
+        .route("/v1/content/data-mash/create", post(mash_routes::create))
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state);

@@ -17,4 +17,6 @@ pub struct ExperienceState {
     /// Turns `true` when the server shuts down (long-lived sockets close with 1001).
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     pub agent_sockets: super::agent_ws::AgentSockets,
+    /// Connection actors that may be crashed on purpose (feature `fault-injection`).
+    pub faults: crate::actors::FaultTargets,
 }

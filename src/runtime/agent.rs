@@ -1,13 +1,14 @@
 //! AgentActor: one per session and agent kind (guide, liaison.content, ...), supervised by the
-//! session and spawned on first use. Turns are handled one at a time, in order; each runs in a
-//! task (reasoning and intents take time) that emits `AGENT_STARTED`, optional `AGENT_TOKEN`s,
+//! session and spawned on first use. The session hands it one turn at a time, in order; each runs
+//! in a task (reasoning and intents take time) that emits `AGENT_STARTED`, optional `AGENT_TOKEN`s,
 //! then `AGENT_RESPONSE` (or `AGENT_FAILED`) into the session's log. Conversations are stored,
 //! so a restarted agent continues where it was.
 
-use std::collections::VecDeque;
+use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use futures::FutureExt;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde_json::{json, Value};
 
@@ -15,6 +16,7 @@ use super::client::RuntimeClient;
 use super::context::RuntimeCtx;
 use super::in_process::InProcessClient;
 use super::model::{ExecutionStatus, IntentRequest, Scope, StatusOptions};
+use super::saga::panic_text;
 use super::session::SessionMsg;
 use crate::agents::behaviour::{respond, Workbench};
 use crate::agents::AgentKind;
@@ -35,8 +37,12 @@ pub struct AgentTurn {
 }
 
 pub enum AgentMsg {
+    /// A turn to answer. The session hands over one turn at a time, and the next only once
+    /// this one is done (`SessionMsg::AgentTurnDone`, sent by the turn's task).
     Turn(AgentTurn),
-    TurnDone,
+    /// Panics in the handler (feature `fault-injection`: chaos tests).
+    #[cfg(feature = "fault-injection")]
+    Panic,
 }
 
 pub struct AgentArgs {
@@ -47,68 +53,59 @@ pub struct AgentArgs {
     pub session: ActorRef<SessionMsg>,
 }
 
-pub struct AgentState {
-    args: AgentArgs,
-    queue: VecDeque<AgentTurn>,
-    busy: bool,
-}
-
 pub struct AgentActor;
 
 impl Actor for AgentActor {
     type Msg = AgentMsg;
-    type State = AgentState;
+    type State = AgentArgs;
     type Arguments = AgentArgs;
 
     async fn pre_start(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         args: AgentArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
-        Ok(AgentState {
-            args,
-            queue: VecDeque::new(),
-            busy: false,
-        })
+        crate::fault_target!(
+            args.ctx.faults,
+            format!("agent:{}:{}", args.session_id, args.kind.id()),
+            myself,
+            AgentMsg::Panic
+        );
+        Ok(args)
     }
 
     async fn handle(
         &self,
-        myself: ActorRef<Self::Msg>,
+        _myself: ActorRef<Self::Msg>,
         msg: Self::Msg,
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
-        match msg {
-            AgentMsg::Turn(turn) => state.queue.push_back(turn),
-            AgentMsg::TurnDone => {
-                state.busy = false;
-                let _ = state
-                    .args
-                    .session
-                    .send_message(SessionMsg::AgentTurnDone(state.args.kind));
-            }
-        }
-        if !state.busy {
-            if let Some(turn) = state.queue.pop_front() {
-                state.busy = true;
-                let job = TurnJob {
-                    ctx: state.args.ctx.clone(),
-                    kind: state.args.kind,
-                    session_id: state.args.session_id.clone(),
-                    tenant_id: state.args.tenant_id.clone(),
-                };
-                let me = myself.clone();
-                let span = tracing::info_span!("agent_turn", session_id = %job.session_id,
-                    agent = job.kind.id(), conversation_id = %turn.conversation_id);
-                tokio::spawn(tracing::Instrument::instrument(
-                    async move {
-                        job.run(turn).await;
-                        let _ = me.send_message(AgentMsg::TurnDone);
-                    },
-                    span,
-                ));
-            }
-        }
+        let turn = match msg {
+            #[cfg(feature = "fault-injection")]
+            AgentMsg::Panic => panic!("fault injected into agent {}", state.kind.id()),
+            AgentMsg::Turn(turn) => turn,
+        };
+        let job = TurnJob {
+            ctx: state.ctx.clone(),
+            kind: state.kind,
+            session_id: state.session_id.clone(),
+            tenant_id: state.tenant_id.clone(),
+        };
+        let session = state.session.clone();
+        let (kind, turn_id) = (state.kind, turn.turn_id.clone());
+        let span = tracing::info_span!("agent_turn", session_id = %job.session_id,
+            agent = job.kind.id(), conversation_id = %turn.conversation_id);
+        // The turn outlives this actor: a restarted agent does not start the session's next
+        // turn before this one reports, so a conversation's turns stay in order.
+        tokio::spawn(tracing::Instrument::instrument(
+            async move {
+                if let Err(panic) = AssertUnwindSafe(job.run(turn)).catch_unwind().await {
+                    tracing::error!(panic = %panic_text(&panic), "agent turn panicked");
+                }
+                let _ = session.send_message(SessionMsg::AgentTurnDone { kind, turn_id });
+            },
+            span,
+        ));
         Ok(())
     }
 }

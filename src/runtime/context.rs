@@ -75,6 +75,8 @@ pub struct RuntimeInner {
     /// The running saga driver task of each execution, so a restarted execution actor can
     /// stop its predecessor's driver before starting its own.
     pub drivers: DashMap<String, AbortHandle>,
+    /// Actors that may be crashed on purpose (feature `fault-injection`; empty otherwise).
+    pub faults: crate::actors::FaultTargets,
 }
 
 pub type RuntimeCtx = Arc<RuntimeInner>;

@@ -30,6 +30,9 @@ pub enum EventLogMsg {
         RpcReplyPort<Result<AppendOutcome, RuntimeError>>,
     ),
     Flush,
+    /// Panics in the handler (feature `fault-injection`: chaos tests).
+    #[cfg(feature = "fault-injection")]
+    Panic,
 }
 
 type Pending = (
@@ -79,6 +82,7 @@ pub struct EventLogArgs {
     pub store: Store,
     pub hub: EventHub,
     pub stats: Arc<EventLogStats>,
+    pub faults: crate::actors::FaultTargets,
 }
 
 pub struct EventLogState {
@@ -97,9 +101,10 @@ impl Actor for EventLog {
 
     async fn pre_start(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         args: EventLogArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
+        crate::fault_target!(args.faults, "event_log".into(), myself, EventLogMsg::Panic);
         // Nothing is trusted from a previous incarnation: `seq` values are re-read from the store.
         Ok(EventLogState {
             store: args.store,
@@ -118,6 +123,8 @@ impl Actor for EventLog {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
+            #[cfg(feature = "fault-injection")]
+            EventLogMsg::Panic => panic!("fault injected into the event log"),
             EventLogMsg::Append(item, reply) => {
                 let (event, effect) = *item;
                 state.buffer.push((event, effect, reply));
@@ -190,6 +197,7 @@ fn deliver(
     replies: Vec<RpcReplyPort<Result<AppendOutcome, RuntimeError>>>,
 ) {
     use std::sync::atomic::Ordering::Relaxed;
+    crate::failpoint!(crate::failpoints::EVENT_LOG_BEFORE_PUBLISH);
     state.stats.transactions.fetch_add(1, Relaxed);
     state.stats.events.fetch_add(outcomes.len() as u64, Relaxed);
     for (outcome, reply) in outcomes.into_iter().zip(replies) {

@@ -23,6 +23,9 @@ pub enum ExecutionMsg {
     /// The driver task ended: `None` when the execution is settled, `Some(why)` when the driver
     /// failed and the actor must fail so that its supervisor restarts it.
     DriverDone(Option<String>),
+    /// Panics in the handler (feature `fault-injection`: chaos tests).
+    #[cfg(feature = "fault-injection")]
+    Panic,
 }
 
 pub struct ExecutionActor;
@@ -46,9 +49,15 @@ impl Actor for ExecutionActor {
 
     async fn pre_start(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         args: ExecutionArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
+        crate::fault_target!(
+            args.ctx.faults,
+            format!("execution:{}", args.execution_id),
+            myself,
+            ExecutionMsg::Panic
+        );
         // Nothing starts here: the driver starts in `post_start`, once this actor is linked to
         // its session, so a failed spawn can never leave a driver running without an actor.
         let (control, _) = mpsc::unbounded_channel();
@@ -113,6 +122,8 @@ impl Actor for ExecutionActor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
+            #[cfg(feature = "fault-injection")]
+            ExecutionMsg::Panic => panic!("fault injected into execution {}", state.execution_id),
             ExecutionMsg::Cancel(reply) => {
                 if let Err(mpsc::error::SendError(Control::Cancel(reply))) =
                     state.control.send(Control::Cancel(reply))

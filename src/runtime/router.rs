@@ -28,6 +28,9 @@ pub enum RouterMsg {
     /// Activate every session that has unfinished executions (run once at start).
     Recover,
     ActiveSessions(RpcReplyPort<Vec<String>>),
+    /// Panics in the handler (feature `fault-injection`: chaos tests).
+    #[cfg(feature = "fault-injection")]
+    Panic,
 }
 
 const RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
@@ -52,9 +55,10 @@ impl Actor for RuntimeRouter {
 
     async fn pre_start(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         ctx: RuntimeCtx,
     ) -> Result<Self::State, ActorProcessingErr> {
+        crate::fault_target!(ctx.faults, "router".into(), myself, RouterMsg::Panic);
         Ok(RouterState {
             children: Children::new(ctx.config.restart),
             ctx,
@@ -78,6 +82,8 @@ impl Actor for RuntimeRouter {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
+            #[cfg(feature = "fault-injection")]
+            RouterMsg::Panic => panic!("fault injected into the router"),
             RouterMsg::Route { session_id, msg } => route(&myself, state, session_id, *msg),
             RouterMsg::Activated { session_id, result } => {
                 let pending = match state.sessions.remove(&session_id) {

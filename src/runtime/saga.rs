@@ -234,6 +234,7 @@ impl Driver {
             let ctx = self.step_context(outputs.clone(), attempt);
             match self.run_step(step.clone(), ctx).await {
                 StepRun::Done(Ok(out)) => {
+                    crate::failpoint!(crate::failpoints::SAGA_BEFORE_STEP_RECORD);
                     let new_artifacts = !out.artifacts.is_empty();
                     artifacts.extend(out.artifacts);
                     let effect = Effect::StepCompleted {

@@ -3,7 +3,7 @@
 //! supervises those execution actors, and passivates after an idle time with nothing running.
 //! Its state is rebuilt from the store on every start, so a restart loses nothing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
@@ -84,7 +84,11 @@ pub enum SessionMsg {
         kind: AgentKind,
         result: Result<ActorRef<AgentMsg>, String>,
     },
-    AgentTurnDone(AgentKind),
+    /// A turn's task ended (answered or failed); the agent may take the next one.
+    AgentTurnDone {
+        kind: AgentKind,
+        turn_id: String,
+    },
     /// Start (or resume) an execution of this session. Sent by the intake task through the
     /// router, so it reaches the session's current actor even if the one that admitted the
     /// intent has died meanwhile.
@@ -104,6 +108,9 @@ pub enum SessionMsg {
         result: Result<ActorRef<ExecutionMsg>, String>,
     },
     IdleCheck,
+    /// Panics in the handler (feature `fault-injection`: chaos tests).
+    #[cfg(feature = "fault-injection")]
+    Panic,
 }
 
 impl SessionMsg {
@@ -136,8 +143,16 @@ impl SessionMsg {
 }
 
 enum AgentSlot {
-    Starting(Vec<AgentTurn>),
+    Starting,
     Running(ActorRef<AgentMsg>),
+}
+
+/// An agent's turns: waiting, and the one being answered. They live here, not in the agent,
+/// so a restarted agent loses none and never answers two turns at once.
+#[derive(Default)]
+struct AgentWork {
+    queue: VecDeque<AgentTurn>,
+    in_flight: Option<String>,
 }
 
 enum ExecSlot {
@@ -157,12 +172,14 @@ pub struct SessionState {
     session: SessionRow,
     executions: HashMap<String, ExecSlot>,
     agents: HashMap<AgentKind, AgentSlot>,
-    /// Turns handed to each agent and not finished yet (the session stays active meanwhile).
-    agent_turns: HashMap<AgentKind, usize>,
+    /// Turns for each agent not finished yet (the session stays active meanwhile).
+    agent_work: HashMap<AgentKind, AgentWork>,
     children: Children<String>,
     last_activity: Instant,
     inflight: usize,
     passivating: bool,
+    /// The scan under way is the last look before passivating.
+    final_scan: bool,
 }
 
 impl Actor for SessionActor {
@@ -172,19 +189,26 @@ impl Actor for SessionActor {
 
     async fn pre_start(
         &self,
-        _myself: ActorRef<Self::Msg>,
+        myself: ActorRef<Self::Msg>,
         args: SessionArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
+        crate::fault_target!(
+            args.ctx.faults,
+            format!("session:{}", args.row.session_id),
+            myself,
+            SessionMsg::Panic
+        );
         Ok(SessionState {
             children: Children::new(args.ctx.config.restart),
             ctx: args.ctx,
             session: args.row,
             executions: HashMap::new(),
             agents: HashMap::new(),
-            agent_turns: HashMap::new(),
+            agent_work: HashMap::new(),
             last_activity: Instant::now(),
             inflight: 0,
             passivating: false,
+            final_scan: false,
         })
     }
 
@@ -216,6 +240,8 @@ impl Actor for SessionActor {
             state.last_activity = Instant::now();
         }
         match msg {
+            #[cfg(feature = "fault-injection")]
+            SessionMsg::Panic => panic!("fault injected into session {}", state.session.session_id),
             SessionMsg::Submit { scope, req, reply } => {
                 if !scope.permits(state.session.tenant_id.as_deref()) {
                     let _ = reply.send(Err(RuntimeError::NotFound("session")));
@@ -256,17 +282,24 @@ impl Actor for SessionActor {
                     let _ = reply.send(answer);
                     if let (true, Some(id)) = (stored, start) {
                         // Through the router: if this actor died meanwhile, its successor
-                        // starts the execution.
-                        match router.get() {
-                            Some(r) => {
-                                let _ = r.send_message(RouterMsg::Route {
-                                    session_id,
-                                    msg: Box::new(SessionMsg::StartExecution(id)),
-                                });
+                        // starts the execution. A router that is restarting refuses the
+                        // message: try again (its successor is there within milliseconds).
+                        let mut sent = false;
+                        for _ in 0..100 {
+                            if let Some(r) = router.get() {
+                                let msg = RouterMsg::Route {
+                                    session_id: session_id.clone(),
+                                    msg: Box::new(SessionMsg::StartExecution(id.clone())),
+                                };
+                                if r.send_message(msg).is_ok() {
+                                    sent = true;
+                                    break;
+                                }
                             }
-                            None => {
-                                let _ = me.send_message(SessionMsg::StartExecution(id));
-                            }
+                            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        }
+                        if !sent {
+                            let _ = me.send_message(SessionMsg::StartExecution(id));
                         }
                     }
                     let _ = me.send_message(SessionMsg::Submitted);
@@ -276,8 +309,17 @@ impl Actor for SessionActor {
             SessionMsg::StartExecution(id) => start_execution(&myself, state, id),
             SessionMsg::Resumed(Ok(ids)) => {
                 state.inflight = state.inflight.saturating_sub(1);
+                let before_passivating = std::mem::take(&mut state.final_scan);
+                let none = ids.is_empty();
                 for id in ids {
                     start_execution(&myself, state, id);
+                }
+                if before_passivating {
+                    if none && passivation_due(state) {
+                        passivate(&myself, state);
+                    } else {
+                        schedule_idle_check(&myself, state);
+                    }
                 }
             }
             SessionMsg::Resumed(Err(why)) => {
@@ -410,59 +452,51 @@ impl Actor for SessionActor {
             }
             SessionMsg::Wake => {}
             SessionMsg::Agent { kind, turn } => {
-                *state.agent_turns.entry(kind).or_default() += 1;
-                match state.agents.get_mut(&kind) {
-                    Some(AgentSlot::Running(agent)) => {
-                        if let Err(ractor::MessagingErr::SendErr(AgentMsg::Turn(turn))) =
-                            agent.send_message(AgentMsg::Turn(turn))
-                        {
-                            state.agents.remove(&kind);
-                            start_agent(&myself, state, kind, vec![turn]);
-                        }
-                    }
-                    Some(AgentSlot::Starting(pending)) => pending.push(turn),
-                    None => start_agent(&myself, state, kind, vec![turn]),
-                }
+                state
+                    .agent_work
+                    .entry(kind)
+                    .or_default()
+                    .queue
+                    .push_back(turn);
+                dispatch_turn(&myself, state, kind);
             }
             SessionMsg::AgentSpawned { kind, result } => {
-                let pending = match state.agents.remove(&kind) {
-                    Some(AgentSlot::Starting(p)) => p,
-                    Some(running) => {
-                        state.agents.insert(kind, running);
-                        return Ok(());
+                if !matches!(state.agents.get(&kind), Some(AgentSlot::Starting)) {
+                    // Already running (should not happen): retire the newcomer.
+                    if let Ok(extra) = result {
+                        extra.stop(None);
                     }
-                    None => Vec::new(),
-                };
+                    return Ok(());
+                }
                 match result {
                     Ok(agent) => {
-                        for turn in pending {
-                            let _ = agent.send_message(AgentMsg::Turn(turn));
-                        }
                         state.children.insert(agent.get_id(), agent_key(kind));
                         state.agents.insert(kind, AgentSlot::Running(agent));
+                        dispatch_turn(&myself, state, kind);
                     }
                     Err(why) => {
                         tracing::error!(agent = kind.id(), %why, "agent failed to start");
-                        state.agent_turns.insert(kind, 0);
+                        state.agents.remove(&kind);
+                        state.agent_work.remove(&kind);
                     }
                 }
             }
-            SessionMsg::AgentTurnDone(kind) => {
-                let n = state.agent_turns.entry(kind).or_default();
-                *n = n.saturating_sub(1);
+            SessionMsg::AgentTurnDone { kind, turn_id } => {
+                if let Some(work) = state.agent_work.get_mut(&kind) {
+                    if work.in_flight.as_deref() == Some(turn_id.as_str()) {
+                        work.in_flight = None;
+                    }
+                }
                 state.last_activity = Instant::now();
+                dispatch_turn(&myself, state, kind);
             }
             SessionMsg::IdleCheck => {
-                let idle = state.last_activity.elapsed() >= state.ctx.config.session_idle;
-                let agents_busy = state.agent_turns.values().any(|n| *n > 0);
-                if idle && state.executions.is_empty() && state.inflight == 0 && !agents_busy {
-                    state.passivating = true;
-                    if let Some(router) = state.ctx.router.get() {
-                        let _ = router.send_message(RouterMsg::Passivate {
-                            session_id: state.session.session_id.clone(),
-                            actor_id: myself.get_id(),
-                        });
-                    }
+                if passivation_due(state) {
+                    // A last look before going: an accepted execution whose start was lost
+                    // (its actor died in between) must not wait for the next activation.
+                    state.inflight += 1;
+                    state.final_scan = true;
+                    scan_unfinished(&myself, state);
                 } else {
                     schedule_idle_check(&myself, state);
                 }
@@ -480,14 +514,13 @@ impl Actor for SessionActor {
         match state.children.classify(&evt) {
             ChildExit::Restart(key) if key.starts_with(AGENT_KEY) => {
                 if let Some(kind) = AgentKind::parse_id(&key[AGENT_KEY.len()..]) {
-                    // Its queued turns died with it; the conversation itself is stored.
+                    // Its turns are kept here; the one in flight finishes in its own task.
                     tracing::warn!(
                         agent = kind.id(),
                         "agent actor ended abnormally; restarting"
                     );
                     state.agents.remove(&kind);
-                    state.agent_turns.insert(kind, 0);
-                    start_agent(&myself, state, kind, Vec::new());
+                    start_agent(&myself, state, kind);
                 }
             }
             ChildExit::Stopped(key) if key.starts_with(AGENT_KEY) => {
@@ -523,13 +556,35 @@ fn agent_key(kind: AgentKind) -> String {
     format!("{AGENT_KEY}{}", kind.id())
 }
 
-fn start_agent(
-    myself: &ActorRef<SessionMsg>,
-    state: &mut SessionState,
-    kind: AgentKind,
-    pending: Vec<AgentTurn>,
-) {
-    state.agents.insert(kind, AgentSlot::Starting(pending));
+/// Hands the agent its next turn when it is running and idle (starting it when needed).
+fn dispatch_turn(myself: &ActorRef<SessionMsg>, state: &mut SessionState, kind: AgentKind) {
+    let Some(work) = state.agent_work.get_mut(&kind) else {
+        return;
+    };
+    if work.in_flight.is_some() || work.queue.is_empty() {
+        return;
+    }
+    match state.agents.get(&kind) {
+        Some(AgentSlot::Starting) => {}
+        None => start_agent(myself, state, kind),
+        Some(AgentSlot::Running(agent)) => {
+            let turn = work.queue.pop_front().expect("a queued turn");
+            let turn_id = turn.turn_id.clone();
+            match agent.send_message(AgentMsg::Turn(turn)) {
+                Ok(()) => work.in_flight = Some(turn_id),
+                Err(ractor::MessagingErr::SendErr(AgentMsg::Turn(turn))) => {
+                    work.queue.push_front(turn);
+                    state.agents.remove(&kind);
+                    start_agent(myself, state, kind);
+                }
+                Err(_) => {}
+            }
+        }
+    }
+}
+
+fn start_agent(myself: &ActorRef<SessionMsg>, state: &mut SessionState, kind: AgentKind) {
+    state.agents.insert(kind, AgentSlot::Starting);
     let args = AgentArgs {
         ctx: state.ctx.clone(),
         kind,
@@ -564,6 +619,26 @@ fn scan_unfinished(myself: &ActorRef<SessionMsg>, state: &SessionState) {
     });
 }
 
+/// Idle long enough, and nothing running, starting or waiting.
+fn passivation_due(state: &SessionState) -> bool {
+    let idle = state.last_activity.elapsed() >= state.ctx.config.session_idle;
+    let agents_busy = state
+        .agent_work
+        .values()
+        .any(|w| w.in_flight.is_some() || !w.queue.is_empty());
+    idle && state.executions.is_empty() && state.inflight == 0 && !agents_busy
+}
+
+fn passivate(myself: &ActorRef<SessionMsg>, state: &mut SessionState) {
+    state.passivating = true;
+    if let Some(router) = state.ctx.router.get() {
+        let _ = router.send_message(RouterMsg::Passivate {
+            session_id: state.session.session_id.clone(),
+            actor_id: myself.get_id(),
+        });
+    }
+}
+
 fn schedule_idle_check(myself: &ActorRef<SessionMsg>, state: &SessionState) {
     let period = (state.ctx.config.session_idle / 2).max(std::time::Duration::from_millis(20));
     myself.send_after(period, || SessionMsg::IdleCheck);
@@ -592,7 +667,7 @@ fn reply_finished(msg: ExecutionMsg) {
         ExecutionMsg::Cancel(reply) | ExecutionMsg::Approve { reply, .. } => {
             let _ = reply.send(Err(err));
         }
-        ExecutionMsg::DriverDone(_) => {}
+        _ => {}
     }
 }
 

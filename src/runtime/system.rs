@@ -63,6 +63,7 @@ impl Runtime {
             janitor: Slot::default(),
             sessions: Registry::default(),
             drivers: DashMap::new(),
+            faults: Default::default(),
         });
 
         let event_log = {
@@ -74,6 +75,7 @@ impl Runtime {
                         store: ctx.store.clone(),
                         hub: ctx.events.hub.clone(),
                         stats: ctx.events.stats.clone(),
+                        faults: ctx.faults.clone(),
                     };
                     let (actor, _) = Actor::spawn_linked(None, EventLog, args, sup).await?;
                     ctx.events.slot.set(actor.clone());
@@ -103,6 +105,7 @@ impl Runtime {
                         ttl: ctx.config.unmaterialized_ttl,
                         interval: ctx.config.janitor_interval,
                         blob_grace: ctx.config.blob_grace,
+                        faults: ctx.faults.clone(),
                     };
                     let (actor, _) = Actor::spawn_linked(None, Janitor, args, sup).await?;
                     ctx.janitor.set(actor.clone());

@@ -83,10 +83,6 @@ impl LocalBlobStore {
         }
         Ok(self.root.join(&sha256[..2]).join(&sha256[2..]))
     }
-
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {

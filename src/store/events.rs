@@ -209,6 +209,7 @@ impl Store {
                 created_at: event.created_at,
             }));
         }
+        crate::failpoint!(crate::failpoints::EVENTS_BEFORE_COMMIT);
         tx.commit().await?;
         last_seq.extend(seqs);
         Ok(outcomes)

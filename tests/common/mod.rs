@@ -210,6 +210,29 @@ impl TestApp {
         r.json().await.unwrap()
     }
 
+    /// Submits an intent (expecting 202) and waits for its end; the final status.
+    pub async fn run_intent(
+        &self,
+        session: &str,
+        tenant: Option<&str>,
+        intent: &str,
+        params: Value,
+    ) -> Value {
+        let (s, b) = self
+            .submit(json!({"intent_type": intent, "session_id": session, "tenant_id": tenant, "parameters": params}))
+            .await;
+        assert_eq!(s, 202, "{intent}: {b}");
+        self.wait_terminal(b["execution_id"].as_str().unwrap())
+            .await
+    }
+
+    /// As `run_intent` without a tenant, and the execution must complete.
+    pub async fn run_completed(&self, session: &str, intent: &str, params: Value) -> Value {
+        let done = self.run_intent(session, None, intent, params).await;
+        assert_eq!(done["status"], "completed", "{intent}: {done}");
+        done
+    }
+
     pub async fn status(&self, execution_id: &str) -> Value {
         let (status, body) = self
             .get(&format!("/api/execution/{execution_id}/status"))
@@ -344,4 +367,41 @@ pub async fn sweep(t: &TestApp) -> symphainy::runtime::realms::content::janitor:
     )
     .expect("janitor answers")
     .expect("sweep succeeds")
+}
+
+/// Files under the blob store: stored blobs and any temporary file left by a write.
+pub fn stored_blob_files(db: &TestDb) -> usize {
+    let Ok(dirs) = std::fs::read_dir(db.data_dir().join("blobs")) else {
+        return 0;
+    };
+    dirs.filter_map(|d| d.ok())
+        .map(|d| std::fs::read_dir(d.path()).map(|f| f.count()).unwrap_or(0))
+        .sum()
+}
+
+/// Waits for the execution to await approval; its hook id.
+async fn wait_for_hook(t: &TestApp, eid: &str) -> String {
+    for _ in 0..500 {
+        let st = t.status(eid).await;
+        if st["status"] == "awaiting_approval" {
+            return st["events"][0]["data"]["hook_id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    panic!("no approval hook");
+}
+
+/// Waits for the execution's approval hook and answers it (expecting 200).
+pub async fn decide(t: &TestApp, eid: &str, approved: bool) {
+    let hook = wait_for_hook(t, eid).await;
+    let (s, b) = t
+        .post(
+            &format!("/api/execution/{eid}/approval"),
+            json!({"hook_id": hook, "approved": approved, "reason": "no"}),
+        )
+        .await;
+    assert_eq!(s, 200, "{b}");
 }

@@ -38,6 +38,9 @@ pub enum ConnMsg {
     ServerClosing,
     /// Something for the client, from a task the actor started.
     Send(String),
+    /// Panics in the handler (feature `fault-injection`: chaos tests).
+    #[cfg(feature = "fault-injection")]
+    Panic,
 }
 
 pub enum Outbound {
@@ -59,6 +62,8 @@ pub struct ConnArgs {
     pub who: Identity,
     pub socket: WebSocket,
     pub last_seq: i64,
+    /// Events with a larger `seq` are sent (replayed, then live).
+    pub start_after: i64,
     pub seat: Seat,
 }
 
@@ -84,6 +89,12 @@ impl Actor for WsConnectionActor {
         myself: ActorRef<Self::Msg>,
         args: ConnArgs,
     ) -> Result<Self::State, ActorProcessingErr> {
+        crate::fault_target!(
+            args.state.faults,
+            format!("connection:{}", args.who.connection_id),
+            myself,
+            ConnMsg::Panic
+        );
         let (sink, stream) = args.socket.split();
         let (out, rx) = mpsc::channel(args.state.settings.ws_outbound_queue);
         tokio::spawn(write(sink, rx));
@@ -105,7 +116,7 @@ impl Actor for WsConnectionActor {
             last_frame: Instant::now(),
             _seat: args.seat,
         };
-        subscribe(&myself, &mut state, args.last_seq);
+        subscribe(&myself, &mut state, args.start_after);
         myself.send_after(PING_EVERY.min(state.state.settings.ws_idle), || {
             ConnMsg::Tick
         });
@@ -134,6 +145,8 @@ impl Actor for WsConnectionActor {
         state: &mut Self::State,
     ) -> Result<(), ActorProcessingErr> {
         match msg {
+            #[cfg(feature = "fault-injection")]
+            ConnMsg::Panic => panic!("fault injected into connection {}", state.who.connection_id),
             ConnMsg::Frame(text) => {
                 state.last_frame = Instant::now();
                 on_client_message(&myself, state, &text);

@@ -39,6 +39,10 @@ pub struct AgentQuery {
     session_token: Option<String>,
     #[serde(default)]
     session_id: Option<String>,
+    /// Replay from here on connect (an extension for reconnecting clients: the same as a first
+    /// `resume`, without live events racing ahead of the replay).
+    #[serde(default)]
+    after_seq: Option<i64>,
 }
 
 pub async fn agent_socket(
@@ -129,11 +133,13 @@ async fn accept(state: ExperienceState, q: AgentQuery, socket: WebSocket) {
             return refuse(socket, 1011, "runtime_unavailable", "Runtime unavailable").await;
         }
     };
+    let start_after = q.after_seq.map_or(last_seq, |n| n.clamp(0, last_seq));
     let args = ConnArgs {
         state: state.clone(),
         who,
         socket,
         last_seq,
+        start_after,
         seat,
     };
     let spawned = match state.agent_sockets.supervisor.get() {

@@ -40,10 +40,6 @@ impl Seats {
             Some(Seat(self.taken.clone()))
         }
     }
-
-    pub fn in_use(&self) -> usize {
-        self.taken.load(Ordering::SeqCst)
-    }
 }
 
 pub struct ConnectionSupervisor;

@@ -1,6 +1,8 @@
 //! The Runtime Plane's internal HTTP API (service token; `tenant_id` passed explicitly).
 
 mod auth;
+#[cfg(feature = "fault-injection")]
+pub mod debug;
 mod events;
 mod routes;
 
@@ -16,6 +18,8 @@ use crate::runtime::RuntimeClient;
 pub struct RuntimeApiState {
     pub client: Arc<dyn RuntimeClient>,
     pub service_token: Arc<String>,
+    /// Actors `POST /api/debug/fault` may crash (feature `fault-injection` only).
+    pub faults: crate::actors::FaultTargets,
 }
 
 /// Builds the runtime API over any runtime client (the in-process one in practice).
@@ -33,11 +37,13 @@ pub fn router(state: RuntimeApiState) -> Router {
         )
         .route("/api/artifact/resolve", post(routes::resolve_artifact))
         .route("/api/artifact/list", post(routes::list_artifacts))
-        .route("/api/events", get(events::stream_events))
-        .route_layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            auth::require_service_token,
-        ));
+        .route("/api/events", get(events::stream_events));
+    #[cfg(feature = "fault-injection")]
+    let protected = protected.route("/api/debug/fault", post(debug::inject));
+    let protected = protected.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        auth::require_service_token,
+    ));
     Router::new()
         .route("/health", get(routes::health))
         .merge(protected)

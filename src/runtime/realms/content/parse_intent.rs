@@ -67,7 +67,6 @@ impl SagaStep for Parse {
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
         let p = &ctx.parameters;
         let file = find(ctx, p["file_id"].as_str().unwrap_or_default(), "file").await?;
-        let sha = file.blob_sha256.clone().unwrap_or_default();
         let requested = p["parsing_type"]
             .as_str()
             .and_then(ParsingType::parse)
@@ -83,99 +82,7 @@ impl SagaStep for Parse {
             header: p["parse_options"]["has_header"].as_bool(),
         };
         let parsed_id = derived_id(&ctx.execution_id, "parsed_file");
-        let store = ctx.services.store.clone();
-        let reader = ctx
-            .services
-            .blobs
-            .open_blocking(&sha)
-            .map_err(|e| StepError::new(format!("the file's content is unavailable: {e}")))?;
-
-        // The parsed file exists (as `parsing`) before its first record: a parse cancelled or
-        // cut short by a crash leaves an artifact the janitor finds, never loose records.
-        let started = now_micros();
-        let pending = ArtifactRow {
-            artifact_id: parsed_id.clone(),
-            artifact_type: "parsed_file".into(),
-            tenant_id: ctx.tenant_id.clone(),
-            session_id: ctx.session_id.clone(),
-            lifecycle_state: "parsing".into(),
-            semantic_descriptor: json!({"parsed_file_id": parsed_id, "file_id": file.artifact_id,
-                "parsing_status": "parsing"}),
-            parent_artifacts: vec![file.artifact_id.clone()],
-            produced_by_intent: ctx.intent_type.clone(),
-            produced_by_execution: ctx.execution_id.clone(),
-            blob_sha256: None,
-            created_at: started,
-            updated_at: started,
-        };
-        store.insert_artifact(&pending).await.map_err(internal)?;
-
-        let (tx, mut rx) = mpsc::channel::<Vec<String>>(4);
-        let parser = tokio::task::spawn_blocking(move || {
-            let mut batch = Vec::with_capacity(BATCH);
-            let mut sink = |record: Map<String, Value>| {
-                batch.push(Value::Object(record).to_string());
-                if batch.len() == BATCH {
-                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-                    tx.blocking_send(full)
-                        .map_err(|_| ParseError::new("the parse was interrupted"))?;
-                }
-                Ok(())
-            };
-            let summary = parsing::parse(reader, requested, &options, &mut sink)?;
-            if !batch.is_empty() {
-                tx.blocking_send(batch)
-                    .map_err(|_| ParseError::new("the parse was interrupted"))?;
-            }
-            Ok::<_, ParseError>(summary)
-        });
-        let mut next = 0i64;
-        let mut write_error = None;
-        while let Some(batch) = rx.recv().await {
-            if let Err(e) = store.insert_parsed_records(&parsed_id, next, &batch).await {
-                write_error = Some(e);
-                break;
-            }
-            next += batch.len() as i64;
-        }
-        drop(rx);
-        let parsed = match parser.await {
-            Ok(p) => p,
-            Err(e) => {
-                discard(&store, &parsed_id).await;
-                return Err(internal(e));
-            }
-        };
-        let summary = match (parsed, write_error) {
-            (_, Some(e)) => {
-                discard(&store, &parsed_id).await;
-                return Err(internal(e));
-            }
-            (Err(e), None) => {
-                discard(&store, &parsed_id).await;
-                let name = file.semantic_descriptor["filename"]
-                    .as_str()
-                    .unwrap_or("the file");
-                return Err(StepError::new(format!(
-                    "cannot parse {name}: {}",
-                    e.message
-                )));
-            }
-            (Ok(s), None) => s,
-        };
-
-        let descriptor = json!({
-            "parsed_file_id": parsed_id,
-            "file_id": file.artifact_id,
-            "parsing_type": summary.parsing_type,
-            "parsing_status": "parsed",
-            "record_count": summary.record_count,
-            "columns": summary.columns,
-        });
-        store
-            .update_artifact(&parsed_id, &descriptor, "active", now_micros())
-            .await
-            .map_err(internal)?;
+        let descriptor = parse_file(ctx, &file, &parsed_id, requested, options).await?;
         let mut artifacts = Map::new();
         artifacts.insert("parsed_file".into(), artifact("parsed_file", descriptor));
         Ok(StepOutput {
@@ -185,7 +92,114 @@ impl SagaStep for Parse {
     }
 }
 
-fn by_extension(filename: &str) -> ParsingType {
+/// Parses `file` into the parsed file `parsed_id` (derived from the file) and returns its
+/// descriptor. A parse that fails leaves nothing behind.
+pub async fn parse_file(
+    ctx: &StepContext,
+    file: &ArtifactRow,
+    parsed_id: &str,
+    requested: ParsingType,
+    options: ParseOptions,
+) -> Result<Value, StepError> {
+    let parsed_id = parsed_id.to_string();
+    let sha = file.blob_sha256.clone().unwrap_or_default();
+    let store = ctx.services.store.clone();
+    let reader = ctx
+        .services
+        .blobs
+        .open_blocking(&sha)
+        .map_err(|e| StepError::new(format!("the file's content is unavailable: {e}")))?;
+
+    // The parsed file exists (as `parsing`) before its first record: a parse cancelled or
+    // cut short by a crash leaves an artifact the janitor finds, never loose records.
+    let started = now_micros();
+    let pending = ArtifactRow {
+        artifact_id: parsed_id.clone(),
+        artifact_type: "parsed_file".into(),
+        tenant_id: ctx.tenant_id.clone(),
+        session_id: ctx.session_id.clone(),
+        lifecycle_state: "parsing".into(),
+        semantic_descriptor: json!({"parsed_file_id": parsed_id, "file_id": file.artifact_id,
+                "parsing_status": "parsing"}),
+        parent_artifacts: vec![file.artifact_id.clone()],
+        produced_by_intent: ctx.intent_type.clone(),
+        produced_by_execution: ctx.execution_id.clone(),
+        blob_sha256: None,
+        created_at: started,
+        updated_at: started,
+    };
+    store.insert_artifact(&pending).await.map_err(internal)?;
+
+    let (tx, mut rx) = mpsc::channel::<Vec<String>>(4);
+    let parser = tokio::task::spawn_blocking(move || {
+        let mut batch = Vec::with_capacity(BATCH);
+        let mut sink = |record: Map<String, Value>| {
+            batch.push(Value::Object(record).to_string());
+            if batch.len() == BATCH {
+                let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                tx.blocking_send(full)
+                    .map_err(|_| ParseError::new("the parse was interrupted"))?;
+            }
+            Ok(())
+        };
+        let summary = parsing::parse(reader, requested, &options, &mut sink)?;
+        if !batch.is_empty() {
+            tx.blocking_send(batch)
+                .map_err(|_| ParseError::new("the parse was interrupted"))?;
+        }
+        Ok::<_, ParseError>(summary)
+    });
+    let mut next = 0i64;
+    let mut write_error = None;
+    while let Some(batch) = rx.recv().await {
+        if let Err(e) = store.insert_parsed_records(&parsed_id, next, &batch).await {
+            write_error = Some(e);
+            break;
+        }
+        next += batch.len() as i64;
+    }
+    drop(rx);
+    let parsed = match parser.await {
+        Ok(p) => p,
+        Err(e) => {
+            discard(&store, &parsed_id).await;
+            return Err(internal(e));
+        }
+    };
+    let summary = match (parsed, write_error) {
+        (_, Some(e)) => {
+            discard(&store, &parsed_id).await;
+            return Err(internal(e));
+        }
+        (Err(e), None) => {
+            discard(&store, &parsed_id).await;
+            let name = file.semantic_descriptor["filename"]
+                .as_str()
+                .unwrap_or("the file");
+            return Err(StepError::new(format!(
+                "cannot parse {name}: {}",
+                e.message
+            )));
+        }
+        (Ok(s), None) => s,
+    };
+
+    let descriptor = json!({
+        "parsed_file_id": parsed_id,
+        "file_id": file.artifact_id,
+        "parsing_type": summary.parsing_type,
+        "parsing_status": "parsed",
+        "record_count": summary.record_count,
+        "columns": summary.columns,
+    });
+    store
+        .update_artifact(&parsed_id, &descriptor, "active", now_micros())
+        .await
+        .map_err(internal)?;
+    Ok(descriptor)
+}
+
+pub fn by_extension(filename: &str) -> ParsingType {
     let ext = filename
         .rsplit('.')
         .next()

@@ -12,7 +12,7 @@ use std::io::Read;
 
 use serde_json::{Map, Value};
 
-pub use infer::{fits, ColumnStats, ColumnType, DOMINANT_SHARE};
+pub use infer::{fits, ColumnStats, ColumnType, ColumnsInfer, DOMINANT_SHARE};
 pub use sniff::Format;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

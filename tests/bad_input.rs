@@ -1,0 +1,250 @@
+//! Bad input at scale (proptest): arbitrary and mutated client messages on the agent
+//! WebSocket and arbitrary REST bodies on every JSON route. No panic escapes, every answer is
+//! in the contract's shape, the socket stays open and the server keeps serving.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures::{SinkExt, StreamExt};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
+use serde_json::{json, Map, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+/// Any JSON value, a few levels deep.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
+        ".{0,40}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 24, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map("[a-z_]{1,12}", inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+/// The messages the frontend sends, as templates to mutate.
+fn templates() -> Vec<Value> {
+    vec![
+        json!({"type": "intent", "intent": "hello", "session_id": "c1", "agent_type": "guide",
+            "metadata": {"conversation_id": "c1", "pillar": "content"}}),
+        json!({"type": "agent.message", "payload": {"text": "list my files",
+            "context": {"surface": "content_pillar", "conversation_id": "c2"}}}),
+        json!({"type": "safety_response", "hook_id": "h", "response_type": "approval",
+            "approved": true}),
+        json!({"type": "resume", "after_seq": 0}),
+        json!({"type": "cancel", "execution_id": "e"}),
+        json!({"type": "ping"}),
+    ]
+}
+
+/// A template with one field replaced by an arbitrary value, or removed.
+fn mutated() -> impl Strategy<Value = Value> {
+    (
+        0..templates().len(),
+        any_json(),
+        any::<prop::sample::Index>(),
+        any::<bool>(),
+    )
+        .prop_map(|(t, value, which, remove)| {
+            let mut msg = templates()[t].clone();
+            let obj = msg.as_object_mut().unwrap();
+            let keys: Vec<String> = obj.keys().cloned().collect();
+            let key = which.get(&keys).clone();
+            if remove {
+                obj.remove(&key);
+            } else {
+                obj.insert(key, value);
+            }
+            msg
+        })
+}
+
+/// A text frame: arbitrary text, arbitrary JSON, or a mutated real message.
+fn frame() -> impl Strategy<Value = String> {
+    prop_oneof![
+        ".{0,200}",
+        any_json().prop_map(|v| v.to_string()),
+        mutated().prop_map(|v| v.to_string()),
+        mutated().prop_map(|v| v.to_string()),
+    ]
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Reads until the pong that answers our ping; every message on the way must be well formed.
+async fn drain_until_pong(ws: &mut Ws) -> Result<(), String> {
+    ws.send(Message::Text(json!({"type": "ping"}).to_string().into()))
+        .await
+        .map_err(|e| format!("send: {e}"))?;
+    loop {
+        let next = tokio::time::timeout(Duration::from_secs(20), ws.next())
+            .await
+            .map_err(|_| "no pong in time".to_string())?;
+        let text = match next {
+            Some(Ok(Message::Text(t))) => t,
+            Some(Ok(Message::Close(f))) => return Err(format!("the socket closed: {f:?}")),
+            Some(Ok(_)) => continue,
+            other => return Err(format!("the socket ended: {other:?}")),
+        };
+        let v: Value =
+            serde_json::from_str(&text).map_err(|e| format!("not JSON ({e}): {text}"))?;
+        match v["type"].as_str() {
+            Some("pong") => return Ok(()),
+            Some("runtime_event") => {
+                if !v["event_type"].is_string() || !v["data"].is_object() {
+                    return Err(format!("a malformed event: {v}"));
+                }
+            }
+            Some("error") => {
+                if !v["error"].is_string() || !v["message"].is_string() {
+                    return Err(format!("a malformed error: {v}"));
+                }
+            }
+            _ => return Err(format!("an unexpected message: {v}")),
+        }
+    }
+}
+
+#[test]
+fn arbitrary_socket_messages_get_answers_in_the_contract_shape() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = sqlite_db();
+    let t = rt.block_on(spawn_app(&db));
+    let session = rt.block_on(t.create_session(None));
+    let url = format!(
+        "{}/api/runtime/agent?session_id={session}",
+        t.exp.replace("http://", "ws://")
+    );
+    let ws = tokio::sync::Mutex::new(rt.block_on(async {
+        let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+        ws.next().await.unwrap().unwrap();
+        ws
+    }));
+    let mut runner = TestRunner::new(RunnerConfig {
+        cases: 64,
+        ..RunnerConfig::default()
+    });
+    runner
+        .run(&prop::collection::vec(frame(), 1..8), |frames| {
+            rt.block_on(async {
+                let mut ws = ws.lock().await;
+                for f in &frames {
+                    ws.send(Message::Text(f.clone().into()))
+                        .await
+                        .map_err(|e| TestCaseError::fail(format!("send: {e}")))?;
+                }
+                drain_until_pong(&mut ws)
+                    .await
+                    .map_err(|e| TestCaseError::fail(format!("{e} after {frames:?}")))
+            })
+        })
+        .unwrap();
+    rt.block_on(async {
+        let (s, b) = t.get("/health").await;
+        assert_eq!(s, 200, "{b}");
+        t.app.shutdown().await;
+    });
+}
+
+/// The JSON routes of both planes, with the token each expects.
+fn routes(t: &TestApp) -> Vec<(String, Option<String>)> {
+    let exp = |p: &str| (format!("{}{p}", t.exp), None);
+    let rt = |p: &str| (format!("{}{p}", t.base), Some(t.token.clone()));
+    vec![
+        exp("/api/auth/register"),
+        exp("/api/auth/login"),
+        exp("/api/auth/refresh"),
+        exp("/api/session/create-anonymous"),
+        exp("/api/session/create"),
+        exp("/api/intent/submit"),
+        exp("/api/artifact/resolve"),
+        exp("/api/artifact/list"),
+        exp("/api/v1/content/data-mash/create"),
+        rt("/api/session/create"),
+        rt("/api/intent/submit"),
+        rt("/api/artifact/resolve"),
+        rt("/api/artifact/list"),
+    ]
+}
+
+#[test]
+fn arbitrary_rest_bodies_get_answers_in_the_contract_shape() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let db = sqlite_db();
+    let t = rt.block_on(spawn_app(&db));
+    let session = rt.block_on(t.create_session(None));
+    let routes = routes(&t);
+    let body = prop_oneof![
+        ".{0,200}",
+        any_json().prop_map(|v| v.to_string()),
+        // Real-looking bodies with arbitrary values in the expected fields.
+        (any_json(), any_json(), any_json()).prop_map(move |(a, b, c)| {
+            json!({"intent_type": a, "session_id": b, "parameters": c, "email": "x@example.com",
+                "content_refs": [b], "artifact_id": a, "password": c})
+            .to_string()
+        }),
+        (any_json(), any_json()).prop_map({
+            let session = session.clone();
+            move |(p, o)| {
+                json!({"intent_type": "data_mash.create", "session_id": session,
+                    "parameters": {"content_refs": p, "options": o}, "content_refs": p,
+                    "options": o})
+                .to_string()
+            }
+        }),
+    ];
+    let mut runner = TestRunner::new(RunnerConfig {
+        cases: 96,
+        ..RunnerConfig::default()
+    });
+    runner
+        .run(&(0..routes.len(), body), |(r, body)| {
+            let (url, token) = &routes[r];
+            rt.block_on(async {
+                let mut req = t
+                    .http
+                    .post(url)
+                    .header("content-type", "application/json")
+                    .body(body.clone());
+                if let Some(tok) = token {
+                    req = req.bearer_auth(tok);
+                }
+                let resp = req.send().await.map_err(|e| {
+                    TestCaseError::fail(format!("{url}: no answer ({e}) to {body}"))
+                })?;
+                let status = resp.status().as_u16();
+                let v: Value = resp.json().await.map_err(|e| {
+                    TestCaseError::fail(format!("{url}: {status} without JSON ({e}) to {body}"))
+                })?;
+                prop_assert!(status < 500, "{url}: {status} {v} to {body}");
+                if status >= 400 {
+                    prop_assert_eq!(&v["success"], &json!(false), "{} {}", url, v);
+                    prop_assert!(v["error"].is_string(), "{url}: {v}");
+                    prop_assert!(
+                        v["message"].as_str().is_some_and(|m| !m.is_empty()),
+                        "{url}: {v}"
+                    );
+                }
+                Ok(())
+            })
+        })
+        .unwrap();
+    rt.block_on(async {
+        // Still serving.
+        let eid = t.submit_echo(&session, None, "still here").await;
+        assert_eq!(t.wait_terminal(&eid).await["status"], "completed");
+        t.app.shutdown().await;
+    });
+}
