@@ -1,26 +1,24 @@
 //! Assembling a running server from a `Config`: store, runtime actor tree, and the HTTP
-//! listeners, each taken from outside (so tests bind port 0) and shut down through one signal.
+//! listeners, each taken from outside (so tests bind port 0) and shut down through one call.
+//! `App` runs the Runtime Plane, with the Experience Plane in the same process when it has a
+//! listener (`serve`); `ExperienceApp` runs the Experience Plane alone against a Runtime Plane
+//! reached over HTTP (`experience`).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ractor::ActorRef;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::actors::FaultTargets;
-use crate::actors::Slot;
 use crate::config::{redact_url, Config};
-use crate::experience::agent_ws::supervisor::Seats;
-use crate::experience::agent_ws::{start_supervisor, AgentSockets};
-use crate::experience::rate_limit::RateLimits;
-use crate::experience::ExperienceState;
+use crate::experience::plane::ExperiencePlane;
+use crate::http::serve::serve;
 use crate::runtime::api::RuntimeApiState;
+use crate::runtime::http_client::HttpRuntimeClient;
 use crate::runtime::{HandlerRegistry, Runtime, RuntimeClient};
-use crate::security::tokens::JwtKeys;
-use crate::security::SecurityGuard;
 use crate::store::blobs::{BlobStore, LocalBlobStore};
 use crate::store::Store;
 
@@ -36,9 +34,9 @@ pub struct App {
     pub store: Store,
     pub runtime_addr: SocketAddr,
     pub experience_addr: Option<SocketAddr>,
-    socket_supervisor: Option<ActorRef<()>>,
+    experience: Option<ExperiencePlane>,
     shutdown: watch::Sender<bool>,
-    servers: Vec<JoinHandle<std::io::Result<()>>>,
+    api_server: JoinHandle<std::io::Result<()>>,
 }
 
 impl App {
@@ -48,9 +46,7 @@ impl App {
         handlers: HandlerRegistry,
         listeners: Listeners,
     ) -> anyhow::Result<App> {
-        tracing::info!(database = %redact_url(&config.database_url), "opening store");
-        let store = Store::connect(&config.database_url).await?;
-        store.migrate().await?;
+        let store = open_store(config).await?;
         let blobs: Arc<dyn BlobStore> =
             Arc::new(LocalBlobStore::new(config.data_dir.join("blobs"))?);
         let runtime =
@@ -58,33 +54,30 @@ impl App {
         let client: Arc<dyn RuntimeClient> = Arc::new(runtime.client());
         // One table of fault targets for both planes: the debug endpoint can reach connections.
         let faults = runtime.ctx.faults.clone();
+        let (shutdown, rx) = watch::channel(false);
         let api = crate::runtime::api::router(RuntimeApiState {
             client: client.clone(),
             service_token: Arc::new(config.service_token.clone()),
             faults: faults.clone(),
+            shutdown: rx.clone(),
         });
         let api = crate::http::layers::observe(api, config.max_body_bytes);
-
-        let (shutdown, rx) = watch::channel(false);
         let runtime_addr = listeners.runtime.local_addr()?;
-        let mut servers = vec![serve(listeners.runtime, api, rx.clone())];
-        let mut experience_addr = None;
-        let mut socket_supervisor = None;
-        if let Some(listener) = listeners.experience {
-            experience_addr = Some(listener.local_addr()?);
-            let (router, sockets) =
-                experience_router(config, store.clone(), client, faults, rx.clone()).await?;
-            socket_supervisor = Some(sockets);
-            servers.push(serve(listener, router, rx));
-        }
+        let api_server = serve(listeners.runtime, api, rx);
+        let experience = match listeners.experience {
+            Some(listener) => {
+                Some(ExperiencePlane::start(config, store.clone(), client, faults, listener).await?)
+            }
+            None => None,
+        };
         Ok(App {
             runtime,
             store,
             runtime_addr,
-            experience_addr,
-            socket_supervisor,
+            experience_addr: experience.as_ref().map(|e| e.addr),
+            experience,
             shutdown,
-            servers,
+            api_server,
         })
     }
 
@@ -101,78 +94,66 @@ impl App {
         self.runtime.stopped().await;
     }
 
-    /// Graceful stop: stop accepting, finish in-flight requests (bounded), stop the actors,
-    /// close the database.
+    /// Graceful stop: the Experience Plane first (sockets close with 1001), then the runtime
+    /// API (in-flight requests finish, bounded), the actors, the database.
     pub async fn shutdown(self) {
+        if let Some(experience) = self.experience {
+            experience.shutdown().await;
+        }
         let _ = self.shutdown.send(true);
-        for server in self.servers {
-            let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
-        }
-        if let Some(sockets) = self.socket_supervisor {
-            // Connections have closed themselves (1001) on the shutdown signal by now.
-            let _ = sockets
-                .stop_and_wait(None, Some(Duration::from_secs(5)))
-                .await;
-        }
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.api_server).await;
         self.runtime.shutdown().await;
         self.store.close().await;
     }
 }
 
-async fn experience_router(
-    config: &Config,
-    store: Store,
-    client: Arc<dyn RuntimeClient>,
-    faults: FaultTargets,
-    mut shutdown: watch::Receiver<bool>,
-) -> anyhow::Result<(axum::Router, ActorRef<()>)> {
-    let settings = config.experience.clone();
-    let jwt = JwtKeys::new(&settings.jwt_secret, settings.access_ttl);
-    let guard = SecurityGuard::new(store, jwt, settings.refresh_ttl)?;
-    let limits = Arc::new(RateLimits::new(settings.rate_login, settings.rate_register));
-    let janitor = limits.clone();
-    let closing = shutdown.clone();
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tokio::select! {
-                _ = tick.tick() => janitor.forget_idle(),
-                _ = shutdown.wait_for(|stop| *stop) => return,
-            }
-        }
-    });
-    let agent_sockets = AgentSockets {
-        seats: Seats::new(settings.ws_max_connections),
-        supervisor: Slot::default(),
-    };
-    let sockets = start_supervisor(&agent_sockets).await?;
-    let state = ExperienceState {
-        runtime: client,
-        guard,
-        settings: Arc::new(settings),
-        limits,
-        shutdown: closing,
-        agent_sockets,
-        faults,
-    };
-    let router =
-        crate::http::layers::observe(crate::experience::router(state), config.max_body_bytes);
-    Ok((router, sockets))
+/// The Experience Plane alone, its runtime at `runtime_url`.
+pub struct ExperienceApp {
+    pub addr: SocketAddr,
+    pub store: Store,
+    plane: ExperiencePlane,
 }
 
-fn serve(
-    listener: TcpListener,
-    router: axum::Router,
-    mut shutdown: watch::Receiver<bool>,
-) -> JoinHandle<std::io::Result<()>> {
-    tokio::spawn(async move {
-        axum::serve(
+impl ExperienceApp {
+    pub async fn start(
+        config: &Config,
+        runtime_url: &str,
+        listener: TcpListener,
+    ) -> anyhow::Result<ExperienceApp> {
+        // Users and refresh tokens live in the shared database; the runtime's tables are
+        // reached only through the runtime client.
+        let store = open_store(config).await?;
+        let client: Arc<dyn RuntimeClient> =
+            Arc::new(HttpRuntimeClient::new(runtime_url, &config.service_token)?);
+        let plane = ExperiencePlane::start(
+            config,
+            store.clone(),
+            client,
+            FaultTargets::default(),
             listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(async move {
-            let _ = shutdown.wait_for(|stop| *stop).await;
+        .await?;
+        Ok(ExperienceApp {
+            addr: plane.addr,
+            store,
+            plane,
         })
-        .await
-    })
+    }
+
+    pub fn listening_line(&self) -> String {
+        format!("listening experience={}", self.addr)
+    }
+
+    pub async fn shutdown(self) {
+        self.plane.shutdown().await;
+        self.store.close().await;
+    }
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    tracing::info!(database = %redact_url(&config.database_url), "opening store");
+    let store = Store::connect(&config.database_url).await?;
+    // Idempotent, and serialised between processes (both planes may start at once).
+    store.migrate().await?;
+    Ok(store)
 }

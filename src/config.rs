@@ -32,6 +32,9 @@ pub struct ServeArgs {
     /// Runtime Plane listener (internal).
     #[arg(long, env = "SYMPHAINY_RUNTIME_ADDR", default_value = "127.0.0.1:8000")]
     pub runtime_addr: String,
+    /// Where the Runtime Plane is, for `experience` alone (e.g. http://runtime:8000).
+    #[arg(long, env = "SYMPHAINY_RUNTIME_URL")]
+    pub runtime_url: Option<String>,
     /// Shared secret between the planes; generated into the data directory when unset.
     #[arg(long, env = "SYMPHAINY_SERVICE_TOKEN", hide_env_values = true)]
     pub service_token: Option<String>,
@@ -146,6 +149,30 @@ impl StoreArgs {
 }
 
 impl ServeArgs {
+    /// For `experience` alone: the Runtime Plane's URL, and a service token that must come from
+    /// the environment or the (shared) data directory — a fresh one could never match.
+    pub fn runtime_url(&self) -> anyhow::Result<String> {
+        let url = self
+            .runtime_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .ok_or_else(|| {
+                anyhow::anyhow!("`experience` needs SYMPHAINY_RUNTIME_URL (or --runtime-url)")
+            })?;
+        let given = self
+            .service_token
+            .as_deref()
+            .is_some_and(|t| !t.trim().is_empty());
+        if !given && !self.store.data_dir.join("service_token").exists() {
+            anyhow::bail!(
+                "`experience` needs the Runtime Plane's SYMPHAINY_SERVICE_TOKEN (or its file in \
+                 SYMPHAINY_DATA_DIR)"
+            );
+        }
+        Ok(url.to_string())
+    }
+
     pub fn resolve(self) -> anyhow::Result<Config> {
         let database_url = self.store.database_url()?;
         let service_token =

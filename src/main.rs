@@ -1,9 +1,9 @@
-//! `symphainy serve | runtime | migrate`.
+//! `symphainy serve | runtime | experience | migrate | healthcheck`.
 
 use std::io::Write;
 
 use clap::{Parser, Subcommand};
-use symphainy::app::{App, Listeners};
+use symphainy::app::{App, ExperienceApp, Listeners};
 use symphainy::config::{ServeArgs, StoreArgs};
 use symphainy::runtime::HandlerRegistry;
 use symphainy::store::Store;
@@ -26,6 +26,8 @@ enum Command {
     Serve(ServeArgs),
     /// Run the Runtime Plane alone (internal API).
     Runtime(ServeArgs),
+    /// Run the Experience Plane alone, its runtime at SYMPHAINY_RUNTIME_URL.
+    Experience(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(StoreArgs),
     /// Probe a health endpoint; exit 0 when it answers 200 (for container health checks).
@@ -60,6 +62,7 @@ fn run_command(cli: Cli) -> anyhow::Result<()> {
         match cli.command {
             Command::Serve(args) => run(args, true).await,
             Command::Runtime(args) => run(args, false).await,
+            Command::Experience(args) => run_experience(args).await,
             Command::Migrate(args) => {
                 let store = Store::connect(&args.database_url()?).await?;
                 store.migrate().await?;
@@ -103,6 +106,21 @@ async fn run(args: ServeArgs, with_experience: bool) -> anyhow::Result<()> {
     if failed {
         anyhow::bail!("the runtime's supervision tree failed; exiting");
     }
+    tracing::info!("shutting down");
+    app.shutdown().await;
+    Ok(())
+}
+
+async fn run_experience(args: ServeArgs) -> anyhow::Result<()> {
+    let runtime_url = args.runtime_url()?;
+    let config = args.resolve()?;
+    tracing::debug!(?config, "configuration");
+    let listener = bind(&config.http_addr).await?;
+    let app = ExperienceApp::start(&config, &runtime_url, listener).await?;
+    println!("{}", app.listening_line());
+    std::io::stdout().flush()?;
+    tracing::info!(experience = %app.addr, runtime = %symphainy::config::redact_url(&runtime_url), "symphainy experience started");
+    shutdown_signal().await;
     tracing::info!("shutting down");
     app.shutdown().await;
     Ok(())

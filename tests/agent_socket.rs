@@ -91,7 +91,6 @@ async fn submit(t: &TestApp, session: &str, intent: &str, params: Value) -> Stri
         .to_string()
 }
 
-#[tokio::test]
 async fn connection_established_then_the_sessions_events_with_seq() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
@@ -147,7 +146,6 @@ async fn connection_established_then_the_sessions_events_with_seq() {
     t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn refusals_are_one_error_then_close_1008() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
@@ -204,7 +202,6 @@ async fn refusals_are_one_error_then_close_1008() {
     t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn an_oversize_frame_is_closed_1009() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
@@ -217,7 +214,6 @@ async fn an_oversize_frame_is_closed_1009() {
     t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn resume_after_a_disconnect_loses_nothing() {
     for db in databases().await {
         let t = spawn_app(&db).await;
@@ -275,7 +271,6 @@ async fn resume_after_a_disconnect_loses_nothing() {
     }
 }
 
-#[tokio::test]
 async fn cancel_and_safety_responses_over_the_socket() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
@@ -348,7 +343,6 @@ async fn cancel_and_safety_responses_over_the_socket() {
     t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn the_connection_cap_refuses_with_1013_and_frees_seats() {
     let db = sqlite_db();
     let mut config = test_config(&db);
@@ -380,7 +374,6 @@ async fn the_connection_cap_refuses_with_1013_and_frees_seats() {
     t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn sockets_close_1001_when_the_server_stops() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
@@ -399,7 +392,6 @@ async fn sockets_close_1001_when_the_server_stops() {
     stopper.await.unwrap();
 }
 
-#[tokio::test]
 async fn an_idle_socket_is_closed_1000() {
     let db = sqlite_db();
     let mut config = test_config(&db);
@@ -415,7 +407,6 @@ async fn an_idle_socket_is_closed_1000() {
     t.app.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_that_stops_reading_is_closed_1013_and_can_resume() {
     let db = sqlite_db();
     let mut config = test_config(&db);
@@ -465,3 +456,15 @@ async fn a_client_that_stops_reading_is_closed_1013_and_can_resume() {
     assert_eq!(hello["data"]["last_seq"], 12_000);
     t.app.shutdown().await;
 }
+
+crate::both_wirings!(
+    connection_established_then_the_sessions_events_with_seq,
+    refusals_are_one_error_then_close_1008,
+    an_oversize_frame_is_closed_1009,
+    resume_after_a_disconnect_loses_nothing,
+    cancel_and_safety_responses_over_the_socket,
+    the_connection_cap_refuses_with_1013_and_frees_seats,
+    sockets_close_1001_when_the_server_stops,
+    an_idle_socket_is_closed_1000,
+    a_client_that_stops_reading_is_closed_1013_and_can_resume,
+);

@@ -123,7 +123,6 @@ fn assert_auth_response(b: &Value, email: &str) {
     assert_eq!(u["permissions"], b["permissions"]);
 }
 
-#[tokio::test]
 async fn the_frontend_flow_from_anonymous_to_logout() {
     let db = sqlite_db();
     let e = Exp::start(test_config(&db)).await;
@@ -247,7 +246,6 @@ async fn the_frontend_flow_from_anonymous_to_logout() {
     e.t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn registration_and_login_errors() {
     let db = sqlite_db();
     let e = Exp::start(test_config(&db)).await;
@@ -320,7 +318,6 @@ async fn registration_and_login_errors() {
     e.t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn tampered_expired_and_foreign_tokens_are_401() {
     let db = sqlite_db();
     let config = test_config(&db);
@@ -383,7 +380,6 @@ async fn tampered_expired_and_foreign_tokens_are_401() {
     e.t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn reusing_a_refresh_token_revokes_its_family() {
     let db = sqlite_db();
     let e = Exp::start(test_config(&db)).await;
@@ -427,7 +423,6 @@ async fn reusing_a_refresh_token_revokes_its_family() {
     e.t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn another_tenants_ids_are_404_for_reads_and_writes() {
     for db in databases().await {
         let e = Exp::start(test_config(&db)).await;
@@ -489,7 +484,6 @@ async fn another_tenants_ids_are_404_for_reads_and_writes() {
     }
 }
 
-#[tokio::test]
 async fn upgrade_refuses_contradicting_ids() {
     let db = sqlite_db();
     let e = Exp::start(test_config(&db)).await;
@@ -545,7 +539,6 @@ async fn upgrade_refuses_contradicting_ids() {
     e.t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn login_and_register_are_rate_limited() {
     let db = sqlite_db();
     let mut config = test_config(&db);
@@ -593,7 +586,6 @@ async fn login_and_register_are_rate_limited() {
     e.t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn strict_mode_requires_a_token_for_user_sessions() {
     let db = sqlite_db();
     let mut config = test_config(&db);
@@ -626,7 +618,6 @@ async fn strict_mode_requires_a_token_for_user_sessions() {
     e.t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn execution_stream_pushes_each_change_then_closes_1000() {
     let db = sqlite_db();
     let e = Exp::start(test_config(&db)).await;
@@ -679,7 +670,6 @@ async fn execution_stream_pushes_each_change_then_closes_1000() {
     e.t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn http_hygiene_request_ids_cors_and_unknown_routes() {
     let db = sqlite_db();
     let e = Exp::start(test_config(&db)).await;
@@ -757,7 +747,6 @@ async fn http_hygiene_request_ids_cors_and_unknown_routes() {
     e.t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn a_refresh_reuse_race_leaves_no_working_token() {
     let db = sqlite_db();
     let e = Exp::start(test_config(&db)).await;
@@ -790,7 +779,6 @@ async fn a_refresh_reuse_race_leaves_no_working_token() {
     e.t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn executions_from_before_an_upgrade_follow_the_session() {
     let db = sqlite_db();
     let mut config = test_config(&db);
@@ -831,7 +819,6 @@ async fn executions_from_before_an_upgrade_follow_the_session() {
     e.t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn the_forwarded_address_is_the_one_the_proxy_wrote() {
     let db = sqlite_db();
     let mut config = test_config(&db);
@@ -856,7 +843,6 @@ async fn the_forwarded_address_is_the_one_the_proxy_wrote() {
     e.t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn odd_authorization_headers_and_reused_keys_are_refused() {
     let db = sqlite_db();
     let e = Exp::start(test_config(&db)).await;
@@ -892,7 +878,6 @@ async fn odd_authorization_headers_and_reused_keys_are_refused() {
     e.t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn the_status_stream_closes_1001_when_the_server_stops() {
     let db = sqlite_db();
     let e = Exp::start(test_config(&db)).await;
@@ -930,3 +915,21 @@ async fn the_status_stream_closes_1001_when_the_server_stops() {
     assert_eq!(code, Some(1001));
     stopper.await.unwrap();
 }
+
+crate::both_wirings!(
+    the_frontend_flow_from_anonymous_to_logout,
+    registration_and_login_errors,
+    tampered_expired_and_foreign_tokens_are_401,
+    reusing_a_refresh_token_revokes_its_family,
+    another_tenants_ids_are_404_for_reads_and_writes,
+    upgrade_refuses_contradicting_ids,
+    login_and_register_are_rate_limited,
+    strict_mode_requires_a_token_for_user_sessions,
+    execution_stream_pushes_each_change_then_closes_1000,
+    http_hygiene_request_ids_cors_and_unknown_routes,
+    a_refresh_reuse_race_leaves_no_working_token,
+    executions_from_before_an_upgrade_follow_the_session,
+    the_forwarded_address_is_the_one_the_proxy_wrote,
+    odd_authorization_headers_and_reused_keys_are_refused,
+    the_status_stream_closes_1001_when_the_server_stops,
+);

@@ -46,7 +46,6 @@ async fn upload(
     (s, r.json().await.unwrap_or(Value::Null))
 }
 
-#[tokio::test]
 async fn upload_then_ingest_parse_and_find_it_as_an_artifact() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
@@ -141,7 +140,6 @@ async fn upload_then_ingest_parse_and_find_it_as_an_artifact() {
     t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn an_upload_over_the_limit_is_413_and_leaves_nothing() {
     let db = sqlite_db();
     let mut config = test_config(&db);
@@ -172,7 +170,6 @@ async fn an_upload_over_the_limit_is_413_and_leaves_nothing() {
     t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn uploads_and_artifacts_are_tenant_isolated() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
@@ -243,7 +240,6 @@ async fn uploads_and_artifacts_are_tenant_isolated() {
     t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn a_form_without_file_or_session_is_422() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
@@ -298,3 +294,10 @@ async fn a_form_without_file_or_session_is_422() {
     assert_error(s, &r.json().await.unwrap(), 400, "malformed_request");
     t.app.shutdown().await;
 }
+
+crate::both_wirings!(
+    upload_then_ingest_parse_and_find_it_as_an_artifact,
+    an_upload_over_the_limit_is_413_and_leaves_nothing,
+    uploads_and_artifacts_are_tenant_isolated,
+    a_form_without_file_or_session_is_422,
+);

@@ -11,6 +11,7 @@ pub mod errors;
 pub mod execution_stream;
 pub mod intent_routes;
 pub mod mash_routes;
+pub mod plane;
 pub mod rate_limit;
 pub mod responses;
 pub mod session_routes;

@@ -39,58 +39,71 @@ pub async fn upload(
             "expected a multipart/form-data body",
         )
     })?;
-    let mut session_id: Option<String> = None;
-    let mut tenant_id: Option<String> = None;
-    let mut ui_name: Option<String> = None;
-    let mut received: Option<Received> = None;
-    while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
-        match field.name().unwrap_or_default() {
-            "file" => {
-                if received.is_some() {
-                    return Err(invalid("file", "send one file per upload"));
+    let read = async {
+        let mut session_id: Option<String> = None;
+        let mut tenant_id: Option<String> = None;
+        let mut ui_name: Option<String> = None;
+        let mut received: Option<Received> = None;
+        while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
+            match field.name().unwrap_or_default() {
+                "file" => {
+                    if received.is_some() {
+                        return Err(invalid("file", "send one file per upload"));
+                    }
+                    // Refuse early when the session came first and is not usable.
+                    if let Some(sid) = &session_id {
+                        session_scope(&state, &user, sid, tenant_id.as_deref()).await?;
+                    }
+                    let filename: String = field
+                        .file_name()
+                        .filter(|n| !n.trim().is_empty())
+                        .unwrap_or("file")
+                        .chars()
+                        .take(1024)
+                        .collect();
+                    let mime_type = field.content_type().map(str::to_string);
+                    let reader = StreamReader::new(field.map_err(std::io::Error::other));
+                    let limit = state.settings.max_upload_bytes;
+                    // A refused upload's content is unreferenced: the janitor collects it.
+                    let blob = state.runtime.put_blob(Box::pin(reader), limit).await?;
+                    received = Some(Received {
+                        blob,
+                        filename,
+                        mime_type,
+                    });
                 }
-                // Refuse early when the session came first and is not usable.
-                if let Some(sid) = &session_id {
-                    session_scope(&state, &user, sid, tenant_id.as_deref()).await?;
+                "session_id" => session_id = Some(text(&mut field, "session_id").await?),
+                "tenant_id" => {
+                    tenant_id = Some(text(&mut field, "tenant_id").await?).filter(|t| !t.is_empty())
                 }
-                let filename: String = field
-                    .file_name()
-                    .filter(|n| !n.trim().is_empty())
-                    .unwrap_or("file")
-                    .chars()
-                    .take(1024)
-                    .collect();
-                let mime_type = field.content_type().map(str::to_string);
-                let reader = StreamReader::new(field.map_err(std::io::Error::other));
-                let limit = state.settings.max_upload_bytes;
-                // A refused upload's content is unreferenced: the janitor collects it.
-                let blob = state.runtime.put_blob(Box::pin(reader), limit).await?;
-                received = Some(Received {
-                    blob,
-                    filename,
-                    mime_type,
-                });
-            }
-            "session_id" => session_id = Some(text(&mut field, "session_id").await?),
-            "tenant_id" => {
-                tenant_id = Some(text(&mut field, "tenant_id").await?).filter(|t| !t.is_empty())
-            }
-            "ui_name" => {
-                ui_name = Some(text(&mut field, "ui_name").await?).filter(|t| !t.is_empty())
-            }
-            other => {
-                // Unknown parts are read (bounded) and dropped.
-                let name = other.to_string();
-                let mut seen = 0usize;
-                while let Some(chunk) = field.chunk().await.map_err(malformed)? {
-                    seen += chunk.len();
-                    if seen > MAX_TEXT_FIELD {
-                        return Err(invalid(&name, "unexpected form field"));
+                "ui_name" => {
+                    ui_name = Some(text(&mut field, "ui_name").await?).filter(|t| !t.is_empty())
+                }
+                other => {
+                    // Unknown parts are read (bounded) and dropped.
+                    let name = other.to_string();
+                    let mut seen = 0usize;
+                    while let Some(chunk) = field.chunk().await.map_err(malformed)? {
+                        seen += chunk.len();
+                        if seen > MAX_TEXT_FIELD {
+                            return Err(invalid(&name, "unexpected form field"));
+                        }
                     }
                 }
             }
         }
+        Ok::<_, ApiError>((session_id, tenant_id, ui_name, received))
     }
+    .await;
+    let (session_id, tenant_id, ui_name, received) = match read {
+        Ok(parts) => parts,
+        Err(e) => {
+            // Read what is left (bounded) before answering: a client still sending its body
+            // then gets this answer instead of a broken connection.
+            drain(&mut multipart).await;
+            return Err(e);
+        }
+    };
     let Some(r) = received else {
         return Err(invalid("file", "is required"));
     };
@@ -130,6 +143,21 @@ async fn text(
         }
     }
     String::from_utf8(bytes).map_err(|_| invalid(name, "must be UTF-8 text"))
+}
+
+/// How much of a refused form is still read so its sender can take the answer.
+const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
+
+async fn drain(multipart: &mut Multipart) {
+    let mut seen = 0usize;
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(chunk)) = field.chunk().await {
+            seen += chunk.len();
+            if seen > DRAIN_LIMIT {
+                return;
+            }
+        }
+    }
 }
 
 fn malformed(e: MultipartError) -> ApiError {

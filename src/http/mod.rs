@@ -5,6 +5,7 @@ pub mod error;
 pub mod extract;
 pub mod layers;
 pub mod queries;
+pub mod serve;
 
 pub use error::ApiError;
 pub use extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};

@@ -9,6 +9,7 @@ pub mod error;
 pub mod event_log;
 pub mod execution;
 pub mod handler;
+pub mod http_client;
 pub mod in_process;
 pub mod model;
 pub mod realms;

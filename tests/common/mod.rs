@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection};
 use std::time::Duration as StdDuration;
 
-use symphainy::app::{App, Listeners};
+use symphainy::app::{App, ExperienceApp, Listeners};
 use symphainy::config::Config;
 use symphainy::experience::settings::ExperienceSettings;
 use symphainy::runtime::{HandlerRegistry, RuntimeConfig};
@@ -113,30 +113,121 @@ pub fn test_config(db: &TestDb) -> Config {
     }
 }
 
-pub struct TestApp {
+/// How the Experience Plane reaches the runtime in a test: in-process (as `serve`), or over
+/// HTTP to the Runtime Plane's internal API (as `experience` beside `runtime`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wiring {
+    InProcess,
+    Http,
+}
+
+tokio::task_local! {
+    /// The wiring `spawn_app*` builds (in-process when unset).
+    pub static WIRING: Wiring;
+}
+
+pub fn wiring() -> Wiring {
+    WIRING.try_with(|w| *w).unwrap_or(Wiring::InProcess)
+}
+
+/// Runs each named test (an `async fn()` of the calling file) twice, in modules `in_process`
+/// and `over_http`: one suite, both runtime client implementations.
+#[macro_export]
+macro_rules! both_wirings {
+    ($($name:ident),* $(,)?) => {
+        mod in_process {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::common::WIRING
+                        .scope($crate::common::Wiring::InProcess, super::$name())
+                        .await
+                }
+            )*
+        }
+        mod over_http {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::common::WIRING
+                        .scope($crate::common::Wiring::Http, super::$name())
+                        .await
+                }
+            )*
+        }
+    };
+}
+
+/// The running planes: the runtime (with the Experience Plane in-process, or beside it as its
+/// own server over HTTP). Derefs to the runtime's `App`.
+pub struct Planes {
     pub app: App,
+    pub experience: Option<ExperienceApp>,
+}
+
+impl std::ops::Deref for Planes {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.app
+    }
+}
+
+impl Planes {
+    /// Stops the Experience Plane, then the runtime (as an operator would).
+    pub async fn shutdown(self) {
+        if let Some(e) = self.experience {
+            e.shutdown().await;
+        }
+        self.app.shutdown().await;
+    }
+}
+
+pub struct TestApp {
+    pub app: Planes,
     /// The Runtime Plane's base URL.
     pub base: String,
     /// The Experience Plane's base URL.
     pub exp: String,
     pub token: String,
     pub http: reqwest::Client,
+    pub wiring: Wiring,
 }
 
 pub async fn spawn_app_with(config: Config, handlers: HandlerRegistry) -> TestApp {
+    let wiring = wiring();
     let listeners = Listeners {
         runtime: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-        experience: Some(TcpListener::bind("127.0.0.1:0").await.unwrap()),
+        experience: match wiring {
+            Wiring::InProcess => Some(TcpListener::bind("127.0.0.1:0").await.unwrap()),
+            Wiring::Http => None,
+        },
     };
     let app = App::start(&config, handlers, listeners)
         .await
         .expect("app starts");
+    let base = format!("http://{}", app.runtime_addr);
+    let experience = match wiring {
+        Wiring::InProcess => None,
+        Wiring::Http => {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            Some(
+                ExperienceApp::start(&config, &base, listener)
+                    .await
+                    .expect("experience starts"),
+            )
+        }
+    };
+    let exp = match &experience {
+        Some(e) => format!("http://{}", e.addr),
+        None => format!("http://{}", app.experience_addr.unwrap()),
+    };
     TestApp {
-        base: format!("http://{}", app.runtime_addr),
-        exp: format!("http://{}", app.experience_addr.unwrap()),
+        base,
+        exp,
         token: config.service_token.clone(),
-        app,
+        app: Planes { app, experience },
         http: reqwest::Client::new(),
+        wiring,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `GET /api/events?session_id=&after_seq=&tenant_id=`: the session's events as Server-Sent
 //! Events (`id` = seq, `event: runtime_event`, data = the event JSON). Stored events after
-//! `after_seq` (or the `Last-Event-ID` header) come first, then live ones.
+//! `after_seq` (or the `Last-Event-ID` header) come first, then live ones. The stream ends when
+//! the server shuts down; a client resumes from the last `id` it saw.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -12,9 +13,9 @@ use axum::response::IntoResponse;
 use futures::StreamExt;
 use serde::Deserialize;
 
+use super::scope::CallerScope;
 use super::RuntimeApiState;
 use crate::http::{ApiError, ApiQuery};
-use crate::runtime::model::Scope;
 
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
@@ -27,6 +28,7 @@ pub struct EventsQuery {
 
 pub async fn stream_events(
     State(state): State<RuntimeApiState>,
+    scope: CallerScope,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -37,9 +39,14 @@ pub async fn stream_events(
     let after = q.after_seq.or(last_event_id).unwrap_or(0);
     let stream = state
         .client
-        .subscribe(&Scope::from_tenant(q.tenant_id), &q.session_id, after)
+        .subscribe(&scope.or_tenant(q.tenant_id), &q.session_id, after)
         .await?;
+    let mut shutdown = state.shutdown.clone();
+    let stopping = async move {
+        let _ = shutdown.wait_for(|stop| *stop).await;
+    };
     let sse = stream
+        .take_until(stopping)
         .take_while(|item| futures::future::ready(item.is_ok()))
         .filter_map(|item| async move {
             let event = item.ok()?;

@@ -1,13 +1,17 @@
 //! The Runtime Plane's internal HTTP API (service token; `tenant_id` passed explicitly).
 
+mod agents;
 mod auth;
 #[cfg(feature = "fault-injection")]
 pub mod debug;
 mod events;
 mod routes;
+pub mod scope;
+mod uploads;
 
 use std::sync::Arc;
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post};
 use axum::Router;
 
@@ -20,6 +24,8 @@ pub struct RuntimeApiState {
     pub service_token: Arc<String>,
     /// Actors `POST /api/debug/fault` may crash (feature `fault-injection` only).
     pub faults: crate::actors::FaultTargets,
+    /// Turns `true` when the server shuts down (event streams end).
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Builds the runtime API over any runtime client (the in-process one in practice).
@@ -37,7 +43,16 @@ pub fn router(state: RuntimeApiState) -> Router {
         )
         .route("/api/artifact/resolve", post(routes::resolve_artifact))
         .route("/api/artifact/list", post(routes::list_artifacts))
-        .route("/api/events", get(events::stream_events));
+        .route("/api/events", get(events::stream_events))
+        // For an Experience Plane in another process (the HTTP runtime client).
+        .route("/api/session/{id}/last-seq", get(agents::last_seq))
+        .route("/api/session/{id}/hook", post(agents::decide_hook))
+        .route("/api/agent/message", post(agents::agent_message))
+        .route(
+            "/api/blobs",
+            post(uploads::put_blob).layer(DefaultBodyLimit::disable()),
+        )
+        .route("/api/uploads/ingest", post(uploads::ingest_upload));
     #[cfg(feature = "fault-injection")]
     let protected = protected.route("/api/debug/fault", post(debug::inject));
     let protected = protected.route_layer(axum::middleware::from_fn_with_state(

@@ -7,12 +7,13 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::scope::CallerScope;
 use super::RuntimeApiState;
 use crate::http::queries::{StatusQuery, TenantQuery};
 use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::runtime::model::{
-    ApprovalDecision, ArtifactListRequest, CreateSession, IntentRequest, Scope, SessionCreated,
-    StatusOptions, UpgradeSession,
+    ApprovalDecision, ArtifactListRequest, CreateSession, IntentRequest, StatusOptions,
+    UpgradeSession,
 };
 
 pub async fn health(State(state): State<RuntimeApiState>) -> impl IntoResponse {
@@ -35,36 +36,41 @@ pub async fn create_session(
     ApiJson(req): ApiJson<CreateSession>,
 ) -> Result<impl IntoResponse, ApiError> {
     let session = state.client.create_session(req).await?;
-    Ok((StatusCode::CREATED, Json(SessionCreated::from(&session))))
+    // The whole Session: the contract's SessionCreated fields and the rest, so a runtime
+    // client in another process needs no second request.
+    Ok((StatusCode::CREATED, Json(session)))
 }
 
 pub async fn get_session(
     State(state): State<RuntimeApiState>,
+    scope: CallerScope,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let session = state
         .client
-        .get_session(&Scope::from_tenant(q.tenant_id), &id)
+        .get_session(&scope.or_tenant(q.tenant_id), &id)
         .await?;
     Ok(Json(session))
 }
 
 pub async fn upgrade_session(
     State(state): State<RuntimeApiState>,
+    scope: CallerScope,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<TenantQuery>,
     ApiJson(req): ApiJson<UpgradeSession>,
 ) -> Result<impl IntoResponse, ApiError> {
     let session = state
         .client
-        .upgrade_session(&Scope::from_tenant(q.tenant_id), &id, req)
+        .upgrade_session(&scope.or_tenant(q.tenant_id), &id, req)
         .await?;
-    Ok(Json(SessionCreated::from(&session)))
+    Ok(Json(session))
 }
 
 pub async fn submit_intent(
     State(state): State<RuntimeApiState>,
+    scope: CallerScope,
     headers: HeaderMap,
     ApiJson(mut req): ApiJson<IntentRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -74,13 +80,14 @@ pub async fn submit_intent(
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
     }
-    let scope = Scope::from_tenant(req.tenant_id.clone());
+    let scope = scope.or_tenant(req.tenant_id.clone());
     let accepted = state.client.submit_intent(&scope, req).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
 pub async fn execution_status(
     State(state): State<RuntimeApiState>,
+    scope: CallerScope,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<StatusQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -90,19 +97,20 @@ pub async fn execution_status(
     };
     let status = state
         .client
-        .execution_status(&Scope::from_tenant(q.tenant_id), &id, opts)
+        .execution_status(&scope.or_tenant(q.tenant_id), &id, opts)
         .await?;
     Ok(Json(status))
 }
 
 pub async fn cancel_execution(
     State(state): State<RuntimeApiState>,
+    scope: CallerScope,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     state
         .client
-        .cancel_execution(&Scope::from_tenant(q.tenant_id), &id)
+        .cancel_execution(&scope.or_tenant(q.tenant_id), &id)
         .await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -122,6 +130,7 @@ pub struct ApprovalBody {
 
 pub async fn decide_approval(
     State(state): State<RuntimeApiState>,
+    scope: CallerScope,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ApprovalBody>,
 ) -> Result<impl IntoResponse, ApiError> {
@@ -132,7 +141,7 @@ pub async fn decide_approval(
     };
     state
         .client
-        .decide_approval(&Scope::from_tenant(body.tenant_id), &id, decision)
+        .decide_approval(&scope.or_tenant(body.tenant_id), &id, decision)
         .await?;
     Ok(Json(json!({"success": true, "execution_id": id})))
 }
@@ -148,12 +157,13 @@ pub struct ResolveBody {
 
 pub async fn resolve_artifact(
     State(state): State<RuntimeApiState>,
+    scope: CallerScope,
     ApiJson(body): ApiJson<ResolveBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let record = state
         .client
         .resolve_artifact(
-            &Scope::from_tenant(body.tenant_id),
+            &scope.or_tenant(body.tenant_id),
             &body.artifact_id,
             body.artifact_type.as_deref(),
         )
@@ -163,8 +173,9 @@ pub async fn resolve_artifact(
 
 pub async fn list_artifacts(
     State(state): State<RuntimeApiState>,
+    scope: CallerScope,
     ApiJson(req): ApiJson<ArtifactListRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let scope = Scope::from_tenant(req.tenant_id.clone());
+    let scope = scope.or_tenant(req.tenant_id.clone());
     Ok(Json(state.client.list_artifacts(&scope, req).await?))
 }

@@ -1,0 +1,96 @@
+//! The Experience Plane as a running server: its router over any runtime client (in-process in
+//! `serve`, HTTP in `experience`), the WebSocket connection supervisor, one listener and one
+//! shutdown signal.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ractor::ActorRef;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use super::agent_ws::supervisor::Seats;
+use super::agent_ws::{start_supervisor, AgentSockets};
+use super::rate_limit::RateLimits;
+use super::ExperienceState;
+use crate::actors::{FaultTargets, Slot};
+use crate::config::Config;
+use crate::http::serve::serve;
+use crate::runtime::RuntimeClient;
+use crate::security::tokens::JwtKeys;
+use crate::security::SecurityGuard;
+use crate::store::Store;
+
+pub struct ExperiencePlane {
+    pub addr: SocketAddr,
+    sockets: ActorRef<()>,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl ExperiencePlane {
+    /// Serves the Experience Plane on `listener`. `store` holds users and refresh tokens only:
+    /// everything else goes through `client`.
+    pub async fn start(
+        config: &Config,
+        store: Store,
+        client: Arc<dyn RuntimeClient>,
+        faults: FaultTargets,
+        listener: TcpListener,
+    ) -> anyhow::Result<ExperiencePlane> {
+        let (shutdown, rx) = watch::channel(false);
+        let settings = config.experience.clone();
+        let jwt = JwtKeys::new(&settings.jwt_secret, settings.access_ttl);
+        let guard = SecurityGuard::new(store, jwt, settings.refresh_ttl)?;
+        let limits = Arc::new(RateLimits::new(settings.rate_login, settings.rate_register));
+        forget_idle_limits(limits.clone(), rx.clone());
+        let agent_sockets = AgentSockets {
+            seats: Seats::new(settings.ws_max_connections),
+            supervisor: Slot::default(),
+        };
+        let sockets = start_supervisor(&agent_sockets).await?;
+        let state = ExperienceState {
+            runtime: client,
+            guard,
+            settings: Arc::new(settings),
+            limits,
+            shutdown: rx.clone(),
+            agent_sockets,
+            faults,
+        };
+        let router = crate::http::layers::observe(super::router(state), config.max_body_bytes);
+        let addr = listener.local_addr()?;
+        Ok(ExperiencePlane {
+            addr,
+            sockets,
+            shutdown,
+            server: serve(listener, router, rx),
+        })
+    }
+
+    /// Stops accepting, closes sockets with 1001, lets in-flight requests finish (bounded).
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        let _ = tokio::time::timeout(Duration::from_secs(10), self.server).await;
+        // Connections have closed themselves (1001) on the shutdown signal by now.
+        let _ = self
+            .sockets
+            .stop_and_wait(None, Some(Duration::from_secs(5)))
+            .await;
+    }
+}
+
+/// Rate-limit entries of addresses gone quiet are dropped every minute.
+fn forget_idle_limits(limits: Arc<RateLimits>, mut shutdown: watch::Receiver<bool>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = tick.tick() => limits.forget_idle(),
+                _ = shutdown.wait_for(|stop| *stop) => return,
+            }
+        }
+    });
+}

@@ -1,0 +1,50 @@
+//! Blob content and upload ingestion for an Experience Plane in another process:
+//! `POST /api/blobs?limit=N` streams a request body into blob storage (413 beyond `limit`),
+//! `POST /api/uploads/ingest` records an uploaded blob and submits its `ingest_file` intent.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::Json;
+use futures::TryStreamExt;
+use serde::Deserialize;
+use tokio_util::io::StreamReader;
+
+use super::scope::CallerScope;
+use super::RuntimeApiState;
+use crate::http::{ApiError, ApiJson, ApiQuery};
+use crate::runtime::model::IngestUpload;
+
+#[derive(Debug, Deserialize)]
+pub struct BlobQuery {
+    pub limit: u64,
+}
+
+pub async fn put_blob(
+    State(state): State<RuntimeApiState>,
+    ApiQuery(q): ApiQuery<BlobQuery>,
+    body: Body,
+) -> Result<impl IntoResponse, ApiError> {
+    let reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
+    let blob = state.client.put_blob(Box::pin(reader), q.limit).await?;
+    Ok((StatusCode::CREATED, Json(blob)))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IngestBody {
+    #[serde(flatten)]
+    pub upload: IngestUpload,
+    #[serde(default)]
+    pub tenant_id: Option<String>,
+}
+
+pub async fn ingest_upload(
+    State(state): State<RuntimeApiState>,
+    scope: CallerScope,
+    ApiJson(body): ApiJson<IngestBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let scope = scope.or_tenant(body.tenant_id);
+    let accepted = state.client.ingest_upload(&scope, body.upload).await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
+}

@@ -1,0 +1,58 @@
+//! Streaming blob content to the runtime as a request body, at most `limit` bytes. The reader
+//! is borrowed, so the body is fed from this task through a small channel while the request is
+//! in flight; going past the limit (or a failing reader) aborts the body, so the runtime keeps
+//! nothing.
+
+use bytes::Bytes;
+use tokio::io::AsyncReadExt;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::runtime::RuntimeError;
+use crate::store::blobs::BlobReader;
+
+const CHUNK: usize = 64 * 1024;
+
+pub type Chunk = Result<Bytes, std::io::Error>;
+
+/// A body for the request and the sender feeding it.
+pub fn channel() -> (mpsc::Sender<Chunk>, reqwest::Body) {
+    let (tx, rx) = mpsc::channel(4);
+    (tx, reqwest::Body::wrap_stream(ReceiverStream::new(rx)))
+}
+
+/// Copies `content` into the body. Ends the body cleanly at the end of `content`; aborts it on
+/// a read failure or past `limit`.
+pub async fn pump(
+    mut content: BlobReader<'_>,
+    limit: u64,
+    tx: mpsc::Sender<Chunk>,
+) -> Result<(), RuntimeError> {
+    let mut total: u64 = 0;
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = match content.read(&mut buf).await {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = tx.send(Err(std::io::Error::other("reader failed"))).await;
+                return Err(RuntimeError::Internal(format!("reading the content: {e}")));
+            }
+        };
+        if n == 0 {
+            return Ok(());
+        }
+        total += n as u64;
+        if total > limit {
+            let _ = tx.send(Err(std::io::Error::other("over the limit"))).await;
+            return Err(RuntimeError::TooLarge(limit));
+        }
+        if tx
+            .send(Ok(Bytes::copy_from_slice(&buf[..n])))
+            .await
+            .is_err()
+        {
+            // The request ended early: its answer says why.
+            return Ok(());
+        }
+    }
+}

@@ -1,0 +1,136 @@
+//! A session's events from the runtime's `GET /api/events` (Server-Sent Events), as one stream
+//! that outlives the connection: when it drops (the runtime restarts, the network breaks, no
+//! keep-alive for a while) it reconnects with backoff from the last `seq` it delivered, so the
+//! consumer sees every event once and in order. It ends only when the consumer drops it or the
+//! session is no longer visible.
+
+use std::time::Duration;
+
+use eventsource_stream::Eventsource;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio_stream::wrappers::ReceiverStream;
+
+use super::HttpRuntimeClient;
+use crate::runtime::model::{RuntimeEvent, Scope};
+use crate::runtime::{EventStream, RuntimeError};
+
+/// The runtime sends a keep-alive every 15 s: this long without a byte means a dead connection.
+const SILENCE: Duration = Duration::from_secs(45);
+const FIRST_RETRY: Duration = Duration::from_millis(100);
+const MAX_RETRY: Duration = Duration::from_secs(2);
+
+pub async fn subscribe(
+    client: HttpRuntimeClient,
+    scope: Scope,
+    session_id: String,
+    after_seq: i64,
+) -> Result<EventStream, RuntimeError> {
+    // The first connection is made here, so an unknown session or a runtime that is down is
+    // the caller's error now, as in-process.
+    let first = open(&client, &scope, &session_id, after_seq).await?;
+    let (tx, rx) = mpsc::channel(256);
+    let span = tracing::info_span!("runtime_events", session_id = %session_id);
+    tokio::spawn(tracing::Instrument::instrument(
+        follow(client, scope, session_id, after_seq, first, tx),
+        span,
+    ));
+    Ok(Box::pin(ReceiverStream::new(rx)))
+}
+
+async fn open(
+    client: &HttpRuntimeClient,
+    scope: &Scope,
+    session_id: &str,
+    after_seq: i64,
+) -> Result<reqwest::Response, RuntimeError> {
+    let request = client
+        .streaming(reqwest::Method::GET, &["api", "events"], scope)
+        .query(&[
+            ("session_id", session_id),
+            ("after_seq", &after_seq.to_string()),
+        ]);
+    client.answer(request).await
+}
+
+async fn follow(
+    client: HttpRuntimeClient,
+    scope: Scope,
+    session_id: String,
+    mut last: i64,
+    mut response: reqwest::Response,
+    tx: mpsc::Sender<Result<RuntimeEvent, RuntimeError>>,
+) {
+    loop {
+        let mut events = response.bytes_stream().eventsource();
+        loop {
+            let next = tokio::select! {
+                _ = tx.closed() => return,
+                next = tokio::time::timeout(SILENCE, events.next()) => next,
+            };
+            let event = match next {
+                Ok(Some(Ok(event))) => event,
+                Ok(Some(Err(e))) => {
+                    tracing::warn!(error = %e, last_seq = last, "event stream broke");
+                    break;
+                }
+                Ok(None) => {
+                    tracing::info!(last_seq = last, "event stream ended");
+                    break;
+                }
+                Err(_) => {
+                    tracing::warn!(last_seq = last, "event stream silent; reconnecting");
+                    break;
+                }
+            };
+            if event.event != "runtime_event" {
+                continue;
+            }
+            match serde_json::from_str::<RuntimeEvent>(&event.data) {
+                // Replays after a reconnect may repeat what was delivered: skipped.
+                Ok(e) if e.seq > last => {
+                    last = e.seq;
+                    if tx.send(Ok(e)).await.is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "an event the runtime sent does not parse"),
+            }
+        }
+        response = match reconnect(&client, &scope, &session_id, last, &tx).await {
+            Some(r) => r,
+            None => return,
+        };
+        tracing::info!(last_seq = last, "event stream resumed");
+    }
+}
+
+/// Retries with backoff until the stream opens again; `None` when the consumer left or the
+/// session is gone (the consumer is told why).
+async fn reconnect(
+    client: &HttpRuntimeClient,
+    scope: &Scope,
+    session_id: &str,
+    last: i64,
+    tx: &mpsc::Sender<Result<RuntimeEvent, RuntimeError>>,
+) -> Option<reqwest::Response> {
+    let mut wait = FIRST_RETRY;
+    loop {
+        tokio::select! {
+            _ = tx.closed() => return None,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        wait = (wait * 2).min(MAX_RETRY);
+        match open(client, scope, session_id, last).await {
+            Ok(response) => return Some(response),
+            Err(RuntimeError::Unavailable(why)) | Err(RuntimeError::Internal(why)) => {
+                tracing::debug!(%why, "runtime not back yet");
+            }
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return None;
+            }
+        }
+    }
+}
