@@ -6,62 +6,12 @@ mod common;
 
 use std::time::Duration;
 
+use common::ws::*;
 use common::*;
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use serde_json::{json, Value};
 use symphainy::runtime::HandlerRegistry;
 use tokio_tungstenite::tungstenite::Message;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(t: &TestApp, query: &str) -> Ws {
-    let url = format!(
-        "{}/api/runtime/agent?{query}",
-        t.exp.replace("http://", "ws://")
-    );
-    tokio_tungstenite::connect_async(url)
-        .await
-        .expect("upgrade")
-        .0
-}
-
-/// The next JSON message (pings skipped); `Err(close code)` when the server closes.
-async fn next(ws: &mut Ws) -> Result<Value, (u16, String)> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(20), ws.next())
-            .await
-            .expect("a message in time");
-        match msg {
-            Some(Ok(Message::Text(t))) => return Ok(serde_json::from_str(&t).unwrap()),
-            Some(Ok(Message::Close(f))) => {
-                return Err(f
-                    .map(|f| (u16::from(f.code), f.reason.to_string()))
-                    .unwrap_or((1005, String::new())))
-            }
-            Some(Ok(_)) => continue,
-            Some(Err(e)) => panic!("socket error: {e}"),
-            None => return Err((1006, String::new())),
-        }
-    }
-}
-
-/// Reads messages until an event of this type arrives; returns all events read.
-async fn until(ws: &mut Ws, event_type: &str) -> Vec<Value> {
-    let mut seen = Vec::new();
-    loop {
-        let m = next(ws).await.expect("socket open");
-        let done = m["event_type"] == event_type;
-        seen.push(m);
-        if done {
-            return seen;
-        }
-    }
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into())).await.unwrap();
-}
 
 async fn anonymous(t: &TestApp) -> String {
     let v: Value = t
@@ -95,7 +45,7 @@ async fn connection_established_then_the_sessions_events_with_seq() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
     let session = anonymous(&t).await;
-    let mut ws = connect(&t, &format!("session_id={session}")).await;
+    let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     let hello = next(&mut ws).await.unwrap();
     assert_eq!(hello["type"], "runtime_event");
     assert_eq!(hello["event_type"], "CONNECTION_ESTABLISHED");
@@ -164,7 +114,7 @@ async fn refusals_are_one_error_then_close_1008() {
         ("session_id=no-such-session".to_string(), "Unknown session"),
         ("".to_string(), "Access token required"),
     ] {
-        let mut ws = connect(&t, &query).await;
+        let mut ws = connect(&t.exp, &query).await;
         let first = next(&mut ws).await.expect("an error message first");
         assert_eq!(first["type"], "error", "{query}");
         assert_eq!(first["message"], reason);
@@ -176,7 +126,7 @@ async fn refusals_are_one_error_then_close_1008() {
     }
     // The old parameter name carries the token too.
     let mut ws = connect(
-        &t,
+        &t.exp,
         &format!("session_token={token}&session_id={user_session}"),
     )
     .await;
@@ -187,7 +137,7 @@ async fn refusals_are_one_error_then_close_1008() {
     // Another tenant's token cannot open this session.
     let other = t.register_user("x").await;
     let mut ws = connect(
-        &t,
+        &t.exp,
         &format!(
             "access_token={}&session_id={user_session}",
             other["access_token"].as_str().unwrap()
@@ -206,7 +156,7 @@ async fn an_oversize_frame_is_closed_1009() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
     let session = anonymous(&t).await;
-    let mut ws = connect(&t, &format!("session_id={session}")).await;
+    let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     next(&mut ws).await.unwrap();
     let big = json!({"type": "ping", "pad": "x".repeat(70 * 1024)});
     send(&mut ws, big).await;
@@ -218,7 +168,7 @@ async fn resume_after_a_disconnect_loses_nothing() {
     for db in databases().await {
         let t = spawn_app(&db).await;
         let session = anonymous(&t).await;
-        let mut ws = connect(&t, &format!("session_id={session}")).await;
+        let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
         next(&mut ws).await.unwrap();
         submit(&t, &session, "echo", json!({"message": "one"})).await;
         let first = until(&mut ws, "EXECUTION_COMPLETED").await;
@@ -242,7 +192,7 @@ async fn resume_after_a_disconnect_loses_nothing() {
         for id in &ids {
             t.wait_terminal(id).await;
         }
-        let mut ws = connect(&t, &format!("session_id={session}")).await;
+        let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
         let hello = next(&mut ws).await.unwrap();
         assert_eq!(hello["data"]["last_seq"], seen + 12, "[{}]", db.name);
         send(&mut ws, json!({"type": "resume", "after_seq": seen})).await;
@@ -275,7 +225,7 @@ async fn cancel_and_safety_responses_over_the_socket() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
     let session = anonymous(&t).await;
-    let mut ws = connect(&t, &format!("session_id={session}")).await;
+    let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     next(&mut ws).await.unwrap();
 
     let slow = submit(
@@ -303,7 +253,7 @@ async fn cancel_and_safety_responses_over_the_socket() {
     until(&mut ws, "EXECUTION_COMPLETED").await;
     // Another session's socket cannot answer this session's hooks.
     let other = anonymous(&t).await;
-    let mut intruder = connect(&t, &format!("session_id={other}")).await;
+    let mut intruder = connect(&t.exp, &format!("session_id={other}")).await;
     next(&mut intruder).await.unwrap();
     for approve in [false, true] {
         let exec = submit(&t, &session, "delete_file", json!({"file_id": file_id})).await;
@@ -349,11 +299,11 @@ async fn the_connection_cap_refuses_with_1013_and_frees_seats() {
     config.experience.ws_max_connections = 2;
     let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
     let session = anonymous(&t).await;
-    let mut a = connect(&t, &format!("session_id={session}")).await;
-    let mut b = connect(&t, &format!("session_id={session}")).await;
+    let mut a = connect(&t.exp, &format!("session_id={session}")).await;
+    let mut b = connect(&t.exp, &format!("session_id={session}")).await;
     next(&mut a).await.unwrap();
     next(&mut b).await.unwrap();
-    let mut c = connect(&t, &format!("session_id={session}")).await;
+    let mut c = connect(&t.exp, &format!("session_id={session}")).await;
     assert_eq!(next(&mut c).await.unwrap()["error"], "server_at_capacity");
     assert_eq!(
         next(&mut c).await.unwrap_err(),
@@ -363,7 +313,7 @@ async fn the_connection_cap_refuses_with_1013_and_frees_seats() {
     drop(a);
     let mut freed = false;
     for _ in 0..100 {
-        let mut d = connect(&t, &format!("session_id={session}")).await;
+        let mut d = connect(&t.exp, &format!("session_id={session}")).await;
         if next(&mut d).await.unwrap()["event_type"] == "CONNECTION_ESTABLISHED" {
             freed = true;
             break;
@@ -378,7 +328,7 @@ async fn sockets_close_1001_when_the_server_stops() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
     let session = anonymous(&t).await;
-    let mut ws = connect(&t, &format!("session_id={session}")).await;
+    let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     next(&mut ws).await.unwrap();
     let stopper = tokio::spawn(async move { t.app.shutdown().await });
     // An "interrupted" notice may come first as the runtime stops; then the close.
@@ -398,7 +348,7 @@ async fn an_idle_socket_is_closed_1000() {
     config.experience.ws_idle = Duration::from_millis(500);
     let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
     let session = anonymous(&t).await;
-    let mut ws = connect(&t, &format!("session_id={session}")).await;
+    let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     next(&mut ws).await.unwrap();
     assert_eq!(
         next(&mut ws).await.unwrap_err(),
@@ -413,7 +363,7 @@ async fn a_client_that_stops_reading_is_closed_1013_and_can_resume() {
     config.experience.ws_outbound_queue = 4;
     let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
     let session = anonymous(&t).await;
-    let mut ws = connect(&t, &format!("session_id={session}")).await;
+    let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     next(&mut ws).await.unwrap();
     // The client reads nothing while ~24 MB of events arrive: more than the socket buffers hold.
     let events = t.app.runtime.ctx.events.clone();
@@ -451,7 +401,7 @@ async fn a_client_that_stops_reading_is_closed_1013_and_can_resume() {
         "the connection was cut short ({received} events)"
     );
     // Its events are stored: a new connection resumes and gets every one of them.
-    let mut ws = connect(&t, &format!("session_id={session}")).await;
+    let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     let hello = next(&mut ws).await.unwrap();
     assert_eq!(hello["data"]["last_seq"], 12_000);
     t.app.shutdown().await;
