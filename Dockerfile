@@ -1,4 +1,4 @@
-# One image for every role: `serve` (all-in-one), `runtime`, `migrate`.
+# One image for every role: `serve` (all-in-one), `runtime`, `experience`, `migrate`.
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 # Dependencies first, so code changes do not rebuild them.

@@ -92,7 +92,6 @@ fn types(ms: &[Value]) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
 async fn the_guide_answers_the_frontends_exact_message() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
@@ -180,7 +179,6 @@ async fn the_guide_answers_the_frontends_exact_message() {
     t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn the_content_liaison_runs_real_intents_before_answering() {
     for db in databases().await {
         let t = spawn_app(&db).await;
@@ -265,7 +263,6 @@ async fn the_content_liaison_runs_real_intents_before_answering() {
     }
 }
 
-#[tokio::test]
 async fn conversations_are_sticky_and_survive_an_agent_restart() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
@@ -370,7 +367,6 @@ async fn fake_model(fail: bool) -> (String, std::sync::Arc<parking_lot::Mutex<Ve
     (format!("http://{addr}/v1"), seen)
 }
 
-#[tokio::test]
 async fn a_chat_completions_model_streams_agent_tokens() {
     for fail in [false, true] {
         let db = sqlite_db();
@@ -440,7 +436,6 @@ async fn a_chat_completions_model_streams_agent_tokens() {
     }
 }
 
-#[tokio::test]
 async fn the_insights_liaison_assesses_and_analyzes_a_named_file() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
@@ -506,7 +501,6 @@ async fn the_insights_liaison_assesses_and_analyzes_a_named_file() {
     t.app.shutdown().await;
 }
 
-#[tokio::test]
 async fn the_insights_liaison_combines_two_named_files() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
@@ -592,3 +586,12 @@ async fn the_insights_liaison_combines_two_named_files() {
     );
     t.app.shutdown().await;
 }
+
+crate::both_wirings!(
+    the_guide_answers_the_frontends_exact_message,
+    the_content_liaison_runs_real_intents_before_answering,
+    conversations_are_sticky_and_survive_an_agent_restart,
+    a_chat_completions_model_streams_agent_tokens,
+    the_insights_liaison_assesses_and_analyzes_a_named_file,
+    the_insights_liaison_combines_two_named_files,
+);
