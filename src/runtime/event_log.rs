@@ -49,6 +49,10 @@ pub struct EventLogStats {
     pub transactions: std::sync::atomic::AtomicU64,
 }
 
+/// Events of a session kept for its live subscribers; one that falls further behind catches up
+/// from the store (it never misses one). Small: every watched session holds one such buffer.
+const LIVE_BUFFER: usize = 64;
+
 /// Live fan-out: one broadcast channel per session with subscribers.
 #[derive(Clone, Default)]
 pub struct EventHub {
@@ -59,7 +63,7 @@ impl EventHub {
     fn subscribe(&self, session_id: &str) -> broadcast::Receiver<Arc<EventRow>> {
         self.channels
             .entry(session_id.to_string())
-            .or_insert_with(|| broadcast::channel(1024).0)
+            .or_insert_with(|| broadcast::channel(LIVE_BUFFER).0)
             .subscribe()
     }
 
@@ -262,7 +266,9 @@ impl EventLogHandle {
         &self,
         session_id: String,
         after_seq: i64,
-    ) -> mpsc::Receiver<Result<EventRow, RuntimeError>> {
+    ) -> mpsc::Receiver<Result<Box<EventRow>, RuntimeError>> {
+        // Boxed events: the channel's first block of slots is allocated up front, per
+        // subscriber, so small slots keep an idle subscription small.
         let (tx, rx) = mpsc::channel(256);
         // Subscribe to live events before reading the store: anything committed after this
         // point is in the channel, anything before it is in the store.
@@ -284,7 +290,7 @@ async fn pump(
     session_id: String,
     after_seq: i64,
     mut live: broadcast::Receiver<Arc<EventRow>>,
-    tx: mpsc::Sender<Result<EventRow, RuntimeError>>,
+    tx: mpsc::Sender<Result<Box<EventRow>, RuntimeError>>,
 ) {
     let mut last = after_seq;
     if catch_up(&store, &session_id, &mut last, &tx).await.is_err() {
@@ -295,7 +301,7 @@ async fn pump(
             Ok(event) if event.seq <= last => continue,
             Ok(event) if event.seq == last + 1 => {
                 last = event.seq;
-                if tx.send(Ok((*event).clone())).await.is_err() {
+                if tx.send(Ok(Box::new((*event).clone()))).await.is_err() {
                     return;
                 }
             }
@@ -314,7 +320,7 @@ async fn catch_up(
     store: &Store,
     session_id: &str,
     last: &mut i64,
-    tx: &mpsc::Sender<Result<EventRow, RuntimeError>>,
+    tx: &mpsc::Sender<Result<Box<EventRow>, RuntimeError>>,
 ) -> Result<(), ()> {
     loop {
         let page = match store.events_after(session_id, *last, PAGE).await {
@@ -327,7 +333,7 @@ async fn catch_up(
         let n = page.len() as i64;
         for event in page {
             *last = event.seq;
-            tx.send(Ok(event)).await.map_err(|_| ())?;
+            tx.send(Ok(Box::new(event))).await.map_err(|_| ())?;
         }
         if n < PAGE {
             return Ok(());

@@ -288,7 +288,7 @@ impl RuntimeClient for InProcessClient {
             .events
             .subscribe(session_id.to_string(), after_seq.max(0));
         Ok(Box::pin(
-            ReceiverStream::new(rx).map(|r| r.map(RuntimeEvent::from)),
+            ReceiverStream::new(rx).map(|r| r.map(|e| RuntimeEvent::from(*e))),
         ))
     }
 

@@ -1,0 +1,658 @@
+//! Benchmarks, each beside its baseline measured in the same run, with the ratio:
+//!
+//! ```sh
+//! cargo bench --bench runtime                      # all
+//! cargo bench --bench runtime -- roundtrip durable # some: roundtrip actor durable parse idle
+//! TEST_DATABASE_URL=postgres://… cargo bench --bench runtime -- durable   # adds PostgreSQL
+//! ```
+//!
+//! The servers run in this process on port 0 (the idle-connection figure runs the release
+//! binary as a child, to measure its memory alone). BENCHMARKS.md holds the results.
+
+#[path = "../tests/common/mod.rs"]
+#[allow(unused_macros, unused_imports)]
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::ws::{connect, next, Ws};
+use common::*;
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use symphainy::runtime::model::{CreateSession, IntentRequest, Scope};
+use symphainy::runtime::RuntimeClient;
+use tokio::sync::{mpsc, oneshot};
+use tokio_tungstenite::tungstenite::Message;
+
+fn main() {
+    let wanted: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let run = |name: &str| wanted.is_empty() || wanted.iter().any(|w| w == name);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        println!("| benchmark | figure | baseline | ratio |");
+        println!("|---|---|---|---|");
+        if run("roundtrip") {
+            for conns in [1, 10, 100] {
+                roundtrip(conns).await;
+            }
+        }
+        if run("actor") {
+            actor_path().await;
+        }
+        if run("durable") {
+            for db in databases().await {
+                durable(&db).await;
+                db.cleanup().await;
+            }
+        }
+        if run("parse") {
+            parse().await;
+        }
+        if run("idle") {
+            idle(10_000).await;
+        }
+    });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+
+fn pct(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    let i = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[i]
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.0} µs", d.as_secs_f64() * 1e6)
+}
+
+fn row(name: &str, figure: String, baseline: String, ratio: f64) {
+    println!("| {name} | {figure} | {baseline} | {ratio:.1}× |");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Intent round trip over the agent WebSocket vs a bare axum WebSocket echo
+
+const ROUNDTRIP_FOR: Duration = Duration::from_secs(4);
+
+async fn roundtrip(conns: usize) {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        let (http, exp) = (t.http.clone(), t.exp.clone());
+        tasks.push(tokio::spawn(async move {
+            let session: Value = http
+                .post(format!("{exp}/api/session/create-anonymous"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let session = session["session_id"].as_str().unwrap().to_string();
+            let mut ws = connect(&exp, &format!("session_id={session}")).await;
+            next(&mut ws).await.unwrap();
+            let mut samples = Vec::new();
+            let end = Instant::now() + ROUNDTRIP_FOR;
+            while Instant::now() < end {
+                let t0 = Instant::now();
+                let accepted: Value = http
+                    .post(format!("{exp}/api/intent/submit"))
+                    .json(&json!({"intent_type": "echo", "session_id": session,
+                        "parameters": {"message": "ping"}}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                let id = accepted["execution_id"].clone();
+                loop {
+                    let m = next(&mut ws).await.unwrap();
+                    if m["event_type"] == "EXECUTION_COMPLETED" && m["data"]["execution_id"] == id {
+                        break;
+                    }
+                }
+                samples.push(t0.elapsed());
+            }
+            samples
+        }));
+    }
+    let mut ours = Vec::new();
+    for task in tasks {
+        ours.extend(task.await.unwrap());
+    }
+    t.app.shutdown().await;
+    let mut base = echo_baseline(conns).await;
+    let n = ours.len();
+    for p in [0.5, 0.99] {
+        let (a, b) = (pct(&mut ours, p), pct(&mut base, p));
+        row(
+            &format!("round trip p{:.0}, {conns} conn", p * 100.0),
+            us(a),
+            format!("{} (axum WS echo)", us(b)),
+            a.as_secs_f64() / b.as_secs_f64(),
+        );
+    }
+    println!(
+        "| round trip throughput, {conns} conn | {:.0} intents/s | | |",
+        n as f64 / ROUNDTRIP_FOR.as_secs_f64()
+    );
+}
+
+async fn echo_server() -> SocketAddr {
+    use axum::extract::ws::{Message as AxMessage, WebSocketUpgrade};
+    let app = axum::Router::new().route(
+        "/ws",
+        axum::routing::get(|ws: WebSocketUpgrade| async {
+            ws.on_upgrade(|mut socket| async move {
+                while let Some(Ok(m)) = socket.recv().await {
+                    if let AxMessage::Text(_) = m {
+                        if socket.send(m).await.is_err() {
+                            break;
+                        }
+                    }
+                }
+            })
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+async fn echo_baseline(conns: usize) -> Vec<Duration> {
+    let addr = echo_server().await;
+    let mut tasks = Vec::new();
+    for _ in 0..conns {
+        tasks.push(tokio::spawn(async move {
+            let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
+                .await
+                .unwrap();
+            let mut samples = Vec::new();
+            let end = Instant::now() + ROUNDTRIP_FOR;
+            while Instant::now() < end {
+                let t0 = Instant::now();
+                ws.send(Message::Text("ping".into())).await.unwrap();
+                loop {
+                    if let Some(Ok(Message::Text(_))) = ws.next().await {
+                        break;
+                    }
+                }
+                samples.push(t0.elapsed());
+            }
+            samples
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.unwrap());
+    }
+    all
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. Actor path (client → router → session → execution → event) vs the same hand-offs over
+//    raw tokio channels
+
+const ACTOR_ROUNDS: usize = 2000;
+
+async fn actor_path() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let client = t.app.runtime.client();
+    let session = client
+        .create_session(CreateSession::default())
+        .await
+        .unwrap()
+        .session_id;
+    let mut events = client.subscribe(&Scope::Any, &session, 0).await.unwrap();
+    let mut ours = Vec::with_capacity(ACTOR_ROUNDS);
+    for i in 0..ACTOR_ROUNDS {
+        let t0 = Instant::now();
+        client
+            .submit_intent(
+                &Scope::Any,
+                IntentRequest {
+                    intent_type: "echo".into(),
+                    session_id: session.clone(),
+                    parameters: Some(json!({"message": i.to_string()})),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        while let Some(Ok(e)) = events.next().await {
+            if e.event_type == "EXECUTION_COMPLETED" {
+                break;
+            }
+        }
+        ours.push(t0.elapsed());
+    }
+    drop(events);
+    t.app.shutdown().await;
+    let mut base = channel_baseline(ACTOR_ROUNDS).await;
+    for p in [0.5, 0.99] {
+        let (a, b) = (pct(&mut ours, p), pct(&mut base, p));
+        row(
+            &format!("actor path p{:.0}", p * 100.0),
+            us(a),
+            format!("{} (tokio channels)", us(b)),
+            a.as_secs_f64() / b.as_secs_f64(),
+        );
+    }
+}
+
+/// Router task → session task → a task per execution → the subscriber, with an
+/// acknowledgement back to the caller before the work, as the runtime does (minus the
+/// database).
+async fn channel_baseline(rounds: usize) -> Vec<Duration> {
+    type Submit = (u64, oneshot::Sender<()>);
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel::<u64>();
+    let (session_tx, mut session_rx) = mpsc::unbounded_channel::<Submit>();
+    let (router_tx, mut router_rx) = mpsc::unbounded_channel::<Submit>();
+    tokio::spawn(async move {
+        while let Some(m) = router_rx.recv().await {
+            let _ = session_tx.send(m);
+        }
+    });
+    tokio::spawn(async move {
+        while let Some((id, ack)) = session_rx.recv().await {
+            let _ = ack.send(());
+            let events = events_tx.clone();
+            tokio::spawn(async move {
+                let _ = events.send(id);
+            });
+        }
+    });
+    let mut samples = Vec::with_capacity(rounds);
+    for i in 0..rounds as u64 {
+        let t0 = Instant::now();
+        let (ack, acked) = oneshot::channel();
+        router_tx.send((i, ack)).unwrap();
+        acked.await.unwrap();
+        while events_rx.recv().await != Some(i) {}
+        samples.push(t0.elapsed());
+    }
+    samples
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Sustained durable intents per second vs plain batched inserts of the same rows
+
+const DURABLE_FOR: Duration = Duration::from_secs(5);
+const SUBMITTERS: usize = 32;
+
+async fn durable(db: &TestDb) {
+    let t = spawn_app(db).await;
+    let client = t.app.runtime.client();
+    let mut tasks = Vec::new();
+    for _ in 0..SUBMITTERS {
+        let client = client.clone();
+        tasks.push(tokio::spawn(async move {
+            let session = client
+                .create_session(CreateSession::default())
+                .await
+                .unwrap()
+                .session_id;
+            let mut events = client.subscribe(&Scope::Any, &session, 0).await.unwrap();
+            let mut done = 0u64;
+            let end = Instant::now() + DURABLE_FOR;
+            while Instant::now() < end {
+                client
+                    .submit_intent(
+                        &Scope::Any,
+                        IntentRequest {
+                            intent_type: "echo".into(),
+                            session_id: session.clone(),
+                            parameters: Some(json!({"message": "durable"})),
+                            ..Default::default()
+                        },
+                    )
+                    .await
+                    .unwrap();
+                while let Some(Ok(e)) = events.next().await {
+                    if e.event_type == "EXECUTION_COMPLETED" {
+                        break;
+                    }
+                }
+                done += 1;
+            }
+            done
+        }));
+    }
+    let mut completed = 0u64;
+    for task in tasks {
+        completed += task.await.unwrap();
+    }
+    let rate = completed as f64 / DURABLE_FOR.as_secs_f64();
+    t.app.shutdown().await;
+    // The rows one intent wrote, counted in the database.
+    let pool = raw_pool(&db.url).await;
+    let mut rows = 0i64;
+    for table in [
+        "executions",
+        "execution_steps",
+        "events",
+        "artifacts",
+        "idempotency_keys",
+    ] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        rows += n;
+    }
+    let per_intent = rows as f64 / completed as f64;
+    let floor = insert_floor(&pool, db.name).await;
+    row(
+        &format!("durable intents/s, {} ({SUBMITTERS} submitters)", db.name),
+        format!("{rate:.0}/s ({per_intent:.1} rows each)"),
+        format!(
+            "{:.0}/s (batched inserts of as many rows)",
+            floor / per_intent
+        ),
+        rate / (floor / per_intent),
+    );
+    pool.close().await;
+}
+
+async fn raw_pool(url: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let url = if url.starts_with("sqlite") && !url.contains("mode=") {
+        format!("{url}?mode=rwc")
+    } else {
+        url.to_string()
+    };
+    sqlx::pool::PoolOptions::<sqlx::Any>::new()
+        .max_connections(8)
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                if conn.backend_name() == "SQLite" {
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;")
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(&url)
+        .await
+        .unwrap()
+}
+
+/// Rows per second written by plain sqlx: 4 writers, 64-row multi-value inserts, one
+/// transaction per batch, rows as wide as an event.
+async fn insert_floor(pool: &sqlx::AnyPool, backend: &str) -> f64 {
+    sqlx::query(
+        "CREATE TABLE IF NOT EXISTS bench_rows (id TEXT PRIMARY KEY, session_id TEXT NOT NULL, \
+         seq BIGINT NOT NULL, kind TEXT NOT NULL, data TEXT NOT NULL, created_at BIGINT NOT NULL)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let writers = if backend == "sqlite" { 1 } else { 4 };
+    let end = Instant::now() + DURABLE_FOR;
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let pool = pool.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut written = 0u64;
+            let mut seq = 0i64;
+            while Instant::now() < end {
+                let mut sql = String::from(
+                    "INSERT INTO bench_rows (id, session_id, seq, kind, data, created_at) VALUES ",
+                );
+                for i in 0..64 {
+                    if i > 0 {
+                        sql.push(',');
+                    }
+                    let n = i * 6;
+                    sql.push_str(&format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${})",
+                        n + 1,
+                        n + 2,
+                        n + 3,
+                        n + 4,
+                        n + 5,
+                        n + 6
+                    ));
+                }
+                let mut q = sqlx::query(&sql);
+                for _ in 0..64 {
+                    seq += 1;
+                    q = q
+                        .bind(uuid::Uuid::new_v4().to_string())
+                        .bind(format!("session-{w}"))
+                        .bind(seq)
+                        .bind("EXECUTION_COMPLETED")
+                        .bind(r#"{"execution_id":"00000000-0000-0000-0000-000000000000","intent_type":"echo","message":"durable"}"#)
+                        .bind(seq);
+                }
+                let mut tx = pool.begin().await.unwrap();
+                q.execute(&mut *tx).await.unwrap();
+                tx.commit().await.unwrap();
+                written += 64;
+            }
+            written
+        }));
+    }
+    let mut total = 0u64;
+    for task in tasks {
+        total += task.await.unwrap();
+    }
+    total as f64 / DURABLE_FOR.as_secs_f64()
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. Parse throughput: a large CSV through `parse_content` vs the csv crate alone
+
+async fn parse() {
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    config.runtime.max_upload_bytes = 1 << 30;
+    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let path = db.data_dir().join("big.csv");
+    let rows = 400_000;
+    {
+        use std::io::Write;
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        writeln!(f, "id,region,customer,amount,date,note").unwrap();
+        for i in 0..rows {
+            writeln!(
+                f,
+                "{i},region-{},customer-{},{}.{:02},2026-{:02}-{:02},note number {i}",
+                i % 7,
+                i % 1000,
+                i % 9973,
+                i % 100,
+                i % 12 + 1,
+                i % 28 + 1
+            )
+            .unwrap();
+        }
+    }
+    let bytes = std::fs::metadata(&path).unwrap().len();
+    let mb = bytes as f64 / 1e6;
+    // Upload (not timed), then parse (timed from submit to completion).
+    let form = reqwest::multipart::Form::new()
+        .text("session_id", {
+            let s: Value = t
+                .http
+                .post(format!("{}/api/session/create-anonymous", t.exp))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            s["session_id"].as_str().unwrap().to_string()
+        })
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(std::fs::read(&path).unwrap()).file_name("big.csv"),
+        );
+    let up: Value = t
+        .http
+        .post(format!("{}/api/v1/content/upload", t.exp))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let done = t.wait_terminal(up["execution_id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    let session = done["session_id"].as_str().unwrap().to_string();
+    let file_id = up["file_id"].as_str().unwrap().to_string();
+    let t0 = Instant::now();
+    let (s, b) = t
+        .submit(
+            json!({"intent_type": "parse_content", "session_id": session,
+            "parameters": {"file_id": file_id}}),
+        )
+        .await;
+    assert_eq!(s, 202, "{b}");
+    let parsed = wait_long(&t, b["execution_id"].as_str().unwrap()).await;
+    let ours = t0.elapsed();
+    assert_eq!(parsed["status"], "completed", "{parsed}");
+    t.app.shutdown().await;
+
+    let t0 = Instant::now();
+    let mut reader = csv::Reader::from_path(&path).unwrap();
+    let mut record = csv::ByteRecord::new();
+    let mut n = 0;
+    while reader.read_byte_record(&mut record).unwrap() {
+        n += 1;
+    }
+    assert_eq!(n, rows);
+    let base = t0.elapsed();
+    let (a, b) = (mb / ours.as_secs_f64(), mb / base.as_secs_f64());
+    row(
+        &format!("parse_content, {mb:.0} MB CSV ({rows} rows)"),
+        format!("{a:.1} MB/s"),
+        format!("{b:.1} MB/s (csv crate)"),
+        a / b,
+    );
+}
+
+async fn wait_long(t: &TestApp, execution_id: &str) -> Value {
+    for _ in 0..6000 {
+        let (_, body) = t
+            .get(&format!(
+                "/api/execution/{execution_id}/status?include_events=false"
+            ))
+            .await;
+        if matches!(
+            body["status"].as_str(),
+            Some("completed" | "failed" | "cancelled")
+        ) {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("{execution_id} did not finish");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Idle WebSocket connections: the server's memory per connection
+
+async fn idle(conns: usize) {
+    raise_fd_limit(conns as u64 * 3 + 1024);
+    let db = sqlite_db();
+    let server = start_binary(
+        &db,
+        "bench-token",
+        &[
+            ("SYMPHAINY_WS_MAX_CONNECTIONS", "20000"),
+            ("RUST_LOG", "error"),
+        ],
+    )
+    .await;
+    let pid = server.child.id().unwrap();
+    // One session per connection, as browser tabs have; created up front (not measured).
+    let http = reqwest::Client::new();
+    let mut sessions = Vec::with_capacity(conns + 1);
+    for _ in 0..(conns + 1) / 100 + 1 {
+        let mut creating = Vec::new();
+        for _ in 0..100 {
+            let (http, base) = (http.clone(), server.base.clone());
+            creating.push(tokio::spawn(async move {
+                let s: Value = http
+                    .post(format!("{base}/api/session/create"))
+                    .bearer_auth("bench-token")
+                    .json(&json!({}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                s["session_id"].as_str().unwrap().to_string()
+            }));
+        }
+        for c in creating {
+            sessions.push(c.await.unwrap());
+        }
+    }
+    // Warm: one connection, so the first-use allocations are in the baseline.
+    let mut first = connect(&server.exp, &format!("session_id={}", sessions[conns])).await;
+    next(&mut first).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before = rss_kib(pid);
+    let mut sockets: Vec<Ws> = Vec::with_capacity(conns);
+    for chunk in sessions[..conns].chunks(100) {
+        let mut opening = Vec::new();
+        for session in chunk {
+            let (exp, session) = (server.exp.clone(), session.clone());
+            opening.push(tokio::spawn(async move {
+                let mut ws = connect(&exp, &format!("session_id={session}")).await;
+                next(&mut ws).await.unwrap();
+                ws
+            }));
+        }
+        for o in opening {
+            sockets.push(o.await.unwrap());
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let after = rss_kib(pid);
+    let per = (after - before) as f64 / conns as f64;
+    row(
+        &format!("idle agent sockets, {conns} (one session each)"),
+        format!(
+            "{per:.1} KiB per connection ({} MiB in all)",
+            (after - before) / 1024
+        ),
+        format!("{} MiB with one; target 16 KiB each", before / 1024),
+        per / 16.0,
+    );
+    drop(sockets);
+    drop(first);
+}
+
+fn rss_kib(pid: u32) -> i64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+fn raise_fd_limit(want: u64) {
+    let (soft, hard) = rlimit::Resource::NOFILE.get().unwrap();
+    let target = want.min(hard).max(soft);
+    rlimit::Resource::NOFILE.set(target, hard).unwrap();
+}
