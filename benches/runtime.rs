@@ -3,7 +3,7 @@
 //! ```sh
 //! cargo bench --bench runtime                      # all
 //! cargo bench --bench runtime -- roundtrip durable # some: roundtrip actor durable parse
-//!                                                  #   restart storm idle
+//!                                                  #   activation restart storm idle
 //! TEST_DATABASE_URL=postgres://… cargo bench --bench runtime -- durable   # adds PostgreSQL
 //! ```
 //!
@@ -55,6 +55,9 @@ fn main() {
         }
         if run("parse") {
             parse().await;
+        }
+        if run("activation") {
+            activation(2000).await;
         }
         if run("restart") {
             restart_latency().await;
@@ -648,6 +651,101 @@ async fn wait_long(t: &TestApp, execution_id: &str) -> Value {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     panic!("{execution_id} did not finish");
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5b. Session activation and passivation rate vs bare ractor actors spawned and stopped
+
+async fn activation(n: usize) {
+    use symphainy::runtime::router::RouterMsg;
+    use symphainy::runtime::session::SessionMsg;
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    let idle = Duration::from_millis(200);
+    config.runtime.session_idle = idle;
+    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let client = t.app.runtime.client();
+    let mut sessions = Vec::with_capacity(n);
+    for _ in 0..n {
+        sessions.push(
+            client
+                .create_session(CreateSession::default())
+                .await
+                .unwrap()
+                .session_id,
+        );
+    }
+    let faults = t.app.runtime.ctx.faults.clone();
+    let router = t.app.runtime.ctx.router.get().unwrap();
+    let names: Vec<String> = sessions.iter().map(|s| format!("session:{s}")).collect();
+    let t0 = Instant::now();
+    for s in &sessions {
+        router
+            .send_message(RouterMsg::Route {
+                session_id: s.clone(),
+                msg: Box::new(SessionMsg::Wake),
+            })
+            .unwrap();
+    }
+    while !names.iter().all(|n| faults.get(n).is_some()) {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let activated = t0.elapsed();
+    while !names.iter().all(|n| faults.get(n).is_none()) {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // From the last session's idle deadline to the last one gone: the idle check runs every
+    // idle/2, so up to that much of this is waiting for the check, not retiring.
+    let passivated = t0.elapsed().saturating_sub(activated + idle);
+    t.app.shutdown().await;
+
+    struct Bare;
+    impl ractor::Actor for Bare {
+        type Msg = ();
+        type State = ();
+        type Arguments = ();
+        async fn pre_start(
+            &self,
+            _: ractor::ActorRef<()>,
+            _: (),
+        ) -> Result<(), ractor::ActorProcessingErr> {
+            Ok(())
+        }
+    }
+    let t0 = Instant::now();
+    let mut actors = Vec::with_capacity(n);
+    for _ in 0..n {
+        actors.push(ractor::Actor::spawn(None, Bare, ()).await.unwrap());
+    }
+    let spawned = t0.elapsed();
+    let t1 = Instant::now();
+    for (a, _) in &actors {
+        a.stop(None);
+    }
+    for (_, h) in actors {
+        h.await.unwrap();
+    }
+    let stopped = t1.elapsed();
+    let rate = |d: Duration| n as f64 / d.as_secs_f64().max(1e-6);
+    row(
+        &format!("session activations/s ({n} sessions, state from the store)"),
+        format!("{:.0}/s", rate(activated)),
+        format!("{:.0}/s (bare ractor actors spawned)", rate(spawned)),
+        rate(activated) / rate(spawned),
+    );
+    row(
+        &format!(
+            "session passivation ({n}, idle {} ms, checked every {} ms)",
+            idle.as_millis(),
+            idle.as_millis() / 2
+        ),
+        format!(
+            "all gone {} ms after the last idle deadline",
+            passivated.as_millis()
+        ),
+        format!("{} ms to stop {n} bare ractor actors", stopped.as_millis()),
+        passivated.as_secs_f64() / stopped.as_secs_f64().max(1e-6),
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
