@@ -13,12 +13,14 @@ pub struct PasswordHasher {
     argon: Argon2<'static>,
     dummy_hash: String,
     /// At most this many hashes at once (each takes 19 MiB and a core): a login storm queues
-    /// instead of exhausting memory and the blocking pool.
+    /// instead of exhausting memory, the blocking pool, or the CPU everything else needs.
     permits: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
+/// Half the cores (at least one): during a login storm the other half keeps serving sockets
+/// and intents (BENCHMARKS.md, login storm).
 fn concurrent_hashes() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get()) * 2
+    (std::thread::available_parallelism().map_or(2, |n| n.get()) / 2).max(1)
 }
 
 impl PasswordHasher {
