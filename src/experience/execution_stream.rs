@@ -67,7 +67,11 @@ enum End {
 }
 
 async fn push_statuses(state: ExperienceState, mut socket: WebSocket, first: ExecutionStatus) {
-    let end = follow(&state, &mut socket, first).await;
+    let mut end = follow(&state, &mut socket, first).await;
+    // A read that failed because the server is stopping under it is the shutdown's doing.
+    if matches!(end, End::Failed) && *state.shutdown.borrow() {
+        end = End::ShuttingDown;
+    }
     let (code, reason) = match end {
         End::Finished => (1000, "execution finished"),
         End::ShuttingDown => (1001, "server shutting down"),

@@ -26,6 +26,7 @@ use crate::store::Store;
 pub struct ExperiencePlane {
     pub addr: SocketAddr,
     sockets: ActorRef<()>,
+    seats: Seats,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
 }
@@ -51,6 +52,7 @@ impl ExperiencePlane {
             supervisor: Slot::default(),
         };
         let sockets = start_supervisor(&agent_sockets).await?;
+        let seats = agent_sockets.seats.clone();
         let state = ExperienceState {
             runtime: client,
             guard,
@@ -65,6 +67,7 @@ impl ExperiencePlane {
         Ok(ExperiencePlane {
             addr,
             sockets,
+            seats,
             shutdown,
             server: serve(listener, router, rx),
         })
@@ -73,8 +76,15 @@ impl ExperiencePlane {
     /// Stops accepting, closes sockets with 1001, lets in-flight requests finish (bounded).
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
+        // Upgraded sockets are not the HTTP server's to drain: let each connection close
+        // itself with 1001 before its supervisor goes (bounded).
+        let closing = async {
+            while self.seats.taken() > 0 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(5), closing).await;
         let _ = tokio::time::timeout(Duration::from_secs(10), self.server).await;
-        // Connections have closed themselves (1001) on the shutdown signal by now.
         let _ = self
             .sockets
             .stop_and_wait(None, Some(Duration::from_secs(5)))

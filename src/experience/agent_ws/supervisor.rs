@@ -30,6 +30,11 @@ impl Seats {
         }
     }
 
+    /// Connections open now.
+    pub fn taken(&self) -> usize {
+        self.taken.load(Ordering::SeqCst)
+    }
+
     /// A seat, or `None` at capacity.
     pub fn take(&self) -> Option<Seat> {
         let before = self.taken.fetch_add(1, Ordering::SeqCst);
