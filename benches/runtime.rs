@@ -21,8 +21,9 @@ use common::ws::{connect, next, Ws};
 use common::*;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
+use symphainy::runtime::in_process::InProcessClient;
 use symphainy::runtime::model::{CreateSession, IntentRequest, Scope};
-use symphainy::runtime::RuntimeClient;
+use symphainy::runtime::{EventStream, RuntimeClient};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -93,6 +94,43 @@ fn row(name: &str, figure: String, baseline: String, ratio: f64) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The runtime client, in-process
+
+/// A new session (no tenant); its id.
+async fn new_session(client: &InProcessClient) -> String {
+    client
+        .create_session(CreateSession::default())
+        .await
+        .unwrap()
+        .session_id
+}
+
+/// Submits an `echo` (answered once it is stored).
+async fn submit_echo(client: &InProcessClient, session: &str, message: &str) {
+    client
+        .submit_intent(
+            &Scope::Any,
+            IntentRequest {
+                intent_type: "echo".into(),
+                session_id: session.to_string(),
+                parameters: Some(json!({ "message": message })),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+}
+
+/// Reads the session's events up to the next `EXECUTION_COMPLETED`.
+async fn until_completed(events: &mut EventStream) {
+    while let Some(Ok(e)) = events.next().await {
+        if e.event_type == "EXECUTION_COMPLETED" {
+            return;
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // 1. Intent round trip over the agent WebSocket vs a bare axum WebSocket echo
 
 const ROUNDTRIP_FOR: Duration = Duration::from_secs(4);
@@ -126,15 +164,7 @@ async fn roundtrip_samples(t: &TestApp, conns: usize, dur: Duration) -> Vec<Dura
     for _ in 0..conns {
         let (http, exp) = (t.http.clone(), t.exp.clone());
         tasks.push(tokio::spawn(async move {
-            let session: Value = http
-                .post(format!("{exp}/api/session/create-anonymous"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let session = session["session_id"].as_str().unwrap().to_string();
+            let session = anonymous_session(&http, &exp).await;
             let mut ws = connect(&exp, &format!("session_id={session}")).await;
             next(&mut ws).await.unwrap();
             let mut samples = Vec::new();
@@ -232,32 +262,13 @@ async fn actor_path() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
     let client = t.app.runtime.client();
-    let session = client
-        .create_session(CreateSession::default())
-        .await
-        .unwrap()
-        .session_id;
+    let session = new_session(&client).await;
     let mut events = client.subscribe(&Scope::Any, &session, 0).await.unwrap();
     let mut ours = Vec::with_capacity(ACTOR_ROUNDS);
     for i in 0..ACTOR_ROUNDS {
         let t0 = Instant::now();
-        client
-            .submit_intent(
-                &Scope::Any,
-                IntentRequest {
-                    intent_type: "echo".into(),
-                    session_id: session.clone(),
-                    parameters: Some(json!({"message": i.to_string()})),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        while let Some(Ok(e)) = events.next().await {
-            if e.event_type == "EXECUTION_COMPLETED" {
-                break;
-            }
-        }
+        submit_echo(&client, &session, &i.to_string()).await;
+        until_completed(&mut events).await;
         ours.push(t0.elapsed());
     }
     drop(events);
@@ -321,32 +332,13 @@ async fn durable(db: &TestDb) {
     for _ in 0..SUBMITTERS {
         let client = client.clone();
         tasks.push(tokio::spawn(async move {
-            let session = client
-                .create_session(CreateSession::default())
-                .await
-                .unwrap()
-                .session_id;
+            let session = new_session(&client).await;
             let mut events = client.subscribe(&Scope::Any, &session, 0).await.unwrap();
             let mut done = 0u64;
             let end = Instant::now() + DURABLE_FOR;
             while Instant::now() < end {
-                client
-                    .submit_intent(
-                        &Scope::Any,
-                        IntentRequest {
-                            intent_type: "echo".into(),
-                            session_id: session.clone(),
-                            parameters: Some(json!({"message": "durable"})),
-                            ..Default::default()
-                        },
-                    )
-                    .await
-                    .unwrap();
-                while let Some(Ok(e)) = events.next().await {
-                    if e.event_type == "EXECUTION_COMPLETED" {
-                        break;
-                    }
-                }
+                submit_echo(&client, &session, "durable").await;
+                until_completed(&mut events).await;
                 done += 1;
             }
             done
@@ -507,18 +499,7 @@ async fn parse() {
     let mb = bytes as f64 / 1e6;
     // Upload (not timed), then parse (timed from submit to completion).
     let form = reqwest::multipart::Form::new()
-        .text("session_id", {
-            let s: Value = t
-                .http
-                .post(format!("{}/api/session/create-anonymous", t.exp))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            s["session_id"].as_str().unwrap().to_string()
-        })
+        .text("session_id", t.anonymous().await)
         .part(
             "file",
             reqwest::multipart::Part::bytes(std::fs::read(&path).unwrap()).file_name("big.csv"),
@@ -667,13 +648,7 @@ async fn activation(n: usize) {
     let client = t.app.runtime.client();
     let mut sessions = Vec::with_capacity(n);
     for _ in 0..n {
-        sessions.push(
-            client
-                .create_session(CreateSession::default())
-                .await
-                .unwrap()
-                .session_id,
-        );
+        sessions.push(new_session(&client).await);
     }
     let faults = t.app.runtime.ctx.faults.clone();
     let router = t.app.runtime.ctx.router.get().unwrap();
@@ -765,13 +740,8 @@ async fn restart_latency() {
     config.runtime.root_restart = lenient;
     let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
     let client = t.app.runtime.client();
-    let session = client
-        .create_session(CreateSession::default())
-        .await
-        .unwrap()
-        .session_id;
+    let session = new_session(&client).await;
     // Activate the session actor.
-    client.last_seq(&Scope::Any, &session).await.unwrap();
     t.run_completed(&session, "echo", json!({"message": "warm"}))
         .await;
     let faults = t.app.runtime.ctx.faults.clone();
@@ -789,7 +759,6 @@ async fn restart_latency() {
                 match faults.get(&name) {
                     Some(id) => break id,
                     None => {
-                        client.last_seq(&Scope::Any, &session).await.unwrap();
                         t.run_completed(&session, "echo", json!({"message": "wake"}))
                             .await;
                     }
@@ -804,20 +773,7 @@ async fn restart_latency() {
                     None if label == "router" => tokio::task::yield_now().await,
                     // An idle session is not restarted eagerly: its next command starts it
                     // (the command's answer, after its durable write, is in the figure).
-                    None => {
-                        client
-                            .submit_intent(
-                                &Scope::Any,
-                                IntentRequest {
-                                    intent_type: "echo".into(),
-                                    session_id: session.clone(),
-                                    parameters: Some(json!({"message": "next"})),
-                                    ..Default::default()
-                                },
-                            )
-                            .await
-                            .unwrap();
-                    }
+                    None => submit_echo(&client, &session, "next").await,
                 }
             }
             samples.push(t0.elapsed());
@@ -924,17 +880,7 @@ async fn idle(conns: usize) {
         for _ in 0..100 {
             let (http, base) = (http.clone(), server.base.clone());
             creating.push(tokio::spawn(async move {
-                let s: Value = http
-                    .post(format!("{base}/api/session/create"))
-                    .bearer_auth("bench-token")
-                    .json(&json!({}))
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap();
-                s["session_id"].as_str().unwrap().to_string()
+                runtime_session(&http, &base, "bench-token").await
             }));
         }
         for c in creating {

@@ -18,16 +18,7 @@ async fn a_thousand_concurrent_connections_each_complete_a_round_trip() {
     let t = spawn_app(&db).await;
     let mut sessions = Vec::with_capacity(CONNECTIONS);
     for _ in 0..CONNECTIONS {
-        let v: Value = t
-            .http
-            .post(format!("{}/api/session/create-anonymous", t.exp))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        sessions.push(v["session_id"].as_str().unwrap().to_string());
+        sessions.push(t.anonymous().await);
     }
     let ws_base = t.exp.replace("http://", "ws://");
     let started = Instant::now();

@@ -13,19 +13,6 @@ use serde_json::{json, Value};
 use symphainy::runtime::HandlerRegistry;
 use tokio_tungstenite::tungstenite::Message;
 
-async fn anonymous(t: &TestApp) -> String {
-    let v: Value = t
-        .http
-        .post(format!("{}/api/session/create-anonymous", t.exp))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["session_id"].as_str().unwrap().to_string()
-}
-
 async fn submit(t: &TestApp, session: &str, intent: &str, params: Value) -> String {
     let r = t
         .http
@@ -44,7 +31,7 @@ async fn submit(t: &TestApp, session: &str, intent: &str, params: Value) -> Stri
 async fn connection_established_then_the_sessions_events_with_seq() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
-    let session = anonymous(&t).await;
+    let session = t.anonymous().await;
     let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     let hello = next(&mut ws).await.unwrap();
     assert_eq!(hello["type"], "runtime_event");
@@ -155,7 +142,7 @@ async fn refusals_are_one_error_then_close_1008() {
 async fn an_oversize_frame_is_closed_1009() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
-    let session = anonymous(&t).await;
+    let session = t.anonymous().await;
     let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     next(&mut ws).await.unwrap();
     let big = json!({"type": "ping", "pad": "x".repeat(70 * 1024)});
@@ -167,7 +154,7 @@ async fn an_oversize_frame_is_closed_1009() {
 async fn resume_after_a_disconnect_loses_nothing() {
     for db in databases().await {
         let t = spawn_app(&db).await;
-        let session = anonymous(&t).await;
+        let session = t.anonymous().await;
         let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
         next(&mut ws).await.unwrap();
         submit(&t, &session, "echo", json!({"message": "one"})).await;
@@ -224,7 +211,7 @@ async fn resume_after_a_disconnect_loses_nothing() {
 async fn cancel_and_safety_responses_over_the_socket() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
-    let session = anonymous(&t).await;
+    let session = t.anonymous().await;
     let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     next(&mut ws).await.unwrap();
 
@@ -252,7 +239,7 @@ async fn cancel_and_safety_responses_over_the_socket() {
         t.wait_terminal(&ingest).await["artifacts"]["file"]["semantic_payload"]["file_id"].clone();
     until(&mut ws, "EXECUTION_COMPLETED").await;
     // Another session's socket cannot answer this session's hooks.
-    let other = anonymous(&t).await;
+    let other = t.anonymous().await;
     let mut intruder = connect(&t.exp, &format!("session_id={other}")).await;
     next(&mut intruder).await.unwrap();
     for approve in [false, true] {
@@ -298,7 +285,7 @@ async fn the_connection_cap_refuses_with_1013_and_frees_seats() {
     let mut config = test_config(&db);
     config.experience.ws_max_connections = 2;
     let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
-    let session = anonymous(&t).await;
+    let session = t.anonymous().await;
     let mut a = connect(&t.exp, &format!("session_id={session}")).await;
     let mut b = connect(&t.exp, &format!("session_id={session}")).await;
     next(&mut a).await.unwrap();
@@ -327,7 +314,7 @@ async fn the_connection_cap_refuses_with_1013_and_frees_seats() {
 async fn sockets_close_1001_when_the_server_stops() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
-    let session = anonymous(&t).await;
+    let session = t.anonymous().await;
     let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     next(&mut ws).await.unwrap();
     let stopper = tokio::spawn(async move { t.app.shutdown().await });
@@ -347,7 +334,7 @@ async fn an_idle_socket_is_closed_1000() {
     let mut config = test_config(&db);
     config.experience.ws_idle = Duration::from_millis(500);
     let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
-    let session = anonymous(&t).await;
+    let session = t.anonymous().await;
     let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     next(&mut ws).await.unwrap();
     assert_eq!(
@@ -362,7 +349,7 @@ async fn a_client_that_stops_reading_is_closed_1013_and_can_resume() {
     let mut config = test_config(&db);
     config.experience.ws_outbound_queue = 4;
     let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
-    let session = anonymous(&t).await;
+    let session = t.anonymous().await;
     let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     next(&mut ws).await.unwrap();
     // The client reads nothing while ~24 MB of events arrive: more than the socket buffers hold.

@@ -6,48 +6,24 @@ mod common;
 
 use std::time::Duration;
 
+use common::ws::{connect, Ws};
 use common::*;
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use serde_json::{json, Value};
 use symphainy::runtime::agent::AgentMsg;
 use tokio_tungstenite::tungstenite::Message;
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 async fn open(t: &TestApp) -> (Ws, String) {
-    let v: Value = t
-        .http
-        .post(format!("{}/api/session/create-anonymous", t.exp))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session = v["session_id"].as_str().unwrap().to_string();
-    let url = format!(
-        "{}/api/runtime/agent?session_id={session}",
-        t.exp.replace("http://", "ws://")
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let session = t.anonymous().await;
+    let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     let hello = next(&mut ws).await;
     assert_eq!(hello["event_type"], "CONNECTION_ESTABLISHED");
     (ws, session)
 }
 
+/// The next JSON message; the socket must stay open.
 async fn next(ws: &mut Ws) -> Value {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(30), ws.next())
-            .await
-            .expect("in time")
-        {
-            Some(Ok(Message::Text(t))) => return serde_json::from_str(&t).unwrap(),
-            Some(Ok(Message::Close(f))) => panic!("closed: {f:?}"),
-            Some(Ok(_)) => continue,
-            other => panic!("socket ended: {other:?}"),
-        }
-    }
+    common::ws::next(ws).await.expect("the socket stays open")
 }
 
 /// Messages up to and including the next AGENT_RESPONSE (or AGENT_FAILED).
@@ -90,6 +66,28 @@ fn types(ms: &[Value]) -> Vec<String> {
     ms.iter()
         .map(|m| m["event_type"].as_str().unwrap_or("error").to_string())
         .collect()
+}
+
+/// An insights-pillar chat message, as the frontend sends it.
+fn insights(text: &str, conversation: &str) -> Value {
+    json!({"type": "agent.message", "payload": {"text": text,
+        "context": {"surface": "insights_pillar", "conversation_id": conversation}}})
+}
+
+/// The intents whose executions completed, in order.
+fn completed_intents(ms: &[Value]) -> Vec<&str> {
+    ms.iter()
+        .filter(|m| m["event_type"] == "EXECUTION_COMPLETED")
+        .map(|m| m["data"]["intent_type"].as_str().unwrap())
+        .collect()
+}
+
+/// The text of the turn's last message (its answer).
+fn answer(ms: &[Value]) -> String {
+    ms.last().unwrap()["data"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 async fn the_guide_answers_the_frontends_exact_message() {
@@ -237,11 +235,7 @@ async fn the_content_liaison_runs_real_intents_before_answering() {
             "context": {"surface": "content_pillar", "conversation_id": "work-1"}}}),
         )
         .await;
-        let ran: Vec<&str> = msgs
-            .iter()
-            .filter(|m| m["event_type"] == "EXECUTION_COMPLETED")
-            .map(|m| m["data"]["intent_type"].as_str().unwrap())
-            .collect();
+        let ran = completed_intents(&msgs);
         assert_eq!(ran, ["list_files", "list_artifacts"]);
         assert_eq!(msgs.last().unwrap()["data"]["message"], text);
         let msgs = turn(
@@ -442,17 +436,8 @@ async fn the_insights_liaison_assesses_and_analyzes_a_named_file() {
     let (mut ws, session) = open(&t).await;
     let csv = "id,amount,city\n1,10,Paris\n2,12,Paris\n3,11,\n4,13,Lyon\n5,10,Paris\n6,12,Paris\n7,11,Lyon\n8,13,Paris\n9,100,Paris\n9,100,Paris\n10,x,Lyon\n";
     ingest(&t, &mut ws, &session, "q.csv", csv).await;
-    let msgs = turn(
-        &mut ws,
-        json!({"type": "agent.message", "payload": {"text": "How clean is q.csv?",
-        "context": {"surface": "insights_pillar", "conversation_id": "ins"}}}),
-    )
-    .await;
-    let ran: Vec<&str> = msgs
-        .iter()
-        .filter(|m| m["event_type"] == "EXECUTION_COMPLETED")
-        .map(|m| m["data"]["intent_type"].as_str().unwrap())
-        .collect();
+    let msgs = turn(&mut ws, insights("How clean is q.csv?", "ins")).await;
+    let ran = completed_intents(&msgs);
     assert_eq!(
         ran,
         [
@@ -477,25 +462,13 @@ async fn the_insights_liaison_assesses_and_analyzes_a_named_file() {
         "{text}"
     );
     // Analysis reuses the parse.
-    let msgs = turn(
-        &mut ws,
-        json!({"type": "agent.message", "payload": {"text": "analyze q.csv",
-        "context": {"surface": "insights_pillar", "conversation_id": "ins"}}}),
-    )
-    .await;
-    let ran: Vec<&str> = msgs
-        .iter()
-        .filter(|m| m["event_type"] == "EXECUTION_COMPLETED")
-        .map(|m| m["data"]["intent_type"].as_str().unwrap())
-        .collect();
+    let msgs = turn(&mut ws, insights("analyze q.csv", "ins")).await;
+    let ran = completed_intents(&msgs);
     assert_eq!(
         ran,
         ["list_files", "list_artifacts", "analyze_structured_data"]
     );
-    let text = msgs.last().unwrap()["data"]["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let text = answer(&msgs);
     assert!(text.starts_with("q.csv (11 records):"), "{text}");
     assert!(text.contains("city: most often Paris (7×)"), "{text}");
     t.app.shutdown().await;
@@ -521,12 +494,7 @@ async fn the_insights_liaison_combines_two_named_files() {
         "id,name\n1,Ann\n2,Bob\n3,Cy\n",
     )
     .await;
-    let msgs = turn(
-        &mut ws,
-        json!({"type": "agent.message", "payload": {"text": "Combine sales and customers",
-        "context": {"surface": "insights_pillar", "conversation_id": "mash"}}}),
-    )
-    .await;
+    let msgs = turn(&mut ws, insights("Combine sales and customers", "mash")).await;
     // The mash's own events (four phases) arrive before the answer.
     let steps: Vec<&str> = msgs
         .iter()
@@ -569,16 +537,8 @@ async fn the_insights_liaison_combines_two_named_files() {
     let mash_id = r["data"]["mash"]["mash_id"].as_str();
     assert!(mash_id.is_some(), "{r}");
     // Naming one file is not enough: the liaison asks, listing what there is.
-    let msgs = turn(
-        &mut ws,
-        json!({"type": "agent.message", "payload": {"text": "merge sales please",
-        "context": {"surface": "insights_pillar", "conversation_id": "mash"}}}),
-    )
-    .await;
-    let text = msgs.last().unwrap()["data"]["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msgs = turn(&mut ws, insights("merge sales please", "mash")).await;
+    let text = answer(&msgs);
     assert!(
         text.contains("name at least two of your files to combine")
             && text.contains("customers.csv"),

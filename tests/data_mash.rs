@@ -291,10 +291,6 @@ async fn a_failure_in_semantic_mapping_leaves_no_artifact_of_the_earlier_phases(
             .map(|e| e["data"]["step"].as_str().unwrap())
             .collect();
         assert_eq!(compensated, ["semantic_interpretation", "data_quality"]);
-        assert!(
-            done["artifacts"].as_object().is_none_or(|a| a.is_empty()),
-            "{done}"
-        );
         // Only the two files remain: the parses, reports and interpretations made on the way
         // are gone, and the janitor finds nothing left behind.
         assert_eq!(artifact_types(&t, token).await, ["file", "file"]);
@@ -390,6 +386,7 @@ async fn options_join_keys_inner_join_and_parsed_refs() {
     assert_eq!(ids, [101, 102, 103]);
     // The given parses were used as they were: no new parse.
     assert_eq!(mash["sources"][0]["parsed_file_id"], json!(sales));
+    assert_eq!(mash["sources"][1]["parsed_file_id"], json!(customers));
 
     // A key column that does not exist fails the mapping phase with its name.
     let done = t
@@ -467,7 +464,7 @@ async fn bad_requests_change_nothing_and_tenants_stay_apart() {
         assert_error(s, &b, 422, "validation_error");
         assert!(b["fields"].get(field).is_some(), "{body} → {b}");
     }
-    let (s, b) = t
+    let r = t
         .http
         .post(format!("{}{path}", t.exp))
         .bearer_auth(ta)
@@ -475,10 +472,8 @@ async fn bad_requests_change_nothing_and_tenants_stay_apart() {
         .body("{not json")
         .send()
         .await
-        .map(|r| r.status().as_u16())
-        .map(|s| (s, ()))
         .unwrap();
-    assert_eq!(s, 400, "{b:?}");
+    assert_eq!(r.status().as_u16(), 400);
     assert_eq!(artifact_types(&t, ta).await, ["file", "file"]);
 
     // Bob cannot mash in Alice's session, and Alice's file ids are unknown in his.

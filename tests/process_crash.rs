@@ -139,17 +139,7 @@ async fn sigkill_under_load_loses_nothing_and_clients_resume_every_event() {
         let http = reqwest::Client::new();
         let mut sessions = Vec::new();
         for _ in 0..CLIENTS {
-            let v: Value = http
-                .post(format!("{}/api/session/create", server.base))
-                .bearer_auth(TOKEN)
-                .json(&json!({}))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            sessions.push(v["session_id"].as_str().unwrap().to_string());
+            sessions.push(runtime_session(&http, &server.base, TOKEN).await);
         }
         let stop_clients = Arc::new(AtomicBool::new(false));
         let stop_submitters = Arc::new(AtomicBool::new(false));

@@ -1,7 +1,8 @@
 //! Runtime and Experience as separate processes (`symphainy runtime`, `symphainy experience`):
 //! the Experience Plane starts before its runtime and answers 503 until it comes; a runtime
 //! killed in the middle of a chat and an execution comes back while WebSocket clients stay
-//! connected and see every event once; two Experience processes serve one runtime.
+//! connected and see every event once; two Experience Planes (each with its own HTTP runtime
+//! client, as separate processes have) serve one runtime.
 
 mod common;
 
@@ -200,11 +201,10 @@ async fn the_runtime_restarts_under_a_live_experience_and_nothing_is_lost() {
 }
 
 #[tokio::test]
-async fn two_experience_processes_serve_one_runtime() {
+async fn two_experience_planes_serve_one_runtime() {
     let db = sqlite_db();
     let t = WIRING.scope(Wiring::Http, spawn_app(&db)).await;
-    let config = test_config(&db);
-    let mut config = config;
+    let mut config = test_config(&db);
     config.service_token = t.token.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let second = ExperienceApp::start(&config, &t.base, listener)

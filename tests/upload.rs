@@ -49,17 +49,7 @@ async fn upload(
 async fn upload_then_ingest_parse_and_find_it_as_an_artifact() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
-    let (_, anon) = t
-        .http
-        .post(format!("{}/api/session/create-anonymous", t.exp))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .map(|v| (0, v))
-        .unwrap();
-    let session = anon["session_id"].as_str().unwrap().to_string();
+    let session = t.anonymous().await;
     let csv = b"region,total\nnorth,10\nsouth,12\n".to_vec();
     for (path, file_first) in [
         ("/api/v1/content/upload", true),

@@ -74,4 +74,23 @@ impl<M: Send + 'static> Slot<M> {
     pub fn set(&self, actor: ActorRef<M>) {
         *self.inner.write() = Some(actor);
     }
+
+    /// Sends `build()` to the actor in the slot, retrying every `every` while the slot is empty
+    /// or its actor refuses (restarting), at most `attempts` times; whether it was delivered.
+    pub async fn send_when_live(
+        &self,
+        build: impl Fn() -> M,
+        attempts: u32,
+        every: std::time::Duration,
+    ) -> bool {
+        for _ in 0..attempts {
+            if let Some(actor) = self.get() {
+                if actor.send_message(build()).is_ok() {
+                    return true;
+                }
+            }
+            tokio::time::sleep(every).await;
+        }
+        false
+    }
 }

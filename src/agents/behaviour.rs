@@ -255,34 +255,56 @@ async fn content_liaison(
 }
 
 async fn list_files(bench: &dyn Workbench) -> Result<(String, Value), String> {
-    let done = bench.run("list_files", json!({"limit": 100})).await?;
+    let (execution_id, items, total) = session_files(bench, 100).await?;
+    Ok((
+        files_message(&items, total),
+        json!({"files": items, "total": total, "execution_ids": [execution_id]}),
+    ))
+}
+
+/// The session's files (at most `limit`) and how many there are, with the `list_files`
+/// execution that listed them.
+async fn session_files(
+    bench: &dyn Workbench,
+    limit: i64,
+) -> Result<(String, Vec<Value>, i64), String> {
+    let done = bench.run("list_files", json!({ "limit": limit })).await?;
     let files = payload(&done, "files")?;
     let items = files["items"].as_array().cloned().unwrap_or_default();
     let total = files["total"].as_i64().unwrap_or(0);
-    let message = if items.is_empty() {
-        "You have no files yet. Upload one and I can parse it.".to_string()
-    } else {
-        let names: Vec<String> = items
-            .iter()
-            .map(|a| {
-                format!(
-                    "{} ({}, {} bytes)",
-                    a["semantic_descriptor"]["filename"].as_str().unwrap_or("?"),
-                    a["lifecycle_state"].as_str().unwrap_or("?"),
-                    a["semantic_descriptor"]["size_bytes"]
-                )
-            })
-            .collect();
-        format!(
-            "You have {total} file{}: {}.",
-            if total == 1 { "" } else { "s" },
-            names.join(", ")
-        )
-    };
-    Ok((
-        message,
-        json!({"files": items, "total": total, "execution_ids": [done.execution_id]}),
-    ))
+    Ok((done.execution_id, items, total))
+}
+
+/// "You have N files: a.csv (active, 10 bytes), …" (the first 100 named).
+fn files_message(items: &[Value], total: i64) -> String {
+    if items.is_empty() {
+        return "You have no files yet. Upload one and I can parse it.".to_string();
+    }
+    let names: Vec<String> = items
+        .iter()
+        .take(100)
+        .map(|a| {
+            format!(
+                "{} ({}, {} bytes)",
+                a["semantic_descriptor"]["filename"].as_str().unwrap_or("?"),
+                a["lifecycle_state"].as_str().unwrap_or("?"),
+                a["semantic_descriptor"]["size_bytes"]
+            )
+        })
+        .collect();
+    format!(
+        "You have {total} file{}: {}.",
+        if total == 1 { "" } else { "s" },
+        names.join(", ")
+    )
+}
+
+/// A file artifact's names: its file name and its display name.
+fn file_names(file: &Value) -> impl Iterator<Item = &str> {
+    let d = &file["semantic_descriptor"];
+    [d["filename"].as_str(), d["ui_name"].as_str()]
+        .into_iter()
+        .flatten()
 }
 
 /// The named file's latest parse (parsing it when asked to, or when it has none yet), with the
@@ -292,22 +314,15 @@ async fn parsed_for(
     name: &str,
     parse_now: bool,
 ) -> Result<(Value, Vec<String>), String> {
-    let listing = bench.run("list_files", json!({"limit": 1000})).await?;
-    let items = payload(&listing, "files")?["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let Some(file) = items.iter().find(|a| {
-        let d = &a["semantic_descriptor"];
-        [d["filename"].as_str(), d["ui_name"].as_str()]
-            .iter()
-            .flatten()
-            .any(|n| n.eq_ignore_ascii_case(name))
-    }) else {
+    let (listed_by, items, _) = session_files(bench, 1000).await?;
+    let Some(file) = items
+        .iter()
+        .find(|a| file_names(a).any(|n| n.eq_ignore_ascii_case(name)))
+    else {
         return Err(format!("I found no file named {name}"));
     };
     let file_id = file["artifact_id"].as_str().unwrap_or_default().to_string();
-    let mut executions = vec![listing.execution_id.clone()];
+    let mut executions = vec![listed_by];
     if !parse_now {
         let known = bench
             .run(
@@ -453,23 +468,15 @@ async fn insights_liaison(
 /// The files the words name (by file name or by name without its extension), in the order
 /// they are named; then a data mash over them.
 async fn combine_files(bench: &dyn Workbench, words: &[String]) -> Result<(String, Value), String> {
-    let listing = bench.run("list_files", json!({"limit": 1000})).await?;
-    let items = payload(&listing, "files")?["items"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let (listed_by, items, total) = session_files(bench, 1000).await?;
     let mut named: Vec<(String, String)> = Vec::new();
     for w in words {
         let found = items.iter().find(|a| {
-            let d = &a["semantic_descriptor"];
-            [d["filename"].as_str(), d["ui_name"].as_str()]
-                .iter()
-                .flatten()
-                .any(|n| {
-                    let n = n.to_lowercase();
-                    let stem = n.rsplit_once('.').map_or(n.as_str(), |(s, _)| s);
-                    n == *w || stem == w
-                })
+            file_names(a).any(|n| {
+                let n = n.to_lowercase();
+                let stem = n.rsplit_once('.').map_or(n.as_str(), |(s, _)| s);
+                n == *w || stem == w
+            })
         });
         if let Some(a) = found {
             let id = a["artifact_id"].as_str().unwrap_or_default().to_string();
@@ -483,7 +490,7 @@ async fn combine_files(bench: &dyn Workbench, words: &[String]) -> Result<(Strin
         }
     }
     if named.len() < 2 {
-        let (files, _) = list_files(bench).await?;
+        let files = files_message(&items, total);
         return Err(format!(
             "name at least two of your files to combine (\"combine sales and customers\"). {files}"
         ));
@@ -495,7 +502,7 @@ async fn combine_files(bench: &dyn Workbench, words: &[String]) -> Result<(Strin
     let mash = payload(&done, "mash")?.clone();
     Ok((
         mash_summary(&mash),
-        json!({"mash": mash, "execution_ids": [listing.execution_id, done.execution_id]}),
+        json!({"mash": mash, "execution_ids": [listed_by, done.execution_id]}),
     ))
 }
 

@@ -52,9 +52,7 @@ pub async fn stream_status(
         .execution_status(&scope, &id, StatusOptions::default())
         .await?;
     let span = tracing::info_span!("execution_stream", session_id = %first.session_id, execution_id = %first.execution_id);
-    Ok(ws
-        .read_buffer_size(super::agent_ws::SOCKET_READ_BUFFER)
-        .write_buffer_size(0)
+    Ok(super::agent_ws::small_buffers(ws)
         .on_upgrade(move |socket| push_statuses(state, socket, first).instrument(span)))
 }
 

@@ -8,6 +8,7 @@ use axum::Json;
 use super::access::{execution_scope, session_scope};
 use super::auth_user::MaybeUser;
 use super::state::ExperienceState;
+use crate::http::idempotency::idempotency_key;
 use crate::http::queries::StatusQuery;
 use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::runtime::model::{IntentRequest, StatusOptions};
@@ -23,10 +24,7 @@ pub async fn submit(
         return Err(RuntimeError::invalid("session_id", "is required").into());
     }
     if req.idempotency_key.is_none() {
-        req.idempotency_key = headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        req.idempotency_key = idempotency_key(&headers);
     }
     let scope = session_scope(&state, &user, &req.session_id, req.tenant_id.as_deref()).await?;
     let accepted = state.runtime.submit_intent(&scope, req).await?;

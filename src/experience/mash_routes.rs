@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use super::access::session_scope;
 use super::auth_user::MaybeUser;
 use super::state::ExperienceState;
+use crate::http::idempotency::idempotency_key;
 use crate::http::{ApiError, ApiJson};
 use crate::runtime::model::{mash_id, IntentRequest, MashAccepted};
 use crate::runtime::RuntimeError;
@@ -48,26 +49,15 @@ pub async fn create(
         session_id: body.session_id,
         tenant_id: body.tenant_id,
         parameters: Some(parameters),
-        idempotency_key: headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string),
+        idempotency_key: idempotency_key(&headers),
         ..Default::default()
     };
     let accepted = state
         .runtime
         .submit_intent(&scope, request)
         .await
-        .map_err(|e| match e {
-            // The body's fields are top-level here: `content_refs`, `options.join`.
-            RuntimeError::Invalid(fields) => RuntimeError::Invalid(
-                fields
-                    .into_iter()
-                    .map(|(k, v)| (k.trim_start_matches("parameters.").to_string(), v))
-                    .collect(),
-            ),
-            other => other,
-        })?;
+        // The body's fields are top-level here: `content_refs`, `options.join`.
+        .map_err(RuntimeError::top_level_fields)?;
     Ok((
         StatusCode::ACCEPTED,
         Json(MashAccepted {

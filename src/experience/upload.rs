@@ -98,9 +98,9 @@ pub async fn upload(
     let (session_id, tenant_id, ui_name, received) = match read {
         Ok(parts) => parts,
         Err(e) => {
-            // Read what is left (bounded) before answering: a client still sending its body
-            // then gets this answer instead of a broken connection.
-            drain(&mut multipart).await;
+            // Read what is left (bounded in bytes and time) before answering: a client still
+            // sending its body then gets this answer instead of a broken connection.
+            let _ = tokio::time::timeout(DRAIN_FOR, drain(&mut multipart)).await;
             return Err(e);
         }
     };
@@ -145,8 +145,10 @@ async fn text(
     String::from_utf8(bytes).map_err(|_| invalid(name, "must be UTF-8 text"))
 }
 
-/// How much of a refused form is still read so its sender can take the answer.
+/// How much of a refused form is still read so its sender can take the answer. (Moving to
+/// the next part reads through the rest of the current one, so time bounds it too.)
 const DRAIN_LIMIT: usize = 8 * 1024 * 1024;
+const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(5);
 
 async fn drain(multipart: &mut Multipart) {
     let mut seen = 0usize;

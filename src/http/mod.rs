@@ -3,6 +3,7 @@
 
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod layers;
 pub mod queries;
 pub mod serve;

@@ -31,6 +31,20 @@ impl RuntimeError {
         RuntimeError::Invalid(fields)
     }
 
+    /// Validation fields named as the caller's own (`parameters.content_refs` → `content_refs`),
+    /// for endpoints whose body fields become an intent's parameters.
+    pub fn top_level_fields(self) -> Self {
+        match self {
+            RuntimeError::Invalid(fields) => RuntimeError::Invalid(
+                fields
+                    .into_iter()
+                    .map(|(k, v)| (k.trim_start_matches("parameters.").to_string(), v))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         RuntimeError::Conflict {
             code,

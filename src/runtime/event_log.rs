@@ -266,9 +266,10 @@ impl EventLogHandle {
         &self,
         session_id: String,
         after_seq: i64,
-    ) -> mpsc::Receiver<Result<Box<EventRow>, RuntimeError>> {
-        // Boxed events: the channel's first block of slots is allocated up front, per
-        // subscriber, so small slots keep an idle subscription small.
+    ) -> mpsc::Receiver<Result<Arc<EventRow>, RuntimeError>> {
+        // Shared events: the channel's first block of slots is allocated up front, per
+        // subscriber, so small slots keep an idle subscription small; a live event is not
+        // copied per subscriber.
         let (tx, rx) = mpsc::channel(256);
         // Subscribe to live events before reading the store: anything committed after this
         // point is in the channel, anything before it is in the store.
@@ -290,7 +291,7 @@ async fn pump(
     session_id: String,
     after_seq: i64,
     mut live: broadcast::Receiver<Arc<EventRow>>,
-    tx: mpsc::Sender<Result<Box<EventRow>, RuntimeError>>,
+    tx: mpsc::Sender<Result<Arc<EventRow>, RuntimeError>>,
 ) {
     let mut last = after_seq;
     if catch_up(&store, &session_id, &mut last, &tx).await.is_err() {
@@ -301,7 +302,7 @@ async fn pump(
             Ok(event) if event.seq <= last => continue,
             Ok(event) if event.seq == last + 1 => {
                 last = event.seq;
-                if tx.send(Ok(Box::new((*event).clone()))).await.is_err() {
+                if tx.send(Ok(event)).await.is_err() {
                     return;
                 }
             }
@@ -320,7 +321,7 @@ async fn catch_up(
     store: &Store,
     session_id: &str,
     last: &mut i64,
-    tx: &mpsc::Sender<Result<Box<EventRow>, RuntimeError>>,
+    tx: &mpsc::Sender<Result<Arc<EventRow>, RuntimeError>>,
 ) -> Result<(), ()> {
     loop {
         let page = match store.events_after(session_id, *last, PAGE).await {
@@ -333,7 +334,7 @@ async fn catch_up(
         let n = page.len() as i64;
         for event in page {
             *last = event.seq;
-            tx.send(Ok(Box::new(event))).await.map_err(|_| ())?;
+            tx.send(Ok(Arc::new(event))).await.map_err(|_| ())?;
         }
         if n < PAGE {
             return Ok(());

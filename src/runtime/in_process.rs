@@ -1,5 +1,6 @@
 //! The in-process runtime client: messages to the RuntimeRouter actor, reads from the store.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -287,9 +288,9 @@ impl RuntimeClient for InProcessClient {
             .ctx
             .events
             .subscribe(session_id.to_string(), after_seq.max(0));
-        Ok(Box::pin(
-            ReceiverStream::new(rx).map(|r| r.map(|e| RuntimeEvent::from(*e))),
-        ))
+        Ok(Box::pin(ReceiverStream::new(rx).map(|r| {
+            r.map(|e| RuntimeEvent::from(Arc::unwrap_or_clone(e)))
+        })))
     }
 
     async fn put_blob(
@@ -329,14 +330,9 @@ impl RuntimeClient for InProcessClient {
         });
         // Validate before recording anything: a refused upload leaves no upload row.
         if let Some(handler) = self.ctx.handlers.get("ingest_file") {
-            handler.validate(&parameters).map_err(|fields| {
-                RuntimeError::Invalid(
-                    fields
-                        .into_iter()
-                        .map(|(k, v)| (k.trim_start_matches("parameters.").to_string(), v))
-                        .collect(),
-                )
-            })?;
+            handler
+                .validate(&parameters)
+                .map_err(|fields| RuntimeError::Invalid(fields).top_level_fields())?;
         }
         self.ctx
             .store

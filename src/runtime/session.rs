@@ -284,23 +284,15 @@ impl Actor for SessionActor {
                         // Through the router: if this actor died meanwhile, its successor
                         // starts the execution. A router that is restarting refuses the
                         // message: try again (its successor is there within milliseconds).
-                        let mut sent = false;
-                        for _ in 0..100 {
-                            if let Some(r) = router.get() {
-                                let msg = RouterMsg::Route {
-                                    session_id: session_id.clone(),
-                                    msg: Box::new(SessionMsg::StartExecution(id.clone())),
-                                };
-                                if r.send_message(msg).is_ok() {
-                                    sent = true;
-                                    break;
-                                }
-                            }
-                            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                        }
-                        if !sent {
-                            let _ = me.send_message(SessionMsg::StartExecution(id));
-                        }
+                        // Past two seconds the router's recovery scan at its restart finds
+                        // the stored execution.
+                        let start = || RouterMsg::Route {
+                            session_id: session_id.clone(),
+                            msg: Box::new(SessionMsg::StartExecution(id.clone())),
+                        };
+                        router
+                            .send_when_live(start, 100, std::time::Duration::from_millis(20))
+                            .await;
                     }
                     let _ = me.send_message(SessionMsg::Submitted);
                 });

@@ -273,29 +273,27 @@ impl Store {
         let mut ids = vec![artifact_id.to_string()];
         let mut i = 0;
         while i < ids.len() {
-            let rows = sqlx::query("SELECT artifact_id FROM artifact_parents WHERE parent_id = $1")
-                .bind(&ids[i])
-                .fetch_all(&mut *tx)
-                .await?;
+            // Each child of this node with every one of its parents, in one query.
+            let rows = sqlx::query(
+                "SELECT c.artifact_id, p.parent_id FROM artifact_parents c \
+                 JOIN artifact_parents p ON p.artifact_id = c.artifact_id \
+                 WHERE c.parent_id = $1 ORDER BY c.artifact_id",
+            )
+            .bind(&ids[i])
+            .fetch_all(&mut *tx)
+            .await?;
+            let mut children: Vec<(String, bool)> = Vec::new();
             for r in rows {
                 let child: String = r.try_get("artifact_id")?;
-                if ids.contains(&child) {
-                    continue;
+                let parent: String = r.try_get("parent_id")?;
+                let in_tree = ids.contains(&parent);
+                match children.last_mut() {
+                    Some((last, orphaned)) if *last == child => *orphaned &= in_tree,
+                    _ => children.push((child, in_tree)),
                 }
-                let parents =
-                    sqlx::query("SELECT parent_id FROM artifact_parents WHERE artifact_id = $1")
-                        .bind(&child)
-                        .fetch_all(&mut *tx)
-                        .await?;
-                let mut orphaned = true;
-                for p in parents {
-                    let parent: String = p.try_get("parent_id")?;
-                    if !ids.contains(&parent) {
-                        orphaned = false;
-                        break;
-                    }
-                }
-                if orphaned {
+            }
+            for (child, orphaned) in children {
+                if orphaned && !ids.contains(&child) {
                     ids.push(child);
                 }
             }

@@ -192,7 +192,6 @@ pub struct TestApp {
     pub exp: String,
     pub token: String,
     pub http: reqwest::Client,
-    pub wiring: Wiring,
 }
 
 pub async fn spawn_app_with(config: Config, handlers: HandlerRegistry) -> TestApp {
@@ -229,7 +228,6 @@ pub async fn spawn_app_with(config: Config, handlers: HandlerRegistry) -> TestAp
         token: config.service_token.clone(),
         app: Planes { app, experience },
         http: reqwest::Client::new(),
-        wiring,
     }
 }
 
@@ -237,7 +235,34 @@ pub async fn spawn_app(db: &TestDb) -> TestApp {
     spawn_app_with(test_config(db), HandlerRegistry::builtin()).await
 }
 
+/// A new anonymous session on the Experience Plane at `exp` (an http:// base); its id.
+pub async fn anonymous_session(http: &reqwest::Client, exp: &str) -> String {
+    session_id_of(http.post(format!("{exp}/api/session/create-anonymous"))).await
+}
+
+/// A new session (no tenant) through the Runtime Plane's API at `base`; its id.
+pub async fn runtime_session(http: &reqwest::Client, base: &str, token: &str) -> String {
+    let request = http
+        .post(format!("{base}/api/session/create"))
+        .bearer_auth(token)
+        .json(&json!({}));
+    session_id_of(request).await
+}
+
+async fn session_id_of(request: reqwest::RequestBuilder) -> String {
+    let v: Value = request.send().await.unwrap().json().await.unwrap();
+    v["session_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session_id in {v}"))
+        .to_string()
+}
+
 impl TestApp {
+    /// A new anonymous session on this app's Experience Plane.
+    pub async fn anonymous(&self) -> String {
+        anonymous_session(&self.http, &self.exp).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -447,11 +472,17 @@ pub async fn start_plane(db: &TestDb, token: &str, command: &str, env: &[(&str, 
         line.split_whitespace()
             .find_map(|p| p.strip_prefix(name))
             .map(|a| format!("http://{a}"))
-            .unwrap_or_default()
+    };
+    let runs = |plane: &str| command == "serve" || command == plane;
+    // Each plane the command runs must be in the line; one it does not run has no URL.
+    let url = |name: &str, plane: &str| match (field(name), runs(plane)) {
+        (Some(url), true) => url,
+        (None, false) => String::new(),
+        (found, _) => panic!("{command}: {name} {found:?} in {line}"),
     };
     Binary {
-        base: field("runtime="),
-        exp: field("experience="),
+        base: url("runtime=", "runtime"),
+        exp: url("experience=", "experience"),
         child,
         log,
     }

@@ -45,8 +45,12 @@ pub struct AgentQuery {
     after_seq: Option<i64>,
 }
 
-/// The transport's read buffer per socket.
-pub const SOCKET_READ_BUFFER: usize = 4 * 1024;
+/// Small transport buffers: an idle socket holds a few KiB instead of the 2 × 128 KiB the
+/// defaults reserve (BENCHMARKS.md, idle connections). Messages are small JSON; a large one is
+/// read in several chunks, and each frame is written as it is sent.
+pub fn small_buffers(ws: WebSocketUpgrade) -> WebSocketUpgrade {
+    ws.read_buffer_size(4 * 1024).write_buffer_size(0)
+}
 
 pub async fn agent_socket(
     State(state): State<ExperienceState>,
@@ -62,13 +66,8 @@ pub async fn agent_socket(
     })?;
     // Frames over 64 KiB are refused by the connection (1009); the transport allows a little
     // more so that the refusal can be a proper close.
-    // Small transport buffers: an idle socket holds a few KiB instead of the 2 × 128 KiB the
-    // defaults reserve (BENCHMARKS.md, idle connections). Messages are small JSON; a large
-    // one is read in several chunks, and each frame is written as it is sent.
-    Ok(ws
+    Ok(small_buffers(ws)
         .max_message_size(1024 * 1024)
-        .read_buffer_size(SOCKET_READ_BUFFER)
-        .write_buffer_size(0)
         .on_upgrade(move |socket| accept(state, q, socket)))
 }
 

@@ -17,6 +17,9 @@ use super::scope::CallerScope;
 use super::RuntimeApiState;
 use crate::http::{ApiError, ApiQuery};
 
+/// Seconds between keep-alive comments on an idle stream.
+pub const KEEP_ALIVE_SECS: u64 = 15;
+
 #[derive(Debug, Deserialize)]
 pub struct EventsQuery {
     pub session_id: String,
@@ -58,5 +61,5 @@ pub async fn stream_events(
                     .data(data),
             ))
         });
-    Ok(Sse::new(sse).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    Ok(Sse::new(sse).keep_alive(KeepAlive::new().interval(Duration::from_secs(KEEP_ALIVE_SECS))))
 }

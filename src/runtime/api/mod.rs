@@ -4,14 +4,13 @@ mod agents;
 mod auth;
 #[cfg(feature = "fault-injection")]
 pub mod debug;
-mod events;
+pub mod events;
 mod routes;
 pub mod scope;
 mod uploads;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post};
 use axum::Router;
 
@@ -48,10 +47,8 @@ pub fn router(state: RuntimeApiState) -> Router {
         .route("/api/session/{id}/last-seq", get(agents::last_seq))
         .route("/api/session/{id}/hook", post(agents::decide_hook))
         .route("/api/agent/message", post(agents::agent_message))
-        .route(
-            "/api/blobs",
-            post(uploads::put_blob).layer(DefaultBodyLimit::disable()),
-        )
+        // The raw body is streamed (no body limit applies to it): `limit` bounds it.
+        .route("/api/blobs", post(uploads::put_blob))
         .route("/api/uploads/ingest", post(uploads::ingest_upload));
     #[cfg(feature = "fault-injection")]
     let protected = protected.route("/api/debug/fault", post(debug::inject));

@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::scope::CallerScope;
 use super::RuntimeApiState;
+use crate::http::idempotency::idempotency_key;
 use crate::http::queries::{StatusQuery, TenantQuery};
 use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::runtime::model::{
@@ -75,10 +76,7 @@ pub async fn submit_intent(
     ApiJson(mut req): ApiJson<IntentRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
     if req.idempotency_key.is_none() {
-        req.idempotency_key = headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        req.idempotency_key = idempotency_key(&headers);
     }
     let scope = scope.or_tenant(req.tenant_id.clone());
     let accepted = state.client.submit_intent(&scope, req).await?;

@@ -1,7 +1,7 @@
 //! Streaming blob content to the runtime as a request body, at most `limit` bytes. The reader
 //! is borrowed, so the body is fed from this task through a small channel while the request is
-//! in flight; going past the limit (or a failing reader) aborts the body, so the runtime keeps
-//! nothing.
+//! in flight. Past the limit the body ends just over it (the runtime refuses it, keeping
+//! nothing); a failing reader aborts the body.
 
 use bytes::Bytes;
 use tokio::io::AsyncReadExt;
@@ -43,7 +43,9 @@ pub async fn pump(
         }
         total += n as u64;
         if total > limit {
-            let _ = tx.send(Err(std::io::Error::other("over the limit"))).await;
+            // The chunk that crosses the limit goes too: the runtime refuses it (413) and
+            // removes what it wrote before answering, so nothing is left when this returns.
+            let _ = tx.send(Ok(Bytes::copy_from_slice(&buf[..n]))).await;
             return Err(RuntimeError::TooLarge(limit));
         }
         if tx

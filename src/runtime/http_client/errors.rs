@@ -9,14 +9,7 @@ use serde_json::Value;
 use crate::runtime::RuntimeError;
 
 /// What `{what}_not_found` may name.
-const NOT_FOUND: [&str; 6] = [
-    "session",
-    "execution",
-    "artifact",
-    "hook",
-    "tenant",
-    "upload",
-];
+const NOT_FOUND: [&str; 5] = ["session", "execution", "artifact", "hook", "tenant"];
 /// The conflict codes the runtime answers with.
 const CONFLICTS: [&str; 5] = [
     "session_exists",

@@ -12,11 +12,12 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::HttpRuntimeClient;
+use crate::runtime::api::events::KEEP_ALIVE_SECS;
 use crate::runtime::model::{RuntimeEvent, Scope};
 use crate::runtime::{EventStream, RuntimeError};
 
-/// The runtime sends a keep-alive every 15 s: this long without a byte means a dead connection.
-const SILENCE: Duration = Duration::from_secs(45);
+/// Three missed keep-alives without a byte mean a dead connection.
+const SILENCE: Duration = Duration::from_secs(3 * KEEP_ALIVE_SECS);
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 const MAX_RETRY: Duration = Duration::from_secs(2);
 
@@ -116,6 +117,7 @@ async fn reconnect(
     tx: &mpsc::Sender<Result<RuntimeEvent, RuntimeError>>,
 ) -> Option<reqwest::Response> {
     let mut wait = FIRST_RETRY;
+    let mut first = true;
     loop {
         tokio::select! {
             _ = tx.closed() => return None,
@@ -125,7 +127,11 @@ async fn reconnect(
         match open(client, scope, session_id, last).await {
             Ok(response) => return Some(response),
             Err(RuntimeError::Unavailable(why)) | Err(RuntimeError::Internal(why)) => {
-                tracing::debug!(%why, "runtime not back yet");
+                if std::mem::take(&mut first) {
+                    tracing::warn!(%why, "cannot reopen the event stream; retrying");
+                } else {
+                    tracing::debug!(%why, "runtime not back yet");
+                }
             }
             Err(e) => {
                 let _ = tx.send(Err(e)).await;

@@ -71,6 +71,19 @@ pub async fn each_record(
     parsed_id: &str,
     mut f: impl FnMut(&Value),
 ) -> Result<u64, StepError> {
+    try_each_record(ctx, parsed_id, |record| {
+        f(&record);
+        Ok(())
+    })
+    .await
+}
+
+/// Gives `f` every stored record, in order, until `f` fails; returns how many there were.
+pub async fn try_each_record(
+    ctx: &StepContext,
+    parsed_id: &str,
+    mut f: impl FnMut(Value) -> Result<(), StepError>,
+) -> Result<u64, StepError> {
     let mut seen = 0u64;
     loop {
         let page = ctx
@@ -79,11 +92,12 @@ pub async fn each_record(
             .parsed_records(parsed_id, seen as i64, PAGE)
             .await
             .map_err(internal)?;
-        for record in &page {
-            f(record);
+        let n = page.len();
+        for record in page {
+            f(record)?;
         }
-        seen += page.len() as u64;
-        if (page.len() as i64) < PAGE {
+        seen += n as u64;
+        if (n as i64) < PAGE {
             return Ok(seen);
         }
     }

@@ -76,7 +76,8 @@ fn name_similarity(a: &str, b: &str) -> f64 {
     }
 }
 
-fn key_text(v: &Value) -> Option<String> {
+/// A value as join-key text (numbers and strings alike; null is no key).
+pub(crate) fn key_text(v: &Value) -> Option<String> {
     match v {
         Value::Null => None,
         Value::String(s) => Some(s.trim().to_string()),

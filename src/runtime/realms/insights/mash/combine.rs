@@ -48,11 +48,8 @@ pub struct Combiner {
 }
 
 fn key_text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::Null => None,
-        Value::String(s) => Some(s.trim().to_string()).filter(|s| !s.is_empty()),
-        other => Some(other.to_string()),
-    }
+    v.and_then(crate::runtime::realms::insights::relationships::key_text)
+        .filter(|s| !s.is_empty())
 }
 
 impl Combiner {

@@ -54,7 +54,6 @@ async fn interpret_all(ctx: &StepContext, made: &mut Vec<String>) -> Result<Valu
             "parsed_file_id": parsed_id,
             "interpretation_id": id,
             "columns": found["columns"],
-            "candidate_keys": found["candidate_keys"],
         }));
     }
     Ok(json!({ "interpretations": out }))

@@ -182,6 +182,8 @@ fn strings(list: &Value) -> Vec<String> {
 fn ids_in(output: &Value, list: &str, field: &str) -> Vec<String> {
     output[list]
         .as_array()
-        .map(|a| a.iter().map(|s| s[field].clone()).collect::<Vec<_>>())
-        .map_or_else(Vec::new, |v| strings(&Value::Array(v)))
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s[field].as_str().map(str::to_string))
+        .collect()
 }

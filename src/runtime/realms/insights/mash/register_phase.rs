@@ -10,6 +10,7 @@ use super::{earlier, ids_in, mash_id, register, undo_on_error, MashOptions, PHAS
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, internal};
 use crate::runtime::realms::content::parsing::ColumnsInfer;
+use crate::runtime::realms::insights::over_parsed::try_each_record;
 use crate::store::time::now_micros;
 
 const PAGE: i64 = 1000;
@@ -27,33 +28,6 @@ impl SagaStep for Registered {
         let mut made = Vec::new();
         let result = combine(ctx, &mut made).await;
         undo_on_error(ctx, &made, result).await
-    }
-}
-
-/// Pages of a parsed file's records, each record given to `f` (which may fail).
-async fn each_page(
-    ctx: &StepContext,
-    parsed_id: &str,
-    mut f: impl FnMut(Map<String, Value>) -> Result<(), String>,
-) -> Result<(), StepError> {
-    let mut offset = 0i64;
-    loop {
-        let page = ctx
-            .services
-            .store
-            .parsed_records(parsed_id, offset, PAGE)
-            .await
-            .map_err(internal)?;
-        let n = page.len() as i64;
-        for record in page {
-            if let Value::Object(r) = record {
-                f(r).map_err(StepError::new)?;
-            }
-        }
-        if n < PAGE {
-            return Ok(());
-        }
-        offset += n;
     }
 }
 
@@ -105,7 +79,11 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
     let names: Vec<String> = feeds.iter().map(|f| f.name.clone()).collect();
     let mut combiner = Combiner::new(options.join, keys, labels.clone(), feeds);
     for (j, id) in parsed_ids.iter().enumerate().skip(1) {
-        each_page(ctx, id, |r| combiner.hold(j, r)).await?;
+        try_each_record(ctx, id, |record| match record {
+            Value::Object(r) => combiner.hold(j, r).map_err(StepError::new),
+            _ => Ok(()),
+        })
+        .await?;
     }
 
     let dataset_id = derived_id(&ctx.execution_id, "mash:dataset");
