@@ -100,13 +100,17 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
     for db in databases().await {
         let store = store_with_session(&db, "s1").await;
         let exec = new_execution("s1", None);
-        store.insert_execution(&exec).await.unwrap();
+        let InsertOutcome::Created(stored) = store.insert_execution(&exec).await.unwrap() else {
+            panic!("a new execution is created");
+        };
+        // A new execution belongs to its first driver at the first epoch, unclaimed.
+        assert_eq!(stored.epoch, 1);
         let epoch = store
             .claim_execution(&exec.execution_id)
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(epoch, 1);
+        assert_eq!(epoch, 2);
 
         let mut cache = HashMap::new();
         let batch: Vec<_> = (0..5)
@@ -147,7 +151,7 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(newer, 2);
+        assert_eq!(newer, 3);
         let stale = Effect::ExecutionFinished {
             execution_id: exec.execution_id.clone(),
             epoch,

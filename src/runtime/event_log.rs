@@ -5,6 +5,8 @@
 //! `Flush`, which is queued behind every append already waiting. So one flush — one transaction —
 //! takes all appends that arrived while the previous flush was writing. The flush awaits the
 //! database inside `handle` on purpose: that serial write is what orders each session's `seq`.
+//! An append may carry several events (a driver's consecutive events): they are committed in one
+//! transaction, in order, and answered together.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -24,10 +26,13 @@ const MAX_BATCH: usize = 512;
 const MAX_CACHED_SESSIONS: usize = 100_000;
 const PAGE: i64 = 500;
 
+/// An event and the state change committed with it.
+pub type Item = (NewEvent, Option<Effect>);
+
 pub enum EventLogMsg {
     Append(
-        Box<(NewEvent, Option<Effect>)>,
-        RpcReplyPort<Result<AppendOutcome, RuntimeError>>,
+        Vec<Item>,
+        RpcReplyPort<Result<Vec<AppendOutcome>, RuntimeError>>,
     ),
     Flush,
     /// Panics in the handler (feature `fault-injection`: chaos tests).
@@ -35,10 +40,10 @@ pub enum EventLogMsg {
     Panic,
 }
 
+/// One append waiting for its flush: its events and the one reply for all of them.
 type Pending = (
-    NewEvent,
-    Option<Effect>,
-    RpcReplyPort<Result<AppendOutcome, RuntimeError>>,
+    Vec<Item>,
+    RpcReplyPort<Result<Vec<AppendOutcome>, RuntimeError>>,
 );
 
 /// Counters of the event log's work: how many events were committed in how many transactions
@@ -129,16 +134,25 @@ impl Actor for EventLog {
         match msg {
             #[cfg(feature = "fault-injection")]
             EventLogMsg::Panic => panic!("fault injected into the event log"),
-            EventLogMsg::Append(item, reply) => {
-                let (event, effect) = *item;
-                state.buffer.push((event, effect, reply));
+            EventLogMsg::Append(items, reply) => {
+                state.buffer.push((items, reply));
                 if !state.flush_scheduled {
                     state.flush_scheduled = true;
                     myself.send_message(EventLogMsg::Flush)?;
                 }
             }
             EventLogMsg::Flush => {
-                let take = state.buffer.len().min(MAX_BATCH);
+                // Whole appends, up to about MAX_BATCH events (at least one append).
+                let mut events = 0;
+                let take = state
+                    .buffer
+                    .iter()
+                    .take_while(|(items, _)| {
+                        let fits = events == 0 || events + items.len() <= MAX_BATCH;
+                        events += items.len();
+                        fits
+                    })
+                    .count();
                 let batch: Vec<Pending> = state.buffer.drain(..take).collect();
                 if state.buffer.is_empty() {
                     state.flush_scheduled = false;
@@ -159,20 +173,27 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>) {
     if state.last_seq.len() > MAX_CACHED_SESSIONS {
         state.last_seq.clear();
     }
-    let (items, replies): (Vec<_>, Vec<_>) =
-        batch.into_iter().map(|(e, eff, r)| ((e, eff), r)).unzip();
+    let mut sizes = Vec::with_capacity(batch.len());
+    let mut replies = Vec::with_capacity(batch.len());
+    let mut items = Vec::new();
+    for (group, reply) in batch {
+        sizes.push(group.len());
+        items.extend(group);
+        replies.push(reply);
+    }
     match state.store.append_events(&items, &mut state.last_seq).await {
-        Ok(outcomes) => deliver(state, outcomes, replies),
-        Err(err) if items.len() > 1 => {
-            // One bad item must not sink the others: retry each on its own.
-            tracing::warn!(error = %err, batch = items.len(), "event batch failed; retrying one by one");
+        Ok(outcomes) => deliver(state, outcomes, &sizes, replies),
+        Err(err) if replies.len() > 1 => {
+            // One bad append must not sink the others: retry each on its own.
+            tracing::warn!(error = %err, batch = items.len(), "event batch failed; retrying one append at a time");
             forget_sessions(state, &items);
-            for (item, reply) in items.into_iter().zip(replies) {
-                let one = [item];
-                match state.store.append_events(&one, &mut state.last_seq).await {
-                    Ok(outcomes) => deliver(state, outcomes, vec![reply]),
+            let mut rest = items.into_iter();
+            for (size, reply) in sizes.into_iter().zip(replies) {
+                let group: Vec<Item> = rest.by_ref().take(size).collect();
+                match state.store.append_events(&group, &mut state.last_seq).await {
+                    Ok(outcomes) => deliver(state, outcomes, &[size], vec![reply]),
                     Err(err) => {
-                        forget_sessions(state, &one);
+                        forget_sessions(state, &group);
                         tracing::error!(error = %err, "event append failed");
                         let _ = reply.send(Err(RuntimeError::Internal(err.to_string())));
                     }
@@ -189,29 +210,35 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>) {
     }
 }
 
-fn forget_sessions(state: &mut EventLogState, items: &[(NewEvent, Option<Effect>)]) {
+fn forget_sessions(state: &mut EventLogState, items: &[Item]) {
     for (e, _) in items {
         state.last_seq.remove(&e.session_id);
     }
 }
 
+/// Publishes what a flush committed and answers each append with its own outcomes (`sizes`:
+/// how many events each append brought, in order).
 fn deliver(
     state: &EventLogState,
     outcomes: Vec<AppendOutcome>,
-    replies: Vec<RpcReplyPort<Result<AppendOutcome, RuntimeError>>>,
+    sizes: &[usize],
+    replies: Vec<RpcReplyPort<Result<Vec<AppendOutcome>, RuntimeError>>>,
 ) {
     use std::sync::atomic::Ordering::Relaxed;
     crate::failpoint!(crate::failpoints::EVENT_LOG_BEFORE_PUBLISH);
     state.stats.transactions.fetch_add(1, Relaxed);
     state.stats.events.fetch_add(outcomes.len() as u64, Relaxed);
-    for (outcome, reply) in outcomes.into_iter().zip(replies) {
+    for outcome in &outcomes {
         // A duplicate may be an event whose commit succeeded but whose publication was lost
         // (a crash or an ambiguous commit error): publish it again. Subscribers drop `seq`s
         // they have already seen, so this never doubles an event.
-        if let AppendOutcome::Appended(row) | AppendOutcome::Duplicate(row) = &outcome {
+        if let AppendOutcome::Appended(row) | AppendOutcome::Duplicate(row) = outcome {
             state.hub.publish(row.clone());
         }
-        let _ = reply.send(Ok(outcome));
+    }
+    let mut rest = outcomes.into_iter();
+    for (size, reply) in sizes.iter().zip(replies) {
+        let _ = reply.send(Ok(rest.by_ref().take(*size).collect()));
     }
 }
 
@@ -226,26 +253,35 @@ pub struct EventLogHandle {
 }
 
 impl EventLogHandle {
-    /// Appends one event (with its effect) and returns once it is committed. Retries for a while
-    /// when the event log is restarting; dedup keys make a retried append harmless.
+    /// Appends one event (with its effect) and returns once it is committed.
     pub async fn append(
         &self,
         event: NewEvent,
         effect: Option<Effect>,
     ) -> Result<AppendOutcome, RuntimeError> {
+        let mut outcomes = self.append_all(vec![(event, effect)]).await?;
+        outcomes
+            .pop()
+            .ok_or_else(|| RuntimeError::Internal("the event log answered no outcome".into()))
+    }
+
+    /// Appends events in order, in one transaction, and returns once they are committed: one
+    /// outcome per event. Retries for a while when the event log is restarting; dedup keys make
+    /// a retried append harmless.
+    pub async fn append_all(&self, items: Vec<Item>) -> Result<Vec<AppendOutcome>, RuntimeError> {
         let mut delay = Duration::from_millis(10);
         let mut last_err = RuntimeError::Unavailable("event log not started".into());
         for _ in 0..12 {
             if let Some(actor) = self.slot.get() {
-                let item = Box::new((event.clone(), effect.clone()));
+                let items = items.clone();
                 match actor
                     .call(
-                        move |reply| EventLogMsg::Append(item, reply),
+                        move |reply| EventLogMsg::Append(items, reply),
                         Some(Duration::from_secs(30)),
                     )
                     .await
                 {
-                    Ok(ractor::rpc::CallResult::Success(Ok(outcome))) => return Ok(outcome),
+                    Ok(ractor::rpc::CallResult::Success(Ok(outcomes))) => return Ok(outcomes),
                     Ok(ractor::rpc::CallResult::Success(Err(e))) => last_err = e,
                     Ok(other) => {
                         last_err = RuntimeError::Unavailable(format!("event log call: {other:?}"))

@@ -1,6 +1,7 @@
 //! ExecutionActor: one per running execution. It owns the execution's saga driver (a task, so
 //! its `handle` never waits on step work), forwards cancel/approval to it, and stops cleanly
-//! when the execution is terminal. A restarted actor claims a new epoch, stops its predecessor's
+//! when the execution is terminal. The first actor of a new execution drives it at the epoch it
+//! was stored with; any other (a restart, a resume) claims a new epoch, stops its predecessor's
 //! driver and resumes from the store.
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -11,6 +12,7 @@ use super::context::RuntimeCtx;
 use super::error::RuntimeError;
 use super::saga::{self, panic_text, Control};
 use super::session::EXECUTION_NOT_FOUND;
+use crate::store::ExecutionRow;
 
 pub enum ExecutionMsg {
     Cancel(RpcReplyPort<Result<(), RuntimeError>>),
@@ -33,11 +35,15 @@ pub struct ExecutionActor;
 pub struct ExecutionArgs {
     pub ctx: RuntimeCtx,
     pub execution_id: String,
+    /// The row just stored for a new execution (its steps: none yet), or `None` to claim and
+    /// read it from the store.
+    pub fresh: Option<Box<ExecutionRow>>,
 }
 
 pub struct ExecutionState {
     ctx: RuntimeCtx,
     execution_id: String,
+    fresh: Option<Box<ExecutionRow>>,
     control: mpsc::UnboundedSender<Control>,
     driver_id: Option<tokio::task::Id>,
 }
@@ -64,6 +70,7 @@ impl Actor for ExecutionActor {
         Ok(ExecutionState {
             ctx: args.ctx,
             execution_id: args.execution_id,
+            fresh: args.fresh,
             control,
             driver_id: None,
         })
@@ -79,21 +86,26 @@ impl Actor for ExecutionActor {
         if let Some((_, previous)) = ctx.drivers.remove(&execution_id) {
             previous.abort();
         }
-        let Some(exec) = ctx.store.get_execution(&execution_id).await? else {
-            // Nothing to drive (and nothing a restart could fix).
-            myself.stop(Some(EXECUTION_NOT_FOUND.into()));
-            return Ok(());
+        let start = match state.fresh.take() {
+            Some(row) => saga::Start::Fresh(row),
+            None => match ctx.store.claim_execution(&execution_id).await? {
+                Some(epoch) => saga::Start::Claimed(epoch),
+                None => {
+                    // Nothing to drive (and nothing a restart could fix).
+                    myself.stop(Some(EXECUTION_NOT_FOUND.into()));
+                    return Ok(());
+                }
+            },
         };
-        let epoch = ctx
-            .store
-            .claim_execution(&execution_id)
-            .await?
-            .ok_or(EXECUTION_NOT_FOUND)?;
         let (control, rx) = mpsc::unbounded_channel();
-        let span =
-            tracing::info_span!("execution", session_id = %exec.session_id, %execution_id, epoch);
+        let span = tracing::info_span!(
+            "execution",
+            session_id = tracing::field::Empty,
+            %execution_id,
+            epoch = start.epoch()
+        );
         let driver = tokio::spawn(
-            saga::drive(ctx.clone(), execution_id.clone(), epoch, rx).instrument(span),
+            saga::drive(ctx.clone(), execution_id.clone(), start, rx).instrument(span),
         );
         let handle = driver.abort_handle();
         state.driver_id = Some(handle.id());

@@ -113,7 +113,7 @@ impl Actor for RuntimeRouter {
                         let transient = !matches!(err, RuntimeError::NotFound(_));
                         let mut wake = false;
                         for m in pending {
-                            wake |= matches!(m, SessionMsg::Wake | SessionMsg::StartExecution(_));
+                            wake |= matches!(m, SessionMsg::Wake | SessionMsg::StartExecution(..));
                             m.fail(err.clone());
                         }
                         if transient && wake {

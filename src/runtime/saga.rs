@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 
 use super::context::RuntimeCtx;
 use super::error::RuntimeError;
+use super::event_log::Item;
 use super::handler::{SagaStep, StepContext, StepError};
 use crate::store::time::now_micros;
 use crate::store::{AppendOutcome, Effect, ExecutionRow, NewEvent, StepRow};
@@ -62,6 +63,25 @@ struct Driver {
     exec: ExecutionRow,
     epoch: i64,
     control: mpsc::UnboundedReceiver<Control>,
+    /// Events recorded but not yet sent: they go with the next one, in one commit.
+    staged: Vec<Item>,
+}
+
+/// How a driver comes to own its execution.
+pub enum Start {
+    /// A new execution, as just stored (at its first epoch, with no steps).
+    Fresh(Box<ExecutionRow>),
+    /// An existing one, claimed at this epoch: read it from the store.
+    Claimed(i64),
+}
+
+impl Start {
+    pub fn epoch(&self) -> i64 {
+        match self {
+            Start::Fresh(row) => row.epoch,
+            Start::Claimed(epoch) => *epoch,
+        }
+    }
 }
 
 /// Runs the execution to a terminal state (or until fenced out). `Err` means an infrastructure
@@ -69,12 +89,19 @@ struct Driver {
 pub async fn drive(
     ctx: RuntimeCtx,
     execution_id: String,
-    epoch: i64,
+    start: Start,
     control: mpsc::UnboundedReceiver<Control>,
 ) -> Result<(), RuntimeError> {
-    let Some(exec) = ctx.store.get_execution(&execution_id).await? else {
-        return Err(RuntimeError::NotFound("execution"));
+    let epoch = start.epoch();
+    // Read after the claim: whatever a fenced predecessor wrote before it is in this row.
+    let (exec, steps) = match start {
+        Start::Fresh(row) => (*row, Some(Vec::new())),
+        Start::Claimed(_) => match ctx.store.get_execution(&execution_id).await? {
+            Some(row) => (row, None),
+            None => return Err(RuntimeError::NotFound("execution")),
+        },
     };
+    tracing::Span::current().record("session_id", exec.session_id.as_str());
     if exec.is_terminal() {
         return Ok(());
     }
@@ -83,8 +110,9 @@ pub async fn drive(
         exec,
         epoch,
         control,
+        staged: Vec::new(),
     };
-    match driver.run().await {
+    match driver.run(steps).await {
         Ok(()) | Err(DriveError::Fenced) => Ok(()),
         Err(DriveError::Runtime(e)) => Err(e),
     }
@@ -97,7 +125,8 @@ enum Ending {
 }
 
 impl Driver {
-    async fn run(&mut self) -> Result<(), DriveError> {
+    /// `known_steps`: the step rows when the caller knows them (a new execution has none).
+    async fn run(&mut self, known_steps: Option<Vec<StepRow>>) -> Result<(), DriveError> {
         let Some(handler) = self.ctx.handlers.get(&self.exec.intent_type) else {
             let error = format!(
                 "no handler is registered for intent type '{}'",
@@ -117,7 +146,10 @@ impl Driver {
                 return self.fail_before_start(error).await;
             }
         };
-        let rows = self.ctx.store.get_steps(&self.exec.execution_id).await?;
+        let rows = match known_steps {
+            Some(rows) => rows,
+            None => self.ctx.store.get_steps(&self.exec.execution_id).await?,
+        };
 
         // Recovery: a step recorded as failed means we crashed while compensating.
         if let Some(failed) = rows.iter().find(|r| r.status == "failed") {
@@ -191,8 +223,14 @@ impl Driver {
                 epoch: self.epoch,
             };
             let data = json!({"execution_id": self.exec.execution_id, "intent_type": self.exec.intent_type});
-            self.emit("EXECUTION_STARTED", "started", data, Some(effect))
-                .await?;
+            if approved_reply.is_some() {
+                self.emit("EXECUTION_STARTED", "started", data, Some(effect))
+                    .await?;
+            } else {
+                // Committed with the first step's start (or the ending, for no steps): one
+                // commit fewer, and nothing runs before either is durable.
+                self.stage("EXECUTION_STARTED", "started", data, Some(effect));
+            }
             self.exec.status = "running".into();
         }
         // An approval is answered once it is durable (the execution has started).
@@ -246,13 +284,14 @@ impl Driver {
                     };
                     let data = json!({"execution_id": self.exec.execution_id,
                         "intent_type": self.exec.intent_type, "step": name, "step_index": i});
-                    self.emit(
-                        "STEP_COMPLETED",
-                        &format!("step:{i}:completed"),
-                        data,
-                        Some(effect),
-                    )
-                    .await?;
+                    let key = format!("step:{i}:completed");
+                    if i + 1 == steps.len() {
+                        // The last step's record is committed with the execution's ending.
+                        self.stage("STEP_COMPLETED", &key, data, Some(effect));
+                    } else {
+                        self.emit("STEP_COMPLETED", &key, data, Some(effect))
+                            .await?;
+                    }
                     outputs.insert(name.clone(), out.output.clone());
                     done.push(StepRow {
                         idx: i as i64,
@@ -502,13 +541,8 @@ impl Driver {
         self.emit(event_type, "finished", data, Some(effect)).await
     }
 
-    async fn emit(
-        &self,
-        event_type: &str,
-        key: &str,
-        data: Value,
-        effect: Option<Effect>,
-    ) -> Result<(), DriveError> {
+    /// Records an event (with its effect) to be committed with the next one emitted.
+    fn stage(&mut self, event_type: &str, key: &str, data: Value, effect: Option<Effect>) {
         let event = NewEvent {
             event_id: uuid::Uuid::new_v4().to_string(),
             session_id: self.exec.session_id.clone(),
@@ -518,10 +552,24 @@ impl Driver {
             data,
             created_at: now_micros(),
         };
-        match self.ctx.events.append(event, effect).await? {
-            AppendOutcome::Fenced => Err(Fenced.into()),
-            AppendOutcome::Appended(_) | AppendOutcome::Duplicate(_) => Ok(()),
+        self.staged.push((event, effect));
+    }
+
+    /// Commits the staged events and this one, in order, in one transaction.
+    async fn emit(
+        &mut self,
+        event_type: &str,
+        key: &str,
+        data: Value,
+        effect: Option<Effect>,
+    ) -> Result<(), DriveError> {
+        self.stage(event_type, key, data, effect);
+        let items = std::mem::take(&mut self.staged);
+        let outcomes = self.ctx.events.append_all(items).await?;
+        if outcomes.iter().any(|o| matches!(o, AppendOutcome::Fenced)) {
+            return Err(Fenced.into());
         }
+        Ok(())
     }
 }
 

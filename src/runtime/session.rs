@@ -18,7 +18,7 @@ use super::router::RouterMsg;
 use crate::actors::{ChildExit, Children};
 use crate::agents::AgentKind;
 use crate::store::time::{now_micros, to_rfc3339};
-use crate::store::{BindOutcome, InsertOutcome, NewExecution, SessionRow};
+use crate::store::{BindOutcome, ExecutionRow, InsertOutcome, NewExecution, SessionRow};
 
 /// A command for one execution, routed through its session.
 pub enum ExecutionCmd {
@@ -91,8 +91,9 @@ pub enum SessionMsg {
     },
     /// Start (or resume) an execution of this session. Sent by the intake task through the
     /// router, so it reaches the session's current actor even if the one that admitted the
-    /// intent has died meanwhile.
-    StartExecution(String),
+    /// intent has died meanwhile. With the row it has just stored when the execution is new:
+    /// its driver then starts without reading it back or claiming it.
+    StartExecution(String, Option<Box<ExecutionRow>>),
     // Internal messages, sent by the actor's own tasks.
     /// An admitted intent's insert has finished (one less piece of work in flight).
     Submitted,
@@ -136,7 +137,7 @@ impl SessionMsg {
                 | SessionMsg::Upgrade { .. }
                 | SessionMsg::Execution { .. }
                 | SessionMsg::Wake
-                | SessionMsg::StartExecution(_)
+                | SessionMsg::StartExecution(..)
                 | SessionMsg::Agent { .. }
         )
     }
@@ -270,17 +271,25 @@ impl Actor for SessionActor {
                             )),
                             None,
                         ),
+                        Ok(InsertOutcome::Created(row)) => {
+                            let answer = accepted(&row);
+                            (
+                                Ok(answer),
+                                Some((row.execution_id.clone(), Some(Box::new(row)))),
+                            )
+                        }
                         // A repeated key whose execution is not finished is (re)started too:
                         // starting is idempotent, and it may have been lost with a dead actor.
-                        Ok(InsertOutcome::Created(row) | InsertOutcome::Existing(row)) => {
-                            let start = (!row.is_terminal()).then(|| row.execution_id.clone());
+                        Ok(InsertOutcome::Existing(row)) => {
+                            let start =
+                                (!row.is_terminal()).then(|| (row.execution_id.clone(), None));
                             (Ok(accepted(&row)), start)
                         }
                         Err(e) => (Err(RuntimeError::from(e)), None),
                     };
                     let stored = answer.is_ok();
                     let _ = reply.send(answer);
-                    if let (true, Some(id)) = (stored, start) {
+                    if let (true, Some((id, fresh))) = (stored, start) {
                         // Through the router: if this actor died meanwhile, its successor
                         // starts the execution. A router that is restarting refuses the
                         // message: try again (its successor is there within milliseconds).
@@ -288,7 +297,7 @@ impl Actor for SessionActor {
                         // the stored execution.
                         let start = || RouterMsg::Route {
                             session_id: session_id.clone(),
-                            msg: Box::new(SessionMsg::StartExecution(id.clone())),
+                            msg: Box::new(SessionMsg::StartExecution(id.clone(), fresh.clone())),
                         };
                         router
                             .send_when_live(start, 100, std::time::Duration::from_millis(20))
@@ -298,13 +307,13 @@ impl Actor for SessionActor {
                 });
             }
             SessionMsg::Submitted => state.inflight = state.inflight.saturating_sub(1),
-            SessionMsg::StartExecution(id) => start_execution(&myself, state, id),
+            SessionMsg::StartExecution(id, fresh) => start_execution(&myself, state, id, fresh),
             SessionMsg::Resumed(Ok(ids)) => {
                 state.inflight = state.inflight.saturating_sub(1);
                 let before_passivating = std::mem::take(&mut state.final_scan);
                 let none = ids.is_empty();
                 for id in ids {
-                    start_execution(&myself, state, id);
+                    start_execution(&myself, state, id, None);
                 }
                 if before_passivating {
                     if none && passivation_due(state) {
@@ -362,7 +371,7 @@ impl Actor for SessionActor {
                         }
                         tracing::warn!(%execution_id, %why, "execution actor failed to start; retrying");
                         myself.send_after(RETRY_DELAY, move || {
-                            SessionMsg::StartExecution(execution_id)
+                            SessionMsg::StartExecution(execution_id, None)
                         });
                     }
                 }
@@ -381,7 +390,7 @@ impl Actor for SessionActor {
                         // Not started yet in this incarnation (the recovery scan may not have
                         // answered): start it and queue the command. A finished execution's
                         // actor stops at once and the command is answered `execution_finished`.
-                        start_execution(&myself, state, execution_id.clone());
+                        start_execution(&myself, state, execution_id.clone(), None);
                         if let Some(ExecSlot::Starting(pending)) =
                             state.executions.get_mut(&execution_id)
                         {
@@ -523,7 +532,7 @@ impl Actor for SessionActor {
             ChildExit::Restart(execution_id) => {
                 state.executions.remove(&execution_id);
                 tracing::warn!(%execution_id, "execution actor ended abnormally; restarting");
-                start_execution(&myself, state, execution_id);
+                start_execution(&myself, state, execution_id, None);
             }
             ChildExit::Escalate(execution_id, why) => {
                 return Err(format!(
@@ -663,7 +672,12 @@ fn reply_finished(msg: ExecutionMsg) {
     }
 }
 
-fn start_execution(myself: &ActorRef<SessionMsg>, state: &mut SessionState, execution_id: String) {
+fn start_execution(
+    myself: &ActorRef<SessionMsg>,
+    state: &mut SessionState,
+    execution_id: String,
+    fresh: Option<Box<ExecutionRow>>,
+) {
     if state.executions.contains_key(&execution_id) {
         return;
     }
@@ -673,6 +687,7 @@ fn start_execution(myself: &ActorRef<SessionMsg>, state: &mut SessionState, exec
     let args = ExecutionArgs {
         ctx: state.ctx.clone(),
         execution_id: execution_id.clone(),
+        fresh,
     };
     let me = myself.clone();
     tokio::spawn(async move {
@@ -687,7 +702,7 @@ fn start_execution(myself: &ActorRef<SessionMsg>, state: &mut SessionState, exec
     });
 }
 
-fn accepted(row: &crate::store::ExecutionRow) -> IntentAccepted {
+fn accepted(row: &ExecutionRow) -> IntentAccepted {
     IntentAccepted {
         execution_id: row.execution_id.clone(),
         intent_id: row.intent_id.clone(),

@@ -84,7 +84,7 @@ impl Store {
         .bind(&u.blob_sha256)
         .bind(u.size_bytes)
         .bind(u.created_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -230,7 +230,7 @@ impl Store {
         .bind(artifact_id)
         .bind(state)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(res.rows_affected() == 1)
     }
@@ -333,7 +333,7 @@ impl Store {
         .bind(descriptor.to_string())
         .bind(state)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(())
     }
@@ -379,7 +379,7 @@ impl Store {
     pub async fn delete_upload(&self, upload_id: &str) -> Result<(), sqlx::Error> {
         sqlx::query("DELETE FROM uploads WHERE upload_id = $1")
             .bind(upload_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -419,7 +419,7 @@ impl Store {
     pub async fn prune_uploads(&self, before: i64) -> Result<u64, sqlx::Error> {
         let res = sqlx::query("DELETE FROM uploads WHERE created_at < $1")
             .bind(before)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(res.rows_affected())
     }

@@ -29,7 +29,7 @@ impl Store {
         .bind(conversation_id)
         .bind(proposed)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await;
         match insert {
             Ok(_) => Ok(proposed.to_string()),

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Executor};
+use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -15,11 +15,20 @@ pub enum Backend {
 }
 
 /// The one store API over both backends. Cheap to clone.
+///
+/// Writes go through `writer`. On SQLite that is a pool of one connection: SQLite lets one
+/// writer in at a time, and a second one waiting on its lock sleeps in SQLite's busy handler
+/// (1, 2, 5, 10 … ms) however soon the lock is free; queued here, each writer is woken the
+/// moment the previous one commits. On PostgreSQL `writer` is the same pool as `pool`.
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
+    pub(crate) writer: AnyPool,
     backend: Backend,
 }
+
+/// A PostgreSQL connection idle this long is pinged before it is handed out.
+const IDLE_BEFORE_PING: Duration = Duration::from_secs(1);
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -42,32 +51,23 @@ impl Store {
         let options = AnyConnectOptions::from_str(&url)?
             .log_statements(tracing::log::LevelFilter::Trace)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
-        let pool = AnyPoolOptions::new()
-            .max_connections(match backend {
-                Backend::Sqlite => 8,
-                Backend::Postgres => 16,
-            })
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
+        let pool = pool_options(backend, 8, 16)
+            .connect_with(options.clone())
             .await?;
-        Ok(Store { pool, backend })
+        let writer = match backend {
+            Backend::Sqlite => pool_options(backend, 1, 1).connect_with(options).await?,
+            Backend::Postgres => pool.clone(),
+        };
+        Ok(Store {
+            pool,
+            writer,
+            backend,
+        })
     }
 
     /// Applies every pending migration (idempotent).
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        MIGRATOR.run(&self.pool).await?;
+        MIGRATOR.run(&self.writer).await?;
         Ok(())
     }
 
@@ -78,8 +78,8 @@ impl Store {
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
         match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => self.writer.begin().await,
         }
     }
 
@@ -94,7 +94,43 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
+}
+
+/// The pool settings of either backend (`sqlite` or `postgres` connections at most).
+fn pool_options(backend: Backend, sqlite: u32, postgres: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(match backend {
+            Backend::Sqlite => sqlite,
+            Backend::Postgres => postgres,
+        })
+        .acquire_timeout(Duration::from_secs(10))
+        // A ping before every acquire doubles the round trips of a short query (SQLite: a
+        // hand-off to its worker thread and back; PostgreSQL: the network). Only a PostgreSQL
+        // connection that has sat idle is checked: that is the one a database restart or a
+        // dropped link has broken; a failed check takes another connection.
+        .test_before_acquire(false)
+        .before_acquire(move |conn, meta| {
+            Box::pin(async move {
+                if backend == Backend::Postgres && meta.idle_for >= IDLE_BEFORE_PING {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
 }
 
 /// `sqlite://./data/x.db` → creates `./data` and adds `mode=rwc` so the file is created.

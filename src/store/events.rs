@@ -149,34 +149,6 @@ impl Store {
         let mut seqs: HashMap<String, i64> = HashMap::new();
         let mut outcomes = Vec::with_capacity(items.len());
         for (event, effect) in items {
-            if let Some(key) = &event.event_key {
-                let existing = sqlx::query(&format!(
-                    "SELECT {EVENT_COLUMNS} FROM events WHERE session_id = $1 AND event_key = $2"
-                ))
-                .bind(&event.session_id)
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(row) = existing {
-                    // A stale driver must learn it is fenced even when its event exists already.
-                    let fenced = match effect {
-                        Some(effect) => !holds_epoch(&mut tx, effect).await?,
-                        None => false,
-                    };
-                    outcomes.push(if fenced {
-                        AppendOutcome::Fenced
-                    } else {
-                        AppendOutcome::Duplicate(EventRow::from_row(&row)?)
-                    });
-                    continue;
-                }
-            }
-            if let Some(effect) = effect {
-                if !apply_effect(&mut tx, effect, event.created_at).await? {
-                    outcomes.push(AppendOutcome::Fenced);
-                    continue;
-                }
-            }
             let seq = match seqs
                 .get(&event.session_id)
                 .or(last_seq.get(&event.session_id))
@@ -184,9 +156,10 @@ impl Store {
                 Some(s) => *s + 1,
                 None => max_seq_in(&mut tx, &event.session_id).await? + 1,
             };
-            sqlx::query(
+            // The event first: its key tells in the same statement whether it is a repeat.
+            let inserted = sqlx::query(
                 "INSERT INTO events (event_id, session_id, seq, event_type, execution_id, event_key, data, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (session_id, event_key) DO NOTHING",
             )
             .bind(&event.event_id)
             .bind(&event.session_id)
@@ -197,7 +170,24 @@ impl Store {
             .bind(event.data.to_string())
             .bind(event.created_at)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected()
+                == 1;
+            if !inserted {
+                outcomes.push(repeated(&mut tx, event, effect.as_ref()).await?);
+                continue;
+            }
+            if let Some(effect) = effect {
+                if !apply_effect(&mut tx, effect, event.created_at).await? {
+                    // Fenced out: the event goes too (its `seq` is free again).
+                    sqlx::query("DELETE FROM events WHERE event_id = $1")
+                        .bind(&event.event_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    outcomes.push(AppendOutcome::Fenced);
+                    continue;
+                }
+            }
             seqs.insert(event.session_id.clone(), seq);
             outcomes.push(AppendOutcome::Appended(EventRow {
                 event_id: event.event_id.clone(),
@@ -256,6 +246,29 @@ impl Store {
         .await?;
         rows.iter().map(EventRow::from_row).collect()
     }
+}
+
+/// The outcome for an event whose key is already in the log: the stored event, or `Fenced`
+/// when the appender no longer holds its execution (a stale driver must learn it is fenced
+/// even when its event exists already). Its effect is not applied again.
+async fn repeated(
+    tx: &mut Transaction<'_, Any>,
+    event: &NewEvent,
+    effect: Option<&Effect>,
+) -> Result<AppendOutcome, sqlx::Error> {
+    if let Some(effect) = effect {
+        if !holds_epoch(tx, effect).await? {
+            return Ok(AppendOutcome::Fenced);
+        }
+    }
+    let row = sqlx::query(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE session_id = $1 AND event_key = $2"
+    ))
+    .bind(&event.session_id)
+    .bind(&event.event_key)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(AppendOutcome::Duplicate(EventRow::from_row(&row)?))
 }
 
 async fn max_seq_in(tx: &mut Transaction<'_, Any>, session_id: &str) -> Result<i64, sqlx::Error> {

@@ -10,6 +10,9 @@ const COLUMNS: &str = "execution_id, intent_id, intent_type, session_id, tenant_
     parameters, metadata, status, error, artifacts, hook_id, hook_reason, epoch, created_at, \
     started_at, completed_at, updated_at";
 
+/// The epoch a new execution is stored with: its first driver's.
+pub const FIRST_EPOCH: i64 = 1;
+
 pub const UNFINISHED: &str = "('pending', 'running', 'awaiting_approval')";
 
 #[derive(Debug, Clone)]
@@ -38,62 +41,46 @@ pub enum InsertOutcome {
 
 impl Store {
     /// Stores a new `pending` execution, or returns the execution that already holds its
-    /// idempotency key. The execution and its key are written in one transaction.
+    /// idempotency key. The execution and its key are written in one transaction. A new
+    /// execution is stored at epoch [`FIRST_EPOCH`]: the driver started for it right away owns it
+    /// without a claim (a later driver claims the next epoch and fences it out).
     pub async fn insert_execution(&self, new: &NewExecution) -> Result<InsertOutcome, sqlx::Error> {
-        if let Some((scope, key)) = &new.idempotency {
-            let scopes = std::iter::once(scope).chain(new.idempotency_alt_scope.as_ref());
-            for scope in scopes {
-                if let Some(existing) = self.execution_by_idempotency_key(scope, key).await? {
-                    return Ok(InsertOutcome::Existing(existing));
-                }
+        let Some((scope, key)) = &new.idempotency else {
+            // One statement, committed on its own: no transaction to open and close.
+            insert_row(&self.writer, new).await?;
+            return Ok(InsertOutcome::Created(new_row(new)));
+        };
+        let scopes = std::iter::once(scope).chain(new.idempotency_alt_scope.as_ref());
+        for scope in scopes {
+            if let Some(existing) = self.execution_by_idempotency_key(scope, key).await? {
+                return Ok(InsertOutcome::Existing(existing));
             }
         }
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO executions (execution_id, intent_id, intent_type, session_id, tenant_id, \
-             solution_id, parameters, metadata, status, epoch, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9)",
+        insert_row(&mut *tx, new).await?;
+        let res = sqlx::query(
+            "INSERT INTO idempotency_keys (scope, idem_key, execution_id, created_at) VALUES ($1, $2, $3, $4)",
         )
+        .bind(scope)
+        .bind(key)
         .bind(&new.execution_id)
-        .bind(&new.intent_id)
-        .bind(&new.intent_type)
-        .bind(&new.session_id)
-        .bind(&new.tenant_id)
-        .bind(&new.solution_id)
-        .bind(new.parameters.to_string())
-        .bind(new.metadata.to_string())
         .bind(new.created_at)
         .execute(&mut *tx)
-        .await?;
-        if let Some((scope, key)) = &new.idempotency {
-            let res = sqlx::query(
-                "INSERT INTO idempotency_keys (scope, idem_key, execution_id, created_at) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(scope)
-            .bind(key)
-            .bind(&new.execution_id)
-            .bind(new.created_at)
-            .execute(&mut *tx)
-            .await;
-            match res {
-                Ok(_) => {}
-                Err(e) if is_unique_violation(&e) => {
-                    // A concurrent submit with the same key won the race: keep theirs.
-                    tx.rollback().await?;
-                    return match self.execution_by_idempotency_key(scope, key).await? {
-                        Some(existing) => Ok(InsertOutcome::Existing(existing)),
-                        None => Err(e),
-                    };
-                }
-                Err(e) => return Err(e),
+        .await;
+        match res {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                // A concurrent submit with the same key won the race: keep theirs.
+                tx.rollback().await?;
+                return match self.execution_by_idempotency_key(scope, key).await? {
+                    Some(existing) => Ok(InsertOutcome::Existing(existing)),
+                    None => Err(e),
+                };
             }
+            Err(e) => return Err(e),
         }
         tx.commit().await?;
-        let created = self
-            .get_execution(&new.execution_id)
-            .await?
-            .ok_or(sqlx::Error::RowNotFound)?;
-        Ok(InsertOutcome::Created(created))
+        Ok(InsertOutcome::Created(new_row(new)))
     }
 
     async fn execution_by_idempotency_key(
@@ -157,7 +144,7 @@ impl Store {
             "UPDATE executions SET epoch = epoch + 1 WHERE execution_id = $1 RETURNING epoch",
         )
         .bind(execution_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.writer)
         .await?;
         row.map(|r| r.try_get::<i64, _>("epoch")).transpose()
     }
@@ -184,5 +171,53 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| r.try_get("execution_id")).collect()
+    }
+}
+
+async fn insert_row<'e, E>(conn: E, new: &NewExecution) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO executions (execution_id, intent_id, intent_type, session_id, tenant_id, \
+         solution_id, parameters, metadata, status, epoch, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $10)",
+    )
+    .bind(&new.execution_id)
+    .bind(&new.intent_id)
+    .bind(&new.intent_type)
+    .bind(&new.session_id)
+    .bind(&new.tenant_id)
+    .bind(&new.solution_id)
+    .bind(new.parameters.to_string())
+    .bind(new.metadata.to_string())
+    .bind(FIRST_EPOCH)
+    .bind(new.created_at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The row [`insert_row`] stored, as a read would return it.
+fn new_row(new: &NewExecution) -> ExecutionRow {
+    ExecutionRow {
+        execution_id: new.execution_id.clone(),
+        intent_id: new.intent_id.clone(),
+        intent_type: new.intent_type.clone(),
+        session_id: new.session_id.clone(),
+        tenant_id: new.tenant_id.clone(),
+        solution_id: new.solution_id.clone(),
+        parameters: new.parameters.clone(),
+        metadata: new.metadata.clone(),
+        status: "pending".into(),
+        error: None,
+        artifacts: None,
+        hook_id: None,
+        hook_reason: None,
+        epoch: FIRST_EPOCH,
+        created_at: new.created_at,
+        started_at: None,
+        completed_at: None,
+        updated_at: new.created_at,
     }
 }

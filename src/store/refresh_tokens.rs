@@ -99,7 +99,7 @@ impl Store {
         )
         .bind(family_id)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(res.rows_affected())
     }
@@ -114,7 +114,7 @@ impl Store {
         )
         .bind(user_id)
         .bind(at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await?;
         Ok(res.rows_affected())
     }

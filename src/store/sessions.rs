@@ -21,7 +21,7 @@ impl Store {
         .bind(s.metadata.to_string())
         .bind(s.created_at)
         .bind(s.updated_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await;
         match res {
             Ok(_) => Ok(true),
