@@ -111,11 +111,8 @@ async fn a_crash_at_each_failpoint_loses_and_doubles_nothing() {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             };
             assert!(!exit.success(), "{why}: the process crashed ({exit})");
-            assert!(
-                server.log.lock().contains(&format!("failpoint {point}")),
-                "{why}: {}",
-                server.log.lock()
-            );
+            let log = server.final_log().await;
+            assert!(log.contains(&format!("failpoint {point}")), "{why}: {log}");
 
             let server = start_binary(&db, TOKEN, &[]).await;
             for (id, _) in &accepted {

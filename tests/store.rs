@@ -223,3 +223,96 @@ async fn a_failed_batch_commits_nothing() {
         db.cleanup().await;
     }
 }
+
+/// A batch that mixes a current driver's events with a stale one's: the current ones are
+/// stored with their effects, the stale one changes nothing, and the `seq`s have no gap.
+#[tokio::test]
+async fn a_stale_effect_in_a_batch_spoils_only_its_own_event() {
+    for db in databases().await {
+        let store = store_with_session(&db, "s1").await;
+        let (a, b) = (new_execution("s1", None), new_execution("s1", None));
+        for e in [&a, &b] {
+            store.insert_execution(e).await.unwrap();
+        }
+        // `b` is taken over by a newer driver: its first driver (epoch 1) is stale.
+        assert_eq!(
+            store.claim_execution(&b.execution_id).await.unwrap(),
+            Some(2)
+        );
+        let started = |e: &NewExecution, epoch| Effect::ExecutionStarted {
+            execution_id: e.execution_id.clone(),
+            epoch,
+        };
+        let step = |e: &NewExecution, epoch| Effect::StepStarted {
+            execution_id: e.execution_id.clone(),
+            epoch,
+            idx: 0,
+            name: "one".into(),
+        };
+        let batch = vec![
+            (event("s1", Some("a-started")), Some(started(&a, 1))),
+            (event("s1", Some("b-started")), Some(started(&b, 1))),
+            (event("s1", Some("a-step")), Some(step(&a, 1))),
+            (event("s1", None), None),
+        ];
+        let out = store
+            .append_events(&batch, &mut HashMap::new())
+            .await
+            .unwrap();
+        let seqs: Vec<Option<i64>> = out
+            .iter()
+            .map(|o| match o {
+                AppendOutcome::Appended(e) => Some(e.seq),
+                AppendOutcome::Fenced => None,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(seqs, [Some(1), None, Some(2), Some(3)], "[{}]", db.name);
+        let stored = store.events_after("s1", 0, 10).await.unwrap();
+        assert_eq!(
+            stored.len(),
+            3,
+            "[{}] the stale event is not stored",
+            db.name
+        );
+        let a_row = store.get_execution(&a.execution_id).await.unwrap().unwrap();
+        assert_eq!(a_row.status, "running");
+        assert_eq!(store.get_steps(&a.execution_id).await.unwrap().len(), 1);
+        let b_row = store.get_execution(&b.execution_id).await.unwrap().unwrap();
+        assert_eq!(
+            b_row.status, "pending",
+            "[{}] the stale start changed nothing",
+            db.name
+        );
+
+        // The keyed events again (a retried flush), and a new one: the keyed ones are repeats
+        // and nothing doubles.
+        let mut again = batch.clone();
+        again[3] = (event("s1", None), None);
+        let out = store
+            .append_events(&again, &mut HashMap::new())
+            .await
+            .unwrap();
+        assert!(
+            matches!(out[0], AppendOutcome::Duplicate(ref e) if e.seq == 1),
+            "{out:?}"
+        );
+        assert!(matches!(out[1], AppendOutcome::Fenced), "{out:?}");
+        assert!(
+            matches!(out[2], AppendOutcome::Duplicate(ref e) if e.seq == 2),
+            "{out:?}"
+        );
+        assert!(
+            matches!(out[3], AppendOutcome::Appended(ref e) if e.seq == 4),
+            "{out:?}"
+        );
+        let steps = store.get_steps(&a.execution_id).await.unwrap();
+        assert_eq!(
+            steps[0].attempts, 1,
+            "[{}] a repeated start is not a new attempt",
+            db.name
+        );
+        store.close().await;
+        db.cleanup().await;
+    }
+}

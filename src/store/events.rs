@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 use sqlx::{Any, Row, Transaction};
 
+use super::batch;
 use super::db::Store;
 use super::rows::EventRow;
 
@@ -80,6 +81,21 @@ pub enum Effect {
 }
 
 impl Effect {
+    /// Whether the effect changes the execution row beyond its `updated_at` (the others change
+    /// only a step row).
+    pub fn changes_execution(&self) -> bool {
+        !matches!(
+            self,
+            Effect::StepStarted { .. }
+                | Effect::StepCompleted {
+                    artifacts: None,
+                    ..
+                }
+                | Effect::StepFailed { .. }
+                | Effect::StepCompensated { .. }
+        )
+    }
+
     /// The execution the effect changes and the epoch it must still hold.
     pub fn target(&self) -> (&str, i64) {
         match self {
@@ -137,6 +153,13 @@ pub enum AppendOutcome {
 
 const EVENT_COLUMNS: &str = "event_id, session_id, seq, event_type, execution_id, data, created_at";
 
+/// An insert of events, followed by one or more `(…8 values…)` and [`UNLESS_REPEATED`].
+pub(super) const INSERT_EVENTS: &str =
+    "INSERT INTO events (event_id, session_id, seq, event_type, \
+    execution_id, event_key, data, created_at) VALUES";
+/// An event whose key the session's log already has is not inserted.
+pub(super) const UNLESS_REPEATED: &str = "ON CONFLICT (session_id, event_key) DO NOTHING";
+
 impl Store {
     /// Appends a batch in one transaction. `last_seq` caches each session's latest `seq`
     /// (filled from the database on a miss); it is only updated when the transaction commits.
@@ -147,58 +170,16 @@ impl Store {
     ) -> Result<Vec<AppendOutcome>, sqlx::Error> {
         let mut tx = self.begin_write().await?;
         let mut seqs: HashMap<String, i64> = HashMap::new();
-        let mut outcomes = Vec::with_capacity(items.len());
-        for (event, effect) in items {
-            let seq = match seqs
-                .get(&event.session_id)
-                .or(last_seq.get(&event.session_id))
-            {
-                Some(s) => *s + 1,
-                None => max_seq_in(&mut tx, &event.session_id).await? + 1,
-            };
-            // The event first: its key tells in the same statement whether it is a repeat.
-            let inserted = sqlx::query(
-                "INSERT INTO events (event_id, session_id, seq, event_type, execution_id, event_key, data, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (session_id, event_key) DO NOTHING",
-            )
-            .bind(&event.event_id)
-            .bind(&event.session_id)
-            .bind(seq)
-            .bind(&event.event_type)
-            .bind(&event.execution_id)
-            .bind(&event.event_key)
-            .bind(event.data.to_string())
-            .bind(event.created_at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if !inserted {
-                outcomes.push(repeated(&mut tx, event, effect.as_ref()).await?);
-                continue;
+        let outcomes = match batch::append_batch(&mut tx, items, last_seq, &mut seqs).await? {
+            Some(outcomes) => outcomes,
+            None => {
+                // A repeat or a stale epoch in the batch: start over, one event at a time.
+                tx.rollback().await?;
+                tx = self.begin_write().await?;
+                seqs.clear();
+                one_by_one(&mut tx, items, last_seq, &mut seqs).await?
             }
-            if let Some(effect) = effect {
-                if !apply_effect(&mut tx, effect, event.created_at).await? {
-                    // Fenced out: the event goes too (its `seq` is free again).
-                    sqlx::query("DELETE FROM events WHERE event_id = $1")
-                        .bind(&event.event_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    outcomes.push(AppendOutcome::Fenced);
-                    continue;
-                }
-            }
-            seqs.insert(event.session_id.clone(), seq);
-            outcomes.push(AppendOutcome::Appended(EventRow {
-                event_id: event.event_id.clone(),
-                session_id: event.session_id.clone(),
-                seq,
-                event_type: event.event_type.clone(),
-                execution_id: event.execution_id.clone(),
-                data: event.data.clone(),
-                created_at: event.created_at,
-            }));
-        }
+        };
         crate::failpoint!(crate::failpoints::EVENTS_BEFORE_COMMIT);
         tx.commit().await?;
         last_seq.extend(seqs);
@@ -248,6 +229,54 @@ impl Store {
     }
 }
 
+/// The careful path: each event on its own, so that a repeated key or a stale epoch affects
+/// only its own event.
+async fn one_by_one(
+    tx: &mut Transaction<'_, Any>,
+    items: &[(NewEvent, Option<Effect>)],
+    last_seq: &HashMap<String, i64>,
+    seqs: &mut HashMap<String, i64>,
+) -> Result<Vec<AppendOutcome>, sqlx::Error> {
+    let mut outcomes = Vec::with_capacity(items.len());
+    for (event, effect) in items {
+        let seq = next_seq(tx, &event.session_id, last_seq, seqs).await?;
+        // The event first: its key tells in the same statement whether it is a repeat.
+        let inserted = sqlx::query(&format!(
+            "{INSERT_EVENTS} ($1, $2, $3, $4, $5, $6, $7, $8) {UNLESS_REPEATED}"
+        ))
+        .bind(&event.event_id)
+        .bind(&event.session_id)
+        .bind(seq)
+        .bind(&event.event_type)
+        .bind(&event.execution_id)
+        .bind(&event.event_key)
+        .bind(event.data.to_string())
+        .bind(event.created_at)
+        .execute(&mut **tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if !inserted {
+            outcomes.push(repeated(tx, event, effect.as_ref()).await?);
+            continue;
+        }
+        if let Some(effect) = effect {
+            if !apply_effect(tx, effect, event.created_at, false).await? {
+                // Fenced out: the event goes too (its `seq` is free again).
+                sqlx::query("DELETE FROM events WHERE event_id = $1")
+                    .bind(&event.event_id)
+                    .execute(&mut **tx)
+                    .await?;
+                outcomes.push(AppendOutcome::Fenced);
+                continue;
+            }
+        }
+        seqs.insert(event.session_id.clone(), seq);
+        outcomes.push(AppendOutcome::Appended(stored(event, seq)));
+    }
+    Ok(outcomes)
+}
+
 /// The outcome for an event whose key is already in the log: the stored event, or `Fenced`
 /// when the appender no longer holds its execution (a stale driver must learn it is fenced
 /// even when its event exists already). Its effect is not applied again.
@@ -271,6 +300,34 @@ async fn repeated(
     Ok(AppendOutcome::Duplicate(EventRow::from_row(&row)?))
 }
 
+/// The `seq` a new event of the session takes: one past the last one of this transaction
+/// (`seqs`), else of the cache (`last_seq`), else of the store. The caller records it in
+/// `seqs` once the event is in.
+pub(super) async fn next_seq(
+    tx: &mut Transaction<'_, Any>,
+    session_id: &str,
+    last_seq: &HashMap<String, i64>,
+    seqs: &HashMap<String, i64>,
+) -> Result<i64, sqlx::Error> {
+    Ok(match seqs.get(session_id).or(last_seq.get(session_id)) {
+        Some(s) => *s + 1,
+        None => max_seq_in(tx, session_id).await? + 1,
+    })
+}
+
+/// The row an appended event is stored as.
+pub(super) fn stored(event: &NewEvent, seq: i64) -> EventRow {
+    EventRow {
+        event_id: event.event_id.clone(),
+        session_id: event.session_id.clone(),
+        seq,
+        event_type: event.event_type.clone(),
+        execution_id: event.execution_id.clone(),
+        data: event.data.clone(),
+        created_at: event.created_at,
+    }
+}
+
 async fn max_seq_in(tx: &mut Transaction<'_, Any>, session_id: &str) -> Result<i64, sqlx::Error> {
     let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS s FROM events WHERE session_id = $1")
         .bind(session_id)
@@ -292,13 +349,29 @@ async fn holds_epoch(tx: &mut Transaction<'_, Any>, effect: &Effect) -> Result<b
 }
 
 /// Applies one effect inside the transaction. `false` when fenced out (stale epoch).
-async fn apply_effect(
+/// `held`: this transaction has already passed the fence for the effect's execution and epoch
+/// (the row stays locked until commit: SQLite's write lock, PostgreSQL's row lock), so an effect
+/// that changes nothing on the execution row but its `updated_at` skips that statement.
+pub(super) async fn apply_effect(
+    tx: &mut Transaction<'_, Any>,
+    effect: &Effect,
+    at: i64,
+    held: bool,
+) -> Result<bool, sqlx::Error> {
+    if (effect.changes_execution() || !held) && !fence(tx, effect, at).await? {
+        return Ok(false);
+    }
+    apply_to_steps(tx, effect, at).await?;
+    Ok(true)
+}
+
+/// The fence: changes the execution row only if the appender still owns it (its epoch).
+async fn fence(
     tx: &mut Transaction<'_, Any>,
     effect: &Effect,
     at: i64,
 ) -> Result<bool, sqlx::Error> {
     let (execution_id, epoch) = effect.target();
-    // The fence: touch the execution row only if this driver still owns it.
     let fenced = match effect {
         Effect::ExecutionStarted { .. } => sqlx::query(
             "UPDATE executions SET status = 'running', started_at = COALESCE(started_at, $3), \
@@ -348,9 +421,16 @@ async fn apply_effect(
             .bind(epoch)
             .bind(at),
     };
-    if fenced.execute(&mut **tx).await?.rows_affected() == 0 {
-        return Ok(false);
-    }
+    Ok(fenced.execute(&mut **tx).await?.rows_affected() == 1)
+}
+
+/// The effect's change to its step row, if it has one.
+async fn apply_to_steps(
+    tx: &mut Transaction<'_, Any>,
+    effect: &Effect,
+    at: i64,
+) -> Result<(), sqlx::Error> {
+    let (execution_id, _) = effect.target();
     match effect {
         Effect::StepStarted { idx, name, .. } => {
             sqlx::query(
@@ -414,5 +494,5 @@ async fn apply_effect(
         }
         _ => {}
     }
-    Ok(true)
+    Ok(())
 }

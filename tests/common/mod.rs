@@ -423,6 +423,19 @@ pub struct Binary {
     /// Experience Plane base URL.
     pub exp: String,
     pub log: std::sync::Arc<parking_lot::Mutex<String>>,
+    /// The task that copies stderr into `log`; it ends when the process's stderr closes.
+    log_reader: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Binary {
+    /// The whole of stderr once the process has exited: what it wrote last may still be in
+    /// the pipe when `try_wait` reports the exit.
+    pub async fn final_log(&mut self) -> String {
+        if let Some(reader) = self.log_reader.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(10), reader).await;
+        }
+        self.log.lock().clone()
+    }
 }
 
 pub async fn start_binary(db: &TestDb, token: &str, env: &[(&str, &str)]) -> Binary {
@@ -453,7 +466,7 @@ pub async fn start_plane(db: &TestDb, token: &str, command: &str, env: &[(&str, 
     let log = std::sync::Arc::new(parking_lot::Mutex::new(String::new()));
     let mut stderr = child.stderr.take().unwrap();
     let sink = log.clone();
-    tokio::spawn(async move {
+    let log_reader = tokio::spawn(async move {
         let mut buf = [0u8; 8192];
         while let Ok(n) = stderr.read(&mut buf).await {
             if n == 0 {
@@ -485,6 +498,7 @@ pub async fn start_plane(db: &TestDb, token: &str, command: &str, env: &[(&str, 
         exp: url("experience=", "experience"),
         child,
         log,
+        log_reader: Some(log_reader),
     }
 }
 
