@@ -316,3 +316,141 @@ async fn a_stale_effect_in_a_batch_spoils_only_its_own_event() {
         db.cleanup().await;
     }
 }
+
+/// One batch with each common kind of effect for several executions (the event log's fast
+/// path): every row ends as the effects say, with the events' own timestamps.
+#[tokio::test]
+async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
+    for db in databases().await {
+        let store = store_with_session(&db, "s1").await;
+        let [a, b, c] = [(); 3].map(|_| new_execution("s1", None));
+        for e in [&a, &b, &c] {
+            store.insert_execution(e).await.unwrap();
+        }
+        let with_time = |key: &str, t: i64| {
+            let mut e = event("s1", Some(key));
+            e.created_at = t;
+            e
+        };
+        let started = |e: &NewExecution| Effect::ExecutionStarted {
+            execution_id: e.execution_id.clone(),
+            epoch: 1,
+        };
+        let step_started = |e: &NewExecution, idx| Effect::StepStarted {
+            execution_id: e.execution_id.clone(),
+            epoch: 1,
+            idx,
+            name: format!("step{idx}"),
+        };
+        let step_completed = |e: &NewExecution, idx| Effect::StepCompleted {
+            execution_id: e.execution_id.clone(),
+            epoch: 1,
+            idx,
+            output: json!({"done": idx}),
+            artifacts: None,
+        };
+        // b and c are running their step 0 already.
+        let first = vec![
+            (with_time("b1", 1_000), Some(started(&b))),
+            (with_time("b2", 1_001), Some(step_started(&b, 0))),
+            (with_time("c1", 1_002), Some(started(&c))),
+            (with_time("c2", 1_003), Some(step_started(&c, 0))),
+        ];
+        store
+            .append_events(&first, &mut HashMap::new())
+            .await
+            .unwrap();
+        // One batch: a starts; b's step completes and b ends (failed); c's step completes and
+        // its next one starts (step effects only: c is fenced by a statement of its own).
+        let batch = vec![
+            (with_time("a1", 2_000), Some(started(&a))),
+            (with_time("a2", 2_001), Some(step_started(&a, 0))),
+            (with_time("b3", 2_002), Some(step_completed(&b, 0))),
+            (
+                with_time("b4", 2_003),
+                Some(Effect::ExecutionFinished {
+                    execution_id: b.execution_id.clone(),
+                    epoch: 1,
+                    status: "failed".into(),
+                    error: Some("it broke".into()),
+                }),
+            ),
+            (with_time("c3", 2_004), Some(step_completed(&c, 0))),
+            (with_time("c4", 2_005), Some(step_started(&c, 1))),
+        ];
+        let out = store
+            .append_events(&batch, &mut HashMap::new())
+            .await
+            .unwrap();
+        let seqs: Vec<i64> = out
+            .iter()
+            .map(|o| match o {
+                AppendOutcome::Appended(e) => e.seq,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(seqs, [5, 6, 7, 8, 9, 10], "[{}]", db.name);
+        let why = db.name;
+        let row = |id: String| {
+            let store = store.clone();
+            async move { store.get_execution(&id).await.unwrap().unwrap() }
+        };
+        let ra = row(a.execution_id.clone()).await;
+        assert_eq!(
+            (ra.status.as_str(), ra.started_at, ra.updated_at),
+            ("running", Some(2_000), 2_000),
+            "[{why}]"
+        );
+        let rb = row(b.execution_id.clone()).await;
+        assert_eq!(
+            (
+                rb.status.as_str(),
+                rb.error.as_deref(),
+                rb.started_at,
+                rb.completed_at
+            ),
+            ("failed", Some("it broke"), Some(1_000), Some(2_003)),
+            "[{why}]"
+        );
+        let rc = row(c.execution_id.clone()).await;
+        // c's fence was passed by its first step effect of the commit, which set `updated_at`;
+        // the second one in the same commit changes only its step row.
+        assert_eq!(
+            (rc.status.as_str(), rc.updated_at),
+            ("running", 2_004),
+            "[{why}]"
+        );
+        let steps = |id: String| {
+            let store = store.clone();
+            async move {
+                store
+                    .get_steps(&id)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|s| (s.idx, s.status, s.output, s.attempts))
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            steps(a.execution_id.clone()).await,
+            [(0, "running".to_string(), None, 1)],
+            "[{why}]"
+        );
+        assert_eq!(
+            steps(b.execution_id.clone()).await,
+            [(0, "completed".to_string(), Some(json!({"done": 0})), 1)],
+            "[{why}]"
+        );
+        assert_eq!(
+            steps(c.execution_id.clone()).await,
+            [
+                (0, "completed".to_string(), Some(json!({"done": 0})), 1),
+                (1, "running".to_string(), None, 1)
+            ],
+            "[{why}]"
+        );
+        store.close().await;
+        db.cleanup().await;
+    }
+}
