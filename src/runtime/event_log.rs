@@ -56,7 +56,7 @@ pub struct EventLogStats {
 
 /// Events of a session kept for its live subscribers; one that falls further behind catches up
 /// from the store (it never misses one). Small: every watched session holds one such buffer.
-const LIVE_BUFFER: usize = 64;
+const LIVE_BUFFER: usize = 16;
 
 /// Live fan-out: one broadcast channel per session with subscribers.
 #[derive(Clone, Default)]
