@@ -83,10 +83,14 @@ impl Actor for ExecutionActor {
     ) -> Result<(), ActorProcessingErr> {
         let ctx = state.ctx.clone();
         let execution_id = state.execution_id.clone();
+        // The stored row is only ours if no driver has taken the execution since: one that has
+        // (a recovery scan that got there first) holds a newer epoch, and only a claim beats it.
+        let fresh = state.fresh.take();
+        let fresh = fresh.filter(|_| !ctx.drivers.contains_key(&execution_id));
         if let Some((_, previous)) = ctx.drivers.remove(&execution_id) {
             previous.abort();
         }
-        let start = match state.fresh.take() {
+        let start = match fresh {
             Some(row) => saga::Start::Fresh(row),
             None => match ctx.store.claim_execution(&execution_id).await? {
                 Some(epoch) => saga::Start::Claimed(epoch),
