@@ -181,16 +181,19 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>) {
         items.extend(group);
         replies.push(reply);
     }
-    match state.store.append_events(&items, &mut state.last_seq).await {
+    let (result, items) = append_detached(state, items).await;
+    match result {
         Ok(outcomes) => deliver(state, outcomes, &sizes, replies),
-        Err(err) if replies.len() > 1 => {
+        // (No items back: the write task was cancelled, the runtime is stopping.)
+        Err(err) if replies.len() > 1 && !items.is_empty() => {
             // One bad append must not sink the others: retry each on its own.
             tracing::warn!(error = %err, batch = items.len(), "event batch failed; retrying one append at a time");
             forget_sessions(state, &items);
             let mut rest = items.into_iter();
             for (size, reply) in sizes.into_iter().zip(replies) {
                 let group: Vec<Item> = rest.by_ref().take(size).collect();
-                match state.store.append_events(&group, &mut state.last_seq).await {
+                let (result, group) = append_detached(state, group).await;
+                match result {
                     Ok(outcomes) => deliver(state, outcomes, &[size], vec![reply]),
                     Err(err) => {
                         forget_sessions(state, &group);
@@ -207,6 +210,32 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>) {
                 let _ = reply.send(Err(RuntimeError::Internal(err.to_string())));
             }
         }
+    }
+}
+
+/// Runs one append transaction in a task of its own. This actor can be killed mid-flush (or
+/// panic); a transaction whose future is dropped half-way through a statement goes back to the
+/// pool still open and holding SQLite's write lock, so every later write fails "database is
+/// locked" (seen in the fault-injection test). The task always ends with a commit or a
+/// rollback, whatever happens to the actor. Its panic is this actor's panic.
+async fn append_detached(
+    state: &mut EventLogState,
+    items: Vec<Item>,
+) -> (Result<Vec<AppendOutcome>, sqlx::Error>, Vec<Item>) {
+    let store = state.store.clone();
+    let mut cache = std::mem::take(&mut state.last_seq);
+    let task = tokio::spawn(async move {
+        let result = store.append_events(&items, &mut cache).await;
+        (result, items, cache)
+    });
+    match task.await {
+        Ok((result, items, cache)) => {
+            state.last_seq = cache;
+            (result, items)
+        }
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        // Cancelled: only when the runtime itself is shutting down.
+        Err(_) => (Err(sqlx::Error::PoolClosed), Vec::new()),
     }
 }
 
