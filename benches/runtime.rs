@@ -193,6 +193,11 @@ async fn roundtrip_samples(t: &TestApp, conns: usize, dur: Duration) -> Vec<Dura
             samples
         }));
     }
+    samples_of(tasks).await
+}
+
+/// Every client task's samples, together.
+async fn samples_of(tasks: Vec<tokio::task::JoinHandle<Vec<Duration>>>) -> Vec<Duration> {
     let mut all = Vec::new();
     for task in tasks {
         all.extend(task.await.unwrap());
@@ -245,11 +250,7 @@ async fn echo_baseline(conns: usize) -> Vec<Duration> {
             samples
         }));
     }
-    let mut all = Vec::new();
-    for task in tasks {
-        all.extend(task.await.unwrap());
-    }
-    all
+    samples_of(tasks).await
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -616,22 +617,10 @@ async fn csv_into_table(path: &std::path::Path, url: &str) -> Duration {
     took
 }
 
+/// A long parse's terminal status (without its events).
 async fn wait_long(t: &TestApp, execution_id: &str) -> Value {
-    for _ in 0..6000 {
-        let (_, body) = t
-            .get(&format!(
-                "/api/execution/{execution_id}/status?include_events=false"
-            ))
-            .await;
-        if matches!(
-            body["status"].as_str(),
-            Some("completed" | "failed" | "cancelled")
-        ) {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    panic!("{execution_id} did not finish");
+    let within = Duration::from_secs(120);
+    wait_until_terminal(&t.http, &t.base, &t.token, execution_id, within, false).await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,16 @@ use symphainy::store::{
     AppendOutcome, Effect, InsertOutcome, NewEvent, NewExecution, SessionRow, Store,
 };
 
+/// The `seq` of each outcome, all of which must be `Appended`.
+fn appended_seqs(out: &[AppendOutcome]) -> Vec<i64> {
+    out.iter()
+        .map(|o| match o {
+            AppendOutcome::Appended(e) => e.seq,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 async fn store_with_session(db: &TestDb, session_id: &str) -> Store {
     let store = Store::connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();
@@ -117,13 +127,7 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
             .map(|i| (event("s1", Some(&format!("k{i}"))), None))
             .collect();
         let out = store.append_events(&batch, &mut cache).await.unwrap();
-        let seqs: Vec<i64> = out
-            .iter()
-            .map(|o| match o {
-                AppendOutcome::Appended(e) => e.seq,
-                other => panic!("{other:?}"),
-            })
-            .collect();
+        let seqs = appended_seqs(&out);
         assert_eq!(seqs, [1, 2, 3, 4, 5], "[{}]", db.name);
 
         // A repeated key returns the stored event and takes no seq; a fresh one continues.
@@ -382,13 +386,7 @@ async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
             .append_events(&batch, &mut HashMap::new())
             .await
             .unwrap();
-        let seqs: Vec<i64> = out
-            .iter()
-            .map(|o| match o {
-                AppendOutcome::Appended(e) => e.seq,
-                other => panic!("{other:?}"),
-            })
-            .collect();
+        let seqs = appended_seqs(&out);
         assert_eq!(seqs, [5, 6, 7, 8, 9, 10], "[{}]", db.name);
         let why = db.name;
         let row = |id: String| {

@@ -371,9 +371,33 @@ pub async fn wait_terminal(
     token: &str,
     execution_id: &str,
 ) -> Value {
-    for _ in 0..2000 {
+    wait_until_terminal(
+        http,
+        base,
+        token,
+        execution_id,
+        Duration::from_secs(30),
+        true,
+    )
+    .await
+}
+
+/// Polls the execution's status until it is terminal, for at most `within`; `with_events`:
+/// whether the answer carries the execution's events.
+pub async fn wait_until_terminal(
+    http: &reqwest::Client,
+    base: &str,
+    token: &str,
+    execution_id: &str,
+    within: Duration,
+    with_events: bool,
+) -> Value {
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::time::Instant::now() < deadline {
         let r = http
-            .get(format!("{base}/api/execution/{execution_id}/status"))
+            .get(format!(
+                "{base}/api/execution/{execution_id}/status?include_events={with_events}"
+            ))
             .bearer_auth(token)
             .send()
             .await;
