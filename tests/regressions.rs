@@ -77,21 +77,21 @@ async fn a_duplicate_event_from_a_stale_epoch_is_fenced() {
         artifacts: None,
     };
     let mut cache = Default::default();
-    let out = store
-        .append_events(
-            &[(event("step:0:completed"), Some(effect(stale)))],
-            &mut cache,
-        )
-        .await
-        .unwrap();
+    let out = append_events(
+        store,
+        &[(event("step:0:completed"), Some(effect(stale)))],
+        &mut cache,
+    )
+    .await
+    .unwrap();
     assert!(matches!(out[0], AppendOutcome::Fenced), "{:?}", out[0]);
-    let out = store
-        .append_events(
-            &[(event("step:0:completed"), Some(effect(newer)))],
-            &mut cache,
-        )
-        .await
-        .unwrap();
+    let out = append_events(
+        store,
+        &[(event("step:0:completed"), Some(effect(newer)))],
+        &mut cache,
+    )
+    .await
+    .unwrap();
     assert!(
         matches!(out[0], AppendOutcome::Duplicate(_)),
         "{:?}",

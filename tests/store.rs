@@ -126,13 +126,13 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
         let batch: Vec<_> = (0..5)
             .map(|i| (event("s1", Some(&format!("k{i}"))), None))
             .collect();
-        let out = store.append_events(&batch, &mut cache).await.unwrap();
+        let out = append_events(&store, &batch, &mut cache).await.unwrap();
         let seqs = appended_seqs(&out);
         assert_eq!(seqs, [1, 2, 3, 4, 5], "[{}]", db.name);
 
         // A repeated key returns the stored event and takes no seq; a fresh one continues.
         let again = vec![(event("s1", Some("k2")), None), (event("s1", None), None)];
-        let out = store.append_events(&again, &mut cache).await.unwrap();
+        let out = append_events(&store, &again, &mut cache).await.unwrap();
         match (&out[0], &out[1]) {
             (AppendOutcome::Duplicate(d), AppendOutcome::Appended(a)) => {
                 assert_eq!(d.seq, 3);
@@ -143,8 +143,7 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
 
         // A cold cache (a restarted event log) reads the latest seq from the store.
         let mut cold = HashMap::new();
-        let out = store
-            .append_events(&[(event("s1", None), None)], &mut cold)
+        let out = append_events(&store, &[(event("s1", None), None)], &mut cold)
             .await
             .unwrap();
         assert!(matches!(&out[0], AppendOutcome::Appended(e) if e.seq == 7));
@@ -162,10 +161,13 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
             status: "completed".into(),
             error: None,
         };
-        let out = store
-            .append_events(&[(event("s1", Some("stale")), Some(stale))], &mut cold)
-            .await
-            .unwrap();
+        let out = append_events(
+            &store,
+            &[(event("s1", Some("stale")), Some(stale))],
+            &mut cold,
+        )
+        .await
+        .unwrap();
         assert!(matches!(out[0], AppendOutcome::Fenced), "{out:?}");
         let row = store
             .get_execution(&exec.execution_id)
@@ -179,10 +181,13 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
             status: "completed".into(),
             error: None,
         };
-        let out = store
-            .append_events(&[(event("s1", Some("fresh")), Some(current))], &mut cold)
-            .await
-            .unwrap();
+        let out = append_events(
+            &store,
+            &[(event("s1", Some("fresh")), Some(current))],
+            &mut cold,
+        )
+        .await
+        .unwrap();
         assert!(
             matches!(&out[0], AppendOutcome::Appended(e) if e.seq == 8),
             "{out:?}"
@@ -215,7 +220,7 @@ async fn a_failed_batch_commits_nothing() {
             (event("s1", Some("a")), None),
             (event("ghost", Some("b")), None),
         ];
-        assert!(store.append_events(&batch, &mut cache).await.is_err());
+        assert!(append_events(&store, &batch, &mut cache).await.is_err());
         assert_eq!(
             store.max_seq("s1").await.unwrap(),
             0,
@@ -259,8 +264,7 @@ async fn a_stale_effect_in_a_batch_spoils_only_its_own_event() {
             (event("s1", Some("a-step")), Some(step(&a, 1))),
             (event("s1", None), None),
         ];
-        let out = store
-            .append_events(&batch, &mut HashMap::new())
+        let out = append_events(&store, &batch, &mut HashMap::new())
             .await
             .unwrap();
         let seqs: Vec<Option<i64>> = out
@@ -293,8 +297,7 @@ async fn a_stale_effect_in_a_batch_spoils_only_its_own_event() {
         // and nothing doubles.
         let mut again = batch.clone();
         again[3] = (event("s1", None), None);
-        let out = store
-            .append_events(&again, &mut HashMap::new())
+        let out = append_events(&store, &again, &mut HashMap::new())
             .await
             .unwrap();
         assert!(
@@ -360,8 +363,7 @@ async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
             (with_time("c1", 1_002), Some(started(&c))),
             (with_time("c2", 1_003), Some(step_started(&c, 0))),
         ];
-        store
-            .append_events(&first, &mut HashMap::new())
+        append_events(&store, &first, &mut HashMap::new())
             .await
             .unwrap();
         // One batch: a starts; b's step completes and b ends (failed); c's step completes and
@@ -382,8 +384,7 @@ async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
             (with_time("c3", 2_004), Some(step_completed(&c, 0))),
             (with_time("c4", 2_005), Some(step_started(&c, 1))),
         ];
-        let out = store
-            .append_events(&batch, &mut HashMap::new())
+        let out = append_events(&store, &batch, &mut HashMap::new())
             .await
             .unwrap();
         let seqs = appended_seqs(&out);
@@ -448,6 +449,95 @@ async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
             ],
             "[{why}]"
         );
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+fn artifact(id: &str, parents: &[&str]) -> symphainy::store::artifacts::ArtifactRow {
+    symphainy::store::artifacts::ArtifactRow {
+        artifact_id: id.into(),
+        artifact_type: if parents.is_empty() {
+            "file"
+        } else {
+            "parsed_file"
+        }
+        .into(),
+        tenant_id: Some("t".into()),
+        session_id: "s1".into(),
+        lifecycle_state: "active".into(),
+        semantic_descriptor: json!({}),
+        parent_artifacts: parents.iter().map(|p| p.to_string()).collect(),
+        produced_by_intent: "ingest_file".into(),
+        produced_by_execution: "e".into(),
+        blob_sha256: None,
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+fn session_row(id: &str) -> SessionRow {
+    let now = now_micros();
+    SessionRow {
+        session_id: id.into(),
+        tenant_id: Some("t".into()),
+        user_id: None,
+        status: "active".into(),
+        metadata: json!({}),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Issue 14, item 1: a write dropped at any `.await` (a cancelled step, an aborted driver) must
+/// not hand its connection back inside a transaction. Before the store ran its transactions to
+/// their end, a drop inside `BEGIN IMMEDIATE` left SQLite's writer at transaction depth 1: every
+/// later transaction failed ("begin_with at non-zero transaction depth") and every later
+/// autocommit write "succeeded" inside the orphaned transaction, never to be committed.
+#[tokio::test]
+async fn a_write_dropped_at_any_point_leaves_every_later_write_durable() {
+    for db in databases().await {
+        let store = store_with_session(&db, "s1").await;
+        // Another pool: it sees only what was committed.
+        let witness = Store::connect(&db.url).await.unwrap();
+        for i in 0..300usize {
+            let root = format!("f{i}");
+            let child = format!("p{i}");
+            store.insert_artifact(&artifact(&root, &[])).await.unwrap();
+            store
+                .insert_artifact(&artifact(&child, &[&root]))
+                .await
+                .unwrap();
+            // Poll the delete a few times (0..24, with the database working meanwhile) and drop it.
+            let mut delete = Box::pin(store.delete_artifact_tree(&root));
+            for _ in 0..(i % 25) {
+                if futures::poll!(delete.as_mut()).is_ready() {
+                    break;
+                }
+                tokio::task::yield_now().await;
+            }
+            drop(delete);
+            // Later writes are acknowledged only when committed.
+            let sid = format!("later-{i}");
+            assert!(
+                store.insert_session(&session_row(&sid)).await.unwrap(),
+                "[{}] trial {i}",
+                db.name
+            );
+            assert!(
+                witness.get_session(&sid).await.unwrap().is_some(),
+                "[{}] trial {i}: an acknowledged session is not visible to another connection",
+                db.name
+            );
+            // A dropped delete happens whole or not at all: never a child without its root.
+            let root_left = witness.artifact(&root).await.unwrap().is_some();
+            let child_left = witness.artifact(&child).await.unwrap().is_some();
+            assert!(root_left || !child_left, "[{}] trial {i}", db.name);
+        }
+        // Transactions still work, and the deletes all finished (they run to their end).
+        store.insert_artifact(&artifact("last", &[])).await.unwrap();
+        assert!(store.delete_artifact_tree("last").await.unwrap());
+        witness.close().await;
         store.close().await;
         db.cleanup().await;
     }

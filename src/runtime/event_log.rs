@@ -213,30 +213,16 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>) {
     }
 }
 
-/// Runs one append transaction in a task of its own. This actor can be killed mid-flush (or
-/// panic); a transaction whose future is dropped half-way through a statement goes back to the
-/// pool still open and holding SQLite's write lock, so every later write fails "database is
-/// locked" (seen in the fault-injection test). The task always ends with a commit or a
-/// rollback, whatever happens to the actor. Its panic is this actor's panic.
+/// Runs one append transaction. This actor can be killed mid-flush (or panic); the store runs
+/// the transaction to its end whatever happens to the actor (see `store::write`).
 async fn append_detached(
     state: &mut EventLogState,
     items: Vec<Item>,
 ) -> (Result<Vec<AppendOutcome>, sqlx::Error>, Vec<Item>) {
-    let store = state.store.clone();
-    let mut cache = std::mem::take(&mut state.last_seq);
-    let task = tokio::spawn(async move {
-        let result = store.append_events(&items, &mut cache).await;
-        (result, items, cache)
-    });
-    match task.await {
-        Ok((result, items, cache)) => {
-            state.last_seq = cache;
-            (result, items)
-        }
-        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-        // Cancelled: only when the runtime itself is shutting down.
-        Err(_) => (Err(sqlx::Error::PoolClosed), Vec::new()),
-    }
+    let cache = std::mem::take(&mut state.last_seq);
+    let appended = state.store.append_events(items, cache).await;
+    state.last_seq = appended.last_seq;
+    (appended.result, appended.items)
 }
 
 fn forget_sessions(state: &mut EventLogState, items: &[Item]) {

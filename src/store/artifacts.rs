@@ -117,7 +117,10 @@ impl Store {
 
     /// Inserts an artifact (idempotent on its id: a re-run step finds it already there).
     pub async fn insert_artifact(&self, a: &ArtifactRow) -> Result<(), sqlx::Error> {
-        let mut tx = self.begin_write().await?;
+        let a = a.clone();
+        self.detached(move |w| async move {
+        let a = &a;
+        let mut tx = w.begin().await?;
         let inserted = sqlx::query(&format!(
             "INSERT INTO artifacts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
              ON CONFLICT (artifact_id) DO NOTHING"
@@ -149,6 +152,8 @@ impl Store {
         }
         crate::failpoint!(crate::failpoints::ARTIFACT_BEFORE_COMMIT);
         tx.commit().await
+        })
+        .await
     }
 
     pub async fn artifact(&self, artifact_id: &str) -> Result<Option<ArtifactRow>, sqlx::Error> {
@@ -249,72 +254,81 @@ impl Store {
         artifact_id: &str,
         still: Option<(&str, i64)>,
     ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let root =
-            sqlx::query("SELECT lifecycle_state, created_at FROM artifacts WHERE artifact_id = $1")
-                .bind(artifact_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some(root) = root else {
-            tx.rollback().await?;
-            return Ok(false);
-        };
-        if let Some((state, before)) = still {
-            let current: String = root.try_get("lifecycle_state")?;
-            let created: i64 = root.try_get("created_at")?;
-            if current != state || created >= before {
+        let artifact_id = artifact_id.to_string();
+        let still = still.map(|(state, before)| (state.to_string(), before));
+        self.detached(move |w| async move {
+            let artifact_id = artifact_id.as_str();
+            let mut tx = w.begin().await?;
+            let root = sqlx::query(
+                "SELECT lifecycle_state, created_at FROM artifacts WHERE artifact_id = $1",
+            )
+            .bind(artifact_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(root) = root else {
                 tx.rollback().await?;
                 return Ok(false);
+            };
+            if let Some((state, before)) = still {
+                let current: String = root.try_get("lifecycle_state")?;
+                let created: i64 = root.try_get("created_at")?;
+                if current != state || created >= before {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
             }
-        }
-        // The tree: the root, and every descendant all of whose parents are in the tree. A
-        // child with another surviving parent (a data mash over several files) stays; its
-        // `parent_artifacts` still names the removed parent as history.
-        let mut ids = vec![artifact_id.to_string()];
-        let mut i = 0;
-        while i < ids.len() {
-            // Each child of this node with every one of its parents, in one query.
-            let rows = sqlx::query(
-                "SELECT c.artifact_id, p.parent_id FROM artifact_parents c \
+            // The tree: the root, and every descendant all of whose parents are in the tree. A
+            // child with another surviving parent (a data mash over several files) stays; its
+            // `parent_artifacts` still names the removed parent as history.
+            let mut ids = vec![artifact_id.to_string()];
+            let mut i = 0;
+            while i < ids.len() {
+                // Each child of this node with every one of its parents, in one query.
+                let rows = sqlx::query(
+                    "SELECT c.artifact_id, p.parent_id FROM artifact_parents c \
                  JOIN artifact_parents p ON p.artifact_id = c.artifact_id \
                  WHERE c.parent_id = $1 ORDER BY c.artifact_id",
-            )
-            .bind(&ids[i])
-            .fetch_all(&mut *tx)
-            .await?;
-            let mut children: Vec<(String, bool)> = Vec::new();
-            for r in rows {
-                let child: String = r.try_get("artifact_id")?;
-                let parent: String = r.try_get("parent_id")?;
-                let in_tree = ids.contains(&parent);
-                match children.last_mut() {
-                    Some((last, orphaned)) if *last == child => *orphaned &= in_tree,
-                    _ => children.push((child, in_tree)),
+                )
+                .bind(&ids[i])
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut children: Vec<(String, bool)> = Vec::new();
+                for r in rows {
+                    let child: String = r.try_get("artifact_id")?;
+                    let parent: String = r.try_get("parent_id")?;
+                    let in_tree = ids.contains(&parent);
+                    match children.last_mut() {
+                        Some((last, orphaned)) if *last == child => *orphaned &= in_tree,
+                        _ => children.push((child, in_tree)),
+                    }
                 }
-            }
-            for (child, orphaned) in children {
-                if orphaned && !ids.contains(&child) {
-                    ids.push(child);
+                for (child, orphaned) in children {
+                    if orphaned && !ids.contains(&child) {
+                        ids.push(child);
+                    }
                 }
+                i += 1;
             }
-            i += 1;
-        }
-        for id in ids.iter().rev() {
-            sqlx::query("DELETE FROM parsed_records WHERE parsed_file_id = $1")
+            for id in ids.iter().rev() {
+                sqlx::query("DELETE FROM parsed_records WHERE parsed_file_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query(
+                    "DELETE FROM artifact_parents WHERE artifact_id = $1 OR parent_id = $1",
+                )
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            sqlx::query("DELETE FROM artifact_parents WHERE artifact_id = $1 OR parent_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM artifacts WHERE artifact_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+                sqlx::query("DELETE FROM artifacts WHERE artifact_id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Replaces an artifact's descriptor and lifecycle state (e.g. a parse that finished).
@@ -429,33 +443,38 @@ impl Store {
         &self,
         parsed_file_id: &str,
         first_idx: i64,
-        records: &[String],
+        records: Vec<String>,
     ) -> Result<(), sqlx::Error> {
         if records.is_empty() {
             return Ok(());
         }
-        let mut tx = self.begin_write().await?;
-        // Multi-row inserts, well under both backends' bind-parameter limits.
-        for (chunk_no, chunk) in records.chunks(500).enumerate() {
-            let mut sql = String::from(
-                "INSERT INTO parsed_records (parsed_file_id, row_idx, record) VALUES ",
-            );
-            for i in 0..chunk.len() {
-                if i > 0 {
-                    sql.push(',');
+        let parsed_file_id = parsed_file_id.to_string();
+        self.detached(move |w| async move {
+            let (parsed_file_id, records) = (parsed_file_id.as_str(), records.as_slice());
+            let mut tx = w.begin().await?;
+            // Multi-row inserts, well under both backends' bind-parameter limits.
+            for (chunk_no, chunk) in records.chunks(500).enumerate() {
+                let mut sql = String::from(
+                    "INSERT INTO parsed_records (parsed_file_id, row_idx, record) VALUES ",
+                );
+                for i in 0..chunk.len() {
+                    if i > 0 {
+                        sql.push(',');
+                    }
+                    let b = i * 3;
+                    sql.push_str(&format!("(${}, ${}, ${})", b + 1, b + 2, b + 3));
                 }
-                let b = i * 3;
-                sql.push_str(&format!("(${}, ${}, ${})", b + 1, b + 2, b + 3));
+                sql.push_str(" ON CONFLICT (parsed_file_id, row_idx) DO NOTHING");
+                let mut q = sqlx::query(&sql);
+                for (i, rec) in chunk.iter().enumerate() {
+                    let idx = first_idx + (chunk_no * 500 + i) as i64;
+                    q = q.bind(parsed_file_id).bind(idx).bind(rec.as_str());
+                }
+                q.execute(&mut *tx).await?;
             }
-            sql.push_str(" ON CONFLICT (parsed_file_id, row_idx) DO NOTHING");
-            let mut q = sqlx::query(&sql);
-            for (i, rec) in chunk.iter().enumerate() {
-                let idx = first_idx + (chunk_no * 500 + i) as i64;
-                q = q.bind(parsed_file_id).bind(idx).bind(rec.as_str());
-            }
-            q.execute(&mut *tx).await?;
-        }
-        tx.commit().await
+            tx.commit().await
+        })
+        .await
     }
 
     pub async fn parsed_records(

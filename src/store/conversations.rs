@@ -55,7 +55,14 @@ impl Store {
         turn: &Turn,
         at: i64,
     ) -> Result<i64, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
+        let (session_id, conversation_id, turn) = (
+            session_id.to_string(),
+            conversation_id.to_string(),
+            turn.clone(),
+        );
+        self.detached(move |w| async move {
+        let (session_id, conversation_id, turn) = (session_id.as_str(), conversation_id.as_str(), &turn);
+        let mut tx = w.begin().await?;
         let next: i64 = sqlx::query(
             "SELECT COALESCE(MAX(turn_idx), -1) + 1 AS n FROM conversation_turns \
              WHERE session_id = $1 AND conversation_id = $2",
@@ -80,6 +87,8 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(next)
+        })
+        .await
     }
 
     /// The last `limit` turns, oldest first.

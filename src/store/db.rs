@@ -71,18 +71,6 @@ impl Store {
         Ok(())
     }
 
-    /// A write transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`): a
-    /// deferred transaction that reads and then writes fails immediately with
-    /// `SQLITE_BUSY_SNAPSHOT` when another writer got there first, instead of waiting its turn.
-    pub(crate) async fn begin_write(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        match self.backend {
-            Backend::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.writer.begin().await,
-        }
-    }
-
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -115,6 +103,25 @@ fn pool_options(backend: Backend, sqlite: u32, postgres: u32) -> AnyPoolOptions 
             Box::pin(async move {
                 if backend == Backend::Postgres && meta.idle_for >= IDLE_BEFORE_PING {
                     conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+        // A connection must come back outside any transaction. One that is still inside one
+        // was dropped mid-transaction or failed to commit (a full disk: SQLite may have rolled
+        // back on its own, and sqlx's ROLLBACK then fails and its depth stays at 1): reused,
+        // its later statements would run inside that transaction and never be committed. A
+        // queued rollback (a `Transaction` dropped on an error path) runs first; a connection
+        // still inside a transaction after it is closed, and the pool opens a fresh one.
+        .after_release(|conn, _| {
+            Box::pin(async move {
+                if !conn.is_in_transaction() {
+                    return Ok(true);
+                }
+                conn.ping().await?;
+                if conn.is_in_transaction() {
+                    tracing::warn!("a database connection came back inside a transaction: closed");
+                    return Ok(false);
                 }
                 Ok(true)
             })

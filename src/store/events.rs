@@ -10,6 +10,7 @@ use sqlx::{Any, Row, Transaction};
 use super::batch;
 use super::db::Store;
 use super::rows::EventRow;
+use super::write::Detached;
 
 #[derive(Debug, Clone)]
 pub struct NewEvent {
@@ -161,29 +162,27 @@ pub(super) const INSERT_EVENTS: &str =
 pub(super) const UNLESS_REPEATED: &str = "ON CONFLICT (session_id, event_key) DO NOTHING";
 
 impl Store {
-    /// Appends a batch in one transaction. `last_seq` caches each session's latest `seq`
-    /// (filled from the database on a miss); it is only updated when the transaction commits.
+    /// Appends a batch in one transaction (in a task of its own: see `write`). `last_seq`
+    /// caches each session's latest `seq` (filled from the database on a miss); it is only
+    /// updated when the transaction commits. The batch and the cache come back with the result.
     pub async fn append_events(
         &self,
-        items: &[(NewEvent, Option<Effect>)],
-        last_seq: &mut HashMap<String, i64>,
-    ) -> Result<Vec<AppendOutcome>, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let mut seqs: HashMap<String, i64> = HashMap::new();
-        let outcomes = match batch::append_batch(&mut tx, items, last_seq, &mut seqs).await? {
-            Some(outcomes) => outcomes,
-            None => {
-                // A repeat or a stale epoch in the batch: start over, one event at a time.
-                tx.rollback().await?;
-                tx = self.begin_write().await?;
-                seqs.clear();
-                one_by_one(&mut tx, items, last_seq, &mut seqs).await?
-            }
-        };
-        crate::failpoint!(crate::failpoints::EVENTS_BEFORE_COMMIT);
-        tx.commit().await?;
-        last_seq.extend(seqs);
-        Ok(outcomes)
+        items: Vec<(NewEvent, Option<Effect>)>,
+        mut last_seq: HashMap<String, i64>,
+    ) -> Appended {
+        let run = self.detached(move |w| async move {
+            let result = append_in(&w, &items, &mut last_seq).await;
+            Ok(Appended {
+                result,
+                items,
+                last_seq,
+            })
+        });
+        run.await.unwrap_or_else(|e| Appended {
+            result: Err(e),
+            items: Vec::new(),
+            last_seq: HashMap::new(),
+        })
     }
 
     /// The session's latest `seq` (0 when it has no events).
@@ -227,6 +226,36 @@ impl Store {
         .await?;
         rows.iter().map(EventRow::from_row).collect()
     }
+}
+
+/// What an append did, with the batch and the cache it was given.
+pub struct Appended {
+    pub result: Result<Vec<AppendOutcome>, sqlx::Error>,
+    pub items: Vec<(NewEvent, Option<Effect>)>,
+    pub last_seq: HashMap<String, i64>,
+}
+
+async fn append_in(
+    w: &Detached,
+    items: &[(NewEvent, Option<Effect>)],
+    last_seq: &mut HashMap<String, i64>,
+) -> Result<Vec<AppendOutcome>, sqlx::Error> {
+    let mut tx = w.begin().await?;
+    let mut seqs: HashMap<String, i64> = HashMap::new();
+    let outcomes = match batch::append_batch(&mut tx, items, last_seq, &mut seqs).await? {
+        Some(outcomes) => outcomes,
+        None => {
+            // A repeat or a stale epoch in the batch: start over, one event at a time.
+            tx.rollback().await?;
+            tx = w.begin().await?;
+            seqs.clear();
+            one_by_one(&mut tx, items, last_seq, &mut seqs).await?
+        }
+    };
+    crate::failpoint!(crate::failpoints::EVENTS_BEFORE_COMMIT);
+    tx.commit().await?;
+    last_seq.extend(seqs);
+    Ok(outcomes)
 }
 
 /// The careful path: each event on its own, so that a repeated key or a stale epoch affects

@@ -56,7 +56,10 @@ impl Store {
                 return Ok(InsertOutcome::Existing(existing));
             }
         }
-        let mut tx = self.begin_write().await?;
+        let (new, scope, key) = (new.clone(), scope.to_string(), key.to_string());
+        self.detached(move |w| async move {
+        let (new, scope, key) = (&new, scope.as_str(), key.as_str());
+        let mut tx = w.begin().await?;
         insert_row(&mut *tx, new).await?;
         let res = sqlx::query(
             "INSERT INTO idempotency_keys (scope, idem_key, execution_id, created_at) VALUES ($1, $2, $3, $4)",
@@ -72,7 +75,7 @@ impl Store {
             Err(e) if is_unique_violation(&e) => {
                 // A concurrent submit with the same key won the race: keep theirs.
                 tx.rollback().await?;
-                return match self.execution_by_idempotency_key(scope, key).await? {
+                return match w.store().execution_by_idempotency_key(scope, key).await? {
                     Some(existing) => Ok(InsertOutcome::Existing(existing)),
                     None => Err(e),
                 };
@@ -81,6 +84,8 @@ impl Store {
         }
         tx.commit().await?;
         Ok(InsertOutcome::Created(new_row(new)))
+        })
+        .await
     }
 
     async fn execution_by_idempotency_key(

@@ -13,9 +13,10 @@ pub mod rows;
 pub mod sessions;
 pub mod time;
 pub mod users;
+pub mod write;
 
 pub use db::{Backend, Store};
-pub use events::{AppendOutcome, Effect, NewEvent};
+pub use events::{AppendOutcome, Appended, Effect, NewEvent};
 pub use executions::{InsertOutcome, NewExecution};
 pub use rows::{EventRow, ExecutionRow, SessionRow, StepRow};
 pub use sessions::BindOutcome;

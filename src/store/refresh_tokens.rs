@@ -25,9 +25,12 @@ impl Store {
         new_family: bool,
         at: i64,
     ) -> Result<(), sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        if new_family {
-            sqlx::query(
+        let r = r.clone();
+        self.detached(move |w| async move {
+            let r = &r;
+            let mut tx = w.begin().await?;
+            if new_family {
+                sqlx::query(
                 "INSERT INTO refresh_families (family_id, user_id, created_at) VALUES ($1, $2, $3)",
             )
             .bind(&r.family_id)
@@ -35,9 +38,11 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-        }
-        insert_token(&mut tx, r, at).await?;
-        tx.commit().await
+            }
+            insert_token(&mut tx, r, at).await?;
+            tx.commit().await
+        })
+        .await
     }
 
     pub async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRow>, sqlx::Error> {
@@ -71,22 +76,27 @@ impl Store {
         successor: &RefreshRow,
         at: i64,
     ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let marked = sqlx::query(
-            "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
+        let (used, successor) = (used.to_string(), successor.clone());
+        self.detached(move |w| async move {
+            let (used, successor) = (used.as_str(), &successor);
+            let mut tx = w.begin().await?;
+            let marked = sqlx::query(
+                "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
              AND family_id IN (SELECT family_id FROM refresh_families WHERE revoked_at IS NULL)",
-        )
-        .bind(used)
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-        if marked.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        insert_token(&mut tx, successor, at).await?;
-        tx.commit().await?;
-        Ok(true)
+            )
+            .bind(used)
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            if marked.rows_affected() != 1 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            insert_token(&mut tx, successor, at).await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+        .await
     }
 
     pub async fn revoke_refresh_family(

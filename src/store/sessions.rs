@@ -51,43 +51,58 @@ impl Store {
         metadata: &Value,
         at: i64,
     ) -> Result<BindOutcome, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
-        let res = sqlx::query(
-            "UPDATE sessions SET user_id = $2, tenant_id = $3, metadata = $4, updated_at = $5 \
+        let (session_id, user_id, tenant_id, metadata) = (
+            session_id.to_string(),
+            user_id.to_string(),
+            tenant_id.to_string(),
+            metadata.clone(),
+        );
+        self.detached(move |w| async move {
+            let (session_id, user_id, tenant_id, metadata) = (
+                session_id.as_str(),
+                user_id.as_str(),
+                tenant_id.as_str(),
+                &metadata,
+            );
+            let mut tx = w.begin().await?;
+            let res = sqlx::query(
+                "UPDATE sessions SET user_id = $2, tenant_id = $3, metadata = $4, updated_at = $5 \
              WHERE session_id = $1 AND (user_id IS NULL OR user_id = $2) \
              AND (tenant_id IS NULL OR tenant_id = $3)",
-        )
-        .bind(session_id)
-        .bind(user_id)
-        .bind(tenant_id)
-        .bind(metadata.to_string())
-        .bind(at)
-        .execute(&mut *tx)
-        .await?;
-        if res.rows_affected() == 1 {
-            // What the session did while anonymous now belongs to its tenant too.
-            sqlx::query(
+            )
+            .bind(session_id)
+            .bind(user_id)
+            .bind(tenant_id)
+            .bind(metadata.to_string())
+            .bind(at)
+            .execute(&mut *tx)
+            .await?;
+            if res.rows_affected() == 1 {
+                // What the session did while anonymous now belongs to its tenant too.
+                sqlx::query(
                 "UPDATE executions SET tenant_id = $2 WHERE session_id = $1 AND tenant_id IS NULL",
             )
             .bind(session_id)
             .bind(tenant_id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
+                sqlx::query(
                 "UPDATE artifacts SET tenant_id = $2 WHERE session_id = $1 AND tenant_id IS NULL",
             )
             .bind(session_id)
             .bind(tenant_id)
             .execute(&mut *tx)
             .await?;
-        }
-        tx.commit().await?;
-        let row = self.get_session(session_id).await?;
-        Ok(match (res.rows_affected(), row) {
-            (_, None) => BindOutcome::NotFound,
-            (0, Some(_)) => BindOutcome::BoundToAnother,
-            (_, Some(row)) => BindOutcome::Bound(row),
+            }
+            tx.commit().await?;
+            let row = w.store().get_session(session_id).await?;
+            Ok(match (res.rows_affected(), row) {
+                (_, None) => BindOutcome::NotFound,
+                (0, Some(_)) => BindOutcome::BoundToAnother,
+                (_, Some(row)) => BindOutcome::Bound(row),
+            })
         })
+        .await
     }
 }
 

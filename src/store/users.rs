@@ -37,7 +37,11 @@ impl Store {
         tenant_id: &str,
         tenant_name: &str,
     ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.begin_write().await?;
+        let (user, tenant_id, tenant_name) =
+            (user.clone(), tenant_id.to_string(), tenant_name.to_string());
+        self.detached(move |w| async move {
+        let (user, tenant_id, tenant_name) = (&user, tenant_id.as_str(), tenant_name.as_str());
+        let mut tx = w.begin().await?;
         sqlx::query("INSERT INTO tenants (tenant_id, name, created_at) VALUES ($1, $2, $3)")
             .bind(tenant_id)
             .bind(tenant_name)
@@ -73,6 +77,8 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(true)
+        })
+        .await
     }
 
     pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, sqlx::Error> {

@@ -573,3 +573,17 @@ pub async fn decide(t: &TestApp, eid: &str, approved: bool) {
         .await;
     assert_eq!(s, 200, "{b}");
 }
+
+/// Appends a batch through the store, keeping the caller's batch and cache as the event log
+/// does (the store takes both and hands them back).
+pub async fn append_events(
+    store: &symphainy::store::Store,
+    items: &[(symphainy::store::NewEvent, Option<symphainy::store::Effect>)],
+    cache: &mut std::collections::HashMap<String, i64>,
+) -> Result<Vec<symphainy::store::AppendOutcome>, sqlx::Error> {
+    let appended = store
+        .append_events(items.to_vec(), std::mem::take(cache))
+        .await;
+    *cache = appended.last_seq;
+    appended.result
+}

@@ -152,11 +152,12 @@ pub async fn parse_file(
     let mut next = 0i64;
     let mut write_error = None;
     while let Some(batch) = rx.recv().await {
-        if let Err(e) = store.insert_parsed_records(&parsed_id, next, &batch).await {
+        let len = batch.len() as i64;
+        if let Err(e) = store.insert_parsed_records(&parsed_id, next, batch).await {
             write_error = Some(e);
             break;
         }
-        next += batch.len() as i64;
+        next += len;
     }
     drop(rx);
     let parsed = match parser.await {

@@ -128,12 +128,18 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
         if n < PAGE {
             combiner.finish(&mut emit).map_err(StepError::new)?;
         }
-        for chunk in out.chunks(PAGE as usize) {
+        let mut rows = out.into_iter();
+        loop {
+            let chunk: Vec<String> = rows.by_ref().take(PAGE as usize).collect();
+            if chunk.is_empty() {
+                break;
+            }
+            let len = chunk.len() as i64;
             store
                 .insert_parsed_records(&dataset_id, written, chunk)
                 .await
                 .map_err(internal)?;
-            written += chunk.len() as i64;
+            written += len;
         }
         if n < PAGE {
             break;
