@@ -24,6 +24,17 @@ pub enum RuntimeError {
     Internal(String),
 }
 
+/// Every code a `Conflict` carries (the HTTP client maps a 409 back through this list).
+pub const CONFLICT_CODES: [&str; 7] = [
+    "session_exists",
+    "execution_finished",
+    "idempotency_key_reused",
+    "not_awaiting_approval",
+    "not_cancellable",
+    "hook_already_answered",
+    "session_already_bound",
+];
+
 impl RuntimeError {
     pub fn invalid(field: &str, problem: impl Into<String>) -> Self {
         let mut fields = BTreeMap::new();
@@ -46,6 +57,10 @@ impl RuntimeError {
     }
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        debug_assert!(
+            CONFLICT_CODES.contains(&code),
+            "unlisted conflict code {code}"
+        );
         RuntimeError::Conflict {
             code,
             message: message.into(),

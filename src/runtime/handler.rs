@@ -57,6 +57,14 @@ impl StepError {
 pub trait SagaStep: Send + Sync {
     fn name(&self) -> &str;
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError>;
+    /// Whether a cancel may stop this step while it runs (its future is dropped; what it wrote
+    /// so far is swept up by compensation and the janitor). A step whose effect cannot be
+    /// undone, such as a deletion, answers `false`: a cancel that arrives while it runs is
+    /// refused (409 `not_cancellable`) and the execution completes, so its status always
+    /// says what happened.
+    fn interruptible(&self) -> bool {
+        true
+    }
     /// Undoes this step after a later step failed. `output` is what `run` returned.
     async fn compensate(&self, _ctx: &StepContext, _output: &Value) -> Result<(), StepError> {
         Ok(())

@@ -101,17 +101,48 @@ impl InProcessClient {
     ) -> Result<(), RuntimeError> {
         let exec = self.visible_execution(scope, execution_id).await?;
         if exec.is_terminal() {
-            return Err(RuntimeError::conflict(
-                "execution_finished",
-                "the execution has already finished",
-            ));
+            return Err(finished());
         }
-        self.ask_session(&exec.session_id, |reply| SessionMsg::Execution {
-            execution_id: execution_id.to_string(),
-            cmd: build(reply),
-        })
-        .await
+        let answer = self
+            .ask_session(&exec.session_id, |reply| SessionMsg::Execution {
+                execution_id: execution_id.to_string(),
+                cmd: build(reply),
+            })
+            .await;
+        match answer {
+            // The command met the execution's actor as it stopped (dropped unanswered): if the
+            // execution ended meanwhile, that is the answer.
+            Err(RuntimeError::Unavailable(why)) => {
+                match self.ctx.store.get_execution(execution_id).await? {
+                    Some(e) if e.is_terminal() => Err(finished()),
+                    _ => Err(RuntimeError::Unavailable(why)),
+                }
+            }
+            other => other,
+        }
     }
+
+    /// An approval for a hook that was already answered: 409 saying so, rather than "not found".
+    async fn already_answered(
+        &self,
+        scope: &Scope,
+        hook_id: &str,
+        belongs: impl Fn(&ExecutionRow) -> bool,
+    ) -> Result<RuntimeError, RuntimeError> {
+        Ok(match self.ctx.store.answered_hook(hook_id).await? {
+            Some((e, decision)) if scope.permits(e.tenant_id.as_deref()) && belongs(&e) => {
+                RuntimeError::conflict(
+                    "hook_already_answered",
+                    format!("this approval was already answered ({decision})"),
+                )
+            }
+            _ => RuntimeError::NotFound("hook"),
+        })
+    }
+}
+
+fn finished() -> RuntimeError {
+    RuntimeError::conflict("execution_finished", "the execution has already finished")
 }
 
 pub(crate) fn validate_id(field: &str, id: &str) -> Result<(), RuntimeError> {
@@ -268,6 +299,21 @@ impl RuntimeClient for InProcessClient {
         execution_id: &str,
         decision: ApprovalDecision,
     ) -> Result<(), RuntimeError> {
+        // A hook no execution waits on any more may be one this execution already answered.
+        if self
+            .ctx
+            .store
+            .execution_by_hook(&decision.hook_id)
+            .await?
+            .is_none()
+        {
+            let answered = self
+                .already_answered(scope, &decision.hook_id, |e| e.execution_id == execution_id)
+                .await?;
+            if let RuntimeError::Conflict { .. } = answered {
+                return Err(answered);
+            }
+        }
         self.ask_execution(scope, execution_id, |reply| ExecutionCmd::Approve {
             hook_id: decision.hook_id.clone(),
             approved: decision.approved,
@@ -453,7 +499,11 @@ impl RuntimeClient for InProcessClient {
             Some(e) if e.session_id == session_id && scope.permits(e.tenant_id.as_deref()) => {
                 e.execution_id
             }
-            _ => return Err(RuntimeError::NotFound("hook")),
+            _ => {
+                return Err(self
+                    .already_answered(scope, &decision.hook_id, |e| e.session_id == session_id)
+                    .await?)
+            }
         };
         self.decide_approval(scope, &execution_id, decision).await?;
         Ok(execution_id)

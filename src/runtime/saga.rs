@@ -361,8 +361,11 @@ impl Driver {
         }
     }
 
-    /// Runs a step while answering control messages; a cancel drops the step's future.
+    /// Runs a step while answering control messages; a cancel drops the step's future, unless
+    /// the step cannot be interrupted (then the cancel is refused and the step finishes).
     async fn run_step(&mut self, step: Arc<dyn SagaStep>, ctx: StepContext) -> StepRun {
+        let interruptible = step.interruptible();
+        let step_name = step.name().to_string();
         let fut = async move {
             AssertUnwindSafe(step.run(&ctx))
                 .catch_unwind()
@@ -381,7 +384,14 @@ impl Driver {
                 biased;
                 result = &mut fut => return StepRun::Done(result),
                 msg = self.control.recv() => match msg {
-                    Some(Control::Cancel(reply)) => return StepRun::Cancelled(reply),
+                    Some(Control::Cancel(reply)) if interruptible => return StepRun::Cancelled(reply),
+                    Some(Control::Cancel(reply)) => {
+                        let _ = reply.send(Err(RuntimeError::conflict(
+                            "not_cancellable",
+                            format!("the execution is in its '{step_name}' step, which cannot be \
+                                interrupted; it will complete"),
+                        )));
+                    }
                     Some(Control::Approve { reply, .. }) => {
                         let _ = reply.send(Err(RuntimeError::conflict(
                             "not_awaiting_approval", "the execution is not awaiting approval")));

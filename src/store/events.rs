@@ -404,6 +404,8 @@ async fn fence(
     let fenced = match effect {
         Effect::ExecutionStarted { .. } => sqlx::query(
             "UPDATE executions SET status = 'running', started_at = COALESCE(started_at, $3), \
+             answered_hook_id = COALESCE(hook_id, answered_hook_id), \
+             hook_decision = CASE WHEN hook_id IS NULL THEN hook_decision ELSE 'approved' END, \
              hook_id = NULL, hook_reason = NULL, updated_at = $3 WHERE execution_id = $1 AND epoch = $2",
         )
         .bind(execution_id)
@@ -429,8 +431,8 @@ async fn fence(
         .bind(at)
         .bind(artifacts.to_string()),
         Effect::ApprovalRefused { reason, .. } => sqlx::query(
-            "UPDATE executions SET error = $4, hook_id = NULL, hook_reason = NULL, updated_at = $3 \
-             WHERE execution_id = $1 AND epoch = $2",
+            "UPDATE executions SET error = $4, answered_hook_id = hook_id, hook_decision = 'refused', \
+             hook_id = NULL, hook_reason = NULL, updated_at = $3 WHERE execution_id = $1 AND epoch = $2",
         )
         .bind(execution_id)
         .bind(epoch)

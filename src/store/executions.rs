@@ -131,6 +131,22 @@ impl Store {
         row.as_ref().map(ExecutionRow::from_row).transpose()
     }
 
+    /// The execution whose safety hook `hook_id` was answered, and the answer (`approved` or
+    /// `refused`).
+    pub async fn answered_hook(
+        &self,
+        hook_id: &str,
+    ) -> Result<Option<(ExecutionRow, String)>, sqlx::Error> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS}, hook_decision FROM executions WHERE answered_hook_id = $1"
+        ))
+        .bind(hook_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((ExecutionRow::from_row(&r)?, r.try_get("hook_decision")?)))
+            .transpose()
+    }
+
     pub async fn get_steps(&self, execution_id: &str) -> Result<Vec<StepRow>, sqlx::Error> {
         let rows = sqlx::query(
             "SELECT idx, name, status, output, error, attempts, started_at, completed_at \

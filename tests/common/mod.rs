@@ -548,7 +548,7 @@ pub fn stored_blob_files(db: &TestDb) -> usize {
 }
 
 /// Waits for the execution to await approval; its hook id.
-async fn wait_for_hook(t: &TestApp, eid: &str) -> String {
+pub async fn wait_for_hook(t: &TestApp, eid: &str) -> String {
     for _ in 0..500 {
         let st = t.status(eid).await;
         if st["status"] == "awaiting_approval" {

@@ -6,18 +6,11 @@ use std::collections::BTreeMap;
 use reqwest::StatusCode;
 use serde_json::Value;
 
+use crate::runtime::error::CONFLICT_CODES;
 use crate::runtime::RuntimeError;
 
 /// What `{what}_not_found` may name.
 const NOT_FOUND: [&str; 5] = ["session", "execution", "artifact", "hook", "tenant"];
-/// The conflict codes the runtime answers with.
-const CONFLICTS: [&str; 5] = [
-    "session_exists",
-    "execution_finished",
-    "idempotency_key_reused",
-    "not_awaiting_approval",
-    "session_already_bound",
-];
 
 /// A transport failure: the runtime could not be reached or did not answer in time.
 pub fn unreachable(e: reqwest::Error) -> RuntimeError {
@@ -34,7 +27,7 @@ pub fn from_answer(status: StatusCode, body: &Value) -> RuntimeError {
             RuntimeError::NotFound(known(what, &NOT_FOUND).unwrap_or("resource"))
         }
         409 => RuntimeError::Conflict {
-            code: known(code, &CONFLICTS).unwrap_or("conflict"),
+            code: known(code, &CONFLICT_CODES).unwrap_or("conflict"),
             message,
         },
         422 if code == "unknown_intent" => RuntimeError::UnknownIntent(

@@ -180,6 +180,11 @@ impl SagaStep for Delete {
         "delete"
     }
 
+    /// A deletion cannot be undone: once it runs, it finishes and the execution completes.
+    fn interruptible(&self) -> bool {
+        false
+    }
+
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
         let id = file_id(ctx).to_string();
         // A re-run after a crash finds the file gone: that is the outcome wanted.
