@@ -60,7 +60,9 @@ impl App {
             service_token: Arc::new(config.service_token.clone()),
             faults: faults.clone(),
             shutdown: rx.clone(),
+            db_health: store.health().clone(),
         });
+        let api = crate::http::db_gate::database_gate(api, store.health().clone());
         let api = crate::http::layers::observe(api, config.max_body_bytes);
         let runtime_addr = listeners.runtime.local_addr()?;
         let api_server = serve(listeners.runtime, api, rx);
@@ -155,5 +157,7 @@ async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let store = Store::connect(&config.database_url).await?;
     // Idempotent, and serialised between processes (both planes may start at once).
     store.migrate().await?;
+    // Ends when the store is closed.
+    store.watch_health();
     Ok(store)
 }

@@ -18,18 +18,39 @@ use crate::runtime::model::CreateSession;
 use crate::security::inputs::{DisplayName, Email, Password};
 use crate::security::Identity;
 
+/// Liveness: this process answers (200 while it runs), with what it depends on.
 pub async fn health(State(state): State<ExperienceState>) -> impl IntoResponse {
-    let runtime = if state.runtime.ready().await {
-        "ok"
+    let (_, body) = readiness(&state).await;
+    Json(body)
+}
+
+/// Readiness: 200 only while the runtime answers and the database can be read and written.
+pub async fn ready(State(state): State<ExperienceState>) -> impl IntoResponse {
+    let (ready, mut body) = readiness(&state).await;
+    body["status"] = json!(if ready { "ready" } else { "not_ready" });
+    let status = if ready {
+        StatusCode::OK
     } else {
-        "unavailable"
+        StatusCode::SERVICE_UNAVAILABLE
     };
-    Json(json!({
+    (status, Json(body))
+}
+
+/// Both answer within a second: the runtime check is bounded, the database's is the last probe.
+async fn readiness(state: &ExperienceState) -> (bool, serde_json::Value) {
+    let runtime = state.runtime.ready().await;
+    let database = state.db_health.state();
+    let body = json!({
         "status": "healthy",
         "service": "experience",
         "version": env!("CARGO_PKG_VERSION"),
-        "runtime": runtime,
-    }))
+        "runtime": if runtime { "ok" } else { "unavailable" },
+        "database": database.as_str(),
+    });
+    (
+        runtime && database == crate::store::health::DbState::Up,
+        body,
+    )
 }
 
 #[derive(Deserialize)]

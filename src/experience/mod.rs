@@ -32,6 +32,7 @@ pub fn router(state: ExperienceState) -> Router {
     let cors = cors_layer(&state.settings.cors_origins);
     let router = Router::new()
         .route("/health", get(auth_routes::health))
+        .route("/ready", get(auth_routes::ready))
         .route("/api/auth/register", post(auth_routes::register))
         .route("/api/auth/login", post(auth_routes::login))
         .route("/api/auth/refresh", post(auth_routes::refresh))

@@ -44,6 +44,7 @@ impl ExperiencePlane {
         let (shutdown, rx) = watch::channel(false);
         let settings = config.experience.clone();
         let jwt = JwtKeys::new(&settings.jwt_secret, settings.access_ttl);
+        let db_health = store.health().clone();
         let guard = SecurityGuard::new(store, jwt, settings.refresh_ttl)?;
         let limits = Arc::new(RateLimits::new(settings.rate_login, settings.rate_register));
         forget_idle_limits(limits.clone(), rx.clone());
@@ -54,6 +55,7 @@ impl ExperiencePlane {
         let sockets = start_supervisor(&agent_sockets).await?;
         let seats = agent_sockets.seats.clone();
         let state = ExperienceState {
+            db_health: db_health.clone(),
             runtime: client,
             guard,
             settings: Arc::new(settings),
@@ -62,7 +64,8 @@ impl ExperiencePlane {
             agent_sockets,
             faults,
         };
-        let router = crate::http::layers::observe(super::router(state), config.max_body_bytes);
+        let router = crate::http::db_gate::database_gate(super::router(state), db_health.clone());
+        let router = crate::http::layers::observe(router, config.max_body_bytes);
         let addr = listener.local_addr()?;
         Ok(ExperiencePlane {
             addr,

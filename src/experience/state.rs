@@ -19,4 +19,6 @@ pub struct ExperienceState {
     pub agent_sockets: super::agent_ws::AgentSockets,
     /// Connection actors that may be crashed on purpose (feature `fault-injection`).
     pub faults: crate::actors::FaultTargets,
+    /// This plane's own database (users, tokens), as last probed.
+    pub db_health: Arc<crate::store::health::DbHealth>,
 }

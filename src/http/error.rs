@@ -123,6 +123,10 @@ impl From<RuntimeError> for ApiError {
                     "the runtime is unavailable; try again shortly",
                 )
             }
+            RuntimeError::DatabaseUnavailable(why) => {
+                tracing::warn!(%why, "database unavailable");
+                super::db_gate::unavailable()
+            }
             RuntimeError::Internal(why) => {
                 tracing::error!(%why, "internal error");
                 ApiError::internal()

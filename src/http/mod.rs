@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by both planes: the contract's error shape, extractors that reject bad
 //! input in that shape, and the fallback for unknown routes.
 
+pub mod db_gate;
 pub mod error;
 pub mod extract;
 pub mod idempotency;

@@ -19,6 +19,9 @@ pub enum RuntimeError {
     TooLarge(u64),
     #[error("the runtime is unavailable")]
     Unavailable(String),
+    /// The database cannot serve now (no connection, a full disk, …); the text is for logs.
+    #[error("the database is unavailable")]
+    DatabaseUnavailable(String),
     /// Internal failure; the text is for logs only, never for clients.
     #[error("internal error")]
     Internal(String),
@@ -70,6 +73,10 @@ impl RuntimeError {
 
 impl From<sqlx::Error> for RuntimeError {
     fn from(e: sqlx::Error) -> Self {
-        RuntimeError::Internal(format!("database: {e}"))
+        if crate::store::health::is_unavailable(&e) {
+            RuntimeError::DatabaseUnavailable(e.to_string())
+        } else {
+            RuntimeError::Internal(format!("database: {e}"))
+        }
     }
 }

@@ -561,6 +561,7 @@ impl RuntimeClient for InProcessClient {
     }
 
     async fn ready(&self) -> bool {
-        self.ctx.router.get().is_some() && self.ctx.store.ping().await
+        self.ctx.router.get().is_some()
+            && self.ctx.store.health().state() == crate::store::health::DbState::Up
     }
 }

@@ -3,10 +3,13 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
+
+use super::health::DbHealth;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -25,6 +28,7 @@ pub struct Store {
     pub(crate) pool: AnyPool,
     pub(crate) writer: AnyPool,
     backend: Backend,
+    pub(crate) health: Arc<DbHealth>,
 }
 
 /// A PostgreSQL connection idle this long is pinged before it is handed out.
@@ -62,6 +66,7 @@ impl Store {
             pool,
             writer,
             backend,
+            health: Arc::default(),
         })
     }
 
@@ -93,7 +98,9 @@ fn pool_options(backend: Backend, sqlite: u32, postgres: u32) -> AnyPoolOptions 
             Backend::Sqlite => sqlite,
             Backend::Postgres => postgres,
         })
-        .acquire_timeout(Duration::from_secs(10))
+        // Past this a request answers 503 `database_unavailable` (the health watcher usually
+        // refuses it sooner: see `health`).
+        .acquire_timeout(Duration::from_secs(3))
         // A ping before every acquire doubles the round trips of a short query (SQLite: a
         // hand-off to its worker thread and back; PostgreSQL: the network). Only a PostgreSQL
         // connection that has sat idle is checked: that is the one a database restart or a

@@ -8,6 +8,7 @@ pub mod conversations;
 pub mod db;
 pub mod events;
 pub mod executions;
+pub mod health;
 pub mod refresh_tokens;
 pub mod rows;
 pub mod sessions;

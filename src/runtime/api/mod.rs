@@ -25,6 +25,8 @@ pub struct RuntimeApiState {
     pub faults: crate::actors::FaultTargets,
     /// Turns `true` when the server shuts down (event streams end).
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    /// The database's state as last probed (reported by `/health` and `/ready`).
+    pub db_health: std::sync::Arc<crate::store::health::DbHealth>,
 }
 
 /// Builds the runtime API over any runtime client (the in-process one in practice).
@@ -58,6 +60,7 @@ pub fn router(state: RuntimeApiState) -> Router {
     ));
     Router::new()
         .route("/health", get(routes::health))
+        .route("/ready", get(routes::health))
         .merge(protected)
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)

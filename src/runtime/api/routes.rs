@@ -18,11 +18,14 @@ use crate::runtime::model::{
 };
 
 pub async fn health(State(state): State<RuntimeApiState>) -> impl IntoResponse {
+    // Answers at once: the database's state is the watcher's last probe, not a query now.
     let ready = state.client.ready().await;
     let body = json!({
         "status": if ready { "healthy" } else { "unhealthy" },
         "service": "runtime",
         "version": env!("CARGO_PKG_VERSION"),
+        "database": state.db_health.state().as_str(),
+        "database_error": state.db_health.why(),
     });
     let status = if ready {
         StatusCode::OK

@@ -30,6 +30,9 @@ pub fn from_answer(status: StatusCode, body: &Value) -> RuntimeError {
             code: known(code, &CONFLICT_CODES).unwrap_or("conflict"),
             message,
         },
+        503 if code == "database_unavailable" => {
+            RuntimeError::DatabaseUnavailable(format!("the runtime answered: {message}"))
+        }
         422 if code == "unknown_intent" => RuntimeError::UnknownIntent(
             message
                 .split('\'')

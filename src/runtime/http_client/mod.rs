@@ -27,7 +27,8 @@ use crate::store::blobs::{BlobInfo, BlobReader};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// A call (not a stream) that takes longer is answered `Unavailable`.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
-const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+/// Health and readiness answer within a second, this check included.
+const HEALTH_TIMEOUT: Duration = Duration::from_millis(800);
 
 #[derive(Clone)]
 pub struct HttpRuntimeClient {

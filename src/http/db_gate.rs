@@ -1,0 +1,44 @@
+//! Refuses work at once while the database cannot do it (see `store::health`): every request
+//! but the health checks while it cannot be read, and every request that may write (all but
+//! GET, HEAD and OPTIONS) while it cannot be written. 503 `database_unavailable`, with
+//! `Retry-After`, instead of a request that waits on a pool for seconds and then fails.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+
+use super::error::ApiError;
+use crate::store::health::{DbHealth, DbState};
+
+/// Paths that answer whatever the database's state (they report it).
+const ALWAYS: [&str; 2] = ["/health", "/ready"];
+
+pub fn database_gate(router: Router, health: Arc<DbHealth>) -> Router {
+    router.layer(middleware::from_fn_with_state(health, gate))
+}
+
+async fn gate(State(health): State<Arc<DbHealth>>, req: Request, next: Next) -> Response {
+    let refused = match health.state() {
+        DbState::Up => false,
+        DbState::ReadOnly => !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS),
+        DbState::Down => true,
+    };
+    if refused && !ALWAYS.contains(&req.uri().path()) {
+        return unavailable().into_response();
+    }
+    next.run(req).await
+}
+
+/// The answer to a request the database cannot serve now.
+pub fn unavailable() -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "database_unavailable",
+        "the database is unavailable; try again shortly",
+    )
+    .with_retry(1, &[])
+}

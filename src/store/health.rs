@@ -1,0 +1,198 @@
+//! Whether the database can be read and written right now, known without waiting on it.
+//! A watcher probes it every second (a `SELECT 1` and a one-row write committed through the
+//! writer, each bounded by [`PROBE_TIMEOUT`]); requests are refused at once with 503
+//! `database_unavailable` while a probe fails (see `http::layers`), readiness says why, and the
+//! first probe that succeeds again lets requests back in. No restart is needed: a writer
+//! connection left broken by a failed COMMIT (a full disk) is closed by the pool's release
+//! hook and replaced.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use super::db::Store;
+use super::time::now_micros;
+
+/// How long one probe may take before it counts as a failure.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Time between probes.
+pub const PROBE_PERIOD: Duration = Duration::from_secs(1);
+/// Slow probes in a row (no error, just no answer in time) before the database is called down:
+/// a loaded database is not an unavailable one.
+const SLOW_PROBES_TO_FAIL: u32 = 3;
+
+#[derive(Default)]
+pub struct DbHealth {
+    reads_down: AtomicBool,
+    writes_down: AtomicBool,
+    why: Mutex<Option<String>>,
+}
+
+/// What the database allows now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbState {
+    Up,
+    /// Reads work, writes fail (a full disk, a read-only file system or replica).
+    ReadOnly,
+    Down,
+}
+
+impl DbState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DbState::Up => "ok",
+            DbState::ReadOnly => "read_only",
+            DbState::Down => "unavailable",
+        }
+    }
+}
+
+impl DbHealth {
+    pub fn state(&self) -> DbState {
+        if self.reads_down.load(Ordering::Relaxed) {
+            DbState::Down
+        } else if self.writes_down.load(Ordering::Relaxed) {
+            DbState::ReadOnly
+        } else {
+            DbState::Up
+        }
+    }
+
+    /// The last probe failure, while the database is not up.
+    pub fn why(&self) -> Option<String> {
+        self.why.lock().clone()
+    }
+
+    fn set(&self, reads: Result<(), String>, writes: Result<(), String>) {
+        let before = self.state();
+        self.reads_down.store(reads.is_err(), Ordering::Relaxed);
+        self.writes_down.store(writes.is_err(), Ordering::Relaxed);
+        let why = reads.err().or(writes.err());
+        let after = self.state();
+        if before != after {
+            match (&why, after) {
+                (Some(why), _) => {
+                    tracing::warn!(state = after.as_str(), %why, "database health changed")
+                }
+                (None, _) => {
+                    tracing::info!(state = after.as_str(), "database health changed: back up")
+                }
+            }
+        }
+        *self.why.lock() = why;
+    }
+}
+
+/// True for errors that say the database cannot serve now (rather than that the request is
+/// wrong): no connection, I/O, a full disk, a read-only or locked database, a server shutting
+/// down. These answer 503 `database_unavailable`.
+pub fn is_unavailable(err: &sqlx::Error) -> bool {
+    use sqlx::Error as E;
+    match err {
+        E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => true,
+        E::Protocol(_) => true,
+        E::Database(db) => {
+            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+            match code.parse::<i32>() {
+                // SQLite result codes (primary code in the low byte): BUSY, LOCKED, READONLY,
+                // IOERR, CORRUPT, FULL, CANTOPEN, NOTADB.
+                Ok(n) => matches!(n & 0xff, 5 | 6 | 8 | 10 | 11 | 13 | 14 | 26),
+                // PostgreSQL SQLSTATE classes: connection exception, insufficient resources
+                // (disk full), operator intervention (shutdown), system error.
+                Err(_) => {
+                    code.starts_with("08")
+                        || code.starts_with("53")
+                        || code.starts_with("57P")
+                        || code.starts_with("58")
+                }
+            }
+        }
+        _ => false,
+    }
+}
+
+impl Store {
+    /// Whether the database can be read and written (as of the last probe).
+    pub fn health(&self) -> &Arc<DbHealth> {
+        &self.health
+    }
+
+    /// Probes the database every [`PROBE_PERIOD`] until the store is closed.
+    pub fn watch_health(&self) -> tokio::task::JoinHandle<()> {
+        let store = self.clone();
+        tokio::spawn(async move {
+            let mut slow = 0u32;
+            let mut ticks = tokio::time::interval(PROBE_PERIOD);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                if store.pool.is_closed() {
+                    return;
+                }
+                let reads = probe(store.probe_read()).await;
+                let writes = match &reads {
+                    Ok(()) => probe(store.probe_write()).await,
+                    Err(_) => Err(Probe::Failed("the database cannot be read".into())),
+                };
+                // A probe that only ran out of time fails the database after a few in a row.
+                let slow_now =
+                    matches!(reads, Err(Probe::Slow)) || matches!(writes, Err(Probe::Slow));
+                slow = if slow_now { slow + 1 } else { 0 };
+                if slow_now && slow < SLOW_PROBES_TO_FAIL {
+                    continue;
+                }
+                store.health.set(
+                    reads.map_err(|p| p.to_string()),
+                    writes.map_err(|p| p.to_string()),
+                );
+            }
+        })
+    }
+
+    async fn probe_read(&self) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+    }
+
+    /// A committed write through the writer: what every acknowledged request needs.
+    async fn probe_write(&self) -> Result<(), sqlx::Error> {
+        let at = now_micros();
+        self.detached(move |w| async move {
+            let mut tx = w.begin().await?;
+            sqlx::query("UPDATE health_probe SET probed_at = $1 WHERE id = 1")
+                .bind(at)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        })
+        .await
+    }
+}
+
+enum Probe {
+    Slow,
+    Failed(String),
+}
+
+impl std::fmt::Display for Probe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Probe::Slow => write!(f, "the database did not answer within {PROBE_TIMEOUT:?}"),
+            Probe::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+async fn probe(
+    fut: impl std::future::Future<Output = Result<(), sqlx::Error>>,
+) -> Result<(), Probe> {
+    match tokio::time::timeout(PROBE_TIMEOUT, fut).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(Probe::Failed(e.to_string())),
+        Err(_) => Err(Probe::Slow),
+    }
+}
