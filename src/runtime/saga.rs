@@ -253,6 +253,18 @@ impl Driver {
             }
             let attempt = row.map_or(0, |r| r.attempts) + 1;
             let name = step.name().to_string();
+            if attempt > MAX_STEP_ATTEMPTS {
+                // Poison: each run of this step so far ended with the process (or its actor)
+                // gone. Resuming it again would loop; it fails instead, and compensation runs.
+                let error = format!(
+                    "the step '{name}' was interrupted {} times (the server stopped or crashed \
+                     while it ran); it is not tried again",
+                    attempt - 1
+                );
+                self.record_step_failure(i, &name, &error).await?;
+                self.compensate_all(&steps, &done).await?;
+                return self.finish(Ending::Failed { step: name, error }).await;
+            }
             let data = json!({"execution_id": self.exec.execution_id, "intent_type": self.exec.intent_type,
                 "step": name, "step_index": i, "attempt": attempt});
             let effect = Effect::StepStarted {
@@ -593,6 +605,11 @@ enum Decision {
     Refused(RpcReplyPort<Result<(), RuntimeError>>, String),
     Cancelled(RpcReplyPort<Result<(), RuntimeError>>),
 }
+
+/// Runs of one step that may start (the first, and re-runs after interruptions) before the
+/// step is failed as poison: a step that takes the process down every time must not be resumed
+/// forever.
+pub const MAX_STEP_ATTEMPTS: i64 = 3;
 
 /// The error recorded on a step interrupted by a cancel.
 const CANCELLED: &str = "cancelled";
