@@ -9,6 +9,7 @@ use clap::{ArgAction, Args};
 use crate::actors::RestartPolicy;
 use crate::agents::llm::LlmSettings;
 use crate::experience::settings::{ExperienceSettings, RateSpec};
+use crate::runtime::intake_limits::IntakeRates;
 use crate::runtime::RuntimeConfig;
 use crate::security::secrets;
 
@@ -62,6 +63,15 @@ pub struct ServeArgs {
     /// Registrations per client address: N/SECONDS.
     #[arg(long, env = "SYMPHAINY_RATE_LIMIT_REGISTER", default_value = "3/300")]
     pub rate_limit_register: RateSpec,
+    /// Intents per session: N/SECONDS (more: 429).
+    #[arg(long, env = "SYMPHAINY_INTENT_RATE_SESSION", default_value = "100/10")]
+    pub intent_rate_session: RateSpec,
+    /// Agent chat turns per session: N/SECONDS (more: 429, or an error frame on the socket).
+    #[arg(long, env = "SYMPHAINY_TURN_RATE_SESSION", default_value = "30/10")]
+    pub turn_rate_session: RateSpec,
+    /// Intents and agent turns together per tenant: N/SECONDS.
+    #[arg(long, env = "SYMPHAINY_INTAKE_RATE_TENANT", default_value = "1000/10")]
+    pub intake_rate_tenant: RateSpec,
     /// Comma-separated origins allowed by CORS (e.g. http://localhost:3000).
     #[arg(long, env = "SYMPHAINY_CORS_ORIGINS", default_value = "")]
     pub cors_origins: String,
@@ -234,6 +244,11 @@ impl ServeArgs {
                 unmaterialized_ttl: Duration::from_secs(
                     self.unmaterialized_ttl_secs.clamp(1, MAX_TTL),
                 ),
+                intake: IntakeRates {
+                    intents_per_session: self.intent_rate_session,
+                    turns_per_session: self.turn_rate_session,
+                    per_tenant: self.intake_rate_tenant,
+                },
                 ..RuntimeConfig::default()
             },
             max_body_bytes: self.max_body_bytes,

@@ -2,60 +2,42 @@
 //! client address. Over the limit: 429 `rate_limit_exceeded` with `retry_after`, `Retry-After`,
 //! `X-RateLimit-Limit` and `X-RateLimit-Window`.
 
-use std::num::NonZeroU32;
-use std::time::Duration;
-
 use axum::http::StatusCode;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use super::settings::RateSpec;
 use crate::http::ApiError;
+use crate::security::rate::KeyedRate;
 
-pub struct Limit {
-    spec: RateSpec,
-    limiter: DefaultKeyedRateLimiter<String>,
-}
+pub struct Limit(KeyedRate);
 
 impl Limit {
     pub fn new(spec: RateSpec) -> Self {
-        // A burst of N, then one more per window: never more than N within one window, and
-        // `Retry-After` is honest about the wait.
-        let burst = NonZeroU32::new(spec.limit).unwrap_or(NonZeroU32::MIN);
-        let quota = Quota::with_period(spec.window.max(Duration::from_millis(1)))
-            .unwrap_or_else(|| Quota::per_second(burst))
-            .allow_burst(burst);
-        Self {
-            spec,
-            limiter: RateLimiter::keyed(quota),
-        }
+        Self(KeyedRate::new(spec))
     }
 
     /// Counts one request for `key`; `Err(429)` when over the limit.
     pub fn check(&self, key: &str) -> Result<(), ApiError> {
-        match self.limiter.check_key(&key.to_string()) {
-            Ok(()) => Ok(()),
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
-                Err(ApiError::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limit_exceeded",
-                    format!("too many attempts; retry in {secs} seconds"),
-                )
-                .with_retry(
-                    secs,
-                    &[
-                        ("x-ratelimit-limit", self.spec.limit.to_string()),
-                        ("x-ratelimit-window", self.spec.window.as_secs().to_string()),
-                    ],
-                ))
-            }
-        }
+        self.0.check(key).map_err(|secs| {
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_exceeded",
+                format!("too many attempts; retry in {secs} seconds"),
+            )
+            .with_retry(
+                secs,
+                &[
+                    ("x-ratelimit-limit", self.0.spec.limit.to_string()),
+                    (
+                        "x-ratelimit-window",
+                        self.0.spec.window.as_secs().to_string(),
+                    ),
+                ],
+            )
+        })
     }
 
     fn forget_idle(&self) {
-        self.limiter.retain_recent();
+        self.0.forget_idle();
     }
 }
 

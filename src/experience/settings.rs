@@ -2,43 +2,7 @@
 
 use std::time::Duration;
 
-/// "N requests per S seconds", written `N/S` (e.g. `5/60`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateSpec {
-    pub limit: u32,
-    pub window: Duration,
-}
-
-impl std::str::FromStr for RateSpec {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let (n, secs) = s
-            .split_once('/')
-            .ok_or_else(|| format!("'{s}' is not N/SECONDS (e.g. 5/60)"))?;
-        let limit: u32 = n
-            .trim()
-            .parse()
-            .map_err(|_| format!("'{n}' is not a count"))?;
-        let secs: u64 = secs
-            .trim()
-            .parse()
-            .map_err(|_| format!("'{secs}' is not seconds"))?;
-        if limit == 0 || secs == 0 {
-            return Err("both numbers of a rate limit must be positive".into());
-        }
-        Ok(RateSpec {
-            limit,
-            window: Duration::from_secs(secs),
-        })
-    }
-}
-
-impl std::fmt::Display for RateSpec {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}", self.limit, self.window.as_secs())
-    }
-}
+pub use crate::security::rate::RateSpec;
 
 #[derive(Clone)]
 pub struct ExperienceSettings {

@@ -123,6 +123,23 @@ impl From<RuntimeError> for ApiError {
                     "the runtime is unavailable; try again shortly",
                 )
             }
+            RuntimeError::RateLimited {
+                message,
+                limit,
+                window_secs,
+                retry_after_secs,
+            } => ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limit_exceeded",
+                message,
+            )
+            .with_retry(
+                retry_after_secs,
+                &[
+                    ("x-ratelimit-limit", limit.to_string()),
+                    ("x-ratelimit-window", window_secs.to_string()),
+                ],
+            ),
             RuntimeError::DatabaseUnavailable(why) => {
                 tracing::warn!(%why, "database unavailable");
                 super::db_gate::unavailable()
@@ -148,6 +165,13 @@ impl IntoResponse for ApiError {
         }
         if let Some(retry) = &self.retry {
             body["retry_after"] = json!(retry.after_secs);
+            // The limit and its window in the body too (`limit`, `window`), as numbers.
+            for (name, value) in &retry.headers {
+                if let Some(key) = name.as_str().strip_prefix("x-ratelimit-") {
+                    let n: Option<u64> = value.to_str().ok().and_then(|v| v.parse().ok());
+                    body[key] = json!(n);
+                }
+            }
         }
         let mut resp = (self.status, Json(body)).into_response();
         if let Some(retry) = self.retry {

@@ -8,6 +8,7 @@ use tokio::task::AbortHandle;
 
 use super::event_log::EventLogHandle;
 use super::handler::{HandlerRegistry, Services};
+use super::intake_limits::{IntakeLimits, IntakeRates};
 use super::realms::content::janitor::JanitorMsg;
 use super::router::RouterMsg;
 use super::session::SessionMsg;
@@ -36,6 +37,8 @@ pub struct RuntimeConfig {
     pub blob_grace: Duration,
     /// An OpenAI-compatible model for agents' wording; `None` is the built-in offline backend.
     pub llm: Option<LlmSettings>,
+    /// How fast a session or tenant may submit intents and agent turns.
+    pub intake: IntakeRates,
 }
 
 impl Default for RuntimeConfig {
@@ -55,6 +58,7 @@ impl Default for RuntimeConfig {
             janitor_interval: Duration::from_secs(60),
             blob_grace: Duration::from_secs(3600),
             llm: None,
+            intake: IntakeRates::default(),
         }
     }
 }
@@ -77,6 +81,8 @@ pub struct RuntimeInner {
     pub drivers: DashMap<String, AbortHandle>,
     /// Actors that may be crashed on purpose (feature `fault-injection`; empty otherwise).
     pub faults: crate::actors::FaultTargets,
+    /// Intake rate limits per session and tenant.
+    pub intake: IntakeLimits,
 }
 
 pub type RuntimeCtx = Arc<RuntimeInner>;

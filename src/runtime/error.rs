@@ -19,6 +19,14 @@ pub enum RuntimeError {
     TooLarge(u64),
     #[error("the runtime is unavailable")]
     Unavailable(String),
+    /// Over an intake limit of `limit` per `window_secs`; `message` says which.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        limit: u32,
+        window_secs: u64,
+        retry_after_secs: u64,
+    },
     /// The database cannot serve now (no connection, a full disk, …); the text is for logs.
     #[error("the database is unavailable")]
     DatabaseUnavailable(String),

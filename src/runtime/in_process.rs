@@ -514,7 +514,10 @@ impl RuntimeClient for InProcessClient {
         scope: &Scope,
         msg: AgentMessage,
     ) -> Result<AgentAccepted, RuntimeError> {
-        self.visible_session(scope, &msg.session_id).await?;
+        let session = self.visible_session(scope, &msg.session_id).await?;
+        self.ctx
+            .intake
+            .admit_turn(&session.session_id, session.tenant_id.as_deref())?;
         let proposed = AgentKind::parse_id(&msg.agent)
             .ok_or_else(|| RuntimeError::invalid("agent", "is not a known agent"))?;
         if msg.conversation_id.is_empty() || msg.conversation_id.len() > 255 {

@@ -11,6 +11,7 @@ pub mod execution;
 pub mod handler;
 pub mod http_client;
 pub mod in_process;
+pub mod intake_limits;
 pub mod model;
 pub mod realms;
 pub mod router;

@@ -248,6 +248,14 @@ impl Actor for SessionActor {
                     let _ = reply.send(Err(RuntimeError::NotFound("session")));
                     return Ok(());
                 }
+                let admitted = state.ctx.intake.admit_intent(
+                    &state.session.session_id,
+                    state.session.tenant_id.as_deref(),
+                );
+                if let Err(e) = admitted {
+                    let _ = reply.send(Err(e));
+                    return Ok(());
+                }
                 let new = match prepare_execution(&state.ctx, &state.session, req) {
                     Ok(n) => n,
                     Err(e) => {

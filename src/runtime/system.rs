@@ -12,6 +12,7 @@ use super::context::{RuntimeConfig, RuntimeCtx, RuntimeInner};
 use super::event_log::{EventHub, EventLog, EventLogArgs, EventLogHandle};
 use super::handler::{HandlerRegistry, Services};
 use super::in_process::InProcessClient;
+use super::intake_limits::IntakeLimits;
 use super::realms::content::janitor::{Janitor, JanitorArgs};
 use super::router::RuntimeRouter;
 use crate::actors::supervisor::SupervisorMsg;
@@ -52,6 +53,7 @@ impl Runtime {
             blobs,
             max_upload_bytes: config.max_upload_bytes,
         };
+        let config_intake = config.intake;
         let ctx: RuntimeCtx = Arc::new(RuntimeInner {
             store,
             services,
@@ -64,6 +66,19 @@ impl Runtime {
             sessions: Registry::default(),
             drivers: DashMap::new(),
             faults: Default::default(),
+            intake: IntakeLimits::new(config_intake),
+        });
+
+        // Forget sessions and tenants back to a full intake allowance, while the runtime lives.
+        let weak = Arc::downgrade(&ctx);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                match weak.upgrade() {
+                    Some(ctx) => ctx.intake.forget_idle(),
+                    None => return,
+                }
+            }
         });
 
         let event_log = {

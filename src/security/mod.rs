@@ -4,6 +4,7 @@
 pub mod guard;
 pub mod inputs;
 pub mod password;
+pub mod rate;
 pub mod roles;
 pub mod secrets;
 pub mod tokens;

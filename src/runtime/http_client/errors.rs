@@ -30,6 +30,12 @@ pub fn from_answer(status: StatusCode, body: &Value) -> RuntimeError {
             code: known(code, &CONFLICT_CODES).unwrap_or("conflict"),
             message,
         },
+        429 => RuntimeError::RateLimited {
+            message: message.to_string(),
+            limit: body["limit"].as_u64().unwrap_or(0) as u32,
+            window_secs: body["window"].as_u64().unwrap_or(0),
+            retry_after_secs: body["retry_after"].as_u64().unwrap_or(1),
+        },
         503 if code == "database_unavailable" => {
             RuntimeError::DatabaseUnavailable(format!("the runtime answered: {message}"))
         }
