@@ -178,12 +178,8 @@ async fn uploads_and_artifacts_are_tenant_isolated() {
     )
     .await;
     assert_error(s, &body, 404, "session_not_found");
-    assert_eq!(
-        sweep(&t).await.blobs,
-        1,
-        "the refused upload's content is collected"
-    );
-    assert_eq!(stored_blob_files(&db), 0);
+    assert_eq!(stored_blob_files(&db), 0, "removed at once");
+    assert_eq!(sweep(&t).await.blobs, 0, "nothing left for the janitor");
     let (s, acc) = upload(
         &t,
         "/api/v1/content/upload",
@@ -285,7 +281,98 @@ async fn a_form_without_file_or_session_is_422() {
     t.app.shutdown().await;
 }
 
+/// Issue 14, item 6: a refused upload keeps nothing, at once (not at the janitor's next sweep),
+/// whether the file part comes before an unknown session or with none at all; content that
+/// another file still uses stays.
+async fn a_refused_upload_keeps_nothing_at_once() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let unknown = uuid::Uuid::new_v4().to_string();
+    for (n, session) in [Some(unknown.as_str()), None, Some("")]
+        .into_iter()
+        .enumerate()
+    {
+        let content = format!("id\n{n}\n").repeat(1000).into_bytes();
+        let (s, b) = upload(
+            &t,
+            "/api/v1/content/upload",
+            None,
+            form(session, "a.csv", content, true),
+        )
+        .await;
+        assert!(s == 404 || s == 422, "{s} {b}");
+        assert_eq!(
+            stored_blob_files(&db),
+            0,
+            "refused upload {n} left its content"
+        );
+    }
+    // The same content as a kept file: refusing a second copy does not remove the first.
+    let session = t.anonymous().await;
+    let content = b"id\n1\n2\n".to_vec();
+    let (s, acc) = upload(
+        &t,
+        "/api/v1/content/upload",
+        None,
+        form(Some(&session), "a.csv", content.clone(), true),
+    )
+    .await;
+    assert_eq!(s, 202, "{acc}");
+    t.wait_terminal(acc["execution_id"].as_str().unwrap()).await;
+    let (s, _) = upload(
+        &t,
+        "/api/v1/content/upload",
+        None,
+        form(Some(&unknown), "b.csv", content, true),
+    )
+    .await;
+    assert_eq!(s, 404);
+    assert_eq!(stored_blob_files(&db), 1, "the kept file's content stays");
+    t.app.shutdown().await;
+}
+
+/// An upload sent again with the same `Idempotency-Key` is the first upload: same execution,
+/// same file, one file stored.
+async fn an_upload_repeated_with_its_idempotency_key_is_the_first_one() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.anonymous().await;
+    let send = || {
+        t.http
+            .post(format!("{}/api/v1/content/upload", t.exp))
+            .header("Idempotency-Key", "upload-1")
+            .multipart(form(Some(&session), "a.csv", b"id\n1\n".to_vec(), false))
+            .send()
+    };
+    let first: Value = send().await.unwrap().json().await.unwrap();
+    let r = send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let again: Value = r.json().await.unwrap();
+    assert_eq!(again["execution_id"], first["execution_id"], "{again}");
+    assert_eq!(again["file_id"], first["file_id"]);
+    t.wait_terminal(first["execution_id"].as_str().unwrap())
+        .await;
+    let (s, files) = (0, t.run_completed(&session, "list_files", json!({})).await);
+    let _ = s;
+    assert_eq!(
+        files["artifacts"]["files"]["semantic_payload"]["total"], 1,
+        "{files}"
+    );
+    let r = t
+        .http
+        .post(format!("{}/api/v1/content/upload", t.exp))
+        .header("Idempotency-Key", "")
+        .multipart(form(Some(&session), "a.csv", b"x\n".to_vec(), false))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    t.app.shutdown().await;
+}
+
 crate::both_wirings!(
+    a_refused_upload_keeps_nothing_at_once,
+    an_upload_repeated_with_its_idempotency_key_is_the_first_one,
     upload_then_ingest_parse_and_find_it_as_an_artifact,
     an_upload_over_the_limit_is_413_and_leaves_nothing,
     uploads_and_artifacts_are_tenant_isolated,

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::multipart::{MultipartError, MultipartRejection};
 use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use futures::TryStreamExt;
@@ -17,6 +17,7 @@ use tokio_util::io::StreamReader;
 use super::access::session_scope;
 use super::auth_user::MaybeUser;
 use super::state::ExperienceState;
+use crate::http::idempotency::idempotency_key;
 use crate::http::ApiError;
 use crate::runtime::model::IngestUpload;
 use crate::store::blobs::BlobInfo;
@@ -30,8 +31,15 @@ struct Received {
 pub async fn upload(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
+    let idempotency_key = idempotency_key(&headers);
+    if let Some(key) = &idempotency_key {
+        if key.is_empty() || key.len() > 255 {
+            return Err(invalid("Idempotency-Key", "must be 1 to 255 characters"));
+        }
+    }
     let mut multipart = multipart.map_err(|_| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -39,11 +47,12 @@ pub async fn upload(
             "expected a multipart/form-data body",
         )
     })?;
+    // The stored content, once the file part is in: a refusal after it removes it at once.
+    let mut received: Option<Received> = None;
     let read = async {
         let mut session_id: Option<String> = None;
         let mut tenant_id: Option<String> = None;
         let mut ui_name: Option<String> = None;
-        let mut received: Option<Received> = None;
         while let Some(mut field) = multipart.next_field().await.map_err(malformed)? {
             match field.name().unwrap_or_default() {
                 "file" => {
@@ -92,40 +101,56 @@ pub async fn upload(
                 }
             }
         }
-        Ok::<_, ApiError>((session_id, tenant_id, ui_name, received))
+        Ok::<_, ApiError>((session_id, tenant_id, ui_name))
     }
     .await;
-    let (session_id, tenant_id, ui_name, received) = match read {
+    let (session_id, tenant_id, ui_name) = match read {
         Ok(parts) => parts,
         Err(e) => {
+            discard(&state, &received).await;
             // Read what is left (bounded in bytes and time) before answering: a client still
             // sending its body then gets this answer instead of a broken connection.
             let _ = tokio::time::timeout(DRAIN_FOR, drain(&mut multipart)).await;
             return Err(e);
         }
     };
-    let Some(r) = received else {
+    let Some(r) = &received else {
         return Err(invalid("file", "is required"));
     };
-    let Some(sid) = session_id.filter(|s| !s.is_empty()) else {
-        return Err(invalid("session_id", "is required"));
-    };
-    let scope = session_scope(&state, &user, &sid, tenant_id.as_deref()).await?;
-    let accepted = state
-        .runtime
-        .ingest_upload(
-            &scope,
-            IngestUpload {
-                session_id: sid,
-                sha256: r.blob.sha256,
-                size_bytes: r.blob.size_bytes,
-                filename: r.filename,
-                ui_name,
-                mime_type: r.mime_type,
-            },
-        )
-        .await?;
-    Ok((StatusCode::ACCEPTED, Json(accepted)))
+    let ingested = async {
+        let Some(sid) = session_id.filter(|s| !s.is_empty()) else {
+            return Err(invalid("session_id", "is required"));
+        };
+        let scope = session_scope(&state, &user, &sid, tenant_id.as_deref()).await?;
+        let upload = IngestUpload {
+            session_id: sid,
+            sha256: r.blob.sha256.clone(),
+            size_bytes: r.blob.size_bytes,
+            filename: r.filename.clone(),
+            ui_name,
+            mime_type: r.mime_type.clone(),
+            idempotency_key,
+        };
+        Ok(state.runtime.ingest_upload(&scope, upload).await?)
+    }
+    .await;
+    match ingested {
+        Ok(accepted) => Ok((StatusCode::ACCEPTED, Json(accepted))),
+        Err(e) => {
+            discard(&state, &received).await;
+            Err(e)
+        }
+    }
+}
+
+/// Removes the content of a refused upload now ("keeps nothing"), unless the same content was
+/// stored again meanwhile (then another file needs it). A failure leaves it to the janitor.
+async fn discard(state: &ExperienceState, received: &Option<Received>) {
+    if let Some(r) = received {
+        if let Err(e) = state.runtime.discard_blob(&r.blob).await {
+            tracing::warn!(error = %e, "a refused upload's content is left to the janitor");
+        }
+    }
 }
 
 /// Text parts are small: more than this is refused.

@@ -57,6 +57,9 @@ pub trait RuntimeClient: Send + Sync {
     /// nothing kept). Blobs are content-addressed.
     async fn put_blob(&self, content: BlobReader<'_>, limit: u64)
         -> Result<BlobInfo, RuntimeError>;
+    /// Removes the blob `put_blob` just created for an upload that was refused (kept if the
+    /// same content was stored again since).
+    async fn discard_blob(&self, blob: &BlobInfo) -> Result<(), RuntimeError>;
     /// Records an uploaded blob for a session and submits its `ingest_file` intent.
     async fn ingest_upload(
         &self,

@@ -355,6 +355,16 @@ impl RuntimeClient for InProcessClient {
             })
     }
 
+    async fn discard_blob(&self, blob: &BlobInfo) -> Result<(), RuntimeError> {
+        self.ctx
+            .services
+            .blobs
+            .discard(blob)
+            .await
+            .map(|_| ())
+            .map_err(|e| RuntimeError::Internal(e.to_string()))
+    }
+
     async fn ingest_upload(
         &self,
         scope: &Scope,
@@ -390,10 +400,12 @@ impl RuntimeClient for InProcessClient {
                 created_at: now_micros(),
             })
             .await?;
+        let keyed = req.idempotency_key.is_some();
         let intent = IntentRequest {
             intent_type: "ingest_file".into(),
             session_id: req.session_id.clone(),
             parameters: Some(parameters),
+            idempotency_key: req.idempotency_key,
             ..Default::default()
         };
         let accepted = match self.submit_intent(scope, intent).await {
@@ -403,6 +415,13 @@ impl RuntimeClient for InProcessClient {
                 return Err(e);
             }
         };
+        if keyed {
+            // A repeated key answers the first upload's execution: this upload row is not its.
+            let first = self.ctx.store.get_execution(&accepted.execution_id).await?;
+            if first.is_some_and(|e| e.parameters["upload_id"] != upload_id.as_str()) {
+                self.ctx.store.delete_upload(&upload_id).await?;
+            }
+        }
         Ok(UploadAccepted {
             success: true,
             file_id: derived_id(&accepted.execution_id, "file"),

@@ -257,6 +257,9 @@ pub struct IngestUpload {
     pub ui_name: Option<String>,
     #[serde(default)]
     pub mime_type: Option<String>,
+    /// The upload's `Idempotency-Key`: a repeat answers the first upload's execution and file.
+    #[serde(default)]
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

@@ -16,6 +16,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 pub struct BlobInfo {
     pub sha256: String,
     pub size_bytes: u64,
+    /// Set when this `put` created the blob (it was not there before): its modification time
+    /// in µs, so that `discard` can tell that no one stored the same content since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at_micros: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +49,9 @@ pub trait BlobStore: Send + Sync {
     /// write gate, so a concurrent `put` of the same content wins. The caller has made sure
     /// nothing references it.
     async fn collect(&self, sha256: &str, before: SystemTime) -> Result<bool, BlobError>;
+    /// Removes a blob that `put` just created for an upload that was then refused — unless the
+    /// same content was stored again since (its time changed): then someone else needs it.
+    async fn discard(&self, blob: &BlobInfo) -> Result<bool, BlobError>;
     /// Removes temporary files of writes that died before `before` (crash, dropped request).
     async fn sweep_temporary(&self, before: SystemTime) -> Result<usize, BlobError>;
 }
@@ -85,6 +92,11 @@ impl LocalBlobStore {
     }
 }
 
+fn micros(t: SystemTime) -> i64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
 fn modified(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
@@ -115,9 +127,10 @@ impl BlobStore for LocalBlobStore {
         }
         file.sync_all().await?;
         drop(file);
-        let info = BlobInfo {
+        let mut info = BlobInfo {
             sha256: hex::encode(hasher.finalize()),
             size_bytes: size,
+            created_at_micros: None,
         };
         let dest = self.path_of(&info.sha256)?;
         let _shared = self.gate.read().await;
@@ -138,6 +151,7 @@ impl BlobStore for LocalBlobStore {
         } else {
             tokio::fs::rename(&tmp, &dest).await?;
             guard.0 = None;
+            info.created_at_micros = modified(&dest).map(micros);
         }
         Ok(info)
     }
@@ -194,6 +208,22 @@ impl BlobStore for LocalBlobStore {
         }
     }
 
+    async fn discard(&self, blob: &BlobInfo) -> Result<bool, BlobError> {
+        let Some(created) = blob.created_at_micros else {
+            return Ok(false);
+        };
+        let path = self.path_of(&blob.sha256)?;
+        let _exclusive = self.gate.write().await;
+        if modified(&path).map(micros) != Some(created) {
+            return Ok(false);
+        }
+        match tokio::fs::remove_file(path).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     async fn sweep_temporary(&self, before: SystemTime) -> Result<usize, BlobError> {
         let mut removed = 0;
         let mut entries = tokio::fs::read_dir(self.root.join("tmp")).await?;
@@ -226,8 +256,13 @@ mod tests {
             "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"
         );
         assert_eq!(a.size_bytes, 5);
+        assert!(a.created_at_micros.is_some(), "this put created it");
         let again = store.put(reader(b"hello"), 100).await.unwrap();
-        assert_eq!(again, a);
+        assert_eq!((&again.sha256, again.size_bytes), (&a.sha256, 5));
+        assert_eq!(again.created_at_micros, None, "already there");
+        // Stored again since: a discard of the first put keeps it.
+        assert!(!store.discard(&a).await.unwrap());
+        assert!(store.exists(&a.sha256).await);
         let mut s = String::new();
         store
             .open_blocking(&a.sha256)

@@ -51,6 +51,7 @@ pub fn router(state: RuntimeApiState) -> Router {
         .route("/api/agent/message", post(agents::agent_message))
         // The raw body is streamed (no body limit applies to it): `limit` bounds it.
         .route("/api/blobs", post(uploads::put_blob))
+        .route("/api/blobs/discard", post(uploads::discard_blob))
         .route("/api/uploads/ingest", post(uploads::ingest_upload));
     #[cfg(feature = "fault-injection")]
     let protected = protected.route("/api/debug/fault", post(debug::inject));

@@ -31,6 +31,15 @@ pub async fn put_blob(
     Ok((StatusCode::CREATED, Json(blob)))
 }
 
+/// `POST /api/blobs/discard` with the `BlobInfo` that `POST /api/blobs` answered.
+pub async fn discard_blob(
+    State(state): State<RuntimeApiState>,
+    ApiJson(blob): ApiJson<crate::store::blobs::BlobInfo>,
+) -> Result<impl IntoResponse, ApiError> {
+    state.client.discard_blob(&blob).await?;
+    Ok(Json(serde_json::json!({"success": true})))
+}
+
 #[derive(Debug, Deserialize)]
 pub struct IngestBody {
     #[serde(flatten)]

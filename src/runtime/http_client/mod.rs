@@ -227,6 +227,13 @@ impl RuntimeClient for HttpRuntimeClient {
         })
     }
 
+    async fn discard_blob(&self, blob: &BlobInfo) -> Result<(), RuntimeError> {
+        let request = self
+            .request(Method::POST, &["api", "blobs", "discard"], &Scope::Any)
+            .json(blob);
+        self.call::<serde_json::Value>(request).await.map(|_| ())
+    }
+
     async fn ingest_upload(
         &self,
         scope: &Scope,
