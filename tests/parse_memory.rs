@@ -80,6 +80,7 @@ async fn a_million_row_csv_parses_in_bounded_memory() {
                 filename: "big.csv".into(),
                 ui_name: None,
                 mime_type: None,
+                idempotency_key: None,
             },
         )
         .await
