@@ -370,7 +370,86 @@ async fn an_upload_repeated_with_its_idempotency_key_is_the_first_one() {
     t.app.shutdown().await;
 }
 
+/// The README's "upload then parse", sent without waiting: an intent naming a file whose
+/// ingest is accepted but not finished waits for it (issue 14: 9-12 of 12 failed before).
+async fn a_parse_sent_right_after_the_upload_waits_for_its_file() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.anonymous().await;
+    let mut files = Vec::new();
+    for n in 0..12 {
+        let content = format!("id,amount\n{n},10\n{},20\n", n + 100).into_bytes();
+        let (s, acc) = upload(
+            &t,
+            "/api/v1/content/upload",
+            None,
+            form(Some(&session), "s.csv", content, true),
+        )
+        .await;
+        assert_eq!(s, 202, "{acc}");
+        let (s, b) = t
+            .submit(
+                json!({"intent_type": "parse_content", "session_id": session,
+                "parameters": {"file_id": acc["file_id"]}}),
+            )
+            .await;
+        assert_eq!(s, 202, "{b}");
+        files.push((
+            acc["file_id"].clone(),
+            b["execution_id"].as_str().unwrap().to_string(),
+        ));
+    }
+    for (file_id, eid) in &files {
+        let done = t.wait_terminal(eid).await;
+        assert_eq!(done["status"], "completed", "{done}");
+        let parsed = &done["artifacts"]["parsed_file"]["semantic_payload"];
+        assert_eq!(
+            (&parsed["file_id"], &parsed["record_count"]),
+            (file_id, &json!(2))
+        );
+    }
+    // A mash over two files uploaded a moment before.
+    let up = |n: u32| {
+        form(
+            Some(&session),
+            "m.csv",
+            format!("id,v{n}\n1,a\n2,b\n").into_bytes(),
+            false,
+        )
+    };
+    let (_, a) = upload(&t, "/api/v1/content/upload", None, up(1)).await;
+    let (_, b) = upload(&t, "/api/v1/content/upload", None, up(2)).await;
+    let r = t
+        .http
+        .post(format!("{}/api/v1/content/data-mash/create", t.exp))
+        .json(&json!({"content_refs": [a["file_id"], b["file_id"]], "session_id": session}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let mash: Value = r.json().await.unwrap();
+    let done = t
+        .wait_terminal(mash["execution_id"].as_str().unwrap())
+        .await;
+    assert_eq!(done["status"], "completed", "{done}");
+    // A file id nothing will produce is still "not found", at once.
+    let done = t
+        .run_intent(
+            &session,
+            None,
+            "parse_content",
+            json!({"file_id": uuid::Uuid::new_v4().to_string()}),
+        )
+        .await;
+    assert!(
+        done["error"].as_str().unwrap().ends_with("not found"),
+        "{done}"
+    );
+    t.app.shutdown().await;
+}
+
 crate::both_wirings!(
+    a_parse_sent_right_after_the_upload_waits_for_its_file,
     a_refused_upload_keeps_nothing_at_once,
     an_upload_repeated_with_its_idempotency_key_is_the_first_one,
     upload_then_ingest_parse_and_find_it_as_an_artifact,

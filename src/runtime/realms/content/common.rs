@@ -36,18 +36,61 @@ pub fn visible(ctx: &StepContext, a: &ArtifactRow) -> bool {
         }
 }
 
-/// The artifact, if it exists, is visible to this execution and of this type.
+/// The artifact, if it exists, is visible to this execution and of this type. A file whose
+/// ingest this session has started but not finished (an intent sent right after an upload's
+/// 202) is waited for, at most [`INGEST_WAIT`].
 pub async fn find(
     ctx: &StepContext,
     id: &str,
     artifact_type: &str,
 ) -> Result<ArtifactRow, StepError> {
     let what = artifact_type.replace('_', " ");
-    match ctx.services.store.artifact(id).await {
-        Ok(Some(a)) if visible(ctx, &a) && a.artifact_type == artifact_type => Ok(a),
-        Ok(_) => Err(StepError::new(format!("{what} {id} not found"))),
-        Err(e) => Err(internal(e)),
+    let mut waited = false;
+    loop {
+        match ctx.services.store.artifact(id).await {
+            Ok(Some(a)) if visible(ctx, &a) && a.artifact_type == artifact_type => return Ok(a),
+            Ok(None) if artifact_type == "file" && !waited => {
+                waited = true;
+                if !wait_for_ingest(ctx, id).await? {
+                    return Err(StepError::new(format!("{what} {id} not found")));
+                }
+            }
+            Ok(_) => return Err(StepError::new(format!("{what} {id} not found"))),
+            Err(e) => return Err(internal(e)),
+        }
     }
+}
+
+/// How long a step waits for the ingest of a file it names to finish.
+pub const INGEST_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Waits for the unfinished execution of this session that will produce file `id` (its id is
+/// derived from that execution's); `false` when there is none.
+async fn wait_for_ingest(ctx: &StepContext, id: &str) -> Result<bool, StepError> {
+    let store = &ctx.services.store;
+    let unfinished = store
+        .unfinished_executions(&ctx.session_id)
+        .await
+        .map_err(internal)?;
+    let Some(ingest) = unfinished
+        .into_iter()
+        .find(|e| *e != ctx.execution_id && derived_id(e, "file") == id)
+    else {
+        return Ok(false);
+    };
+    let deadline = tokio::time::Instant::now() + INGEST_WAIT;
+    while tokio::time::Instant::now() < deadline {
+        match store.get_execution(&ingest).await.map_err(internal)? {
+            Some(e) if !e.is_terminal() => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await
+            }
+            _ => return Ok(true),
+        }
+    }
+    Err(StepError::new(format!(
+        "file {id} is still being ingested after {} s; try again when its upload has finished",
+        INGEST_WAIT.as_secs()
+    )))
 }
 
 pub fn internal(e: impl std::fmt::Display) -> StepError {
