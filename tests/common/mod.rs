@@ -94,6 +94,12 @@ pub fn test_config(db: &TestDb) -> Config {
         runtime: RuntimeConfig {
             janitor_interval: StdDuration::from_secs(3600),
             blob_grace: StdDuration::ZERO,
+            // Generous intake limits: tests/limits.rs sets its own.
+            intake: symphainy::runtime::intake_limits::IntakeRates {
+                intents_per_session: "100000/10".parse().unwrap(),
+                turns_per_session: "100000/10".parse().unwrap(),
+                per_tenant: "1000000/10".parse().unwrap(),
+            },
             ..RuntimeConfig::default()
         },
         max_body_bytes: 64 * 1024,
@@ -479,6 +485,9 @@ pub async fn start_plane(db: &TestDb, token: &str, command: &str, env: &[(&str, 
         .env("SYMPHAINY_SERVICE_TOKEN", token)
         .env("SYMPHAINY_RATE_LIMIT_LOGIN", "1000/60")
         .env("SYMPHAINY_RATE_LIMIT_REGISTER", "1000/60")
+        .env("SYMPHAINY_INTENT_RATE_SESSION", "100000/10")
+        .env("SYMPHAINY_TURN_RATE_SESSION", "100000/10")
+        .env("SYMPHAINY_INTAKE_RATE_TENANT", "1000000/10")
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
