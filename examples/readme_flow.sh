@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's "Trying it" flow against a running server, each answer checked:
-#   anonymous session, echo, register, upgrade, upload sales.csv and customers.csv, parse,
-#   data mash — polling each execution's status until it is terminal.
+#   anonymous session, echo, register, upgrade, upload sales.csv, parse it, save it, upload
+#   customers.csv, data mash — polling each execution's status until it is terminal. (Not the
+#   WebSocket chat, nor the internal Runtime API.)
 # Usage: examples/readme_flow.sh   (EXP=http://host:8080 for another server)
 # Needs bash, curl and python3 (for reading JSON). Exits non-zero, saying which step failed
 # and what the server answered, on the first failure.
@@ -136,6 +137,16 @@ wait_completed "$PARSE_ID"
 expect_field artifacts.parsed_file.semantic_payload.record_count 8
 expect_field artifacts.parsed_file.semantic_payload.columns.1.name customer_id
 echo "parsed sales.csv: 8 records"
+
+STEP="save sales.csv"
+json_post /api/intent/submit \
+  "{\"intent_type\":\"save_materialization\",\"session_id\":\"$SESSION\",\"parameters\":{\"file_id\":\"$SALES\"}}"
+expect_status 202
+SAVE_ID="$(field execution_id)" || exit 1
+STEP="save status"
+wait_completed "$SAVE_ID"
+expect_field artifacts.materialization.semantic_payload.lifecycle_state active
+echo "saved sales.csv: active"
 
 STEP="upload customers.csv"
 CUSTOMERS="$(upload customers.csv)" || exit 1
