@@ -114,10 +114,11 @@ fn run_command(cli: Cli) -> anyhow::Result<()> {
     })
 }
 
-async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
+/// Binds `addr`, read from the variable `var`, which a failure names.
+async fn bind(addr: &str, var: &str) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} ({var}): {e}"))
 }
 
 async fn run(args: ServeArgs, with_experience: bool) -> anyhow::Result<()> {
@@ -128,9 +129,9 @@ async fn run(args: ServeArgs, with_experience: bool) -> anyhow::Result<()> {
     let config = args.resolve()?;
     tracing::debug!(?config, "configuration");
     let listeners = Listeners {
-        runtime: bind(&config.runtime_addr).await?,
+        runtime: bind(&config.runtime_addr, "SYMPHAINY_RUNTIME_ADDR").await?,
         experience: if with_experience {
-            Some(bind(&config.http_addr).await?)
+            Some(bind(&config.http_addr, "SYMPHAINY_HTTP_ADDR").await?)
         } else {
             None
         },
@@ -156,7 +157,7 @@ async fn run_experience(args: ServeArgs) -> anyhow::Result<()> {
     let runtime_url = args.runtime_url()?;
     let config = args.resolve()?;
     tracing::debug!(?config, "configuration");
-    let listener = bind(&config.http_addr).await?;
+    let listener = bind(&config.http_addr, "SYMPHAINY_HTTP_ADDR").await?;
     let app = ExperienceApp::start(&config, &runtime_url, listener).await?;
     println!("{}", app.listening_line());
     std::io::stdout().flush()?;

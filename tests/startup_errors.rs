@@ -170,3 +170,28 @@ async fn a_failed_healthcheck_names_the_url() {
         "{ran}"
     );
 }
+
+#[tokio::test]
+async fn an_address_in_use_is_named_with_its_variable() {
+    let tmp = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let ran = run_binary(
+        &["serve"],
+        &[
+            ("SYMPHAINY_DATA_DIR", &tmp.path().display().to_string()),
+            ("SYMPHAINY_RUNTIME_ADDR", "127.0.0.1:0"),
+            ("SYMPHAINY_HTTP_ADDR", &addr),
+        ],
+    )
+    .await;
+    assert_eq!(ran.code, Some(1), "{ran}");
+    assert_eq!(
+        ran.stderr.lines().last().unwrap_or_default(),
+        format!(
+            "error: cannot listen on {addr} (SYMPHAINY_HTTP_ADDR): Address already in use (os \
+             error 98)"
+        ),
+        "{ran}"
+    );
+}
