@@ -5,7 +5,8 @@
 #   WebSocket chat, nor the internal Runtime API.)
 # Usage: examples/readme_flow.sh   (EXP=http://host:8080 for another server)
 # Needs bash, curl and python3 (for reading JSON). Exits non-zero, saying which step failed
-# and what the server answered, on the first failure.
+# and what the server answered, on the first failure. Each run registers a new user: with the
+# default SYMPHAINY_RATE_LIMIT_REGISTER (3/300) a fourth run within 5 minutes gets a 429.
 set -euo pipefail
 
 EXP="${EXP:-http://127.0.0.1:8080}"
