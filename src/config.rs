@@ -149,13 +149,6 @@ impl StoreArgs {
             _ => format!("sqlite://{}", self.data_dir.join("symphainy.db").display()),
         })
     }
-
-    /// Whether the database is an SQLite file (whose process must hold the data directory's
-    /// lock), rather than a PostgreSQL server.
-    pub fn uses_sqlite(&self) -> bool {
-        self.database_url()
-            .is_ok_and(|url| url.trim_start().starts_with("sqlite:"))
-    }
 }
 
 impl ServeArgs {

@@ -10,7 +10,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use symphainy::app::{App, ExperienceApp, Listeners};
 use symphainy::config::{ServeArgs, StoreArgs};
 use symphainy::runtime::HandlerRegistry;
-use symphainy::store::dir_lock::DataDirLock;
+use symphainy::store::dir_lock::lock_store;
 use symphainy::store::Store;
 use tokio::net::TcpListener;
 
@@ -84,13 +84,10 @@ fn run_command(cli: Cli) -> anyhow::Result<()> {
             Command::Runtime(args) => run(args, false).await,
             Command::Experience(args) => run_experience(args).await,
             Command::Migrate(args) => {
-                // An SQLite file is the data directory's: not while a server runs on it.
-                let _lock = if args.uses_sqlite() {
-                    Some(DataDirLock::acquire(&args.data_dir, "migrate")?)
-                } else {
-                    None
-                };
-                let store = Store::connect(&args.database_url()?).await?;
+                // Not on an SQLite file while a server runs on it.
+                let url = args.database_url()?;
+                let _locks = lock_store(&args.data_dir, &url, "migrate", false)?;
+                let store = Store::connect(&url).await?;
                 store.migrate().await?;
                 store.close().await;
                 println!("migrations applied");
@@ -125,7 +122,12 @@ async fn run(args: ServeArgs, with_experience: bool) -> anyhow::Result<()> {
     args.validate()?;
     // Held until the process ends: one server per data directory (its SQLite file, its blobs).
     let command = if with_experience { "serve" } else { "runtime" };
-    let _lock = DataDirLock::acquire(&args.store.data_dir, command)?;
+    let _locks = lock_store(
+        &args.store.data_dir,
+        &args.store.database_url()?,
+        command,
+        true,
+    )?;
     let config = args.resolve()?;
     tracing::debug!(?config, "configuration");
     let listeners = Listeners {

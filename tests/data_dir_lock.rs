@@ -87,3 +87,38 @@ async fn a_second_process_on_one_data_directory_is_refused_naming_the_holder() {
     let third = start_binary(&db, TOKEN, &[]).await;
     assert!(!third.base.is_empty());
 }
+
+#[tokio::test]
+async fn two_data_directories_cannot_share_one_sqlite_file() {
+    let db = sqlite_db();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let shared = format!("sqlite://{}/shared.db", elsewhere.path().display());
+    let first = start_binary(&db, TOKEN, &[("DATABASE_URL", shared.as_str())]).await;
+    let pid = first.child.id().expect("running");
+
+    let other_dir = tempfile::tempdir().unwrap();
+    let ran = run_binary(
+        &["serve"],
+        &[
+            (
+                "SYMPHAINY_DATA_DIR",
+                &other_dir.path().display().to_string(),
+            ),
+            ("DATABASE_URL", &shared),
+            ("SYMPHAINY_RUNTIME_ADDR", "127.0.0.1:0"),
+            ("SYMPHAINY_HTTP_ADDR", "127.0.0.1:0"),
+            ("SYMPHAINY_SERVICE_TOKEN", TOKEN),
+        ],
+    )
+    .await;
+    assert_eq!(ran.code, Some(1), "{ran}");
+    assert!(
+        ran.stderr.contains(&format!(
+            "error: the directory {} of the SQLite database (DATABASE_URL) is in use by another \
+             symphainy process (pid {pid}, started ",
+            elsewhere.path().display()
+        )),
+        "{ran}"
+    );
+    assert_eq!(ran.stdout, "", "{ran}");
+}
