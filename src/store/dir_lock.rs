@@ -61,10 +61,12 @@ impl DataDirLock {
             anyhow::bail!("cannot lock {}: {e}", path.display());
         }
         let started = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-        let record = format!(
-            "pid={}\nstarted={started}\ncommand={command}\n",
-            std::process::id()
-        );
+        let mut record = format!("pid={}\nstarted={started}\n", std::process::id());
+        // In a container the pid is the namespace's (often 1): the host name tells which.
+        if let Some(host) = host_name() {
+            record.push_str(&format!("host={host}\n"));
+        }
+        record.push_str(&format!("command={command}\n"));
         file.set_len(0)?;
         file.seek(SeekFrom::Start(0))?;
         file.write_all(record.as_bytes())?;
@@ -148,6 +150,9 @@ fn holder_of(file: &mut File) -> String {
             if let Some(started) = field("started") {
                 s.push_str(&format!(", started {started}"));
             }
+            if let Some(host) = field("host") {
+                s.push_str(&format!(", host {host}"));
+            }
             if let Some(command) = field("command") {
                 s.push_str(&format!(", `{command}`"));
             }
@@ -155,6 +160,14 @@ fn holder_of(file: &mut File) -> String {
         }
         None => "a process that is just starting; its pid is not recorded yet".to_string(),
     }
+}
+
+/// This machine's (or container's) host name, where the system tells it.
+fn host_name() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty() && !h.contains(char::is_whitespace))
 }
 
 #[cfg(unix)]
