@@ -180,11 +180,11 @@ impl ServeArgs {
     /// fails before any secret is generated into it.
     pub fn validate(&self) -> anyhow::Result<()> {
         if let Some(secret) = self.jwt_secret.as_deref() {
-            let len = secret.trim().chars().count();
-            if len < 32 {
+            // Neither the value nor its length is repeated.
+            if secret.trim().chars().count() < 32 {
                 anyhow::bail!(
-                    "SYMPHAINY_JWT_SECRET (or --jwt-secret) must be at least 32 characters; the \
-                     one given has {len}"
+                    "SYMPHAINY_JWT_SECRET (or --jwt-secret) is too short: it must be at least 32 \
+                     characters"
                 );
             }
         }

@@ -145,8 +145,8 @@ async fn a_short_jwt_secret_is_refused_before_any_secret_is_generated() {
     assert_eq!(ran.code, Some(1), "{ran}");
     assert_eq!(
         ran.stderr.lines().last().unwrap_or_default(),
-        "error: SYMPHAINY_JWT_SECRET (or --jwt-secret) must be at least 32 characters; the one \
-         given has 18",
+        "error: SYMPHAINY_JWT_SECRET (or --jwt-secret) is too short: it must be at least 32 \
+         characters",
         "{ran}"
     );
     assert!(!ran.stderr.contains("short-secret-value"), "{ran}");
