@@ -13,6 +13,8 @@ use crate::runtime::intake_limits::IntakeRates;
 use crate::runtime::RuntimeConfig;
 use crate::security::secrets;
 
+pub use crate::redact::redact_url;
+
 #[derive(Debug, Clone, Args)]
 pub struct StoreArgs {
     /// Directory for the SQLite file, blobs and generated secrets.
@@ -149,8 +151,9 @@ impl std::fmt::Debug for Config {
 }
 
 impl StoreArgs {
+    /// `DATABASE_URL`, or the SQLite file in the data directory. Creates nothing: the SQLite
+    /// store creates its file's directory when it opens it.
     pub fn database_url(&self) -> anyhow::Result<String> {
-        std::fs::create_dir_all(&self.data_dir)?;
         Ok(match &self.database_url {
             Some(url) if !url.trim().is_empty() => url.trim().to_string(),
             _ => format!("sqlite://{}", self.data_dir.join("symphainy.db").display()),
@@ -183,17 +186,26 @@ impl ServeArgs {
         Ok(url.to_string())
     }
 
+    /// Checks what can be checked without touching the data directory, so that a bad value
+    /// fails before any secret is generated into it.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        if let Some(secret) = self.jwt_secret.as_deref() {
+            // Neither the value nor its length is repeated.
+            if secret.trim().chars().count() < 32 {
+                anyhow::bail!(
+                    "SYMPHAINY_JWT_SECRET (or --jwt-secret) is too short: it must be at least 32 \
+                     characters"
+                );
+            }
+        }
+        Ok(())
+    }
+
     pub fn resolve(self) -> anyhow::Result<Config> {
+        self.validate()?;
         let database_url = self.store.database_url()?;
         let service_token =
             secrets::load_or_generate(self.service_token, &self.store.data_dir, "service_token")?;
-        if self
-            .jwt_secret
-            .as_deref()
-            .is_some_and(|s| s.trim().len() < 32)
-        {
-            anyhow::bail!("SYMPHAINY_JWT_SECRET must be at least 32 characters");
-        }
         let jwt_secret =
             secrets::load_or_generate(self.jwt_secret, &self.store.data_dir, "jwt_secret")?;
         // Lifetimes beyond ten years are a configuration mistake (and overflow arithmetic).
@@ -254,62 +266,5 @@ impl ServeArgs {
             max_body_bytes: self.max_body_bytes,
             experience,
         })
-    }
-}
-
-/// `postgres://user:secret@host/db?password=x` → `postgres://user:***@host/db?password=***`.
-pub fn redact_url(url: &str) -> String {
-    let (base, query) = match url.split_once('?') {
-        Some((b, q)) => (b, Some(q)),
-        None => (url, None),
-    };
-    let base = redact_userinfo(base);
-    match query {
-        None => base,
-        Some(q) => {
-            let params: Vec<String> = q
-                .split('&')
-                .map(|kv| match kv.split_once('=') {
-                    Some((k, _)) if k.to_ascii_lowercase().contains("password") => {
-                        format!("{k}=***")
-                    }
-                    _ => kv.to_string(),
-                })
-                .collect();
-            format!("{base}?{}", params.join("&"))
-        }
-    }
-}
-
-fn redact_userinfo(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let creds = &url[scheme + 3..at];
-            match creds.find(':') {
-                Some(colon) => format!(
-                    "{}{}:***{}",
-                    &url[..scheme + 3],
-                    &creds[..colon],
-                    &url[at..]
-                ),
-                None => url.to_string(),
-            }
-        }
-        _ => url.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            super::redact_url("postgres://u:pw@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(
-            super::redact_url("sqlite://./data/x.db"),
-            "sqlite://./data/x.db"
-        );
     }
 }

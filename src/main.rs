@@ -1,11 +1,16 @@
 //! `symphainy serve | runtime | experience | migrate | healthcheck`.
+//!
+//! `serve` and `runtime` (and `migrate` on SQLite) hold the data directory's lock for their
+//! lifetime (`store::dir_lock`); `experience` does not: it uses the data directory only to read
+//! or generate the shared secrets, and may run beside the runtime on the same directory.
 
 use std::io::Write;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use symphainy::app::{App, ExperienceApp, Listeners};
 use symphainy::config::{ServeArgs, StoreArgs};
 use symphainy::runtime::HandlerRegistry;
+use symphainy::store::dir_lock::lock_store;
 use symphainy::store::Store;
 use tokio::net::TcpListener;
 
@@ -30,15 +35,30 @@ enum Command {
     Experience(ServeArgs),
     /// Apply database migrations and exit.
     Migrate(StoreArgs),
-    /// Probe a health endpoint; exit 0 when it answers 200 (for container health checks).
+    /// Probe health endpoints; exit 0 when healthy (for container health checks). Without
+    /// --url: every plane configured here (SYMPHAINY_RUNTIME_ADDR, SYMPHAINY_HTTP_ADDR); at
+    /// least one must answer 200 and none anything else.
     Healthcheck {
-        #[arg(long, default_value = "http://127.0.0.1:8000/health")]
-        url: String,
+        /// Probe this URL alone (e.g. http://127.0.0.1:8000/health).
+        #[arg(long)]
+        url: Option<String>,
+        /// The Runtime Plane's listener, as `serve` and `runtime` read it.
+        #[arg(long, env = "SYMPHAINY_RUNTIME_ADDR", default_value = "127.0.0.1:8000")]
+        runtime_addr: String,
+        /// The Experience Plane's listener, as `serve` and `experience` read it.
+        #[arg(long, env = "SYMPHAINY_HTTP_ADDR", default_value = "0.0.0.0:8080")]
+        http_addr: String,
     },
 }
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    let argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => symphainy::env_errors::name_env_source(e, &Cli::command(), &argv).exit(),
+    };
     match run_command(cli) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -64,32 +84,56 @@ fn run_command(cli: Cli) -> anyhow::Result<()> {
             Command::Runtime(args) => run(args, false).await,
             Command::Experience(args) => run_experience(args).await,
             Command::Migrate(args) => {
-                let store = Store::connect(&args.database_url()?).await?;
+                // Not on an SQLite file while a server runs on it.
+                let url = args.database_url()?;
+                let _locks = lock_store(&args.data_dir, &url, "migrate", false)?;
+                let store = Store::connect(&url).await?;
                 store.migrate().await?;
                 store.close().await;
                 println!("migrations applied");
                 Ok(())
             }
-            Command::Healthcheck { url } => {
-                symphainy::probe::probe(&url, std::time::Duration::from_secs(3)).await
+            Command::Healthcheck {
+                url,
+                runtime_addr,
+                http_addr,
+            } => {
+                let timeout = std::time::Duration::from_secs(3);
+                match url {
+                    Some(url) => symphainy::probe::probe(&url, timeout).await,
+                    None => {
+                        symphainy::healthcheck::check_planes(&[&runtime_addr, &http_addr], timeout)
+                            .await
+                    }
+                }
             }
         }
     })
 }
 
-async fn bind(addr: &str) -> anyhow::Result<TcpListener> {
+/// Binds `addr`, read from the variable `var`, which a failure names.
+async fn bind(addr: &str, var: &str) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr)
         .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} ({var}): {e}"))
 }
 
 async fn run(args: ServeArgs, with_experience: bool) -> anyhow::Result<()> {
+    args.validate()?;
+    // Held until the process ends: one server per data directory (its SQLite file, its blobs).
+    let command = if with_experience { "serve" } else { "runtime" };
+    let _locks = lock_store(
+        &args.store.data_dir,
+        &args.store.database_url()?,
+        command,
+        true,
+    )?;
     let config = args.resolve()?;
     tracing::debug!(?config, "configuration");
     let listeners = Listeners {
-        runtime: bind(&config.runtime_addr).await?,
+        runtime: bind(&config.runtime_addr, "SYMPHAINY_RUNTIME_ADDR").await?,
         experience: if with_experience {
-            Some(bind(&config.http_addr).await?)
+            Some(bind(&config.http_addr, "SYMPHAINY_HTTP_ADDR").await?)
         } else {
             None
         },
@@ -115,7 +159,7 @@ async fn run_experience(args: ServeArgs) -> anyhow::Result<()> {
     let runtime_url = args.runtime_url()?;
     let config = args.resolve()?;
     tracing::debug!(?config, "configuration");
-    let listener = bind(&config.http_addr).await?;
+    let listener = bind(&config.http_addr, "SYMPHAINY_HTTP_ADDR").await?;
     let app = ExperienceApp::start(&config, &runtime_url, listener).await?;
     println!("{}", app.listening_line());
     std::io::stdout().flush()?;

@@ -16,6 +16,8 @@ pub fn load_or_generate(
     if let Some(s) = configured.filter(|s| !s.trim().is_empty()) {
         return Ok(s.trim().to_string());
     }
+    // Read or generated, the secret lives in the data directory: a bad one fails here, named.
+    crate::store::data_dir::ensure(data_dir)?;
     let path = data_dir.join(file_name);
     match std::fs::read_to_string(&path) {
         Ok(existing) if !existing.trim().is_empty() => return Ok(existing.trim().to_string()),
@@ -26,7 +28,6 @@ pub fn load_or_generate(
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     let secret = hex::encode(bytes);
-    std::fs::create_dir_all(data_dir)?;
     let mut opts = std::fs::OpenOptions::new();
     // `create_new`: never overwrite a secret file (an unreadable one is an error, not a reason
     // to mint a new key), and two processes starting together agree on one secret.

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Connection, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+
+use crate::redact::redact_url;
 
 use super::health::DbHealth;
 
@@ -52,9 +54,13 @@ impl Store {
             Backend::Sqlite => prepare_sqlite_url(url)?,
             Backend::Postgres => url.to_string(),
         };
-        let options = AnyConnectOptions::from_str(&url)?
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| anyhow::anyhow!("DATABASE_URL {} is not valid: {e}", redact_url(&url)))?
             .log_statements(tracing::log::LevelFilter::Trace)
             .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_secs(1));
+        // One plain connection first: a pool that cannot connect retries until its acquire
+        // timeout and then reports only "pool timed out"; this names the database and the cause.
+        check_connect(backend, &url, &options).await?;
         let pool = pool_options(backend, 8, 16)
             .connect_with(options.clone())
             .await?;
@@ -89,6 +95,50 @@ impl Store {
         self.pool.close().await;
         self.writer.close().await;
     }
+}
+
+/// How long the first connection may take before start-up gives up on the database.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens and closes one connection, failing with the database (password hidden) and the
+/// underlying cause: `Connection refused`, a failed authentication, a missing database.
+async fn check_connect(
+    backend: Backend,
+    url: &str,
+    options: &AnyConnectOptions,
+) -> anyhow::Result<()> {
+    let what = match backend {
+        Backend::Postgres => format!(
+            "cannot connect to the database {} (DATABASE_URL)",
+            redact_url(url)
+        ),
+        Backend::Sqlite => format!("cannot open the SQLite database {}", url),
+    };
+    match tokio::time::timeout(CONNECT_TIMEOUT, AnyConnection::connect_with(options)).await {
+        Ok(Ok(conn)) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Ok(Err(e)) => Err(anyhow::anyhow!("{what}: {}", cause_chain(&e))),
+        Err(_) => Err(anyhow::anyhow!(
+            "{what}: no answer within {} s",
+            CONNECT_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+/// An error and its sources, `: `-separated, each once (sqlx often repeats its source).
+fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
 }
 
 /// The pool settings of either backend (`sqlite` or `postgres` connections at most).
@@ -158,7 +208,12 @@ fn prepare_sqlite_url(url: &str) -> anyhow::Result<String> {
     }
     if let Some(parent) = Path::new(path_part).parent() {
         if !parent.as_os_str().is_empty() {
-            std::fs::create_dir_all(parent)?;
+            std::fs::create_dir_all(parent).map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot create the directory {} of the SQLite database: {e}",
+                    parent.display()
+                )
+            })?;
         }
     }
     Ok(if rest.contains("mode=") {
