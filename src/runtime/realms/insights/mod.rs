@@ -8,3 +8,4 @@ pub mod over_parsed;
 pub mod quality;
 pub mod relationships;
 pub mod stats;
+pub mod topk;
