@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod interpret;
+pub mod key_values;
 pub mod mash;
 pub mod over_parsed;
 pub mod quality;

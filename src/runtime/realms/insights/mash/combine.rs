@@ -48,7 +48,7 @@ pub struct Combiner {
 }
 
 fn key_text(v: Option<&Value>) -> Option<String> {
-    v.and_then(crate::runtime::realms::insights::relationships::key_text)
+    v.and_then(crate::runtime::realms::insights::key_values::key_text)
         .filter(|s| !s.is_empty())
 }
 

@@ -14,6 +14,7 @@
 
 mod combine;
 mod interpretation_phase;
+mod key_pairs;
 mod mapping_phase;
 mod model;
 mod options;
