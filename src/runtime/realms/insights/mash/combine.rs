@@ -4,6 +4,10 @@
 //! empty keys match nothing. One key matching several records in a source gives every
 //! combination (as SQL does). A unified column takes the first non-empty value among its
 //! source columns, in source order; differing non-empty values are counted as conflicts.
+//!
+//! Before anything is produced, the join's size can be counted exactly from the held sources'
+//! key index and one pass over the anchor's keys (`count_anchor`, then `planned`), in memory
+//! bounded by the held records' keys; the phase checks it against its cap (`cap`).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -13,8 +17,6 @@ use super::options::JoinKind;
 
 /// Records of the non-anchor sources held in memory, at most.
 pub const MAX_HELD_ROWS: usize = 500_000;
-/// Combined records one mash may produce, at most.
-pub const MAX_OUTPUT_ROWS: u64 = 20_000_000;
 const EXAMPLES: usize = 5;
 
 /// A unified column: its name and `(source index, column)` feeding it.
@@ -45,6 +47,31 @@ pub struct Combiner {
     pub anchor_rows: u64,
     pub anchor_unmatched: u64,
     pub output_rows: u64,
+    /// Records the join may produce (checked beforehand; this is the last guard).
+    max_output: u64,
+}
+
+/// What `count_anchor` gathers: per key value held in another source, how many anchor records
+/// have it; and how many anchor records the join keeps without a match.
+#[derive(Debug, Default)]
+pub struct Plan {
+    anchor_keys: HashMap<String, u64>,
+    unmatched: u64,
+}
+
+/// The size of a join, counted before it runs, and the key value that gives most of it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub total: u64,
+    pub top: Option<FanOut>,
+}
+
+/// One key value's share of a join: its records, and how many records of each source have it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FanOut {
+    pub key: String,
+    pub records: u64,
+    pub per_source: Vec<u64>,
 }
 
 fn key_text(v: Option<&Value>) -> Option<String> {
@@ -68,6 +95,82 @@ impl Combiner {
             anchor_rows: 0,
             anchor_unmatched: 0,
             output_rows: 0,
+            max_output: u64::MAX,
+        }
+    }
+
+    /// The most records `anchor` and `finish` may produce before they fail.
+    pub fn set_max_output(&mut self, max: u64) {
+        self.max_output = max;
+    }
+
+    /// Counts one anchor record into `plan` (after every other source is held).
+    pub fn count_anchor(&self, record: &Map<String, Value>, plan: &mut Plan) {
+        match key_text(record.get(&self.keys[0]))
+            .filter(|k| self.by_key.iter().skip(1).any(|m| m.contains_key(k)))
+        {
+            Some(k) => *plan.anchor_keys.entry(k).or_default() += 1,
+            None if self.join != JoinKind::Inner => plan.unmatched += 1,
+            None => {}
+        }
+    }
+
+    /// How many records `anchor` (for the anchor counted in `plan`) and `finish` will
+    /// produce, exactly as they produce them; and the key value that gives the most (ties:
+    /// the smaller text).
+    pub fn planned(&self, plan: &Plan) -> Planned {
+        let mut total = plan.unmatched;
+        let mut top: Option<FanOut> = None;
+        let mut seen: HashSet<&str> = HashSet::new();
+        for index in self.by_key.iter().skip(1) {
+            for key in index.keys() {
+                if !seen.insert(key) {
+                    continue;
+                }
+                let mut per_source = vec![plan.anchor_keys.get(key).copied().unwrap_or(0)];
+                per_source.extend(
+                    self.by_key
+                        .iter()
+                        .skip(1)
+                        .map(|m| m.get(key).map_or(0, |v| v.len() as u64)),
+                );
+                let records = self.records_of(&per_source);
+                total = total.saturating_add(records);
+                let better = top.as_ref().is_none_or(|t| {
+                    records > t.records || (records == t.records && key.as_str() < t.key.as_str())
+                });
+                if records > 0 && better {
+                    top = Some(FanOut {
+                        key: key.clone(),
+                        records,
+                        per_source,
+                    });
+                }
+            }
+        }
+        if self.join == JoinKind::Outer {
+            // Held records without a key come out alone.
+            for (records, index) in self.held.iter().zip(&self.by_key).skip(1) {
+                let keyed: usize = index.values().map(Vec::len).sum();
+                total = total.saturating_add((records.len() - keyed) as u64);
+            }
+        }
+        Planned { total, top }
+    }
+
+    /// The records one key value gives, from how many records of each source have it (the
+    /// anchor first): every combination of them, as `emit_product` makes them.
+    fn records_of(&self, per_source: &[u64]) -> u64 {
+        let product = |counts: &[u64]| {
+            counts
+                .iter()
+                .fold(1u64, |p, n| p.saturating_mul((*n).max(1)))
+        };
+        match (per_source[0], self.join) {
+            (0, JoinKind::Outer) => product(&per_source[1..]),
+            (0, _) => 0,
+            (_, JoinKind::Inner) if per_source.contains(&0) => 0,
+            _ => product(per_source),
         }
     }
 
@@ -166,9 +269,10 @@ impl Combiner {
     ) -> Result<(), String> {
         let mut at = vec![0usize; choices.len()];
         loop {
-            if self.output_rows >= MAX_OUTPUT_ROWS {
+            if self.output_rows >= self.max_output {
                 return Err(format!(
-                    "the combination exceeds {MAX_OUTPUT_ROWS} records; check that the key is right"
+                    "the combination exceeds {} records; check that the key is right",
+                    self.max_output
                 ));
             }
             let parts: Vec<Option<usize>> = (0..choices.len()).map(|j| choices[j][at[j]]).collect();
@@ -336,6 +440,64 @@ mod tests {
             conflicts[0]["examples"][0]["values"],
             json!([{"source": "sales", "value": "Paris"}, {"source": "customers", "value": "Rome"}])
         );
+    }
+
+    /// The planned size of `run`'s anchor records.
+    fn planned(c: &Combiner) -> Planned {
+        let mut plan = Plan::default();
+        for cid in [json!(1), json!(2), json!(1), json!(5)] {
+            c.count_anchor(&rec(json!({"cid": cid})), &mut plan);
+        }
+        c.planned(&plan)
+    }
+
+    #[test]
+    fn the_planned_size_is_what_the_join_writes() {
+        // Outer: 1 twice, 2, 5 unmatched, and 9 that no sale has: 5; inner 3 (1, 2, 1);
+        // left 4. Key 1 gives most: 2 sales × 1 customer.
+        for (join, total) in [
+            (JoinKind::Outer, 5),
+            (JoinKind::Inner, 3),
+            (JoinKind::Left, 4),
+        ] {
+            let c = combiner(join);
+            let p = planned(&c);
+            assert_eq!(p.total, total, "{join:?}");
+            assert_eq!(run(c).1.output_rows, total, "{join:?}");
+            assert_eq!(
+                p.top,
+                Some(FanOut {
+                    key: "1".into(),
+                    records: 2,
+                    per_source: vec![2, 1]
+                })
+            );
+        }
+        // Three more customers with key 1 and one without a key: key 1 gives 2 × 4 = 8, and
+        // the outer join 8 + 1 (2) + 1 (5) + 1 (9) + 1 (no key) = 12.
+        let mut c = combiner(JoinKind::Outer);
+        for _ in 0..3 {
+            c.hold(1, rec(json!({"id": 1, "city": "Bergen"}))).unwrap();
+        }
+        c.hold(1, rec(json!({"id": null, "city": "Nowhere"})))
+            .unwrap();
+        let p = planned(&c);
+        assert_eq!((p.total, p.top.unwrap().records), (12, 8));
+        assert_eq!(run(c).1.output_rows, 12);
+    }
+
+    #[test]
+    fn the_join_stops_at_its_maximum() {
+        let mut c = combiner(JoinKind::Outer);
+        c.set_max_output(2);
+        let mut n = 0;
+        assert!(c.anchor(&rec(json!({"cid": 1})), &mut |_| n += 1).is_ok());
+        assert!(c.anchor(&rec(json!({"cid": 2})), &mut |_| n += 1).is_ok());
+        assert_eq!(
+            c.anchor(&rec(json!({"cid": 1})), &mut |_| n += 1),
+            Err("the combination exceeds 2 records; check that the key is right".into())
+        );
+        assert_eq!(n, 2);
     }
 
     #[test]

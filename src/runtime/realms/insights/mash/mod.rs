@@ -12,6 +12,7 @@
 //! A phase that fails removes what it made itself; the saga then compensates the phases before
 //! it, so a failed mash leaves no artifact behind.
 
+mod cap;
 mod combine;
 mod interpretation_phase;
 mod key_pairs;

@@ -1,16 +1,19 @@
 //! Phase 4, `registered`: joins the sources by the canonical model into a new `parsed_file`
 //! (parents: every source's parsed file), written in batches as it is produced, and registers
 //! the `mash` artifact describing it. The execution's artifacts are `mash` and `parsed_file`.
+//! The join's size is counted first (one pass over the anchor's keys) and checked against the
+//! mash's cap (`cap`): over it, the phase fails before writing anything.
 
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::combine::{Combiner, Feed};
+use super::cap::OutputCap;
+use super::combine::{Combiner, Feed, Plan};
 use super::{earlier, ids_in, mash_id, register, undo_on_error, MashOptions, PHASES};
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, internal};
 use crate::runtime::realms::content::parsing::ColumnsInfer;
-use crate::runtime::realms::insights::over_parsed::try_each_record;
+use crate::runtime::realms::insights::over_parsed::{each_record, try_each_record};
 use crate::store::time::now_micros;
 
 const PAGE: i64 = 1000;
@@ -85,6 +88,31 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
         })
         .await?;
     }
+
+    // The join's size, before anything is written.
+    let inputs: Vec<(String, u64)> = quality["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .zip(&labels)
+        .map(|(s, label)| {
+            let name = s["filename"].as_str().unwrap_or(label).to_string();
+            (name, s["record_count"].as_u64().unwrap_or(0))
+        })
+        .collect();
+    let cap = OutputCap::new(options.max_records, &inputs);
+    let mut plan = Plan::default();
+    each_record(ctx, &parsed_ids[0], |record| {
+        if let Value::Object(r) = record {
+            combiner.count_anchor(r, &mut plan);
+        }
+    })
+    .await?;
+    let input_names: Vec<String> = inputs.into_iter().map(|(n, _)| n).collect();
+    let key = model["join"]["key"].as_str().unwrap_or_default();
+    cap.check(&combiner.planned(&plan), key, &input_names)
+        .map_err(StepError::new)?;
+    combiner.set_max_output(cap.records);
 
     let dataset_id = derived_id(&ctx.execution_id, "mash:dataset");
     let mash = mash_id(&ctx.execution_id);
