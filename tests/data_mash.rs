@@ -710,3 +710,48 @@ async fn options_max_records_lowers_the_cap_to_the_record() {
     }
     t.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn sources_wider_than_the_column_cap_fail_in_the_first_phase() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    // Two files of 600 columns: 1,200 in all, over the cap of 1,000.
+    let header: Vec<String> = (0..600).map(|c| format!("c{c:03}")).collect();
+    let row: Vec<String> = (0..600).map(|c| c.to_string()).collect();
+    let csv = format!("{}\n{}\n", header.join(","), row.join(","));
+    let a = ingest(&t, &session, "wide0.csv", &csv).await;
+    let b = ingest(&t, &session, "wide1.csv", &csv).await;
+    let done = t
+        .run_intent(
+            &session,
+            None,
+            "data_mash.create",
+            json!({"content_refs": [a, b]}),
+        )
+        .await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(
+        done["error"],
+        "a mash combines at most 1000 columns in all (got 1200: wide0.csv 600, wide1.csv 600)"
+    );
+    let failed: Vec<&Value> = done["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event_type"] == "STEP_FAILED")
+        .collect();
+    assert_eq!(failed[0]["data"]["step"], "data_quality");
+    // The parses made on the way are removed: only the two files remain.
+    let listed = t
+        .run_completed(&session, "list_artifacts", json!({"limit": 100}))
+        .await;
+    assert_eq!(
+        listed["artifacts"]["files"]["semantic_payload"]["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    t.app.shutdown().await;
+}

@@ -35,6 +35,8 @@ use crate::store::time::now_micros;
 
 /// Sources one mash may combine.
 pub const MAX_SOURCES: usize = 10;
+/// Columns of all the sources together, at most (the unified columns are no more).
+pub const MAX_COLUMNS: usize = 1_000;
 
 /// The phases, in order (also the saga's step names).
 pub const PHASES: [&str; 4] = [
