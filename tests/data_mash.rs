@@ -755,3 +755,34 @@ async fn sources_wider_than_the_column_cap_fail_in_the_first_phase() {
     );
     t.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_key_search_compares_the_anchor_with_each_source_only() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    let sales = ingest(&t, &session, "sales.csv", SALES).await;
+    let customers = ingest(&t, &session, "customers.csv", CUSTOMERS).await;
+    let tiers = ingest(&t, &session, "tiers.csv", "id,tier\n1,gold\n2,silver\n").await;
+    let done = t
+        .run_completed(
+            &session,
+            "data_mash.create",
+            json!({"content_refs": [sales, customers, tiers]}),
+        )
+        .await;
+    let join = &done["artifacts"]["mash"]["semantic_payload"]["canonical_model"]["join"];
+    // sales' 4 columns against customers' 3 and tiers' 2: 12 + 8 pairs; customers and tiers
+    // are not compared with each other (their 6 pairs could not change the key).
+    assert_eq!(join["pairs_compared"], 20);
+    // customer_id ~ tiers.id: {1, 2, 5} and {1, 2}, overlap 2/2 = 1, name 0.5, tiers.id a
+    // candidate key: 1 + 0.25 + 0.25 = 1.5.
+    assert_eq!(
+        join["keys"],
+        json!([{"source": "sales", "source_index": 0, "column": "customer_id"},
+            {"source": "customers", "source_index": 1, "column": "id"},
+            {"source": "tiers", "source_index": 2, "column": "id"}])
+    );
+    assert_eq!(join["evidence"][1]["score"], 1.5);
+    t.app.shutdown().await;
+}

@@ -41,13 +41,14 @@ impl Ord for ByScore {
     }
 }
 
-/// The best pair of each anchor column in each other source.
+/// The best pair of each anchor column in each other source, and how many column pairs were
+/// compared.
 pub async fn key_pairs(
     ctx: &StepContext,
     parsed_ids: &[String],
     shapes: &[SourceShape],
     explicit: Option<&[String]>,
-) -> Result<Vec<Pair>, StepError> {
+) -> Result<(Vec<Pair>, u64), StepError> {
     let asked: Vec<(String, Vec<String>)> = parsed_ids
         .iter()
         .zip(shapes)
@@ -71,7 +72,7 @@ pub async fn key_pairs(
         .map(|_| TopK::new(1))
         .collect();
     let pairs: Vec<(usize, usize)> = (1..files.len()).map(|j| (0, j)).collect();
-    each_candidate(&files, &pairs, |c| {
+    let compared = each_candidate(&files, &pairs, |c| {
         let pair = Pair {
             source: c.right.0,
             anchor_column: files[0].columns[c.left.1].clone(),
@@ -86,9 +87,10 @@ pub async fn key_pairs(
             pair,
         });
     });
-    Ok(best
+    let best = best
         .into_iter()
         .flat_map(TopK::into_sorted)
         .map(|b| b.pair)
-        .collect())
+        .collect();
+    Ok((best, compared))
 }

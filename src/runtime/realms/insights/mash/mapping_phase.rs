@@ -69,7 +69,8 @@ async fn map(ctx: &StepContext, made: &mut Vec<String>) -> Result<Value, StepErr
         }
         shapes.push(shape);
     }
-    let pairs = key_pairs(ctx, &parsed_ids, &shapes, options.join_keys.as_deref()).await?;
+    let (pairs, compared) =
+        key_pairs(ctx, &parsed_ids, &shapes, options.join_keys.as_deref()).await?;
     let (keys, evidence) =
         choose_keys(&shapes, &pairs, options.join_keys.as_deref()).map_err(StepError::new)?;
     let (columns, conflicts) = unify(&shapes, &keys);
@@ -81,6 +82,7 @@ async fn map(ctx: &StepContext, made: &mut Vec<String>) -> Result<Value, StepErr
                 "source_index": i, "column": k})).collect::<Vec<_>>(),
             "chosen_by": if options.join_keys.is_some() { "options.join_keys" } else { "value overlap and names" },
             "evidence": evidence,
+            "pairs_compared": compared,
             "rule": KEY_RULE,
         },
         "sources": sources_out.iter().enumerate().map(|(i, s)| json!({"source_index": i,
