@@ -11,6 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde_json::Value;
 
+use super::budget::per_column;
 use super::over_parsed::each_record;
 use super::stats::DISTINCT_LIMIT;
 use crate::runtime::handler::{StepContext, StepError};
@@ -31,7 +32,7 @@ pub(crate) fn key_text(v: &Value) -> Option<String> {
 
 /// Distinct values kept per column when `columns` columns are sampled together.
 pub fn per_column_limit(columns: usize) -> usize {
-    (MAX_SAMPLED_VALUES / columns.max(1)).min(DISTINCT_LIMIT)
+    per_column(DISTINCT_LIMIT, MAX_SAMPLED_VALUES, columns)
 }
 
 /// One file's sampled columns.

@@ -2,6 +2,7 @@
 //! and the data mash that combines several of them.
 
 pub mod analyze;
+pub mod budget;
 pub mod interpret;
 pub mod key_values;
 pub mod mash;

@@ -12,8 +12,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
+use super::budget::{per_column, MAX_TRACKED_VALUES};
 use super::over_parsed::{each_record, ready_parsed, OverParsedFile};
-use super::stats::{round, Numeric, DISTINCT_LIMIT};
+use super::stats::{round, Numeric, DISTINCT_LIMIT, EXACT_LIMIT};
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::parsing::{fits, ColumnType};
 use crate::store::artifacts::ArtifactRow;
@@ -41,6 +42,7 @@ struct ColumnCheck {
     kind: Option<ColumnType>,
     nulls: u64,
     distinct: HashSet<String>,
+    distinct_limit: usize,
     distinct_capped: bool,
     breaks: u64,
     break_examples: Vec<Value>,
@@ -61,7 +63,7 @@ impl ColumnCheck {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        if self.distinct.len() < DISTINCT_LIMIT {
+        if self.distinct.len() < self.distinct_limit {
             self.distinct.insert(text);
         } else if !self.distinct.contains(&text) {
             self.distinct_capped = true;
@@ -118,11 +120,14 @@ impl SagaStep for Assess {
 pub async fn quality_report(ctx: &StepContext, parsed: &ArtifactRow) -> Result<Value, StepError> {
     let mut columns: BTreeMap<String, ColumnCheck> = BTreeMap::new();
     let mut order = Vec::new();
-    for c in parsed.semantic_descriptor["columns"]
+    let described = parsed.semantic_descriptor["columns"]
         .as_array()
         .cloned()
-        .unwrap_or_default()
-    {
+        .unwrap_or_default();
+    // One budget of kept values: each column may keep distinct texts and exact numbers.
+    let distinct_limit = per_column(DISTINCT_LIMIT, MAX_TRACKED_VALUES, 2 * described.len());
+    let exact_limit = per_column(EXACT_LIMIT, MAX_TRACKED_VALUES, 2 * described.len());
+    for c in described {
         let name = c["name"].as_str().unwrap_or_default().to_string();
         let kind = c["type"].as_str().and_then(parse_type);
         order.push(name.clone());
@@ -130,7 +135,8 @@ pub async fn quality_report(ctx: &StepContext, parsed: &ArtifactRow) -> Result<V
             name,
             ColumnCheck {
                 kind,
-                numeric: is_numeric(kind).then(Numeric::default),
+                numeric: is_numeric(kind).then(|| Numeric::with_limit(exact_limit)),
+                distinct_limit,
                 ..Default::default()
             },
         );
@@ -234,6 +240,30 @@ pub async fn quality_report(ctx: &StepContext, parsed: &ArtifactRow) -> Result<V
         "duplicates_approximate": fingerprints_capped,
         "score": score,
         "score_rule": SCORE_RULE,
+        "limits": {"max_tracked_values": MAX_TRACKED_VALUES,
+            "distinct_values_per_column": distinct_limit,
+            "exact_values_per_column": exact_limit, "fingerprinted_rows": ROW_LIMIT},
     });
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_values_are_kept_up_to_the_column_share() {
+        let mut c = ColumnCheck {
+            kind: Some(ColumnType::Integer),
+            numeric: Some(Numeric::with_limit(2)),
+            distinct_limit: 2,
+            ..Default::default()
+        };
+        for v in [1, 2, 3, 2] {
+            c.observe(&json!(v));
+        }
+        assert_eq!((c.distinct.len(), c.distinct_capped), (2, true));
+        // The three numbers past the exact share went to the sketch: all four still counted.
+        assert_eq!(c.numeric.take().unwrap().count(), 4);
+    }
 }
