@@ -17,6 +17,8 @@ use super::options::JoinKind;
 
 /// Records of the non-anchor sources held in memory, at most.
 pub const MAX_HELD_ROWS: usize = 500_000;
+/// Cells (a record's values) of the non-anchor sources held in memory, at most.
+pub const MAX_HELD_CELLS: usize = 5_000_000;
 const EXAMPLES: usize = 5;
 
 /// A unified column: its name and `(source index, column)` feeding it.
@@ -43,6 +45,9 @@ pub struct Combiner {
     by_key: Vec<HashMap<String, Vec<usize>>>,
     matched: Vec<Vec<bool>>,
     held_total: usize,
+    held_cells: usize,
+    /// `(records, cells)` that may be held.
+    held_limits: (usize, usize),
     conflicts: BTreeMap<String, Conflict>,
     pub anchor_rows: u64,
     pub anchor_unmatched: u64,
@@ -91,12 +96,20 @@ impl Combiner {
             by_key: vec![HashMap::new(); n],
             matched: vec![Vec::new(); n],
             held_total: 0,
+            held_cells: 0,
+            held_limits: (MAX_HELD_ROWS, MAX_HELD_CELLS),
             conflicts: BTreeMap::new(),
             anchor_rows: 0,
             anchor_unmatched: 0,
             output_rows: 0,
             max_output: u64::MAX,
         }
+    }
+
+    /// The most `(records, cells)` `hold` takes (`MAX_HELD_ROWS`, `MAX_HELD_CELLS` unless set).
+    #[cfg(test)]
+    fn set_held_limits(&mut self, records: usize, cells: usize) {
+        self.held_limits = (records, cells);
     }
 
     /// The most records `anchor` and `finish` may produce before they fail.
@@ -176,15 +189,22 @@ impl Combiner {
 
     /// Holds a record of a non-anchor source.
     pub fn hold(&mut self, source: usize, record: Map<String, Value>) -> Result<(), String> {
-        if self.held_total >= MAX_HELD_ROWS {
+        let (max_rows, max_cells) = self.held_limits;
+        if self.held_total >= max_rows || self.held_cells + record.len() > max_cells {
             return Err(format!(
-                "the sources after the first hold more than {MAX_HELD_ROWS} records; put the largest source first"
+                "the sources after the first hold more than {max_rows} records or {max_cells} cells \
+                 (at record {} of {}: {} records, {} cells so far); put the largest source first",
+                self.held[source].len() + 1,
+                self.labels[source],
+                self.held_total + 1,
+                self.held_cells + record.len()
             ));
         }
         let idx = self.held[source].len();
         if let Some(k) = key_text(record.get(&self.keys[source])) {
             self.by_key[source].entry(k).or_default().push(idx);
         }
+        self.held_cells += record.len();
         self.held[source].push(record);
         self.matched[source].push(false);
         self.held_total += 1;
@@ -484,6 +504,25 @@ mod tests {
         let p = planned(&c);
         assert_eq!((p.total, p.top.unwrap().records), (12, 8));
         assert_eq!(run(c).1.output_rows, 12);
+    }
+
+    #[test]
+    fn what_is_held_is_capped_in_records_and_cells() {
+        // The fixture holds 3 records of 2 cells; room for 2 more cells, then none.
+        let mut c = combiner(JoinKind::Outer);
+        c.set_held_limits(10, 8);
+        c.hold(1, rec(json!({"id": 4, "city": "Kyiv"}))).unwrap();
+        assert_eq!(
+            c.hold(1, rec(json!({"id": 5}))),
+            Err(
+                "the sources after the first hold more than 10 records or 8 cells (at record 5 \
+                 of customers: 5 records, 9 cells so far); put the largest source first"
+                    .into()
+            )
+        );
+        let mut c = combiner(JoinKind::Outer);
+        c.set_held_limits(3, 100);
+        assert!(c.hold(1, rec(json!({"id": 4}))).is_err());
     }
 
     #[test]
