@@ -786,3 +786,28 @@ async fn the_key_search_compares_the_anchor_with_each_source_only() {
     assert_eq!(join["evidence"][1]["score"], 1.5);
     t.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn sample_records_stay_within_their_size() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    // Three records of about 7 KB each: the first two fit the samples' 16 KiB, the third not.
+    let note = "x".repeat(7000);
+    let notes = format!("id,note\n1,{note}\n2,{note}\n3,{note}\n");
+    let a = ingest(&t, &session, "notes.csv", &notes).await;
+    let b = ingest(&t, &session, "ids.csv", "id,v\n1,a\n2,b\n3,c\n").await;
+    let done = t
+        .run_completed(
+            &session,
+            "data_mash.create",
+            json!({"content_refs": [a, b]}),
+        )
+        .await;
+    let mash = &done["artifacts"]["mash"]["semantic_payload"];
+    assert_eq!(mash["record_count"], 3);
+    assert_eq!(mash["sample_records"].as_array().unwrap().len(), 2);
+    assert_eq!(mash["sample_truncated"], true);
+    assert_eq!(mash["sample_records"][1]["id"], 2);
+    t.app.shutdown().await;
+}

@@ -18,6 +18,8 @@ use crate::store::time::now_micros;
 
 const PAGE: i64 = 1000;
 const SAMPLE: usize = 5;
+/// The sample records' JSON, at most: the first records that fit are shown.
+const MAX_SAMPLE_BYTES: usize = 16 * 1024;
 
 pub struct Registered;
 
@@ -131,6 +133,7 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
     let store = &ctx.services.store;
     let mut infer = ColumnsInfer::with_names(&names);
     let mut sample: Vec<Value> = Vec::new();
+    let (mut sample_bytes, mut sample_truncated) = (0usize, false);
     let mut written = 0i64;
     let mut offset = 0i64;
     loop {
@@ -143,10 +146,16 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
         let mut emit = |row: Map<String, Value>| {
             infer.observe_record(&row);
             let row = Value::Object(row);
-            if sample.len() < SAMPLE {
-                sample.push(row.clone());
+            let text = row.to_string();
+            if sample.len() < SAMPLE && !sample_truncated {
+                if sample_bytes + text.len() <= MAX_SAMPLE_BYTES {
+                    sample_bytes += text.len();
+                    sample.push(row);
+                } else {
+                    sample_truncated = true;
+                }
             }
-            out.push(row.to_string());
+            out.push(text);
         };
         for record in page {
             if let Value::Object(r) = record {
@@ -221,6 +230,7 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
         "sources": sources,
         "conflicts": conflicts,
         "sample_records": sample,
+        "sample_truncated": sample_truncated,
     });
     made.push(mash.clone());
     register(ctx, &mash, "mash", parsed_ids, payload.clone(), "active").await?;
