@@ -378,3 +378,33 @@ async fn map_relationships_on_ten_files_of_300_columns_stays_small() {
     assert_eq!(m["columns_total"], json!(vec![300; 10]));
     t.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn long_examples_are_clipped_in_the_quality_report() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    // Nineteen integers and one 1,000-character text: an integer column with one type break,
+    // shown as its first 200 characters and an ellipsis.
+    let mut csv = String::from("n\n");
+    for i in 1..=19 {
+        csv += &format!("{i}\n");
+    }
+    csv += &"x".repeat(1000);
+    csv += "\n";
+    let parsed = parsed_file(&t, &session, "n.csv", &csv).await;
+    let done = t
+        .run_completed(
+            &session,
+            "assess_data_quality",
+            json!({"parsed_file_id": parsed["parsed_file_id"]}),
+        )
+        .await;
+    let n = &done["artifacts"]["quality_report"]["semantic_payload"]["columns"]["n"];
+    assert_eq!(n["type_breaks"], 1);
+    assert_eq!(
+        n["type_break_examples"],
+        json!([format!("{}…", "x".repeat(200))])
+    );
+    t.app.shutdown().await;
+}

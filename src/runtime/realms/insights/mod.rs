@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod budget;
+pub mod clip;
 pub mod interpret;
 pub mod key_values;
 pub mod mash;

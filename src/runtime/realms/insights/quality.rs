@@ -13,6 +13,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::budget::{per_column, MAX_TRACKED_VALUES};
+use super::clip::clip;
 use super::over_parsed::{each_record, ready_parsed, OverParsedFile};
 use super::stats::{round, Numeric, DISTINCT_LIMIT, EXACT_LIMIT};
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
@@ -72,7 +73,7 @@ impl ColumnCheck {
             if !fits(kind, v) {
                 self.breaks += 1;
                 if self.break_examples.len() < EXAMPLES {
-                    self.break_examples.push(v.clone());
+                    self.break_examples.push(clip(v));
                 }
                 return;
             }
@@ -185,7 +186,7 @@ pub async fn quality_report(ctx: &StepContext, parsed: &ArtifactRow) -> Result<V
                     if x < lo || x > hi {
                         check.outliers += 1;
                         if check.outlier_examples.len() < EXAMPLES {
-                            check.outlier_examples.push(record[name].clone());
+                            check.outlier_examples.push(clip(&record[name]));
                         }
                     }
                 }

@@ -15,6 +15,8 @@ use std::collections::HashMap;
 use serde::Serialize;
 use sketches_ddsketch::{Config, DDSketch};
 
+use super::clip::clip_str;
+
 pub const EXACT_LIMIT: usize = 100_000;
 pub const DISTINCT_LIMIT: usize = 10_000;
 pub const QUANTILES: [(&str, f64); 5] = [
@@ -213,6 +215,9 @@ impl Text {
             .collect();
         top.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
         top.truncate(k);
+        for t in &mut top {
+            t.value = clip_str(&t.value);
+        }
         Some(TextSummary {
             count: self.n,
             distinct: self.counts.len() as u64,

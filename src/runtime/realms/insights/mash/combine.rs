@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde_json::{json, Map, Value};
 
 use super::options::JoinKind;
+use crate::runtime::realms::insights::clip::clip;
 
 /// Records of the non-anchor sources held in memory, at most.
 pub const MAX_HELD_ROWS: usize = 500_000;
@@ -338,9 +339,10 @@ impl Combiner {
                     Some((s0, v0)) => {
                         if !f.is_key && key_text(Some(v0)) != key_text(Some(v)) {
                             if differing.is_empty() {
-                                differing.push(json!({"source": self.labels[s0], "value": v0}));
+                                differing
+                                    .push(json!({"source": self.labels[s0], "value": clip(v0)}));
                             }
-                            differing.push(json!({"source": self.labels[*s], "value": v}));
+                            differing.push(json!({"source": self.labels[*s], "value": clip(v)}));
                         }
                     }
                 }
