@@ -57,6 +57,28 @@ pub struct Combiner {
     max_output: u64,
 }
 
+/// The combinations of one anchor record (or, after the anchor, of one unmatched key) still to
+/// be produced: one choice per source, `None` for a source without a match.
+#[derive(Debug)]
+pub struct Pending {
+    anchor: Option<Map<String, Value>>,
+    choices: Vec<Vec<Option<usize>>>,
+    at: Vec<usize>,
+    done: bool,
+}
+
+impl Pending {
+    fn new(anchor: Option<Map<String, Value>>, choices: Vec<Vec<Option<usize>>>) -> Self {
+        let at = vec![0; choices.len()];
+        Pending {
+            anchor,
+            choices,
+            at,
+            done: false,
+        }
+    }
+}
+
 /// What `count_anchor` gathers: per key value held in another source, how many anchor records
 /// have it; and how many anchor records the join keeps without a match.
 #[derive(Debug, Default)]
@@ -173,7 +195,7 @@ impl Combiner {
     }
 
     /// The records one key value gives, from how many records of each source have it (the
-    /// anchor first): every combination of them, as `emit_product` makes them.
+    /// anchor first): every combination of them, as `next_row` makes them.
     fn records_of(&self, per_source: &[u64]) -> u64 {
         let product = |counts: &[u64]| {
             counts
@@ -212,12 +234,9 @@ impl Combiner {
         Ok(())
     }
 
-    /// Joins one anchor record, emitting the combined records.
-    pub fn anchor(
-        &mut self,
-        record: &Map<String, Value>,
-        emit: &mut impl FnMut(Map<String, Value>),
-    ) -> Result<(), String> {
+    /// Starts joining one anchor record: its combinations, produced one at a time by
+    /// `next_row` (none when an inner join drops it).
+    pub fn start_anchor(&mut self, record: Map<String, Value>) -> Option<Pending> {
         self.anchor_rows += 1;
         let key = key_text(record.get(&self.keys[0]));
         let mut choices: Vec<Vec<Option<usize>>> = vec![vec![None]];
@@ -243,16 +262,17 @@ impl Combiner {
             self.anchor_unmatched += 1;
         }
         if self.join == JoinKind::Inner && !all_found {
-            return Ok(());
+            return None;
         }
-        self.emit_product(Some(record), &choices, emit)
+        Some(Pending::new(Some(record), choices))
     }
 
     /// After the anchor: for an outer join, the held records no anchor record matched, joined
-    /// among themselves by key.
-    pub fn finish(&mut self, emit: &mut impl FnMut(Map<String, Value>)) -> Result<(), String> {
+    /// among themselves by key — one pending product per key (or per record without a key).
+    pub fn start_finish(&mut self) -> Vec<Pending> {
+        let mut pending = Vec::new();
         if self.join != JoinKind::Outer {
-            return Ok(());
+            return pending;
         }
         let mut done_keys: HashSet<String> = HashSet::new();
         for j in 1..self.keys.len() {
@@ -275,45 +295,41 @@ impl Combiner {
                         }
                     }
                 }
-                self.emit_product(None, &choices, emit)?;
+                pending.push(Pending::new(None, choices));
             }
         }
-        Ok(())
+        pending
     }
 
-    /// Every combination of one choice per source.
-    fn emit_product(
-        &mut self,
-        anchor: Option<&Map<String, Value>>,
-        choices: &[Vec<Option<usize>>],
-        emit: &mut impl FnMut(Map<String, Value>),
-    ) -> Result<(), String> {
-        let mut at = vec![0usize; choices.len()];
-        loop {
-            if self.output_rows >= self.max_output {
-                return Err(format!(
-                    "the combination exceeds {} records; check that the key is right",
-                    self.max_output
-                ));
-            }
-            let parts: Vec<Option<usize>> = (0..choices.len()).map(|j| choices[j][at[j]]).collect();
-            let row = self.merge(anchor, &parts);
-            self.output_rows += 1;
-            emit(row);
-            // Next combination (odometer order).
-            let mut j = choices.len();
-            loop {
-                if j == 0 {
-                    return Ok(());
-                }
-                j -= 1;
-                at[j] += 1;
-                if at[j] < choices[j].len() {
-                    break;
-                }
-                at[j] = 0;
-            }
+    /// The next combined record of `p` (every combination of one choice per source, in
+    /// odometer order), or `None` once they are all out; fails past `max_output`.
+    pub fn next_row(&mut self, p: &mut Pending) -> Result<Option<Map<String, Value>>, String> {
+        if p.done {
+            return Ok(None);
         }
+        if self.output_rows >= self.max_output {
+            return Err(format!(
+                "the combination exceeds {} records; check that the key is right",
+                self.max_output
+            ));
+        }
+        let parts: Vec<Option<usize>> = p.choices.iter().zip(&p.at).map(|(c, a)| c[*a]).collect();
+        let row = self.merge(p.anchor.as_ref(), &parts);
+        self.output_rows += 1;
+        let mut j = p.choices.len();
+        loop {
+            if j == 0 {
+                p.done = true;
+                break;
+            }
+            j -= 1;
+            p.at[j] += 1;
+            if p.at[j] < p.choices[j].len() {
+                break;
+            }
+            p.at[j] = 0;
+        }
+        Ok(Some(row))
     }
 
     fn merge(
@@ -386,6 +402,51 @@ impl Combiner {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Combiner {
+        /// Joins one anchor record, emitting every combined record.
+        fn anchor(
+            &mut self,
+            record: &Map<String, Value>,
+            emit: &mut impl FnMut(Map<String, Value>),
+        ) -> Result<(), String> {
+            if let Some(mut p) = self.start_anchor(record.clone()) {
+                while let Some(row) = self.next_row(&mut p)? {
+                    emit(row);
+                }
+            }
+            Ok(())
+        }
+
+        /// Emits what `start_finish` gives.
+        fn finish(&mut self, emit: &mut impl FnMut(Map<String, Value>)) -> Result<(), String> {
+            for mut p in self.start_finish() {
+                while let Some(row) = self.next_row(&mut p)? {
+                    emit(row);
+                }
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_key_that_fans_out_gives_its_combinations_one_at_a_time() {
+        // Customer 1 twice more: the sale of customer 1 has three combinations, produced one
+        // per call, so the writer can flush between them.
+        let mut c = combiner(JoinKind::Inner);
+        c.hold(1, rec(json!({"id": 1, "city": "Bergen"}))).unwrap();
+        c.hold(1, rec(json!({"id": 1, "city": "Narvik"}))).unwrap();
+        let mut p = c
+            .start_anchor(rec(json!({"cid": 1, "amount": 10})))
+            .unwrap();
+        let mut cities = Vec::new();
+        while let Some(row) = c.next_row(&mut p).unwrap() {
+            cities.push(row["city"].clone());
+            assert_eq!(c.output_rows as usize, cities.len());
+        }
+        assert_eq!(cities, [json!("Oslo"), json!("Bergen"), json!("Narvik")]);
+        assert!(c.start_anchor(rec(json!({"cid": 5}))).is_none());
+    }
 
     fn rec(v: Value) -> Map<String, Value> {
         v.as_object().unwrap().clone()

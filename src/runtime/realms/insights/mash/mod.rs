@@ -21,6 +21,7 @@ mod model;
 mod options;
 mod quality_phase;
 mod register_phase;
+mod writer;
 
 use std::sync::Arc;
 

@@ -9,17 +9,14 @@ use serde_json::{json, Map, Value};
 
 use super::cap::OutputCap;
 use super::combine::{Combiner, Feed, Plan};
+use super::writer::Writer;
 use super::{earlier, ids_in, mash_id, register, undo_on_error, MashOptions, PHASES};
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, internal};
-use crate::runtime::realms::content::parsing::ColumnsInfer;
 use crate::runtime::realms::insights::over_parsed::{each_record, try_each_record};
 use crate::store::time::now_micros;
 
 const PAGE: i64 = 1000;
-const SAMPLE: usize = 5;
-/// The sample records' JSON, at most: the first records that fit are shown.
-const MAX_SAMPLE_BYTES: usize = 16 * 1024;
 
 pub struct Registered;
 
@@ -129,12 +126,10 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
     )
     .await?;
 
-    // The anchor streams through a page at a time; combined records are written per page.
+    // The anchor streams through a page at a time; combined records are written in batches
+    // as they come.
     let store = &ctx.services.store;
-    let mut infer = ColumnsInfer::with_names(&names);
-    let mut sample: Vec<Value> = Vec::new();
-    let (mut sample_bytes, mut sample_truncated) = (0usize, false);
-    let mut written = 0i64;
+    let mut writer = Writer::new(&dataset_id, &names);
     let mut offset = 0i64;
     loop {
         let page = store
@@ -142,43 +137,28 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
             .await
             .map_err(internal)?;
         let n = page.len() as i64;
-        let mut out: Vec<String> = Vec::new();
-        let mut emit = |row: Map<String, Value>| {
-            infer.observe_record(&row);
-            let row = Value::Object(row);
-            let text = row.to_string();
-            if sample.len() < SAMPLE && !sample_truncated {
-                if sample_bytes + text.len() <= MAX_SAMPLE_BYTES {
-                    sample_bytes += text.len();
-                    sample.push(row);
-                } else {
-                    sample_truncated = true;
-                }
-            }
-            out.push(text);
-        };
         for record in page {
             if let Value::Object(r) = record {
-                combiner.anchor(&r, &mut emit).map_err(StepError::new)?;
+                if let Some(mut pending) = combiner.start_anchor(r) {
+                    writer.drain(ctx, &mut combiner, &mut pending).await?;
+                }
             }
         }
         if n < PAGE {
-            combiner.finish(&mut emit).map_err(StepError::new)?;
-        }
-        for chunk in out.chunks(PAGE as usize) {
-            store
-                .insert_parsed_records(&dataset_id, written, chunk)
-                .await
-                .map_err(internal)?;
-            written += chunk.len() as i64;
-        }
-        if n < PAGE {
+            for mut pending in combiner.start_finish() {
+                writer.drain(ctx, &mut combiner, &mut pending).await?;
+            }
             break;
         }
         offset += n;
     }
-
-    let columns = infer.finish();
+    writer.flush(ctx).await?;
+    let (written, sample, sample_truncated) = (
+        writer.written,
+        std::mem::take(&mut writer.sample),
+        writer.sample_truncated,
+    );
+    let columns = writer.columns();
     let descriptor = json!({
         "parsed_file_id": dataset_id,
         "file_id": null,
