@@ -408,3 +408,26 @@ async fn long_examples_are_clipped_in_the_quality_report() {
     );
     t.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_wide_file_is_read_whole_in_smaller_pages() {
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    config.max_body_bytes = 4 * 1024 * 1024;
+    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let session = t.create_session(None).await;
+    // 1,000 records of 260 columns: pages of 250,000 / 260 = 961 records, so two pages.
+    let ids = wide_files(&t, &session, 1, 1000, 260).await;
+    let done = t
+        .run_completed(
+            &session,
+            "interpret_data_self_discovery",
+            json!({"parsed_file_id": ids[0]}),
+        )
+        .await;
+    let i = &done["artifacts"]["interpretation"]["semantic_payload"];
+    assert_eq!(i["record_count"], 1000);
+    // Every column holds 1..1000, present and distinct: all 260 are candidate keys.
+    assert_eq!(i["candidate_keys"].as_array().unwrap().len(), 260);
+    t.app.shutdown().await;
+}

@@ -13,10 +13,8 @@ use super::writer::Writer;
 use super::{earlier, ids_in, mash_id, register, undo_on_error, MashOptions, PHASES};
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, internal};
-use crate::runtime::realms::insights::over_parsed::{each_record, try_each_record};
+use crate::runtime::realms::insights::over_parsed::{each_record, page_size, try_each_record};
 use crate::store::time::now_micros;
-
-const PAGE: i64 = 1000;
 
 pub struct Registered;
 
@@ -130,10 +128,11 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
     // as they come.
     let store = &ctx.services.store;
     let mut writer = Writer::new(&dataset_id, &names);
+    let page_len = page_size(names.len()) as i64;
     let mut offset = 0i64;
     loop {
         let page = store
-            .parsed_records(&parsed_ids[0], offset, PAGE)
+            .parsed_records(&parsed_ids[0], offset, page_len)
             .await
             .map_err(internal)?;
         let n = page.len() as i64;
@@ -144,7 +143,7 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
                 }
             }
         }
-        if n < PAGE {
+        if n < page_len {
             for mut pending in combiner.start_finish() {
                 writer.drain(ctx, &mut combiner, &mut pending).await?;
             }
