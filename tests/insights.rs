@@ -431,3 +431,34 @@ async fn a_wide_file_is_read_whole_in_smaller_pages() {
     assert_eq!(i["candidate_keys"].as_array().unwrap().len(), 260);
     t.app.shutdown().await;
 }
+
+#[tokio::test]
+async fn analyses_look_at_the_first_1000_columns_and_say_so() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    // Two records of 1,001 columns: the last is left out of each analysis, and said to be.
+    let ids = wide_files(&t, &session, 1, 2, 1001).await;
+    let note = json!({"columns_total": 1001, "columns_analyzed": 1000, "truncated": true,
+        "max_columns": 1000});
+    for (intent, key) in [
+        ("analyze_structured_data", "analysis"),
+        ("assess_data_quality", "quality_report"),
+        ("interpret_data_self_discovery", "interpretation"),
+    ] {
+        let done = t
+            .run_completed(&session, intent, json!({"parsed_file_id": ids[0]}))
+            .await;
+        let a = &done["artifacts"][key]["semantic_payload"];
+        assert_eq!(a["analyzed_columns"], note, "{intent}");
+        let per_column = if key == "analysis" {
+            &a["numeric"]
+        } else {
+            &a["columns"]
+        };
+        let per_column = per_column.as_object().unwrap();
+        assert_eq!(per_column.len(), 1000, "{intent}");
+        assert!(per_column.contains_key("c999") && !per_column.contains_key("c1000"));
+    }
+    t.app.shutdown().await;
+}

@@ -10,7 +10,9 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::budget::{per_column, MAX_TRACKED_VALUES};
-use super::over_parsed::{each_record, ready_parsed, OverParsedFile};
+use super::over_parsed::{
+    analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile,
+};
 use super::stats::{Correlation, Numeric, Text, DISTINCT_LIMIT, EXACT_LIMIT};
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 
@@ -37,19 +39,7 @@ impl SagaStep for Analyze {
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
         let parsed = ready_parsed(ctx).await?;
-        let columns: Vec<(String, String)> = parsed.semantic_descriptor["columns"]
-            .as_array()
-            .map(|cs| {
-                cs.iter()
-                    .map(|c| {
-                        (
-                            c["name"].as_str().unwrap_or_default().to_string(),
-                            c["type"].as_str().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let (columns, columns_total) = analyzed_columns(&parsed);
         let numeric_names: Vec<String> = columns
             .iter()
             .filter(|(_, t)| t == "integer" || t == "float")
@@ -128,6 +118,7 @@ impl SagaStep for Analyze {
             "numeric": numeric_out,
             "text": text_out,
             "correlations": correlations,
+            "analyzed_columns": columns_note(columns.len(), columns_total),
             "method": {
                 "moments": "Welford (one pass); std is the sample standard deviation",
                 "quantiles": format!("exact up to {exact_limit} values per column (linear interpolation), else DDSketch with 1% relative error"),

@@ -11,7 +11,9 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::budget::{per_column, MAX_TRACKED_VALUES};
-use super::over_parsed::{column_names, each_record, ready_parsed, OverParsedFile};
+use super::over_parsed::{
+    analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile,
+};
 use super::stats::{round, DISTINCT_LIMIT};
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::parsing::{fits, ColumnType};
@@ -243,7 +245,8 @@ impl SagaStep for Interpret {
 
 /// The interpretation of a parsed file (one pass over its records).
 pub async fn interpretation(ctx: &StepContext, parsed: &ArtifactRow) -> Result<Value, StepError> {
-    let order = column_names(parsed);
+    let (analyzed, columns_total) = analyzed_columns(parsed);
+    let order: Vec<String> = analyzed.into_iter().map(|(name, _)| name).collect();
     let distinct_limit = per_column(DISTINCT_LIMIT, MAX_TRACKED_VALUES, order.len());
     let mut kinds: BTreeMap<String, Kinds> = order
         .iter()
@@ -288,6 +291,7 @@ pub async fn interpretation(ctx: &StepContext, parsed: &ArtifactRow) -> Result<V
         "record_count": rows,
         "columns": columns,
         "candidate_keys": keys.into_iter().map(|(_, n)| n).collect::<Vec<_>>(),
+        "analyzed_columns": columns_note(order.len(), columns_total),
         "limits": {"max_tracked_values": MAX_TRACKED_VALUES,
             "distinct_values_per_column": distinct_limit},
     });

@@ -64,6 +64,35 @@ pub async fn ready_parsed(ctx: &StepContext) -> Result<ArtifactRow, StepError> {
     Ok(parsed)
 }
 
+/// Columns one analysis of one file looks at, at most: the first ones, in order.
+pub const MAX_ANALYZED_COLUMNS: usize = 1_000;
+
+/// The columns an analysis looks at: `(name, type)` of the first `MAX_ANALYZED_COLUMNS`, and
+/// how many the file has.
+pub fn analyzed_columns(parsed: &ArtifactRow) -> (Vec<(String, String)>, usize) {
+    let described = parsed.semantic_descriptor["columns"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let columns = described
+        .iter()
+        .take(MAX_ANALYZED_COLUMNS)
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default().to_string(),
+                c["type"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    (columns, described.len())
+}
+
+/// What an artifact says of the columns an analysis looked at.
+pub fn columns_note(analyzed: usize, total: usize) -> serde_json::Value {
+    serde_json::json!({"columns_total": total, "columns_analyzed": analyzed,
+        "truncated": analyzed < total, "max_columns": MAX_ANALYZED_COLUMNS})
+}
+
 /// A parsed file's column names, in order.
 pub fn column_names(parsed: &ArtifactRow) -> Vec<String> {
     parsed.semantic_descriptor["columns"]

@@ -14,7 +14,9 @@ use serde_json::{json, Map, Value};
 
 use super::budget::{per_column, MAX_TRACKED_VALUES};
 use super::clip::clip;
-use super::over_parsed::{each_record, ready_parsed, OverParsedFile};
+use super::over_parsed::{
+    analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile,
+};
 use super::stats::{round, Numeric, DISTINCT_LIMIT, EXACT_LIMIT};
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::parsing::{fits, ColumnType};
@@ -121,16 +123,12 @@ impl SagaStep for Assess {
 pub async fn quality_report(ctx: &StepContext, parsed: &ArtifactRow) -> Result<Value, StepError> {
     let mut columns: BTreeMap<String, ColumnCheck> = BTreeMap::new();
     let mut order = Vec::new();
-    let described = parsed.semantic_descriptor["columns"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let (described, columns_total) = analyzed_columns(parsed);
     // One budget of kept values: each column may keep distinct texts and exact numbers.
     let distinct_limit = per_column(DISTINCT_LIMIT, MAX_TRACKED_VALUES, 2 * described.len());
     let exact_limit = per_column(EXACT_LIMIT, MAX_TRACKED_VALUES, 2 * described.len());
-    for c in described {
-        let name = c["name"].as_str().unwrap_or_default().to_string();
-        let kind = c["type"].as_str().and_then(parse_type);
+    for (name, t) in described {
+        let kind = parse_type(&t);
         order.push(name.clone());
         columns.insert(
             name,
@@ -241,6 +239,7 @@ pub async fn quality_report(ctx: &StepContext, parsed: &ArtifactRow) -> Result<V
         "duplicates_approximate": fingerprints_capped,
         "score": score,
         "score_rule": SCORE_RULE,
+        "analyzed_columns": columns_note(order.len(), columns_total),
         "limits": {"max_tracked_values": MAX_TRACKED_VALUES,
             "distinct_values_per_column": distinct_limit,
             "exact_values_per_column": exact_limit, "fingerprinted_rows": ROW_LIMIT},
