@@ -20,7 +20,10 @@ use crate::runtime::realms::insights::clip::clip;
 pub const MAX_HELD_ROWS: usize = 500_000;
 /// Cells (a record's values) of the non-anchor sources held in memory, at most.
 pub const MAX_HELD_CELLS: usize = 5_000_000;
+/// Examples of value conflicts kept per column, and over all columns, at most (every conflict
+/// is still counted).
 const EXAMPLES: usize = 5;
+pub const MAX_CONFLICT_EXAMPLES: usize = 100;
 
 /// A unified column: its name and `(source index, column)` feeding it.
 #[derive(Debug, Clone)]
@@ -50,6 +53,7 @@ pub struct Combiner {
     /// `(records, cells)` that may be held.
     held_limits: (usize, usize),
     conflicts: BTreeMap<String, Conflict>,
+    conflict_examples: usize,
     pub anchor_rows: u64,
     pub anchor_unmatched: u64,
     pub output_rows: u64,
@@ -122,6 +126,7 @@ impl Combiner {
             held_cells: 0,
             held_limits: (MAX_HELD_ROWS, MAX_HELD_CELLS),
             conflicts: BTreeMap::new(),
+            conflict_examples: 0,
             anchor_rows: 0,
             anchor_unmatched: 0,
             output_rows: 0,
@@ -366,8 +371,9 @@ impl Combiner {
             if !differing.is_empty() {
                 let c = self.conflicts.entry(f.name.clone()).or_default();
                 c.count += 1;
-                if c.examples.len() < EXAMPLES {
+                if c.examples.len() < EXAMPLES && self.conflict_examples < MAX_CONFLICT_EXAMPLES {
                     c.examples.push(json!({"values": differing}));
+                    self.conflict_examples += 1;
                 }
             }
             row.insert(
@@ -600,6 +606,50 @@ mod tests {
             Err("the combination exceeds 2 records; check that the key is right".into())
         );
         assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn conflict_examples_are_capped_over_all_columns() {
+        // 30 columns that disagree on each of 5 records: 150 conflicts, all counted; 100
+        // examples kept, in order: 4 for a0..a9, 3 for a10..a29.
+        let names: Vec<String> = (0..30).map(|i| format!("a{i:02}")).collect();
+        let mut feeds = vec![Feed {
+            name: "k".into(),
+            from: vec![(0, "k".into()), (1, "k".into())],
+            is_key: true,
+        }];
+        feeds.extend(names.iter().map(|n| Feed {
+            name: n.clone(),
+            from: vec![(0, n.clone()), (1, n.clone())],
+            is_key: false,
+        }));
+        let mut c = Combiner::new(
+            JoinKind::Inner,
+            vec!["k".into(), "k".into()],
+            vec!["a".into(), "b".into()],
+            feeds,
+        );
+        let record = |v: &str| {
+            let mut r = Map::new();
+            r.insert("k".into(), json!(1));
+            for n in &names {
+                r.insert(n.clone(), json!(v));
+            }
+            r
+        };
+        c.hold(1, record("x")).unwrap();
+        for _ in 0..5 {
+            c.anchor(&record("y"), &mut |_| {}).unwrap();
+        }
+        let conflicts = c.value_conflicts();
+        assert_eq!(conflicts.len(), 30);
+        assert!(conflicts.iter().all(|k| k["count"] == 5));
+        let examples = |i: usize| conflicts[i]["examples"].as_array().unwrap().len();
+        assert_eq!(
+            (examples(0), examples(9), examples(10), examples(29)),
+            (4, 4, 3, 3)
+        );
+        assert_eq!((0..30).map(examples).sum::<usize>(), MAX_CONFLICT_EXAMPLES);
     }
 
     #[test]
