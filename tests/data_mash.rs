@@ -571,3 +571,243 @@ async fn deleting_one_source_keeps_the_mash_built_on_several() {
     );
     t.app.shutdown().await;
 }
+
+/// Ingests `csv` as `name` in the session; the file id.
+async fn ingest(t: &TestApp, session: &str, name: &str, csv: &str) -> String {
+    let f = t
+        .run_completed(
+            session,
+            "ingest_file",
+            json!({"filename": name, "file_content": hex::encode(csv)}),
+        )
+        .await;
+    f["artifacts"]["file"]["semantic_payload"]["file_id"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_join_that_fans_out_past_the_cap_fails_and_writes_nothing() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    // Two files of 1,000 records sharing one key value: every pair joins, 1,000,000 records.
+    let rows = |column: &str| {
+        let mut csv = format!("key,{column}\n");
+        for i in 1..=1000 {
+            csv += &format!("7,{i}\n");
+        }
+        csv
+    };
+    let a = ingest(&t, &session, "a.csv", &rows("left")).await;
+    let b = ingest(&t, &session, "b.csv", &rows("right")).await;
+    let done = t
+        .run_intent(
+            &session,
+            None,
+            "data_mash.create",
+            json!({"content_refs": [a, b]}),
+        )
+        .await;
+    assert_eq!(done["status"], "failed", "{done}");
+    // The cap: the larger of 10,000 and 4 × the 2,000 input records.
+    assert_eq!(
+        done["error"],
+        "the join would write 1000000 records, over the mash's cap of 10000 (the larger of \
+         10000 and 4 × its inputs' 2000 records: a.csv 1000, b.csv 1000); key value \"7\" \
+         (column key) alone gives 1000000 records: 1000 in a.csv × 1000 in b.csv. Check the \
+         key, or set options.max_records (at most 5000000)"
+    );
+    let events = done["events"].as_array().unwrap();
+    let of = |kind: &str| -> Vec<&str> {
+        events
+            .iter()
+            .filter(|e| e["event_type"] == kind)
+            .map(|e| e["data"]["step"].as_str().unwrap())
+            .collect()
+    };
+    assert_eq!(of("STEP_FAILED"), ["registered"]);
+    assert_eq!(
+        of("STEP_COMPENSATED"),
+        [
+            "semantic_mapping",
+            "semantic_interpretation",
+            "data_quality"
+        ]
+    );
+    // No combined record was written, and only the two files remain.
+    let dataset = symphainy::runtime::realms::content::common::derived_id(
+        done["execution_id"].as_str().unwrap(),
+        "mash:dataset",
+    );
+    assert!(t
+        .app
+        .store
+        .parsed_records(&dataset, 0, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let listed = t
+        .run_completed(&session, "list_artifacts", json!({"limit": 100}))
+        .await;
+    let types: Vec<&str> = listed["artifacts"]["files"]["semantic_payload"]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["artifact_type"].as_str().unwrap())
+        .collect();
+    assert_eq!(types, ["file", "file"]);
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn options_max_records_lowers_the_cap_to_the_record() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    let sales = ingest(&t, &session, "sales.csv", SALES).await;
+    let customers = ingest(&t, &session, "customers.csv", CUSTOMERS).await;
+    // The outer join of SALES and CUSTOMERS writes 5 records (see the first test).
+    let mash = |max: u64| {
+        let (t, session) = (&t, session.clone());
+        let refs = json!([sales, customers]);
+        async move {
+            t.run_intent(
+                &session,
+                None,
+                "data_mash.create",
+                json!({"content_refs": refs, "options": {"max_records": max}}),
+            )
+            .await
+        }
+    };
+    let done = mash(4).await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(
+        done["error"],
+        "the join would write 5 records, over the mash's cap of 4 (options.max_records); key \
+         value \"1\" (column customer_id) alone gives 2 records: 2 in sales.csv × 1 in \
+         customers.csv. Check the key, or set options.max_records (at most 5000000)"
+    );
+    let done = mash(5).await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(
+        done["artifacts"]["mash"]["semantic_payload"]["record_count"],
+        5
+    );
+    // Above the hard ceiling, or not a positive whole number: refused at submit.
+    for bad in [json!(5_000_001), json!(0), json!("many")] {
+        let (s, b) = t
+            .submit(json!({"intent_type": "data_mash.create", "session_id": session,
+                "parameters": {"content_refs": [sales, customers], "options": {"max_records": bad}}}))
+            .await;
+        assert_error(s, &b, 422, "validation_error");
+        assert!(
+            b["fields"].get("parameters.options.max_records").is_some(),
+            "{b}"
+        );
+    }
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn sources_wider_than_the_column_cap_fail_in_the_first_phase() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    // Two files of 600 columns: 1,200 in all, over the cap of 1,000.
+    let header: Vec<String> = (0..600).map(|c| format!("c{c:03}")).collect();
+    let row: Vec<String> = (0..600).map(|c| c.to_string()).collect();
+    let csv = format!("{}\n{}\n", header.join(","), row.join(","));
+    let a = ingest(&t, &session, "wide0.csv", &csv).await;
+    let b = ingest(&t, &session, "wide1.csv", &csv).await;
+    let done = t
+        .run_intent(
+            &session,
+            None,
+            "data_mash.create",
+            json!({"content_refs": [a, b]}),
+        )
+        .await;
+    assert_eq!(done["status"], "failed", "{done}");
+    assert_eq!(
+        done["error"],
+        "a mash combines at most 1000 columns in all (got 1200: wide0.csv 600, wide1.csv 600)"
+    );
+    let failed: Vec<&Value> = done["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event_type"] == "STEP_FAILED")
+        .collect();
+    assert_eq!(failed[0]["data"]["step"], "data_quality");
+    // The parses made on the way are removed: only the two files remain.
+    let listed = t
+        .run_completed(&session, "list_artifacts", json!({"limit": 100}))
+        .await;
+    assert_eq!(
+        listed["artifacts"]["files"]["semantic_payload"]["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_key_search_compares_the_anchor_with_each_source_only() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    let sales = ingest(&t, &session, "sales.csv", SALES).await;
+    let customers = ingest(&t, &session, "customers.csv", CUSTOMERS).await;
+    let tiers = ingest(&t, &session, "tiers.csv", "id,tier\n1,gold\n2,silver\n").await;
+    let done = t
+        .run_completed(
+            &session,
+            "data_mash.create",
+            json!({"content_refs": [sales, customers, tiers]}),
+        )
+        .await;
+    let join = &done["artifacts"]["mash"]["semantic_payload"]["canonical_model"]["join"];
+    // sales' 4 columns against customers' 3 and tiers' 2: 12 + 8 pairs; customers and tiers
+    // are not compared with each other (their 6 pairs could not change the key).
+    assert_eq!(join["pairs_compared"], 20);
+    // customer_id ~ tiers.id: {1, 2, 5} and {1, 2}, overlap 2/2 = 1, name 0.5, tiers.id a
+    // candidate key: 1 + 0.25 + 0.25 = 1.5.
+    assert_eq!(
+        join["keys"],
+        json!([{"source": "sales", "source_index": 0, "column": "customer_id"},
+            {"source": "customers", "source_index": 1, "column": "id"},
+            {"source": "tiers", "source_index": 2, "column": "id"}])
+    );
+    assert_eq!(join["evidence"][1]["score"], 1.5);
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn sample_records_stay_within_their_size() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    // Three records of about 7 KB each: the first two fit the samples' 16 KiB, the third not.
+    let note = "x".repeat(7000);
+    let notes = format!("id,note\n1,{note}\n2,{note}\n3,{note}\n");
+    let a = ingest(&t, &session, "notes.csv", &notes).await;
+    let b = ingest(&t, &session, "ids.csv", "id,v\n1,a\n2,b\n3,c\n").await;
+    let done = t
+        .run_completed(
+            &session,
+            "data_mash.create",
+            json!({"content_refs": [a, b]}),
+        )
+        .await;
+    let mash = &done["artifacts"]["mash"]["semantic_payload"];
+    assert_eq!(mash["record_count"], 3);
+    assert_eq!(mash["sample_records"].as_array().unwrap().len(), 2);
+    assert_eq!(mash["sample_truncated"], true);
+    assert_eq!(mash["sample_records"][1]["id"], 2);
+    t.app.shutdown().await;
+}

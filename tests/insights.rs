@@ -288,3 +288,177 @@ async fn map_relationships_finds_the_shared_key_with_its_overlap() {
         db.cleanup().await;
     }
 }
+
+/// `files` CSVs of `rows` rows and `columns` columns, every column holding 1..=rows, each
+/// ingested and parsed; their parsed file ids.
+async fn wide_files(
+    t: &TestApp,
+    session: &str,
+    files: usize,
+    rows: usize,
+    columns: usize,
+) -> Vec<String> {
+    let header: Vec<String> = (0..columns).map(|c| format!("c{c:03}")).collect();
+    let mut csv = header.join(",") + "\n";
+    for r in 1..=rows {
+        csv += &vec![r.to_string(); columns].join(",");
+        csv += "\n";
+    }
+    let mut ids = Vec::new();
+    for f in 0..files {
+        let parsed = parsed_file(t, session, &format!("wide{f}.csv"), &csv).await;
+        ids.push(parsed["parsed_file_id"].as_str().unwrap().to_string());
+    }
+    ids
+}
+
+/// The relationship map of `ids`, and the length of its JSON.
+async fn relationship_map(t: &TestApp, session: &str, ids: &[String]) -> (Value, usize) {
+    let done = t
+        .run_completed(
+            session,
+            "map_relationships",
+            json!({"parsed_file_ids": ids}),
+        )
+        .await;
+    let m = done["artifacts"]["relationship_map"]["semantic_payload"].clone();
+    let size = m.to_string().len();
+    (m, size)
+}
+
+#[tokio::test]
+async fn map_relationships_keeps_the_best_candidates_within_its_caps() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    // Ten files of 30 identical columns holding 1..20: every one of the 45 file pairs × 30 × 30
+    // column pairs overlaps fully — 40,500 candidates, about 12 MB of JSON before the caps.
+    let ids = wide_files(&t, &session, 10, 20, 30).await;
+    let (m, size) = relationship_map(&t, &session, &ids).await;
+    let list = m["candidates"].as_array().unwrap();
+    assert!(size < 256 * 1024, "{size} bytes");
+    assert_eq!(list.len(), 200, "at most the 200 best are listed");
+    assert_eq!(m["candidates_found"], 40_500);
+    assert_eq!(m["truncated"], true);
+    assert_eq!(m["limits"]["max_candidates"], 200);
+    // Best first: full overlap and the same name; ties in the order compared (file 0 with
+    // file 1, column by column), so the first is c000 of file 0 with c000 of file 1.
+    assert_eq!(
+        list[0],
+        json!({
+            "left": {"parsed_file_id": ids[0], "column": "c000"},
+            "right": {"parsed_file_id": ids[1], "column": "c000"},
+            "name_similarity": 1.0, "shared_values": 20, "overlap_ratio": 1.0,
+            "left_coverage": 1.0, "right_coverage": 1.0
+        })
+    );
+    assert!(list
+        .iter()
+        .all(|c| c["overlap_ratio"] == 1.0 && c["name_similarity"] == 1.0));
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn map_relationships_on_ten_files_of_300_columns_stays_small() {
+    let db = sqlite_db();
+    // Each file's body is about 240 KB as hex: above the tests' usual 64 KiB.
+    let mut config = test_config(&db);
+    config.max_body_bytes = 1024 * 1024;
+    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let session = t.create_session(None).await;
+    // The case: ten CSVs of 100 rows and 300 columns (about 1 MB in all).
+    let ids = wide_files(&t, &session, 10, 100, 300).await;
+    let (m, size) = relationship_map(&t, &session, &ids).await;
+    assert!(size < 256 * 1024, "{size} bytes");
+    assert!(m["candidates"].as_array().unwrap().len() <= 200);
+    assert_eq!(m["truncated"], true);
+    // Only the first 100 columns of each file are compared: 45 × 100 × 100 pairs, all full.
+    assert_eq!(m["candidates_found"], 450_000);
+    assert_eq!(m["columns_compared"], json!(vec![100; 10]));
+    assert_eq!(m["columns_total"], json!(vec![300; 10]));
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn long_examples_are_clipped_in_the_quality_report() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    // Nineteen integers and one 1,000-character text: an integer column with one type break,
+    // shown as its first 200 characters and an ellipsis.
+    let mut csv = String::from("n\n");
+    for i in 1..=19 {
+        csv += &format!("{i}\n");
+    }
+    csv += &"x".repeat(1000);
+    csv += "\n";
+    let parsed = parsed_file(&t, &session, "n.csv", &csv).await;
+    let done = t
+        .run_completed(
+            &session,
+            "assess_data_quality",
+            json!({"parsed_file_id": parsed["parsed_file_id"]}),
+        )
+        .await;
+    let n = &done["artifacts"]["quality_report"]["semantic_payload"]["columns"]["n"];
+    assert_eq!(n["type_breaks"], 1);
+    assert_eq!(
+        n["type_break_examples"],
+        json!([format!("{}…", "x".repeat(200))])
+    );
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_wide_file_is_read_whole_in_smaller_pages() {
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    config.max_body_bytes = 4 * 1024 * 1024;
+    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let session = t.create_session(None).await;
+    // 1,000 records of 260 columns: pages of 250,000 / 260 = 961 records, so two pages.
+    let ids = wide_files(&t, &session, 1, 1000, 260).await;
+    let done = t
+        .run_completed(
+            &session,
+            "interpret_data_self_discovery",
+            json!({"parsed_file_id": ids[0]}),
+        )
+        .await;
+    let i = &done["artifacts"]["interpretation"]["semantic_payload"];
+    assert_eq!(i["record_count"], 1000);
+    // Every column holds 1..1000, present and distinct: all 260 are candidate keys.
+    assert_eq!(i["candidate_keys"].as_array().unwrap().len(), 260);
+    t.app.shutdown().await;
+}
+
+#[tokio::test]
+async fn analyses_look_at_the_first_1000_columns_and_say_so() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    // Two records of 1,001 columns: the last is left out of each analysis, and said to be.
+    let ids = wide_files(&t, &session, 1, 2, 1001).await;
+    let note = json!({"columns_total": 1001, "columns_analyzed": 1000, "truncated": true,
+        "max_columns": 1000});
+    for (intent, key) in [
+        ("analyze_structured_data", "analysis"),
+        ("assess_data_quality", "quality_report"),
+        ("interpret_data_self_discovery", "interpretation"),
+    ] {
+        let done = t
+            .run_completed(&session, intent, json!({"parsed_file_id": ids[0]}))
+            .await;
+        let a = &done["artifacts"][key]["semantic_payload"];
+        assert_eq!(a["analyzed_columns"], note, "{intent}");
+        let per_column = if key == "analysis" {
+            &a["numeric"]
+        } else {
+            &a["columns"]
+        };
+        let per_column = per_column.as_object().unwrap();
+        assert_eq!(per_column.len(), 1000, "{intent}");
+        assert!(per_column.contains_key("c999") && !per_column.contains_key("c1000"));
+    }
+    t.app.shutdown().await;
+}

@@ -9,8 +9,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::over_parsed::{each_record, ready_parsed, OverParsedFile};
-use super::stats::{Correlation, Numeric, Text};
+use super::budget::{per_column, MAX_TRACKED_VALUES};
+use super::over_parsed::{
+    analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile,
+};
+use super::stats::{Correlation, Numeric, Text, DISTINCT_LIMIT, EXACT_LIMIT};
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 
 const TOP_VALUES: usize = 5;
@@ -36,19 +39,7 @@ impl SagaStep for Analyze {
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
         let parsed = ready_parsed(ctx).await?;
-        let columns: Vec<(String, String)> = parsed.semantic_descriptor["columns"]
-            .as_array()
-            .map(|cs| {
-                cs.iter()
-                    .map(|c| {
-                        (
-                            c["name"].as_str().unwrap_or_default().to_string(),
-                            c["type"].as_str().unwrap_or_default().to_string(),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let (columns, columns_total) = analyzed_columns(&parsed);
         let numeric_names: Vec<String> = columns
             .iter()
             .filter(|(_, t)| t == "integer" || t == "float")
@@ -61,13 +52,17 @@ impl SagaStep for Analyze {
             .collect();
         let correlated: Vec<String> = numeric_names.iter().take(MAX_CORRELATED).cloned().collect();
 
+        // One budget of kept values for all the columns.
+        let tracked = numeric_names.len() + text_names.len();
+        let exact_limit = per_column(EXACT_LIMIT, MAX_TRACKED_VALUES, tracked);
+        let distinct_limit = per_column(DISTINCT_LIMIT, MAX_TRACKED_VALUES, tracked);
         let mut numeric: BTreeMap<String, Numeric> = numeric_names
             .iter()
-            .map(|n| (n.clone(), Numeric::default()))
+            .map(|n| (n.clone(), Numeric::with_limit(exact_limit)))
             .collect();
         let mut text: BTreeMap<String, Text> = text_names
             .iter()
-            .map(|n| (n.clone(), Text::default()))
+            .map(|n| (n.clone(), Text::with_limit(distinct_limit)))
             .collect();
         let mut pairs: Vec<((usize, usize), Correlation)> = Vec::new();
         for i in 0..correlated.len() {
@@ -123,10 +118,12 @@ impl SagaStep for Analyze {
             "numeric": numeric_out,
             "text": text_out,
             "correlations": correlations,
+            "analyzed_columns": columns_note(columns.len(), columns_total),
             "method": {
                 "moments": "Welford (one pass); std is the sample standard deviation",
-                "quantiles": format!("exact up to {} values per column (linear interpolation), else DDSketch with 1% relative error", super::stats::EXACT_LIMIT),
-                "top_values": format!("exact counts of up to {} distinct values per column", super::stats::DISTINCT_LIMIT),
+                "quantiles": format!("exact up to {exact_limit} values per column (linear interpolation), else DDSketch with 1% relative error"),
+                "top_values": format!("exact counts of up to {distinct_limit} distinct values per column"),
+                "budget": format!("at most {MAX_TRACKED_VALUES} values kept over all columns, shared equally"),
             },
         });
         let mut artifacts = Map::new();

@@ -10,7 +10,10 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::over_parsed::{column_names, each_record, ready_parsed, OverParsedFile};
+use super::budget::{per_column, MAX_TRACKED_VALUES};
+use super::over_parsed::{
+    analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile,
+};
 use super::stats::{round, DISTINCT_LIMIT};
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::parsing::{fits, ColumnType};
@@ -43,6 +46,7 @@ struct Kinds {
     text_chars: u64,
     texts: u64,
     distinct: HashSet<String>,
+    distinct_limit: usize,
     distinct_capped: bool,
 }
 
@@ -103,7 +107,7 @@ impl Kinds {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        if self.distinct.len() < DISTINCT_LIMIT {
+        if self.distinct.len() < self.distinct_limit {
             self.distinct.insert(text.clone());
         } else if !self.distinct.contains(&text) {
             self.distinct_capped = true;
@@ -241,10 +245,18 @@ impl SagaStep for Interpret {
 
 /// The interpretation of a parsed file (one pass over its records).
 pub async fn interpretation(ctx: &StepContext, parsed: &ArtifactRow) -> Result<Value, StepError> {
-    let order = column_names(parsed);
+    let (analyzed, columns_total) = analyzed_columns(parsed);
+    let order: Vec<String> = analyzed.into_iter().map(|(name, _)| name).collect();
+    let distinct_limit = per_column(DISTINCT_LIMIT, MAX_TRACKED_VALUES, order.len());
     let mut kinds: BTreeMap<String, Kinds> = order
         .iter()
-        .map(|n| (n.clone(), Kinds::default()))
+        .map(|n| {
+            let k = Kinds {
+                distinct_limit,
+                ..Default::default()
+            };
+            (n.clone(), k)
+        })
         .collect();
     let rows = each_record(ctx, &parsed.artifact_id, |record| {
         for (name, k) in kinds.iter_mut() {
@@ -279,6 +291,9 @@ pub async fn interpretation(ctx: &StepContext, parsed: &ArtifactRow) -> Result<V
         "record_count": rows,
         "columns": columns,
         "candidate_keys": keys.into_iter().map(|(_, n)| n).collect::<Vec<_>>(),
+        "analyzed_columns": columns_note(order.len(), columns_total),
+        "limits": {"max_tracked_values": MAX_TRACKED_VALUES,
+            "distinct_values_per_column": distinct_limit},
     });
     Ok(interpretation)
 }
@@ -286,6 +301,20 @@ pub async fn interpretation(ctx: &StepContext, parsed: &ArtifactRow) -> Result<V
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn distinct_values_are_kept_up_to_the_column_share() {
+        // Three distinct values with room for two: the column cannot be shown unique.
+        let mut k = Kinds {
+            distinct_limit: 2,
+            ..Default::default()
+        };
+        for v in [json!(1), json!(2), json!(3)] {
+            k.observe(&v);
+        }
+        assert_eq!((k.distinct.len(), k.distinct_capped), (2, true));
+        assert!(!k.unique());
+    }
 
     #[test]
     fn recognises_phones_and_currency() {

@@ -1,5 +1,7 @@
 //! What the insights intents share: an intent over one parsed file (`parsed_file_id`), the
-//! check that the parse is finished, and a walk over its stored records a page at a time.
+//! check that the parse is finished, and a walk over its stored records a page at a time —
+//! at most `PAGE` records and about `MAX_PAGE_CELLS` cells, so a wide file reads fewer records
+//! per page instead of more memory.
 
 use std::sync::Arc;
 
@@ -9,7 +11,16 @@ use crate::runtime::handler::{FieldErrors, IntentHandler, SagaStep, StepContext,
 use crate::runtime::realms::content::common::{done, find, internal, required_str};
 use crate::store::artifacts::ArtifactRow;
 
-const PAGE: i64 = 1000;
+/// Records read per page, at most.
+pub const PAGE: usize = 1000;
+/// Cells (records × columns) read per page, at most (a record wider than this alone is read
+/// alone).
+pub const MAX_PAGE_CELLS: usize = 250_000;
+
+/// Records per page for records of `columns` columns.
+pub fn page_size(columns: usize) -> usize {
+    (MAX_PAGE_CELLS / columns.max(1)).clamp(1, PAGE)
+}
 
 /// A one-step intent whose only parameter is `parsed_file_id`.
 pub struct OverParsedFile {
@@ -53,6 +64,35 @@ pub async fn ready_parsed(ctx: &StepContext) -> Result<ArtifactRow, StepError> {
     Ok(parsed)
 }
 
+/// Columns one analysis of one file looks at, at most: the first ones, in order.
+pub const MAX_ANALYZED_COLUMNS: usize = 1_000;
+
+/// The columns an analysis looks at: `(name, type)` of the first `MAX_ANALYZED_COLUMNS`, and
+/// how many the file has.
+pub fn analyzed_columns(parsed: &ArtifactRow) -> (Vec<(String, String)>, usize) {
+    let described = parsed.semantic_descriptor["columns"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let columns = described
+        .iter()
+        .take(MAX_ANALYZED_COLUMNS)
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap_or_default().to_string(),
+                c["type"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    (columns, described.len())
+}
+
+/// What an artifact says of the columns an analysis looked at.
+pub fn columns_note(analyzed: usize, total: usize) -> serde_json::Value {
+    serde_json::json!({"columns_total": total, "columns_analyzed": analyzed,
+        "truncated": analyzed < total, "max_columns": MAX_ANALYZED_COLUMNS})
+}
+
 /// A parsed file's column names, in order.
 pub fn column_names(parsed: &ArtifactRow) -> Vec<String> {
     parsed.semantic_descriptor["columns"]
@@ -84,12 +124,17 @@ pub async fn try_each_record(
     parsed_id: &str,
     mut f: impl FnMut(Value) -> Result<(), StepError>,
 ) -> Result<u64, StepError> {
+    let columns = match find(ctx, parsed_id, "parsed_file").await {
+        Ok(parsed) => column_names(&parsed).len(),
+        Err(_) => 0,
+    };
+    let limit = page_size(columns);
     let mut seen = 0u64;
     loop {
         let page = ctx
             .services
             .store
-            .parsed_records(parsed_id, seen as i64, PAGE)
+            .parsed_records(parsed_id, seen as i64, limit as i64)
             .await
             .map_err(internal)?;
         let n = page.len();
@@ -97,8 +142,21 @@ pub async fn try_each_record(
             f(record)?;
         }
         seen += n as u64;
-        if (n as i64) < PAGE {
+        if n < limit {
             return Ok(seen);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wide_records_come_in_smaller_pages() {
+        assert_eq!(page_size(0), 1000);
+        assert_eq!(page_size(250), 1000);
+        assert_eq!(page_size(1000), 250);
+        assert_eq!(page_size(300_000), 1);
     }
 }

@@ -12,8 +12,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::over_parsed::{each_record, ready_parsed, OverParsedFile};
-use super::stats::{round, Numeric, DISTINCT_LIMIT};
+use super::budget::{per_column, MAX_TRACKED_VALUES};
+use super::clip::clip;
+use super::over_parsed::{
+    analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile,
+};
+use super::stats::{round, Numeric, DISTINCT_LIMIT, EXACT_LIMIT};
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::parsing::{fits, ColumnType};
 use crate::store::artifacts::ArtifactRow;
@@ -41,6 +45,7 @@ struct ColumnCheck {
     kind: Option<ColumnType>,
     nulls: u64,
     distinct: HashSet<String>,
+    distinct_limit: usize,
     distinct_capped: bool,
     breaks: u64,
     break_examples: Vec<Value>,
@@ -61,7 +66,7 @@ impl ColumnCheck {
             Value::String(s) => s.clone(),
             other => other.to_string(),
         };
-        if self.distinct.len() < DISTINCT_LIMIT {
+        if self.distinct.len() < self.distinct_limit {
             self.distinct.insert(text);
         } else if !self.distinct.contains(&text) {
             self.distinct_capped = true;
@@ -70,7 +75,7 @@ impl ColumnCheck {
             if !fits(kind, v) {
                 self.breaks += 1;
                 if self.break_examples.len() < EXAMPLES {
-                    self.break_examples.push(v.clone());
+                    self.break_examples.push(clip(v));
                 }
                 return;
             }
@@ -118,19 +123,19 @@ impl SagaStep for Assess {
 pub async fn quality_report(ctx: &StepContext, parsed: &ArtifactRow) -> Result<Value, StepError> {
     let mut columns: BTreeMap<String, ColumnCheck> = BTreeMap::new();
     let mut order = Vec::new();
-    for c in parsed.semantic_descriptor["columns"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-    {
-        let name = c["name"].as_str().unwrap_or_default().to_string();
-        let kind = c["type"].as_str().and_then(parse_type);
+    let (described, columns_total) = analyzed_columns(parsed);
+    // One budget of kept values: each column may keep distinct texts and exact numbers.
+    let distinct_limit = per_column(DISTINCT_LIMIT, MAX_TRACKED_VALUES, 2 * described.len());
+    let exact_limit = per_column(EXACT_LIMIT, MAX_TRACKED_VALUES, 2 * described.len());
+    for (name, t) in described {
+        let kind = parse_type(&t);
         order.push(name.clone());
         columns.insert(
             name,
             ColumnCheck {
                 kind,
-                numeric: is_numeric(kind).then(Numeric::default),
+                numeric: is_numeric(kind).then(|| Numeric::with_limit(exact_limit)),
+                distinct_limit,
                 ..Default::default()
             },
         );
@@ -179,7 +184,7 @@ pub async fn quality_report(ctx: &StepContext, parsed: &ArtifactRow) -> Result<V
                     if x < lo || x > hi {
                         check.outliers += 1;
                         if check.outlier_examples.len() < EXAMPLES {
-                            check.outlier_examples.push(record[name].clone());
+                            check.outlier_examples.push(clip(&record[name]));
                         }
                     }
                 }
@@ -234,6 +239,31 @@ pub async fn quality_report(ctx: &StepContext, parsed: &ArtifactRow) -> Result<V
         "duplicates_approximate": fingerprints_capped,
         "score": score,
         "score_rule": SCORE_RULE,
+        "analyzed_columns": columns_note(order.len(), columns_total),
+        "limits": {"max_tracked_values": MAX_TRACKED_VALUES,
+            "distinct_values_per_column": distinct_limit,
+            "exact_values_per_column": exact_limit, "fingerprinted_rows": ROW_LIMIT},
     });
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_values_are_kept_up_to_the_column_share() {
+        let mut c = ColumnCheck {
+            kind: Some(ColumnType::Integer),
+            numeric: Some(Numeric::with_limit(2)),
+            distinct_limit: 2,
+            ..Default::default()
+        };
+        for v in [1, 2, 3, 2] {
+            c.observe(&json!(v));
+        }
+        assert_eq!((c.distinct.len(), c.distinct_capped), (2, true));
+        // The three numbers past the exact share went to the sketch: all four still counted.
+        assert_eq!(c.numeric.take().unwrap().count(), 4);
+    }
 }

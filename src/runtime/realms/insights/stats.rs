@@ -7,12 +7,15 @@
 //!   bounded by its bin count.
 //! - Text: exact counts of up to `DISTINCT_LIMIT` distinct values per column; values first seen
 //!   after that are not counted (the result says so).
+//! - Both limits may be lowered per column (`with_limit`) to share one analysis's budget.
 //! - Correlation: Pearson's r for pairs of numeric columns from streaming co-moments.
 
 use std::collections::HashMap;
 
 use serde::Serialize;
 use sketches_ddsketch::{Config, DDSketch};
+
+use super::clip::clip_str;
 
 pub const EXACT_LIMIT: usize = 100_000;
 pub const DISTINCT_LIMIT: usize = 10_000;
@@ -24,8 +27,9 @@ pub const QUANTILES: [(&str, f64); 5] = [
     ("p95", 0.95),
 ];
 
-#[derive(Default)]
 pub struct Numeric {
+    /// Values kept for exact quantiles before the sketch takes over.
+    exact_limit: usize,
     n: u64,
     mean: f64,
     m2: f64,
@@ -48,7 +52,27 @@ pub struct NumericSummary {
     pub exact_quantiles: bool,
 }
 
+impl Default for Numeric {
+    fn default() -> Self {
+        Numeric::with_limit(EXACT_LIMIT)
+    }
+}
+
 impl Numeric {
+    /// Exact quantiles up to `exact_limit` values, then the sketch.
+    pub fn with_limit(exact_limit: usize) -> Self {
+        Numeric {
+            exact_limit,
+            n: 0,
+            mean: 0.0,
+            m2: 0.0,
+            min: 0.0,
+            max: 0.0,
+            exact: Vec::new(),
+            sketch: None,
+        }
+    }
+
     pub fn add(&mut self, x: f64) {
         if !x.is_finite() {
             return;
@@ -66,7 +90,7 @@ impl Numeric {
         self.m2 += delta * (x - self.mean);
         match &mut self.sketch {
             Some(s) => s.add(x),
-            None if self.exact.len() < EXACT_LIMIT => self.exact.push(x),
+            None if self.exact.len() < self.exact_limit => self.exact.push(x),
             None => {
                 let mut s = DDSketch::new(Config::new(0.01, 4096, 1e-9));
                 for v in self.exact.drain(..) {
@@ -124,8 +148,10 @@ pub fn round(x: f64) -> f64 {
     (x * 1e10).round() / 1e10
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Text {
+    /// Distinct values counted, at most.
+    limit: usize,
     counts: HashMap<String, u64>,
     uncounted: u64,
     n: u64,
@@ -147,12 +173,28 @@ pub struct TextSummary {
     pub approximate: bool,
 }
 
+impl Default for Text {
+    fn default() -> Self {
+        Text::with_limit(DISTINCT_LIMIT)
+    }
+}
+
 impl Text {
+    /// Counts up to `limit` distinct values.
+    pub fn with_limit(limit: usize) -> Self {
+        Text {
+            limit,
+            counts: HashMap::new(),
+            uncounted: 0,
+            n: 0,
+        }
+    }
+
     pub fn add(&mut self, v: &str) {
         self.n += 1;
         if let Some(c) = self.counts.get_mut(v) {
             *c += 1;
-        } else if self.counts.len() < DISTINCT_LIMIT {
+        } else if self.counts.len() < self.limit {
             self.counts.insert(v.to_string(), 1);
         } else {
             self.uncounted += 1;
@@ -173,6 +215,9 @@ impl Text {
             .collect();
         top.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
         top.truncate(k);
+        for t in &mut top {
+            t.value = clip_str(&t.value);
+        }
         Some(TextSummary {
             count: self.n,
             distinct: self.counts.len() as u64,
@@ -261,6 +306,28 @@ mod tests {
             s.quantiles["p50"]
         );
         assert_eq!(s.mean, true_median);
+    }
+
+    #[test]
+    fn lowered_limits_bound_what_is_kept() {
+        // Four values kept exactly at most: the fifth hands over to the sketch.
+        let mut acc = Numeric::with_limit(4);
+        for x in [1.0, 2.0, 3.0, 4.0] {
+            acc.add(x);
+        }
+        assert!(acc.exact.len() == 4 && acc.sketch.is_none());
+        acc.add(5.0);
+        assert!(acc.exact.is_empty() && acc.sketch.is_some());
+        let s = acc.finish().unwrap();
+        assert_eq!((s.count, s.mean, s.exact_quantiles), (5, 3.0, false));
+        // Two distinct values counted at most: c is seen but not counted.
+        let mut t = Text::with_limit(2);
+        for v in ["a", "b", "a", "c"] {
+            t.add(v);
+        }
+        assert_eq!(t.counts.len(), 2);
+        let s = t.finish(5).unwrap();
+        assert_eq!((s.count, s.distinct, s.approximate), (4, 2, true));
     }
 
     #[test]

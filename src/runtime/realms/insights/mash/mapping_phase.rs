@@ -5,11 +5,11 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::model::{choose_keys, unify, Pair, SourceShape, KEY_RULE};
+use super::key_pairs::key_pairs;
+use super::model::{choose_keys, unify, SourceShape, KEY_RULE};
 use super::{earlier, ids_in, register, remove_all, undo_on_error, MashOptions};
 use crate::runtime::handler::{SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, find};
-use crate::runtime::realms::insights::relationships::join_candidates;
 
 pub struct SemanticMapping;
 
@@ -69,22 +69,8 @@ async fn map(ctx: &StepContext, made: &mut Vec<String>) -> Result<Value, StepErr
         }
         shapes.push(shape);
     }
-    let candidates = join_candidates(ctx, &parsed_ids).await?;
-    let pairs: Vec<Pair> = candidates
-        .iter()
-        .filter(|c| c["left"]["parsed_file_id"] == json!(parsed_ids[0]))
-        .filter_map(|c| {
-            let right = c["right"]["parsed_file_id"].as_str()?;
-            Some(Pair {
-                source: parsed_ids.iter().position(|p| p == right)?,
-                anchor_column: c["left"]["column"].as_str()?.to_string(),
-                column: c["right"]["column"].as_str()?.to_string(),
-                overlap: c["overlap_ratio"].as_f64()?,
-                similarity: c["name_similarity"].as_f64()?,
-                shared: c["shared_values"].as_u64()?,
-            })
-        })
-        .collect();
+    let (pairs, compared) =
+        key_pairs(ctx, &parsed_ids, &shapes, options.join_keys.as_deref()).await?;
     let (keys, evidence) =
         choose_keys(&shapes, &pairs, options.join_keys.as_deref()).map_err(StepError::new)?;
     let (columns, conflicts) = unify(&shapes, &keys);
@@ -96,6 +82,7 @@ async fn map(ctx: &StepContext, made: &mut Vec<String>) -> Result<Value, StepErr
                 "source_index": i, "column": k})).collect::<Vec<_>>(),
             "chosen_by": if options.join_keys.is_some() { "options.join_keys" } else { "value overlap and names" },
             "evidence": evidence,
+            "pairs_compared": compared,
             "rule": KEY_RULE,
         },
         "sources": sources_out.iter().enumerate().map(|(i, s)| json!({"source_index": i,

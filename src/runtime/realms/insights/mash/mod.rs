@@ -12,13 +12,16 @@
 //! A phase that fails removes what it made itself; the saga then compensates the phases before
 //! it, so a failed mash leaves no artifact behind.
 
+mod cap;
 mod combine;
 mod interpretation_phase;
+mod key_pairs;
 mod mapping_phase;
 mod model;
 mod options;
 mod quality_phase;
 mod register_phase;
+mod writer;
 
 use std::sync::Arc;
 
@@ -33,6 +36,8 @@ use crate::store::time::now_micros;
 
 /// Sources one mash may combine.
 pub const MAX_SOURCES: usize = 10;
+/// Columns of all the sources together, at most (the unified columns are no more).
+pub const MAX_COLUMNS: usize = 1_000;
 
 /// The phases, in order (also the saga's step names).
 pub const PHASES: [&str; 4] = [

@@ -55,7 +55,7 @@ pub struct Pair {
 }
 
 impl Pair {
-    fn score(&self, sources: &[SourceShape]) -> f64 {
+    pub fn score(&self, sources: &[SourceShape]) -> f64 {
         let keyish = sources[0].unique.contains(&self.anchor_column)
             || sources[self.source].unique.contains(&self.column);
         let refers = names_source(&self.anchor_column, &sources[self.source].label)

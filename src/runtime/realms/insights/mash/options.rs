@@ -1,10 +1,12 @@
 //! A data mash's `options`: how to join (`join`: `outer` by default, `inner` or `left`), the
 //! key column of each source when not found automatically (`join_keys`, one per content ref),
-//! a quality floor (`min_quality_score`, 0–100) and a display `name`. Other keys are ignored.
+//! a quality floor (`min_quality_score`, 0–100), a display `name` and the most records the join
+//! may write (`max_records`, at most `HARD_MAX_RECORDS`; see `cap`). Other keys are ignored.
 
 use serde::Serialize;
 use serde_json::Value;
 
+use super::cap::HARD_MAX_RECORDS;
 use crate::runtime::handler::FieldErrors;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -24,6 +26,7 @@ pub struct MashOptions {
     pub join_keys: Option<Vec<String>>,
     pub min_quality_score: Option<f64>,
     pub name: Option<String>,
+    pub max_records: Option<u64>,
 }
 
 const MAX_NAME: usize = 200;
@@ -67,6 +70,17 @@ impl MashOptions {
                 );
             }
         }
+        if let Some(m) = o.get("max_records") {
+            if !m
+                .as_u64()
+                .is_some_and(|m| (1..=HARD_MAX_RECORDS).contains(&m))
+            {
+                errors.insert(
+                    "parameters.options.max_records".into(),
+                    format!("must be a whole number from 1 to {HARD_MAX_RECORDS}"),
+                );
+            }
+        }
         if let Some(n) = o.get("name") {
             if !n
                 .as_str()
@@ -95,6 +109,7 @@ impl MashOptions {
             }),
             min_quality_score: o["min_quality_score"].as_f64(),
             name: o["name"].as_str().map(|n| n.trim().to_string()),
+            max_records: o["max_records"].as_u64(),
         }
     }
 }
@@ -119,7 +134,7 @@ mod tests {
         MashOptions::validate(
             Some(
                 &json!({"join": "sideways", "join_keys": ["a"], "min_quality_score": 101,
-                "name": ""}),
+                "name": "", "max_records": 0}),
             ),
             2,
             &mut errors,
@@ -129,13 +144,14 @@ mod tests {
             [
                 "parameters.options.join",
                 "parameters.options.join_keys",
+                "parameters.options.max_records",
                 "parameters.options.min_quality_score",
                 "parameters.options.name"
             ]
         );
         let mut errors = FieldErrors::new();
         let p = json!({"options": {"join": "inner", "join_keys": ["id", "customer_id"],
-            "min_quality_score": 60, "name": " Sales ", "colour": "blue"}});
+            "min_quality_score": 60, "name": " Sales ", "max_records": 12, "colour": "blue"}});
         MashOptions::validate(p.get("options"), 2, &mut errors);
         assert!(errors.is_empty(), "{errors:?}");
         let o = MashOptions::of(&p);
@@ -143,6 +159,7 @@ mod tests {
         assert_eq!(o.join_keys.unwrap(), ["id", "customer_id"]);
         assert_eq!(o.min_quality_score, Some(60.0));
         assert_eq!(o.name.as_deref(), Some("Sales"));
+        assert_eq!(o.max_records, Some(12));
         assert_eq!(MashOptions::of(&json!({})).join, JoinKind::Outer);
     }
 }

@@ -1,15 +1,17 @@
 //! Phase 1, `data_quality`: each content ref becomes a parsed file — its own latest parse, or
 //! one made now — and is assessed; each source gets a registered `quality_report`. Below the
-//! `min_quality_score` option the mash stops here.
+//! `min_quality_score` option the mash stops here, and so it does when the sources have more
+//! than `MAX_COLUMNS` columns in all.
 
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::{content_refs, ids_in, register, remove_all, undo_on_error, MashOptions};
+use super::{content_refs, ids_in, register, remove_all, undo_on_error, MashOptions, MAX_COLUMNS};
 use crate::runtime::handler::{SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, internal, visible};
 use crate::runtime::realms::content::parse_intent::{by_extension, parse_file};
 use crate::runtime::realms::content::parsing::ParseOptions;
+use crate::runtime::realms::insights::over_parsed::column_names;
 use crate::runtime::realms::insights::quality::quality_report;
 use crate::store::artifacts::ArtifactRow;
 
@@ -55,23 +57,25 @@ async fn assess(ctx: &StepContext, made: &mut Vec<String>) -> Result<Value, Step
     let options = MashOptions::of(&ctx.parameters);
     let mut sources = Vec::new();
     let mut labels: Vec<String> = Vec::new();
-    for (i, r) in content_refs(ctx).iter().enumerate() {
+    let refs = content_refs(ctx);
+    let mut resolved: Vec<Source> = Vec::new();
+    for (i, r) in refs.iter().enumerate() {
         let source = resolve(ctx, i, r, made).await?;
-        if sources
+        if resolved
             .iter()
-            .any(|s: &Value| s["parsed_file_id"] == json!(source.parsed.artifact_id))
+            .any(|s| s.parsed.artifact_id == source.parsed.artifact_id)
         {
             return Err(StepError::new(format!(
                 "content ref {r} is the same parsed file as an earlier one"
             )));
         }
+        resolved.push(source);
+    }
+    check_width(&refs, &resolved)?;
+    for (i, (r, source)) in refs.iter().zip(resolved).enumerate() {
         let report = quality_report(ctx, &source.parsed).await?;
         let score = report["score"].as_f64().unwrap_or(0.0);
-        let filename = source
-            .file
-            .as_ref()
-            .and_then(|f| f.semantic_descriptor["filename"].as_str())
-            .map(str::to_string);
+        let filename = filename(&source).map(str::to_string);
         let label = unique_label(&labels, filename.as_deref().unwrap_or("source"), i);
         labels.push(label.clone());
         if let Some(min) = options.min_quality_score {
@@ -108,6 +112,37 @@ async fn assess(ctx: &StepContext, made: &mut Vec<String>) -> Result<Value, Step
         }));
     }
     Ok(json!({ "sources": sources }))
+}
+
+/// Fails when the sources have more than `MAX_COLUMNS` columns in all.
+fn check_width(refs: &[String], sources: &[Source]) -> Result<(), StepError> {
+    let widths: Vec<(String, usize)> = refs
+        .iter()
+        .zip(sources)
+        .map(|(r, s)| {
+            (
+                filename(s).unwrap_or(r).to_string(),
+                column_names(&s.parsed).len(),
+            )
+        })
+        .collect();
+    let total: usize = widths.iter().map(|(_, n)| n).sum();
+    if total <= MAX_COLUMNS {
+        return Ok(());
+    }
+    let each: Vec<String> = widths.iter().map(|(s, n)| format!("{s} {n}")).collect();
+    Err(StepError::new(format!(
+        "a mash combines at most {MAX_COLUMNS} columns in all (got {total}: {})",
+        each.join(", ")
+    )))
+}
+
+/// The source's file name, when it came from a file.
+fn filename(source: &Source) -> Option<&str> {
+    source
+        .file
+        .as_ref()
+        .and_then(|f| f.semantic_descriptor["filename"].as_str())
 }
 
 /// A short name for a source: its file name without the extension, made unique.

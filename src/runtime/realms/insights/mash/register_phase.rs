@@ -1,20 +1,20 @@
 //! Phase 4, `registered`: joins the sources by the canonical model into a new `parsed_file`
 //! (parents: every source's parsed file), written in batches as it is produced, and registers
 //! the `mash` artifact describing it. The execution's artifacts are `mash` and `parsed_file`.
+//! The join's size is counted first (one pass over the anchor's keys) and checked against the
+//! mash's cap (`cap`): over it, the phase fails before writing anything.
 
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::combine::{Combiner, Feed};
+use super::cap::OutputCap;
+use super::combine::{Combiner, Feed, Plan};
+use super::writer::Writer;
 use super::{earlier, ids_in, mash_id, register, undo_on_error, MashOptions, PHASES};
 use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, internal};
-use crate::runtime::realms::content::parsing::ColumnsInfer;
-use crate::runtime::realms::insights::over_parsed::try_each_record;
+use crate::runtime::realms::insights::over_parsed::{each_record, page_size, try_each_record};
 use crate::store::time::now_micros;
-
-const PAGE: i64 = 1000;
-const SAMPLE: usize = 5;
 
 pub struct Registered;
 
@@ -86,6 +86,31 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
         .await?;
     }
 
+    // The join's size, before anything is written.
+    let inputs: Vec<(String, u64)> = quality["sources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .zip(&labels)
+        .map(|(s, label)| {
+            let name = s["filename"].as_str().unwrap_or(label).to_string();
+            (name, s["record_count"].as_u64().unwrap_or(0))
+        })
+        .collect();
+    let cap = OutputCap::new(options.max_records, &inputs);
+    let mut plan = Plan::default();
+    each_record(ctx, &parsed_ids[0], |record| {
+        if let Value::Object(r) = record {
+            combiner.count_anchor(r, &mut plan);
+        }
+    })
+    .await?;
+    let input_names: Vec<String> = inputs.into_iter().map(|(n, _)| n).collect();
+    let key = model["join"]["key"].as_str().unwrap_or_default();
+    cap.check(&combiner.planned(&plan), key, &input_names)
+        .map_err(StepError::new)?;
+    combiner.set_max_output(cap.records);
+
     let dataset_id = derived_id(&ctx.execution_id, "mash:dataset");
     let mash = mash_id(&ctx.execution_id);
     made.push(dataset_id.clone());
@@ -99,55 +124,40 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
     )
     .await?;
 
-    // The anchor streams through a page at a time; combined records are written per page.
+    // The anchor streams through a page at a time; combined records are written in batches
+    // as they come.
     let store = &ctx.services.store;
-    let mut infer = ColumnsInfer::with_names(&names);
-    let mut sample: Vec<Value> = Vec::new();
-    let mut written = 0i64;
+    let mut writer = Writer::new(&dataset_id, &names);
+    let page_len = page_size(names.len()) as i64;
     let mut offset = 0i64;
     loop {
         let page = store
-            .parsed_records(&parsed_ids[0], offset, PAGE)
+            .parsed_records(&parsed_ids[0], offset, page_len)
             .await
             .map_err(internal)?;
         let n = page.len() as i64;
-        let mut out: Vec<String> = Vec::new();
-        let mut emit = |row: Map<String, Value>| {
-            infer.observe_record(&row);
-            let row = Value::Object(row);
-            if sample.len() < SAMPLE {
-                sample.push(row.clone());
-            }
-            out.push(row.to_string());
-        };
         for record in page {
             if let Value::Object(r) = record {
-                combiner.anchor(&r, &mut emit).map_err(StepError::new)?;
+                if let Some(mut pending) = combiner.start_anchor(r) {
+                    writer.drain(ctx, &mut combiner, &mut pending).await?;
+                }
             }
         }
-        if n < PAGE {
-            combiner.finish(&mut emit).map_err(StepError::new)?;
-        }
-        let mut rows = out.into_iter();
-        loop {
-            let chunk: Vec<String> = rows.by_ref().take(PAGE as usize).collect();
-            if chunk.is_empty() {
-                break;
+        if n < page_len {
+            for mut pending in combiner.start_finish() {
+                writer.drain(ctx, &mut combiner, &mut pending).await?;
             }
-            let len = chunk.len() as i64;
-            store
-                .insert_parsed_records(&dataset_id, written, chunk)
-                .await
-                .map_err(internal)?;
-            written += len;
-        }
-        if n < PAGE {
             break;
         }
         offset += n;
     }
-
-    let columns = infer.finish();
+    writer.flush(ctx).await?;
+    let (written, sample, sample_truncated) = (
+        writer.written,
+        std::mem::take(&mut writer.sample),
+        writer.sample_truncated,
+    );
+    let columns = writer.columns();
     let descriptor = json!({
         "parsed_file_id": dataset_id,
         "file_id": null,
@@ -199,6 +209,7 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
         "sources": sources,
         "conflicts": conflicts,
         "sample_records": sample,
+        "sample_truncated": sample_truncated,
     });
     made.push(mash.clone());
     register(ctx, &mash, "mash", parsed_ids, payload.clone(), "active").await?;
