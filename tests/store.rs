@@ -36,6 +36,7 @@ async fn store_with_session(db: &TestDb, session_id: &str) -> Store {
             metadata: json!({}),
             created_at: now,
             updated_at: now,
+            superseded_by: None,
         })
         .await
         .unwrap());
@@ -486,6 +487,7 @@ fn session_row(id: &str) -> SessionRow {
         metadata: json!({}),
         created_at: now,
         updated_at: now,
+        superseded_by: None,
     }
 }
 

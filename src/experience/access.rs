@@ -1,12 +1,15 @@
 //! Who may touch a session or an execution (the contract's capability rule):
 //! - with a Bearer token, only what belongs to the token's tenant (anything else is 404);
 //! - without one, the id itself is the capability — unless strict mode is on and the session
-//!   belongs to a user, which then needs a token (401).
+//!   belongs to a user, which then needs a token (401);
+//! - an anonymous session's id stops being a capability when the session is upgraded (its
+//!   owner continues under a new id, `superseded_by`): others may know it (session fixation),
+//!   so without a token it is 404, like an unknown id.
 
 use super::errors::token_required;
 use super::state::ExperienceState;
 use crate::http::ApiError;
-use crate::runtime::model::{Scope, StatusOptions};
+use crate::runtime::model::{Scope, Session, StatusOptions};
 use crate::security::tokens::Claims;
 
 /// The scope to use for a request on `session_id`. `claimed_tenant` is a `tenant_id` the
@@ -20,12 +23,8 @@ pub async fn session_scope(
     match user {
         Some(claims) => token_scope(claims, claimed_tenant, "session"),
         None => {
-            if state.settings.auth_strict {
-                let session = state.runtime.get_session(&Scope::Any, session_id).await?;
-                if session.user_id.is_some() {
-                    return Err(token_required());
-                }
-            }
+            let session = state.runtime.get_session(&Scope::Any, session_id).await?;
+            bare_id_allowed(state, &session)?;
             Ok(Scope::Any)
         }
     }
@@ -61,6 +60,18 @@ pub async fn execution_scope(
             Ok(Scope::Any)
         }
     }
+}
+
+/// Whether a request without a token may use this session: not once it was superseded by an
+/// upgrade (404), nor, in strict mode, when it belongs to a user (401).
+pub fn bare_id_allowed(state: &ExperienceState, session: &Session) -> Result<(), ApiError> {
+    if session.superseded_by.is_some() {
+        return Err(ApiError::not_found("session"));
+    }
+    if state.settings.auth_strict && session.user_id.is_some() {
+        return Err(token_required());
+    }
+    Ok(())
 }
 
 pub fn token_scope(claims: &Claims, claimed: Option<&str>, what: &str) -> Result<Scope, ApiError> {

@@ -85,7 +85,13 @@ pub async fn get(
     ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
     let scope = session_scope(&state, &user, &id, q.tenant_id.as_deref()).await?;
-    Ok(Json(state.runtime.get_session(&scope, &id).await?))
+    let session = state.runtime.get_session(&scope, &id).await?;
+    // An upgraded anonymous session, asked for with its owner's token (a page reload that still
+    // holds the old id): the answer is the session its owner continues in.
+    match &session.superseded_by {
+        Some(next) => Ok(Json(state.runtime.get_session(&scope, next).await?)),
+        None => Ok(Json(session)),
+    }
 }
 
 #[derive(Default, Deserialize)]

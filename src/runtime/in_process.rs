@@ -185,6 +185,7 @@ impl RuntimeClient for InProcessClient {
             metadata,
             created_at: now,
             updated_at: now,
+            superseded_by: None,
         };
         if !self.ctx.store.insert_session(&row).await? {
             return Err(RuntimeError::conflict(

@@ -60,6 +60,10 @@ pub struct Session {
     pub metadata: Value,
     pub created_at: String,
     pub updated_at: String,
+    /// The owner's new id, once this (formerly anonymous) session was upgraded: this id then
+    /// needs the owner's token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub superseded_by: Option<String>,
 }
 
 impl From<SessionRow> for Session {
@@ -73,6 +77,7 @@ impl From<SessionRow> for Session {
             metadata: r.metadata,
             created_at: to_rfc3339(r.created_at),
             updated_at: to_rfc3339(r.updated_at),
+            superseded_by: r.superseded_by,
         }
     }
 }

@@ -446,9 +446,10 @@ impl Actor for SessionActor {
             SessionMsg::Upgraded { result, reply } => {
                 state.inflight = state.inflight.saturating_sub(1);
                 let answer = match result {
-                    Ok(BindOutcome::Bound(row)) => {
+                    Ok(BindOutcome::Bound(row, successor)) => {
                         state.session = row.clone();
-                        Ok(Session::from(row))
+                        // The owner continues under the successor id when there is one.
+                        Ok(Session::from(successor.unwrap_or(row)))
                     }
                     Ok(BindOutcome::BoundToAnother) => Err(RuntimeError::conflict(
                         "session_already_bound",

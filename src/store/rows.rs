@@ -24,6 +24,9 @@ pub struct SessionRow {
     pub metadata: Value,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Set once an anonymous session is upgraded: the owner's new session id. This one then
+    /// needs the owner's token (its id may be known to others: session fixation).
+    pub superseded_by: Option<String>,
 }
 
 impl SessionRow {
@@ -36,6 +39,7 @@ impl SessionRow {
             metadata: json(row, "metadata")?,
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
+            superseded_by: row.try_get("superseded_by")?,
         })
     }
 }

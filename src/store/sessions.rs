@@ -5,24 +5,13 @@ use serde_json::Value;
 use super::db::{is_unique_violation, Store};
 use super::rows::SessionRow;
 
-const COLUMNS: &str = "session_id, tenant_id, user_id, status, metadata, created_at, updated_at";
+const COLUMNS: &str =
+    "session_id, tenant_id, user_id, status, metadata, created_at, updated_at, superseded_by";
 
 impl Store {
     /// Inserts a new session. `Ok(false)` when the id is taken.
     pub async fn insert_session(&self, s: &SessionRow) -> Result<bool, sqlx::Error> {
-        let res = sqlx::query(
-            "INSERT INTO sessions (session_id, tenant_id, user_id, status, metadata, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&s.session_id)
-        .bind(&s.tenant_id)
-        .bind(&s.user_id)
-        .bind(&s.status)
-        .bind(s.metadata.to_string())
-        .bind(s.created_at)
-        .bind(s.updated_at)
-        .execute(&self.writer)
-        .await;
+        let res = insert_row(&self.writer, s).await;
         match res {
             Ok(_) => Ok(true),
             Err(e) if is_unique_violation(&e) => Ok(false),
@@ -40,9 +29,11 @@ impl Store {
         row.as_ref().map(SessionRow::from_row).transpose()
     }
 
-    /// Binds a session (and its executions so far) to a user and tenant and replaces its
-    /// metadata — only if it is anonymous or already theirs (checked in the UPDATE itself, so
-    /// concurrent upgrades cannot both win).
+    /// Binds a session (and its executions and artifacts so far) to a user and tenant and
+    /// replaces its metadata — only if it is anonymous or already theirs (checked in the UPDATE
+    /// itself, so concurrent upgrades cannot both win). An anonymous session also gets a
+    /// successor: a new session id for the owner (bound the same way), recorded as the old
+    /// one's `superseded_by`. Upgrading again answers the same successor.
     pub async fn bind_session(
         &self,
         session_id: &str,
@@ -58,17 +49,21 @@ impl Store {
             metadata.clone(),
         );
         self.detached(move |w| async move {
-            let (session_id, user_id, tenant_id, metadata) = (
-                session_id.as_str(),
-                user_id.as_str(),
-                tenant_id.as_str(),
-                &metadata,
-            );
+            let (session_id, user_id, tenant_id) =
+                (session_id.as_str(), user_id.as_str(), tenant_id.as_str());
             let mut tx = w.begin().await?;
+            let before = sqlx::query(&format!("SELECT {COLUMNS} FROM sessions WHERE session_id = $1"))
+                .bind(session_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(before) = before.as_ref().map(SessionRow::from_row).transpose()? else {
+                tx.rollback().await?;
+                return Ok(BindOutcome::NotFound);
+            };
             let res = sqlx::query(
                 "UPDATE sessions SET user_id = $2, tenant_id = $3, metadata = $4, updated_at = $5 \
-             WHERE session_id = $1 AND (user_id IS NULL OR user_id = $2) \
-             AND (tenant_id IS NULL OR tenant_id = $3)",
+                 WHERE session_id = $1 AND (user_id IS NULL OR user_id = $2) \
+                 AND (tenant_id IS NULL OR tenant_id = $3)",
             )
             .bind(session_id)
             .bind(user_id)
@@ -77,29 +72,53 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            if res.rows_affected() == 1 {
-                // What the session did while anonymous now belongs to its tenant too.
-                sqlx::query(
-                "UPDATE executions SET tenant_id = $2 WHERE session_id = $1 AND tenant_id IS NULL",
-            )
-            .bind(session_id)
-            .bind(tenant_id)
-            .execute(&mut *tx)
-            .await?;
-                sqlx::query(
-                "UPDATE artifacts SET tenant_id = $2 WHERE session_id = $1 AND tenant_id IS NULL",
-            )
-            .bind(session_id)
-            .bind(tenant_id)
-            .execute(&mut *tx)
-            .await?;
+            if res.rows_affected() != 1 {
+                tx.rollback().await?;
+                return Ok(BindOutcome::BoundToAnother);
             }
+            // What the session did while anonymous now belongs to its tenant too.
+            for table in ["executions", "artifacts"] {
+                sqlx::query(&format!(
+                    "UPDATE {table} SET tenant_id = $2 WHERE session_id = $1 AND tenant_id IS NULL"
+                ))
+                .bind(session_id)
+                .bind(tenant_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            let successor = match (&before.user_id, &before.superseded_by) {
+                // Anonymous until now: its owner gets a new id.
+                (None, None) => {
+                    let next = SessionRow {
+                        session_id: uuid::Uuid::new_v4().to_string(),
+                        tenant_id: Some(tenant_id.to_string()),
+                        user_id: Some(user_id.to_string()),
+                        status: "active".into(),
+                        metadata: metadata.clone(),
+                        created_at: at,
+                        updated_at: at,
+                        superseded_by: None,
+                    };
+                    insert_row(&mut *tx, &next).await?;
+                    sqlx::query("UPDATE sessions SET superseded_by = $2 WHERE session_id = $1")
+                        .bind(session_id)
+                        .bind(&next.session_id)
+                        .execute(&mut *tx)
+                        .await?;
+                    Some(next.session_id)
+                }
+                (_, existing) => existing.clone(),
+            };
             tx.commit().await?;
-            let row = w.store().get_session(session_id).await?;
-            Ok(match (res.rows_affected(), row) {
-                (_, None) => BindOutcome::NotFound,
-                (0, Some(_)) => BindOutcome::BoundToAnother,
-                (_, Some(row)) => BindOutcome::Bound(row),
+            let store = w.store();
+            let row = store.get_session(session_id).await?;
+            let next = match &successor {
+                Some(id) => store.get_session(id).await?,
+                None => None,
+            };
+            Ok(match row {
+                None => BindOutcome::NotFound,
+                Some(row) => BindOutcome::Bound(row, next),
             })
         })
         .await
@@ -108,7 +127,28 @@ impl Store {
 
 #[derive(Debug)]
 pub enum BindOutcome {
-    Bound(SessionRow),
+    /// The session as bound, and its successor (the owner's new id) when it has one.
+    Bound(SessionRow, Option<SessionRow>),
     BoundToAnother,
     NotFound,
+}
+
+async fn insert_row<'e, E>(conn: E, s: &SessionRow) -> Result<(), sqlx::Error>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    sqlx::query(
+        "INSERT INTO sessions (session_id, tenant_id, user_id, status, metadata, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&s.session_id)
+    .bind(&s.tenant_id)
+    .bind(&s.user_id)
+    .bind(&s.status)
+    .bind(s.metadata.to_string())
+    .bind(s.created_at)
+    .bind(s.updated_at)
+    .execute(conn)
+    .await
+    .map(|_| ())
 }

@@ -111,11 +111,18 @@ async fn authenticate(state: &ExperienceState, q: &AgentQuery) -> Result<Identit
         .get_session(&scope, session_id)
         .await
         .map_err(|_| UNKNOWN)?;
-    if claims.is_none() && session.user_id.is_some() {
-        return Err(Refusal {
-            code: "unauthorized",
-            reason: "Access token required",
-        });
+    // The same rule as the REST routes: a bare session id is the capability, unless the
+    // session was superseded by an upgrade, or strict mode wants a token for a user's session.
+    if claims.is_none() {
+        if session.superseded_by.is_some() {
+            return Err(UNKNOWN);
+        }
+        if state.settings.auth_strict && session.user_id.is_some() {
+            return Err(Refusal {
+                code: "unauthorized",
+                reason: "Access token required",
+            });
+        }
     }
     Ok(Identity {
         connection_id: uuid::Uuid::new_v4().to_string(),

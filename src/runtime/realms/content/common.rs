@@ -50,10 +50,10 @@ pub async fn find(
         match ctx.services.store.artifact(id).await {
             Ok(Some(a)) if visible(ctx, &a) && a.artifact_type == artifact_type => return Ok(a),
             Ok(None) if artifact_type == "file" && !waited => {
+                // Then look once more, whatever was found: the ingest may have finished
+                // between the first look and the search for it.
                 waited = true;
-                if !wait_for_ingest(ctx, id).await? {
-                    return Err(StepError::new(format!("{what} {id} not found")));
-                }
+                wait_for_ingest(ctx, id).await?;
             }
             Ok(_) => return Err(StepError::new(format!("{what} {id} not found"))),
             Err(e) => return Err(internal(e)),
@@ -65,8 +65,8 @@ pub async fn find(
 pub const INGEST_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Waits for the unfinished execution of this session that will produce file `id` (its id is
-/// derived from that execution's); `false` when there is none.
-async fn wait_for_ingest(ctx: &StepContext, id: &str) -> Result<bool, StepError> {
+/// derived from that execution's), if there is one.
+async fn wait_for_ingest(ctx: &StepContext, id: &str) -> Result<(), StepError> {
     let store = &ctx.services.store;
     let unfinished = store
         .unfinished_executions(&ctx.session_id)
@@ -76,7 +76,7 @@ async fn wait_for_ingest(ctx: &StepContext, id: &str) -> Result<bool, StepError>
         .into_iter()
         .find(|e| *e != ctx.execution_id && derived_id(e, "file") == id)
     else {
-        return Ok(false);
+        return Ok(());
     };
     let deadline = tokio::time::Instant::now() + INGEST_WAIT;
     while tokio::time::Instant::now() < deadline {
@@ -84,7 +84,7 @@ async fn wait_for_ingest(ctx: &StepContext, id: &str) -> Result<bool, StepError>
             Some(e) if !e.is_terminal() => {
                 tokio::time::sleep(std::time::Duration::from_millis(20)).await
             }
-            _ => return Ok(true),
+            _ => return Ok(()),
         }
     }
     Err(StepError::new(format!(
