@@ -163,6 +163,9 @@ async fn drain(multipart: &mut Multipart) {
 }
 
 fn malformed(e: MultipartError) -> ApiError {
+    if crate::http::body_deadline::is_body_timeout(&e) {
+        return ApiError::request_timeout();
+    }
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -112,6 +112,11 @@ pub fn test_config(db: &TestDb) -> Config {
             ws_idle: StdDuration::from_secs(300),
             ws_outbound_queue: 256,
         },
+        // Far from every test's load; the edge tests set their own.
+        edge: symphainy::http::limits::EdgeLimits {
+            max_connections: 100_000,
+            ..Default::default()
+        },
     }
 }
 

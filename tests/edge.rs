@@ -1,0 +1,296 @@
+//! The limits every listener enforces at the edge (`EdgeLimits`), over real sockets on both
+//! planes: the connection cap (503 in the contract's shape, upgraded sockets counted), the
+//! header, idle and body timeouts, and TCP_NODELAY on every accepted socket. Timeouts are set
+//! short here so that each test takes a fraction of a second.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use common::*;
+use serde_json::{json, Value};
+use symphainy::http::limits::EdgeLimits;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Long enough never to fire in a test unless the test is about it.
+const NEVER: Duration = Duration::from_secs(600);
+/// Generous bound for "the server acts on a short timeout" (not a timing assertion: a hang
+/// fails instead of blocking the suite).
+const WITHIN: Duration = Duration::from_secs(10);
+
+fn limits(max_connections: usize) -> EdgeLimits {
+    EdgeLimits {
+        max_connections,
+        header_timeout: NEVER,
+        idle_timeout: NEVER,
+        body_timeout: NEVER,
+        body_min_rate: 1024,
+    }
+}
+
+async fn app_with(edge: EdgeLimits) -> (TestDb, TestApp) {
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    config.edge = edge;
+    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    (db, t)
+}
+
+fn addr(base: &str) -> SocketAddr {
+    base.trim_start_matches("http://").parse().unwrap()
+}
+
+/// Everything the server sends until it closes the connection (or `WITHIN` passes: a panic).
+async fn read_to_close(stream: &mut TcpStream) -> String {
+    let mut out = Vec::new();
+    tokio::time::timeout(WITHIN, async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => out.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .expect("the server closes the connection in time");
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Status code and JSON body of a raw HTTP/1.1 answer.
+fn parse_answer(raw: &str) -> (u16, Value) {
+    let status = raw
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {raw:?}"));
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
+    (status, serde_json::from_str(body).unwrap_or(Value::Null))
+}
+
+/// One request on a new connection that asks to be closed after it.
+async fn raw_request(base: &str, head: &str) -> (u16, Value) {
+    let mut stream = TcpStream::connect(addr(base)).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    parse_answer(&read_to_close(&mut stream).await)
+}
+
+const HEALTH: &str = "GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_cap_are_answered_503_and_closed_on_both_planes() {
+    let (_db, t) = app_with(limits(2)).await;
+    for base in [t.exp.clone(), t.base.clone()] {
+        // Two silent connections take both seats (accepted in order, before the third).
+        let first = TcpStream::connect(addr(&base)).await.unwrap();
+        let _second = TcpStream::connect(addr(&base)).await.unwrap();
+        let (status, body) = raw_request(&base, HEALTH).await;
+        assert_error(status, &body, 503, "server_at_capacity");
+        // A seat freed is a seat for the next client.
+        drop(first);
+        let deadline = tokio::time::Instant::now() + WITHIN;
+        loop {
+            let (status, body) = raw_request(&base, HEALTH).await;
+            if status == 200 {
+                assert_eq!(body["status"], "healthy");
+                break;
+            }
+            assert_error(status, &body, 503, "server_at_capacity");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the seat never freed"
+            );
+        }
+    }
+    t.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_stream_holds_a_seat_under_the_cap() {
+    let (_db, t) = app_with(limits(2)).await;
+    // Set up through the Runtime Plane: no connection to the Experience Plane but the test's.
+    let session = t.create_session(None).await;
+    let (s, r) = t
+        .submit(json!({"intent_type": "echo", "session_id": session,
+            "parameters": {"message": "slow", "delay_ms": 30000}}))
+        .await;
+    assert_eq!(s, 202, "{r}");
+    let url = format!(
+        "{}/api/execution/{}/stream",
+        t.exp.replace("http://", "ws://"),
+        r["execution_id"].as_str().unwrap()
+    );
+    let (mut status_ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    use futures::StreamExt;
+    let first = status_ws.next().await.unwrap().unwrap();
+    assert!(first.is_text(), "{first:?}");
+    // The upgraded stream keeps its seat: with one more connection the plane is full.
+    let _silent = TcpStream::connect(addr(&t.exp)).await.unwrap();
+    let (status, body) = raw_request(&t.exp, HEALTH).await;
+    assert_error(status, &body, 503, "server_at_capacity");
+    drop(status_ws);
+    t.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trickled_headers_are_cut_at_the_header_timeout() {
+    let (_db, t) = app_with(EdgeLimits {
+        header_timeout: Duration::from_millis(300),
+        ..limits(100)
+    })
+    .await;
+    for base in [t.exp.clone(), t.base.clone()] {
+        let mut stream = TcpStream::connect(addr(&base)).await.unwrap();
+        let (mut rd, mut wr) = stream.split();
+        // A byte every 20 ms, never finishing the headers (the idle timeout is far away).
+        let trickle = async {
+            wr.write_all(b"GET /health HTTP/1.1\r\n").await.unwrap();
+            loop {
+                if wr.write_all(b"x").await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        let closed = async {
+            let mut buf = [0u8; 1024];
+            let n = rd.read(&mut buf).await.unwrap_or(0);
+            assert_eq!(n, 0, "no answer expected to unfinished headers");
+        };
+        tokio::time::timeout(WITHIN, async {
+            tokio::select! {
+                _ = trickle => {}
+                _ = closed => {}
+            }
+        })
+        .await
+        .expect("the server cuts trickled headers");
+    }
+    t.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_closed_at_the_idle_timeout() {
+    let (_db, t) = app_with(EdgeLimits {
+        idle_timeout: Duration::from_millis(300),
+        ..limits(100)
+    })
+    .await;
+    for base in [t.exp.clone(), t.base.clone()] {
+        // Silent from the start.
+        let mut silent = TcpStream::connect(addr(&base)).await.unwrap();
+        assert_eq!(read_to_close(&mut silent).await, "");
+        // Kept alive after a request, then silent.
+        let mut kept = TcpStream::connect(addr(&base)).await.unwrap();
+        kept.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let (status, body) = parse_answer(&read_to_close(&mut kept).await);
+        assert_eq!((status, &body["status"]), (200, &json!("healthy")));
+    }
+    t.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trickled_body_gets_408_in_the_contract_shape() {
+    let (_db, t) = app_with(EdgeLimits {
+        body_timeout: Duration::from_millis(300),
+        body_min_rate: 1024,
+        ..limits(100)
+    })
+    .await;
+    let token = t.token.clone();
+    for (base, path, auth) in [
+        (
+            t.exp.clone(),
+            "/api/session/create-anonymous",
+            String::new(),
+        ),
+        (
+            t.base.clone(),
+            "/api/session/create",
+            format!("authorization: Bearer {token}\r\n"),
+        ),
+    ] {
+        let mut stream = TcpStream::connect(addr(&base)).await.unwrap();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nhost: x\r\n{auth}content-type: application/json\r\ncontent-length: 10000\r\n\r\n{{"
+        );
+        stream.write_all(head.as_bytes()).await.unwrap();
+        let (mut rd, mut wr) = stream.split();
+        // A byte every 20 ms: far under the minimum rate.
+        let trickle = async {
+            loop {
+                if wr.write_all(b" ").await.is_err() {
+                    return std::future::pending::<()>().await;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        let answer = async {
+            let mut out = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                match rd.read(&mut buf).await {
+                    Ok(0) | Err(_) => return String::from_utf8_lossy(&out).into_owned(),
+                    Ok(n) => out.extend_from_slice(&buf[..n]),
+                }
+            }
+        };
+        let raw = tokio::time::timeout(WITHIN, async {
+            tokio::select! {
+                _ = trickle => unreachable!(),
+                raw = answer => raw,
+            }
+        })
+        .await
+        .expect("the server answers a trickled body");
+        let (status, body) = parse_answer(&raw);
+        assert_error(status, &body, 408, "request_timeout");
+    }
+    t.app.shutdown().await;
+}
+
+/// TCP_NODELAY of the server's end of the connection from `client` to `server`, found among
+/// this process's descriptors (the server runs in the test process).
+fn server_side_nodelay(server: SocketAddr, client: SocketAddr) -> Option<bool> {
+    use std::os::fd::BorrowedFd;
+    for entry in std::fs::read_dir("/proc/self/fd").unwrap().flatten() {
+        let Ok(fd) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        // SAFETY: the descriptor is only inspected, while this process holds it open (a
+        // descriptor closed meanwhile fails the calls below, which is fine).
+        let fd = unsafe { BorrowedFd::borrow_raw(fd) };
+        let sock = socket2::SockRef::from(&fd);
+        let (Ok(local), Ok(peer)) = (sock.local_addr(), sock.peer_addr()) else {
+            continue;
+        };
+        if local.as_socket() == Some(server) && peer.as_socket() == Some(client) {
+            return sock.tcp_nodelay().ok();
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accepted_sockets_have_tcp_nodelay_on_both_planes() {
+    let (_db, t) = app_with(limits(100)).await;
+    for base in [t.exp.clone(), t.base.clone()] {
+        let server = addr(&base);
+        let mut stream = TcpStream::connect(server).await.unwrap();
+        stream
+            .write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+            .await
+            .unwrap();
+        // Answered: the server holds its end.
+        let mut buf = [0u8; 12];
+        stream.read_exact(&mut buf).await.unwrap();
+        assert_eq!(&buf, b"HTTP/1.1 200");
+        let client = stream.local_addr().unwrap();
+        assert_eq!(server_side_nodelay(server, client), Some(true), "{base}");
+    }
+    t.app.shutdown().await;
+}
