@@ -294,3 +294,47 @@ async fn accepted_sockets_have_tcp_nodelay_on_both_planes() {
     }
     t.app.shutdown().await;
 }
+
+/// Reads the status stream until it closes; the close frame's code and reason.
+async fn stream_close(ws: &mut common::ws::Ws) -> (u16, String) {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let msg = tokio::time::timeout(WITHIN, ws.next())
+            .await
+            .expect("the stream closes in time");
+        match msg {
+            Some(Ok(Message::Close(Some(f)))) => return (u16::from(f.code), f.reason.to_string()),
+            Some(Ok(_)) => continue,
+            other => panic!("the stream ended without a close frame: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_execution_stream_is_closed_at_the_idle_timeout() {
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    config.experience.ws_idle = Duration::from_millis(400);
+    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let session = t.create_session(None).await;
+    let (s, r) = t
+        .submit(json!({"intent_type": "echo", "session_id": session,
+            "parameters": {"message": "slow", "delay_ms": 2000}}))
+        .await;
+    assert_eq!(s, 202, "{r}");
+    let url = format!(
+        "{}/api/execution/{}/stream",
+        t.exp.replace("http://", "ws://"),
+        r["execution_id"].as_str().unwrap()
+    );
+    // A client that reads answers the server's pings: it is never idle, and sees the end.
+    let (mut reading, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    // A client that reads nothing (so answers no ping) is closed as idle.
+    let (mut silent, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let (code, reason) = stream_close(&mut reading).await;
+    assert_eq!((code, reason.as_str()), (1000, "execution finished"));
+    let (code, reason) = stream_close(&mut silent).await;
+    assert_eq!((code, reason.as_str()), (1000, "Idle timeout"));
+    t.app.shutdown().await;
+}

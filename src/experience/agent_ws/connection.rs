@@ -21,7 +21,8 @@ use crate::runtime::model::{AgentMessage, ApprovalDecision, RuntimeEvent, Scope,
 
 /// Frames larger than this are refused with close code 1009.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
-const PING_EVERY: Duration = Duration::from_secs(30);
+/// How often sockets are pinged (more often when the idle timeout is shorter).
+pub const PING_EVERY: Duration = Duration::from_secs(30);
 
 pub enum ConnMsg {
     Frame(String),
