@@ -125,7 +125,8 @@ impl From<RuntimeError> for ApiError {
                 format!("the file exceeds the limit of {limit} bytes"),
             ),
             RuntimeError::Unavailable(why) => {
-                tracing::warn!(%why, "runtime unavailable");
+                // Expected during a runtime restart: the runtime client logs each outage once.
+                tracing::debug!(%why, "runtime unavailable");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "runtime_unavailable",

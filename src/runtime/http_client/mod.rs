@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use super::api::scope::{header_value, SCOPE_HEADER};
+use super::availability::Availability;
 use super::client::{EventStream, RuntimeClient};
 use super::error::RuntimeError;
 use super::model::{
@@ -36,6 +37,8 @@ pub struct HttpRuntimeClient {
 
 struct Inner {
     base: Url,
+    /// Outages logged once each.
+    availability: Availability,
     token: String,
     /// Calls, bounded by `CALL_TIMEOUT`.
     calls: reqwest::Client,
@@ -65,6 +68,7 @@ impl HttpRuntimeClient {
         Ok(Self {
             inner: Arc::new(Inner {
                 base,
+                availability: Availability::default(),
                 token: token.to_string(),
                 calls,
                 streams,
@@ -102,13 +106,27 @@ impl HttpRuntimeClient {
 
     /// Sends the request; a success answer as it is, anything else as its `RuntimeError`.
     async fn answer(&self, request: RequestBuilder) -> Result<reqwest::Response, RuntimeError> {
-        let response = request.send().await.map_err(errors::unreachable)?;
+        let availability = &self.inner.availability;
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let e = errors::unreachable(e);
+                availability.failed(&e.to_string());
+                return Err(e);
+            }
+        };
         let status = response.status();
         if status.is_success() {
+            availability.answered();
             return Ok(response);
         }
         let body: Value = response.json().await.unwrap_or(Value::Null);
-        Err(errors::from_answer(status, &body))
+        let e = errors::from_answer(status, &body);
+        match &e {
+            RuntimeError::Unavailable(why) => availability.failed(why),
+            _ => availability.answered(),
+        }
+        Err(e)
     }
 
     async fn call<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, RuntimeError> {
