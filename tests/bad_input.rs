@@ -401,3 +401,126 @@ async fn resuming_a_long_history_replays_it_all_at_the_readers_pace() {
     }
     t.app.shutdown().await;
 }
+
+// ---- HTTP edges: hyper's own refusals, Authorization headers, early refusals, names ----
+
+use common::raw::{exchange, header, parse_answer};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_the_server_cannot_parse_get_the_contract_shape() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let many_headers: String = (0..150).map(|i| format!("x-h{i}: v\r\n")).collect();
+    let too_many = format!("GET /health HTTP/1.1\r\nhost: x\r\n{many_headers}\r\n");
+    for base in [&t.exp, &t.base] {
+        let raw = exchange(base, too_many.as_bytes()).await;
+        let (status, body) = parse_answer(&raw);
+        assert_error(status, &body, 431, "headers_too_large");
+        assert_eq!(header(&raw, "content-type"), Some("application/json"));
+        let raw = exchange(base, b"GET /health HTTP/1.1\r\nbad header line\r\n\r\n").await;
+        let (status, body) = parse_answer(&raw);
+        assert_error(status, &body, 400, "malformed_request");
+    }
+    t.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_authorization_header_is_refused_even_where_no_token_is_needed() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let routes = [
+        ("/api/session/create-anonymous", json!({})),
+        (
+            "/api/auth/register",
+            json!({"name": "Eve", "email": "eve@example.com", "password": "s3cret-passw0rd"}),
+        ),
+        (
+            "/api/auth/login",
+            json!({"email": "eve@example.com", "password": "s3cret-passw0rd"}),
+        ),
+        ("/api/auth/refresh", json!({"refresh_token": "x"})),
+    ];
+    for header in ["Bearer not-a-jwt", "Basic dXNlcjpwYXNz", "Bearer"] {
+        for (path, body) in &routes {
+            let r = t
+                .http
+                .post(format!("{}{path}", t.exp))
+                .header("authorization", header)
+                .json(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.headers()["www-authenticate"], "Bearer");
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap();
+            assert_error(status, &body, 401, "invalid_token");
+        }
+    }
+    // Nothing was done: the email is still free.
+    let r = t
+        .http
+        .post(format!("{}/api/auth/register", t.exp))
+        .json(&routes[1].1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    t.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_early_refusal_says_the_connection_closes() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let body = r#"{"tenant_id":"acme"}"#;
+    // Refused before its body is read: the connection cannot be reused, and the answer says so.
+    let request = format!(
+        "POST /api/session/create HTTP/1.1\r\nhost: x\r\nauthorization: Bearer wrong\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let raw = exchange(&t.base, request.as_bytes()).await;
+    let (status, answer) = parse_answer(&raw);
+    assert_error(status, &answer, 401, "unauthorized");
+    assert_eq!(header(&raw, "connection"), Some("close"), "{raw}");
+    // A request that was read in full keeps its connection.
+    let request = format!(
+        "POST /api/session/create HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        t.token,
+        body.len()
+    );
+    let raw = exchange(&t.base, request.as_bytes()).await;
+    assert_eq!(header(&raw, "connection"), None, "{raw}");
+    assert_eq!(raw.matches("HTTP/1.1 ").count(), 2, "{raw}");
+    t.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_with_bidirectional_controls_are_refused() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    for (i, name) in [
+        "Ada\u{202E}gnp.exe",
+        "\u{2067}Ada",
+        "Ada\u{200F}",
+        "A\u{061C}da",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = t
+            .http
+            .post(format!("{}/api/auth/register", t.exp))
+            .json(&json!({"name": name, "email": format!("bidi{i}@example.com"), "password": "s3cret-passw0rd"}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        assert_error(status, &body, 422, "validation_error");
+        assert_eq!(
+            body["fields"]["name"], "must not contain bidirectional control characters",
+            "{name:?}"
+        );
+    }
+    t.app.shutdown().await;
+}

@@ -8,6 +8,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use common::raw::{addr, parse_answer, read_to_close};
 use common::*;
 use serde_json::{json, Value};
 use symphainy::http::limits::EdgeLimits;
@@ -36,38 +37,6 @@ async fn app_with(edge: EdgeLimits) -> (TestDb, TestApp) {
     config.edge = edge;
     let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
     (db, t)
-}
-
-fn addr(base: &str) -> SocketAddr {
-    base.trim_start_matches("http://").parse().unwrap()
-}
-
-/// Everything the server sends until it closes the connection (or `WITHIN` passes: a panic).
-async fn read_to_close(stream: &mut TcpStream) -> String {
-    let mut out = Vec::new();
-    tokio::time::timeout(WITHIN, async {
-        let mut buf = [0u8; 4096];
-        loop {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => out.extend_from_slice(&buf[..n]),
-            }
-        }
-    })
-    .await
-    .expect("the server closes the connection in time");
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// Status code and JSON body of a raw HTTP/1.1 answer.
-fn parse_answer(raw: &str) -> (u16, Value) {
-    let status = raw
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP answer: {raw:?}"));
-    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or("");
-    (status, serde_json::from_str(body).unwrap_or(Value::Null))
 }
 
 /// One request on a new connection that asks to be closed after it.

@@ -4,6 +4,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -30,6 +32,8 @@ pub fn is_body_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
 
 pub struct DeadlineBody<B> {
     inner: B,
+    /// Set once the body has been read to its end.
+    read: Arc<AtomicBool>,
     limits: EdgeLimits,
     /// Set at the first read.
     started: Option<Instant>,
@@ -37,17 +41,23 @@ pub struct DeadlineBody<B> {
     sleep: Option<Pin<Box<Sleep>>>,
 }
 
-impl<B> DeadlineBody<B> {
-    pub fn new(inner: B, limits: EdgeLimits) -> Self {
-        Self {
+impl<B: Body> DeadlineBody<B> {
+    /// The body, and a flag that turns true once it has been read to its end.
+    pub fn new(inner: B, limits: EdgeLimits) -> (Self, Arc<AtomicBool>) {
+        let read = Arc::new(AtomicBool::new(inner.is_end_stream()));
+        let body = Self {
             inner,
+            read: read.clone(),
             limits,
             started: None,
             received: 0,
             sleep: None,
-        }
+        };
+        (body, read)
     }
+}
 
+impl<B> DeadlineBody<B> {
     fn deadline(&self) -> Instant {
         self.started.unwrap_or_else(Instant::now) + self.limits.body_allowance(self.received)
     }
@@ -78,10 +88,16 @@ where
                         sleep.as_mut().reset(deadline);
                     }
                 }
+                if this.inner.is_end_stream() {
+                    this.read.store(true, Ordering::Relaxed);
+                }
                 Poll::Ready(Some(Ok(frame)))
             }
             Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e.into()))),
-            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Ready(None) => {
+                this.read.store(true, Ordering::Relaxed);
+                Poll::Ready(None)
+            }
             Poll::Pending => {
                 let deadline = this.deadline();
                 let sleep = this

@@ -10,7 +10,9 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::http::Request;
+use std::sync::atomic::Ordering;
+
+use axum::http::{header, HeaderValue, Request, StatusCode};
 use http_body::Body as HttpBody;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
@@ -133,11 +135,22 @@ async fn connection(
         let limits = limits.clone();
         hyper::service::service_fn(move |req: Request<Incoming>| {
             let in_flight = clock.begin();
-            let mut req = req.map(|body| Body::new(DeadlineBody::new(body, limits.clone())));
+            let (parts, body) = req.into_parts();
+            let (body, body_read) = DeadlineBody::new(body, limits.clone());
+            let mut req = Request::from_parts(parts, Body::new(body));
             req.extensions_mut().insert(ConnectInfo(remote));
             let answer = router.clone().oneshot(req);
             async move {
-                let response = answer.await.unwrap_or_else(|e: Infallible| match e {});
+                let mut response = answer.await.unwrap_or_else(|e: Infallible| match e {});
+                // Answered before its body was read (a refusal): the rest of the body cannot be
+                // told from the next request, so the connection closes — and says so.
+                if !body_read.load(Ordering::Relaxed)
+                    && response.status() != StatusCode::SWITCHING_PROTOCOLS
+                {
+                    response
+                        .headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
                 // The request is in flight until its answer's body is done with.
                 Ok::<_, Infallible>(response.map(|body| {
                     Body::new(Guarded {

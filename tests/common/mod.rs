@@ -2,6 +2,7 @@
 //! and a fresh PostgreSQL database when `TEST_DATABASE_URL` is set), talked to over real sockets.
 #![allow(dead_code)]
 
+pub mod raw;
 pub mod ws;
 
 use std::time::Duration;
