@@ -29,6 +29,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 /// A call (not a stream) that takes longer is answered `Unavailable`.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 const HEALTH_TIMEOUT: Duration = Duration::from_secs(2);
+/// Pooled connections are let go well before the runtime's idle timeout would close them
+/// (`SYMPHAINY_HTTP_IDLE_TIMEOUT_SECS`, 60 s by default), so a call never races that close.
+const POOL_IDLE: Duration = Duration::from_secs(20);
 
 #[derive(Clone)]
 pub struct HttpRuntimeClient {
@@ -60,6 +63,7 @@ impl HttpRuntimeClient {
         let calls = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(CALL_TIMEOUT)
+            .pool_idle_timeout(POOL_IDLE)
             .build()?;
         let streams = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
