@@ -307,3 +307,83 @@ async fn a_silent_execution_stream_is_closed_at_the_idle_timeout() {
     assert_eq!((code, reason.as_str()), (1000, "Idle timeout"));
     t.app.shutdown().await;
 }
+
+/// The binary's `serve` under a file-descriptor limit of `nofile` (as `ulimit -n` sets it);
+/// its Runtime and Experience base URLs.
+async fn serve_with_fd_limit(db: &TestDb, nofile: u32) -> (tokio::process::Child, String, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -n {nofile} && exec \"$0\" serve"))
+        .arg(env!("CARGO_BIN_EXE_symphainy"))
+        .env("SYMPHAINY_DATA_DIR", db.data_dir())
+        .env("DATABASE_URL", &db.url)
+        .env("SYMPHAINY_RUNTIME_ADDR", "127.0.0.1:0")
+        .env("SYMPHAINY_HTTP_ADDR", "127.0.0.1:0")
+        .env("SYMPHAINY_SERVICE_TOKEN", "fd-limit-token")
+        .env("RUST_LOG", "error")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = tokio::time::timeout(WITHIN * 3, lines.next_line())
+        .await
+        .expect("the listening line in time")
+        .unwrap()
+        .expect("a listening line");
+    let url = |name: &str| {
+        line.split_whitespace()
+            .find_map(|p| p.strip_prefix(name))
+            .map(|a| format!("http://{a}"))
+            .unwrap_or_else(|| panic!("no {name} in {line}"))
+    };
+    (child, url("runtime="), url("experience="))
+}
+
+/// The incident: with 512 descriptors, 560 silent sockets on the public plane used to stop
+/// both planes. With the default cap (a third of the descriptors after a reserve), the public
+/// plane answers 503 at once and the internal one goes on serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_sockets_cannot_exhaust_the_descriptors_of_both_planes() {
+    let db = sqlite_db();
+    let (mut child, base, exp) = serve_with_fd_limit(&db, 512).await;
+    let mut silent = Vec::new();
+    for _ in 0..560 {
+        silent.push(Some(TcpStream::connect(addr(&exp)).await.unwrap()));
+    }
+    // The plane keeps 128 of them (a third of 512 after 128 spare) and refuses the others.
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    let mut kept = silent.len();
+    while kept > 128 {
+        assert!(tokio::time::Instant::now() < deadline, "{kept} kept");
+        for slot in silent.iter_mut() {
+            let refused = slot.as_ref().is_some_and(|s| {
+                let mut buf = [0u8; 512];
+                !matches!(s.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+            });
+            if refused {
+                *slot = None;
+                kept -= 1;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(kept, 128);
+    let (status, body) = raw_request(&exp, HEALTH).await;
+    assert_error(status, &body, 503, "server_at_capacity");
+    let (status, body) = raw_request(&base, HEALTH).await;
+    assert_eq!(
+        (status, &body["status"]),
+        (200, &json!("healthy")),
+        "{body}"
+    );
+    // The silent ones gone, the public plane serves again.
+    drop(silent);
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    while raw_request(&exp, HEALTH).await.0 != 200 {
+        assert!(tokio::time::Instant::now() < deadline, "never served again");
+    }
+    child.kill().await.unwrap();
+}

@@ -28,10 +28,13 @@ use super::conn_clock::{ConnClock, Expired};
 use super::edge_io::{at_capacity_answer, EdgeIo};
 use super::limits::EdgeLimits;
 
-/// Refusals being written at once; past this a connection over the cap is closed unanswered.
+/// Refusals that wait a little for the client's request; past this many at once a connection
+/// over the cap is answered without waiting.
 const MAX_REFUSALS: usize = 32;
-/// How long a refusal may take to write and to see the client go.
-const REFUSAL_TIME: Duration = Duration::from_secs(1);
+/// How long a refusal waits for the request to arrive.
+const REQUEST_WAIT: Duration = Duration::from_millis(50);
+/// How long a refusal may take in all (to see the client go after the answer).
+const REFUSAL_TIME: Duration = Duration::from_millis(250);
 
 pub fn serve(
     listener: TcpListener,
@@ -91,7 +94,7 @@ async fn accept_loop(
                         drop(permit);
                     });
                 }
-                Err(_) => drop(stream),
+                Err(_) => refuse_now(&stream),
             },
         }
     }
@@ -109,10 +112,11 @@ fn is_connection_error(e: &std::io::Error) -> bool {
     )
 }
 
-/// Answers 503 `server_at_capacity` and closes, after reading what the client sent (closing
-/// with unread input would reset the connection and lose the answer).
+/// Answers 503 `server_at_capacity` and closes, once the request has come (closing with unread
+/// input would reset the connection and lose the answer), and lets the client go first.
 async fn refuse(mut stream: TcpStream) {
-    let _ = stream.write_all(&at_capacity_answer()).await;
+    let _ = tokio::time::timeout(REQUEST_WAIT, stream.readable()).await;
+    refuse_now(&stream);
     let _ = stream.shutdown().await;
     let mut sink = [0u8; 1024];
     while let Ok(n) = stream.read(&mut sink).await {
@@ -120,6 +124,18 @@ async fn refuse(mut stream: TcpStream) {
             break;
         }
     }
+}
+
+/// Reads what the client has sent so far and writes the 503, without waiting.
+fn refuse_now(stream: &TcpStream) {
+    let mut sink = [0u8; 4096];
+    for _ in 0..16 {
+        match stream.try_read(&mut sink) {
+            Ok(n) if n > 0 => continue,
+            _ => break,
+        }
+    }
+    let _ = stream.try_write(&at_capacity_answer());
 }
 
 async fn connection(
