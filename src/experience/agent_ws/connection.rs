@@ -109,7 +109,6 @@ impl Actor for WsConnectionActor {
         let (sink, stream) = args.socket.split();
         let (out, rx) = mpsc::channel(args.state.settings.ws_outbound_queue);
         tokio::spawn(write(sink, rx));
-        tokio::spawn(read(stream, myself.clone(), out.downgrade()));
         let hello = protocol::established(
             &args.who.connection_id,
             &args.who.session_id,
@@ -118,6 +117,8 @@ impl Actor for WsConnectionActor {
             args.last_seq,
         );
         let _ = out.try_send(Outbound::Text(hello));
+        // Read only once the first message is queued: frames reserve queue room for answers.
+        tokio::spawn(read(stream, myself.clone(), out.downgrade()));
         let mut state = ConnState {
             state: args.state,
             who: args.who,
