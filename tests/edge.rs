@@ -387,3 +387,70 @@ async fn silent_sockets_cannot_exhaust_the_descriptors_of_both_planes() {
     }
     child.kill().await.unwrap();
 }
+
+/// An agent socket whose client stops reading (its buffers full of events) but keeps sending,
+/// so that it is never idle, used to hold its connection, and so its seat, for ever once it
+/// was told to go (1013): the close could not be written. The writer lets it go after
+/// `SYMPHAINY_WS_IDLE_SECS` without progress.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_socket_that_reads_nothing_gives_up_its_seat() {
+    use futures::{SinkExt, StreamExt};
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    config.edge = limits(1);
+    config.experience.ws_idle = Duration::from_millis(500);
+    config.experience.ws_outbound_queue = 32;
+    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    // Set up through the Runtime Plane: the socket is the Experience Plane's only connection.
+    let session = t.create_session(None).await;
+    // A small receive buffer (the kernel would grow it to tens of MB otherwise).
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(64 * 1024).unwrap();
+    let stream = socket.connect(addr(&t.exp)).await.unwrap();
+    let url = format!(
+        "{}/api/runtime/agent?session_id={session}",
+        t.exp.replace("http://", "ws://")
+    );
+    let (ws, _) = tokio_tungstenite::client_async(url, stream).await.unwrap();
+    let (mut to_server, from_server) = ws.split();
+    // Pings every 100 ms: never idle; nothing is read.
+    let pinger = tokio::spawn(async move {
+        let ping = tokio_tungstenite::tungstenite::Message::Text(
+            json!({"type": "ping"}).to_string().into(),
+        );
+        while to_server.send(ping.clone()).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    // ~9 MB of events: more than the socket buffers hold.
+    let pad = "x".repeat(60_000);
+    for i in 0..150 {
+        let e = symphainy::store::NewEvent {
+            event_id: uuid::Uuid::new_v4().to_string(),
+            session_id: session.clone(),
+            event_type: "TEST".into(),
+            execution_id: None,
+            event_key: Some(format!("fill-{i}")),
+            data: json!({"pad": pad}),
+            created_at: 0,
+        };
+        t.app.runtime.ctx.events.append(e, None).await.unwrap();
+    }
+    // The seat comes free while the client still holds its end.
+    let deadline = tokio::time::Instant::now() + WITHIN;
+    loop {
+        let (status, body) = raw_request(&t.exp, HEALTH).await;
+        if status == 200 {
+            break;
+        }
+        assert_error(status, &body, 503, "server_at_capacity");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the seat never freed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    pinger.abort();
+    drop(from_server);
+    t.app.shutdown().await;
+}

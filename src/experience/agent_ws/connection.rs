@@ -108,7 +108,8 @@ impl Actor for WsConnectionActor {
         );
         let (sink, stream) = args.socket.split();
         let (out, rx) = mpsc::channel(args.state.settings.ws_outbound_queue);
-        tokio::spawn(write(sink, rx));
+        let stall = args.state.settings.ws_idle;
+        tokio::spawn(write(sink, rx, myself.clone(), stall));
         let hello = protocol::established(
             &args.who.connection_id,
             &args.who.session_id,
@@ -386,35 +387,42 @@ fn runtime_error(e: crate::runtime::RuntimeError) -> String {
     protocol::error(&api.code, &api.message)
 }
 
+/// Writes the queue to the socket. A client that takes none of it for `stall` (it neither
+/// reads nor closes) is let go: the connection ends without waiting for it any longer.
 async fn write(
     mut sink: futures::stream::SplitSink<WebSocket, Message>,
     mut rx: mpsc::Receiver<Outbound>,
+    actor: ActorRef<ConnMsg>,
+    stall: Duration,
 ) {
     while let Some(item) = rx.recv().await {
-        let result = match item {
-            Outbound::Text(t) => sink.send(Message::Text(t.into())).await,
-            Outbound::Ping => sink.send(Message::Ping(Vec::new().into())).await,
-            Outbound::Close(code, reason) => {
-                let _ = sink
-                    .send(Message::Close(Some(CloseFrame {
-                        code,
-                        reason: reason.into(),
-                    })))
-                    .await;
+        let (message, last) = match item {
+            Outbound::Text(t) => (Message::Text(t.into()), false),
+            Outbound::Ping => (Message::Ping(Vec::new().into()), false),
+            Outbound::Close(code, reason) => (
+                Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                })),
+                true,
+            ),
+        };
+        match tokio::time::timeout(stall, sink.send(message)).await {
+            Ok(Ok(())) if !last => {}
+            Ok(_) => return,
+            Err(_) => {
+                tracing::info!("client reads nothing; dropping the connection");
+                actor.stop(None);
                 return;
             }
-        };
-        if result.is_err() {
-            return;
         }
     }
     // The actor is gone without saying why: an internal failure.
-    let _ = sink
-        .send(Message::Close(Some(CloseFrame {
-            code: 1011,
-            reason: "connection ended; reconnect and resume".into(),
-        })))
-        .await;
+    let close = Message::Close(Some(CloseFrame {
+        code: 1011,
+        reason: "connection ended; reconnect and resume".into(),
+    }));
+    let _ = tokio::time::timeout(stall, sink.send(close)).await;
 }
 
 async fn read(
@@ -422,7 +430,27 @@ async fn read(
     actor: ActorRef<ConnMsg>,
     out: mpsc::WeakSender<Outbound>,
 ) {
-    while let Some(frame) = stream.next().await {
+    // Ends with the connection (after reading on a little, for the client's close), so that
+    // the socket closes once the writer is done too.
+    let cell = actor.get_cell();
+    let ended = cell.wait(None);
+    tokio::pin!(ended);
+    loop {
+        let frame = tokio::select! {
+            frame = stream.next() => frame,
+            _ = &mut ended => {
+                let until_close = async {
+                    while let Some(Ok(frame)) = stream.next().await {
+                        if matches!(frame, Message::Close(_)) {
+                            return;
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(1), until_close).await;
+                return;
+            }
+        };
+        let Some(frame) = frame else { break };
         let text = match frame {
             Ok(Message::Text(t)) if t.len() > MAX_FRAME_BYTES => Err(TOO_BIG),
             Ok(Message::Text(t)) => Ok(t.to_string()),
