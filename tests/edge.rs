@@ -171,21 +171,39 @@ async fn a_trickled_body_gets_408_in_the_contract_shape() {
     })
     .await;
     let token = t.token.clone();
-    for (base, path, auth) in [
+    let json = "content-type: application/json\r\n";
+    let form = "content-type: multipart/form-data; boundary=XYZ\r\n";
+    let file_part = "--XYZ\r\ncontent-disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\ncontent-type: text/csv\r\n\r\na,b\r\n";
+    for (base, path, headers, start) in [
         (
             t.exp.clone(),
-            "/api/session/create-anonymous",
-            String::new(),
+            "/api/session/create-anonymous".to_string(),
+            json.to_string(),
+            "{",
         ),
         (
             t.base.clone(),
-            "/api/session/create",
-            format!("authorization: Bearer {token}\r\n"),
+            "/api/session/create".to_string(),
+            format!("authorization: Bearer {token}\r\n{json}"),
+            "{",
+        ),
+        // An upload, streamed to the blob store as it comes (both planes' upload paths).
+        (
+            t.exp.clone(),
+            "/api/v1/content/upload".to_string(),
+            form.to_string(),
+            file_part,
+        ),
+        (
+            t.base.clone(),
+            "/api/blobs?limit=1000000".to_string(),
+            format!("authorization: Bearer {token}\r\ncontent-type: application/octet-stream\r\n"),
+            "a,b\n",
         ),
     ] {
         let mut stream = TcpStream::connect(addr(&base)).await.unwrap();
         let head = format!(
-            "POST {path} HTTP/1.1\r\nhost: x\r\n{auth}content-type: application/json\r\ncontent-length: 10000\r\n\r\n{{"
+            "POST {path} HTTP/1.1\r\nhost: x\r\n{headers}content-length: 10000\r\n\r\n{start}"
         );
         stream.write_all(head.as_bytes()).await.unwrap();
         let (mut rd, mut wr) = stream.split();
@@ -218,6 +236,7 @@ async fn a_trickled_body_gets_408_in_the_contract_shape() {
         .expect("the server answers a trickled body");
         let (status, body) = parse_answer(&raw);
         assert_error(status, &body, 408, "request_timeout");
+        assert!(raw.contains("connection: close"), "{path}: {raw}");
     }
     t.app.shutdown().await;
 }

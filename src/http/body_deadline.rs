@@ -30,6 +30,28 @@ pub fn is_body_timeout(err: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// For a body read as a stream of I/O errors (which loses their type): notes whether one of them
+/// was a `BodyTimedOut`, so that the answer can still be 408.
+#[derive(Clone, Default)]
+pub struct TimeoutSeen(Arc<AtomicBool>);
+
+impl TimeoutSeen {
+    /// `e` as an I/O error, noted if it is a body timeout.
+    pub fn io_error<E>(&self, e: E) -> std::io::Error
+    where
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        if is_body_timeout(&e) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+        std::io::Error::other(e)
+    }
+
+    pub fn seen(&self) -> bool {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
 pub struct DeadlineBody<B> {
     inner: B,
     /// Set once the body has been read to its end.
