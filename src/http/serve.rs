@@ -5,13 +5,12 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use std::sync::atomic::Ordering;
-
 use axum::http::{header, HeaderValue, Request, StatusCode};
 use http_body::Body as HttpBody;
 use hyper::body::Incoming;
@@ -51,7 +50,9 @@ async fn accept_loop(
     limits: EdgeLimits,
     shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<()> {
-    let seats = Arc::new(Semaphore::new(limits.max_connections));
+    let seats = Arc::new(Semaphore::new(
+        limits.max_connections.min(Semaphore::MAX_PERMITS),
+    ));
     let refusals = Arc::new(Semaphore::new(MAX_REFUSALS));
     let connections = TaskTracker::new();
     let mut stop = shutdown.clone();
