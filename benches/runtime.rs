@@ -856,6 +856,8 @@ async fn idle(conns: usize) {
         "bench-token",
         &[
             ("SYMPHAINY_WS_MAX_CONNECTIONS", "20000"),
+            // Agent sockets hold HTTP connections too.
+            ("SYMPHAINY_HTTP_MAX_CONNECTIONS", "20000"),
             ("RUST_LOG", "error"),
         ],
     )

@@ -65,7 +65,7 @@ impl App {
         let api = crate::http::db_gate::database_gate(api, store.health().clone());
         let api = crate::http::layers::observe(api, config.max_body_bytes);
         let runtime_addr = listeners.runtime.local_addr()?;
-        let api_server = serve(listeners.runtime, api, rx);
+        let api_server = serve(listeners.runtime, api, config.edge.clone(), rx);
         let experience = match listeners.experience {
             Some(listener) => {
                 Some(ExperiencePlane::start(config, store.clone(), client, faults, listener).await?)

@@ -9,6 +9,7 @@ use clap::{ArgAction, Args};
 use crate::actors::RestartPolicy;
 use crate::agents::llm::LlmSettings;
 use crate::experience::settings::{ExperienceSettings, RateSpec};
+use crate::http::limits::{default_max_connections, EdgeLimits};
 use crate::runtime::intake_limits::IntakeRates;
 use crate::runtime::RuntimeConfig;
 use crate::security::secrets;
@@ -118,6 +119,22 @@ pub struct ServeArgs {
     /// The model service's API key.
     #[arg(long, env = "SYMPHAINY_LLM_API_KEY", hide_env_values = true)]
     pub llm_api_key: Option<String>,
+    /// Connections open at once on each listener (upgraded WebSockets included); 0: a third
+    /// of the process's file-descriptor limit after a reserve.
+    #[arg(long, env = "SYMPHAINY_HTTP_MAX_CONNECTIONS", default_value_t = 0)]
+    pub http_max_connections: usize,
+    /// Seconds a client may take to send a request's headers, from its first byte.
+    #[arg(long, env = "SYMPHAINY_HTTP_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub http_header_timeout_secs: u64,
+    /// Seconds a kept-alive connection may wait for its next request.
+    #[arg(long, env = "SYMPHAINY_HTTP_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub http_idle_timeout_secs: u64,
+    /// Seconds a request body may take, beyond the time its size allows at the minimum rate.
+    #[arg(long, env = "SYMPHAINY_HTTP_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    pub http_body_timeout_secs: u64,
+    /// Bytes per second a request body must average (beyond the body timeout).
+    #[arg(long, env = "SYMPHAINY_HTTP_BODY_MIN_RATE", default_value_t = 1024)]
+    pub http_body_min_rate: u64,
     /// Behind a trusted reverse proxy: take the client address from X-Forwarded-For.
     #[arg(long, env = "SYMPHAINY_TRUST_FORWARDED_FOR", default_value_t = false, action = ArgAction::Set)]
     pub trust_forwarded_for: bool,
@@ -134,6 +151,8 @@ pub struct Config {
     pub runtime: RuntimeConfig,
     pub max_body_bytes: usize,
     pub experience: ExperienceSettings,
+    /// Connection cap and timeouts of each listener.
+    pub edge: EdgeLimits,
 }
 
 impl std::fmt::Debug for Config {
@@ -146,6 +165,7 @@ impl std::fmt::Debug for Config {
             .field("service_token", &"<redacted>")
             .field("runtime", &self.runtime)
             .field("experience", &self.experience)
+            .field("edge", &self.edge)
             .finish()
     }
 }
@@ -230,6 +250,16 @@ impl ServeArgs {
             ws_idle: Duration::from_secs(self.ws_idle_secs.clamp(1, MAX_TTL)),
             ws_outbound_queue: self.ws_outbound_queue.max(1),
         };
+        let edge = EdgeLimits {
+            max_connections: match self.http_max_connections {
+                0 => default_max_connections(),
+                n => n,
+            },
+            header_timeout: Duration::from_secs(self.http_header_timeout_secs.clamp(1, MAX_TTL)),
+            idle_timeout: Duration::from_secs(self.http_idle_timeout_secs.clamp(1, MAX_TTL)),
+            body_timeout: Duration::from_secs(self.http_body_timeout_secs.clamp(1, MAX_TTL)),
+            body_min_rate: self.http_body_min_rate.max(1),
+        };
         let restart = RestartPolicy {
             max_restarts: self.max_restarts,
             within: Duration::from_secs(self.restart_window_secs),
@@ -265,6 +295,7 @@ impl ServeArgs {
             },
             max_body_bytes: self.max_body_bytes,
             experience,
+            edge,
         })
     }
 }

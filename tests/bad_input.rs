@@ -248,3 +248,279 @@ fn arbitrary_rest_bodies_get_answers_in_the_contract_shape() {
         t.app.shutdown().await;
     });
 }
+
+// ---- The agent socket's edges: close codes, floods, resume from the future, long replays ----
+
+use common::ws::{connect, next, until};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+
+/// A socket on a new anonymous session, its CONNECTION_ESTABLISHED read.
+async fn agent_socket(t: &TestApp) -> (String, Ws) {
+    let session = t.anonymous().await;
+    let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
+    next(&mut ws).await.unwrap();
+    (session, ws)
+}
+
+fn raw_text_frame(payload: &[u8]) -> Message {
+    Message::Frame(Frame::message(
+        payload.to_vec(),
+        OpCode::Data(Data::Text),
+        true,
+    ))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_agent_socket_closes_with_the_code_for_what_was_wrong() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    // Invalid UTF-8 in a text message: 1007.
+    let (_, mut ws) = agent_socket(&t).await;
+    ws.send(raw_text_frame(b"{\"type\":\"ping\",\"x\":\"\xff\xfe\"}"))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut ws).await.unwrap_err().0, 1007);
+    // A protocol violation (a reserved bit set): 1002.
+    let (_, mut ws) = agent_socket(&t).await;
+    let mut frame = Frame::message(
+        br#"{"type":"ping"}"#.to_vec(),
+        OpCode::Data(Data::Text),
+        true,
+    );
+    frame.header_mut().rsv1 = true;
+    ws.send(Message::Frame(frame)).await.unwrap();
+    assert_eq!(next(&mut ws).await.unwrap_err().0, 1002);
+    // Over 64 KiB, at every size: 1009 (and exactly 64 KiB is fine).
+    let (_, mut ws) = agent_socket(&t).await;
+    let at_limit = format!(
+        "{{\"type\":\"ping\",\"pad\":\"{}\"}}",
+        "x".repeat(64 * 1024 - 24)
+    );
+    assert_eq!(at_limit.len(), 64 * 1024);
+    ws.send(Message::Text(at_limit.into())).await.unwrap();
+    assert_eq!(next(&mut ws).await.unwrap()["type"], "pong");
+    for size in [64 * 1024 + 1, 1024 * 1024 + 1, 3 * 1024 * 1024] {
+        let (_, mut ws) = agent_socket(&t).await;
+        let big = format!("{{\"type\":\"ping\",\"pad\":\"{}\"}}", "x".repeat(size));
+        ws.send(Message::Text(big.into())).await.unwrap();
+        assert_eq!(next(&mut ws).await.unwrap_err().0, 1009, "{size} bytes");
+    }
+    t.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_pings_and_bad_messages_is_answered_in_full() {
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    config.experience.ws_outbound_queue = 8;
+    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let (_, mut ws) = agent_socket(&t).await;
+    const N: usize = 3000;
+    // Sent without reading a thing: the answers pile up faster than the queue holds.
+    for i in 0..N {
+        let text = if i % 2 == 0 {
+            json!({"type": "ping"}).to_string()
+        } else {
+            "{not json".to_string()
+        };
+        ws.feed(Message::Text(text.into())).await.unwrap();
+    }
+    ws.send(Message::Text(json!({"type": "the_end"}).to_string().into()))
+        .await
+        .unwrap();
+    let (mut pongs, mut errors) = (0, 0);
+    loop {
+        let m = next(&mut ws).await.expect("the socket stays open");
+        match (m["type"].as_str(), m["error"].as_str()) {
+            (Some("pong"), _) => pongs += 1,
+            (Some("error"), Some("invalid_json")) => errors += 1,
+            (Some("error"), Some("unknown_message_type")) => break,
+            _ => panic!("unexpected {m}"),
+        }
+    }
+    assert_eq!((pongs, errors), (N / 2, N / 2));
+    t.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resume_from_the_future_is_clamped_and_live_events_still_come() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (_, mut ws) = agent_socket(&t).await;
+    common::ws::send(
+        &mut ws,
+        json!({"type": "resume", "after_seq": 9_000_000_000_000_000_000i64}),
+    )
+    .await;
+    common::ws::send(
+        &mut ws,
+        json!({"type": "intent", "intent": "hello", "agent_type": "guide"}),
+    )
+    .await;
+    let events = until(&mut ws, "AGENT_RESPONSE").await;
+    assert_eq!(events[0]["event_type"], "AGENT_STARTED", "{events:?}");
+    assert_eq!(events[0]["seq"], 1, "{events:?}");
+    t.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resuming_a_long_history_replays_it_all_at_the_readers_pace() {
+    let db = sqlite_db();
+    let mut config = test_config(&db);
+    // A history fifty times the queue.
+    config.experience.ws_outbound_queue = 4;
+    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let session = t.anonymous().await;
+    const N: i64 = 200;
+    for i in 0..N {
+        let e = symphainy::store::NewEvent {
+            event_id: uuid::Uuid::new_v4().to_string(),
+            session_id: session.clone(),
+            event_type: "TEST".into(),
+            execution_id: None,
+            event_key: Some(format!("history-{i}")),
+            data: json!({"i": i}),
+            created_at: 0,
+        };
+        t.app.runtime.ctx.events.append(e, None).await.unwrap();
+    }
+    let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
+    assert_eq!(next(&mut ws).await.unwrap()["data"]["last_seq"], N);
+    common::ws::send(&mut ws, json!({"type": "resume", "after_seq": 0})).await;
+    for seq in 1..=N {
+        let m = next(&mut ws).await.expect("the replay is not cut short");
+        assert_eq!(m["seq"], seq, "{m}");
+    }
+    // And on a new connection from the URL.
+    let mut ws = connect(&t.exp, &format!("session_id={session}&after_seq=0")).await;
+    next(&mut ws).await.unwrap();
+    for seq in 1..=N {
+        let m = next(&mut ws).await.expect("the replay is not cut short");
+        assert_eq!(m["seq"], seq, "{m}");
+    }
+    t.app.shutdown().await;
+}
+
+// ---- HTTP edges: hyper's own refusals, Authorization headers, early refusals, names ----
+
+use common::raw::{exchange, header, parse_answer};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_the_server_cannot_parse_get_the_contract_shape() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let many_headers: String = (0..150).map(|i| format!("x-h{i}: v\r\n")).collect();
+    let too_many = format!("GET /health HTTP/1.1\r\nhost: x\r\n{many_headers}\r\n");
+    for base in [&t.exp, &t.base] {
+        let raw = exchange(base, too_many.as_bytes()).await;
+        let (status, body) = parse_answer(&raw);
+        assert_error(status, &body, 431, "headers_too_large");
+        assert_eq!(header(&raw, "content-type"), Some("application/json"));
+        let raw = exchange(base, b"GET /health HTTP/1.1\r\nbad header line\r\n\r\n").await;
+        let (status, body) = parse_answer(&raw);
+        assert_error(status, &body, 400, "malformed_request");
+    }
+    t.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_authorization_header_is_refused_even_where_no_token_is_needed() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let routes = [
+        ("/api/session/create-anonymous", json!({})),
+        (
+            "/api/auth/register",
+            json!({"name": "Eve", "email": "eve@example.com", "password": "s3cret-passw0rd"}),
+        ),
+        (
+            "/api/auth/login",
+            json!({"email": "eve@example.com", "password": "s3cret-passw0rd"}),
+        ),
+        ("/api/auth/refresh", json!({"refresh_token": "x"})),
+    ];
+    for header in ["Bearer not-a-jwt", "Basic dXNlcjpwYXNz", "Bearer"] {
+        for (path, body) in &routes {
+            let r = t
+                .http
+                .post(format!("{}{path}", t.exp))
+                .header("authorization", header)
+                .json(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.headers()["www-authenticate"], "Bearer");
+            let status = r.status().as_u16();
+            let body: Value = r.json().await.unwrap();
+            assert_error(status, &body, 401, "invalid_token");
+        }
+    }
+    // Nothing was done: the email is still free.
+    let r = t
+        .http
+        .post(format!("{}/api/auth/register", t.exp))
+        .json(&routes[1].1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    t.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_early_refusal_says_the_connection_closes() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let body = r#"{"tenant_id":"acme"}"#;
+    // Refused before its body is read: the connection cannot be reused, and the answer says so.
+    let request = format!(
+        "POST /api/session/create HTTP/1.1\r\nhost: x\r\nauthorization: Bearer wrong\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let raw = exchange(&t.base, request.as_bytes()).await;
+    let (status, answer) = parse_answer(&raw);
+    assert_error(status, &answer, 401, "unauthorized");
+    assert_eq!(header(&raw, "connection"), Some("close"), "{raw}");
+    // A request that was read in full keeps its connection.
+    let request = format!(
+        "POST /api/session/create HTTP/1.1\r\nhost: x\r\nauthorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
+        t.token,
+        body.len()
+    );
+    let raw = exchange(&t.base, request.as_bytes()).await;
+    assert_eq!(header(&raw, "connection"), None, "{raw}");
+    assert_eq!(raw.matches("HTTP/1.1 ").count(), 2, "{raw}");
+    t.app.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_with_bidirectional_controls_are_refused() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    for (i, name) in [
+        "Ada\u{202E}gnp.exe",
+        "\u{2067}Ada",
+        "Ada\u{200F}",
+        "A\u{061C}da",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let r = t
+            .http
+            .post(format!("{}/api/auth/register", t.exp))
+            .json(&json!({"name": name, "email": format!("bidi{i}@example.com"), "password": "s3cret-passw0rd"}))
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        assert_error(status, &body, 422, "validation_error");
+        assert_eq!(
+            body["fields"]["name"], "must not contain bidirectional control characters",
+            "{name:?}"
+        );
+    }
+    t.app.shutdown().await;
+}

@@ -1,9 +1,11 @@
 //! Extractors for the caller's identity from `Authorization: Bearer <jwt>`. A present but
 //! invalid (tampered, expired, foreign) token is always 401, never treated as anonymous.
 
-use axum::extract::FromRequestParts;
-use axum::http::header;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 
 use super::errors::token_required;
 use super::state::ExperienceState;
@@ -19,7 +21,12 @@ pub struct AuthUser(pub Claims);
 /// The Bearer token, if an Authorization header is sent. `Some("")` for a header that is not a
 /// usable Bearer token (another scheme, no token): it must fail, not pass as anonymous.
 pub fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?;
+    bearer_in(&parts.headers)
+}
+
+/// `bearer_token` of a request's headers.
+pub fn bearer_in(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?;
     let Ok(value) = value.to_str() else {
         return Some("");
     };
@@ -27,6 +34,21 @@ pub fn bearer_token(parts: &Parts) -> Option<&str> {
         Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => Some(token.trim()),
         _ => Some(""),
     }
+}
+
+/// On every Experience route: a request that sends an `Authorization` header must send a valid
+/// Bearer token, even where none is needed (401 otherwise) — it is never taken as anonymous.
+pub async fn refuse_bad_authorization(
+    State(state): State<ExperienceState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if let Some(token) = bearer_in(req.headers()) {
+        if let Err(e) = state.guard.verify_access(token) {
+            return ApiError::from(e).into_response();
+        }
+    }
+    next.run(req).await
 }
 
 impl FromRequestParts<ExperienceState> for MaybeUser {

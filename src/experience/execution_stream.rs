@@ -1,6 +1,8 @@
 //! `WS /api/execution/{id}/stream`: pushes the ExecutionStatus on every change of the
 //! execution (driven by its events, no polling), and closes with 1000 after a terminal one
-//! (1001 when the server shuts down, 1011 when the status cannot be read).
+//! (1001 when the server shuts down, 1011 when the status cannot be read). It pings the client
+//! and closes with 1000 `Idle timeout` when no frame (a pong included) came for
+//! `SYMPHAINY_WS_IDLE_SECS`.
 //! Browsers cannot set headers on a WebSocket, so the token may also come as `?access_token=`.
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
@@ -11,9 +13,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use futures::StreamExt;
 use serde::Deserialize;
+use std::time::Duration;
+use tokio::time::Instant;
 use tracing::Instrument;
 
 use super::access::execution_scope;
+use super::agent_ws::connection::PING_EVERY;
 use super::auth_user::bearer_token;
 use super::state::ExperienceState;
 use crate::http::{ApiError, ApiPath, ApiQuery};
@@ -62,6 +67,7 @@ enum End {
     ShuttingDown,
     Failed,
     ClientGone,
+    Idle,
 }
 
 async fn push_statuses(state: ExperienceState, mut socket: WebSocket, first: ExecutionStatus) {
@@ -74,6 +80,7 @@ async fn push_statuses(state: ExperienceState, mut socket: WebSocket, first: Exe
         End::Finished => (1000, "execution finished"),
         End::ShuttingDown => (1001, "server shutting down"),
         End::Failed => (1011, "status unavailable"),
+        End::Idle => (1000, "Idle timeout"),
         End::ClientGone => return,
     };
     let _ = socket
@@ -109,6 +116,11 @@ async fn follow(state: &ExperienceState, socket: &mut WebSocket, first: Executio
         let _ = shutdown.wait_for(|stop| *stop).await;
     };
     tokio::pin!(closing);
+    // Pings often enough that a client answering them is never idle.
+    let idle = state.settings.ws_idle;
+    let every = PING_EVERY.min(idle / 2).max(Duration::from_millis(1));
+    let mut ping = tokio::time::interval_at(Instant::now() + every, every);
+    let mut last_frame = Instant::now();
     loop {
         tokio::select! {
             // Shutdown first: as the server stops, the event stream ends too, and the client
@@ -136,8 +148,16 @@ async fn follow(state: &ExperienceState, socket: &mut WebSocket, first: Executio
             }
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return End::ClientGone,
-                Some(Ok(_)) => {}
+                Some(Ok(_)) => last_frame = Instant::now(),
             },
+            _ = ping.tick() => {
+                if last_frame.elapsed() >= idle {
+                    return End::Idle;
+                }
+                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    return End::ClientGone;
+                }
+            }
         }
     }
 }

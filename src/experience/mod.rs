@@ -73,6 +73,10 @@ pub fn router(state: ExperienceState) -> Router {
         .route("/v1/content/data-mash/create", post(mash_routes::create))
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth_user::refuse_bad_authorization,
+        ))
         .with_state(state);
     match cors {
         Some(c) => router.layer(c),

@@ -72,7 +72,7 @@ impl ExperiencePlane {
             sockets,
             seats,
             shutdown,
-            server: serve(listener, router, rx),
+            server: serve(listener, router, config.edge.clone(), rx),
         })
     }
 

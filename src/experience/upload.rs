@@ -17,6 +17,7 @@ use tokio_util::io::StreamReader;
 use super::access::session_scope;
 use super::auth_user::MaybeUser;
 use super::state::ExperienceState;
+use crate::http::body_deadline::TimeoutSeen;
 use crate::http::idempotency::idempotency_key;
 use crate::http::ApiError;
 use crate::runtime::model::IngestUpload;
@@ -71,10 +72,15 @@ pub async fn upload(
                         .take(1024)
                         .collect();
                     let mime_type = field.content_type().map(str::to_string);
-                    let reader = StreamReader::new(field.map_err(std::io::Error::other));
+                    let timeout = TimeoutSeen::default();
+                    let reader = StreamReader::new(field.map_err(|e| timeout.io_error(e)));
                     let limit = state.settings.max_upload_bytes;
                     // A refused upload's content is unreferenced: the janitor collects it.
-                    let blob = state.runtime.put_blob(Box::pin(reader), limit).await?;
+                    let blob = match state.runtime.put_blob(Box::pin(reader), limit).await {
+                        Ok(blob) => blob,
+                        Err(_) if timeout.seen() => return Err(ApiError::request_timeout()),
+                        Err(e) => return Err(e.into()),
+                    };
                     received = Some(Received {
                         blob,
                         filename,
@@ -188,6 +194,9 @@ async fn drain(multipart: &mut Multipart) {
 }
 
 fn malformed(e: MultipartError) -> ApiError {
+    if crate::http::body_deadline::is_body_timeout(&e) {
+        return ApiError::request_timeout();
+    }
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
         return ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

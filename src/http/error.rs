@@ -79,6 +79,15 @@ impl ApiError {
         )
     }
 
+    /// The request body did not arrive in time (`EdgeLimits`).
+    pub fn request_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "request_timeout",
+            "the request body did not arrive in time",
+        )
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -116,7 +125,8 @@ impl From<RuntimeError> for ApiError {
                 format!("the file exceeds the limit of {limit} bytes"),
             ),
             RuntimeError::Unavailable(why) => {
-                tracing::warn!(%why, "runtime unavailable");
+                // Expected during a runtime restart: the runtime client logs each outage once.
+                tracing::debug!(%why, "runtime unavailable");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "runtime_unavailable",

@@ -32,6 +32,7 @@ where
             })
             .unwrap_or(false);
         let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
+            e if super::body_deadline::is_body_timeout(&e) => ApiError::request_timeout(),
             BytesRejection::FailedToBufferBody(inner)
                 if inner.status() == StatusCode::PAYLOAD_TOO_LARGE =>
             {

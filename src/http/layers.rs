@@ -1,16 +1,21 @@
 //! Layers every listener gets: request ids (taken from `x-request-id` or generated, echoed back),
 //! a tracing span per request carrying that id, a body size limit, and a panic in a handler
-//! answered as a 500 in the contract's shape.
+//! answered as a 500 in the contract's shape. Server errors are logged at ERROR, except the
+//! expected 503s of a runtime outage (its runtime client logs each outage once).
 
 use super::ApiError;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request};
+use std::time::Duration;
+
+use axum::http::{HeaderName, Request, StatusCode};
 use axum::response::IntoResponse;
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::classify::ServerErrorsFailureClass;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
+use tracing::Span;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -29,6 +34,15 @@ pub fn observe(router: Router, body_limit: usize) -> Router {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
                 tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %request_id)
+            })
+            .on_failure(|class: ServerErrorsFailureClass, latency: Duration, _span: &Span| {
+                let latency_ms = latency.as_millis();
+                match class {
+                    ServerErrorsFailureClass::StatusCode(StatusCode::SERVICE_UNAVAILABLE) => {
+                        tracing::debug!(latency_ms, "answered 503");
+                    }
+                    other => tracing::error!(classification = %other, latency_ms, "response failed"),
+                }
             }),
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

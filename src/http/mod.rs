@@ -1,11 +1,15 @@
 //! HTTP plumbing shared by both planes: the contract's error shape, extractors that reject bad
 //! input in that shape, and the fallback for unknown routes.
 
+pub mod body_deadline;
+pub mod conn_clock;
 pub mod db_gate;
+pub mod edge_io;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod layers;
+pub mod limits;
 pub mod queries;
 pub mod serve;
 

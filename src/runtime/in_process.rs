@@ -63,9 +63,13 @@ impl InProcessClient {
             match tokio::time::timeout(CALL_TIMEOUT, rx).await {
                 Ok(Ok(answer)) => return answer,
                 Ok(Err(_dropped)) => continue,
-                Err(_) => return Err(RuntimeError::Unavailable("runtime call timed out".into())),
+                Err(_) => {
+                    tracing::warn!(%session_id, "runtime call timed out");
+                    return Err(RuntimeError::Unavailable("runtime call timed out".into()));
+                }
             }
         }
+        tracing::warn!(%session_id, "session actor unavailable");
         Err(RuntimeError::Unavailable(
             "session actor unavailable".into(),
         ))

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod api;
+pub mod availability;
 pub mod client;
 pub mod context;
 pub mod error;

@@ -73,12 +73,21 @@ impl DisplayName {
         if n.chars().any(char::is_control) {
             return Err("must not contain control characters");
         }
+        if n.chars().any(is_bidi_control) {
+            return Err("must not contain bidirectional control characters");
+        }
         Ok(DisplayName(n.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Characters that reorder the text around them (embeddings, overrides, isolates and marks):
+/// in a name they can make it display as something else.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 /// A password of 8 to 128 characters. Its `Debug` never shows it.

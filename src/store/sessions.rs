@@ -52,10 +52,12 @@ impl Store {
             let (session_id, user_id, tenant_id) =
                 (session_id.as_str(), user_id.as_str(), tenant_id.as_str());
             let mut tx = w.begin().await?;
-            let before = sqlx::query(&format!("SELECT {COLUMNS} FROM sessions WHERE session_id = $1"))
-                .bind(session_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let before = sqlx::query(&format!(
+                "SELECT {COLUMNS} FROM sessions WHERE session_id = $1"
+            ))
+            .bind(session_id)
+            .fetch_optional(&mut *tx)
+            .await?;
             let Some(before) = before.as_ref().map(SessionRow::from_row).transpose()? else {
                 tx.rollback().await?;
                 return Ok(BindOutcome::NotFound);

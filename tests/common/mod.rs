@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod cli;
+pub mod raw;
 pub mod ws;
 
 use std::time::Duration;
@@ -118,6 +119,11 @@ pub fn test_config(db: &TestDb) -> Config {
             ws_max_connections: 2000,
             ws_idle: StdDuration::from_secs(300),
             ws_outbound_queue: 256,
+        },
+        // Far from every test's load; the edge tests set their own.
+        edge: symphainy::http::limits::EdgeLimits {
+            max_connections: 100_000,
+            ..Default::default()
         },
     }
 }

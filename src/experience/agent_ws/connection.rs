@@ -1,10 +1,16 @@
 //! WsConnectionActor: one per agent WebSocket. The socket is split between a reader task
 //! (frames in → messages to the actor) and a writer task fed by a bounded queue; the actor
-//! decides. Events of the session reach the client from a subscription task; a client too slow
-//! to drain its queue is closed with 1013 (its events stay stored: `resume` recovers them).
+//! decides. Each client frame is read only once the queue has room for its answer (a pong or a
+//! protocol error is never dropped: a flooding client is slowed down, not ignored). Events of
+//! the session reach the queue from a subscription task: stored ones (a replay) at the client's
+//! pace, live ones at once; a client too slow for live events is closed with 1013 (its events
+//! stay stored: `resume` recovers them). Transport errors close with the matching code: invalid
+//! UTF-8 1007, a protocol violation 1002, a message over 64 KiB 1009.
 //! When the actor ends for any reason its queue closes, the writer closes the socket, and the
 //! reader and subscription tasks end with it — nothing depends on `post_stop`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
@@ -17,19 +23,22 @@ use super::protocol::{self, ClientMsg};
 use super::supervisor::Seat;
 use crate::agents::kinds::chat_turn;
 use crate::experience::ExperienceState;
-use crate::runtime::model::{AgentMessage, ApprovalDecision, RuntimeEvent, Scope, StatusOptions};
+use crate::runtime::model::{AgentMessage, ApprovalDecision, Scope, StatusOptions};
 
 /// Frames larger than this are refused with close code 1009.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
-const PING_EVERY: Duration = Duration::from_secs(30);
+/// How often sockets are pinged (more often when the idle timeout is shorter).
+pub const PING_EVERY: Duration = Duration::from_secs(30);
 
 pub enum ConnMsg {
-    Frame(String),
-    Oversize,
+    /// A client message, with the queue slot its answer may use.
+    Frame(String, mpsc::OwnedPermit<Outbound>),
+    /// The transport refused what the client sent: close with this code and reason.
+    Refused(u16, &'static str),
     ClientGone,
-    Event {
+    /// Live events came faster than the client reads them.
+    TooSlow {
         generation: u64,
-        event: RuntimeEvent,
     },
     StreamEnded {
         generation: u64,
@@ -72,6 +81,8 @@ pub struct ConnState {
     who: Identity,
     out: mpsc::Sender<Outbound>,
     generation: u64,
+    /// `generation`, for the subscription task (a superseded one stops sending).
+    current: Arc<AtomicU64>,
     subscription: Option<JoinHandle<()>>,
     last_frame: Instant,
     _seat: Seat,
@@ -97,8 +108,8 @@ impl Actor for WsConnectionActor {
         );
         let (sink, stream) = args.socket.split();
         let (out, rx) = mpsc::channel(args.state.settings.ws_outbound_queue);
-        tokio::spawn(write(sink, rx));
-        tokio::spawn(read(stream, myself.clone()));
+        let stall = args.state.settings.ws_idle;
+        tokio::spawn(write(sink, rx, myself.clone(), stall));
         let hello = protocol::established(
             &args.who.connection_id,
             &args.who.session_id,
@@ -107,16 +118,19 @@ impl Actor for WsConnectionActor {
             args.last_seq,
         );
         let _ = out.try_send(Outbound::Text(hello));
+        // Read only once the first message is queued: frames reserve queue room for answers.
+        tokio::spawn(read(stream, myself.clone(), out.downgrade()));
         let mut state = ConnState {
             state: args.state,
             who: args.who,
             out,
             generation: 0,
+            current: Arc::new(AtomicU64::new(0)),
             subscription: None,
             last_frame: Instant::now(),
             _seat: args.seat,
         };
-        subscribe(&myself, &mut state, args.start_after);
+        subscribe(&myself, &mut state, args.start_after, Some(args.last_seq));
         myself.send_after(PING_EVERY.min(state.state.settings.ws_idle), || {
             ConnMsg::Tick
         });
@@ -147,26 +161,21 @@ impl Actor for WsConnectionActor {
         match msg {
             #[cfg(feature = "fault-injection")]
             ConnMsg::Panic => panic!("fault injected into connection {}", state.who.connection_id),
-            ConnMsg::Frame(text) => {
+            ConnMsg::Frame(text, slot) => {
                 state.last_frame = Instant::now();
-                on_client_message(&myself, state, &text);
+                on_client_message(&myself, state, &text, slot);
             }
-            ConnMsg::Oversize => close(&myself, state, 1009, "Message too big"),
+            ConnMsg::Refused(code, reason) => close(&myself, state, code, reason),
             ConnMsg::ClientGone => myself.stop(None),
-            ConnMsg::Event { generation, event } if generation == state.generation => {
-                if state
-                    .out
-                    .try_send(Outbound::Text(protocol::event(&event)))
-                    .is_err()
-                {
-                    // The client does not keep up. Its events stay stored; `resume` recovers them.
-                    tracing::warn!(connection_id = %state.who.connection_id, "client too slow; closing");
-                    close(&myself, state, 1013, "Client too slow; resume to catch up");
-                }
+            ConnMsg::TooSlow { generation } if generation == state.generation => {
+                // The client does not keep up. Its events stay stored; `resume` recovers them.
+                tracing::warn!(connection_id = %state.who.connection_id, "client too slow; closing");
+                close(&myself, state, 1013, TOO_SLOW);
             }
-            ConnMsg::Event { .. } => {}
+            ConnMsg::TooSlow { .. } => {}
             ConnMsg::StreamEnded { generation } if generation == state.generation => {
                 send(
+                    &myself,
                     state,
                     protocol::error(
                         "stream_interrupted",
@@ -185,7 +194,7 @@ impl Actor for WsConnectionActor {
                 }
             }
             ConnMsg::ServerClosing => close(&myself, state, 1001, "Server shutting down"),
-            ConnMsg::Send(text) => send(state, text),
+            ConnMsg::Send(text) => send(&myself, state, text),
         }
         Ok(())
     }
@@ -203,8 +212,14 @@ impl Actor for WsConnectionActor {
     }
 }
 
-fn send(state: &ConnState, text: String) {
-    let _ = state.out.try_send(Outbound::Text(text));
+const TOO_SLOW: &str = "Client too slow; resume to catch up";
+
+/// Queues a message the client did not ask for in this frame; nothing is dropped silently: a
+/// full queue closes the connection (1013).
+fn send(myself: &ActorRef<ConnMsg>, state: &ConnState, text: String) {
+    if let Err(mpsc::error::TrySendError::Full(_)) = state.out.try_send(Outbound::Text(text)) {
+        close(myself, state, 1013, TOO_SLOW);
+    }
 }
 
 fn close(myself: &ActorRef<ConnMsg>, state: &ConnState, code: u16, reason: &str) {
@@ -217,29 +232,60 @@ fn close(myself: &ActorRef<ConnMsg>, state: &ConnState, code: u16, reason: &str)
     myself.stop(None);
 }
 
-/// (Re)starts the event subscription after `after_seq`; older subscriptions' events are
-/// ignored by generation.
-fn subscribe(myself: &ActorRef<ConnMsg>, state: &mut ConnState, after_seq: i64) {
+/// (Re)starts the event subscription after `after_seq` (clamped to the session's last stored
+/// `seq`, as the URL's `after_seq` is: a resume from the future would hear nothing). Stored
+/// events (up to `last_seq`, fetched when not given) are queued at the client's pace, live ones
+/// at once (a full queue: 1013). A superseded subscription stops sending.
+fn subscribe(
+    myself: &ActorRef<ConnMsg>,
+    state: &mut ConnState,
+    after_seq: i64,
+    last_seq: Option<i64>,
+) {
     if let Some(old) = state.subscription.take() {
         old.abort();
     }
     state.generation += 1;
     let generation = state.generation;
+    state.current.store(generation, Ordering::SeqCst);
+    let current = state.current.clone();
     let runtime = state.state.runtime.clone();
     let scope = state.who.scope.clone();
     let session_id = state.who.session_id.clone();
+    let out = state.out.downgrade();
     let me = myself.clone();
     state.subscription = Some(tokio::spawn(async move {
-        let Ok(mut events) = runtime.subscribe(&scope, &session_id, after_seq).await else {
+        let last_seq = match last_seq {
+            Some(n) => Ok(n),
+            None => runtime.last_seq(&scope, &session_id).await,
+        };
+        let opened = match last_seq {
+            Ok(last) => runtime
+                .subscribe(&scope, &session_id, after_seq.clamp(0, last))
+                .await
+                .map(|events| (last, events)),
+            Err(e) => Err(e),
+        };
+        let Ok((last_seq, mut events)) = opened else {
             let _ = me.send_message(ConnMsg::StreamEnded { generation });
             return;
         };
         while let Some(item) = events.next().await {
             let Ok(event) = item else { break };
-            if me
-                .send_message(ConnMsg::Event { generation, event })
-                .is_err()
-            {
+            let Some(out) = out.upgrade() else { return };
+            if current.load(Ordering::SeqCst) != generation {
+                return;
+            }
+            let text = Outbound::Text(protocol::event(&event));
+            if event.seq <= last_seq {
+                // A replay: read from the store as fast as the client takes it.
+                if out.send(text).await.is_err() {
+                    return;
+                }
+            } else if let Err(e) = out.try_send(text) {
+                if matches!(e, mpsc::error::TrySendError::Full(_)) {
+                    let _ = me.send_message(ConnMsg::TooSlow { generation });
+                }
                 return;
             }
         }
@@ -247,13 +293,22 @@ fn subscribe(myself: &ActorRef<ConnMsg>, state: &mut ConnState, after_seq: i64) 
     }));
 }
 
-fn on_client_message(myself: &ActorRef<ConnMsg>, state: &mut ConnState, text: &str) {
+/// Handles one client message; `slot` is the queue room reserved for its direct answer.
+fn on_client_message(
+    myself: &ActorRef<ConnMsg>,
+    state: &mut ConnState,
+    text: &str,
+    slot: mpsc::OwnedPermit<Outbound>,
+) {
+    let answer = |text: String| {
+        slot.send(Outbound::Text(text));
+    };
     match protocol::parse(text) {
-        Err(e) => send(state, protocol::error(e.code, &e.message)),
-        Ok(ClientMsg::Ping) => send(state, protocol::pong()),
-        Ok(ClientMsg::Resume { after_seq }) => subscribe(myself, state, after_seq),
+        Err(e) => answer(protocol::error(e.code, &e.message)),
+        Ok(ClientMsg::Ping) => answer(protocol::pong()),
+        Ok(ClientMsg::Resume { after_seq }) => subscribe(myself, state, after_seq, None),
         Ok(ClientMsg::Chat(msg)) => match chat_turn(&msg, &state.who.session_id) {
-            Err(why) => send(state, protocol::error("invalid_message", &why)),
+            Err(why) => answer(protocol::error("invalid_message", &why)),
             Ok(turn) => {
                 let (runtime, scope, session_id, me) = task_parts(myself, state);
                 tokio::spawn(async move {
@@ -332,51 +387,112 @@ fn runtime_error(e: crate::runtime::RuntimeError) -> String {
     protocol::error(&api.code, &api.message)
 }
 
+/// Writes the queue to the socket. A client that takes none of it for `stall` (it neither
+/// reads nor closes) is let go: the connection ends without waiting for it any longer.
 async fn write(
     mut sink: futures::stream::SplitSink<WebSocket, Message>,
     mut rx: mpsc::Receiver<Outbound>,
+    actor: ActorRef<ConnMsg>,
+    stall: Duration,
 ) {
     while let Some(item) = rx.recv().await {
-        let result = match item {
-            Outbound::Text(t) => sink.send(Message::Text(t.into())).await,
-            Outbound::Ping => sink.send(Message::Ping(Vec::new().into())).await,
-            Outbound::Close(code, reason) => {
-                let _ = sink
-                    .send(Message::Close(Some(CloseFrame {
-                        code,
-                        reason: reason.into(),
-                    })))
-                    .await;
+        let (message, last) = match item {
+            Outbound::Text(t) => (Message::Text(t.into()), false),
+            Outbound::Ping => (Message::Ping(Vec::new().into()), false),
+            Outbound::Close(code, reason) => (
+                Message::Close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                })),
+                true,
+            ),
+        };
+        match tokio::time::timeout(stall, sink.send(message)).await {
+            Ok(Ok(())) if !last => {}
+            Ok(_) => return,
+            Err(_) => {
+                tracing::info!("client reads nothing; dropping the connection");
+                actor.stop(None);
                 return;
             }
-        };
-        if result.is_err() {
-            return;
         }
     }
     // The actor is gone without saying why: an internal failure.
-    let _ = sink
-        .send(Message::Close(Some(CloseFrame {
-            code: 1011,
-            reason: "connection ended; reconnect and resume".into(),
-        })))
-        .await;
+    let close = Message::Close(Some(CloseFrame {
+        code: 1011,
+        reason: "connection ended; reconnect and resume".into(),
+    }));
+    let _ = tokio::time::timeout(stall, sink.send(close)).await;
 }
 
-async fn read(mut stream: futures::stream::SplitStream<WebSocket>, actor: ActorRef<ConnMsg>) {
-    while let Some(frame) = stream.next().await {
-        let msg = match frame {
-            Ok(Message::Text(t)) if t.len() > MAX_FRAME_BYTES => ConnMsg::Oversize,
-            Ok(Message::Text(t)) => ConnMsg::Frame(t.to_string()),
-            Ok(Message::Binary(b)) if b.len() > MAX_FRAME_BYTES => ConnMsg::Oversize,
-            Ok(Message::Binary(b)) => ConnMsg::Frame(String::from_utf8_lossy(&b).into_owned()),
-            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
-            Ok(Message::Close(_)) | Err(_) => ConnMsg::ClientGone,
+async fn read(
+    mut stream: futures::stream::SplitStream<WebSocket>,
+    actor: ActorRef<ConnMsg>,
+    out: mpsc::WeakSender<Outbound>,
+) {
+    // Ends with the connection (after reading on a little, for the client's close), so that
+    // the socket closes once the writer is done too.
+    let cell = actor.get_cell();
+    let ended = cell.wait(None);
+    tokio::pin!(ended);
+    loop {
+        let frame = tokio::select! {
+            frame = stream.next() => frame,
+            _ = &mut ended => {
+                let until_close = async {
+                    while let Some(Ok(frame)) = stream.next().await {
+                        if matches!(frame, Message::Close(_)) {
+                            return;
+                        }
+                    }
+                };
+                let _ = tokio::time::timeout(Duration::from_secs(1), until_close).await;
+                return;
+            }
         };
-        let stop = matches!(msg, ConnMsg::ClientGone | ConnMsg::Oversize);
+        let Some(frame) = frame else { break };
+        let text = match frame {
+            Ok(Message::Text(t)) if t.len() > MAX_FRAME_BYTES => Err(TOO_BIG),
+            Ok(Message::Text(t)) => Ok(t.to_string()),
+            Ok(Message::Binary(b)) if b.len() > MAX_FRAME_BYTES => Err(TOO_BIG),
+            Ok(Message::Binary(b)) => Ok(String::from_utf8_lossy(&b).into_owned()),
+            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+            Ok(Message::Close(_)) => {
+                let _ = actor.send_message(ConnMsg::ClientGone);
+                return;
+            }
+            Err(e) => Err(refusal(e).unwrap_or((0, ""))),
+        };
+        let msg = match text {
+            Ok(text) => {
+                // The next frame is read once its answer has room (the writer drains the
+                // queue as the client reads).
+                let Some(out) = out.upgrade() else { return };
+                let Ok(slot) = out.reserve_owned().await else {
+                    return;
+                };
+                ConnMsg::Frame(text, slot)
+            }
+            Err((0, _)) => ConnMsg::ClientGone,
+            Err((code, reason)) => ConnMsg::Refused(code, reason),
+        };
+        let stop = !matches!(msg, ConnMsg::Frame(..));
         if actor.send_message(msg).is_err() || stop {
             return;
         }
     }
     let _ = actor.send_message(ConnMsg::ClientGone);
+}
+
+const TOO_BIG: (u16, &str) = (1009, "Message too big");
+
+/// The close code for what the transport refused; `None` when the connection just failed.
+fn refusal(e: axum::Error) -> Option<(u16, &'static str)> {
+    use tungstenite::error::Error;
+    match e.into_inner().downcast::<Error>().ok().map(|e| *e)? {
+        Error::Utf8(_) => Some((1007, "Invalid UTF-8 in a text message")),
+        Error::Protocol(_) => Some((1002, "Protocol error")),
+        Error::Capacity(_) => Some(TOO_BIG),
+        _ => None,
+    }
 }

@@ -64,10 +64,11 @@ pub async fn agent_socket(
             "this endpoint needs a WebSocket upgrade",
         )
     })?;
-    // Frames over 64 KiB are refused by the connection (1009); the transport allows a little
-    // more so that the refusal can be a proper close.
+    // Messages and frames over 64 KiB are refused by the transport, before they are buffered;
+    // the connection closes with 1009 whatever their size.
     Ok(small_buffers(ws)
-        .max_message_size(1024 * 1024)
+        .max_message_size(connection::MAX_FRAME_BYTES)
+        .max_frame_size(connection::MAX_FRAME_BYTES)
         .on_upgrade(move |socket| accept(state, q, socket)))
 }
 

@@ -13,6 +13,7 @@ use tokio_util::io::StreamReader;
 
 use super::scope::CallerScope;
 use super::RuntimeApiState;
+use crate::http::body_deadline::TimeoutSeen;
 use crate::http::{ApiError, ApiJson, ApiQuery};
 use crate::runtime::model::IngestUpload;
 
@@ -26,8 +27,13 @@ pub async fn put_blob(
     ApiQuery(q): ApiQuery<BlobQuery>,
     body: Body,
 ) -> Result<impl IntoResponse, ApiError> {
-    let reader = StreamReader::new(body.into_data_stream().map_err(std::io::Error::other));
-    let blob = state.client.put_blob(Box::pin(reader), q.limit).await?;
+    let timeout = TimeoutSeen::default();
+    let reader = StreamReader::new(body.into_data_stream().map_err(|e| timeout.io_error(e)));
+    let blob = match state.client.put_blob(Box::pin(reader), q.limit).await {
+        Ok(blob) => blob,
+        Err(_) if timeout.seen() => return Err(ApiError::request_timeout()),
+        Err(e) => return Err(e.into()),
+    };
     Ok((StatusCode::CREATED, Json(blob)))
 }
 

@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
 use super::api::scope::{header_value, SCOPE_HEADER};
+use super::availability::Availability;
 use super::client::{EventStream, RuntimeClient};
 use super::error::RuntimeError;
 use super::model::{
@@ -29,6 +30,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
 /// Health and readiness answer within a second, this check included.
 const HEALTH_TIMEOUT: Duration = Duration::from_millis(800);
+/// Pooled connections are let go well before the runtime's idle timeout would close them
+/// (`SYMPHAINY_HTTP_IDLE_TIMEOUT_SECS`, 60 s by default), so a call never races that close.
+const POOL_IDLE: Duration = Duration::from_secs(20);
 
 #[derive(Clone)]
 pub struct HttpRuntimeClient {
@@ -37,6 +41,8 @@ pub struct HttpRuntimeClient {
 
 struct Inner {
     base: Url,
+    /// Outages logged once each.
+    availability: Availability,
     token: String,
     /// Calls, bounded by `CALL_TIMEOUT`.
     calls: reqwest::Client,
@@ -58,6 +64,7 @@ impl HttpRuntimeClient {
         let calls = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(CALL_TIMEOUT)
+            .pool_idle_timeout(POOL_IDLE)
             .build()?;
         let streams = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
@@ -66,6 +73,7 @@ impl HttpRuntimeClient {
         Ok(Self {
             inner: Arc::new(Inner {
                 base,
+                availability: Availability::default(),
                 token: token.to_string(),
                 calls,
                 streams,
@@ -103,13 +111,27 @@ impl HttpRuntimeClient {
 
     /// Sends the request; a success answer as it is, anything else as its `RuntimeError`.
     async fn answer(&self, request: RequestBuilder) -> Result<reqwest::Response, RuntimeError> {
-        let response = request.send().await.map_err(errors::unreachable)?;
+        let availability = &self.inner.availability;
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let e = errors::unreachable(e);
+                availability.failed(&e.to_string());
+                return Err(e);
+            }
+        };
         let status = response.status();
         if status.is_success() {
+            availability.answered();
             return Ok(response);
         }
         let body: Value = response.json().await.unwrap_or(Value::Null);
-        Err(errors::from_answer(status, &body))
+        let e = errors::from_answer(status, &body);
+        match &e {
+            RuntimeError::Unavailable(why) => availability.failed(why),
+            _ => availability.answered(),
+        }
+        Err(e)
     }
 
     async fn call<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, RuntimeError> {
