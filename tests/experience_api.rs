@@ -194,11 +194,14 @@ async fn the_frontend_flow_from_anonymous_to_logout() {
         )
         .await;
     assert_eq!(s, 200, "{up}");
-    assert_eq!(up["session_id"], json!(sid));
+    let next = up["session_id"].as_str().unwrap().to_string();
+    assert_ne!(next, sid, "the owner continues under a new id");
     assert_eq!(up["user_id"], login["user_id"]);
     assert_eq!(up["tenant_id"], json!(tenant));
+    // The old id with the owner's token (a reload): the session the owner continues in.
     let (s, session) = e.get(&format!("/api/session/{sid}"), Some(&access)).await;
     assert_eq!(s, 200, "{session}");
+    assert_eq!(session["session_id"], json!(next));
     assert_eq!(session["is_anonymous"], false);
     assert_eq!(
         session["metadata"],
@@ -779,6 +782,111 @@ async fn a_refresh_reuse_race_leaves_no_working_token() {
     e.t.app.shutdown().await;
 }
 
+/// Issue 14, item 9: session fixation in the default mode. An attacker creates an anonymous
+/// session and gets a victim to upgrade it; the attacker, still without a token, can then
+/// neither read the session, nor submit in it, nor list the victim tenant's files, nor open
+/// its agent socket. The victim goes on under the new id the upgrade answered, without a token
+/// as the web frontend does, and a reload with the old id and the token finds that session.
+async fn an_upgrade_leaves_the_anonymous_id_no_power_over_the_user() {
+    let db = sqlite_db();
+    let e = Exp::start(test_config(&db)).await;
+    let (_, anon) = e
+        .post("/api/session/create-anonymous", None, json!({}))
+        .await;
+    let fixed = anon["session_id"].as_str().unwrap().to_string();
+    let reg = e.register("Victim", "victim@example.com").await;
+    let (token, tenant) = (
+        reg["access_token"].as_str().unwrap().to_string(),
+        reg["tenant_id"].as_str().unwrap().to_string(),
+    );
+    let (s, up, _) = e
+        .call(
+            "PATCH",
+            &format!("/api/session/{fixed}/upgrade"),
+            Some(&token),
+            Some(json!({"user_id": reg["user_id"], "tenant_id": tenant, "access_token": token})),
+        )
+        .await;
+    assert_eq!(s, 200, "{up}");
+    let mine = up["session_id"].as_str().unwrap().to_string();
+    assert_ne!(mine, fixed);
+    assert_eq!(
+        (&up["user_id"], &up["tenant_id"]),
+        (&reg["user_id"], &json!(tenant))
+    );
+    // The victim, as the frontend: no token on submits and polls.
+    let (s, acc) = e
+        .post(
+            "/api/intent/submit",
+            None,
+            json!({"intent_type": "ingest_file", "session_id": mine, "tenant_id": tenant,
+                "parameters": {"filename": "secret.csv", "file_content": hex::encode("a\n1\n")}}),
+        )
+        .await;
+    assert_eq!(s, 202, "{acc}");
+    let done = e
+        .wait_terminal(acc["execution_id"].as_str().unwrap(), None)
+        .await;
+    assert_eq!(done["status"], "completed", "{done}");
+    // The attacker, with the fixed id and no token: 404 everywhere.
+    let (s, b) = e.get(&format!("/api/session/{fixed}"), None).await;
+    assert_error(s, &b, 404, "session_not_found");
+    let (s, b) = e
+        .get(&format!("/api/session/{fixed}?tenant_id={tenant}"), None)
+        .await;
+    assert_error(s, &b, 404, "session_not_found");
+    for intent in ["list_files", "echo"] {
+        let (s, b) = e
+            .post(
+                "/api/intent/submit",
+                None,
+                json!({"intent_type": intent, "session_id": fixed, "tenant_id": tenant,
+                    "parameters": {"message": "x"}}),
+            )
+            .await;
+        assert_error(s, &b, 404, "session_not_found");
+    }
+    let form = reqwest::multipart::Form::new()
+        .text("session_id", fixed.clone())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(b"a\n".to_vec()).file_name("x.csv"),
+        );
+    let r =
+        e.t.http
+            .post(format!("{}/api/v1/content/upload", e.t.exp))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let mut ws = common::ws::connect(&e.t.exp, &format!("session_id={fixed}")).await;
+    let first = common::ws::next(&mut ws).await.unwrap();
+    assert_eq!(first["type"], "error", "{first}");
+    assert_eq!(common::ws::next(&mut ws).await.unwrap_err().0, 1008);
+    // The victim's reload: the old id with the token answers the session they continue in.
+    let (s, b) = e
+        .get(
+            &format!("/api/session/{fixed}?tenant_id={tenant}"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!((s, &b["session_id"]), (200, &json!(mine)), "{b}");
+    // The same rule on the agent socket as on REST: the new id alone is enough, as is the token.
+    for query in [
+        format!("session_id={mine}"),
+        format!("session_id={fixed}&access_token={token}"),
+    ] {
+        let mut ws = common::ws::connect(&e.t.exp, &query).await;
+        let hello = common::ws::next(&mut ws).await.unwrap();
+        assert_eq!(
+            hello["event_type"], "CONNECTION_ESTABLISHED",
+            "{query}: {hello}"
+        );
+    }
+    e.t.app.shutdown().await;
+}
+
 async fn executions_from_before_an_upgrade_follow_the_session() {
     let db = sqlite_db();
     let mut config = test_config(&db);
@@ -929,6 +1037,7 @@ crate::both_wirings!(
     http_hygiene_request_ids_cors_and_unknown_routes,
     a_refresh_reuse_race_leaves_no_working_token,
     executions_from_before_an_upgrade_follow_the_session,
+    an_upgrade_leaves_the_anonymous_id_no_power_over_the_user,
     the_forwarded_address_is_the_one_the_proxy_wrote,
     odd_authorization_headers_and_reused_keys_are_refused,
     the_status_stream_closes_1001_when_the_server_stops,
