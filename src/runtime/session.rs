@@ -447,9 +447,9 @@ impl Actor for SessionActor {
                 state.inflight = state.inflight.saturating_sub(1);
                 let answer = match result {
                     Ok(BindOutcome::Bound(row, successor)) => {
-                        state.session = row.clone();
+                        state.session = (*row).clone();
                         // The owner continues under the successor id when there is one.
-                        Ok(Session::from(successor.unwrap_or(row)))
+                        Ok(Session::from(*successor.unwrap_or(row)))
                     }
                     Ok(BindOutcome::BoundToAnother) => Err(RuntimeError::conflict(
                         "session_already_bound",

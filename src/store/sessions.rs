@@ -120,7 +120,7 @@ impl Store {
             };
             Ok(match row {
                 None => BindOutcome::NotFound,
-                Some(row) => BindOutcome::Bound(row, next),
+                Some(row) => BindOutcome::Bound(Box::new(row), next.map(Box::new)),
             })
         })
         .await
@@ -130,7 +130,7 @@ impl Store {
 #[derive(Debug)]
 pub enum BindOutcome {
     /// The session as bound, and its successor (the owner's new id) when it has one.
-    Bound(SessionRow, Option<SessionRow>),
+    Bound(Box<SessionRow>, Option<Box<SessionRow>>),
     BoundToAnother,
     NotFound,
 }
