@@ -110,9 +110,20 @@ STEP="upgrade"
 call PATCH "/api/session/$SESSION/upgrade" -H "Authorization: Bearer $TOKEN" \
   -H 'content-type: application/json' -d '{}'
 expect_status 200
-expect_field session_id "$SESSION"
 expect_field user_id "$USER_ID"
-echo "session $SESSION now belongs to $USER_ID"
+# The owner continues under the new session id the upgrade answers; the anonymous id, which
+# others may know, no longer works without the token.
+ANONYMOUS="$SESSION"
+SESSION="$(field session_id)" || exit 1
+if [ "$SESSION" = "$ANONYMOUS" ]; then
+  echo "FAILED at $STEP: the upgrade kept the anonymous session id" >&2
+  exit 1
+fi
+STEP="the anonymous id after the upgrade"
+call GET "/api/session/$ANONYMOUS"
+expect_status 404
+STEP="upgrade"
+echo "session $ANONYMOUS upgraded: $USER_ID continues in $SESSION"
 
 # upload FILE: uploads examples/FILE into the session; prints its file_id.
 upload() {
