@@ -610,6 +610,16 @@ async fn strict_mode_requires_a_token_for_user_sessions() {
     let (s, b) = e.get(&format!("/api/execution/{exec}/status"), None).await;
     assert_error(s, &b, 401, "unauthorized");
     e.wait_terminal(exec, Some(access)).await;
+    // The same rule on the agent socket.
+    let mut ws = common::ws::connect(&e.t.exp, &format!("session_id={sid}")).await;
+    assert_eq!(
+        common::ws::next(&mut ws).await.unwrap()["message"],
+        "Access token required"
+    );
+    assert_eq!(
+        common::ws::next(&mut ws).await.unwrap_err(),
+        (1008, "Access token required".to_string())
+    );
     // Anonymous sessions still work without a token.
     let (_, anon) = e
         .post("/api/session/create-anonymous", None, json!({}))
