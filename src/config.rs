@@ -66,6 +66,26 @@ pub struct ServeArgs {
     /// Registrations per client address: N/SECONDS.
     #[arg(long, env = "SYMPHAINY_RATE_LIMIT_REGISTER", default_value = "3/300")]
     pub rate_limit_register: RateSpec,
+    /// Bytes of files a session may keep.
+    #[arg(long, env = "SYMPHAINY_QUOTA_SESSION_BYTES", default_value_t = 1 << 30)]
+    pub quota_session_bytes: u64,
+    /// Parsed records a session may keep.
+    #[arg(
+        long,
+        env = "SYMPHAINY_QUOTA_SESSION_RECORDS",
+        default_value_t = 10_000_000
+    )]
+    pub quota_session_records: u64,
+    /// Bytes of files a tenant may keep.
+    #[arg(long, env = "SYMPHAINY_QUOTA_TENANT_BYTES", default_value_t = 10 << 30)]
+    pub quota_tenant_bytes: u64,
+    /// Parsed records a tenant may keep.
+    #[arg(
+        long,
+        env = "SYMPHAINY_QUOTA_TENANT_RECORDS",
+        default_value_t = 100_000_000
+    )]
+    pub quota_tenant_records: u64,
     /// Intents per session: N/SECONDS (more: 429).
     #[arg(long, env = "SYMPHAINY_INTENT_RATE_SESSION", default_value = "100/10")]
     pub intent_rate_session: RateSpec,
@@ -286,6 +306,12 @@ impl ServeArgs {
                 unmaterialized_ttl: Duration::from_secs(
                     self.unmaterialized_ttl_secs.clamp(1, MAX_TTL),
                 ),
+                quotas: crate::store::usage::StorageQuotas {
+                    session_bytes: self.quota_session_bytes,
+                    session_records: self.quota_session_records,
+                    tenant_bytes: self.quota_tenant_bytes,
+                    tenant_records: self.quota_tenant_records,
+                },
                 intake: IntakeRates {
                     intents_per_session: self.intent_rate_session,
                     turns_per_session: self.turn_rate_session,

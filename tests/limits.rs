@@ -162,3 +162,91 @@ crate::both_wirings!(
     intents_per_session_and_per_tenant,
     a_chat_flood_is_cut_at_the_turn_limit
 );
+
+fn payload_of<'a>(done: &'a Value, key: &str) -> &'a Value {
+    &done["artifacts"][key]["semantic_payload"]
+}
+
+async fn ingest(t: &TestApp, session: &str, name: &str, content: &str) -> Value {
+    t.run_intent(
+        session,
+        Some("t"),
+        "ingest_file",
+        json!({"filename": name, "file_content": hex::encode(content)}),
+    )
+    .await
+}
+
+/// Storage quotas (issue 14, item 4): files' bytes and parsed records per session and per
+/// tenant. A step that would go past one fails saying so, and keeps nothing of its own.
+#[tokio::test]
+async fn storage_quotas_per_session_and_per_tenant() {
+    for db in databases().await {
+        let mut config = test_config(&db);
+        config.runtime.quotas = symphainy::store::usage::StorageQuotas {
+            session_bytes: 100,
+            session_records: 5,
+            tenant_bytes: 150,
+            tenant_records: 8,
+        };
+        let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
+        let one = t.create_session(Some("t")).await;
+        // 11 bytes and 4 records; 50 bytes and 1 record: the session keeps 61 bytes, 5 records.
+        let a = ingest(&t, &one, "a.csv", "id\n1\n2\n3\n4\n").await;
+        let b = ingest(&t, &one, "b.csv", &format!("id\n{}\n", "x".repeat(46))).await;
+        assert_eq!(payload_of(&b, "file")["size_bytes"], 50, "[{}]", db.name);
+        for f in [&a, &b] {
+            let file_id = payload_of(f, "file")["file_id"].clone();
+            let done = t
+                .run_intent(
+                    &one,
+                    Some("t"),
+                    "parse_content",
+                    json!({"file_id": file_id}),
+                )
+                .await;
+            assert_eq!(done["status"], "completed", "[{}] {done}", db.name);
+        }
+        let used = t.app.store.usage_of_session(&one).await.unwrap();
+        assert_eq!((used.bytes, used.records), (61, 5), "[{}]", db.name);
+        // Another 50 bytes: 111 > 100.
+        let c = ingest(&t, &one, "c.csv", &format!("id\n{}\n", "y".repeat(46))).await;
+        assert_eq!(c["status"], "failed", "[{}] {c}", db.name);
+        assert_eq!(
+            c["error"],
+            "storage quota exceeded: this session may keep 100 bytes of files and has room \
+             for 39 more; this file is 50 bytes"
+        );
+        // A second session of the tenant: its own bytes fit, but the tenant has room for 3
+        // records only (8 - 5), and this file has 4.
+        let two = t.create_session(Some("t")).await;
+        let d = ingest(&t, &two, "d.csv", "id\n5\n6\n7\n8\n").await;
+        assert_eq!(d["status"], "completed", "[{}] {d}", db.name);
+        let file_id = payload_of(&d, "file")["file_id"].clone();
+        let parsed = t
+            .run_intent(
+                &two,
+                Some("t"),
+                "parse_content",
+                json!({"file_id": file_id}),
+            )
+            .await;
+        assert_eq!(parsed["status"], "failed", "[{}] {parsed}", db.name);
+        assert_eq!(
+            parsed["error"],
+            "storage quota exceeded: this tenant may keep 8 records and has room for 3 more; \
+             this needs at least 4"
+        );
+        let used = t.app.store.usage_of_session(&two).await.unwrap();
+        assert_eq!(
+            (used.bytes, used.records),
+            (11, 0),
+            "[{}] nothing of the parse is kept",
+            db.name
+        );
+        let tenant = t.app.store.usage_of_tenant("t").await.unwrap();
+        assert_eq!((tenant.bytes, tenant.records), (72, 5), "[{}]", db.name);
+        t.app.shutdown().await;
+        db.cleanup().await;
+    }
+}

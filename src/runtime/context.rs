@@ -39,6 +39,8 @@ pub struct RuntimeConfig {
     pub llm: Option<LlmSettings>,
     /// How fast a session or tenant may submit intents and agent turns.
     pub intake: IntakeRates,
+    /// What a session and a tenant may keep stored (files' bytes, parsed records).
+    pub quotas: crate::store::usage::StorageQuotas,
 }
 
 impl Default for RuntimeConfig {
@@ -59,6 +61,7 @@ impl Default for RuntimeConfig {
             blob_grace: Duration::from_secs(3600),
             llm: None,
             intake: IntakeRates::default(),
+            quotas: Default::default(),
         }
     }
 }

@@ -16,6 +16,8 @@ pub struct Services {
     pub store: Store,
     pub blobs: Arc<dyn BlobStore>,
     pub max_upload_bytes: u64,
+    /// What a session and a tenant may keep stored.
+    pub quotas: crate::store::usage::StorageQuotas,
 }
 
 /// What a step sees: who it runs for, the intent's parameters and the outputs of the steps

@@ -608,8 +608,9 @@ enum Decision {
 
 /// Runs of one step that may start (the first, and re-runs after interruptions) before the
 /// step is failed as poison: a step that takes the process down every time must not be resumed
-/// forever.
-pub const MAX_STEP_ATTEMPTS: i64 = 3;
+/// forever. Five, so that a few restarts for other reasons (a deploy, a crash elsewhere) while
+/// a long step runs do not fail it.
+pub const MAX_STEP_ATTEMPTS: i64 = 5;
 
 /// The error recorded on a step interrupted by a cancel.
 const CANCELLED: &str = "cancelled";

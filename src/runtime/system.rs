@@ -52,6 +52,7 @@ impl Runtime {
             store: store.clone(),
             blobs,
             max_upload_bytes: config.max_upload_bytes,
+            quotas: config.quotas,
         };
         let config_intake = config.intake;
         let ctx: RuntimeCtx = Arc::new(RuntimeInner {

@@ -6,6 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::db::Store;
+use super::usage::kept;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ArtifactRow {
@@ -119,39 +120,43 @@ impl Store {
     pub async fn insert_artifact(&self, a: &ArtifactRow) -> Result<(), sqlx::Error> {
         let a = a.clone();
         self.detached(move |w| async move {
-        let a = &a;
-        let mut tx = w.begin().await?;
-        let inserted = sqlx::query(&format!(
-            "INSERT INTO artifacts ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+            let a = &a;
+            let mut tx = w.begin().await?;
+            let (bytes, records) = kept(&a.semantic_descriptor);
+            let inserted = sqlx::query(&format!(
+                "INSERT INTO artifacts ({COLUMNS}, stored_bytes, stored_records) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (artifact_id) DO NOTHING"
-        ))
-        .bind(&a.artifact_id)
-        .bind(&a.artifact_type)
-        .bind(&a.tenant_id)
-        .bind(&a.session_id)
-        .bind(&a.lifecycle_state)
-        .bind(a.semantic_descriptor.to_string())
-        .bind(serde_json::to_string(&a.parent_artifacts).unwrap_or_else(|_| "[]".into()))
-        .bind(&a.produced_by_intent)
-        .bind(&a.produced_by_execution)
-        .bind(&a.blob_sha256)
-        .bind(a.created_at)
-        .bind(a.updated_at)
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 1 {
-            for parent in &a.parent_artifacts {
-                sqlx::query(
-                    "INSERT INTO artifact_parents (artifact_id, parent_id) VALUES ($1, $2)",
-                )
-                .bind(&a.artifact_id)
-                .bind(parent)
-                .execute(&mut *tx)
-                .await?;
+            ))
+            .bind(&a.artifact_id)
+            .bind(&a.artifact_type)
+            .bind(&a.tenant_id)
+            .bind(&a.session_id)
+            .bind(&a.lifecycle_state)
+            .bind(a.semantic_descriptor.to_string())
+            .bind(serde_json::to_string(&a.parent_artifacts).unwrap_or_else(|_| "[]".into()))
+            .bind(&a.produced_by_intent)
+            .bind(&a.produced_by_execution)
+            .bind(&a.blob_sha256)
+            .bind(a.created_at)
+            .bind(a.updated_at)
+            .bind(bytes)
+            .bind(records)
+            .execute(&mut *tx)
+            .await?;
+            if inserted.rows_affected() == 1 {
+                for parent in &a.parent_artifacts {
+                    sqlx::query(
+                        "INSERT INTO artifact_parents (artifact_id, parent_id) VALUES ($1, $2)",
+                    )
+                    .bind(&a.artifact_id)
+                    .bind(parent)
+                    .execute(&mut *tx)
+                    .await?;
+                }
             }
-        }
-        crate::failpoint!(crate::failpoints::ARTIFACT_BEFORE_COMMIT);
-        tx.commit().await
+            crate::failpoint!(crate::failpoints::ARTIFACT_BEFORE_COMMIT);
+            tx.commit().await
         })
         .await
     }
@@ -339,14 +344,17 @@ impl Store {
         state: &str,
         at: i64,
     ) -> Result<(), sqlx::Error> {
+        let (bytes, records) = kept(descriptor);
         sqlx::query(
-            "UPDATE artifacts SET semantic_descriptor = $2, lifecycle_state = $3, updated_at = $4 \
-             WHERE artifact_id = $1",
+            "UPDATE artifacts SET semantic_descriptor = $2, lifecycle_state = $3, updated_at = $4, \
+             stored_bytes = $5, stored_records = $6 WHERE artifact_id = $1",
         )
         .bind(artifact_id)
         .bind(descriptor.to_string())
         .bind(state)
         .bind(at)
+        .bind(bytes)
+        .bind(records)
         .execute(&self.writer)
         .await?;
         Ok(())

@@ -15,6 +15,7 @@ pub mod refresh_tokens;
 pub mod rows;
 pub mod sessions;
 pub mod time;
+pub mod usage;
 pub mod users;
 pub mod write;
 

@@ -3,6 +3,7 @@
 pub mod content;
 pub mod echo;
 pub mod insights;
+pub mod quota;
 
 use std::sync::Arc;
 

@@ -182,6 +182,19 @@ impl SagaStep for RegisterFile {
             .map(str::to_string)
             .unwrap_or_else(|| guess_mime(&filename).to_string());
         let file_id = derived_id(&ctx.execution_id, "file");
+        // A re-run after a crash finds its own file already counted: only a new one is checked.
+        let registered = ctx
+            .services
+            .store
+            .artifact(&file_id)
+            .await
+            .map_err(internal)?;
+        if registered.is_none() {
+            let room = crate::runtime::realms::quota::room(ctx).await?;
+            if size > room.bytes {
+                return Err(room.bytes_error(size));
+            }
+        }
         let now = now_micros();
         let row = ArtifactRow {
             artifact_id: file_id.clone(),

@@ -103,6 +103,7 @@ pub async fn parse_file(
 ) -> Result<Value, StepError> {
     let parsed_id = parsed_id.to_string();
     let sha = file.blob_sha256.clone().unwrap_or_default();
+    let room = crate::runtime::realms::quota::room(ctx).await?;
     let store = ctx.services.store.clone();
     let reader = ctx
         .services
@@ -151,8 +152,14 @@ pub async fn parse_file(
     });
     let mut next = 0i64;
     let mut write_error = None;
+    let mut over_quota = None;
     while let Some(batch) = rx.recv().await {
         let len = batch.len() as i64;
+        if (next + len) as u64 > room.records {
+            // Past the storage quota: stop here (the parser stops when the channel closes).
+            over_quota = Some(room.records_error((next + len) as u64));
+            break;
+        }
         if let Err(e) = store.insert_parsed_records(&parsed_id, next, batch).await {
             write_error = Some(e);
             break;
@@ -160,6 +167,11 @@ pub async fn parse_file(
         next += len;
     }
     drop(rx);
+    if let Some(e) = over_quota {
+        let _ = parser.await;
+        discard(&store, &parsed_id).await;
+        return Err(e);
+    }
     let parsed = match parser.await {
         Ok(p) => p,
         Err(e) => {

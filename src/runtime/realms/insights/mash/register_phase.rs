@@ -107,8 +107,13 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
     .await?;
     let input_names: Vec<String> = inputs.into_iter().map(|(n, _)| n).collect();
     let key = model["join"]["key"].as_str().unwrap_or_default();
-    cap.check(&combiner.planned(&plan), key, &input_names)
+    let planned = combiner.planned(&plan);
+    cap.check(&planned, key, &input_names)
         .map_err(StepError::new)?;
+    let room = crate::runtime::realms::quota::room(ctx).await?;
+    if planned.total > room.records {
+        return Err(room.records_error(planned.total));
+    }
     combiner.set_max_output(cap.records);
 
     let dataset_id = derived_id(&ctx.execution_id, "mash:dataset");
