@@ -194,15 +194,7 @@ async fn a_full_disk_refuses_writes_with_503_and_the_server_recovers_when_space_
     let inside = std::path::PathBuf::from(format!("/proc/{}/root", child.id().unwrap()))
         .join(data.strip_prefix("/").unwrap());
     let http = impatient(5);
-    let session: Value = http
-        .post(format!("{exp}/api/session/create-anonymous"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session = session["session_id"].as_str().unwrap().to_string();
+    let session = anonymous_session(&http, &exp).await;
     let submit = |message: String| {
         http.post(format!("{exp}/api/intent/submit"))
             .json(&json!({"intent_type": "echo", "session_id": session, "parameters": {"message": message}}))

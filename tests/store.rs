@@ -26,18 +26,8 @@ async fn store_with_session(db: &TestDb, session_id: &str) -> Store {
     let store = Store::connect(&db.url).await.unwrap();
     store.migrate().await.unwrap();
     store.migrate().await.expect("migrations are idempotent");
-    let now = now_micros();
     assert!(store
-        .insert_session(&SessionRow {
-            session_id: session_id.into(),
-            tenant_id: Some("t".into()),
-            user_id: None,
-            status: "active".into(),
-            metadata: json!({}),
-            created_at: now,
-            updated_at: now,
-            superseded_by: None,
-        })
+        .insert_session(&session_row(session_id))
         .await
         .unwrap());
     store
