@@ -804,6 +804,21 @@ async fn an_upgrade_leaves_the_anonymous_id_no_power_over_the_user() {
         .post("/api/session/create-anonymous", None, json!({}))
         .await;
     let fixed = anon["session_id"].as_str().unwrap().to_string();
+    // Before the upgrade the attacker runs an execution and keeps a socket open.
+    let (_, before) = e
+        .post(
+            "/api/intent/submit",
+            None,
+            json!({"intent_type": "echo", "session_id": fixed, "parameters": {"message": "mine"}}),
+        )
+        .await;
+    let before = before["execution_id"].as_str().unwrap().to_string();
+    e.wait_terminal(&before, None).await;
+    let mut planted = common::ws::connect(&e.t.exp, &format!("session_id={fixed}")).await;
+    assert_eq!(
+        common::ws::next(&mut planted).await.unwrap()["event_type"],
+        "CONNECTION_ESTABLISHED"
+    );
     let reg = e.register("Victim", "victim@example.com").await;
     let (token, tenant) = (
         reg["access_token"].as_str().unwrap().to_string(),
@@ -874,6 +889,18 @@ async fn an_upgrade_leaves_the_anonymous_id_no_power_over_the_user() {
     let first = common::ws::next(&mut ws).await.unwrap();
     assert_eq!(first["type"], "error", "{first}");
     assert_eq!(common::ws::next(&mut ws).await.unwrap_err().0, 1008);
+    // Nor through the socket opened before the upgrade, nor by an execution id of then.
+    common::ws::send(
+        &mut planted,
+        json!({"type": "intent", "intent": "list my files", "agent_type": "guide"}),
+    )
+    .await;
+    let refused = common::ws::next(&mut planted).await.unwrap();
+    assert_eq!(refused["error"], "session_not_found", "{refused}");
+    let (s, b) = e
+        .get(&format!("/api/execution/{before}/status"), None)
+        .await;
+    assert_error(s, &b, 404, "execution_not_found");
     // The victim's reload: the old id with the token answers the session they continue in.
     let (s, b) = e
         .get(

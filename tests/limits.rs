@@ -206,6 +206,22 @@ async fn storage_quotas_per_session_and_per_tenant() {
                 )
                 .await;
             assert_eq!(done["status"], "completed", "[{}] {done}", db.name);
+            // A report about the records keeps none of them: not counted.
+            let parsed = payload_of(&done, "parsed_file")["parsed_file_id"].clone();
+            let report = t
+                .run_intent(
+                    &one,
+                    Some("t"),
+                    "assess_data_quality",
+                    json!({"parsed_file_id": parsed}),
+                )
+                .await;
+            assert_eq!(report["status"], "completed", "[{}] {report}", db.name);
+            let stored = report["artifacts"].to_string();
+            assert!(
+                stored.contains("record_count"),
+                "the report mentions a record count"
+            );
         }
         let used = t.app.store.usage_of_session(&one).await.unwrap();
         assert_eq!((used.bytes, used.records), (61, 5), "[{}]", db.name);

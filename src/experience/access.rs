@@ -39,23 +39,25 @@ pub async fn execution_scope(
     match user {
         Some(claims) => token_scope(claims, claimed_tenant, "execution"),
         None => {
-            if state.settings.auth_strict {
-                let opts = StatusOptions {
-                    include_artifacts: false,
-                    include_events: false,
-                };
-                let exec = state
-                    .runtime
-                    .execution_status(&Scope::Any, execution_id, opts)
-                    .await?;
-                // The rule follows the session: is it (now) a user's?
-                let session = state
-                    .runtime
-                    .get_session(&Scope::Any, &exec.session_id)
-                    .await?;
-                if session.user_id.is_some() || exec.tenant_id.is_some() {
-                    return Err(token_required());
-                }
+            let opts = StatusOptions {
+                include_artifacts: false,
+                include_events: false,
+            };
+            let exec = state
+                .runtime
+                .execution_status(&Scope::Any, execution_id, opts)
+                .await?;
+            // The rule follows the session: superseded by an upgrade, or (strict mode) a user's?
+            let session = state
+                .runtime
+                .get_session(&Scope::Any, &exec.session_id)
+                .await?;
+            if state.settings.auth_strict && (session.user_id.is_some() || exec.tenant_id.is_some())
+            {
+                return Err(token_required());
+            }
+            if session.superseded_by.is_some() {
+                return Err(ApiError::not_found("execution"));
             }
             Ok(Scope::Any)
         }

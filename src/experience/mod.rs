@@ -77,7 +77,10 @@ pub fn router(state: ExperienceState) -> Router {
             state.clone(),
             auth_user::refuse_bad_authorization,
         ))
-        .with_state(state);
+        .with_state(state.clone());
+    // Inside CORS: a refusal while the database is down still carries the CORS headers a
+    // browser needs to read it (and preflights are answered by the CORS layer itself).
+    let router = crate::http::db_gate::database_gate(router, state.db_health.clone());
     match cors {
         Some(c) => router.layer(c),
         None => router,

@@ -64,8 +64,7 @@ impl ExperiencePlane {
             agent_sockets,
             faults,
         };
-        let router = crate::http::db_gate::database_gate(super::router(state), db_health.clone());
-        let router = crate::http::layers::observe(router, config.max_body_bytes);
+        let router = crate::http::layers::observe(super::router(state), config.max_body_bytes);
         let addr = listener.local_addr()?;
         Ok(ExperiencePlane {
             addr,

@@ -27,7 +27,7 @@ async fn gate(State(health): State<Arc<DbHealth>>, req: Request, next: Next) -> 
         DbState::ReadOnly => !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS),
         DbState::Down => true,
     };
-    if refused && !ALWAYS.contains(&req.uri().path()) {
+    if refused && !ALWAYS.contains(&req.uri().path()) && req.method() != Method::OPTIONS {
         return unavailable().into_response();
     }
     next.run(req).await

@@ -361,6 +361,10 @@ impl RuntimeClient for InProcessClient {
     }
 
     async fn discard_blob(&self, blob: &BlobInfo) -> Result<(), RuntimeError> {
+        // Content a file or an upload already references stays, whoever stored it.
+        if self.ctx.store.blob_references(&blob.sha256).await? > 0 {
+            return Ok(());
+        }
         self.ctx
             .services
             .blobs

@@ -122,7 +122,7 @@ impl Store {
         self.detached(move |w| async move {
             let a = &a;
             let mut tx = w.begin().await?;
-            let (bytes, records) = kept(&a.semantic_descriptor);
+            let (bytes, records) = kept(&a.artifact_type, &a.semantic_descriptor);
             let inserted = sqlx::query(&format!(
                 "INSERT INTO artifacts ({COLUMNS}, stored_bytes, stored_records) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
@@ -344,10 +344,14 @@ impl Store {
         state: &str,
         at: i64,
     ) -> Result<(), sqlx::Error> {
-        let (bytes, records) = kept(descriptor);
+        // Counted as a file's or a parsed file's (see `usage::kept`), by the row's own type.
+        let (bytes, _) = kept("file", descriptor);
+        let (_, records) = kept("parsed_file", descriptor);
         sqlx::query(
             "UPDATE artifacts SET semantic_descriptor = $2, lifecycle_state = $3, updated_at = $4, \
-             stored_bytes = $5, stored_records = $6 WHERE artifact_id = $1",
+             stored_bytes = CASE WHEN artifact_type = 'file' THEN $5 ELSE 0 END, \
+             stored_records = CASE WHEN artifact_type = 'parsed_file' THEN $6 ELSE 0 END \
+             WHERE artifact_id = $1",
         )
         .bind(artifact_id)
         .bind(descriptor.to_string())

@@ -149,9 +149,12 @@ impl BlobStore for LocalBlobStore {
             .await
             .map_err(|e| BlobError::Io(std::io::Error::other(e)))??;
         } else {
+            // The time of this write (the rename keeps it), not of the blob afterwards: a
+            // concurrent `put` of the same content may have marked it stored again already.
+            let created = modified(&tmp).map(micros);
             tokio::fs::rename(&tmp, &dest).await?;
             guard.0 = None;
-            info.created_at_micros = modified(&dest).map(micros);
+            info.created_at_micros = created;
         }
         Ok(info)
     }

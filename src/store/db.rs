@@ -148,9 +148,10 @@ fn pool_options(backend: Backend, sqlite: u32, postgres: u32) -> AnyPoolOptions 
             Backend::Sqlite => sqlite,
             Backend::Postgres => postgres,
         })
-        // Past this a request answers 503 `database_unavailable` (the health watcher usually
-        // refuses it sooner: see `health`).
-        .acquire_timeout(Duration::from_secs(3))
+        // Past this a request answers 503 `database_unavailable`. The health watcher refuses
+        // requests sooner while the database is down (see `health`); this stays long so that a
+        // busy moment (a queue for the one SQLite writer) is not taken for an outage.
+        .acquire_timeout(Duration::from_secs(10))
         // A ping before every acquire doubles the round trips of a short query (SQLite: a
         // hand-off to its worker thread and back; PostgreSQL: the network). Only a PostgreSQL
         // connection that has sat idle is checked: that is the one a database restart or a

@@ -19,15 +19,20 @@ use super::time::now_micros;
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Time between probes.
 pub const PROBE_PERIOD: Duration = Duration::from_secs(1);
-/// Slow probes in a row (no error, just no answer in time) before the database is called down:
-/// a loaded database is not an unavailable one.
+/// Slow probes in a row (no error, just no answer in time) before the database is called down,
+/// and only if no write transaction has gone through for [`BUSY_IS_NOT_DOWN`]: a loaded
+/// database (a long delete holding the one SQLite writer, a saturated pool) is not an
+/// unavailable one. Errors (no connection, a full disk) count at once.
 const SLOW_PROBES_TO_FAIL: u32 = 3;
+const BUSY_IS_NOT_DOWN: Duration = Duration::from_secs(15);
 
 #[derive(Default)]
 pub struct DbHealth {
     reads_down: AtomicBool,
     writes_down: AtomicBool,
     why: Mutex<Option<String>>,
+    /// When a write transaction last went through (µs), whoever ran it.
+    last_write: std::sync::atomic::AtomicI64,
 }
 
 /// What the database allows now.
@@ -58,6 +63,15 @@ impl DbHealth {
         } else {
             DbState::Up
         }
+    }
+
+    /// A write transaction went through: the database is serving.
+    pub(crate) fn note_write(&self) {
+        self.last_write.store(now_micros(), Ordering::Relaxed);
+    }
+
+    fn wrote_within(&self, d: Duration) -> bool {
+        now_micros() - self.last_write.load(Ordering::Relaxed) < d.as_micros() as i64
     }
 
     /// The last probe failure, while the database is not up.
@@ -93,23 +107,26 @@ pub fn is_unavailable(err: &sqlx::Error) -> bool {
     match err {
         E::PoolTimedOut | E::PoolClosed | E::Io(_) | E::Tls(_) | E::WorkerCrashed => true,
         E::Protocol(_) => true,
-        E::Database(db) => {
-            let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
-            match code.parse::<i32>() {
-                // SQLite result codes (primary code in the low byte): BUSY, LOCKED, READONLY,
-                // IOERR, CORRUPT, FULL, CANTOPEN, NOTADB.
-                Ok(n) => matches!(n & 0xff, 5 | 6 | 8 | 10 | 11 | 13 | 14 | 26),
-                // PostgreSQL SQLSTATE classes: connection exception, insufficient resources
-                // (disk full), operator intervention (shutdown), system error.
-                Err(_) => {
-                    code.starts_with("08")
-                        || code.starts_with("53")
-                        || code.starts_with("57P")
-                        || code.starts_with("58")
-                }
-            }
-        }
+        E::Database(db) => unavailable_code(&db.code().map(|c| c.into_owned()).unwrap_or_default()),
         _ => false,
+    }
+}
+
+/// The database error codes of an unavailable database, on either backend.
+fn unavailable_code(code: &str) -> bool {
+    if code.len() == 5 {
+        // A PostgreSQL SQLSTATE (five characters, often all digits): connection
+        // exception, insufficient resources (disk full), operator intervention
+        // (shutdown), system error.
+        code.starts_with("08")
+            || code.starts_with("53")
+            || code.starts_with("57P")
+            || code.starts_with("58")
+    } else {
+        // An SQLite result code (at most four digits; the primary code in the low
+        // byte): BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB.
+        code.parse::<i32>()
+            .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 8 | 10 | 11 | 13 | 14 | 26))
     }
 }
 
@@ -140,7 +157,9 @@ impl Store {
                 let slow_now =
                     matches!(reads, Err(Probe::Slow)) || matches!(writes, Err(Probe::Slow));
                 slow = if slow_now { slow + 1 } else { 0 };
-                if slow_now && slow < SLOW_PROBES_TO_FAIL {
+                if slow_now
+                    && (slow < SLOW_PROBES_TO_FAIL || store.health.wrote_within(BUSY_IS_NOT_DOWN))
+                {
                     continue;
                 }
                 store.health.set(
@@ -194,5 +213,29 @@ async fn probe(
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(Probe::Failed(e.to_string())),
         Err(_) => Err(Probe::Slow),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::unavailable_code;
+
+    #[test]
+    fn codes_are_read_by_their_backend() {
+        // PostgreSQL: connection failure, disk full, too many connections, admin shutdown, I/O.
+        for code in ["08006", "08000", "53100", "53300", "57P01", "58030"] {
+            assert!(unavailable_code(code), "{code}");
+        }
+        // PostgreSQL codes whose digits would read as SQLite BUSY (42501 & 0xff = 5) or
+        // READONLY (21000 & 0xff = 8): a request's fault, not the database's.
+        for code in ["42501", "21000", "23505", "42P01"] {
+            assert!(!unavailable_code(code), "{code}");
+        }
+        // SQLite: FULL, BUSY, IOERR_WRITE (778), READONLY; not CONSTRAINT_UNIQUE (2067).
+        for code in ["13", "5", "778", "8"] {
+            assert!(unavailable_code(code), "{code}");
+        }
+        assert!(!unavailable_code("2067"));
+        assert!(!unavailable_code(""));
     }
 }

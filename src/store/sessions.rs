@@ -1,6 +1,7 @@
 //! Sessions: created, read, and bound to a user and tenant (upgrade).
 
 use serde_json::Value;
+use sqlx::Row;
 
 use super::db::{is_unique_violation, Store};
 use super::rows::SessionRow;
@@ -101,13 +102,26 @@ impl Store {
                         updated_at: at,
                         superseded_by: None,
                     };
-                    insert_row(&mut *tx, &next).await?;
-                    sqlx::query("UPDATE sessions SET superseded_by = $2 WHERE session_id = $1")
-                        .bind(session_id)
-                        .bind(&next.session_id)
-                        .execute(&mut *tx)
-                        .await?;
-                    Some(next.session_id)
+                    // Claimed in the UPDATE itself: of two concurrent upgrades (PostgreSQL reads
+                    // `before` without a lock) one names the successor, the other finds it.
+                    let claimed = sqlx::query(
+                        "UPDATE sessions SET superseded_by = $2 \
+                         WHERE session_id = $1 AND superseded_by IS NULL",
+                    )
+                    .bind(session_id)
+                    .bind(&next.session_id)
+                    .execute(&mut *tx)
+                    .await?;
+                    if claimed.rows_affected() == 1 {
+                        insert_row(&mut *tx, &next).await?;
+                        Some(next.session_id)
+                    } else {
+                        sqlx::query("SELECT superseded_by FROM sessions WHERE session_id = $1")
+                            .bind(session_id)
+                            .fetch_one(&mut *tx)
+                            .await?
+                            .try_get("superseded_by")?
+                    }
                 }
                 (_, existing) => existing.clone(),
             };

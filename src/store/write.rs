@@ -51,7 +51,11 @@ impl Store {
         });
         let task = tokio::spawn(fut.instrument(tracing::Span::current()));
         match task.await {
-            Ok(result) => result,
+            Ok(Ok(value)) => {
+                self.health.note_write();
+                Ok(value)
+            }
+            Ok(Err(e)) => Err(e),
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             // Cancelled: only when the runtime itself is shutting down.
             Err(_) => Err(sqlx::Error::PoolClosed),

@@ -320,7 +320,11 @@ fn on_client_message(
                         metadata: turn.metadata,
                     };
                     // The answer arrives as events in the session's log.
-                    if let Err(e) = runtime.agent_message(&scope, request).await {
+                    let sent = match still_allowed(&*runtime, &scope, &request.session_id).await {
+                        Ok(()) => runtime.agent_message(&scope, request).await.map(|_| ()),
+                        Err(e) => Err(e),
+                    };
+                    if let Err(e) = sent {
                         let _ = me.send_message(ConnMsg::Send(runtime_error(e)));
                     }
                 });
@@ -333,7 +337,11 @@ fn on_client_message(
                     include_artifacts: false,
                     include_events: false,
                 };
-                let result = match runtime.execution_status(&scope, &execution_id, opts).await {
+                let status = match still_allowed(&*runtime, &scope, &session_id).await {
+                    Ok(()) => runtime.execution_status(&scope, &execution_id, opts).await,
+                    Err(e) => Err(e),
+                };
+                let result = match status {
                     Ok(s) if s.session_id == session_id => {
                         runtime.cancel_execution(&scope, &execution_id).await
                     }
@@ -358,11 +366,34 @@ fn on_client_message(
                     reason,
                 };
                 // Only this session's hooks: an approval never crosses sessions.
-                if let Err(e) = runtime.decide_hook(&scope, &session_id, decision).await {
+                let decided = match still_allowed(&*runtime, &scope, &session_id).await {
+                    Ok(()) => runtime
+                        .decide_hook(&scope, &session_id, decision)
+                        .await
+                        .map(|_| ()),
+                    Err(e) => Err(e),
+                };
+                if let Err(e) = decided {
                     let _ = me.send_message(ConnMsg::Send(runtime_error(e)));
                 }
             });
         }
+    }
+}
+
+/// A socket opened without a token on an anonymous session may not act once that session was
+/// upgraded (its id may be an attacker's: session fixation); the owner goes on under the new id.
+async fn still_allowed(
+    runtime: &dyn crate::runtime::RuntimeClient,
+    scope: &Scope,
+    session_id: &str,
+) -> Result<(), crate::runtime::RuntimeError> {
+    if !matches!(scope, Scope::Any) {
+        return Ok(());
+    }
+    match runtime.get_session(scope, session_id).await?.superseded_by {
+        Some(_) => Err(crate::runtime::RuntimeError::NotFound("session")),
+        None => Ok(()),
     }
 }
 

@@ -3,7 +3,7 @@
 //! a sentence naming the quota, what is kept and what was asked; nothing of it stays.
 
 use crate::runtime::handler::{StepContext, StepError};
-use crate::store::usage::Usage;
+use crate::store::usage::{kept, Usage};
 
 /// What this execution's session (and its tenant) may still keep.
 pub struct Room {
@@ -16,19 +16,34 @@ pub struct Room {
     quota_records: u64,
 }
 
-pub async fn room(ctx: &StepContext) -> Result<Room, StepError> {
+/// `own`: the artifact this step writes, when it may already exist (a step re-run after a
+/// crash that came after its work): what it keeps is not counted against it twice.
+pub async fn room(ctx: &StepContext, own: Option<&str>) -> Result<Room, StepError> {
     let q = ctx.services.quotas;
     let store = &ctx.services.store;
     let storage = |e: sqlx::Error| {
         tracing::error!(error = %e, "usage query failed");
         StepError::new("a storage error occurred; the step can be retried")
     };
-    let session = store
-        .usage_of_session(&ctx.session_id)
-        .await
-        .map_err(storage)?;
+    let mine = match own {
+        Some(id) => match store.artifact(id).await.map_err(storage)? {
+            Some(a) => kept(&a.artifact_type, &a.semantic_descriptor),
+            None => (0, 0),
+        },
+        None => (0, 0),
+    };
+    let less_mine = |u: Usage| Usage {
+        bytes: u.bytes.saturating_sub(mine.0 as u64),
+        records: u.records.saturating_sub(mine.1 as u64),
+    };
+    let session = less_mine(
+        store
+            .usage_of_session(&ctx.session_id)
+            .await
+            .map_err(storage)?,
+    );
     let tenant = match &ctx.tenant_id {
-        Some(t) => Some(store.usage_of_tenant(t).await.map_err(storage)?),
+        Some(t) => Some(less_mine(store.usage_of_tenant(t).await.map_err(storage)?)),
         None => None,
     };
     let left = |quota: u64, used: u64| quota.saturating_sub(used);

@@ -79,10 +79,13 @@ async fn wait_for_ingest(ctx: &StepContext, id: &str) -> Result<(), StepError> {
         return Ok(());
     };
     let deadline = tokio::time::Instant::now() + INGEST_WAIT;
+    // Looks again after 20 ms, then less and less often (at most every 500 ms).
+    let mut pause = std::time::Duration::from_millis(20);
     while tokio::time::Instant::now() < deadline {
         match store.get_execution(&ingest).await.map_err(internal)? {
             Some(e) if !e.is_terminal() => {
-                tokio::time::sleep(std::time::Duration::from_millis(20)).await
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_millis(500));
             }
             _ => return Ok(()),
         }

@@ -190,7 +190,7 @@ impl SagaStep for RegisterFile {
             .await
             .map_err(internal)?;
         if registered.is_none() {
-            let room = crate::runtime::realms::quota::room(ctx).await?;
+            let room = crate::runtime::realms::quota::room(ctx, None).await?;
             if size > room.bytes {
                 return Err(room.bytes_error(size));
             }

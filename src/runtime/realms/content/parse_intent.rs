@@ -103,7 +103,7 @@ pub async fn parse_file(
 ) -> Result<Value, StepError> {
     let parsed_id = parsed_id.to_string();
     let sha = file.blob_sha256.clone().unwrap_or_default();
-    let room = crate::runtime::realms::quota::room(ctx).await?;
+    let room = crate::runtime::realms::quota::room(ctx, Some(&parsed_id)).await?;
     let store = ctx.services.store.clone();
     let reader = ctx
         .services

@@ -110,7 +110,8 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
     let planned = combiner.planned(&plan);
     cap.check(&planned, key, &input_names)
         .map_err(StepError::new)?;
-    let room = crate::runtime::realms::quota::room(ctx).await?;
+    let own = derived_id(&ctx.execution_id, "mash:dataset");
+    let room = crate::runtime::realms::quota::room(ctx, Some(&own)).await?;
     if planned.total > room.records {
         return Err(room.records_error(planned.total));
     }
