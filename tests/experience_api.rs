@@ -924,6 +924,43 @@ async fn an_upgrade_leaves_the_anonymous_id_no_power_over_the_user() {
     e.t.app.shutdown().await;
 }
 
+/// A key used while anonymous still counts in the session the upgrade hands its owner: the
+/// retry answers the first execution and runs nothing.
+async fn an_idempotency_key_used_before_an_upgrade_counts_after_it() {
+    let db = sqlite_db();
+    let e = Exp::start(test_config(&db)).await;
+    let (_, anon) = e
+        .post("/api/session/create-anonymous", None, json!({}))
+        .await;
+    let sid = anon["session_id"].as_str().unwrap().to_string();
+    let intent = |session: &str| {
+        json!({"intent_type": "echo", "session_id": session, "idempotency_key": "k-1",
+            "parameters": {"message": "once"}})
+    };
+    let (s, first) = e.post("/api/intent/submit", None, intent(&sid)).await;
+    assert_eq!(s, 202, "{first}");
+    let reg = e.register("Owner", "owner2@example.com").await;
+    let token = reg["access_token"].as_str().unwrap();
+    let (s, up, _) = e
+        .call(
+            "PATCH",
+            &format!("/api/session/{sid}/upgrade"),
+            Some(token),
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{up}");
+    let next = up["session_id"].as_str().unwrap().to_string();
+    assert_ne!(next, sid);
+    let (s, again) = e.post("/api/intent/submit", None, intent(&next)).await;
+    assert_eq!(s, 202, "{again}");
+    assert_eq!(
+        again["execution_id"], first["execution_id"],
+        "the first execution, not a second"
+    );
+    e.t.app.shutdown().await;
+}
+
 async fn executions_from_before_an_upgrade_follow_the_session() {
     let db = sqlite_db();
     let mut config = test_config(&db);
@@ -1075,6 +1112,7 @@ crate::both_wirings!(
     a_refresh_reuse_race_leaves_no_working_token,
     executions_from_before_an_upgrade_follow_the_session,
     an_upgrade_leaves_the_anonymous_id_no_power_over_the_user,
+    an_idempotency_key_used_before_an_upgrade_counts_after_it,
     the_forwarded_address_is_the_one_the_proxy_wrote,
     odd_authorization_headers_and_reused_keys_are_refused,
     the_status_stream_closes_1001_when_the_server_stops,

@@ -478,6 +478,7 @@ fn session_row(id: &str) -> SessionRow {
         created_at: now,
         updated_at: now,
         superseded_by: None,
+        succeeds: None,
     }
 }
 

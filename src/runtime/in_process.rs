@@ -190,6 +190,7 @@ impl RuntimeClient for InProcessClient {
             created_at: now,
             updated_at: now,
             superseded_by: None,
+            succeeds: None,
         };
         if !self.ctx.store.insert_session(&row).await? {
             return Err(RuntimeError::conflict(

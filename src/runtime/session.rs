@@ -268,8 +268,16 @@ impl Actor for SessionActor {
                 let me = myself.clone();
                 let router = state.ctx.router.clone();
                 let session_id = state.session.session_id.clone();
+                let predecessor = state.session.succeeds.clone();
                 tokio::spawn(async move {
                     let (answer, start) = match store.insert_execution(&new).await {
+                        // The key was used by the anonymous session this one continues: that
+                        // execution is the answer (its own session runs it).
+                        Ok(InsertOutcome::Existing(row))
+                            if predecessor.as_deref() == Some(row.session_id.as_str()) =>
+                        {
+                            (Ok(accepted(&row)), None)
+                        }
                         // A key another session of the tenant used: no execution of theirs is
                         // revealed (a session id is a capability for its own executions only).
                         Ok(InsertOutcome::Existing(row)) if row.session_id != new.session_id => (
@@ -742,11 +750,13 @@ fn prepare_execution(
         Some(key) => Some((idempotency_scope(session), key)),
         None => None,
     };
-    // Keys a session used while anonymous still count after its upgrade.
+    // Keys a session used while anonymous still count after its upgrade: its own, or, for the
+    // session an upgrade handed its owner, those of the anonymous session it continues.
+    let anonymous_id = session.succeeds.as_ref().unwrap_or(&session.session_id);
     let idempotency_alt_scope = session
         .tenant_id
         .is_some()
-        .then(|| format!("session:{}", session.session_id));
+        .then(|| format!("session:{anonymous_id}"));
     Ok(NewExecution {
         execution_id: uuid::Uuid::new_v4().to_string(),
         intent_id: req

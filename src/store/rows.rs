@@ -27,6 +27,8 @@ pub struct SessionRow {
     /// Set once an anonymous session is upgraded: the owner's new session id. This one then
     /// needs the owner's token (its id may be known to others: session fixation).
     pub superseded_by: Option<String>,
+    /// On a successor: the anonymous session it continues.
+    pub succeeds: Option<String>,
 }
 
 impl SessionRow {
@@ -40,6 +42,7 @@ impl SessionRow {
             created_at: row.try_get("created_at")?,
             updated_at: row.try_get("updated_at")?,
             superseded_by: row.try_get("superseded_by")?,
+            succeeds: row.try_get("succeeds")?,
         })
     }
 }

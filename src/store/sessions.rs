@@ -7,7 +7,8 @@ use super::db::{is_unique_violation, Store};
 use super::rows::SessionRow;
 
 const COLUMNS: &str =
-    "session_id, tenant_id, user_id, status, metadata, created_at, updated_at, superseded_by";
+    "session_id, tenant_id, user_id, status, metadata, created_at, updated_at, superseded_by, \
+     succeeds";
 
 impl Store {
     /// Inserts a new session. `Ok(false)` when the id is taken.
@@ -101,6 +102,7 @@ impl Store {
                         created_at: at,
                         updated_at: at,
                         superseded_by: None,
+                        succeeds: Some(session_id.to_string()),
                     };
                     // Claimed in the UPDATE itself: of two concurrent upgrades (PostgreSQL reads
                     // `before` without a lock) one names the successor, the other finds it.
@@ -154,8 +156,8 @@ where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
 {
     sqlx::query(
-        "INSERT INTO sessions (session_id, tenant_id, user_id, status, metadata, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO sessions (session_id, tenant_id, user_id, status, metadata, created_at, \
+         updated_at, succeeds) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&s.session_id)
     .bind(&s.tenant_id)
@@ -164,6 +166,7 @@ where
     .bind(s.metadata.to_string())
     .bind(s.created_at)
     .bind(s.updated_at)
+    .bind(&s.succeeds)
     .execute(conn)
     .await
     .map(|_| ())
