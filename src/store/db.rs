@@ -27,10 +27,12 @@ pub enum Backend {
 /// moment the previous one commits. On PostgreSQL `writer` is the same pool as `pool`.
 #[derive(Clone)]
 pub struct Store {
-    pub(crate) pool: AnyPool,
-    pub(crate) writer: AnyPool,
+    pub(super) pool: AnyPool,
+    /// Private to the store: transactions on it only through `write::Detached`; the other store
+    /// files use it for single autocommit statements.
+    pub(super) writer: AnyPool,
     backend: Backend,
-    pub(crate) health: Arc<DbHealth>,
+    pub(super) health: Arc<DbHealth>,
 }
 
 /// A PostgreSQL connection idle this long is pinged before it is handed out.
