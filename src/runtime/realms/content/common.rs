@@ -45,20 +45,27 @@ pub async fn find(
     artifact_type: &str,
 ) -> Result<ArtifactRow, StepError> {
     let what = artifact_type.replace('_', " ");
-    let mut waited = false;
-    loop {
-        match ctx.services.store.artifact(id).await {
-            Ok(Some(a)) if visible(ctx, &a) && a.artifact_type == artifact_type => return Ok(a),
-            Ok(None) if artifact_type == "file" && !waited => {
-                // Then look once more, whatever was found: the ingest may have finished
-                // between the first look and the search for it.
-                waited = true;
-                wait_for_ingest(ctx, id).await?;
-            }
-            Ok(_) => return Err(StepError::new(format!("{what} {id} not found"))),
-            Err(e) => return Err(internal(e)),
-        }
+    match find_visible(ctx, id).await? {
+        Some(a) if a.artifact_type == artifact_type => Ok(a),
+        _ => Err(StepError::new(format!("{what} {id} not found"))),
     }
+}
+
+/// The artifact of any type, if it exists and is visible to this execution; an id no artifact
+/// has yet is waited for while an unfinished ingest of this session will produce it.
+pub async fn find_visible(ctx: &StepContext, id: &str) -> Result<Option<ArtifactRow>, StepError> {
+    let store = &ctx.services.store;
+    let first = store.artifact(id).await.map_err(internal)?;
+    let found = match first {
+        Some(a) => Some(a),
+        None => {
+            wait_for_ingest(ctx, id).await?;
+            // Look once more, whatever was found: the ingest may have finished between the
+            // first look and the search for it.
+            store.artifact(id).await.map_err(internal)?
+        }
+    };
+    Ok(found.filter(|a| visible(ctx, a)))
 }
 
 /// How long a step waits for the ingest of a file it names to finish.

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::common::{
-    artifact_record, done, find, internal, optional_count, owner, required_str, visible,
+    artifact_record, done, find, find_visible, internal, optional_count, owner, required_str,
 };
 use crate::runtime::handler::{
     artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
@@ -121,9 +121,8 @@ impl SagaStep for QueryStep {
             }
             "retrieve_artifact_metadata" => {
                 let id = p["artifact_id"].as_str().unwrap_or_default();
-                let a = match store.artifact(id).await.map_err(internal)? {
-                    Some(a) if visible(ctx, &a) => a,
-                    _ => return Err(StepError::new(format!("artifact {id} not found"))),
+                let Some(a) = find_visible(ctx, id).await? else {
+                    return Err(StepError::new(format!("artifact {id} not found")));
                 };
                 (
                     "artifact",

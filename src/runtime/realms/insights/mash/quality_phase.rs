@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 
 use super::{content_refs, ids_in, register, remove_all, undo_on_error, MashOptions, MAX_COLUMNS};
 use crate::runtime::handler::{SagaStep, StepContext, StepError, StepOutput};
-use crate::runtime::realms::content::common::{derived_id, internal, visible};
+use crate::runtime::realms::content::common::{derived_id, find_visible, internal, visible};
 use crate::runtime::realms::content::parse_intent::{by_extension, parse_file};
 use crate::runtime::realms::content::parsing::ParseOptions;
 use crate::runtime::realms::insights::over_parsed::column_names;
@@ -168,9 +168,8 @@ async fn resolve(
 ) -> Result<Source, StepError> {
     let store = &ctx.services.store;
     let not_found = || StepError::new(format!("content ref {r} not found"));
-    let a = match store.artifact(r).await.map_err(internal)? {
-        Some(a) if visible(ctx, &a) => a,
-        _ => return Err(not_found()),
+    let Some(a) = find_visible(ctx, r).await? else {
+        return Err(not_found());
     };
     match a.artifact_type.as_str() {
         "parsed_file" => {
