@@ -21,8 +21,8 @@ use common::ws::{connect, next, Ws};
 use common::*;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
-use symphainy::runtime::in_process::InProcessClient;
-use symphainy::runtime::model::{CreateSession, IntentRequest, Scope};
+use symphainy::runtime::contract::model::{CreateSession, IntentRequest, Scope};
+use symphainy::runtime::engine::in_process::InProcessClient;
 use symphainy::runtime::{EventStream, RuntimeClient};
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::Message;
@@ -627,8 +627,8 @@ async fn wait_long(t: &TestApp, execution_id: &str) -> Value {
 // 5b. Session activation and passivation rate vs bare ractor actors spawned and stopped
 
 async fn activation(n: usize) {
-    use symphainy::runtime::router::RouterMsg;
-    use symphainy::runtime::session::SessionMsg;
+    use symphainy::runtime::engine::router::RouterMsg;
+    use symphainy::runtime::engine::session::SessionMsg;
     let db = sqlite_db();
     let mut config = test_config(&db);
     let idle = Duration::from_millis(200);

@@ -16,8 +16,8 @@ use crate::actors::FaultTargets;
 use crate::config::{redact_url, Config};
 use crate::experience::plane::ExperiencePlane;
 use crate::http::serve::serve;
-use crate::runtime::api::RuntimeApiState;
-use crate::runtime::http_client::HttpRuntimeClient;
+use crate::runtime::wire::client::HttpRuntimeClient;
+use crate::runtime::wire::server::RuntimeApiState;
 use crate::runtime::{HandlerRegistry, Runtime, RuntimeClient};
 use crate::store::blobs::{BlobStore, LocalBlobStore};
 use crate::store::Store;
@@ -55,7 +55,7 @@ impl App {
         // One table of fault targets for both planes: the debug endpoint can reach connections.
         let faults = runtime.ctx.faults.clone();
         let (shutdown, rx) = watch::channel(false);
-        let api = crate::runtime::api::router(RuntimeApiState {
+        let api = crate::runtime::wire::server::router(RuntimeApiState {
             client: client.clone(),
             service_token: Arc::new(config.service_token.clone()),
             faults: faults.clone(),

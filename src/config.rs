@@ -10,7 +10,7 @@ use crate::actors::RestartPolicy;
 use crate::agents::llm::LlmSettings;
 use crate::experience::settings::{ExperienceSettings, RateSpec};
 use crate::http::limits::{default_max_connections, EdgeLimits};
-use crate::runtime::intake_limits::IntakeRates;
+use crate::runtime::engine::intake_limits::IntakeRates;
 use crate::runtime::RuntimeConfig;
 use crate::security::secrets;
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use common::*;
 use serde_json::{json, Value};
-use symphainy::runtime::handler::{
+use symphainy::runtime::engine::handler::{
     FieldErrors, HandlerRegistry, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
 };
 

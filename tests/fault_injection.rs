@@ -19,7 +19,7 @@ use futures::{SinkExt, StreamExt};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use symphainy::actors::RestartPolicy;
-use symphainy::runtime::handler::FieldErrors;
+use symphainy::runtime::engine::handler::FieldErrors;
 use symphainy::runtime::{
     HandlerRegistry, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
 };

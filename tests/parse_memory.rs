@@ -72,8 +72,8 @@ async fn a_million_row_csv_parses_in_bounded_memory() {
     let blob = client.put_blob(Box::pin(file), u64::MAX).await.unwrap();
     let accepted = client
         .ingest_upload(
-            &symphainy::runtime::model::Scope::Any,
-            symphainy::runtime::model::IngestUpload {
+            &symphainy::runtime::contract::model::Scope::Any,
+            symphainy::runtime::contract::model::IngestUpload {
                 session_id: session.clone(),
                 sha256: blob.sha256,
                 size_bytes: blob.size_bytes,

@@ -8,8 +8,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use common::*;
 use serde_json::{json, Value};
-use symphainy::runtime::handler::FieldErrors;
-use symphainy::runtime::model::{Scope, UpgradeSession};
+use symphainy::runtime::contract::model::{Scope, UpgradeSession};
+use symphainy::runtime::engine::handler::FieldErrors;
 use symphainy::runtime::{
     HandlerRegistry, IntentHandler, RuntimeClient, RuntimeError, SagaStep, StepContext, StepError,
     StepOutput,

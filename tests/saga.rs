@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use common::*;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
-use symphainy::runtime::handler::FieldErrors;
-use symphainy::runtime::router::RouterMsg;
+use symphainy::runtime::engine::handler::FieldErrors;
+use symphainy::runtime::engine::router::RouterMsg;
 use symphainy::runtime::{
     HandlerRegistry, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
 };

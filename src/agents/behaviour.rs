@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::kinds::{AgentKind, Pillar};
 use super::offline::understand;
 use super::reasoning::{Draft, Understanding};
-use crate::runtime::model::ExecutionStatus;
+use crate::runtime::contract::model::ExecutionStatus;
 use crate::store::conversations::Turn;
 
 /// What an agent may do in its session: run intents and know which exist.

@@ -9,7 +9,7 @@
 use super::errors::token_required;
 use super::state::ExperienceState;
 use crate::http::ApiError;
-use crate::runtime::model::{Scope, Session, StatusOptions};
+use crate::runtime::contract::model::{Scope, Session, StatusOptions};
 use crate::security::tokens::Claims;
 
 /// The scope to use for a request on `session_id`. `claimed_tenant` is a `tenant_id` the

@@ -10,7 +10,7 @@ use super::auth_user::MaybeUser;
 use super::errors::token_required;
 use super::state::ExperienceState;
 use crate::http::{ApiError, ApiJson, OptionalJson};
-use crate::runtime::model::{ArtifactListRequest, Scope};
+use crate::runtime::contract::model::{ArtifactListRequest, Scope};
 use crate::runtime::RuntimeError;
 
 #[derive(Deserialize)]

@@ -14,7 +14,7 @@ use super::client_addr::ClientAddr;
 use super::responses::{auth_response, user_json};
 use super::state::ExperienceState;
 use crate::http::{ApiError, ApiJson, OptionalJson};
-use crate::runtime::model::CreateSession;
+use crate::runtime::contract::model::CreateSession;
 use crate::security::inputs::{DisplayName, Email, Password};
 use crate::security::Identity;
 

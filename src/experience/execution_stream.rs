@@ -22,7 +22,7 @@ use super::agent_ws::connection::PING_EVERY;
 use super::auth_user::bearer_token;
 use super::state::ExperienceState;
 use crate::http::{ApiError, ApiPath, ApiQuery};
-use crate::runtime::model::{ExecutionStatus, Scope, StatusOptions};
+use crate::runtime::contract::model::{ExecutionStatus, Scope, StatusOptions};
 
 #[derive(Deserialize)]
 pub struct StreamQuery {

@@ -11,7 +11,7 @@ use super::state::ExperienceState;
 use crate::http::idempotency::idempotency_key;
 use crate::http::queries::StatusQuery;
 use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery};
-use crate::runtime::model::{IntentRequest, StatusOptions};
+use crate::runtime::contract::model::{IntentRequest, StatusOptions};
 use crate::runtime::RuntimeError;
 
 pub async fn submit(

@@ -15,7 +15,7 @@ use super::auth_user::MaybeUser;
 use super::state::ExperienceState;
 use crate::http::idempotency::idempotency_key;
 use crate::http::{ApiError, ApiJson};
-use crate::runtime::model::{mash_id, IntentRequest, MashAccepted};
+use crate::runtime::contract::model::{mash_id, IntentRequest, MashAccepted};
 use crate::runtime::RuntimeError;
 
 #[derive(Deserialize)]

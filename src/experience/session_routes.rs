@@ -15,7 +15,7 @@ use super::errors::{forbidden, token_required};
 use super::state::ExperienceState;
 use crate::http::queries::TenantQuery;
 use crate::http::{ApiError, ApiPath, ApiQuery, OptionalJson};
-use crate::runtime::model::{CreateSession, Scope, SessionCreated, UpgradeSession};
+use crate::runtime::contract::model::{CreateSession, Scope, SessionCreated, UpgradeSession};
 
 #[derive(Default, Deserialize)]
 pub struct AnonymousBody {

@@ -20,7 +20,7 @@ use super::state::ExperienceState;
 use crate::http::body_deadline::TimeoutSeen;
 use crate::http::idempotency::idempotency_key;
 use crate::http::ApiError;
-use crate::runtime::model::IngestUpload;
+use crate::runtime::contract::model::IngestUpload;
 use crate::store::blobs::BlobInfo;
 
 struct Received {

@@ -1,27 +1,21 @@
-//! The Runtime Plane, the execution authority: router, sessions, executions, sagas, the event
-//! log, realm handlers, the runtime client seam and the internal HTTP API.
+//! The Runtime Plane, the execution authority, in four roles:
+//! - `contract`: the seam — the [`RuntimeClient`] trait and everything that crosses it
+//!   (requests, statuses, events, artifacts, errors);
+//! - `wire`: both ends of the internal HTTP API (the server over any runtime client, and the
+//!   HTTP client the Experience Plane uses when the planes run apart);
+//! - `engine`: router, sessions, executions, sagas, the event log, the agent host — it knows
+//!   no realm;
+//! - `realms`: the intents themselves, each realm registering its handlers and background actors.
 
-pub mod agent;
-pub mod api;
-pub mod availability;
-pub mod client;
-pub mod context;
-pub mod error;
-pub mod event_log;
-pub mod execution;
-pub mod handler;
-pub mod http_client;
-pub mod in_process;
-pub mod intake_limits;
-pub mod model;
+pub mod contract;
+pub mod engine;
 pub mod realms;
-pub mod router;
-pub mod saga;
-pub mod session;
-pub mod system;
+pub mod wire;
 
-pub use client::{EventStream, RuntimeClient};
-pub use context::RuntimeConfig;
-pub use error::RuntimeError;
-pub use handler::{HandlerRegistry, IntentHandler, SagaStep, StepContext, StepError, StepOutput};
-pub use system::Runtime;
+pub use contract::client::{EventStream, RuntimeClient};
+pub use contract::error::RuntimeError;
+pub use engine::context::RuntimeConfig;
+pub use engine::handler::{
+    HandlerRegistry, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
+};
+pub use engine::system::Runtime;

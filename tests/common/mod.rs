@@ -97,7 +97,7 @@ pub fn test_config(db: &TestDb) -> Config {
             janitor_interval: StdDuration::from_secs(3600),
             blob_grace: StdDuration::ZERO,
             // Generous intake limits: tests/limits.rs sets its own.
-            intake: symphainy::runtime::intake_limits::IntakeRates {
+            intake: symphainy::runtime::engine::intake_limits::IntakeRates {
                 intents_per_session: "100000/10".parse().unwrap(),
                 turns_per_session: "100000/10".parse().unwrap(),
                 per_tenant: "1000000/10".parse().unwrap(),

@@ -23,7 +23,7 @@ use super::protocol::{self, ClientMsg};
 use super::supervisor::Seat;
 use crate::agents::kinds::chat_turn;
 use crate::experience::ExperienceState;
-use crate::runtime::model::{AgentMessage, ApprovalDecision, Scope, StatusOptions};
+use crate::runtime::contract::model::{AgentMessage, ApprovalDecision, Scope, StatusOptions};
 
 /// Frames larger than this are refused with close code 1009.
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;

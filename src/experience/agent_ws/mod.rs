@@ -21,7 +21,7 @@ use supervisor::Seats;
 use super::ExperienceState;
 use crate::actors::Slot;
 use crate::http::{ApiError, ApiQuery};
-use crate::runtime::model::Scope;
+use crate::runtime::contract::model::Scope;
 
 /// What the Experience Plane keeps for agent sockets.
 #[derive(Clone)]

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::runtime::model::RuntimeEvent;
+use crate::runtime::contract::model::RuntimeEvent;
 use crate::store::time::{now_micros, to_rfc3339};
 
 pub const PROTOCOL_VERSION: u32 = 1;

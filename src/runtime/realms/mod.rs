@@ -7,7 +7,7 @@ pub mod quota;
 
 use std::sync::Arc;
 
-use super::handler::HandlerRegistry;
+use crate::runtime::engine::handler::HandlerRegistry;
 
 pub fn register_builtin(registry: &mut HandlerRegistry) {
     registry.register(Arc::new(echo::Echo));

@@ -2,7 +2,7 @@
 //! is registered, records before and while they are written. Over a quota the step fails with
 //! a sentence naming the quota, what is kept and what was asked; nothing of it stays.
 
-use crate::runtime::handler::{StepContext, StepError};
+use crate::runtime::engine::handler::{StepContext, StepError};
 use crate::store::usage::{kept, Usage};
 
 /// What this execution's session (and its tenant) may still keep.

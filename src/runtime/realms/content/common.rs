@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::runtime::handler::{FieldErrors, StepContext, StepError};
+use crate::runtime::engine::handler::{FieldErrors, StepContext, StepError};
 use crate::store::artifacts::{ArtifactRow, Owner};
 use crate::store::time::to_rfc3339;
 

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::common::{derived_id, done, file_payload, find, internal, required_str};
-use crate::runtime::handler::{
+use crate::runtime::engine::handler::{
     artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
 };
 use crate::store::artifacts::ArtifactRow;

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 use super::common::{
     clean_filename, derived_id, done, file_payload, guess_mime, internal, required_str,
 };
-use crate::runtime::handler::{
+use crate::runtime::engine::handler::{
     artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
 };
 use crate::store::artifacts::ArtifactRow;

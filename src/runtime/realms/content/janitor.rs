@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime};
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
-use crate::runtime::handler::Services;
+use crate::runtime::engine::handler::Services;
 use crate::store::time::now_micros;
 
 /// Uploads are ingested right after they arrive; older ones were abandoned.

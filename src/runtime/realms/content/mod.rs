@@ -11,7 +11,7 @@ pub mod query;
 
 use std::sync::Arc;
 
-use crate::runtime::handler::HandlerRegistry;
+use crate::runtime::engine::handler::HandlerRegistry;
 
 pub fn register(registry: &mut HandlerRegistry) {
     registry.register(Arc::new(ingest::Ingest::ingest_file()));

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use super::common::{derived_id, done, find, internal, required_str};
 use super::parsing::{self, ParseError, ParseOptions, ParsingType};
-use crate::runtime::handler::{
+use crate::runtime::engine::handler::{
     artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
 };
 use crate::store::artifacts::ArtifactRow;

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use super::common::{
     artifact_record, done, find, find_visible, internal, optional_count, owner, required_str,
 };
-use crate::runtime::handler::{
+use crate::runtime::engine::handler::{
     artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
 };
 use crate::store::artifacts::ArtifactFilter;

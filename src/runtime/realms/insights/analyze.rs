@@ -14,7 +14,7 @@ use super::over_parsed::{
     analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile,
 };
 use super::stats::{Correlation, Numeric, Text, DISTINCT_LIMIT, EXACT_LIMIT};
-use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
+use crate::runtime::engine::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 
 const TOP_VALUES: usize = 5;
 /// Correlations are computed between at most this many numeric columns.

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::budget::per_column;
 use super::over_parsed::each_record;
 use super::stats::DISTINCT_LIMIT;
-use crate::runtime::handler::{StepContext, StepError};
+use crate::runtime::engine::handler::{StepContext, StepError};
 
 /// Distinct values kept over all the sampled columns together.
 pub const MAX_SAMPLED_VALUES: usize = 500_000;

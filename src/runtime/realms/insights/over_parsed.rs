@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::runtime::handler::{FieldErrors, IntentHandler, SagaStep, StepContext, StepError};
+use crate::runtime::engine::handler::{
+    FieldErrors, IntentHandler, SagaStep, StepContext, StepError,
+};
 use crate::runtime::realms::content::common::{done, find, internal, required_str};
 use crate::store::artifacts::ArtifactRow;
 

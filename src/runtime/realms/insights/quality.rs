@@ -18,7 +18,7 @@ use super::over_parsed::{
     analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile,
 };
 use super::stats::{round, Numeric, DISTINCT_LIMIT, EXACT_LIMIT};
-use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
+use crate::runtime::engine::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::parsing::{fits, ColumnType};
 use crate::store::artifacts::ArtifactRow;
 

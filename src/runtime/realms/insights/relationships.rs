@@ -16,7 +16,7 @@ use super::key_values::{sample, shared, Sampled, MAX_KEY_BYTES, MAX_SAMPLED_VALU
 use super::over_parsed::column_names;
 use super::stats::{round, DISTINCT_LIMIT};
 use super::topk::TopK;
-use crate::runtime::handler::{
+use crate::runtime::engine::handler::{
     artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
 };
 use crate::runtime::realms::content::common::{done, find};

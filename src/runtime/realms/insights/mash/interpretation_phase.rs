@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use super::{earlier, ids_in, register, remove_all, undo_on_error};
-use crate::runtime::handler::{SagaStep, StepContext, StepError, StepOutput};
+use crate::runtime::engine::handler::{SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, find};
 use crate::runtime::realms::insights::interpret::interpretation;
 

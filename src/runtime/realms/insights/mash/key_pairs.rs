@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 
 use super::model::{Pair, SourceShape};
-use crate::runtime::handler::{StepContext, StepError};
+use crate::runtime::engine::handler::{StepContext, StepError};
 use crate::runtime::realms::insights::key_values::sample;
 use crate::runtime::realms::insights::relationships::{each_candidate, MAX_COLUMNS};
 use crate::runtime::realms::insights::topk::TopK;

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use super::key_pairs::key_pairs;
 use super::model::{choose_keys, unify, SourceShape, KEY_RULE};
 use super::{earlier, ids_in, register, remove_all, undo_on_error, MashOptions};
-use crate::runtime::handler::{SagaStep, StepContext, StepError, StepOutput};
+use crate::runtime::engine::handler::{SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, find};
 
 pub struct SemanticMapping;

@@ -29,7 +29,9 @@ use serde_json::Value;
 
 pub use options::{JoinKind, MashOptions};
 
-use crate::runtime::handler::{FieldErrors, IntentHandler, SagaStep, StepContext, StepError};
+use crate::runtime::engine::handler::{
+    FieldErrors, IntentHandler, SagaStep, StepContext, StepError,
+};
 use crate::runtime::realms::content::common::{derived_id, done, internal};
 use crate::store::artifacts::ArtifactRow;
 use crate::store::time::now_micros;

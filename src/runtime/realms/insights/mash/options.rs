@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::cap::HARD_MAX_RECORDS;
-use crate::runtime::handler::FieldErrors;
+use crate::runtime::engine::handler::FieldErrors;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

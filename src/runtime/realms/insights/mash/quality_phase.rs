@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use serde_json::{json, Value};
 
 use super::{content_refs, ids_in, register, remove_all, undo_on_error, MashOptions, MAX_COLUMNS};
-use crate::runtime::handler::{SagaStep, StepContext, StepError, StepOutput};
+use crate::runtime::engine::handler::{SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, find_visible, internal, visible};
 use crate::runtime::realms::content::parse_intent::{by_extension, parse_file};
 use crate::runtime::realms::content::parsing::ParseOptions;

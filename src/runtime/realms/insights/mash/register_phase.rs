@@ -11,7 +11,7 @@ use super::cap::OutputCap;
 use super::combine::{Combiner, Feed, Plan};
 use super::writer::Writer;
 use super::{earlier, ids_in, mash_id, register, undo_on_error, MashOptions, PHASES};
-use crate::runtime::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
+use crate::runtime::engine::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, internal};
 use crate::runtime::realms::insights::over_parsed::{each_record, page_size, try_each_record};
 use crate::store::time::now_micros;

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::combine::{Combiner, Pending};
-use crate::runtime::handler::{StepContext, StepError};
+use crate::runtime::engine::handler::{StepContext, StepError};
 use crate::runtime::realms::content::common::internal;
 use crate::runtime::realms::content::parsing::{ColumnStats, ColumnsInfer};
 

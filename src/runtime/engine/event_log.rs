@@ -16,8 +16,8 @@ use dashmap::DashMap;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::{broadcast, mpsc};
 
-use super::error::RuntimeError;
 use crate::actors::Slot;
+use crate::runtime::contract::error::RuntimeError;
 use crate::store::{AppendOutcome, Effect, EventRow, NewEvent, Store};
 
 const MAX_BATCH: usize = 512;

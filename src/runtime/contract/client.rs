@@ -6,8 +6,8 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use futures::Stream;
 
-use super::error::RuntimeError;
-use super::model::{
+use crate::runtime::contract::error::RuntimeError;
+use crate::runtime::contract::model::{
     AgentAccepted, AgentMessage, ApprovalDecision, ArtifactList, ArtifactListRequest,
     CreateSession, ExecutionStatus, IngestUpload, IntentAccepted, IntentRequest, RuntimeEvent,
     Scope, Session, StatusOptions, UpgradeSession, UploadAccepted,

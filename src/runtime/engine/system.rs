@@ -8,17 +8,17 @@ use dashmap::DashMap;
 use ractor::{Actor, ActorRef};
 use tokio::task::JoinHandle;
 
-use super::context::{RuntimeConfig, RuntimeCtx, RuntimeInner};
-use super::event_log::{EventHub, EventLog, EventLogArgs, EventLogHandle};
-use super::handler::{HandlerRegistry, Services};
-use super::in_process::InProcessClient;
-use super::intake_limits::IntakeLimits;
-use super::realms::content::janitor::{Janitor, JanitorArgs};
-use super::router::RuntimeRouter;
 use crate::actors::supervisor::SupervisorMsg;
 use crate::actors::{ChildSpec, Registry, Slot, Supervisor, SupervisorArgs};
 use crate::agents::llm::ChatCompletions;
 use crate::agents::reasoning::{Plain, ReasoningBackend};
+use crate::runtime::engine::context::{RuntimeConfig, RuntimeCtx, RuntimeInner};
+use crate::runtime::engine::event_log::{EventHub, EventLog, EventLogArgs, EventLogHandle};
+use crate::runtime::engine::handler::{HandlerRegistry, Services};
+use crate::runtime::engine::in_process::InProcessClient;
+use crate::runtime::engine::intake_limits::IntakeLimits;
+use crate::runtime::engine::router::RuntimeRouter;
+use crate::runtime::realms::content::janitor::{Janitor, JanitorArgs};
 use crate::store::blobs::BlobStore;
 use crate::store::Store;
 

@@ -6,10 +6,10 @@ use std::collections::HashMap;
 
 use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 
-use super::context::RuntimeCtx;
-use super::error::RuntimeError;
-use super::session::{SessionActor, SessionArgs, SessionMsg};
 use crate::actors::{ChildExit, Children};
+use crate::runtime::contract::error::RuntimeError;
+use crate::runtime::engine::context::RuntimeCtx;
+use crate::runtime::engine::session::{SessionActor, SessionArgs, SessionMsg};
 
 pub enum RouterMsg {
     Route {

@@ -8,10 +8,10 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
-use super::context::RuntimeCtx;
-use super::error::RuntimeError;
-use super::saga::{self, panic_text, Control};
-use super::session::EXECUTION_NOT_FOUND;
+use crate::runtime::contract::error::RuntimeError;
+use crate::runtime::engine::context::RuntimeCtx;
+use crate::runtime::engine::saga::{self, panic_text, Control};
+use crate::runtime::engine::session::EXECUTION_NOT_FOUND;
 use crate::store::ExecutionRow;
 
 pub enum ExecutionMsg {

@@ -277,7 +277,7 @@ pub struct MashAccepted {
 
 /// The `mash` artifact id of a `data_mash.create` execution (derived from the execution id, so
 /// every runtime client names it the same way).
-pub use super::realms::insights::mash::mash_id;
+pub use crate::runtime::realms::insights::mash::mash_id;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadAccepted {

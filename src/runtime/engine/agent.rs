@@ -12,14 +12,14 @@ use futures::FutureExt;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde_json::{json, Value};
 
-use super::client::RuntimeClient;
-use super::context::RuntimeCtx;
-use super::in_process::InProcessClient;
-use super::model::{ExecutionStatus, IntentRequest, Scope, StatusOptions};
-use super::saga::panic_text;
-use super::session::SessionMsg;
 use crate::agents::behaviour::{respond, Workbench};
 use crate::agents::AgentKind;
+use crate::runtime::contract::client::RuntimeClient;
+use crate::runtime::contract::model::{ExecutionStatus, IntentRequest, Scope, StatusOptions};
+use crate::runtime::engine::context::RuntimeCtx;
+use crate::runtime::engine::in_process::InProcessClient;
+use crate::runtime::engine::saga::panic_text;
+use crate::runtime::engine::session::SessionMsg;
 use crate::store::conversations::Turn;
 use crate::store::time::now_micros;
 use crate::store::NewEvent;
@@ -264,7 +264,7 @@ struct SessionBench {
 #[async_trait]
 impl Workbench for SessionBench {
     async fn run(&self, intent_type: &str, parameters: Value) -> Result<ExecutionStatus, String> {
-        let err = |e: super::RuntimeError| e.to_string();
+        let err = |e: crate::runtime::RuntimeError| e.to_string();
         // Listen before submitting, so the end cannot be missed.
         let after = self
             .client

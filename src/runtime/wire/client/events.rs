@@ -12,8 +12,8 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::HttpRuntimeClient;
-use crate::runtime::api::events::KEEP_ALIVE_SECS;
-use crate::runtime::model::{RuntimeEvent, Scope};
+use crate::runtime::contract::model::{RuntimeEvent, Scope};
+use crate::runtime::wire::server::events::KEEP_ALIVE_SECS;
 use crate::runtime::{EventStream, RuntimeError};
 
 /// Three missed keep-alives without a byte mean a dead connection.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::runtime::error::CONFLICT_CODES;
+use crate::runtime::contract::error::CONFLICT_CODES;
 use crate::runtime::RuntimeError;
 
 /// What `{what}_not_found` may name.

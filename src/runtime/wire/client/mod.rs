@@ -2,6 +2,7 @@
 //! process of its own. Same interface and same errors as the in-process client; a runtime that
 //! cannot be reached is `Unavailable` (503 `runtime_unavailable` to the frontend).
 
+pub mod availability;
 mod blob_body;
 mod errors;
 mod events;
@@ -14,15 +15,15 @@ use reqwest::{Method, RequestBuilder, Url};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
-use super::api::scope::{header_value, SCOPE_HEADER};
-use super::availability::Availability;
-use super::client::{EventStream, RuntimeClient};
-use super::error::RuntimeError;
-use super::model::{
+use crate::runtime::contract::client::{EventStream, RuntimeClient};
+use crate::runtime::contract::error::RuntimeError;
+use crate::runtime::contract::model::{
     AgentAccepted, AgentMessage, ApprovalDecision, ArtifactList, ArtifactListRequest,
     CreateSession, ExecutionStatus, IngestUpload, IntentAccepted, IntentRequest, Scope, Session,
     StatusOptions, UpgradeSession, UploadAccepted,
 };
+use crate::runtime::wire::client::availability::Availability;
+use crate::runtime::wire::server::scope::{header_value, SCOPE_HEADER};
 use crate::store::blobs::{BlobInfo, BlobReader};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);

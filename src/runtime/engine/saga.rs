@@ -14,10 +14,10 @@ use ractor::RpcReplyPort;
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
-use super::context::RuntimeCtx;
-use super::error::RuntimeError;
-use super::event_log::Item;
-use super::handler::{SagaStep, StepContext, StepError};
+use crate::runtime::contract::error::RuntimeError;
+use crate::runtime::engine::context::RuntimeCtx;
+use crate::runtime::engine::event_log::Item;
+use crate::runtime::engine::handler::{SagaStep, StepContext, StepError};
 use crate::store::time::now_micros;
 use crate::store::{AppendOutcome, Effect, ExecutionRow, NewEvent, StepRow};
 
@@ -596,7 +596,7 @@ impl Driver {
 }
 
 enum StepRun {
-    Done(Result<super::handler::StepOutput, StepError>),
+    Done(Result<crate::runtime::engine::handler::StepOutput, StepError>),
     Cancelled(RpcReplyPort<Result<(), RuntimeError>>),
 }
 

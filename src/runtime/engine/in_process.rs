@@ -8,19 +8,19 @@ use futures::StreamExt;
 use ractor::RpcReplyPort;
 use tokio_stream::wrappers::ReceiverStream;
 
-use super::agent::AgentTurn;
-use super::client::{EventStream, RuntimeClient};
-use super::context::RuntimeCtx;
-use super::error::RuntimeError;
-use super::model::{
+use crate::agents::AgentKind;
+use crate::runtime::contract::client::{EventStream, RuntimeClient};
+use crate::runtime::contract::error::RuntimeError;
+use crate::runtime::contract::model::{
     AgentAccepted, AgentMessage, ApprovalDecision, ArtifactList, ArtifactListRequest,
     CreateSession, ExecutionStatus, IngestUpload, IntentAccepted, IntentRequest, RuntimeEvent,
     Scope, Session, StatusOptions, UpgradeSession, UploadAccepted,
 };
-use super::realms::content::common::{artifact_record, derived_id};
-use super::router::RouterMsg;
-use super::session::{object_or_empty, ExecutionCmd, SessionMsg};
-use crate::agents::AgentKind;
+use crate::runtime::engine::agent::AgentTurn;
+use crate::runtime::engine::context::RuntimeCtx;
+use crate::runtime::engine::router::RouterMsg;
+use crate::runtime::engine::session::{object_or_empty, ExecutionCmd, SessionMsg};
+use crate::runtime::realms::content::common::{artifact_record, derived_id};
 use crate::store::artifacts::{ArtifactFilter, Owner, UploadRow};
 use crate::store::blobs::{BlobError, BlobInfo, BlobReader};
 use crate::store::time::now_micros;

@@ -13,7 +13,7 @@ use super::scope::CallerScope;
 use super::RuntimeApiState;
 use crate::http::queries::TenantQuery;
 use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery};
-use crate::runtime::model::{AgentMessage, ApprovalDecision};
+use crate::runtime::contract::model::{AgentMessage, ApprovalDecision};
 
 #[derive(Debug, Deserialize)]
 pub struct AgentBody {

@@ -6,15 +6,15 @@ use std::time::Duration;
 use dashmap::DashMap;
 use tokio::task::AbortHandle;
 
-use super::event_log::EventLogHandle;
-use super::handler::{HandlerRegistry, Services};
-use super::intake_limits::{IntakeLimits, IntakeRates};
-use super::realms::content::janitor::JanitorMsg;
-use super::router::RouterMsg;
-use super::session::SessionMsg;
 use crate::actors::{Registry, RestartPolicy, Slot};
 use crate::agents::llm::LlmSettings;
 use crate::agents::reasoning::ReasoningBackend;
+use crate::runtime::engine::event_log::EventLogHandle;
+use crate::runtime::engine::handler::{HandlerRegistry, Services};
+use crate::runtime::engine::intake_limits::{IntakeLimits, IntakeRates};
+use crate::runtime::engine::router::RouterMsg;
+use crate::runtime::engine::session::SessionMsg;
+use crate::runtime::realms::content::janitor::JanitorMsg;
 use crate::store::Store;
 
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@ use super::scope::CallerScope;
 use super::RuntimeApiState;
 use crate::http::body_deadline::TimeoutSeen;
 use crate::http::{ApiError, ApiJson, ApiQuery};
-use crate::runtime::model::IngestUpload;
+use crate::runtime::contract::model::IngestUpload;
 
 #[derive(Debug, Deserialize)]
 pub struct BlobQuery {

@@ -104,7 +104,7 @@ impl HandlerRegistry {
     /// The handlers the runtime ships.
     pub fn builtin() -> Self {
         let mut r = Self::default();
-        super::realms::register_builtin(&mut r);
+        crate::runtime::realms::register_builtin(&mut r);
         r
     }
 

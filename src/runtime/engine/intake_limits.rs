@@ -4,7 +4,7 @@
 
 use crate::security::rate::{KeyedRate, RateSpec};
 
-use super::error::RuntimeError;
+use crate::runtime::contract::error::RuntimeError;
 
 #[derive(Debug, Clone, Copy)]
 pub struct IntakeRates {

@@ -9,14 +9,16 @@ use std::time::Instant;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde_json::{Map, Value};
 
-use super::agent::{AgentActor, AgentArgs, AgentMsg, AgentTurn};
-use super::context::RuntimeCtx;
-use super::error::RuntimeError;
-use super::execution::{ExecutionActor, ExecutionArgs, ExecutionMsg};
-use super::model::{IntentAccepted, IntentRequest, Scope, Session, UpgradeSession};
-use super::router::RouterMsg;
 use crate::actors::{ChildExit, Children};
 use crate::agents::AgentKind;
+use crate::runtime::contract::error::RuntimeError;
+use crate::runtime::contract::model::{
+    IntentAccepted, IntentRequest, Scope, Session, UpgradeSession,
+};
+use crate::runtime::engine::agent::{AgentActor, AgentArgs, AgentMsg, AgentTurn};
+use crate::runtime::engine::context::RuntimeCtx;
+use crate::runtime::engine::execution::{ExecutionActor, ExecutionArgs, ExecutionMsg};
+use crate::runtime::engine::router::RouterMsg;
 use crate::store::time::{now_micros, to_rfc3339};
 use crate::store::{BindOutcome, ExecutionRow, InsertOutcome, NewExecution, SessionRow};
 

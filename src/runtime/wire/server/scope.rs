@@ -9,7 +9,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::HeaderValue;
 
-use crate::runtime::model::Scope;
+use crate::runtime::contract::model::Scope;
 
 pub const SCOPE_HEADER: &str = "x-symphainy-scope";
 

@@ -12,7 +12,7 @@ use super::RuntimeApiState;
 use crate::http::idempotency::idempotency_key;
 use crate::http::queries::{StatusQuery, TenantQuery};
 use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery};
-use crate::runtime::model::{
+use crate::runtime::contract::model::{
     ApprovalDecision, ArtifactListRequest, CreateSession, IntentRequest, StatusOptions,
     UpgradeSession,
 };

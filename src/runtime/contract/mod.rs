@@ -1,0 +1,5 @@
+//! The seam between the planes: the runtime client trait and what crosses it.
+
+pub mod client;
+pub mod error;
+pub mod model;

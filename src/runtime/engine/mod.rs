@@ -1,0 +1,15 @@
+//! The engine: the actor tree that runs intents (router → sessions → executions and agents),
+//! sagas, the event log, intake limits and the in-process runtime client. It knows no realm:
+//! realms come in through the handler registry and their own background actors.
+
+pub mod agent;
+pub mod context;
+pub mod event_log;
+pub mod execution;
+pub mod handler;
+pub mod in_process;
+pub mod intake_limits;
+pub mod router;
+pub mod saga;
+pub mod session;
+pub mod system;
