@@ -475,7 +475,7 @@ async fn parse() {
     let db = sqlite_db();
     let mut config = test_config(&db);
     config.runtime.max_upload_bytes = 1 << 30;
-    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let path = db.data_dir().join("big.csv");
     let rows = 400_000;
     {
@@ -633,7 +633,7 @@ async fn activation(n: usize) {
     let mut config = test_config(&db);
     let idle = Duration::from_millis(200);
     config.runtime.session_idle = idle;
-    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let client = t.app.runtime.client();
     let mut sessions = Vec::with_capacity(n);
     for _ in 0..n {
@@ -727,7 +727,7 @@ async fn restart_latency() {
     };
     config.runtime.restart = lenient;
     config.runtime.root_restart = lenient;
-    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let client = t.app.runtime.client();
     let session = new_session(&client).await;
     // Activate the session actor.
@@ -790,7 +790,7 @@ async fn login_storm() {
     let mut config = test_config(&db);
     config.experience.trust_forwarded_for = true;
     config.experience.rate_login = "5/60".parse().unwrap();
-    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     // One user per address: logins are limited per address and per email.
     for a in 0..STORM_ADDRESSES {
         t.register_user(&format!("storm{a}")).await;

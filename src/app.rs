@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::actors::FaultTargets;
+use crate::agents::brain::Agents;
 use crate::config::{redact_url, Config};
 use crate::experience::plane::ExperiencePlane;
 use crate::http::serve::serve;
@@ -49,8 +50,17 @@ impl App {
         let store = open_store(config).await?;
         let blobs: Arc<dyn BlobStore> =
             Arc::new(LocalBlobStore::new(config.data_dir.join("blobs"))?);
-        let runtime =
-            Arc::new(Runtime::start(store.clone(), blobs, handlers, config.runtime.clone()).await?);
+        let brain = Arc::new(Agents::new(config.llm.as_ref())?);
+        let runtime = Arc::new(
+            Runtime::start(
+                store.clone(),
+                blobs,
+                handlers,
+                brain,
+                config.runtime.clone(),
+            )
+            .await?,
+        );
         let client: Arc<dyn RuntimeClient> = Arc::new(runtime.client());
         // One table of fault targets for both planes: the debug endpoint can reach connections.
         let faults = runtime.ctx.faults.clone();

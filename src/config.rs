@@ -11,6 +11,7 @@ use crate::agents::llm::LlmSettings;
 use crate::experience::settings::{ExperienceSettings, RateSpec};
 use crate::http::limits::{default_max_connections, EdgeLimits};
 use crate::runtime::engine::intake_limits::IntakeRates;
+use crate::runtime::realms::content::ContentSettings;
 use crate::runtime::RuntimeConfig;
 use crate::security::secrets;
 
@@ -169,6 +170,8 @@ pub struct Config {
     pub runtime_addr: String,
     pub service_token: String,
     pub runtime: RuntimeConfig,
+    /// An OpenAI-compatible model for agents' wording; `None` is the built-in offline backend.
+    pub llm: Option<LlmSettings>,
     pub max_body_bytes: usize,
     pub experience: ExperienceSettings,
     /// Connection cap and timeouts of each listener.
@@ -184,6 +187,7 @@ impl std::fmt::Debug for Config {
             .field("runtime_addr", &self.runtime_addr)
             .field("service_token", &"<redacted>")
             .field("runtime", &self.runtime)
+            .field("llm", &self.llm)
             .field("experience", &self.experience)
             .field("edge", &self.edge)
             .finish()
@@ -284,6 +288,12 @@ impl ServeArgs {
             max_restarts: self.max_restarts,
             within: Duration::from_secs(self.restart_window_secs),
         };
+        let mut realms = http::Extensions::new();
+        realms.insert(ContentSettings {
+            unmaterialized_ttl: Duration::from_secs(self.unmaterialized_ttl_secs.clamp(1, MAX_TTL)),
+            blob_grace: Duration::from_secs(self.blob_grace_secs.clamp(60, MAX_TTL)),
+            ..ContentSettings::default()
+        });
         Ok(Config {
             data_dir: self.store.data_dir,
             database_url,
@@ -294,18 +304,7 @@ impl ServeArgs {
                 session_idle: Duration::from_secs(self.session_idle_secs.max(1)),
                 restart,
                 max_upload_bytes: self.max_upload_bytes,
-                blob_grace: Duration::from_secs(self.blob_grace_secs.clamp(60, MAX_TTL)),
-                llm: self
-                    .llm_url
-                    .filter(|u| !u.trim().is_empty())
-                    .map(|url| LlmSettings {
-                        url,
-                        model: self.llm_model.clone(),
-                        api_key: self.llm_api_key.filter(|k| !k.is_empty()),
-                    }),
-                unmaterialized_ttl: Duration::from_secs(
-                    self.unmaterialized_ttl_secs.clamp(1, MAX_TTL),
-                ),
+                realms,
                 quotas: crate::store::usage::StorageQuotas {
                     session_bytes: self.quota_session_bytes,
                     session_records: self.quota_session_records,
@@ -319,6 +318,14 @@ impl ServeArgs {
                 },
                 ..RuntimeConfig::default()
             },
+            llm: self
+                .llm_url
+                .filter(|u| !u.trim().is_empty())
+                .map(|url| LlmSettings {
+                    url,
+                    model: self.llm_model.clone(),
+                    api_key: self.llm_api_key.filter(|k| !k.is_empty()),
+                }),
             max_body_bytes: self.max_body_bytes,
             experience,
             edge,

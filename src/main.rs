@@ -9,7 +9,6 @@ use std::io::Write;
 use clap::{CommandFactory, Parser, Subcommand};
 use symphainy::app::{App, ExperienceApp, Listeners};
 use symphainy::config::{ServeArgs, StoreArgs};
-use symphainy::runtime::HandlerRegistry;
 use symphainy::store::dir_lock::lock_store;
 use symphainy::store::Store;
 use tokio::net::TcpListener;
@@ -138,7 +137,7 @@ async fn run(args: ServeArgs, with_experience: bool) -> anyhow::Result<()> {
             None
         },
     };
-    let app = App::start(&config, HandlerRegistry::builtin(), listeners).await?;
+    let app = App::start(&config, symphainy::runtime::realms::builtin(), listeners).await?;
     println!("{}", app.listening_line());
     std::io::stdout().flush()?;
     tracing::info!(runtime = %app.runtime_addr, experience = ?app.experience_addr, "symphainy started");

@@ -10,7 +10,6 @@ use common::ws::*;
 use common::*;
 use futures::SinkExt;
 use serde_json::{json, Value};
-use symphainy::runtime::HandlerRegistry;
 use tokio_tungstenite::tungstenite::Message;
 
 async fn submit(t: &TestApp, session: &str, intent: &str, params: Value) -> String {
@@ -287,7 +286,7 @@ async fn the_connection_cap_refuses_with_1013_and_frees_seats() {
     let db = sqlite_db();
     let mut config = test_config(&db);
     config.experience.ws_max_connections = 2;
-    let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let session = t.anonymous().await;
     let mut a = connect(&t.exp, &format!("session_id={session}")).await;
     let mut b = connect(&t.exp, &format!("session_id={session}")).await;
@@ -336,7 +335,7 @@ async fn an_idle_socket_is_closed_1000() {
     let db = sqlite_db();
     let mut config = test_config(&db);
     config.experience.ws_idle = Duration::from_millis(500);
-    let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let session = t.anonymous().await;
     let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     next(&mut ws).await.unwrap();
@@ -351,7 +350,7 @@ async fn a_client_that_stops_reading_is_closed_1013_and_can_resume() {
     let db = sqlite_db();
     let mut config = test_config(&db);
     config.experience.ws_outbound_queue = 4;
-    let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let session = t.anonymous().await;
     let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     next(&mut ws).await.unwrap();

@@ -366,12 +366,12 @@ async fn a_chat_completions_model_streams_agent_tokens() {
         let db = sqlite_db();
         let (url, seen) = fake_model(fail).await;
         let mut config = test_config(&db);
-        config.runtime.llm = Some(symphainy::agents::llm::LlmSettings {
+        config.llm = Some(symphainy::agents::llm::LlmSettings {
             url,
             model: "test-model".into(),
             api_key: Some("sk-test-key".into()),
         });
-        let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+        let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
         let (mut ws, _) = open(&t).await;
         let msgs = turn(
             &mut ws,

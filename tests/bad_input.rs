@@ -314,7 +314,7 @@ async fn a_flood_of_pings_and_bad_messages_is_answered_in_full() {
     let db = sqlite_db();
     let mut config = test_config(&db);
     config.experience.ws_outbound_queue = 8;
-    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let (_, mut ws) = agent_socket(&t).await;
     const N: usize = 3000;
     // Sent without reading a thing: the answers pile up faster than the queue holds.
@@ -370,7 +370,7 @@ async fn resuming_a_long_history_replays_it_all_at_the_readers_pace() {
     let mut config = test_config(&db);
     // A history fifty times the queue.
     config.experience.ws_outbound_queue = 4;
-    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let session = t.anonymous().await;
     const N: i64 = 200;
     for i in 0..N {

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use common::*;
 use serde_json::{json, Value};
 use symphainy::runtime::engine::handler::{
-    FieldErrors, HandlerRegistry, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
+    FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
 };
 
 async fn ingest(t: &TestApp, session: &str, n: usize) -> String {
@@ -161,7 +161,7 @@ async fn thirty_concurrent_cancels_are_one_success_and_twenty_nine_conflicts() {
     for db in databases().await {
         let gate = Arc::new(tokio::sync::Semaphore::new(0));
         let runs = Arc::new(AtomicUsize::new(0));
-        let mut handlers = HandlerRegistry::builtin();
+        let mut handlers = symphainy::runtime::realms::builtin();
         handlers.register(Arc::new(HeldIntent(gate.clone(), runs.clone())));
         let t = spawn_app_with(test_config(&db), handlers).await;
         let session = t.create_session(Some("t")).await;

@@ -353,9 +353,9 @@ async fn delete_needs_approval_and_a_refusal_keeps_the_file() {
 async fn the_janitor_removes_files_never_materialized() {
     let db = sqlite_db();
     let mut config = test_config(&db);
-    config.runtime.unmaterialized_ttl = Duration::from_millis(200);
-    config.runtime.janitor_interval = Duration::from_secs(3600);
-    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    content_settings(&mut config).unmaterialized_ttl = Duration::from_millis(200);
+    content_settings(&mut config).janitor_interval = Duration::from_secs(3600);
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let session = t.create_session(None).await;
     let kept = ingest(&t, &session, None, "kept.csv", b"a\n1\n").await;
     t.run_intent(

@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::{json, Value};
-use symphainy::runtime::HandlerRegistry;
 use tokio::net::{TcpListener, TcpStream};
 
 /// A TCP proxy in front of PostgreSQL that the test can cut (every connection closed, new ones
@@ -109,7 +108,7 @@ async fn a_postgres_outage_is_answered_503_at_once_and_the_server_recovers_by_it
     let (url, _) = through(&url, proxy.port);
     let mut config = test_config(&db);
     config.database_url = url;
-    let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let http = impatient(2);
     let session = t.create_session(Some("t")).await;
     let before = t.submit_echo(&session, Some("t"), "before").await;

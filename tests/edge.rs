@@ -35,7 +35,7 @@ async fn app_with(edge: EdgeLimits) -> (TestDb, TestApp) {
     let db = sqlite_db();
     let mut config = test_config(&db);
     config.edge = edge;
-    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     (db, t)
 }
 
@@ -304,7 +304,7 @@ async fn a_silent_execution_stream_is_closed_at_the_idle_timeout() {
     let db = sqlite_db();
     let mut config = test_config(&db);
     config.experience.ws_idle = Duration::from_millis(400);
-    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let session = t.create_session(None).await;
     let (s, r) = t
         .submit(json!({"intent_type": "echo", "session_id": session,
@@ -419,7 +419,7 @@ async fn an_agent_socket_that_reads_nothing_gives_up_its_seat() {
     config.edge = limits(1);
     config.experience.ws_idle = Duration::from_millis(500);
     config.experience.ws_outbound_queue = 32;
-    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     // Set up through the Runtime Plane: the socket is the Experience Plane's only connection.
     let session = t.create_session(None).await;
     // A small receive buffer (the kernel would grow it to tens of MB otherwise).

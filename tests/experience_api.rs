@@ -8,7 +8,6 @@ use common::*;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use symphainy::config::Config;
-use symphainy::runtime::HandlerRegistry;
 
 struct Exp {
     t: TestApp,
@@ -17,7 +16,7 @@ struct Exp {
 impl Exp {
     async fn start(config: Config) -> Exp {
         Exp {
-            t: spawn_app_with(config, HandlerRegistry::builtin()).await,
+            t: spawn_app_with(config, symphainy::runtime::realms::builtin()).await,
         }
     }
 

@@ -20,9 +20,7 @@ use parking_lot::Mutex;
 use serde_json::{json, Value};
 use symphainy::actors::RestartPolicy;
 use symphainy::runtime::engine::handler::FieldErrors;
-use symphainy::runtime::{
-    HandlerRegistry, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
-};
+use symphainy::runtime::{IntentHandler, SagaStep, StepContext, StepError, StepOutput};
 use tokio_tungstenite::tungstenite::Message;
 
 /// How many times each `(execution, step)` ran.
@@ -79,7 +77,7 @@ impl IntentHandler for CountedIntent {
 }
 
 async fn app(db: &TestDb, runs: &Runs, policy: Option<(RestartPolicy, RestartPolicy)>) -> TestApp {
-    let mut handlers = HandlerRegistry::builtin();
+    let mut handlers = symphainy::runtime::realms::builtin();
     handlers.register(Arc::new(CountedIntent(runs.clone())));
     let mut config = test_config(db);
     if let Some((restart, root)) = policy {

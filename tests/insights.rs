@@ -364,7 +364,7 @@ async fn map_relationships_on_ten_files_of_300_columns_stays_small() {
     // Each file's body is about 240 KB as hex: above the tests' usual 64 KiB.
     let mut config = test_config(&db);
     config.max_body_bytes = 1024 * 1024;
-    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let session = t.create_session(None).await;
     // The case: ten CSVs of 100 rows and 300 columns (about 1 MB in all).
     let ids = wide_files(&t, &session, 10, 100, 300).await;
@@ -414,7 +414,7 @@ async fn a_wide_file_is_read_whole_in_smaller_pages() {
     let db = sqlite_db();
     let mut config = test_config(&db);
     config.max_body_bytes = 4 * 1024 * 1024;
-    let t = spawn_app_with(config, symphainy::runtime::HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let session = t.create_session(None).await;
     // 1,000 records of 260 columns: pages of 250,000 / 260 = 961 records, so two pages.
     let ids = wide_files(&t, &session, 1, 1000, 260).await;

@@ -7,7 +7,6 @@ mod common;
 use common::ws::{connect, next, send};
 use common::*;
 use serde_json::{json, Value};
-use symphainy::runtime::HandlerRegistry;
 
 fn limited(db: &TestDb, intents: &str, turns: &str, tenant: &str) -> symphainy::config::Config {
     let mut config = test_config(db);
@@ -34,7 +33,7 @@ async fn intents_per_session_and_per_tenant() {
     let db = sqlite_db();
     let t = spawn_app_with(
         limited(&db, "5/60", "30/60", "8/60"),
-        HandlerRegistry::builtin(),
+        symphainy::runtime::realms::builtin(),
     )
     .await;
     let session = t.anonymous().await;
@@ -131,7 +130,7 @@ async fn a_chat_flood_is_cut_at_the_turn_limit() {
     let db = sqlite_db();
     let t = spawn_app_with(
         limited(&db, "1000/60", "10/60", "10000/60"),
-        HandlerRegistry::builtin(),
+        symphainy::runtime::realms::builtin(),
     )
     .await;
     let session = t.anonymous().await;
@@ -189,7 +188,7 @@ async fn storage_quotas_per_session_and_per_tenant() {
             tenant_bytes: 150,
             tenant_records: 8,
         };
-        let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
+        let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
         let one = t.create_session(Some("t")).await;
         // 11 bytes and 4 records; 50 bytes and 1 record: the session keeps 61 bytes, 5 records.
         let a = ingest(&t, &one, "a.csv", "id\n1\n2\n3\n4\n").await;

@@ -11,7 +11,6 @@ use common::*;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use symphainy::app::{App, ExperienceApp, Listeners};
-use symphainy::runtime::HandlerRegistry;
 use tokio::net::TcpListener;
 
 /// Everything the process logs, as text.
@@ -60,7 +59,7 @@ async fn start_runtime(config: &symphainy::config::Config, listener: TcpListener
         runtime: listener,
         experience: None,
     };
-    App::start(config, HandlerRegistry::builtin(), listeners)
+    App::start(config, symphainy::runtime::realms::builtin(), listeners)
         .await
         .expect("the runtime starts")
 }

@@ -71,16 +71,17 @@ async fn a_million_row_csv_parses_in_bounded_memory() {
     use symphainy::runtime::RuntimeClient;
     let blob = client.put_blob(Box::pin(file), u64::MAX).await.unwrap();
     let accepted = client
-        .ingest_upload(
+        .submit_with_upload(
             &symphainy::runtime::contract::model::Scope::Any,
-            symphainy::runtime::contract::model::IngestUpload {
-                session_id: session.clone(),
+            symphainy::runtime::contract::model::SubmitWithUpload {
                 sha256: blob.sha256,
                 size_bytes: blob.size_bytes,
-                filename: "big.csv".into(),
-                ui_name: None,
-                mime_type: None,
-                idempotency_key: None,
+                intent: symphainy::runtime::contract::model::IntentRequest {
+                    intent_type: "ingest_file".into(),
+                    session_id: session.clone(),
+                    parameters: Some(serde_json::json!({"filename": "big.csv"})),
+                    ..Default::default()
+                },
             },
         )
         .await
@@ -93,7 +94,7 @@ async fn a_million_row_csv_parses_in_bounded_memory() {
     let (s, b) = t
         .submit(
             json!({"intent_type": "parse_content", "session_id": session, "tenant_id": "big",
-            "parameters": {"file_id": accepted.file_id}}),
+            "parameters": {"file_id": accepted.produces["file_id"]}}),
         )
         .await;
     assert_eq!(s, 202, "{b}");

@@ -11,8 +11,7 @@ use serde_json::{json, Value};
 use symphainy::runtime::contract::model::{Scope, UpgradeSession};
 use symphainy::runtime::engine::handler::FieldErrors;
 use symphainy::runtime::{
-    HandlerRegistry, IntentHandler, RuntimeClient, RuntimeError, SagaStep, StepContext, StepError,
-    StepOutput,
+    IntentHandler, RuntimeClient, RuntimeError, SagaStep, StepContext, StepError, StepOutput,
 };
 use symphainy::store::{AppendOutcome, Effect, NewEvent};
 
@@ -105,7 +104,7 @@ async fn a_duplicate_event_from_a_stale_epoch_is_fenced() {
 #[tokio::test]
 async fn an_approval_right_after_a_session_restart_is_applied() {
     let db = sqlite_db();
-    let mut handlers = HandlerRegistry::builtin();
+    let mut handlers = symphainy::runtime::realms::builtin();
     handlers.register(Arc::new(Guarded));
     let t = spawn_app_with(test_config(&db), handlers).await;
     let session = t.create_session(Some("t")).await;

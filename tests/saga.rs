@@ -88,7 +88,7 @@ fn step(name: &'static str, log: &Log) -> Arc<dyn SagaStep> {
 }
 
 fn handlers(log: &Log) -> HandlerRegistry {
-    let mut r = HandlerRegistry::builtin();
+    let mut r = symphainy::runtime::realms::builtin();
     let l = log.clone();
     r.register(Arc::new(TestHandler {
         intent: "three_steps_third_fails",
@@ -321,7 +321,7 @@ fn gated_handlers(
     runs2: &Arc<AtomicUsize>,
     gate: &Arc<tokio::sync::Semaphore>,
 ) -> HandlerRegistry {
-    let mut r = HandlerRegistry::builtin();
+    let mut r = symphainy::runtime::realms::builtin();
     let (a, b, g) = (runs1.clone(), runs2.clone(), gate.clone());
     r.register(Arc::new(TestHandler {
         intent: "two_gated",
@@ -404,7 +404,7 @@ async fn idle_sessions_passivate_and_reactivate_on_use() {
     let db = sqlite_db();
     let mut config = test_config(&db);
     config.runtime.session_idle = Duration::from_millis(100);
-    let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let session = t.create_session(None).await;
     let first = t.submit_echo(&session, None, "one").await;
     t.wait_terminal(&first).await;

@@ -4,7 +4,6 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
-use symphainy::runtime::HandlerRegistry;
 
 fn form(
     session: Option<&str>,
@@ -134,7 +133,7 @@ async fn an_upload_over_the_limit_is_413_and_leaves_nothing() {
     let db = sqlite_db();
     let mut config = test_config(&db);
     config.experience.max_upload_bytes = 1024;
-    let t = spawn_app_with(config, HandlerRegistry::builtin()).await;
+    let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let session = t.create_session(None).await;
     let (s, b) = upload(
         &t,

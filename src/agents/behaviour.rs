@@ -2,24 +2,15 @@
 //! (from the registered intents), recommends a pillar and hands off to its liaison. Liaisons
 //! do the work: they turn requests into real intents through the `Workbench` and report.
 
-use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::kinds::{AgentKind, Pillar};
 use super::offline::understand;
 use super::reasoning::{Draft, Understanding};
+use crate::runtime::contract::agents::{AgentKind, Pillar};
 use crate::runtime::contract::model::ExecutionStatus;
+use crate::runtime::engine::agent::Workbench;
+use crate::runtime::engine::registry::IntentInfo;
 use crate::store::conversations::Turn;
-
-/// What an agent may do in its session: run intents and know which exist.
-#[async_trait]
-pub trait Workbench: Send + Sync {
-    /// Runs an intent for the session and waits for its end.
-    async fn run(&self, intent_type: &str, parameters: Value) -> Result<ExecutionStatus, String>;
-    /// `(intent_type, description)` of every registered intent.
-    fn intents(&self) -> Vec<(String, String)>;
-    fn session_id(&self) -> &str;
-}
 
 pub struct Reply {
     pub draft: Draft,
@@ -47,10 +38,10 @@ pub async fn respond(
     }
 }
 
-fn pillar_intents(p: Pillar, intents: &[(String, String)]) -> Vec<(String, String)> {
+fn pillar_intents(p: Pillar, intents: &[IntentInfo]) -> Vec<IntentInfo> {
     intents
         .iter()
-        .filter(|(name, _)| Pillar::of_intent(name) == Some(p))
+        .filter(|i| i.pillar == Some(p))
         .cloned()
         .collect()
 }
@@ -76,7 +67,7 @@ fn guide(
     history: &[Turn],
     bench: &dyn Workbench,
     mut u: Understanding,
-    intents: &[(String, String)],
+    intents: &[IntentInfo],
 ) -> Reply {
     // Context: "yes" after a recommendation takes it.
     let recommended = history
@@ -103,7 +94,13 @@ fn guide(
             } else {
                 theirs
                     .iter()
-                    .map(|(n, d)| format!("{n} ({})", d.trim_end_matches('.')))
+                    .map(|i| {
+                        format!(
+                            "{} ({})",
+                            i.intent_type,
+                            i.description.trim_end_matches('.')
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("; ")
             };
@@ -128,7 +125,7 @@ fn guide(
                         },
                     }),
                 },
-                suggested_actions: theirs.iter().map(|(n, _)| n.clone()).collect(),
+                suggested_actions: theirs.iter().map(|i| i.intent_type.clone()).collect(),
                 understanding: u,
             }
         }
@@ -146,7 +143,7 @@ fn guide(
                 } else {
                     theirs
                         .iter()
-                        .map(|(n, _)| n.as_str())
+                        .map(|i| i.intent_type.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")
                 };
@@ -159,7 +156,7 @@ fn guide(
             Reply {
                 draft: Draft {
                     message,
-                    facts: json!({"capabilities": intents.iter().map(|(n, d)| json!({"intent_type": n, "description": d})).collect::<Vec<_>>()}),
+                    facts: json!({"capabilities": intents.iter().map(|i| json!({"intent_type": i.intent_type, "description": i.description})).collect::<Vec<_>>()}),
                 },
                 suggested_actions: vec!["upload a file".into(), "list my files".into()],
                 understanding: u,
@@ -168,7 +165,7 @@ fn guide(
     }
 }
 
-fn pillar_liaison(p: Pillar, u: Understanding, intents: &[(String, String)]) -> Reply {
+fn pillar_liaison(p: Pillar, u: Understanding, intents: &[IntentInfo]) -> Reply {
     let theirs = pillar_intents(p, intents);
     let message = if theirs.is_empty() {
         format!(
@@ -181,7 +178,11 @@ fn pillar_liaison(p: Pillar, u: Understanding, intents: &[(String, String)]) -> 
             p.title(),
             theirs
                 .iter()
-                .map(|(n, d)| format!("{n} ({})", d.trim_end_matches('.')))
+                .map(|i| format!(
+                    "{} ({})",
+                    i.intent_type,
+                    i.description.trim_end_matches('.')
+                ))
                 .collect::<Vec<_>>()
                 .join("; ")
         )
@@ -189,9 +190,9 @@ fn pillar_liaison(p: Pillar, u: Understanding, intents: &[(String, String)]) -> 
     Reply {
         draft: Draft {
             message,
-            facts: json!({"intents": theirs.iter().map(|(n, _)| n).collect::<Vec<_>>()}),
+            facts: json!({"intents": theirs.iter().map(|i| &i.intent_type).collect::<Vec<_>>()}),
         },
-        suggested_actions: theirs.into_iter().map(|(n, _)| n).collect(),
+        suggested_actions: theirs.into_iter().map(|i| i.intent_type).collect(),
         understanding: u,
     }
 }
@@ -204,11 +205,7 @@ fn named_file(u: &Understanding) -> Option<String> {
         .cloned()
 }
 
-async fn content_liaison(
-    bench: &dyn Workbench,
-    u: Understanding,
-    intents: &[(String, String)],
-) -> Reply {
+async fn content_liaison(bench: &dyn Workbench, u: Understanding, intents: &[IntentInfo]) -> Reply {
     let has = |ws: &[&str]| u.words.iter().any(|w| ws.contains(&w.as_str()));
     let file = named_file(&u);
     let wants_parse = has(&["parse", "parsing", "read", "load"]);
@@ -236,7 +233,7 @@ async fn content_liaison(
         Ok((
             format!(
                 "I can list your files, parse a file (say \"parse sales.csv\") and describe a parsed file's columns and counts. Content intents: {}.",
-                pillar_intents(Pillar::Content, intents).iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+                pillar_intents(Pillar::Content, intents).iter().map(|i| i.intent_type.as_str()).collect::<Vec<_>>().join(", ")
             ),
             json!({}),
         ))
@@ -399,7 +396,7 @@ async fn describe_file(
 async fn insights_liaison(
     bench: &dyn Workbench,
     u: Understanding,
-    intents: &[(String, String)],
+    intents: &[IntentInfo],
 ) -> Reply {
     let has = |ws: &[&str]| u.words.iter().any(|w| ws.contains(&w.as_str()));
     let wants_quality = has(&[
@@ -459,7 +456,7 @@ async fn insights_liaison(
         draft: Draft { message, facts },
         suggested_actions: pillar_intents(Pillar::Insights, intents)
             .into_iter()
-            .map(|(n, _)| n)
+            .map(|i| i.intent_type)
             .collect(),
         understanding: u,
     }

@@ -3,8 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use super::kinds::Pillar;
 use super::reasoning::Understanding;
+use crate::runtime::contract::agents::Pillar;
+use crate::runtime::engine::registry::IntentInfo;
 
 fn vocabulary(p: Pillar) -> &'static [&'static str] {
     match p {
@@ -133,7 +134,7 @@ pub fn words(text: &str) -> Vec<String> {
 }
 
 /// Scores `text` against the pillars and the `(intent_type, description)` pairs.
-pub fn understand(text: &str, intents: &[(String, String)]) -> Understanding {
+pub fn understand(text: &str, intents: &[IntentInfo]) -> Understanding {
     let words = words(text);
     let mut pillar_hits: BTreeMap<&'static str, (Pillar, Vec<String>)> = BTreeMap::new();
     for p in Pillar::ALL {
@@ -145,8 +146,13 @@ pub fn understand(text: &str, intents: &[(String, String)]) -> Understanding {
         pillar_hits.insert(p.as_str(), (p, hits));
     }
     // Intents: a word in the intent's name counts twice, one in its description once.
-    let mut best_intent: Option<(String, usize, Vec<String>)> = None;
-    for (name, description) in intents {
+    let mut best_intent: Option<(String, usize, Vec<String>, Option<Pillar>)> = None;
+    for IntentInfo {
+        intent_type: name,
+        description,
+        pillar,
+    } in intents
+    {
         let name_words: Vec<String> = name.split(['_', '.']).map(str::to_string).collect();
         let desc_words = self::words(description);
         let mut score = 0;
@@ -163,8 +169,8 @@ pub fn understand(text: &str, intents: &[(String, String)]) -> Understanding {
                 matched.push(w.clone());
             }
         }
-        if score > 0 && best_intent.as_ref().is_none_or(|(_, s, _)| score > *s) {
-            best_intent = Some((name.clone(), score, matched));
+        if score > 0 && best_intent.as_ref().is_none_or(|(_, s, _, _)| score > *s) {
+            best_intent = Some((name.clone(), score, matched, *pillar));
         }
     }
     // The best intent's pillar gets its score too.
@@ -173,8 +179,8 @@ pub fn understand(text: &str, intents: &[(String, String)]) -> Understanding {
         .map(|(p, hits)| {
             let bonus = best_intent
                 .as_ref()
-                .filter(|(name, _, _)| Pillar::of_intent(name) == Some(*p))
-                .map_or(0, |(_, s, _)| *s);
+                .filter(|(_, _, _, pillar)| *pillar == Some(*p))
+                .map_or(0, |(_, s, _, _)| *s);
             (*p, hits.len() + bonus)
         })
         .collect();
@@ -198,7 +204,7 @@ pub fn understand(text: &str, intents: &[(String, String)]) -> Understanding {
             ));
         }
     }
-    if let Some((name, score, matched)) = &best_intent {
+    if let Some((name, score, matched, _)) = &best_intent {
         reasoning.push(format!(
             "closest intent: {name} (score {score}: {})",
             quote(matched)
@@ -214,7 +220,7 @@ pub fn understand(text: &str, intents: &[(String, String)]) -> Understanding {
         (None, false) => format!("{}; no single pillar stands out", reasoning.join("; ")),
     };
     Understanding {
-        primary_intent: best_intent.map(|(n, _, _)| n),
+        primary_intent: best_intent.map(|(n, _, _, _)| n),
         target_domain,
         confidence,
         reasoning,
@@ -239,14 +245,20 @@ fn quote(words: &[String]) -> String {
 mod tests {
     use super::*;
 
-    fn intents() -> Vec<(String, String)> {
+    fn intents() -> Vec<IntentInfo> {
+        let info = |name: &str, description: &str, pillar| IntentInfo {
+            intent_type: name.into(),
+            description: description.into(),
+            pillar,
+        };
         vec![
-            (
-                "parse_content".into(),
-                "Read a file's records and columns.".into(),
+            info(
+                "parse_content",
+                "Read a file's records and columns.",
+                Some(Pillar::Content),
             ),
-            ("list_files".into(), "List your files.".into()),
-            ("echo".into(), "Echo a message back.".into()),
+            info("list_files", "List your files.", Some(Pillar::Content)),
+            info("echo", "Echo a message back.", None),
         ]
     }
 

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use serde_json::Value;
 
-use super::kinds::Pillar;
+use crate::runtime::contract::agents::Pillar;
 use crate::store::conversations::Turn;
 
 /// What the scorer made of a message.

@@ -15,7 +15,7 @@ use super::auth_user::MaybeUser;
 use super::state::ExperienceState;
 use crate::http::idempotency::idempotency_key;
 use crate::http::{ApiError, ApiJson};
-use crate::runtime::contract::model::{mash_id, IntentRequest, MashAccepted};
+use crate::runtime::contract::model::{IntentRequest, MashAccepted};
 use crate::runtime::RuntimeError;
 
 #[derive(Deserialize)]
@@ -58,11 +58,16 @@ pub async fn create(
         .await
         // The body's fields are top-level here: `content_refs`, `options.join`.
         .map_err(RuntimeError::top_level_fields)?;
+    let Some(mash_id) = accepted.produces.get("mash_id").and_then(|v| v.as_str()) else {
+        tracing::error!("the data mash intent announced no mash id");
+        return Err(ApiError::internal());
+    };
+    let mash_id = mash_id.to_string();
     Ok((
         StatusCode::ACCEPTED,
         Json(MashAccepted {
             success: true,
-            mash_id: mash_id(&accepted.execution_id),
+            mash_id,
             execution_id: accepted.execution_id,
             status: accepted.status,
         }),

@@ -20,7 +20,7 @@ use super::state::ExperienceState;
 use crate::http::body_deadline::TimeoutSeen;
 use crate::http::idempotency::idempotency_key;
 use crate::http::ApiError;
-use crate::runtime::contract::model::IngestUpload;
+use crate::runtime::contract::model::{IntentRequest, SubmitWithUpload, UploadAccepted};
 use crate::store::blobs::BlobInfo;
 
 struct Received {
@@ -128,16 +128,33 @@ pub async fn upload(
             return Err(invalid("session_id", "is required"));
         };
         let scope = session_scope(&state, &user, &sid, tenant_id.as_deref()).await?;
-        let upload = IngestUpload {
-            session_id: sid,
+        let upload = SubmitWithUpload {
             sha256: r.blob.sha256.clone(),
             size_bytes: r.blob.size_bytes,
-            filename: r.filename.clone(),
-            ui_name,
-            mime_type: r.mime_type.clone(),
-            idempotency_key,
+            intent: IntentRequest {
+                intent_type: "ingest_file".into(),
+                session_id: sid,
+                parameters: Some(serde_json::json!({
+                    "filename": r.filename,
+                    "ui_name": ui_name,
+                    "mime_type": r.mime_type,
+                })),
+                idempotency_key,
+                ..Default::default()
+            },
         };
-        Ok(state.runtime.ingest_upload(&scope, upload).await?)
+        let accepted = state.runtime.submit_with_upload(&scope, upload).await?;
+        let Some(file_id) = accepted.produces.get("file_id").and_then(|v| v.as_str()) else {
+            tracing::error!("the ingest intent announced no file id");
+            return Err(ApiError::internal());
+        };
+        Ok(UploadAccepted {
+            success: true,
+            file_id: file_id.to_string(),
+            execution_id: accepted.execution_id,
+            file_reference: format!("blob:sha256:{}", r.blob.sha256),
+            status: accepted.status,
+        })
     }
     .await;
     match ingested {

@@ -14,8 +14,7 @@ pub mod wire;
 
 pub use contract::client::{EventStream, RuntimeClient};
 pub use contract::error::RuntimeError;
-pub use engine::context::RuntimeConfig;
-pub use engine::handler::{
-    HandlerRegistry, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
-};
+pub use engine::config::RuntimeConfig;
+pub use engine::handler::{IntentHandler, SagaStep, StepContext, StepError, StepOutput};
+pub use engine::registry::HandlerRegistry;
 pub use engine::system::Runtime;

@@ -15,6 +15,7 @@ use std::time::Duration as StdDuration;
 use symphainy::app::{App, ExperienceApp, Listeners};
 use symphainy::config::Config;
 use symphainy::experience::settings::ExperienceSettings;
+use symphainy::runtime::realms::content::{ContentSettings, JanitorHandle};
 use symphainy::runtime::{HandlerRegistry, RuntimeConfig};
 use tokio::net::TcpListener;
 
@@ -86,16 +87,21 @@ pub async fn databases() -> Vec<TestDb> {
 }
 
 pub fn test_config(db: &TestDb) -> Config {
+    // Sweeps run when a test asks (SweepNow), and collect unreferenced blobs at once.
+    let mut realms = http::Extensions::new();
+    realms.insert(ContentSettings {
+        janitor_interval: StdDuration::from_secs(3600),
+        blob_grace: StdDuration::ZERO,
+        ..ContentSettings::default()
+    });
     Config {
         data_dir: db.data_dir(),
         database_url: db.url.clone(),
         http_addr: "127.0.0.1:0".into(),
         runtime_addr: "127.0.0.1:0".into(),
         service_token: format!("svc-{}", uuid::Uuid::new_v4()),
-        // Sweeps run when a test asks (SweepNow), and collect unreferenced blobs at once.
         runtime: RuntimeConfig {
-            janitor_interval: StdDuration::from_secs(3600),
-            blob_grace: StdDuration::ZERO,
+            realms,
             // Generous intake limits: tests/limits.rs sets its own.
             intake: symphainy::runtime::engine::intake_limits::IntakeRates {
                 intents_per_session: "100000/10".parse().unwrap(),
@@ -104,6 +110,7 @@ pub fn test_config(db: &TestDb) -> Config {
             },
             ..RuntimeConfig::default()
         },
+        llm: None,
         max_body_bytes: 64 * 1024,
         experience: ExperienceSettings {
             jwt_secret: format!("jwt-{}", uuid::Uuid::new_v4()),
@@ -245,7 +252,7 @@ pub async fn spawn_app_with(config: Config, handlers: HandlerRegistry) -> TestAp
 }
 
 pub async fn spawn_app(db: &TestDb) -> TestApp {
-    spawn_app_with(test_config(db), HandlerRegistry::builtin()).await
+    spawn_app_with(test_config(db), symphainy::runtime::realms::builtin()).await
 }
 
 /// A new anonymous session on the Experience Plane at `exp` (an http:// base); its id.
@@ -544,7 +551,14 @@ pub async fn start_plane(db: &TestDb, token: &str, command: &str, env: &[(&str, 
 
 /// Runs a janitor sweep now and returns what it removed.
 pub async fn sweep(t: &TestApp) -> symphainy::runtime::realms::content::janitor::Swept {
-    let janitor = t.app.runtime.ctx.janitor.get().expect("janitor running");
+    let janitor = t
+        .app
+        .runtime
+        .ctx
+        .handlers
+        .handle::<JanitorHandle>()
+        .and_then(|h| h.0.get())
+        .expect("janitor running");
     ractor::call!(
         janitor,
         symphainy::runtime::realms::content::janitor::JanitorMsg::SweepNow
@@ -602,4 +616,16 @@ pub async fn append_events(
         .await;
     *cache = appended.last_seq;
     appended.result
+}
+
+/// The content realm's settings in a test's configuration.
+pub fn content_settings(config: &mut Config) -> &mut ContentSettings {
+    if config.runtime.realms.get::<ContentSettings>().is_none() {
+        config.runtime.realms.insert(ContentSettings::default());
+    }
+    config
+        .runtime
+        .realms
+        .get_mut::<ContentSettings>()
+        .expect("just inserted")
 }

@@ -19,9 +19,9 @@ use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::chat_turn::chat_turn;
 use super::protocol::{self, ClientMsg};
 use super::supervisor::Seat;
-use crate::agents::kinds::chat_turn;
 use crate::experience::ExperienceState;
 use crate::runtime::contract::model::{AgentMessage, ApprovalDecision, Scope, StatusOptions};
 

@@ -3,6 +3,7 @@
 //! one error message and close 1008, or 1013 at capacity; each accepted socket gets its own
 //! supervised WsConnectionActor.
 
+pub mod chat_turn;
 pub mod connection;
 pub mod protocol;
 pub mod supervisor;

@@ -9,8 +9,8 @@ use futures::Stream;
 use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::contract::model::{
     AgentAccepted, AgentMessage, ApprovalDecision, ArtifactList, ArtifactListRequest,
-    CreateSession, ExecutionStatus, IngestUpload, IntentAccepted, IntentRequest, RuntimeEvent,
-    Scope, Session, StatusOptions, UpgradeSession, UploadAccepted,
+    CreateSession, ExecutionStatus, IntentAccepted, IntentRequest, RuntimeEvent, Scope, Session,
+    StatusOptions, SubmitWithUpload, UpgradeSession,
 };
 use crate::store::blobs::{BlobInfo, BlobReader};
 
@@ -60,12 +60,13 @@ pub trait RuntimeClient: Send + Sync {
     /// Removes the blob `put_blob` just created for an upload that was refused (kept if the
     /// same content was stored again since).
     async fn discard_blob(&self, blob: &BlobInfo) -> Result<(), RuntimeError>;
-    /// Records an uploaded blob for a session and submits its `ingest_file` intent.
-    async fn ingest_upload(
+    /// Records an uploaded blob for the intent's session and submits the intent, the upload's
+    /// id added to its parameters as `upload_id` (see [`SubmitWithUpload`]).
+    async fn submit_with_upload(
         &self,
         scope: &Scope,
-        req: IngestUpload,
-    ) -> Result<UploadAccepted, RuntimeError>;
+        req: SubmitWithUpload,
+    ) -> Result<IntentAccepted, RuntimeError>;
     /// An artifact's ArtifactRecord (404 when unknown, deleted, or not the scope's).
     async fn resolve_artifact(
         &self,

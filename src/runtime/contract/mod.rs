@@ -1,5 +1,6 @@
 //! The seam between the planes: the runtime client trait and what crosses it.
 
+pub mod agents;
 pub mod client;
 pub mod error;
 pub mod model;

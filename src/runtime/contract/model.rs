@@ -125,6 +125,10 @@ pub struct IntentAccepted {
     pub intent_id: String,
     pub status: String,
     pub created_at: String,
+    /// Ids of what the execution will produce, known at acceptance (an ingest's `file_id`, a
+    /// mash's `mash_id`): by name, as its handler announces them.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub produces: serde_json::Map<String, serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -251,20 +255,14 @@ pub struct ApprovalDecision {
     pub reason: Option<String>,
 }
 
-/// A file streamed in by the upload route, to be ingested for a session.
+/// An intent that consumes an uploaded blob: the runtime records the upload (so the blob is
+/// referenced until the intent has used it), adds its `upload_id` to the intent's parameters
+/// and submits it. Validated first: a refused intent leaves no upload recorded.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct IngestUpload {
-    pub session_id: String,
+pub struct SubmitWithUpload {
     pub sha256: String,
     pub size_bytes: u64,
-    pub filename: String,
-    #[serde(default)]
-    pub ui_name: Option<String>,
-    #[serde(default)]
-    pub mime_type: Option<String>,
-    /// The upload's `Idempotency-Key`: a repeat answers the first upload's execution and file.
-    #[serde(default)]
-    pub idempotency_key: Option<String>,
+    pub intent: IntentRequest,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -274,10 +272,6 @@ pub struct MashAccepted {
     pub execution_id: String,
     pub status: String,
 }
-
-/// The `mash` artifact id of a `data_mash.create` execution (derived from the execution id, so
-/// every runtime client names it the same way).
-pub use crate::runtime::realms::insights::mash::mash_id;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UploadAccepted {

@@ -12,12 +12,12 @@ use futures::FutureExt;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde_json::{json, Value};
 
-use crate::agents::behaviour::{respond, Workbench};
-use crate::agents::AgentKind;
+use crate::runtime::contract::agents::AgentKind;
 use crate::runtime::contract::client::RuntimeClient;
 use crate::runtime::contract::model::{ExecutionStatus, IntentRequest, Scope, StatusOptions};
 use crate::runtime::engine::context::RuntimeCtx;
 use crate::runtime::engine::in_process::InProcessClient;
+use crate::runtime::engine::registry::IntentInfo;
 use crate::runtime::engine::saga::panic_text;
 use crate::runtime::engine::session::SessionMsg;
 use crate::store::conversations::Turn;
@@ -110,6 +110,45 @@ impl Actor for AgentActor {
     }
 }
 
+/// What an agent may do in its session: run intents and know which exist.
+#[async_trait]
+pub trait Workbench: Send + Sync {
+    /// Runs an intent for the session and waits for its end.
+    async fn run(&self, intent_type: &str, parameters: Value) -> Result<ExecutionStatus, String>;
+    /// Every registered intent, with its pillar.
+    fn intents(&self) -> Vec<IntentInfo>;
+    fn session_id(&self) -> &str;
+}
+
+/// One chat turn as an agent's brain sees it: who answers, what was said, the conversation
+/// so far (oldest first).
+pub struct TurnInput<'a> {
+    pub kind: AgentKind,
+    pub text: &'a str,
+    pub history: &'a [Turn],
+}
+
+/// A brain's answer: the reply's text and the facts behind it (both stored as the agent's
+/// turn), and the other fields of its `AGENT_RESPONSE` event.
+pub struct AgentReply {
+    pub message: String,
+    pub facts: Value,
+    pub fields: serde_json::Map<String, Value>,
+}
+
+/// What answers chat turns. The engine hosts agents (their actors, conversations and events)
+/// and asks the brain it was given for each reply; it never knows how agents think.
+#[async_trait]
+pub trait AgentBrain: Send + Sync {
+    /// The reply to one turn. Streamed pieces of its text go to `on_token`, in order.
+    async fn answer(
+        &self,
+        turn: TurnInput<'_>,
+        bench: &dyn Workbench,
+        on_token: &(dyn Fn(String) + Send + Sync),
+    ) -> AgentReply;
+}
+
 struct TurnJob {
     ctx: RuntimeCtx,
     kind: AgentKind,
@@ -183,18 +222,21 @@ impl TurnJob {
             session_id: self.session_id.clone(),
             intents: self.ctx.handlers.describe(),
         };
-        let reply = respond(self.kind, &turn.text, &history, &bench).await;
-
         // Streamed pieces become AGENT_TOKEN events, numbered in order. The sender lives in
-        // the phrasing future, so the forwarding loop ends when phrasing does.
+        // the answering future, so the forwarding loop ends when answering does.
         let (tokens_tx, mut tokens_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-        let (draft, past) = (&reply.draft, &history);
-        let reasoning = self.ctx.reasoning.clone();
-        let phrasing = async move {
+        let brain = self.ctx.brain.clone();
+        let input = TurnInput {
+            kind: self.kind,
+            text: &turn.text,
+            history: &history,
+        };
+        let bench = &bench;
+        let answering = async move {
             let on_token = move |piece: String| {
                 let _ = tokens_tx.send(piece);
             };
-            reasoning.phrase(draft, past, &on_token).await
+            brain.answer(input, bench, &on_token).await
         };
         let agent_id = self.agent_id();
         let forwarding = async {
@@ -210,35 +252,24 @@ impl TurnJob {
                 .await;
             }
         };
-        let (message, ()) = tokio::join!(phrasing, forwarding);
-        // A model that fails still leaves the facts: answer with the plain draft.
-        let message = message.unwrap_or_else(|e| {
-            tracing::warn!(error = %e, "reasoning backend failed; answering plainly");
-            reply.draft.message.clone()
-        });
-
-        let u = &reply.understanding;
-        let data = json!({
-            "message": message,
-            "content": message,
-            "agent_type": self.kind.agent_type(),
-            "agent_id": self.agent_id(),
-            "pillar": self.kind.pillar().map(|p| p.as_str()).or(u.target_domain.map(|p| p.as_str())),
-            "conversation_id": turn.conversation_id,
-            "intent": {
-                "primary_intent": u.primary_intent,
-                "target_domain": u.target_domain.map(|p| p.as_str()),
-                "confidence": u.confidence,
-            },
-            "reasoning": u.reasoning,
-            "data": reply.draft.facts,
-            "suggested_actions": reply.suggested_actions,
-            "backend": self.ctx.reasoning.name(),
-        });
+        let (reply, ()) = tokio::join!(answering, forwarding);
+        let mut data = serde_json::Map::new();
+        data.insert("message".into(), reply.message.clone().into());
+        data.insert("content".into(), reply.message.clone().into());
+        data.insert("agent_type".into(), self.kind.agent_type().into());
+        data.insert("agent_id".into(), self.agent_id().into());
+        data.insert(
+            "conversation_id".into(),
+            turn.conversation_id.clone().into(),
+        );
+        for (k, v) in reply.fields {
+            data.entry(k).or_insert(v);
+        }
+        let data = Value::Object(data);
         let agent_turn = Turn {
             role: "agent".into(),
-            content: message,
-            data: reply.draft.facts.clone(),
+            content: reply.message,
+            data: reply.facts,
         };
         store
             .append_turn(
@@ -258,7 +289,7 @@ struct SessionBench {
     client: InProcessClient,
     scope: Scope,
     session_id: String,
-    intents: Vec<(String, String)>,
+    intents: Vec<IntentInfo>,
 }
 
 #[async_trait]
@@ -318,7 +349,7 @@ impl Workbench for SessionBench {
             .map_err(err)
     }
 
-    fn intents(&self) -> Vec<(String, String)> {
+    fn intents(&self) -> Vec<IntentInfo> {
         self.intents.clone()
     }
 

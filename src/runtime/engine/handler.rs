@@ -1,7 +1,7 @@
 //! Intent handlers: an open registry of realm handlers keyed by `intent_type`. Each handler
 //! describes its work as a saga — named steps, each with an optional compensation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -84,6 +84,12 @@ pub trait IntentHandler: Send + Sync {
     /// The saga's steps, in order. Must be the same list for the same parameters every time:
     /// a resumed execution skips the steps recorded as completed by index.
     fn steps(&self, parameters: &Value) -> Vec<Arc<dyn SagaStep>>;
+    /// Ids of what an execution of this intent will produce, known at acceptance (derived from
+    /// its execution id, so a repeat or a resumed run names the same ones): `(name, id)`.
+    /// They reach the client in the acceptance's `produces`.
+    fn produces(&self, _execution_id: &str) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
     /// `Some(reason)` when the intent must wait for a human approval before it runs.
     fn approval_reason(&self, _parameters: &Value) -> Option<String> {
         None
@@ -93,38 +99,4 @@ pub trait IntentHandler: Send + Sync {
 /// The artifact shape of the contract: `{result_type, semantic_payload, renderings}`.
 pub fn artifact(result_type: &str, semantic_payload: Value) -> Value {
     json!({ "result_type": result_type, "semantic_payload": semantic_payload, "renderings": {} })
-}
-
-#[derive(Clone, Default)]
-pub struct HandlerRegistry {
-    handlers: HashMap<String, Arc<dyn IntentHandler>>,
-}
-
-impl HandlerRegistry {
-    /// The handlers the runtime ships.
-    pub fn builtin() -> Self {
-        let mut r = Self::default();
-        crate::runtime::realms::register_builtin(&mut r);
-        r
-    }
-
-    pub fn register(&mut self, handler: Arc<dyn IntentHandler>) {
-        self.handlers
-            .insert(handler.intent_type().to_string(), handler);
-    }
-
-    pub fn get(&self, intent_type: &str) -> Option<Arc<dyn IntentHandler>> {
-        self.handlers.get(intent_type).cloned()
-    }
-
-    /// `(intent_type, description)` of every handler, sorted.
-    pub fn describe(&self) -> Vec<(String, String)> {
-        let mut v: Vec<_> = self
-            .handlers
-            .values()
-            .map(|h| (h.intent_type().to_string(), h.description().to_string()))
-            .collect();
-        v.sort();
-        v
-    }
 }

@@ -8,19 +8,19 @@ use futures::StreamExt;
 use ractor::RpcReplyPort;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::agents::AgentKind;
+use super::artifact_registry::artifact_record;
+use crate::runtime::contract::agents::AgentKind;
 use crate::runtime::contract::client::{EventStream, RuntimeClient};
 use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::contract::model::{
     AgentAccepted, AgentMessage, ApprovalDecision, ArtifactList, ArtifactListRequest,
-    CreateSession, ExecutionStatus, IngestUpload, IntentAccepted, IntentRequest, RuntimeEvent,
-    Scope, Session, StatusOptions, UpgradeSession, UploadAccepted,
+    CreateSession, ExecutionStatus, IntentAccepted, IntentRequest, RuntimeEvent, Scope, Session,
+    StatusOptions, SubmitWithUpload, UpgradeSession,
 };
 use crate::runtime::engine::agent::AgentTurn;
 use crate::runtime::engine::context::RuntimeCtx;
 use crate::runtime::engine::router::RouterMsg;
 use crate::runtime::engine::session::{object_or_empty, ExecutionCmd, SessionMsg};
-use crate::runtime::realms::content::common::{artifact_record, derived_id};
 use crate::store::artifacts::{ArtifactFilter, Owner, UploadRow};
 use crate::store::blobs::{BlobError, BlobInfo, BlobReader};
 use crate::store::time::now_micros;
@@ -375,12 +375,13 @@ impl RuntimeClient for InProcessClient {
             .map_err(|e| RuntimeError::Internal(e.to_string()))
     }
 
-    async fn ingest_upload(
+    async fn submit_with_upload(
         &self,
         scope: &Scope,
-        req: IngestUpload,
-    ) -> Result<UploadAccepted, RuntimeError> {
-        self.visible_session(scope, &req.session_id).await?;
+        req: SubmitWithUpload,
+    ) -> Result<IntentAccepted, RuntimeError> {
+        let session_id = req.intent.session_id.clone();
+        self.visible_session(scope, &session_id).await?;
         if !self.ctx.services.blobs.exists(&req.sha256).await {
             return Err(RuntimeError::invalid(
                 "file",
@@ -388,36 +389,33 @@ impl RuntimeClient for InProcessClient {
             ));
         }
         let upload_id = uuid::Uuid::new_v4().to_string();
-        let parameters = serde_json::json!({
-            "upload_id": upload_id,
-            "filename": req.filename,
-            "ui_name": req.ui_name,
-            "mime_type": req.mime_type,
-        });
+        let mut intent = req.intent;
+        let mut parameters = match intent.parameters.take() {
+            Some(serde_json::Value::Object(map)) => map,
+            None | Some(serde_json::Value::Null) => Default::default(),
+            Some(_) => return Err(RuntimeError::invalid("parameters", "must be an object")),
+        };
+        parameters.insert("upload_id".into(), upload_id.clone().into());
+        let parameters = serde_json::Value::Object(parameters);
         // Validate before recording anything: a refused upload leaves no upload row.
-        if let Some(handler) = self.ctx.handlers.get("ingest_file") {
-            handler
-                .validate(&parameters)
-                .map_err(|fields| RuntimeError::Invalid(fields).top_level_fields())?;
-        }
+        let Some(handler) = self.ctx.handlers.get(&intent.intent_type) else {
+            return Err(RuntimeError::UnknownIntent(intent.intent_type));
+        };
+        handler
+            .validate(&parameters)
+            .map_err(|fields| RuntimeError::Invalid(fields).top_level_fields())?;
+        intent.parameters = Some(parameters);
         self.ctx
             .store
             .insert_upload(&UploadRow {
                 upload_id: upload_id.clone(),
-                session_id: req.session_id.clone(),
+                session_id,
                 blob_sha256: req.sha256.clone(),
                 size_bytes: req.size_bytes as i64,
                 created_at: now_micros(),
             })
             .await?;
-        let keyed = req.idempotency_key.is_some();
-        let intent = IntentRequest {
-            intent_type: "ingest_file".into(),
-            session_id: req.session_id.clone(),
-            parameters: Some(parameters),
-            idempotency_key: req.idempotency_key,
-            ..Default::default()
-        };
+        let keyed = intent.idempotency_key.is_some();
         let accepted = match self.submit_intent(scope, intent).await {
             Ok(a) => a,
             Err(e) => {
@@ -432,13 +430,7 @@ impl RuntimeClient for InProcessClient {
                 self.ctx.store.delete_upload(&upload_id).await?;
             }
         }
-        Ok(UploadAccepted {
-            success: true,
-            file_id: derived_id(&accepted.execution_id, "file"),
-            execution_id: accepted.execution_id,
-            file_reference: format!("blob:sha256:{}", req.sha256),
-            status: accepted.status,
-        })
+        Ok(accepted)
     }
 
     async fn resolve_artifact(

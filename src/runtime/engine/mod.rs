@@ -3,12 +3,16 @@
 //! realms come in through the handler registry and their own background actors.
 
 pub mod agent;
+pub mod artifact_registry;
+pub mod config;
 pub mod context;
 pub mod event_log;
 pub mod execution;
 pub mod handler;
 pub mod in_process;
 pub mod intake_limits;
+pub mod realm;
+pub mod registry;
 pub mod router;
 pub mod saga;
 pub mod session;

@@ -10,7 +10,7 @@ use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent
 use serde_json::{Map, Value};
 
 use crate::actors::{ChildExit, Children};
-use crate::agents::AgentKind;
+use crate::runtime::contract::agents::AgentKind;
 use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::contract::model::{
     IntentAccepted, IntentRequest, Scope, Session, UpgradeSession,
@@ -267,6 +267,7 @@ impl Actor for SessionActor {
                 };
                 state.inflight += 1;
                 let store = state.ctx.store.clone();
+                let ctx = state.ctx.clone();
                 let me = myself.clone();
                 let router = state.ctx.router.clone();
                 let session_id = state.session.session_id.clone();
@@ -278,7 +279,7 @@ impl Actor for SessionActor {
                         Ok(InsertOutcome::Existing(row))
                             if predecessor.as_deref() == Some(row.session_id.as_str()) =>
                         {
-                            (Ok(accepted(&row)), None)
+                            (Ok(accepted(&ctx, &row)), None)
                         }
                         // A key another session of the tenant used: no execution of theirs is
                         // revealed (a session id is a capability for its own executions only).
@@ -290,7 +291,7 @@ impl Actor for SessionActor {
                             None,
                         ),
                         Ok(InsertOutcome::Created(row)) => {
-                            let answer = accepted(&row);
+                            let answer = accepted(&ctx, &row);
                             (
                                 Ok(answer),
                                 Some((row.execution_id.clone(), Some(Box::new(row)))),
@@ -301,7 +302,7 @@ impl Actor for SessionActor {
                         Ok(InsertOutcome::Existing(row)) => {
                             let start =
                                 (!row.is_terminal()).then(|| (row.execution_id.clone(), None));
-                            (Ok(accepted(&row)), start)
+                            (Ok(accepted(&ctx, &row)), start)
                         }
                         Err(e) => (Err(RuntimeError::from(e)), None),
                     };
@@ -721,12 +722,21 @@ fn start_execution(
     });
 }
 
-fn accepted(row: &ExecutionRow) -> IntentAccepted {
+fn accepted(ctx: &RuntimeCtx, row: &ExecutionRow) -> IntentAccepted {
+    let produces = match ctx.handlers.get(&row.intent_type) {
+        Some(h) => h
+            .produces(&row.execution_id)
+            .into_iter()
+            .map(|(name, id)| (name.to_string(), serde_json::Value::String(id)))
+            .collect(),
+        None => Default::default(),
+    };
     IntentAccepted {
         execution_id: row.execution_id.clone(),
         intent_id: row.intent_id.clone(),
         status: "accepted".into(),
         created_at: to_rfc3339(row.created_at),
+        produces,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Starting and stopping the Runtime Plane's actor tree:
-//! RootSupervisor → { EventLog, RuntimeRouter → SessionActor → ExecutionActor }.
+//! RootSupervisor → { EventLog, RuntimeRouter → SessionActor → ExecutionActor | AgentActor,
+//! the realms' background actors }.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,15 +11,16 @@ use tokio::task::JoinHandle;
 
 use crate::actors::supervisor::SupervisorMsg;
 use crate::actors::{ChildSpec, Registry, Slot, Supervisor, SupervisorArgs};
-use crate::agents::llm::ChatCompletions;
-use crate::agents::reasoning::{Plain, ReasoningBackend};
-use crate::runtime::engine::context::{RuntimeConfig, RuntimeCtx, RuntimeInner};
+use crate::runtime::engine::agent::AgentBrain;
+use crate::runtime::engine::config::RuntimeConfig;
+use crate::runtime::engine::context::{RuntimeCtx, RuntimeInner};
 use crate::runtime::engine::event_log::{EventHub, EventLog, EventLogArgs, EventLogHandle};
-use crate::runtime::engine::handler::{HandlerRegistry, Services};
+use crate::runtime::engine::handler::Services;
 use crate::runtime::engine::in_process::InProcessClient;
 use crate::runtime::engine::intake_limits::IntakeLimits;
+use crate::runtime::engine::registry::HandlerRegistry;
+use crate::runtime::engine::registry::RealmEnv;
 use crate::runtime::engine::router::RuntimeRouter;
-use crate::runtime::realms::content::janitor::{Janitor, JanitorArgs};
 use crate::store::blobs::BlobStore;
 use crate::store::Store;
 
@@ -29,19 +31,15 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// Starts the actor tree: the event log, the router, and the background actors of the
+    /// realms in `handlers`. `brain` answers agents' chat turns.
     pub async fn start(
         store: Store,
         blobs: Arc<dyn BlobStore>,
         handlers: HandlerRegistry,
+        brain: Arc<dyn AgentBrain>,
         config: RuntimeConfig,
     ) -> anyhow::Result<Runtime> {
-        let reasoning: Arc<dyn ReasoningBackend> = match &config.llm {
-            Some(settings) => {
-                tracing::info!(url = %settings.url, model = %settings.model, "agents phrase replies with a model");
-                Arc::new(ChatCompletions::new(settings.clone())?)
-            }
-            None => Arc::new(Plain),
-        };
         let events = EventLogHandle {
             slot: Slot::default(),
             hub: EventHub::default(),
@@ -58,12 +56,11 @@ impl Runtime {
         let ctx: RuntimeCtx = Arc::new(RuntimeInner {
             store,
             services,
-            reasoning,
+            brain,
             handlers: Arc::new(handlers),
             events,
             config,
             router: Slot::default(),
-            janitor: Slot::default(),
             sessions: Registry::default(),
             drivers: DashMap::new(),
             faults: Default::default(),
@@ -111,29 +108,20 @@ impl Runtime {
                 })
             })
         };
-        let janitor = {
-            let ctx = ctx.clone();
-            ChildSpec::new("janitor", move |sup| {
-                let ctx = ctx.clone();
-                Box::pin(async move {
-                    let args = JanitorArgs {
-                        services: ctx.services.clone(),
-                        ttl: ctx.config.unmaterialized_ttl,
-                        interval: ctx.config.janitor_interval,
-                        blob_grace: ctx.config.blob_grace,
-                        faults: ctx.faults.clone(),
-                    };
-                    let (actor, _) = Actor::spawn_linked(None, Janitor, args, sup).await?;
-                    ctx.janitor.set(actor.clone());
-                    Ok(actor.get_cell())
-                })
-            })
-        };
+        let mut children = vec![event_log, router];
+        {
+            let env = RealmEnv {
+                services: &ctx.services,
+                config: &ctx.config,
+                faults: &ctx.faults,
+            };
+            children.extend(ctx.handlers.background_specs().map(|spec| spec(&env)));
+        }
         let (root, root_done) = Actor::spawn(
             None,
             Supervisor,
             SupervisorArgs {
-                children: vec![event_log, router, janitor],
+                children,
                 policy: ctx.config.root_restart,
             },
         )

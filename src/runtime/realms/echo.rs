@@ -11,8 +11,23 @@ use serde_json::{json, Map, Value};
 use crate::runtime::engine::handler::{
     artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
 };
+use crate::runtime::engine::realm::Realm;
+use crate::runtime::engine::registry::HandlerRegistry;
 
 pub const MAX_DELAY_MS: u64 = 60_000;
+
+/// The echo realm: one intent of no pillar, to try the runtime end to end.
+pub struct EchoRealm;
+
+impl Realm for EchoRealm {
+    fn name(&self) -> &'static str {
+        "echo"
+    }
+
+    fn register(&self, registry: &mut HandlerRegistry) {
+        registry.register(Arc::new(Echo));
+    }
+}
 
 pub struct Echo;
 

@@ -1,20 +1,29 @@
-//! Realm handlers: the intents the Runtime executes, one file per realm.
+//! The realms: the intents the Runtime executes, one folder per realm. Each is a
+//! [`Realm`](crate::runtime::engine::realm::Realm) that registers its handlers (with the pillar
+//! whose liaison serves them) and its background actors; the engine knows none of them.
 
 pub mod content;
 pub mod echo;
 pub mod insights;
 pub mod quota;
 
-use std::sync::Arc;
+use crate::runtime::engine::realm::Realm;
+use crate::runtime::engine::registry::HandlerRegistry;
 
-use crate::runtime::engine::handler::HandlerRegistry;
+/// The realms this server ships.
+pub fn builtin_realms() -> Vec<Box<dyn Realm>> {
+    vec![
+        Box::new(echo::EchoRealm),
+        Box::new(content::ContentRealm),
+        Box::new(insights::InsightsRealm),
+    ]
+}
 
-pub fn register_builtin(registry: &mut HandlerRegistry) {
-    registry.register(Arc::new(echo::Echo));
-    content::register(registry);
-    registry.register(Arc::new(insights::analyze::handler()));
-    registry.register(Arc::new(insights::quality::handler()));
-    registry.register(Arc::new(insights::interpret::handler()));
-    registry.register(Arc::new(insights::relationships::MapRelationships));
-    registry.register(Arc::new(insights::mash::DataMash));
+/// A registry holding every built-in realm.
+pub fn builtin() -> HandlerRegistry {
+    let mut registry = HandlerRegistry::default();
+    for realm in builtin_realms() {
+        realm.register(&mut registry);
+    }
+    registry
 }

@@ -6,7 +6,6 @@ use sha2::{Digest, Sha256};
 
 use crate::runtime::engine::handler::{FieldErrors, StepContext, StepError};
 use crate::store::artifacts::{ArtifactRow, Owner};
-use crate::store::time::to_rfc3339;
 
 /// An id derived from the execution (unguessable, as the execution id is) so that a step
 /// re-run after a crash produces the same artifact instead of a second one.
@@ -156,37 +155,6 @@ pub fn file_payload(a: &ArtifactRow) -> Value {
         "mime_type": d["mime_type"],
         "lifecycle_state": a.lifecycle_state,
     })
-}
-
-/// The contract's ArtifactRecord (materializations looked up among the artifact's children).
-pub async fn artifact_record(
-    store: &crate::store::Store,
-    a: &ArtifactRow,
-) -> Result<Value, sqlx::Error> {
-    let materializations: Vec<Value> = store
-        .children_of(&a.artifact_id, Some("materialization"))
-        .await?
-        .iter()
-        .map(|m| {
-            json!({
-                "materialization_id": m.artifact_id,
-                "lifecycle_state": m.lifecycle_state,
-                "created_at": to_rfc3339(m.created_at),
-            })
-        })
-        .collect();
-    Ok(json!({
-        "artifact_id": a.artifact_id,
-        "artifact_type": a.artifact_type,
-        "tenant_id": a.tenant_id,
-        "lifecycle_state": a.lifecycle_state,
-        "semantic_descriptor": a.semantic_descriptor,
-        "materializations": materializations,
-        "parent_artifacts": a.parent_artifacts,
-        "produced_by": {"intent_type": a.produced_by_intent, "execution_id": a.produced_by_execution},
-        "created_at": to_rfc3339(a.created_at),
-        "updated_at": to_rfc3339(a.updated_at),
-    }))
 }
 
 /// A required string parameter.

@@ -91,6 +91,10 @@ impl IntentHandler for Ingest {
         "Bring a file into the platform (stored, then waiting to be saved)."
     }
 
+    fn produces(&self, execution_id: &str) -> Vec<(&'static str, String)> {
+        vec![("file_id", derived_id(execution_id, "file"))]
+    }
+
     fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
         let from_upload = p.get("upload_id").is_some();

@@ -6,9 +6,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::common::{
-    artifact_record, done, find, find_visible, internal, optional_count, owner, required_str,
-};
+use super::common::{done, find, find_visible, internal, optional_count, owner, required_str};
+use crate::runtime::engine::artifact_registry::artifact_record;
 use crate::runtime::engine::handler::{
     artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
 };

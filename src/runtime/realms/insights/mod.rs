@@ -12,3 +12,26 @@ pub mod quality;
 pub mod relationships;
 pub mod stats;
 pub mod topk;
+
+use std::sync::Arc;
+
+use crate::runtime::contract::agents::Pillar;
+use crate::runtime::engine::realm::Realm;
+use crate::runtime::engine::registry::HandlerRegistry;
+
+pub struct InsightsRealm;
+
+impl Realm for InsightsRealm {
+    fn name(&self) -> &'static str {
+        "insights"
+    }
+
+    fn register(&self, registry: &mut HandlerRegistry) {
+        let insights = Some(Pillar::Insights);
+        registry.register_in(insights, Arc::new(analyze::handler()));
+        registry.register_in(insights, Arc::new(quality::handler()));
+        registry.register_in(insights, Arc::new(interpret::handler()));
+        registry.register_in(insights, Arc::new(relationships::MapRelationships));
+        registry.register_in(insights, Arc::new(mash::DataMash));
+    }
+}

@@ -19,8 +19,8 @@ use crate::runtime::contract::client::{EventStream, RuntimeClient};
 use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::contract::model::{
     AgentAccepted, AgentMessage, ApprovalDecision, ArtifactList, ArtifactListRequest,
-    CreateSession, ExecutionStatus, IngestUpload, IntentAccepted, IntentRequest, Scope, Session,
-    StatusOptions, UpgradeSession, UploadAccepted,
+    CreateSession, ExecutionStatus, IntentAccepted, IntentRequest, Scope, Session, StatusOptions,
+    SubmitWithUpload, UpgradeSession,
 };
 use crate::runtime::wire::client::availability::Availability;
 use crate::runtime::wire::server::scope::{header_value, SCOPE_HEADER};
@@ -257,12 +257,12 @@ impl RuntimeClient for HttpRuntimeClient {
         self.call::<serde_json::Value>(request).await.map(|_| ())
     }
 
-    async fn ingest_upload(
+    async fn submit_with_upload(
         &self,
         scope: &Scope,
-        req: IngestUpload,
-    ) -> Result<UploadAccepted, RuntimeError> {
-        let request = self.request(Method::POST, &["api", "uploads", "ingest"], scope);
+        req: SubmitWithUpload,
+    ) -> Result<IntentAccepted, RuntimeError> {
+        let request = self.request(Method::POST, &["api", "uploads", "submit"], scope);
         self.call(request.json(&req)).await
     }
 

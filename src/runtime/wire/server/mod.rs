@@ -52,7 +52,7 @@ pub fn router(state: RuntimeApiState) -> Router {
         // The raw body is streamed (no body limit applies to it): `limit` bounds it.
         .route("/api/blobs", post(uploads::put_blob))
         .route("/api/blobs/discard", post(uploads::discard_blob))
-        .route("/api/uploads/ingest", post(uploads::ingest_upload));
+        .route("/api/uploads/submit", post(uploads::submit_with_upload));
     #[cfg(feature = "fault-injection")]
     let protected = protected.route("/api/debug/fault", post(debug::inject));
     let protected = protected.route_layer(axum::middleware::from_fn_with_state(

@@ -1,6 +1,6 @@
 //! Blob content and upload ingestion for an Experience Plane in another process:
 //! `POST /api/blobs?limit=N` streams a request body into blob storage (413 beyond `limit`),
-//! `POST /api/uploads/ingest` records an uploaded blob and submits its `ingest_file` intent.
+//! `POST /api/uploads/submit` records an uploaded blob and submits the intent that uses it.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -15,7 +15,7 @@ use super::scope::CallerScope;
 use super::RuntimeApiState;
 use crate::http::body_deadline::TimeoutSeen;
 use crate::http::{ApiError, ApiJson, ApiQuery};
-use crate::runtime::contract::model::IngestUpload;
+use crate::runtime::contract::model::SubmitWithUpload;
 
 #[derive(Debug, Deserialize)]
 pub struct BlobQuery {
@@ -47,19 +47,19 @@ pub async fn discard_blob(
 }
 
 #[derive(Debug, Deserialize)]
-pub struct IngestBody {
+pub struct SubmitBody {
     #[serde(flatten)]
-    pub upload: IngestUpload,
+    pub upload: SubmitWithUpload,
     #[serde(default)]
     pub tenant_id: Option<String>,
 }
 
-pub async fn ingest_upload(
+pub async fn submit_with_upload(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
-    ApiJson(body): ApiJson<IngestBody>,
+    ApiJson(body): ApiJson<SubmitBody>,
 ) -> Result<impl IntoResponse, ApiError> {
     let scope = scope.or_tenant(body.tenant_id);
-    let accepted = state.client.ingest_upload(&scope, body.upload).await?;
+    let accepted = state.client.submit_with_upload(&scope, body.upload).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }

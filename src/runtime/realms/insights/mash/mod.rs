@@ -65,6 +65,10 @@ impl IntentHandler for DataMash {
         "Combine several files into one dataset: check quality, read meaning, map columns, join on a shared key."
     }
 
+    fn produces(&self, execution_id: &str) -> Vec<(&'static str, String)> {
+        vec![("mash_id", mash_id(execution_id))]
+    }
+
     fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
         let refs = match p.get("content_refs").and_then(Value::as_array) {
