@@ -627,8 +627,8 @@ async fn wait_long(t: &TestApp, execution_id: &str) -> Value {
 // 5b. Session activation and passivation rate vs bare ractor actors spawned and stopped
 
 async fn activation(n: usize) {
-    use symphainy::runtime::engine::router::RouterMsg;
-    use symphainy::runtime::engine::session::SessionMsg;
+    use symphainy::runtime::engine::messages::RouterMsg;
+    use symphainy::runtime::engine::messages::SessionMsg;
     let db = sqlite_db();
     let mut config = test_config(&db);
     let idle = Duration::from_millis(200);

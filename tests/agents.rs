@@ -10,7 +10,7 @@ use common::ws::{connect, Ws};
 use common::*;
 use futures::SinkExt;
 use serde_json::{json, Value};
-use symphainy::runtime::engine::agent::AgentMsg;
+use symphainy::runtime::engine::messages::AgentMsg;
 use tokio_tungstenite::tungstenite::Message;
 
 async fn open(t: &TestApp) -> (Ws, String) {

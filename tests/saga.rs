@@ -13,7 +13,7 @@ use common::*;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use symphainy::runtime::engine::handler::FieldErrors;
-use symphainy::runtime::engine::router::RouterMsg;
+use symphainy::runtime::engine::messages::RouterMsg;
 use symphainy::runtime::{
     HandlerRegistry, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
 };

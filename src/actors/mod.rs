@@ -5,6 +5,7 @@
 pub mod children;
 pub mod faults;
 pub mod intensity;
+pub mod panic;
 pub mod registry;
 pub mod supervisor;
 

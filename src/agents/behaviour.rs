@@ -8,7 +8,7 @@ use super::offline::understand;
 use super::reasoning::{Draft, Understanding};
 use crate::runtime::contract::agents::{AgentKind, Pillar};
 use crate::runtime::contract::model::ExecutionStatus;
-use crate::runtime::engine::agent::Workbench;
+use crate::runtime::engine::brain::Workbench;
 use crate::runtime::engine::registry::IntentInfo;
 use crate::store::conversations::Turn;
 

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::behaviour::respond;
 use super::llm::{ChatCompletions, LlmSettings};
 use super::reasoning::{Plain, ReasoningBackend};
-use crate::runtime::engine::agent::{AgentBrain, AgentReply, TurnInput, Workbench};
+use crate::runtime::engine::brain::{AgentBrain, AgentReply, TurnInput, Workbench};
 
 pub struct Agents {
     reasoning: Arc<dyn ReasoningBackend>,

@@ -12,14 +12,15 @@ use futures::FutureExt;
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use serde_json::{json, Value};
 
+use crate::actors::panic::panic_text;
 use crate::runtime::contract::agents::AgentKind;
 use crate::runtime::contract::client::RuntimeClient;
 use crate::runtime::contract::model::{ExecutionStatus, IntentRequest, Scope, StatusOptions};
+use crate::runtime::engine::brain::{TurnInput, Workbench};
 use crate::runtime::engine::context::RuntimeCtx;
 use crate::runtime::engine::in_process::InProcessClient;
+use crate::runtime::engine::messages::{AgentMsg, AgentTurn, SessionMsg};
 use crate::runtime::engine::registry::IntentInfo;
-use crate::runtime::engine::saga::panic_text;
-use crate::runtime::engine::session::SessionMsg;
 use crate::store::conversations::Turn;
 use crate::store::time::now_micros;
 use crate::store::NewEvent;
@@ -27,23 +28,6 @@ use crate::store::NewEvent;
 /// How long an agent waits for an intent it started.
 const RUN_TIMEOUT: Duration = Duration::from_secs(600);
 const HISTORY: i64 = 20;
-
-#[derive(Debug, Clone)]
-pub struct AgentTurn {
-    pub turn_id: String,
-    pub conversation_id: String,
-    pub text: String,
-    pub metadata: Value,
-}
-
-pub enum AgentMsg {
-    /// A turn to answer. The session hands over one turn at a time, and the next only once
-    /// this one is done (`SessionMsg::AgentTurnDone`, sent by the turn's task).
-    Turn(AgentTurn),
-    /// Panics in the handler (feature `fault-injection`: chaos tests).
-    #[cfg(feature = "fault-injection")]
-    Panic,
-}
 
 pub struct AgentArgs {
     pub ctx: RuntimeCtx,
@@ -108,45 +92,6 @@ impl Actor for AgentActor {
         ));
         Ok(())
     }
-}
-
-/// What an agent may do in its session: run intents and know which exist.
-#[async_trait]
-pub trait Workbench: Send + Sync {
-    /// Runs an intent for the session and waits for its end.
-    async fn run(&self, intent_type: &str, parameters: Value) -> Result<ExecutionStatus, String>;
-    /// Every registered intent, with its pillar.
-    fn intents(&self) -> Vec<IntentInfo>;
-    fn session_id(&self) -> &str;
-}
-
-/// One chat turn as an agent's brain sees it: who answers, what was said, the conversation
-/// so far (oldest first).
-pub struct TurnInput<'a> {
-    pub kind: AgentKind,
-    pub text: &'a str,
-    pub history: &'a [Turn],
-}
-
-/// A brain's answer: the reply's text and the facts behind it (both stored as the agent's
-/// turn), and the other fields of its `AGENT_RESPONSE` event.
-pub struct AgentReply {
-    pub message: String,
-    pub facts: Value,
-    pub fields: serde_json::Map<String, Value>,
-}
-
-/// What answers chat turns. The engine hosts agents (their actors, conversations and events)
-/// and asks the brain it was given for each reply; it never knows how agents think.
-#[async_trait]
-pub trait AgentBrain: Send + Sync {
-    /// The reply to one turn. Streamed pieces of its text go to `on_token`, in order.
-    async fn answer(
-        &self,
-        turn: TurnInput<'_>,
-        bench: &dyn Workbench,
-        on_token: &(dyn Fn(String) + Send + Sync),
-    ) -> AgentReply;
 }
 
 struct TurnJob {

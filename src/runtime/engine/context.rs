@@ -6,14 +6,13 @@ use dashmap::DashMap;
 use tokio::task::AbortHandle;
 
 use crate::actors::{Registry, Slot};
-use crate::runtime::engine::agent::AgentBrain;
+use crate::runtime::engine::brain::AgentBrain;
 use crate::runtime::engine::config::RuntimeConfig;
 use crate::runtime::engine::event_log::EventLogHandle;
 use crate::runtime::engine::handler::Services;
 use crate::runtime::engine::intake_limits::IntakeLimits;
+use crate::runtime::engine::messages::{RouterMsg, SessionMsg};
 use crate::runtime::engine::registry::HandlerRegistry;
-use crate::runtime::engine::router::RouterMsg;
-use crate::runtime::engine::session::SessionMsg;
 use crate::store::Store;
 
 pub struct RuntimeInner {

@@ -4,31 +4,16 @@
 //! was stored with; any other (a restart, a resume) claims a new epoch, stops its predecessor's
 //! driver and resumes from the store.
 
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::mpsc;
 use tracing::Instrument;
 
+use crate::actors::panic::panic_text;
 use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::engine::context::RuntimeCtx;
-use crate::runtime::engine::saga::{self, panic_text, Control};
-use crate::runtime::engine::session::EXECUTION_NOT_FOUND;
+use crate::runtime::engine::messages::{ExecutionMsg, EXECUTION_NOT_FOUND};
+use crate::runtime::engine::saga::{self, Control};
 use crate::store::ExecutionRow;
-
-pub enum ExecutionMsg {
-    Cancel(RpcReplyPort<Result<(), RuntimeError>>),
-    Approve {
-        hook_id: String,
-        approved: bool,
-        reason: Option<String>,
-        reply: RpcReplyPort<Result<(), RuntimeError>>,
-    },
-    /// The driver task ended: `None` when the execution is settled, `Some(why)` when the driver
-    /// failed and the actor must fail so that its supervisor restarts it.
-    DriverDone(Option<String>),
-    /// Panics in the handler (feature `fault-injection`: chaos tests).
-    #[cfg(feature = "fault-injection")]
-    Panic,
-}
 
 pub struct ExecutionActor;
 

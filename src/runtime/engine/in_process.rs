@@ -17,10 +17,10 @@ use crate::runtime::contract::model::{
     CreateSession, ExecutionStatus, IntentAccepted, IntentRequest, RuntimeEvent, Scope, Session,
     StatusOptions, SubmitWithUpload, UpgradeSession,
 };
-use crate::runtime::engine::agent::AgentTurn;
 use crate::runtime::engine::context::RuntimeCtx;
-use crate::runtime::engine::router::RouterMsg;
-use crate::runtime::engine::session::{object_or_empty, ExecutionCmd, SessionMsg};
+use crate::runtime::engine::messages::{
+    object_or_empty, AgentTurn, ExecutionCmd, RouterMsg, SessionMsg,
+};
 use crate::store::artifacts::{ArtifactFilter, Owner, UploadRow};
 use crate::store::blobs::{BlobError, BlobInfo, BlobReader};
 use crate::store::time::now_micros;

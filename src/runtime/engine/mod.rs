@@ -4,6 +4,7 @@
 
 pub mod agent;
 pub mod artifact_registry;
+pub mod brain;
 pub mod config;
 pub mod context;
 pub mod event_log;
@@ -11,6 +12,7 @@ pub mod execution;
 pub mod handler;
 pub mod in_process;
 pub mod intake_limits;
+pub mod messages;
 pub mod realm;
 pub mod registry;
 pub mod router;

@@ -4,34 +4,13 @@
 
 use std::collections::HashMap;
 
-use ractor::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 
 use crate::actors::{ChildExit, Children};
 use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::engine::context::RuntimeCtx;
-use crate::runtime::engine::session::{SessionActor, SessionArgs, SessionMsg};
-
-pub enum RouterMsg {
-    Route {
-        session_id: String,
-        msg: Box<SessionMsg>,
-    },
-    Activated {
-        session_id: String,
-        result: Result<ActorRef<SessionMsg>, RuntimeError>,
-    },
-    /// A session actor asks to be retired (idle, nothing running).
-    Passivate {
-        session_id: String,
-        actor_id: ActorId,
-    },
-    /// Activate every session that has unfinished executions (run once at start).
-    Recover,
-    ActiveSessions(RpcReplyPort<Vec<String>>),
-    /// Panics in the handler (feature `fault-injection`: chaos tests).
-    #[cfg(feature = "fault-injection")]
-    Panic,
-}
+use crate::runtime::engine::messages::{RouterMsg, SessionMsg};
+use crate::runtime::engine::session::{SessionActor, SessionArgs};
 
 const RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
 

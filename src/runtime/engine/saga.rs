@@ -14,6 +14,7 @@ use ractor::RpcReplyPort;
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
+use crate::actors::panic::panic_text;
 use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::engine::context::RuntimeCtx;
 use crate::runtime::engine::event_log::Item;
@@ -614,13 +615,3 @@ pub const MAX_STEP_ATTEMPTS: i64 = 5;
 
 /// The error recorded on a step interrupted by a cancel.
 const CANCELLED: &str = "cancelled";
-
-pub fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".into()
-    }
-}

@@ -6,144 +6,22 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use serde_json::{Map, Value};
 
 use crate::actors::{ChildExit, Children};
 use crate::runtime::contract::agents::AgentKind;
 use crate::runtime::contract::error::RuntimeError;
-use crate::runtime::contract::model::{
-    IntentAccepted, IntentRequest, Scope, Session, UpgradeSession,
-};
-use crate::runtime::engine::agent::{AgentActor, AgentArgs, AgentMsg, AgentTurn};
+use crate::runtime::contract::model::{IntentAccepted, IntentRequest, Session};
+use crate::runtime::engine::agent::{AgentActor, AgentArgs};
 use crate::runtime::engine::context::RuntimeCtx;
-use crate::runtime::engine::execution::{ExecutionActor, ExecutionArgs, ExecutionMsg};
-use crate::runtime::engine::router::RouterMsg;
+use crate::runtime::engine::execution::{ExecutionActor, ExecutionArgs};
+use crate::runtime::engine::messages::{
+    object_or_empty, AgentMsg, AgentTurn, ExecutionCmd, ExecutionMsg, RouterMsg, SessionMsg,
+    EXECUTION_NOT_FOUND,
+};
 use crate::store::time::{now_micros, to_rfc3339};
 use crate::store::{BindOutcome, ExecutionRow, InsertOutcome, NewExecution, SessionRow};
-
-/// A command for one execution, routed through its session.
-pub enum ExecutionCmd {
-    Cancel(RpcReplyPort<Result<(), RuntimeError>>),
-    Approve {
-        hook_id: String,
-        approved: bool,
-        reason: Option<String>,
-        reply: RpcReplyPort<Result<(), RuntimeError>>,
-    },
-}
-
-impl ExecutionCmd {
-    fn fail(self, err: RuntimeError) {
-        match self {
-            ExecutionCmd::Cancel(reply) | ExecutionCmd::Approve { reply, .. } => {
-                let _ = reply.send(Err(err));
-            }
-        }
-    }
-
-    fn into_msg(self) -> ExecutionMsg {
-        match self {
-            ExecutionCmd::Cancel(reply) => ExecutionMsg::Cancel(reply),
-            ExecutionCmd::Approve {
-                hook_id,
-                approved,
-                reason,
-                reply,
-            } => ExecutionMsg::Approve {
-                hook_id,
-                approved,
-                reason,
-                reply,
-            },
-        }
-    }
-}
-
-pub enum SessionMsg {
-    Submit {
-        scope: Scope,
-        req: IntentRequest,
-        reply: RpcReplyPort<Result<IntentAccepted, RuntimeError>>,
-    },
-    Upgrade {
-        scope: Scope,
-        req: UpgradeSession,
-        reply: RpcReplyPort<Result<Session, RuntimeError>>,
-    },
-    Execution {
-        execution_id: String,
-        cmd: ExecutionCmd,
-    },
-    /// Activate only (used at start to resume unfinished executions).
-    Wake,
-    /// A chat turn for one of the session's agents (spawned on first use).
-    Agent {
-        kind: AgentKind,
-        turn: AgentTurn,
-    },
-    AgentSpawned {
-        kind: AgentKind,
-        result: Result<ActorRef<AgentMsg>, String>,
-    },
-    /// A turn's task ended (answered or failed); the agent may take the next one.
-    AgentTurnDone {
-        kind: AgentKind,
-        turn_id: String,
-    },
-    /// Start (or resume) an execution of this session. Sent by the intake task through the
-    /// router, so it reaches the session's current actor even if the one that admitted the
-    /// intent has died meanwhile. With the row it has just stored when the execution is new:
-    /// its driver then starts without reading it back or claiming it.
-    StartExecution(String, Option<Box<ExecutionRow>>),
-    // Internal messages, sent by the actor's own tasks.
-    /// An admitted intent's insert has finished (one less piece of work in flight).
-    Submitted,
-    /// The result of the recovery scan: unfinished executions to resume.
-    Resumed(Result<Vec<String>, String>),
-    Rescan,
-    Upgraded {
-        result: Result<BindOutcome, RuntimeError>,
-        reply: RpcReplyPort<Result<Session, RuntimeError>>,
-    },
-    ExecutionSpawned {
-        execution_id: String,
-        result: Result<ActorRef<ExecutionMsg>, String>,
-    },
-    IdleCheck,
-    /// Panics in the handler (feature `fault-injection`: chaos tests).
-    #[cfg(feature = "fault-injection")]
-    Panic,
-}
-
-impl SessionMsg {
-    /// Answers the message's caller, if it has one, with an error.
-    pub fn fail(self, err: RuntimeError) {
-        match self {
-            SessionMsg::Submit { reply, .. } => {
-                let _ = reply.send(Err(err));
-            }
-            SessionMsg::Upgrade { reply, .. } => {
-                let _ = reply.send(Err(err));
-            }
-            SessionMsg::Execution { cmd, .. } => cmd.fail(err),
-            _ => {}
-        }
-    }
-
-    /// Messages that come from outside (through the router) rather than from the actor itself.
-    fn is_routed(&self) -> bool {
-        matches!(
-            self,
-            SessionMsg::Submit { .. }
-                | SessionMsg::Upgrade { .. }
-                | SessionMsg::Execution { .. }
-                | SessionMsg::Wake
-                | SessionMsg::StartExecution(..)
-                | SessionMsg::Agent { .. }
-        )
-    }
-}
 
 enum AgentSlot {
     Starting,
@@ -624,8 +502,6 @@ fn start_agent(myself: &ActorRef<SessionMsg>, state: &mut SessionState, kind: Ag
 }
 
 const RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
-/// The start error of an execution actor whose execution does not exist (never retried).
-pub(crate) const EXECUTION_NOT_FOUND: &str = "execution not found";
 
 fn scan_unfinished(myself: &ActorRef<SessionMsg>, state: &SessionState) {
     let store = state.ctx.store.clone();
@@ -794,14 +670,6 @@ fn idempotency_scope(session: &SessionRow) -> String {
     match &session.tenant_id {
         Some(t) => format!("tenant:{t}"),
         None => format!("session:{}", session.session_id),
-    }
-}
-
-pub(crate) fn object_or_empty(field: &str, v: Option<Value>) -> Result<Value, RuntimeError> {
-    match v {
-        None | Some(Value::Null) => Ok(Value::Object(Map::new())),
-        Some(Value::Object(m)) => Ok(Value::Object(m)),
-        Some(_) => Err(RuntimeError::invalid(field, "must be an object")),
     }
 }
 

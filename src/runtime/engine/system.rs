@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 
 use crate::actors::supervisor::SupervisorMsg;
 use crate::actors::{ChildSpec, Registry, Slot, Supervisor, SupervisorArgs};
-use crate::runtime::engine::agent::AgentBrain;
+use crate::runtime::engine::brain::AgentBrain;
 use crate::runtime::engine::config::RuntimeConfig;
 use crate::runtime::engine::context::{RuntimeCtx, RuntimeInner};
 use crate::runtime::engine::event_log::{EventHub, EventLog, EventLogArgs, EventLogHandle};
