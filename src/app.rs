@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::actors::FaultTargets;
 use crate::agents::brain::Agents;
 use crate::config::{redact_url, Config};
-use crate::experience::plane::ExperiencePlane;
+use crate::experience::plane::{ExperiencePlane, PlaneConfig};
 use crate::http::serve::serve;
 use crate::runtime::wire::client::HttpRuntimeClient;
 use crate::runtime::wire::server::RuntimeApiState;
@@ -77,9 +77,16 @@ impl App {
         let runtime_addr = listeners.runtime.local_addr()?;
         let api_server = serve(listeners.runtime, api, config.edge.clone(), rx);
         let experience = match listeners.experience {
-            Some(listener) => {
-                Some(ExperiencePlane::start(config, store.clone(), client, faults, listener).await?)
-            }
+            Some(listener) => Some(
+                ExperiencePlane::start(
+                    plane_config(config),
+                    store.clone(),
+                    client,
+                    faults,
+                    listener,
+                )
+                .await?,
+            ),
             None => None,
         };
         Ok(App {
@@ -138,7 +145,7 @@ impl ExperienceApp {
         let client: Arc<dyn RuntimeClient> =
             Arc::new(HttpRuntimeClient::new(runtime_url, &config.service_token)?);
         let plane = ExperiencePlane::start(
-            config,
+            plane_config(config),
             store.clone(),
             client,
             FaultTargets::default(),
@@ -159,6 +166,14 @@ impl ExperienceApp {
     pub async fn shutdown(self) {
         self.plane.shutdown().await;
         self.store.close().await;
+    }
+}
+
+fn plane_config(config: &Config) -> PlaneConfig<'_> {
+    PlaneConfig {
+        settings: &config.experience,
+        max_body_bytes: config.max_body_bytes,
+        edge: &config.edge,
     }
 }
 

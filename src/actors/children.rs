@@ -3,10 +3,9 @@
 
 use std::collections::HashMap;
 
-use ractor::{ActorId, SupervisionEvent};
+use ractor::{ActorCell, ActorId, SupervisionEvent};
 
 use super::intensity::{RestartIntensity, RestartPolicy};
-use super::supervisor::is_abnormal_exit;
 
 /// What a supervision event asks of the supervisor.
 #[derive(Debug, PartialEq, Eq)]
@@ -68,5 +67,20 @@ impl<K: Clone + std::fmt::Debug> Children<K> {
         } else {
             ChildExit::Other
         }
+    }
+}
+
+/// True when a supervision event reports a child that ended abnormally and should be restarted:
+/// a failure (panic or error in a handler) or a kill. A child that stopped itself (`stop`,
+/// `drain`) ended cleanly.
+pub fn is_abnormal_exit(evt: &SupervisionEvent) -> Option<ActorCell> {
+    match evt {
+        SupervisionEvent::ActorFailed(cell, _) => Some(cell.clone()),
+        SupervisionEvent::ActorTerminated(cell, _, Some(reason))
+            if reason == "killed" || reason == "actor_task_cancelled" =>
+        {
+            Some(cell.clone())
+        }
+        _ => None,
     }
 }

@@ -9,8 +9,8 @@ pub mod panic;
 pub mod registry;
 pub mod supervisor;
 
-pub use children::{ChildExit, Children};
+pub use children::{is_abnormal_exit, ChildExit, Children};
 pub use faults::{FaultMode, FaultTargets};
 pub use intensity::{RestartIntensity, RestartPolicy};
 pub use registry::{Registry, Slot};
-pub use supervisor::{is_abnormal_exit, ChildSpec, Supervisor, SupervisorArgs};
+pub use supervisor::{ChildSpec, Supervisor, SupervisorArgs};

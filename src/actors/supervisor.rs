@@ -40,21 +40,6 @@ impl ChildSpec {
     }
 }
 
-/// True when a supervision event reports a child that ended abnormally and should be restarted:
-/// a failure (panic or error in a handler) or a kill. A child that stopped itself (`stop`,
-/// `drain`) ended cleanly.
-pub fn is_abnormal_exit(evt: &SupervisionEvent) -> Option<ActorCell> {
-    match evt {
-        SupervisionEvent::ActorFailed(cell, _) => Some(cell.clone()),
-        SupervisionEvent::ActorTerminated(cell, _, Some(reason))
-            if reason == "killed" || reason == "actor_task_cancelled" =>
-        {
-            Some(cell.clone())
-        }
-        _ => None,
-    }
-}
-
 pub struct SupervisorArgs {
     pub children: Vec<ChildSpec>,
     pub policy: RestartPolicy,

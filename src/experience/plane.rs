@@ -16,7 +16,8 @@ use super::agent_ws::{start_supervisor, AgentSockets};
 use super::rate_limit::RateLimits;
 use super::ExperienceState;
 use crate::actors::{FaultTargets, Slot};
-use crate::config::Config;
+use crate::experience::settings::ExperienceSettings;
+use crate::http::limits::EdgeLimits;
 use crate::http::serve::serve;
 use crate::runtime::RuntimeClient;
 use crate::security::tokens::JwtKeys;
@@ -31,18 +32,27 @@ pub struct ExperiencePlane {
     server: JoinHandle<std::io::Result<()>>,
 }
 
+/// What the Experience Plane is configured with (parts of the server's `Config`).
+pub struct PlaneConfig<'a> {
+    pub settings: &'a ExperienceSettings,
+    /// Largest JSON body accepted.
+    pub max_body_bytes: usize,
+    /// Connection cap and timeouts of its listener.
+    pub edge: &'a EdgeLimits,
+}
+
 impl ExperiencePlane {
     /// Serves the Experience Plane on `listener`. `store` holds users and refresh tokens only:
     /// everything else goes through `client`.
     pub async fn start(
-        config: &Config,
+        config: PlaneConfig<'_>,
         store: Store,
         client: Arc<dyn RuntimeClient>,
         faults: FaultTargets,
         listener: TcpListener,
     ) -> anyhow::Result<ExperiencePlane> {
         let (shutdown, rx) = watch::channel(false);
-        let settings = config.experience.clone();
+        let settings = config.settings.clone();
         let jwt = JwtKeys::new(&settings.jwt_secret, settings.access_ttl);
         let db_health = store.health().clone();
         let guard = SecurityGuard::new(store, jwt, settings.refresh_ttl)?;

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -28,17 +28,7 @@ async fn gate(State(health): State<Arc<DbHealth>>, req: Request, next: Next) -> 
         DbState::Down => true,
     };
     if refused && !ALWAYS.contains(&req.uri().path()) && req.method() != Method::OPTIONS {
-        return unavailable().into_response();
+        return ApiError::database_unavailable().into_response();
     }
     next.run(req).await
-}
-
-/// The answer to a request the database cannot serve now.
-pub fn unavailable() -> ApiError {
-    ApiError::new(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "database_unavailable",
-        "the database is unavailable; try again shortly",
-    )
-    .with_retry(1, &[])
 }

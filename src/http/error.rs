@@ -8,8 +8,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::runtime::RuntimeError;
-
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -88,77 +86,22 @@ impl ApiError {
         )
     }
 
+    /// The answer to a request the database cannot serve now.
+    pub fn database_unavailable() -> Self {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database is unavailable; try again shortly",
+        )
+        .with_retry(1, &[])
+    }
+
     pub fn internal() -> Self {
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal_error",
             "an internal error occurred",
         )
-    }
-}
-
-impl From<RuntimeError> for ApiError {
-    fn from(e: RuntimeError) -> Self {
-        match e {
-            RuntimeError::NotFound(what) => ApiError::not_found(what),
-            RuntimeError::UnknownIntent(t) => {
-                let mut fields = BTreeMap::new();
-                fields.insert(
-                    "intent_type".to_string(),
-                    format!("'{t}' is not a known intent type"),
-                );
-                ApiError {
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                    code: "unknown_intent".into(),
-                    message: format!("unknown intent type '{t}'"),
-                    fields: Some(fields),
-                    retry: None,
-                }
-            }
-            RuntimeError::Invalid(fields) => ApiError::validation(fields),
-            RuntimeError::Conflict { code, message } => {
-                ApiError::new(StatusCode::CONFLICT, code, message)
-            }
-            RuntimeError::TooLarge(limit) => ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                format!("the file exceeds the limit of {limit} bytes"),
-            ),
-            RuntimeError::Unavailable(why) => {
-                // Expected during a runtime restart: the runtime client logs each outage once.
-                tracing::debug!(%why, "runtime unavailable");
-                ApiError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "runtime_unavailable",
-                    "the runtime is unavailable; try again shortly",
-                )
-            }
-            RuntimeError::RateLimited {
-                message,
-                limit,
-                window_secs,
-                retry_after_secs,
-            } => ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limit_exceeded",
-                message,
-            )
-            .with_retry(
-                retry_after_secs,
-                &[
-                    ("x-ratelimit-limit", limit.to_string()),
-                    ("x-ratelimit-window", window_secs.to_string()),
-                ],
-            ),
-            RuntimeError::DatabaseUnavailable(why) => {
-                tracing::warn!(%why, "database unavailable");
-                super::db_gate::unavailable()
-            }
-            RuntimeError::Internal(why) => {
-                tracing::error!(%why, "internal error");
-                ApiError::internal()
-            }
-        }
     }
 }
 

@@ -8,8 +8,8 @@ use std::fmt::Write;
 
 use sqlx::{Any, Transaction};
 
-use super::events::{apply_effect, next_seq, stored, INSERT_EVENTS, UNLESS_REPEATED};
-use super::{AppendOutcome, Effect, NewEvent};
+use super::event_model::{AppendOutcome, Effect, NewEvent};
+use super::event_sql::{apply_effect, next_seq, stored, INSERT_EVENTS, UNLESS_REPEATED};
 
 /// Events per insert statement (8 parameters each: well under both backends' limits).
 const ROWS: usize = 256;

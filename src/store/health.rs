@@ -1,19 +1,16 @@
 //! Whether the database can be read and written right now, known without waiting on it.
-//! A watcher probes it every second (a `SELECT 1` and a one-row write committed through the
+//! A watcher (`health_watch`) probes it every second (a `SELECT 1` and a one-row write committed through the
 //! writer, each bounded by [`PROBE_TIMEOUT`]); requests are refused at once with 503
 //! `database_unavailable` while a probe fails (see `http::layers`), readiness says why, and the
 //! first probe that succeeds again lets requests back in. No restart is needed: a writer
 //! connection left broken by a failed COMMIT (a full disk) is closed by the pool's release
 //! hook and replaced.
 
+use super::time::now_micros;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-
-use super::db::Store;
-use super::time::now_micros;
 
 /// How long one probe may take before it counts as a failure.
 pub const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
@@ -23,8 +20,8 @@ pub const PROBE_PERIOD: Duration = Duration::from_secs(1);
 /// and only if no write transaction has gone through for [`BUSY_IS_NOT_DOWN`]: a loaded
 /// database (a long delete holding the one SQLite writer, a saturated pool) is not an
 /// unavailable one. Errors (no connection, a full disk) count at once.
-const SLOW_PROBES_TO_FAIL: u32 = 3;
-const BUSY_IS_NOT_DOWN: Duration = Duration::from_secs(15);
+pub const SLOW_PROBES_TO_FAIL: u32 = 3;
+pub const BUSY_IS_NOT_DOWN: Duration = Duration::from_secs(15);
 
 #[derive(Default)]
 pub struct DbHealth {
@@ -70,7 +67,7 @@ impl DbHealth {
         self.last_write.store(now_micros(), Ordering::Relaxed);
     }
 
-    fn wrote_within(&self, d: Duration) -> bool {
+    pub(super) fn wrote_within(&self, d: Duration) -> bool {
         now_micros() - self.last_write.load(Ordering::Relaxed) < d.as_micros() as i64
     }
 
@@ -79,7 +76,7 @@ impl DbHealth {
         self.why.lock().clone()
     }
 
-    fn set(&self, reads: Result<(), String>, writes: Result<(), String>) {
+    pub(super) fn set(&self, reads: Result<(), String>, writes: Result<(), String>) {
         let before = self.state();
         self.reads_down.store(reads.is_err(), Ordering::Relaxed);
         self.writes_down.store(writes.is_err(), Ordering::Relaxed);
@@ -127,92 +124,6 @@ fn unavailable_code(code: &str) -> bool {
         // byte): BUSY, LOCKED, READONLY, IOERR, CORRUPT, FULL, CANTOPEN, NOTADB.
         code.parse::<i32>()
             .is_ok_and(|n| matches!(n & 0xff, 5 | 6 | 8 | 10 | 11 | 13 | 14 | 26))
-    }
-}
-
-impl Store {
-    /// Whether the database can be read and written (as of the last probe).
-    pub fn health(&self) -> &Arc<DbHealth> {
-        &self.health
-    }
-
-    /// Probes the database every [`PROBE_PERIOD`] until the store is closed.
-    pub fn watch_health(&self) -> tokio::task::JoinHandle<()> {
-        let store = self.clone();
-        tokio::spawn(async move {
-            let mut slow = 0u32;
-            let mut ticks = tokio::time::interval(PROBE_PERIOD);
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticks.tick().await;
-                if store.pool.is_closed() {
-                    return;
-                }
-                let reads = probe(store.probe_read()).await;
-                let writes = match &reads {
-                    Ok(()) => probe(store.probe_write()).await,
-                    Err(_) => Err(Probe::Failed("the database cannot be read".into())),
-                };
-                // A probe that only ran out of time fails the database after a few in a row.
-                let slow_now =
-                    matches!(reads, Err(Probe::Slow)) || matches!(writes, Err(Probe::Slow));
-                slow = if slow_now { slow + 1 } else { 0 };
-                if slow_now
-                    && (slow < SLOW_PROBES_TO_FAIL || store.health.wrote_within(BUSY_IS_NOT_DOWN))
-                {
-                    continue;
-                }
-                store.health.set(
-                    reads.map_err(|p| p.to_string()),
-                    writes.map_err(|p| p.to_string()),
-                );
-            }
-        })
-    }
-
-    async fn probe_read(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
-    }
-
-    /// A committed write through the writer: what every acknowledged request needs.
-    async fn probe_write(&self) -> Result<(), sqlx::Error> {
-        let at = now_micros();
-        self.detached(move |w| async move {
-            let mut tx = w.begin().await?;
-            sqlx::query("UPDATE health_probe SET probed_at = $1 WHERE id = 1")
-                .bind(at)
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await
-        })
-        .await
-    }
-}
-
-enum Probe {
-    Slow,
-    Failed(String),
-}
-
-impl std::fmt::Display for Probe {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Probe::Slow => write!(f, "the database did not answer within {PROBE_TIMEOUT:?}"),
-            Probe::Failed(why) => f.write_str(why),
-        }
-    }
-}
-
-async fn probe(
-    fut: impl std::future::Future<Output = Result<(), sqlx::Error>>,
-) -> Result<(), Probe> {
-    match tokio::time::timeout(PROBE_TIMEOUT, fut).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(Probe::Failed(e.to_string())),
-        Err(_) => Err(Probe::Slow),
     }
 }
 

@@ -2,4 +2,5 @@
 //! the runtime client the Experience Plane uses to reach a Runtime Plane running apart.
 
 pub mod client;
+pub mod errors;
 pub mod server;

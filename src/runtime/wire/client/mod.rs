@@ -4,7 +4,6 @@
 
 pub mod availability;
 mod blob_body;
-mod errors;
 mod events;
 
 use std::sync::Arc;
@@ -116,7 +115,7 @@ impl HttpRuntimeClient {
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) => {
-                let e = errors::unreachable(e);
+                let e = crate::runtime::wire::errors::unreachable(e);
                 availability.failed(&e.to_string());
                 return Err(e);
             }
@@ -127,7 +126,7 @@ impl HttpRuntimeClient {
             return Ok(response);
         }
         let body: Value = response.json().await.unwrap_or(Value::Null);
-        let e = errors::from_answer(status, &body);
+        let e = crate::runtime::wire::errors::from_answer(status, &body);
         match &e {
             RuntimeError::Unavailable(why) => availability.failed(why),
             _ => availability.answered(),
@@ -137,7 +136,10 @@ impl HttpRuntimeClient {
 
     async fn call<T: DeserializeOwned>(&self, request: RequestBuilder) -> Result<T, RuntimeError> {
         let response = self.answer(request).await?;
-        let bytes = response.bytes().await.map_err(errors::unreachable)?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(crate::runtime::wire::errors::unreachable)?;
         serde_json::from_slice(&bytes).map_err(|e| {
             RuntimeError::Internal(format!("the runtime's answer does not parse: {e}"))
         })

@@ -6,13 +6,12 @@
 //! value that fans out most.
 
 use super::combine::Planned;
+use super::options::HARD_MAX_RECORDS;
 
 /// The default cap is never below this.
 pub const MIN_RECORDS: u64 = 10_000;
 /// The default cap: this many records per input record.
 pub const PER_INPUT_RECORD: u64 = 4;
-/// No cap, default or option, is above this.
-pub const HARD_MAX_RECORDS: u64 = 5_000_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutputCap {

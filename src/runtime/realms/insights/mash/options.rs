@@ -6,8 +6,10 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use super::cap::HARD_MAX_RECORDS;
 use crate::runtime::engine::handler::FieldErrors;
+
+/// No cap on a mash's records, default or option, is above this.
+pub const HARD_MAX_RECORDS: u64 = 5_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
