@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use common::*;
 use serde_json::json;
 use symphainy::store::time::now_micros;
+use symphainy::store::ExecutionState;
 use symphainy::store::{
     AppendOutcome, Effect, InsertOutcome, NewEvent, NewExecution, SessionRow, Store,
 };
@@ -149,7 +150,7 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
         let stale = Effect::ExecutionFinished {
             execution_id: exec.execution_id.clone(),
             epoch,
-            status: "completed".into(),
+            status: ExecutionState::Completed,
             error: None,
         };
         let out = append_events(
@@ -165,11 +166,11 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(row.status, "pending");
+        assert_eq!(row.status.as_str(), "pending");
         let current = Effect::ExecutionFinished {
             execution_id: exec.execution_id.clone(),
             epoch: newer,
-            status: "completed".into(),
+            status: ExecutionState::Completed,
             error: None,
         };
         let out = append_events(
@@ -188,7 +189,7 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(row.status, "completed");
+        assert_eq!(row.status.as_str(), "completed");
         assert!(row.completed_at.is_some());
 
         let page = store.events_after("s1", 5, 2).await.unwrap();
@@ -275,11 +276,12 @@ async fn a_stale_effect_in_a_batch_spoils_only_its_own_event() {
             db.name
         );
         let a_row = store.get_execution(&a.execution_id).await.unwrap().unwrap();
-        assert_eq!(a_row.status, "running");
+        assert_eq!(a_row.status.as_str(), "running");
         assert_eq!(store.get_steps(&a.execution_id).await.unwrap().len(), 1);
         let b_row = store.get_execution(&b.execution_id).await.unwrap().unwrap();
         assert_eq!(
-            b_row.status, "pending",
+            b_row.status.as_str(),
+            "pending",
             "[{}] the stale start changed nothing",
             db.name
         );
@@ -368,7 +370,7 @@ async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
                 Some(Effect::ExecutionFinished {
                     execution_id: b.execution_id.clone(),
                     epoch: 1,
-                    status: "failed".into(),
+                    status: ExecutionState::Failed,
                     error: Some("it broke".into()),
                 }),
             ),
@@ -418,7 +420,7 @@ async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
                     .await
                     .unwrap()
                     .into_iter()
-                    .map(|s| (s.idx, s.status, s.output, s.attempts))
+                    .map(|s| (s.idx, s.status.as_str().to_string(), s.output, s.attempts))
                     .collect::<Vec<_>>()
             }
         };

@@ -11,6 +11,7 @@ use crate::runtime::contract::model::ExecutionStatus;
 use crate::runtime::engine::brain::Workbench;
 use crate::runtime::engine::registry::IntentInfo;
 use crate::store::conversations::Turn;
+use crate::store::ExecutionState;
 
 pub struct Reply {
     pub draft: Draft,
@@ -344,7 +345,7 @@ async fn parsed_for(
         .run("parse_content", json!({"file_id": file_id}))
         .await?;
     executions.push(done.execution_id.clone());
-    if done.status != "completed" {
+    if done.status != ExecutionState::Completed {
         return Err(done
             .error
             .unwrap_or_else(|| "the parse did not complete".into()));
@@ -672,7 +673,7 @@ fn analysis_summary(name: &str, a: &Value) -> String {
 }
 
 fn payload<'a>(done: &'a ExecutionStatus, key: &str) -> Result<&'a Value, String> {
-    if done.status != "completed" {
+    if done.status != ExecutionState::Completed {
         return Err(done
             .error
             .clone()

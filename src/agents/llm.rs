@@ -5,11 +5,15 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
+use eventsource_stream::{EventStreamError, Eventsource};
 use futures::StreamExt;
 use serde_json::{json, Value};
 
 use super::reasoning::{Draft, ReasoningBackend};
 use crate::store::conversations::Turn;
+
+/// The most a model's streamed answer may be, in bytes (far more than any reply needs).
+const MAX_STREAM_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Clone)]
 pub struct LlmSettings {
@@ -101,30 +105,36 @@ impl ReasoningBackend for ChatCompletions {
         if !resp.status().is_success() {
             return Err(format!("the model answered {}", resp.status()));
         }
-        let mut text = String::new();
-        let mut pending = String::new();
-        let mut stream = resp.bytes_stream();
-        while let Some(chunk) = stream.next().await {
+        // Server-sent events, parsed by `eventsource-stream` (which also keeps a character
+        // split across two network chunks whole). At most MAX_STREAM_BYTES are read.
+        let mut read = 0usize;
+        let bytes = resp.bytes_stream().map(move |chunk| {
             let chunk = chunk.map_err(|e| format!("model stream failed: {e}"))?;
-            pending.push_str(&String::from_utf8_lossy(&chunk));
-            // Server-sent events: complete lines only; a partial one waits for more bytes.
-            while let Some(end) = pending.find('\n') {
-                let line = pending[..end].trim().to_string();
-                pending.drain(..=end);
-                let Some(data) = line.strip_prefix("data:").map(str::trim) else {
-                    continue;
-                };
-                if data == "[DONE]" {
-                    return finish(text);
-                }
-                let Ok(v) = serde_json::from_str::<Value>(data) else {
-                    continue;
-                };
-                if let Some(piece) = v["choices"][0]["delta"]["content"].as_str() {
-                    if !piece.is_empty() {
-                        text.push_str(piece);
-                        on_token(piece.to_string());
-                    }
+            read += chunk.len();
+            if read > MAX_STREAM_BYTES {
+                return Err(format!(
+                    "the model's answer is longer than {MAX_STREAM_BYTES} bytes"
+                ));
+            }
+            Ok(chunk)
+        });
+        let mut events = bytes.eventsource();
+        let mut text = String::new();
+        while let Some(event) = events.next().await {
+            let event = event.map_err(|e| match e {
+                EventStreamError::Transport(why) => why,
+                other => format!("model stream unreadable: {other}"),
+            })?;
+            if event.data == "[DONE]" {
+                return finish(text);
+            }
+            let Ok(v) = serde_json::from_str::<Value>(&event.data) else {
+                continue;
+            };
+            if let Some(piece) = v["choices"][0]["delta"]["content"].as_str() {
+                if !piece.is_empty() {
+                    text.push_str(piece);
+                    on_token(piece.to_string());
                 }
             }
         }
@@ -141,5 +151,64 @@ fn finish(text: String) -> Result<String, String> {
         Err("the model returned no text".into())
     } else {
         Ok(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A model that streams its answer in HTTP chunks, the `é` of "Café" split between two of
+    /// them (a per-chunk lossy decoding turned it into two U+FFFD).
+    async fn split_character_model() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut request = vec![0u8; 64 * 1024];
+            let _ = socket.read(&mut request).await.unwrap();
+            let event = format!(
+                "data: {}\n\n",
+                json!({"choices": [{"delta": {"content": "Café déjà vu"}}]})
+            )
+            .into_bytes();
+            let e_acute = event.windows(2).position(|w| w == "é".as_bytes()).unwrap();
+            let (first, second) = event.split_at(e_acute + 1);
+            let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\
+                        transfer-encoding: chunked\r\n\r\n";
+            socket.write_all(head.as_bytes()).await.unwrap();
+            for part in [first, second, b"data: [DONE]\n\n".as_slice()] {
+                let mut chunk = format!("{:x}\r\n", part.len()).into_bytes();
+                chunk.extend_from_slice(part);
+                chunk.extend_from_slice(b"\r\n");
+                socket.write_all(&chunk).await.unwrap();
+                socket.flush().await.unwrap();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            socket.write_all(b"0\r\n\r\n").await.unwrap();
+        });
+        format!("http://{addr}/v1")
+    }
+
+    #[tokio::test]
+    async fn a_character_split_across_chunks_arrives_whole() {
+        let model = ChatCompletions::new(LlmSettings {
+            url: split_character_model().await,
+            model: "m".into(),
+            api_key: None,
+        })
+        .unwrap();
+        let draft = Draft {
+            message: "plain".into(),
+            facts: json!({}),
+        };
+        let tokens = parking_lot::Mutex::new(Vec::new());
+        let text = model
+            .phrase(&draft, &[], &|t: String| tokens.lock().push(t))
+            .await
+            .unwrap();
+        assert_eq!(text, "Café déjà vu");
+        assert_eq!(*tokens.lock(), ["Café déjà vu"]);
     }
 }

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::rows::EventRow;
+use super::states::ExecutionState;
 
 #[derive(Debug, Clone)]
 pub struct NewEvent {
@@ -69,7 +70,7 @@ pub enum Effect {
     ExecutionFinished {
         execution_id: String,
         epoch: i64,
-        status: String,
+        status: ExecutionState,
         error: Option<String>,
     },
 }

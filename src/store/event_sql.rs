@@ -7,6 +7,7 @@ use sqlx::{Any, Row, Transaction};
 
 use super::event_model::{Effect, NewEvent};
 use super::rows::EventRow;
+use super::states::StepState;
 
 pub(super) const EVENT_COLUMNS: &str =
     "event_id, session_id, seq, event_type, execution_id, data, created_at";
@@ -137,7 +138,7 @@ async fn fence(
         .bind(execution_id)
         .bind(epoch)
         .bind(at)
-        .bind(status)
+        .bind(status.as_str())
         .bind(error),
         _ => sqlx::query("UPDATE executions SET updated_at = $3 WHERE execution_id = $1 AND epoch = $2")
             .bind(execution_id)
@@ -200,9 +201,9 @@ async fn apply_to_steps(
         }
         Effect::StepCompensated { idx, error, .. } => {
             let status = if error.is_some() {
-                "compensation_failed"
+                StepState::CompensationFailed
             } else {
-                "compensated"
+                StepState::Compensated
             };
             sqlx::query(
                 "UPDATE execution_steps SET status = $3, error = COALESCE($4, error) \
@@ -210,7 +211,7 @@ async fn apply_to_steps(
             )
             .bind(execution_id)
             .bind(idx)
-            .bind(status)
+            .bind(status.as_str())
             .bind(error)
             .execute(&mut **tx)
             .await?;

@@ -5,6 +5,7 @@ use sqlx::Row;
 
 use super::db::{is_unique_violation, Store};
 use super::rows::{ExecutionRow, StepRow};
+use super::states::ExecutionState;
 
 const COLUMNS: &str = "execution_id, intent_id, intent_type, session_id, tenant_id, solution_id, \
     parameters, metadata, status, error, artifacts, hook_id, hook_reason, epoch, created_at, \
@@ -230,7 +231,7 @@ fn new_row(new: &NewExecution) -> ExecutionRow {
         solution_id: new.solution_id.clone(),
         parameters: new.parameters.clone(),
         metadata: new.metadata.clone(),
-        status: "pending".into(),
+        status: ExecutionState::Pending,
         error: None,
         artifacts: None,
         hook_id: None,

@@ -4,6 +4,8 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use super::states::{undecodable, ExecutionState, StepState};
+
 fn json(row: &AnyRow, col: &str) -> Result<Value, sqlx::Error> {
     let text: String = row.try_get(col)?;
     serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
@@ -57,7 +59,7 @@ pub struct ExecutionRow {
     pub solution_id: String,
     pub parameters: Value,
     pub metadata: Value,
-    pub status: String,
+    pub status: ExecutionState,
     pub error: Option<String>,
     pub artifacts: Option<Value>,
     pub hook_id: Option<String>,
@@ -80,7 +82,10 @@ impl ExecutionRow {
             solution_id: row.try_get("solution_id")?,
             parameters: json(row, "parameters")?,
             metadata: json(row, "metadata")?,
-            status: row.try_get("status")?,
+            status: {
+                let s: String = row.try_get("status")?;
+                ExecutionState::parse(&s).ok_or_else(|| undecodable("execution status", &s))?
+            },
             error: row.try_get("error")?,
             artifacts: opt_json(row, "artifacts")?,
             hook_id: row.try_get("hook_id")?,
@@ -94,7 +99,7 @@ impl ExecutionRow {
     }
 
     pub fn is_terminal(&self) -> bool {
-        matches!(self.status.as_str(), "completed" | "failed" | "cancelled")
+        self.status.is_terminal()
     }
 }
 
@@ -102,7 +107,7 @@ impl ExecutionRow {
 pub struct StepRow {
     pub idx: i64,
     pub name: String,
-    pub status: String,
+    pub status: StepState,
     pub output: Option<Value>,
     pub error: Option<String>,
     pub attempts: i64,
@@ -115,7 +120,10 @@ impl StepRow {
         Ok(Self {
             idx: row.try_get("idx")?,
             name: row.try_get("name")?,
-            status: row.try_get("status")?,
+            status: {
+                let s: String = row.try_get("status")?;
+                StepState::parse(&s).ok_or_else(|| undecodable("step status", &s))?
+            },
             output: opt_json(row, "output")?,
             error: row.try_get("error")?,
             attempts: row.try_get("attempts")?,

@@ -577,19 +577,41 @@ pub fn stored_blob_files(db: &TestDb) -> usize {
         .sum()
 }
 
+/// Waits until `check` answers `Some` and returns it: asks again after 10 ms, then less and
+/// less often (at most every 200 ms), for at most `budget` — past it, the test fails. Every
+/// test that waits for something to happen waits through this.
+pub async fn eventually<T, F, Fut>(budget: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + budget;
+    let mut pause = Duration::from_millis(10);
+    loop {
+        if let Some(found) = check().await {
+            return found;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still not so after {budget:?}"
+        );
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_millis(200));
+    }
+}
+
 /// Waits for the execution to await approval; its hook id.
 pub async fn wait_for_hook(t: &TestApp, eid: &str) -> String {
-    for _ in 0..500 {
+    eventually(Duration::from_secs(10), || async {
         let st = t.status(eid).await;
-        if st["status"] == "awaiting_approval" {
-            return st["events"][0]["data"]["hook_id"]
+        (st["status"] == "awaiting_approval").then(|| {
+            st["events"][0]["data"]["hook_id"]
                 .as_str()
-                .unwrap()
-                .to_string();
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("no approval hook");
+                .expect("the hook's id")
+                .to_string()
+        })
+    })
+    .await
 }
 
 /// Waits for the execution's approval hook and answers it (expecting 200).

@@ -3,4 +3,5 @@
 pub mod agents;
 pub mod client;
 pub mod error;
+pub mod event_type;
 pub mod model;

@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::event_type::EventType;
 use crate::store::time::to_rfc3339;
-use crate::store::{EventRow, ExecutionRow, SessionRow, StepRow};
+use crate::store::{EventRow, ExecutionRow, ExecutionState, SessionRow, StepRow, StepState};
 
 /// Which tenant a caller acts for. `Any` is the capability case: the caller holds the id and
 /// may touch it whatever its tenant. `Tenant(t)` sees only what belongs to `t`.
@@ -134,7 +135,7 @@ pub struct IntentAccepted {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StepStatus {
     pub name: String,
-    pub status: String,
+    pub status: StepState,
     pub started_at: Option<String>,
     pub completed_at: Option<String>,
     pub error: Option<String>,
@@ -164,6 +165,13 @@ pub struct RuntimeEvent {
     pub data: Value,
 }
 
+impl RuntimeEvent {
+    /// Its type, if it is one of the engine's own (a newer peer may send others).
+    pub fn kind(&self) -> Option<EventType> {
+        EventType::parse(&self.event_type)
+    }
+}
+
 impl From<EventRow> for RuntimeEvent {
     fn from(e: EventRow) -> Self {
         RuntimeEvent {
@@ -185,7 +193,7 @@ pub struct ExecutionStatus {
     pub intent_type: String,
     pub session_id: String,
     pub tenant_id: Option<String>,
-    pub status: String,
+    pub status: ExecutionState,
     pub created_at: String,
     pub started_at: Option<String>,
     pub completed_at: Option<String>,
@@ -228,7 +236,7 @@ impl ExecutionStatus {
     }
 
     pub fn is_terminal(&self) -> bool {
-        matches!(self.status.as_str(), "completed" | "failed" | "cancelled")
+        self.status.is_terminal()
     }
 }
 

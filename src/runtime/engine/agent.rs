@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 use crate::actors::panic::panic_text;
 use crate::runtime::contract::agents::AgentKind;
 use crate::runtime::contract::client::RuntimeClient;
+use crate::runtime::contract::event_type::EventType;
 use crate::runtime::contract::model::{ExecutionStatus, IntentRequest, Scope, StatusOptions};
 use crate::runtime::engine::brain::{TurnInput, Workbench};
 use crate::runtime::engine::context::RuntimeCtx;
@@ -106,11 +107,11 @@ impl TurnJob {
         format!("{}:{}", self.kind.id(), self.session_id)
     }
 
-    async fn emit(&self, turn: &AgentTurn, key: &str, event_type: &str, data: Value) {
+    async fn emit(&self, turn: &AgentTurn, key: &str, event_type: EventType, data: Value) {
         let event = NewEvent {
             event_id: uuid::Uuid::new_v4().to_string(),
             session_id: self.session_id.clone(),
-            event_type: event_type.to_string(),
+            event_type: event_type.as_str().to_string(),
             execution_id: None,
             event_key: Some(format!("agent:{}:{key}", turn.turn_id)),
             data,
@@ -126,18 +127,21 @@ impl TurnJob {
         self.emit(
             &turn,
             "started",
-            "AGENT_STARTED",
+            EventType::AgentStarted,
             json!({"agent_id": agent_id, "agent_type": self.kind.agent_type(), "conversation_id": turn.conversation_id}),
         )
         .await;
         match self.answer(&turn).await {
-            Ok(data) => self.emit(&turn, "response", "AGENT_RESPONSE", data).await,
+            Ok(data) => {
+                self.emit(&turn, "response", EventType::AgentResponse, data)
+                    .await
+            }
             Err(error) => {
                 tracing::warn!(%error, "agent turn failed");
                 self.emit(
                     &turn,
                     "failed",
-                    "AGENT_FAILED",
+                    EventType::AgentFailed,
                     json!({"agent_id": agent_id, "conversation_id": turn.conversation_id, "error": error}),
                 )
                 .await;
@@ -191,7 +195,7 @@ impl TurnJob {
                 self.emit(
                     turn,
                     &format!("token:{n}"),
-                    "AGENT_TOKEN",
+                    EventType::AgentToken,
                     json!({"agent_id": agent_id, "conversation_id": turn.conversation_id, "token": token}),
                 )
                 .await;
@@ -269,10 +273,7 @@ impl Workbench for SessionBench {
             use futures::StreamExt;
             while let Some(Ok(e)) = events.next().await {
                 if e.execution_id.as_deref() == Some(accepted.execution_id.as_str())
-                    && matches!(
-                        e.event_type.as_str(),
-                        "EXECUTION_COMPLETED" | "EXECUTION_FAILED" | "EXECUTION_CANCELLED"
-                    )
+                    && e.kind().is_some_and(EventType::ends_execution)
                 {
                     return true;
                 }

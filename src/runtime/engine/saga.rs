@@ -16,11 +16,13 @@ use tokio::sync::mpsc;
 
 use crate::actors::panic::panic_text;
 use crate::runtime::contract::error::RuntimeError;
+use crate::runtime::contract::event_type::EventType;
 use crate::runtime::engine::context::RuntimeCtx;
 use crate::runtime::engine::event_log::Item;
 use crate::runtime::engine::handler::{SagaStep, StepContext, StepError};
 use crate::store::time::now_micros;
 use crate::store::{AppendOutcome, Effect, ExecutionRow, NewEvent, StepRow};
+use crate::store::{ExecutionState, StepState};
 
 /// Requests an execution actor passes to its driver.
 pub enum Control {
@@ -153,7 +155,7 @@ impl Driver {
         };
 
         // Recovery: a step recorded as failed means we crashed while compensating.
-        if let Some(failed) = rows.iter().find(|r| r.status == "failed") {
+        if let Some(failed) = rows.iter().find(|r| r.status == StepState::Failed) {
             let error = failed.error.clone().unwrap_or_default();
             let ending = if error == CANCELLED {
                 Ending::Cancelled("cancelled".into())
@@ -167,7 +169,7 @@ impl Driver {
             return self.finish(ending).await;
         }
 
-        if self.exec.status == "pending" {
+        if self.exec.status == ExecutionState::Pending {
             if let Some(reason) = approval {
                 let hook_id = uuid::Uuid::new_v4().to_string();
                 let data = json!({"hook_id": hook_id, "execution_id": self.exec.execution_id,
@@ -178,15 +180,20 @@ impl Driver {
                     hook_id: hook_id.clone(),
                     reason: reason.clone(),
                 };
-                self.emit("SAFETY_APPROVAL_PENDING", "approval", data, Some(effect))
-                    .await?;
-                self.exec.status = "awaiting_approval".into();
+                self.emit(
+                    EventType::SafetyApprovalPending,
+                    "approval",
+                    data,
+                    Some(effect),
+                )
+                .await?;
+                self.exec.status = ExecutionState::AwaitingApproval;
                 self.exec.hook_id = Some(hook_id);
                 self.exec.hook_reason = Some(reason);
             }
         }
         let mut approved_reply = None;
-        if self.exec.status == "awaiting_approval" {
+        if self.exec.status == ExecutionState::AwaitingApproval {
             if self.exec.hook_id.is_none() {
                 // The refusal was recorded before a crash: finish it.
                 let reason = self
@@ -206,7 +213,7 @@ impl Driver {
                     };
                     let data = json!({"hook_id": self.exec.hook_id, "execution_id": self.exec.execution_id,
                         "intent_type": self.exec.intent_type, "reason": reason});
-                    self.emit("SAFETY_HALTED", "halted", data, Some(effect))
+                    self.emit(EventType::SafetyHalted, "halted", data, Some(effect))
                         .await?;
                     let _ = reply.send(Ok(()));
                     return self.finish(Ending::Cancelled(reason)).await;
@@ -218,21 +225,21 @@ impl Driver {
                 }
             }
         }
-        if self.exec.status != "running" {
+        if self.exec.status != ExecutionState::Running {
             let effect = Effect::ExecutionStarted {
                 execution_id: self.exec.execution_id.clone(),
                 epoch: self.epoch,
             };
             let data = json!({"execution_id": self.exec.execution_id, "intent_type": self.exec.intent_type});
             if approved_reply.is_some() {
-                self.emit("EXECUTION_STARTED", "started", data, Some(effect))
+                self.emit(EventType::ExecutionStarted, "started", data, Some(effect))
                     .await?;
             } else {
                 // Committed with the first step's start (or the ending, for no steps): one
                 // commit fewer, and nothing runs before either is durable.
-                self.stage("EXECUTION_STARTED", "started", data, Some(effect));
+                self.stage(EventType::ExecutionStarted, "started", data, Some(effect));
             }
-            self.exec.status = "running".into();
+            self.exec.status = ExecutionState::Running;
         }
         // An approval is answered once it is durable (the execution has started).
         if let Some(reply) = approved_reply {
@@ -247,7 +254,7 @@ impl Driver {
         let mut done: Vec<StepRow> = Vec::new();
         for (i, step) in steps.iter().enumerate() {
             let row = rows.iter().find(|r| r.idx == i as i64);
-            if let Some(row) = row.filter(|r| r.status == "completed") {
+            if let Some(row) = row.filter(|r| r.status == StepState::Completed) {
                 outputs.insert(row.name.clone(), row.output.clone().unwrap_or(Value::Null));
                 done.push(row.clone());
                 continue;
@@ -275,7 +282,7 @@ impl Driver {
                 name: name.clone(),
             };
             self.emit(
-                "STEP_STARTED",
+                EventType::StepStarted,
                 &format!("step:{i}:started:{attempt}"),
                 data,
                 Some(effect),
@@ -300,16 +307,16 @@ impl Driver {
                     let key = format!("step:{i}:completed");
                     if i + 1 == steps.len() {
                         // The last step's record is committed with the execution's ending.
-                        self.stage("STEP_COMPLETED", &key, data, Some(effect));
+                        self.stage(EventType::StepCompleted, &key, data, Some(effect));
                     } else {
-                        self.emit("STEP_COMPLETED", &key, data, Some(effect))
+                        self.emit(EventType::StepCompleted, &key, data, Some(effect))
                             .await?;
                     }
                     outputs.insert(name.clone(), out.output.clone());
                     done.push(StepRow {
                         idx: i as i64,
                         name,
-                        status: "completed".into(),
+                        status: StepState::Completed,
                         output: Some(out.output),
                         error: None,
                         attempts: attempt,
@@ -478,7 +485,7 @@ impl Driver {
         let data = json!({"execution_id": self.exec.execution_id, "intent_type": self.exec.intent_type,
             "step": name, "step_index": i, "error": error});
         self.emit(
-            "STEP_FAILED",
+            EventType::StepFailed,
             &format!("step:{i}:failed"),
             data,
             Some(effect),
@@ -492,8 +499,10 @@ impl Driver {
         steps: &[Arc<dyn SagaStep>],
         rows: &[StepRow],
     ) -> Result<(), DriveError> {
-        let mut completed: Vec<&StepRow> =
-            rows.iter().filter(|r| r.status == "completed").collect();
+        let mut completed: Vec<&StepRow> = rows
+            .iter()
+            .filter(|r| r.status == StepState::Completed)
+            .collect();
         completed.sort_by_key(|r| std::cmp::Reverse(r.idx));
         for row in completed {
             let Some(step) = steps.get(row.idx as usize).cloned() else {
@@ -523,7 +532,7 @@ impl Driver {
             let data = json!({"execution_id": self.exec.execution_id, "intent_type": self.exec.intent_type,
                 "step": row.name, "step_index": row.idx, "error": error});
             self.emit(
-                "STEP_COMPENSATED",
+                EventType::StepCompensated,
                 &format!("step:{}:compensated", row.idx),
                 data,
                 Some(effect),
@@ -540,36 +549,51 @@ impl Driver {
             Ending::Completed => {
                 let mut d = base;
                 d["artifacts"] = self.exec.artifacts.clone().unwrap_or_else(|| json!({}));
-                ("EXECUTION_COMPLETED", "completed", None, d)
+                (
+                    EventType::ExecutionCompleted,
+                    ExecutionState::Completed,
+                    None,
+                    d,
+                )
             }
             Ending::Failed { step, error } => {
                 let mut d = base;
                 d["step"] = json!(step);
                 d["error"] = json!(error);
-                ("EXECUTION_FAILED", "failed", Some(error), d)
+                (
+                    EventType::ExecutionFailed,
+                    ExecutionState::Failed,
+                    Some(error),
+                    d,
+                )
             }
             Ending::Cancelled(reason) => {
                 let mut d = base;
                 d["message"] = json!(reason);
-                ("EXECUTION_CANCELLED", "cancelled", Some(reason), d)
+                (
+                    EventType::ExecutionCancelled,
+                    ExecutionState::Cancelled,
+                    Some(reason),
+                    d,
+                )
             }
         };
         data["status"] = json!(status);
         let effect = Effect::ExecutionFinished {
             execution_id: self.exec.execution_id.clone(),
             epoch: self.epoch,
-            status: status.into(),
+            status,
             error,
         };
         self.emit(event_type, "finished", data, Some(effect)).await
     }
 
     /// Records an event (with its effect) to be committed with the next one emitted.
-    fn stage(&mut self, event_type: &str, key: &str, data: Value, effect: Option<Effect>) {
+    fn stage(&mut self, event_type: EventType, key: &str, data: Value, effect: Option<Effect>) {
         let event = NewEvent {
             event_id: uuid::Uuid::new_v4().to_string(),
             session_id: self.exec.session_id.clone(),
-            event_type: event_type.to_string(),
+            event_type: event_type.as_str().to_string(),
             execution_id: Some(self.exec.execution_id.clone()),
             event_key: Some(format!("{}:{key}", self.exec.execution_id)),
             data,
@@ -581,7 +605,7 @@ impl Driver {
     /// Commits the staged events and this one, in order, in one transaction.
     async fn emit(
         &mut self,
-        event_type: &str,
+        event_type: EventType,
         key: &str,
         data: Value,
         effect: Option<Effect>,
