@@ -10,8 +10,8 @@
 //! The servers run in this process on port 0 (the idle-connection figure runs the release
 //! binary as a child, to measure its memory alone). BENCHMARKS.md holds the results.
 
-#[path = "../tests/common/mod.rs"]
-#[allow(unused_macros, unused_imports)]
+#[path = "../tests/it/common/mod.rs"]
+#[allow(unused_macros, unused_imports, dead_code)] // the benches use a few of the shared helpers
 mod common;
 
 use std::net::SocketAddr;

@@ -2,6 +2,8 @@
 //! experience` does): every request meanwhile is an expected 503 `runtime_unavailable`, and the
 //! log says so once per outage, at WARN — not once per request, and never at ERROR.
 
+#[allow(dead_code)] // this binary uses a few of the shared helpers
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::io::Write;

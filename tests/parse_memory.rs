@@ -4,6 +4,8 @@
 //! SQLite's page cache is allocated by its own C allocator and is bounded by its `cache_size`
 //! (2 MiB per connection by default), whatever the file's size.
 
+#[allow(dead_code)] // this binary uses a few of the shared helpers
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};

@@ -2,10 +2,9 @@
 //! environment configures, so one image check fits `serve`, `runtime` and `experience`: an
 //! Experience container is healthy though no runtime listens beside it.
 
-mod common;
 
-use common::cli::{dead_port, run_binary};
-use common::*;
+use crate::common::cli::{dead_port, run_binary};
+use crate::common::*;
 
 const TOKEN: &str = "healthcheck-token";
 

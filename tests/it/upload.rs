@@ -1,8 +1,7 @@
 //! The upload route and the artifact routes of the Experience Plane, as the frontend uses them.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn form(

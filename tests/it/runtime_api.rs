@@ -1,9 +1,8 @@
 //! The Runtime Plane's internal HTTP API over real sockets, on SQLite and (when configured)
 //! PostgreSQL.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use futures::StreamExt;
 use serde_json::{json, Value};
 

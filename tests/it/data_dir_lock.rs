@@ -3,10 +3,9 @@
 //! SIGKILL as after a graceful stop. `experience` (which uses the directory only for the shared
 //! secrets) may run beside the runtime on it.
 
-mod common;
 
-use common::cli::{dead_port, run_binary};
-use common::*;
+use crate::common::cli::{dead_port, run_binary};
+use crate::common::*;
 
 const TOKEN: &str = "data-dir-lock-token";
 

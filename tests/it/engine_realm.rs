@@ -3,7 +3,6 @@
 //! `RuntimeConfig::realms`, and a handle; and a brain of the test's own that answers a chat
 //! turn by running that intent through its workbench. Nothing here is known to the engine.
 
-mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -269,7 +268,7 @@ async fn the_engine_runs_a_realm_it_does_not_know() {
         .unwrap();
     let ledger_id = format!("ledger-{}", accepted.execution_id);
     assert_eq!(accepted.produces["ledger_id"], ledger_id.as_str());
-    let done = common::eventually(Duration::from_secs(30), || async {
+    let done = crate::common::eventually(Duration::from_secs(30), || async {
         let s = client
             .execution_status(
                 &Scope::Any,

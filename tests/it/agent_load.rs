@@ -1,11 +1,10 @@
 //! 1,000 concurrent agent sockets, each doing a round trip with its Guide (an `intent`
 //! message answered by `AGENT_STARTED` and `AGENT_RESPONSE`).
 
-mod common;
 
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;

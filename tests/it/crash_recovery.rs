@@ -2,12 +2,11 @@
 //! again: every accepted intent reaches `completed` exactly once, and each session's log has no
 //! gap and no duplicate.
 
-mod common;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 async fn burst(

@@ -2,12 +2,11 @@
 //! recommending and handing off with context, the content liaison running real intents whose
 //! events arrive before its answer, sticky routing, and an agent restarted mid-conversation.
 
-mod common;
 
 use std::time::Duration;
 
-use common::ws::{connect, Ws};
-use common::*;
+use crate::common::ws::{connect, Ws};
+use crate::common::*;
 use futures::SinkExt;
 use serde_json::{json, Value};
 use symphainy::runtime::engine::messages::AgentMsg;
@@ -23,7 +22,7 @@ async fn open(t: &TestApp) -> (Ws, String) {
 
 /// The next JSON message; the socket must stay open.
 async fn next(ws: &mut Ws) -> Value {
-    common::ws::next(ws).await.expect("the socket stays open")
+    crate::common::ws::next(ws).await.expect("the socket stays open")
 }
 
 /// Messages up to and including the next AGENT_RESPONSE (or AGENT_FAILED).

@@ -1,12 +1,11 @@
 //! The content realm through the API: ingest, parse, read records, materialize, list, resolve,
 //! archive, delete (after approval), the janitor, and tenant isolation.
 
-mod common;
 
 use std::time::Duration;
 
 use base64::Engine;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn payload<'a>(done: &'a Value, key: &str) -> &'a Value {

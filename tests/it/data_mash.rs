@@ -2,9 +2,8 @@
 //! the result read from the execution's status; its phases, lineage, forced failure with
 //! compensation, validation and tenant isolation. Expected rows are worked out by hand below.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use symphainy::store::artifacts::ArtifactRow;
 

@@ -1,8 +1,7 @@
 //! Passwords, tokens and keys never reach the logs, even at debug level.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 #[tokio::test]

@@ -1,11 +1,10 @@
 //! The store API on both backends: idempotency under concurrency, the event log's dedup,
 //! ordering and fencing.
 
-mod common;
 
 use std::collections::HashMap;
 
-use common::*;
+use crate::common::*;
 use serde_json::json;
 use symphainy::store::time::now_micros;
 use symphainy::store::ExecutionState;

@@ -1,6 +1,5 @@
 //! Test harness: a real server on port 0 over a fresh database (an SQLite file in a temp dir,
 //! and a fresh PostgreSQL database when `TEST_DATABASE_URL` is set), talked to over real sockets.
-#![allow(dead_code)]
 
 pub mod cli;
 pub mod raw;

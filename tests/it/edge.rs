@@ -3,13 +3,12 @@
 //! header, idle and body timeouts, and TCP_NODELAY on every accepted socket. Timeouts are set
 //! short here so that each test takes a fraction of a second.
 
-mod common;
 
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use common::raw::{addr, parse_answer, read_to_close};
-use common::*;
+use crate::common::raw::{addr, parse_answer, read_to_close};
+use crate::common::*;
 use serde_json::{json, Value};
 use symphainy::http::limits::EdgeLimits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -284,7 +283,7 @@ async fn accepted_sockets_have_tcp_nodelay_on_both_planes() {
 }
 
 /// Reads the status stream until it closes; the close frame's code and reason.
-async fn stream_close(ws: &mut common::ws::Ws) -> (u16, String) {
+async fn stream_close(ws: &mut crate::common::ws::Ws) -> (u16, String) {
     use futures::StreamExt;
     use tokio_tungstenite::tungstenite::Message;
     loop {

@@ -2,9 +2,8 @@
 //! directory and its variable, the database (password hidden) and the real cause, the
 //! environment variable a bad value came from. Each runs the real binary to its end.
 
-mod common;
 
-use common::cli::{dead_port, run_binary};
+use crate::common::cli::{dead_port, run_binary};
 
 #[tokio::test]
 async fn a_data_directory_that_cannot_be_created_is_named_with_its_variable() {

@@ -1,10 +1,9 @@
 //! The Experience Plane's REST surface as the frontend uses it, over real sockets.
 
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use futures::StreamExt;
 use serde_json::{json, Value};
 use symphainy::config::Config;
@@ -610,13 +609,13 @@ async fn strict_mode_requires_a_token_for_user_sessions() {
     assert_error(s, &b, 401, "unauthorized");
     e.wait_terminal(exec, Some(access)).await;
     // The same rule on the agent socket.
-    let mut ws = common::ws::connect(&e.t.exp, &format!("session_id={sid}")).await;
+    let mut ws = crate::common::ws::connect(&e.t.exp, &format!("session_id={sid}")).await;
     assert_eq!(
-        common::ws::next(&mut ws).await.unwrap()["message"],
+        crate::common::ws::next(&mut ws).await.unwrap()["message"],
         "Access token required"
     );
     assert_eq!(
-        common::ws::next(&mut ws).await.unwrap_err(),
+        crate::common::ws::next(&mut ws).await.unwrap_err(),
         (1008, "Access token required".to_string())
     );
     // Anonymous sessions still work without a token.
@@ -813,9 +812,9 @@ async fn an_upgrade_leaves_the_anonymous_id_no_power_over_the_user() {
         .await;
     let before = before["execution_id"].as_str().unwrap().to_string();
     e.wait_terminal(&before, None).await;
-    let mut planted = common::ws::connect(&e.t.exp, &format!("session_id={fixed}")).await;
+    let mut planted = crate::common::ws::connect(&e.t.exp, &format!("session_id={fixed}")).await;
     assert_eq!(
-        common::ws::next(&mut planted).await.unwrap()["event_type"],
+        crate::common::ws::next(&mut planted).await.unwrap()["event_type"],
         "CONNECTION_ESTABLISHED"
     );
     let reg = e.register("Victim", "victim@example.com").await;
@@ -884,17 +883,17 @@ async fn an_upgrade_leaves_the_anonymous_id_no_power_over_the_user() {
             .await
             .unwrap();
     assert_eq!(r.status().as_u16(), 404);
-    let mut ws = common::ws::connect(&e.t.exp, &format!("session_id={fixed}")).await;
-    let first = common::ws::next(&mut ws).await.unwrap();
+    let mut ws = crate::common::ws::connect(&e.t.exp, &format!("session_id={fixed}")).await;
+    let first = crate::common::ws::next(&mut ws).await.unwrap();
     assert_eq!(first["type"], "error", "{first}");
-    assert_eq!(common::ws::next(&mut ws).await.unwrap_err().0, 1008);
+    assert_eq!(crate::common::ws::next(&mut ws).await.unwrap_err().0, 1008);
     // Nor through the socket opened before the upgrade, nor by an execution id of then.
-    common::ws::send(
+    crate::common::ws::send(
         &mut planted,
         json!({"type": "intent", "intent": "list my files", "agent_type": "guide"}),
     )
     .await;
-    let refused = common::ws::next(&mut planted).await.unwrap();
+    let refused = crate::common::ws::next(&mut planted).await.unwrap();
     assert_eq!(refused["error"], "session_not_found", "{refused}");
     let (s, b) = e
         .get(&format!("/api/execution/{before}/status"), None)
@@ -913,8 +912,8 @@ async fn an_upgrade_leaves_the_anonymous_id_no_power_over_the_user() {
         format!("session_id={mine}"),
         format!("session_id={fixed}&access_token={token}"),
     ] {
-        let mut ws = common::ws::connect(&e.t.exp, &query).await;
-        let hello = common::ws::next(&mut ws).await.unwrap();
+        let mut ws = crate::common::ws::connect(&e.t.exp, &query).await;
+        let hello = crate::common::ws::next(&mut ws).await.unwrap();
         assert_eq!(
             hello["event_type"], "CONNECTION_ESTABLISHED",
             "{query}: {hello}"

@@ -1,12 +1,11 @@
 //! Regression tests for races found in review: each failed before its fix.
 
-mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use symphainy::runtime::contract::model::{Scope, UpgradeSession};
 use symphainy::runtime::engine::handler::FieldErrors;

@@ -5,7 +5,6 @@
 //! has no gap and no duplicate, and another session is served throughout. Then the restart
 //! intensity: past it, a supervisor escalates instead of looping, up to the process.
 
-mod common;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -13,8 +12,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::ws::Ws;
-use common::*;
+use crate::common::ws::Ws;
+use crate::common::*;
 use futures::{SinkExt, StreamExt};
 use parking_lot::Mutex;
 use serde_json::{json, Value};
@@ -294,7 +293,7 @@ async fn unknown_targets_are_refused_in_the_error_shape() {
 }
 
 async fn connect(t: &TestApp, session: &str) -> (Ws, Value) {
-    let mut ws = common::ws::connect(&t.exp, &format!("session_id={session}")).await;
+    let mut ws = crate::common::ws::connect(&t.exp, &format!("session_id={session}")).await;
     let hello = next_json(&mut ws).await.expect("hello");
     assert_eq!(hello["event_type"], "CONNECTION_ESTABLISHED");
     (ws, hello)

@@ -2,12 +2,11 @@
 //! work, then started again: every accepted intent completes, each step is recorded once, each
 //! ingested file is one artifact, and each session's `seq` has no gap and no duplicate.
 
-mod common;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use symphainy::failpoints;
 

@@ -2,11 +2,10 @@
 //! WebSocket and arbitrary REST bodies on every JSON route. No panic escapes, every answer is
 //! in the contract's shape, the socket stays open and the server keeps serving.
 
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use futures::{SinkExt, StreamExt};
 use proptest::prelude::*;
 use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
@@ -251,7 +250,7 @@ fn arbitrary_rest_bodies_get_answers_in_the_contract_shape() {
 
 // ---- The agent socket's edges: close codes, floods, resume from the future, long replays ----
 
-use common::ws::{connect, next, until};
+use crate::common::ws::{connect, next, until};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 use tokio_tungstenite::tungstenite::protocol::frame::Frame;
 
@@ -348,12 +347,12 @@ async fn a_resume_from_the_future_is_clamped_and_live_events_still_come() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
     let (_, mut ws) = agent_socket(&t).await;
-    common::ws::send(
+    crate::common::ws::send(
         &mut ws,
         json!({"type": "resume", "after_seq": 9_000_000_000_000_000_000i64}),
     )
     .await;
-    common::ws::send(
+    crate::common::ws::send(
         &mut ws,
         json!({"type": "intent", "intent": "hello", "agent_type": "guide"}),
     )
@@ -387,7 +386,7 @@ async fn resuming_a_long_history_replays_it_all_at_the_readers_pace() {
     }
     let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
     assert_eq!(next(&mut ws).await.unwrap()["data"]["last_seq"], N);
-    common::ws::send(&mut ws, json!({"type": "resume", "after_seq": 0})).await;
+    crate::common::ws::send(&mut ws, json!({"type": "resume", "after_seq": 0})).await;
     for seq in 1..=N {
         let m = next(&mut ws).await.expect("the replay is not cut short");
         assert_eq!(m["seq"], seq, "{m}");
@@ -404,7 +403,7 @@ async fn resuming_a_long_history_replays_it_all_at_the_readers_pace() {
 
 // ---- HTTP edges: hyper's own refusals, Authorization headers, early refusals, names ----
 
-use common::raw::{exchange, header, parse_answer};
+use crate::common::raw::{exchange, header, parse_answer};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_the_server_cannot_parse_get_the_contract_shape() {

@@ -2,13 +2,12 @@
 //! requests are answered 503 `database_unavailable` at once and readiness says so; nothing is
 //! acknowledged that was not stored; when it is back the server recovers by itself.
 
-mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use tokio::net::{TcpListener, TcpStream};
 

@@ -3,13 +3,12 @@
 //! terminal state exactly once, and every client, reconnecting with `after_seq`, receives each
 //! event of its session exactly once, in order.
 
-mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use common::*;
+use crate::common::*;
 use futures::StreamExt;
 use parking_lot::{Mutex, RwLock};
 use serde_json::{json, Value};

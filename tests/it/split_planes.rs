@@ -4,12 +4,11 @@
 //! connected and see every event once; two Experience Planes (each with its own HTTP runtime
 //! client, as separate processes have) serve one runtime.
 
-mod common;
 
 use std::time::Duration;
 
-use common::ws::*;
-use common::*;
+use crate::common::ws::*;
+use crate::common::*;
 use serde_json::{json, Value};
 use symphainy::app::ExperienceApp;
 

@@ -2,12 +2,11 @@
 //! first message, live events with `seq`, protocol errors, frame limit, resume after a
 //! disconnect, cancel, safety responses, the connection cap.
 
-mod common;
 
 use std::time::Duration;
 
-use common::ws::*;
-use common::*;
+use crate::common::ws::*;
+use crate::common::*;
 use futures::SinkExt;
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;

@@ -2,10 +2,9 @@
 //! intents or agent turns. Over a limit: 429 `rate_limit_exceeded` with the wait, nothing
 //! stored; on the agent socket, an error frame per refused turn. Both runtime clients.
 
-mod common;
 
-use common::ws::{connect, next, send};
-use common::*;
+use crate::common::ws::{connect, next, send};
+use crate::common::*;
 use serde_json::{json, Value};
 
 fn limited(db: &TestDb, intents: &str, turns: &str, tenant: &str) -> symphainy::config::Config {

@@ -2,14 +2,13 @@
 //! reverse order, approvals, panicking steps, resuming after a restart without re-running
 //! completed steps, passivation and a killed session actor.
 
-mod common;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use common::*;
+use crate::common::*;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use symphainy::runtime::engine::handler::FieldErrors;

@@ -1,8 +1,7 @@
 //! The insights realm through the API, on small datasets with hand-computed expected values.
 
-mod common;
 
-use common::*;
+use crate::common::*;
 use serde_json::{json, Value};
 
 /// Ingests `csv` as `name` and parses it; the parsed file's descriptor.

@@ -1,0 +1,36 @@
+//! The integration tests, in one binary (one link of the crate instead of one per file):
+//! each file is a module, sharing the harness in `common`. Two suites stay binaries of their
+//! own because they take over something process-wide: `tests/parse_memory.rs` installs a
+//! counting global allocator, `tests/outage_logs.rs` a global log subscriber whose lines it
+//! counts; other tests running beside them would skew both.
+
+mod common;
+
+mod agent_load;
+mod agent_socket;
+mod agents;
+mod architecture;
+mod bad_input;
+mod cancel_race;
+mod content;
+mod crash_recovery;
+mod data_dir_lock;
+mod data_mash;
+mod database_outage;
+mod edge;
+mod engine_realm;
+mod experience_api;
+mod failpoints;
+mod fault_injection;
+mod healthcheck;
+mod insights;
+mod limits;
+mod process_crash;
+mod regressions;
+mod runtime_api;
+mod saga;
+mod secrets_in_logs;
+mod split_planes;
+mod startup_errors;
+mod store;
+mod upload;
