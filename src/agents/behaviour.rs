@@ -10,6 +10,7 @@ use crate::runtime::contract::agents::{AgentKind, Pillar};
 use crate::runtime::contract::model::ExecutionStatus;
 use crate::runtime::engine::brain::Workbench;
 use crate::runtime::engine::registry::IntentInfo;
+use crate::runtime::realms::insights::quality_report::QualityReport;
 use crate::store::conversations::Turn;
 use crate::store::ExecutionState;
 
@@ -429,8 +430,10 @@ async fn insights_liaison(
                         .await?;
                     executions.push(done.execution_id.clone());
                     let q = payload(&done, "quality_report")?.clone();
+                    let report: QualityReport = serde_json::from_value(q.clone())
+                        .map_err(|e| format!("the quality report could not be read: {e}"))?;
                     Ok((
-                        quality_summary(&name, &q),
+                        quality_summary(&name, &report),
                         json!({"quality_report": q, "execution_ids": executions}),
                     ))
                 } else {
@@ -585,32 +588,29 @@ fn mash_summary(m: &Value) -> String {
     )
 }
 
-fn quality_summary(name: &str, q: &Value) -> String {
+fn quality_summary(name: &str, q: &QualityReport) -> String {
     let mut findings = Vec::new();
-    if let Some(cols) = q["columns"].as_object() {
-        for (col, c) in cols {
-            let nulls = c["null_count"].as_u64().unwrap_or(0);
-            let breaks = c["type_breaks"].as_u64().unwrap_or(0);
-            let outliers = c["outliers"]["count"].as_u64().unwrap_or(0);
-            if nulls > 0 {
-                findings.push(format!("{col} has {nulls} empty"));
-            }
-            if breaks > 0 {
-                findings.push(if breaks == 1 {
-                    format!("{col} has 1 value that breaks its type")
-                } else {
-                    format!("{col} has {breaks} values that break its type")
-                });
-            }
-            if outliers > 0 {
-                findings.push(format!(
-                    "{col} has {outliers} outlier{}",
-                    if outliers == 1 { "" } else { "s" }
-                ));
-            }
+    for (col, c) in &q.columns {
+        let (nulls, breaks) = (c.null_count, c.type_breaks);
+        let outliers = c.outliers.as_ref().map_or(0, |o| o.count);
+        if nulls > 0 {
+            findings.push(format!("{col} has {nulls} empty"));
+        }
+        if breaks > 0 {
+            findings.push(if breaks == 1 {
+                format!("{col} has 1 value that breaks its type")
+            } else {
+                format!("{col} has {breaks} values that break its type")
+            });
+        }
+        if outliers > 0 {
+            findings.push(format!(
+                "{col} has {outliers} outlier{}",
+                if outliers == 1 { "" } else { "s" }
+            ));
         }
     }
-    let dups = q["duplicate_rows"].as_u64().unwrap_or(0);
+    let dups = q.duplicate_rows;
     if dups > 0 {
         findings.push(format!(
             "{dups} duplicate row{}",
@@ -624,7 +624,7 @@ fn quality_summary(name: &str, q: &Value) -> String {
     };
     format!(
         "{name} scores {} out of 100 for quality: {findings}.",
-        q["score"]
+        json!(q.score)
     )
 }
 

@@ -1,7 +1,6 @@
 //! 1,000 concurrent agent sockets, each doing a round trip with its Guide (an `intent`
 //! message answered by `AGENT_STARTED` and `AGENT_RESPONSE`).
 
-
 use std::time::{Duration, Instant};
 
 use crate::common::*;

@@ -2,7 +2,6 @@
 //! first message, live events with `seq`, protocol errors, frame limit, resume after a
 //! disconnect, cancel, safety responses, the connection cap.
 
-
 use std::time::Duration;
 
 use crate::common::ws::*;

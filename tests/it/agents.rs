@@ -2,7 +2,6 @@
 //! recommending and handing off with context, the content liaison running real intents whose
 //! events arrive before its answer, sticky routing, and an agent restarted mid-conversation.
 
-
 use std::time::Duration;
 
 use crate::common::ws::{connect, Ws};
@@ -22,7 +21,9 @@ async fn open(t: &TestApp) -> (Ws, String) {
 
 /// The next JSON message; the socket must stay open.
 async fn next(ws: &mut Ws) -> Value {
-    crate::common::ws::next(ws).await.expect("the socket stays open")
+    crate::common::ws::next(ws)
+        .await
+        .expect("the socket stays open")
 }
 
 /// Messages up to and including the next AGENT_RESPONSE (or AGENT_FAILED).

@@ -2,7 +2,6 @@
 //! WebSocket and arbitrary REST bodies on every JSON route. No panic escapes, every answer is
 //! in the contract's shape, the socket stays open and the server keeps serving.
 
-
 use std::time::Duration;
 
 use crate::common::*;

@@ -2,12 +2,11 @@
 //! approval answers): the status always says what happened, no answer is a 503, and the
 //! server keeps every acknowledged write and keeps serving other sessions.
 
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use async_trait::async_trait;
 use crate::common::*;
+use async_trait::async_trait;
 use serde_json::{json, Value};
 use symphainy::runtime::engine::handler::{
     FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,

@@ -1,11 +1,10 @@
 //! The content realm through the API: ingest, parse, read records, materialize, list, resolve,
 //! archive, delete (after approval), the janitor, and tenant isolation.
 
-
 use std::time::Duration;
 
-use base64::Engine;
 use crate::common::*;
+use base64::Engine;
 use serde_json::{json, Value};
 
 fn payload<'a>(done: &'a Value, key: &str) -> &'a Value {

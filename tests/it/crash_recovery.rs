@@ -2,7 +2,6 @@
 //! again: every accepted intent reaches `completed` exactly once, and each session's log has no
 //! gap and no duplicate.
 
-
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -3,7 +3,6 @@
 //! SIGKILL as after a graceful stop. `experience` (which uses the directory only for the shared
 //! secrets) may run beside the runtime on it.
 
-
 use crate::common::cli::{dead_port, run_binary};
 use crate::common::*;
 

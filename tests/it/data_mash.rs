@@ -2,7 +2,6 @@
 //! the result read from the execution's status; its phases, lineage, forced failure with
 //! compensation, validation and tenant isolation. Expected rows are worked out by hand below.
 
-
 use crate::common::*;
 use serde_json::{json, Value};
 use symphainy::store::artifacts::ArtifactRow;

@@ -2,7 +2,6 @@
 //! requests are answered 503 `database_unavailable` at once and readiness says so; nothing is
 //! acknowledged that was not stored; when it is back the server recovers by itself.
 
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;

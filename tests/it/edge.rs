@@ -3,7 +3,6 @@
 //! header, idle and body timeouts, and TCP_NODELAY on every accepted socket. Timeouts are set
 //! short here so that each test takes a fraction of a second.
 
-
 use std::net::SocketAddr;
 use std::time::Duration;
 

@@ -3,7 +3,6 @@
 //! `RuntimeConfig::realms`, and a handle; and a brain of the test's own that answers a chat
 //! turn by running that intent through its workbench. Nothing here is known to the engine.
 
-
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -1,6 +1,5 @@
 //! The Experience Plane's REST surface as the frontend uses it, over real sockets.
 
-
 use std::time::Duration;
 
 use crate::common::*;

@@ -2,7 +2,6 @@
 //! work, then started again: every accepted intent completes, each step is recorded once, each
 //! ingested file is one artifact, and each session's `seq` has no gap and no duplicate.
 
-
 use std::collections::HashMap;
 use std::time::Duration;
 

@@ -5,15 +5,14 @@
 //! has no gap and no duplicate, and another session is served throughout. Then the restart
 //! intensity: past it, a supervisor escalates instead of looping, up to the process.
 
-
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use crate::common::ws::Ws;
 use crate::common::*;
+use async_trait::async_trait;
 use futures::{SinkExt, StreamExt};
 use parking_lot::Mutex;
 use serde_json::{json, Value};

@@ -2,7 +2,6 @@
 //! environment configures, so one image check fits `serve`, `runtime` and `experience`: an
 //! Experience container is healthy though no runtime listens beside it.
 
-
 use crate::common::cli::{dead_port, run_binary};
 use crate::common::*;
 

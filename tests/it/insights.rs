@@ -1,6 +1,5 @@
 //! The insights realm through the API, on small datasets with hand-computed expected values.
 
-
 use crate::common::*;
 use serde_json::{json, Value};
 

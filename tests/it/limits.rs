@@ -2,7 +2,6 @@
 //! intents or agent turns. Over a limit: 429 `rate_limit_exceeded` with the wait, nothing
 //! stored; on the agent socket, an error frame per refused turn. Both runtime clients.
 
-
 use crate::common::ws::{connect, next, send};
 use crate::common::*;
 use serde_json::{json, Value};

@@ -3,7 +3,6 @@
 //! terminal state exactly once, and every client, reconnecting with `after_seq`, receives each
 //! event of its session exactly once, in order.
 
-
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

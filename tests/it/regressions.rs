@@ -1,11 +1,10 @@
 //! Regression tests for races found in review: each failed before its fix.
 
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use crate::common::*;
+use async_trait::async_trait;
 use serde_json::{json, Value};
 use symphainy::runtime::contract::model::{Scope, UpgradeSession};
 use symphainy::runtime::engine::handler::FieldErrors;

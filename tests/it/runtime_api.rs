@@ -1,7 +1,6 @@
 //! The Runtime Plane's internal HTTP API over real sockets, on SQLite and (when configured)
 //! PostgreSQL.
 
-
 use crate::common::*;
 use futures::StreamExt;
 use serde_json::{json, Value};

@@ -2,13 +2,12 @@
 //! reverse order, approvals, panicking steps, resuming after a restart without re-running
 //! completed steps, passivation and a killed session actor.
 
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use crate::common::*;
+use async_trait::async_trait;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 use symphainy::runtime::engine::handler::FieldErrors;

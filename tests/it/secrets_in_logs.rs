@@ -1,6 +1,5 @@
 //! Passwords, tokens and keys never reach the logs, even at debug level.
 
-
 use crate::common::*;
 use serde_json::{json, Value};
 

@@ -4,7 +4,6 @@
 //! connected and see every event once; two Experience Planes (each with its own HTTP runtime
 //! client, as separate processes have) serve one runtime.
 
-
 use std::time::Duration;
 
 use crate::common::ws::*;

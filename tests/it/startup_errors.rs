@@ -2,7 +2,6 @@
 //! directory and its variable, the database (password hidden) and the real cause, the
 //! environment variable a bad value came from. Each runs the real binary to its end.
 
-
 use crate::common::cli::{dead_port, run_binary};
 
 #[tokio::test]

@@ -1,7 +1,6 @@
 //! The store API on both backends: idempotency under concurrency, the event log's dedup,
 //! ordering and fencing.
 
-
 use std::collections::HashMap;
 
 use crate::common::*;

@@ -1,6 +1,5 @@
 //! The upload route and the artifact routes of the Experience Plane, as the frontend uses them.
 
-
 use crate::common::*;
 use serde_json::{json, Value};
 

@@ -13,6 +13,7 @@ pub mod handler;
 pub mod in_process;
 pub mod intake_limits;
 pub mod messages;
+pub mod params;
 pub mod realm;
 pub mod registry;
 pub mod router;

@@ -9,8 +9,9 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use crate::runtime::engine::handler::{
-    artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
+    artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
 };
+use crate::runtime::engine::params::{Fields, IntentParams, Typed, TypedIntent};
 use crate::runtime::engine::realm::Realm;
 use crate::runtime::engine::registry::HandlerRegistry;
 
@@ -25,13 +26,35 @@ impl Realm for EchoRealm {
     }
 
     fn register(&self, registry: &mut HandlerRegistry) {
-        registry.register(Arc::new(Echo));
+        registry.register(Arc::new(Typed(Echo)));
     }
 }
 
 pub struct Echo;
 
-impl IntentHandler for Echo {
+/// `echo`'s parameters.
+pub struct EchoParams {
+    pub message: String,
+    pub delay_ms: Option<u64>,
+}
+
+impl IntentParams for EchoParams {
+    fn decode(p: &Value) -> Result<Self, FieldErrors> {
+        let mut f = Fields::new(p);
+        let message = f.required_text("message");
+        let delay_ms = f.optional_count("delay_ms", MAX_DELAY_MS);
+        f.finish(|| {
+            Some(EchoParams {
+                message: message?,
+                delay_ms,
+            })
+        })
+    }
+}
+
+impl TypedIntent for Echo {
+    type Params = EchoParams;
+
     fn intent_type(&self) -> &str {
         "echo"
     }
@@ -40,38 +63,12 @@ impl IntentHandler for Echo {
         "Echo a message back (checks that the platform is working end to end)."
     }
 
-    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
-        let mut errors = FieldErrors::new();
-        match p.get("message") {
-            Some(Value::String(_)) => {}
-            Some(_) => {
-                errors.insert("parameters.message".into(), "must be a string".into());
-            }
-            None => {
-                errors.insert("parameters.message".into(), "is required".into());
-            }
-        }
-        if let Some(d) = p.get("delay_ms") {
-            if d.as_u64().is_none_or(|d| d > MAX_DELAY_MS) {
-                errors.insert(
-                    "parameters.delay_ms".into(),
-                    format!("must be an integer from 0 to {MAX_DELAY_MS}"),
-                );
-            }
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
-    }
-
-    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
-        vec![Arc::new(EchoStep)]
+    fn steps(&self, params: Arc<EchoParams>) -> Vec<Arc<dyn SagaStep>> {
+        vec![Arc::new(EchoStep(params))]
     }
 }
 
-struct EchoStep;
+struct EchoStep(Arc<EchoParams>);
 
 #[async_trait]
 impl SagaStep for EchoStep {
@@ -79,14 +76,10 @@ impl SagaStep for EchoStep {
         "echo"
     }
 
-    async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
-        let message = ctx
-            .parameters
-            .get("message")
-            .and_then(Value::as_str)
-            .ok_or_else(|| StepError::new("parameters.message is required"))?;
-        if let Some(delay) = ctx.parameters.get("delay_ms").and_then(Value::as_u64) {
-            tokio::time::sleep(Duration::from_millis(delay.min(MAX_DELAY_MS))).await;
+    async fn run(&self, _ctx: &StepContext) -> Result<StepOutput, StepError> {
+        let EchoParams { message, delay_ms } = &*self.0;
+        if let Some(delay) = delay_ms {
+            tokio::time::sleep(Duration::from_millis(*delay)).await;
         }
         let mut artifacts = Map::new();
         artifacts.insert(

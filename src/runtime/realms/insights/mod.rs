@@ -9,6 +9,7 @@ pub mod key_values;
 pub mod mash;
 pub mod over_parsed;
 pub mod quality;
+pub mod quality_report;
 pub mod relationships;
 pub mod stats;
 pub mod topk;
@@ -16,6 +17,7 @@ pub mod topk;
 use std::sync::Arc;
 
 use crate::runtime::contract::agents::Pillar;
+use crate::runtime::engine::params::Typed;
 use crate::runtime::engine::realm::Realm;
 use crate::runtime::engine::registry::HandlerRegistry;
 
@@ -32,6 +34,6 @@ impl Realm for InsightsRealm {
         registry.register_in(insights, Arc::new(quality::handler()));
         registry.register_in(insights, Arc::new(interpret::handler()));
         registry.register_in(insights, Arc::new(relationships::MapRelationships));
-        registry.register_in(insights, Arc::new(mash::DataMash));
+        registry.register_in(insights, Arc::new(Typed(mash::DataMash)));
     }
 }

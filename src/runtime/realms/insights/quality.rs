@@ -17,6 +17,7 @@ use super::clip::clip;
 use super::over_parsed::{
     analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile,
 };
+use super::quality_report::{ColumnQuality, Outliers, QualityLimits, QualityReport};
 use super::stats::{round, Numeric, DISTINCT_LIMIT, EXACT_LIMIT};
 use crate::runtime::engine::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::parsing::{fits, ColumnType};
@@ -112,15 +113,21 @@ impl SagaStep for Assess {
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
         let parsed = ready_parsed(ctx).await?;
         let report = quality_report(ctx, &parsed).await?;
-        let output = json!({"parsed_file_id": parsed.artifact_id, "score": report["score"]});
+        let output = json!({"parsed_file_id": parsed.artifact_id, "score": report.score});
         let mut artifacts = Map::new();
-        artifacts.insert("quality_report".into(), artifact("quality_report", report));
+        artifacts.insert(
+            "quality_report".into(),
+            artifact("quality_report", report.to_value()),
+        );
         Ok(StepOutput { output, artifacts })
     }
 }
 
 /// The quality report of a parsed file (two passes over its records).
-pub async fn quality_report(ctx: &StepContext, parsed: &ArtifactRow) -> Result<Value, StepError> {
+pub async fn quality_report(
+    ctx: &StepContext,
+    parsed: &ArtifactRow,
+) -> Result<QualityReport, StepError> {
     let mut columns: BTreeMap<String, ColumnCheck> = BTreeMap::new();
     let mut order = Vec::new();
     let (described, columns_total) = analyzed_columns(parsed);
@@ -211,39 +218,54 @@ pub async fn quality_report(ctx: &StepContext, parsed: &ArtifactRow) -> Result<V
     .max(0.0);
     let score = (score * 10.0).round() / 10.0;
 
-    let mut per_column = Map::new();
+    let mut per_column = BTreeMap::new();
     for name in &order {
         let c = &columns[name];
-        let mut entry = json!({
-            "type": c.kind.map(|k| json!(k)).unwrap_or(Value::Null),
-            "null_count": c.nulls,
-            "null_ratio": round(ratio(c.nulls, rows)),
-            "distinct_count": c.distinct.len(),
-            "distinct_approximate": c.distinct_capped,
-            "type_breaks": c.breaks,
-            "type_break_examples": c.break_examples,
-        });
-        if let Some((lo, hi)) = c.bounds {
+        let outliers = c.bounds.map(|(lower_bound, upper_bound)| {
             let (q1, q3) = summaries[name];
-            entry["outliers"] = json!({"rule": "IQR", "q1": q1, "q3": q3, "lower_bound": lo,
-                    "upper_bound": hi, "count": c.outliers, "examples": c.outlier_examples});
-        }
-        per_column.insert(name.clone(), entry);
+            Outliers {
+                rule: "IQR".into(),
+                q1,
+                q3,
+                lower_bound,
+                upper_bound,
+                count: c.outliers,
+                examples: c.outlier_examples.clone(),
+            }
+        });
+        per_column.insert(
+            name.clone(),
+            ColumnQuality {
+                column_type: c.kind.and_then(|k| json!(k).as_str().map(str::to_string)),
+                null_count: c.nulls,
+                null_ratio: round(ratio(c.nulls, rows)),
+                distinct_count: c.distinct.len() as u64,
+                distinct_approximate: c.distinct_capped,
+                type_breaks: c.breaks,
+                type_break_examples: c.break_examples.clone(),
+                outliers,
+            },
+        );
     }
-    let report = json!({
-        "parsed_file_id": parsed.artifact_id,
-        "file_id": parsed.semantic_descriptor["file_id"],
-        "record_count": rows,
-        "columns": per_column,
-        "duplicate_rows": duplicates,
-        "duplicates_approximate": fingerprints_capped,
-        "score": score,
-        "score_rule": SCORE_RULE,
-        "analyzed_columns": columns_note(order.len(), columns_total),
-        "limits": {"max_tracked_values": MAX_TRACKED_VALUES,
-            "distinct_values_per_column": distinct_limit,
-            "exact_values_per_column": exact_limit, "fingerprinted_rows": ROW_LIMIT},
-    });
+    let report = QualityReport {
+        parsed_file_id: parsed.artifact_id.clone(),
+        file_id: parsed.semantic_descriptor["file_id"]
+            .as_str()
+            .map(str::to_string),
+        record_count: rows,
+        columns: per_column,
+        duplicate_rows: duplicates,
+        duplicates_approximate: fingerprints_capped,
+        score,
+        score_rule: SCORE_RULE.into(),
+        analyzed_columns: columns_note(order.len(), columns_total),
+        limits: QualityLimits {
+            max_tracked_values: MAX_TRACKED_VALUES as u64,
+            distinct_values_per_column: distinct_limit as u64,
+            exact_values_per_column: exact_limit as u64,
+            fingerprinted_rows: ROW_LIMIT as u64,
+        },
+    };
     Ok(report)
 }
 

@@ -7,11 +7,13 @@ use serde_json::{json, Value};
 
 use super::key_pairs::key_pairs;
 use super::model::{choose_keys, unify, SourceShape, KEY_RULE};
-use super::{earlier, ids_in, register, remove_all, undo_on_error, MashOptions};
+use std::sync::Arc;
+
+use super::{earlier, ids_in, register, remove_all, undo_on_error, MashOptions, MashParams};
 use crate::runtime::engine::handler::{SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, find};
 
-pub struct SemanticMapping;
+pub struct SemanticMapping(pub Arc<MashParams>);
 
 #[async_trait]
 impl SagaStep for SemanticMapping {
@@ -21,7 +23,7 @@ impl SagaStep for SemanticMapping {
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
         let mut made = Vec::new();
-        let result = map(ctx, &mut made).await;
+        let result = map(ctx, &self.0.options, &mut made).await;
         let output = undo_on_error(ctx, &made, result).await?;
         Ok(StepOutput {
             output,
@@ -37,8 +39,11 @@ impl SagaStep for SemanticMapping {
     }
 }
 
-async fn map(ctx: &StepContext, made: &mut Vec<String>) -> Result<Value, StepError> {
-    let options = MashOptions::of(&ctx.parameters);
+async fn map(
+    ctx: &StepContext,
+    options: &MashOptions,
+    made: &mut Vec<String>,
+) -> Result<Value, StepError> {
     let quality = earlier(ctx, "data_quality");
     let interpretations = earlier(ctx, "semantic_interpretation");
     let sources_out = quality["sources"].as_array().cloned().unwrap_or_default();

@@ -29,10 +29,9 @@ use serde_json::Value;
 
 pub use options::{JoinKind, MashOptions};
 
-use crate::runtime::engine::handler::{
-    FieldErrors, IntentHandler, SagaStep, StepContext, StepError,
-};
-use crate::runtime::realms::content::common::{derived_id, done, internal};
+use crate::runtime::engine::handler::{FieldErrors, SagaStep, StepContext, StepError};
+use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
+use crate::runtime::realms::content::common::{derived_id, internal};
 use crate::store::artifacts::ArtifactRow;
 use crate::store::time::now_micros;
 
@@ -56,7 +55,52 @@ pub fn mash_id(execution_id: &str) -> String {
 
 pub struct DataMash;
 
-impl IntentHandler for DataMash {
+/// `data_mash.create`'s parameters.
+pub struct MashParams {
+    /// The sources, as given: 2 to [`MAX_SOURCES`] distinct file or parsed file ids.
+    pub content_refs: Vec<String>,
+    pub options: MashOptions,
+}
+
+impl IntentParams for MashParams {
+    fn decode(p: &Value) -> Result<Self, FieldErrors> {
+        let mut f = Fields::new(p);
+        let refs: Option<Vec<String>> = f
+            .get("content_refs")
+            .and_then(Value::as_array)
+            .filter(|refs| (2..=MAX_SOURCES).contains(&refs.len()))
+            .and_then(|refs| {
+                refs.iter()
+                    .map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_string))
+                    .collect()
+            });
+        match &refs {
+            Some(refs) => {
+                let mut seen: Vec<&String> = refs.iter().collect();
+                seen.sort_unstable();
+                seen.dedup();
+                if seen.len() != refs.len() {
+                    f.error("content_refs", "names the same content twice");
+                }
+            }
+            None => f.error(
+                "content_refs",
+                format!("must be a list of 2 to {MAX_SOURCES} file or parsed file ids"),
+            ),
+        }
+        let options = MashOptions::decode(&mut f, refs.as_ref().map_or(0, Vec::len));
+        f.finish(|| {
+            Some(MashParams {
+                content_refs: refs?,
+                options,
+            })
+        })
+    }
+}
+
+impl TypedIntent for DataMash {
+    type Params = MashParams;
+
     fn intent_type(&self) -> &str {
         "data_mash.create"
     }
@@ -69,51 +113,14 @@ impl IntentHandler for DataMash {
         vec![("mash_id", mash_id(execution_id))]
     }
 
-    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let refs = match p.get("content_refs").and_then(Value::as_array) {
-            Some(refs)
-                if (2..=MAX_SOURCES).contains(&refs.len())
-                    && refs
-                        .iter()
-                        .all(|v| v.as_str().is_some_and(|s| !s.is_empty())) =>
-            {
-                let mut seen: Vec<&str> = refs.iter().filter_map(Value::as_str).collect();
-                seen.sort_unstable();
-                seen.dedup();
-                if seen.len() != refs.len() {
-                    errors.insert(
-                        "parameters.content_refs".into(),
-                        "names the same content twice".into(),
-                    );
-                }
-                refs.len()
-            }
-            _ => {
-                errors.insert(
-                    "parameters.content_refs".into(),
-                    format!("must be a list of 2 to {MAX_SOURCES} file or parsed file ids"),
-                );
-                0
-            }
-        };
-        MashOptions::validate(p.get("options"), refs, &mut errors);
-        done(errors)
-    }
-
-    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
+    fn steps(&self, params: Arc<MashParams>) -> Vec<Arc<dyn SagaStep>> {
         vec![
-            Arc::new(quality_phase::DataQuality),
+            Arc::new(quality_phase::DataQuality(params.clone())),
             Arc::new(interpretation_phase::SemanticInterpretation),
-            Arc::new(mapping_phase::SemanticMapping),
-            Arc::new(register_phase::Registered),
+            Arc::new(mapping_phase::SemanticMapping(params.clone())),
+            Arc::new(register_phase::Registered(params)),
         ]
     }
-}
-
-/// The content refs, as given.
-fn content_refs(ctx: &StepContext) -> Vec<String> {
-    strings(&ctx.parameters["content_refs"])
 }
 
 /// Registers an artifact made by a phase (idempotent on its derived id, so a re-run phase
@@ -176,17 +183,6 @@ async fn undo_on_error<T>(
 /// The output of an earlier phase (restored from the store after a restart).
 fn earlier(ctx: &StepContext, phase: &str) -> Value {
     ctx.outputs.get(phase).cloned().unwrap_or(Value::Null)
-}
-
-/// The strings of a JSON array (others skipped).
-fn strings(list: &Value) -> Vec<String> {
-    list.as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 /// The strings in `output[list][*][field]`.

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::runtime::engine::handler::FieldErrors;
+use crate::runtime::engine::params::Fields;
 
 /// No cap on a mash's records, default or option, is above this.
 pub const HARD_MAX_RECORDS: u64 = 5_000_000;
@@ -34,85 +34,77 @@ pub struct MashOptions {
 const MAX_NAME: usize = 200;
 
 impl MashOptions {
-    /// Checks `options` at submit time (`sources`: how many content refs were given).
-    pub fn validate(options: Option<&Value>, sources: usize, errors: &mut FieldErrors) {
-        let o = match options {
-            None | Some(Value::Null) => return,
+    /// Reads `options` (`sources`: how many content refs were given), every error into `f`.
+    pub fn decode(f: &mut Fields<'_>, sources: usize) -> MashOptions {
+        let mut options = MashOptions {
+            join: JoinKind::Outer,
+            join_keys: None,
+            min_quality_score: None,
+            name: None,
+            max_records: None,
+        };
+        let o = match f.get("options") {
+            None => return options,
             Some(Value::Object(o)) => o,
             Some(_) => {
-                errors.insert("parameters.options".into(), "must be an object".into());
-                return;
+                f.error("options", "must be an object");
+                return options;
             }
         };
         if let Some(j) = o.get("join") {
-            if j.as_str().and_then(join_kind).is_none() {
-                errors.insert(
-                    "parameters.options.join".into(),
-                    "must be one of outer, inner, left".into(),
-                );
+            match j.as_str().and_then(join_kind) {
+                Some(kind) => options.join = kind,
+                None => f.error("options.join", "must be one of outer, inner, left"),
             }
         }
         if let Some(k) = o.get("join_keys") {
-            let ok = k.as_array().is_some_and(|a| {
-                (sources == 0 || a.len() == sources)
-                    && a.iter().all(|v| v.as_str().is_some_and(|s| !s.is_empty()))
+            let keys: Option<Vec<String>> = k.as_array().and_then(|a| {
+                a.iter()
+                    .map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_string))
+                    .collect()
             });
-            if !ok {
-                errors.insert(
-                    "parameters.options.join_keys".into(),
-                    "must list one column name per content ref".into(),
-                );
+            match keys {
+                Some(keys) if sources == 0 || keys.len() == sources => {
+                    options.join_keys = Some(keys)
+                }
+                _ => f.error(
+                    "options.join_keys",
+                    "must list one column name per content ref",
+                ),
             }
         }
         if let Some(m) = o.get("min_quality_score") {
-            if !m.as_f64().is_some_and(|m| (0.0..=100.0).contains(&m)) {
-                errors.insert(
-                    "parameters.options.min_quality_score".into(),
-                    "must be a number from 0 to 100".into(),
-                );
+            match m.as_f64().filter(|m| (0.0..=100.0).contains(m)) {
+                Some(m) => options.min_quality_score = Some(m),
+                None => f.error(
+                    "options.min_quality_score",
+                    "must be a number from 0 to 100",
+                ),
             }
         }
         if let Some(m) = o.get("max_records") {
-            if !m
-                .as_u64()
-                .is_some_and(|m| (1..=HARD_MAX_RECORDS).contains(&m))
-            {
-                errors.insert(
-                    "parameters.options.max_records".into(),
+            match m.as_u64().filter(|m| (1..=HARD_MAX_RECORDS).contains(m)) {
+                Some(m) => options.max_records = Some(m),
+                None => f.error(
+                    "options.max_records",
                     format!("must be a whole number from 1 to {HARD_MAX_RECORDS}"),
-                );
+                ),
             }
         }
         if let Some(n) = o.get("name") {
-            if !n
+            match n
                 .as_str()
-                .is_some_and(|n| !n.trim().is_empty() && n.chars().count() <= MAX_NAME)
+                .map(str::trim)
+                .filter(|n| !n.is_empty() && n.chars().count() <= MAX_NAME)
             {
-                errors.insert(
-                    "parameters.options.name".into(),
+                Some(n) => options.name = Some(n.to_string()),
+                None => f.error(
+                    "options.name",
                     format!("must be text of 1 to {MAX_NAME} characters"),
-                );
+                ),
             }
         }
-    }
-
-    /// The options of validated parameters.
-    pub fn of(parameters: &Value) -> Self {
-        let o = &parameters["options"];
-        MashOptions {
-            join: o["join"]
-                .as_str()
-                .and_then(join_kind)
-                .unwrap_or(JoinKind::Outer),
-            join_keys: o["join_keys"].as_array().map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            }),
-            min_quality_score: o["min_quality_score"].as_f64(),
-            name: o["name"].as_str().map(|n| n.trim().to_string()),
-            max_records: o["max_records"].as_u64(),
-        }
+        options
     }
 }
 
@@ -130,19 +122,22 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn decode(p: &Value, sources: usize) -> (MashOptions, Vec<String>) {
+        let mut f = Fields::new(p);
+        let o = MashOptions::decode(&mut f, sources);
+        let errors = f.finish(|| Some(())).err().unwrap_or_default();
+        (o, errors.into_keys().collect())
+    }
+
     #[test]
     fn options_are_checked_and_read() {
-        let mut errors = FieldErrors::new();
-        MashOptions::validate(
-            Some(
-                &json!({"join": "sideways", "join_keys": ["a"], "min_quality_score": 101,
-                "name": "", "max_records": 0}),
-            ),
+        let (_, errors) = decode(
+            &json!({"options": {"join": "sideways", "join_keys": ["a"], "min_quality_score": 101,
+                "name": "", "max_records": 0}}),
             2,
-            &mut errors,
         );
         assert_eq!(
-            errors.keys().cloned().collect::<Vec<_>>(),
+            errors,
             [
                 "parameters.options.join",
                 "parameters.options.join_keys",
@@ -151,17 +146,15 @@ mod tests {
                 "parameters.options.name"
             ]
         );
-        let mut errors = FieldErrors::new();
         let p = json!({"options": {"join": "inner", "join_keys": ["id", "customer_id"],
             "min_quality_score": 60, "name": " Sales ", "max_records": 12, "colour": "blue"}});
-        MashOptions::validate(p.get("options"), 2, &mut errors);
+        let (o, errors) = decode(&p, 2);
         assert!(errors.is_empty(), "{errors:?}");
-        let o = MashOptions::of(&p);
         assert_eq!(o.join, JoinKind::Inner);
         assert_eq!(o.join_keys.unwrap(), ["id", "customer_id"]);
         assert_eq!(o.min_quality_score, Some(60.0));
         assert_eq!(o.name.as_deref(), Some("Sales"));
         assert_eq!(o.max_records, Some(12));
-        assert_eq!(MashOptions::of(&json!({})).join, JoinKind::Outer);
+        assert_eq!(decode(&json!({}), 2).0.join, JoinKind::Outer);
     }
 }

@@ -6,7 +6,9 @@
 use async_trait::async_trait;
 use serde_json::{json, Value};
 
-use super::{content_refs, ids_in, register, remove_all, undo_on_error, MashOptions, MAX_COLUMNS};
+use std::sync::Arc;
+
+use super::{ids_in, register, remove_all, undo_on_error, MashParams, MAX_COLUMNS};
 use crate::runtime::engine::handler::{SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, find_visible, internal, visible};
 use crate::runtime::realms::content::parse_intent::{by_extension, parse_file};
@@ -15,7 +17,7 @@ use crate::runtime::realms::insights::over_parsed::column_names;
 use crate::runtime::realms::insights::quality::quality_report;
 use crate::store::artifacts::ArtifactRow;
 
-pub struct DataQuality;
+pub struct DataQuality(pub Arc<MashParams>);
 
 /// A content ref resolved: the file it came from (when there is one) and its parsed file.
 struct Source {
@@ -32,7 +34,7 @@ impl SagaStep for DataQuality {
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
         let mut made = Vec::new();
-        let result = assess(ctx, &mut made).await;
+        let result = assess(ctx, &self.0, &mut made).await;
         let output = undo_on_error(ctx, &made, result).await?;
         Ok(StepOutput {
             output,
@@ -53,11 +55,15 @@ impl SagaStep for DataQuality {
     }
 }
 
-async fn assess(ctx: &StepContext, made: &mut Vec<String>) -> Result<Value, StepError> {
-    let options = MashOptions::of(&ctx.parameters);
+async fn assess(
+    ctx: &StepContext,
+    params: &MashParams,
+    made: &mut Vec<String>,
+) -> Result<Value, StepError> {
+    let options = &params.options;
     let mut sources = Vec::new();
     let mut labels: Vec<String> = Vec::new();
-    let refs = content_refs(ctx);
+    let refs = &params.content_refs;
     let mut resolved: Vec<Source> = Vec::new();
     for (i, r) in refs.iter().enumerate() {
         let source = resolve(ctx, i, r, made).await?;
@@ -71,10 +77,10 @@ async fn assess(ctx: &StepContext, made: &mut Vec<String>) -> Result<Value, Step
         }
         resolved.push(source);
     }
-    check_width(&refs, &resolved)?;
+    check_width(refs, &resolved)?;
     for (i, (r, source)) in refs.iter().zip(resolved).enumerate() {
         let report = quality_report(ctx, &source.parsed).await?;
-        let score = report["score"].as_f64().unwrap_or(0.0);
+        let score = report.score;
         let filename = filename(&source).map(str::to_string);
         let label = unique_label(&labels, filename.as_deref().unwrap_or("source"), i);
         labels.push(label.clone());
@@ -88,7 +94,7 @@ async fn assess(ctx: &StepContext, made: &mut Vec<String>) -> Result<Value, Step
         }
         let report_id = derived_id(&ctx.execution_id, &format!("mash:quality:{i}"));
         made.push(report_id.clone());
-        let mut descriptor = report.clone();
+        let mut descriptor = report.to_value();
         descriptor["quality_report_id"] = json!(report_id);
         register(
             ctx,
@@ -106,7 +112,7 @@ async fn assess(ctx: &StepContext, made: &mut Vec<String>) -> Result<Value, Step
             "filename": filename,
             "parsed_file_id": source.parsed.artifact_id,
             "parsed_now": source.parsed_now,
-            "record_count": report["record_count"],
+            "record_count": report.record_count,
             "quality_report_id": report_id,
             "quality_score": score,
         }));

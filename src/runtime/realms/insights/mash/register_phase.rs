@@ -10,13 +10,15 @@ use serde_json::{json, Map, Value};
 use super::cap::OutputCap;
 use super::combine::{Combiner, Feed, Plan};
 use super::writer::Writer;
-use super::{earlier, ids_in, mash_id, register, undo_on_error, MashOptions, PHASES};
+use std::sync::Arc;
+
+use super::{earlier, ids_in, mash_id, register, undo_on_error, MashOptions, MashParams, PHASES};
 use crate::runtime::engine::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, internal};
 use crate::runtime::realms::insights::over_parsed::{each_record, page_size, try_each_record};
 use crate::store::time::now_micros;
 
-pub struct Registered;
+pub struct Registered(pub Arc<MashParams>);
 
 #[async_trait]
 impl SagaStep for Registered {
@@ -26,13 +28,16 @@ impl SagaStep for Registered {
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
         let mut made = Vec::new();
-        let result = combine(ctx, &mut made).await;
+        let result = combine(ctx, &self.0.options, &mut made).await;
         undo_on_error(ctx, &made, result).await
     }
 }
 
-async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput, StepError> {
-    let options = MashOptions::of(&ctx.parameters);
+async fn combine(
+    ctx: &StepContext,
+    options: &MashOptions,
+    made: &mut Vec<String>,
+) -> Result<StepOutput, StepError> {
     let quality = earlier(ctx, "data_quality");
     let meaning = earlier(ctx, "semantic_interpretation");
     let mapping = earlier(ctx, "semantic_mapping");
@@ -203,7 +208,7 @@ async fn combine(ctx: &StepContext, made: &mut Vec<String>) -> Result<StepOutput
     conflicts.extend(combiner.value_conflicts());
     let payload = json!({
         "mash_id": mash,
-        "name": options.name.unwrap_or_else(|| labels.join(" + ")),
+        "name": options.name.clone().unwrap_or_else(|| labels.join(" + ")),
         "status": "registered",
         "phases": PHASES,
         "parsed_file_id": dataset_id,
