@@ -14,6 +14,7 @@ use crate::runtime::engine::intake_limits::IntakeRates;
 use crate::runtime::realms::content::ContentSettings;
 use crate::runtime::RuntimeConfig;
 use crate::security::secrets;
+use crate::store::usage::StorageQuotas;
 
 pub use crate::redact::redact_url;
 
@@ -44,13 +45,13 @@ pub struct ServeArgs {
     #[arg(long, env = "SYMPHAINY_SERVICE_TOKEN", hide_env_values = true)]
     pub service_token: Option<String>,
     /// Seconds without activity before an idle session actor is passivated.
-    #[arg(long, env = "SYMPHAINY_SESSION_IDLE_SECS", default_value_t = 300)]
+    #[arg(long, env = "SYMPHAINY_SESSION_IDLE_SECS", default_value_t = RuntimeConfig::default().session_idle.as_secs())]
     pub session_idle_secs: u64,
     /// Supervisor restart intensity: at most this many restarts ...
-    #[arg(long, env = "SYMPHAINY_MAX_RESTARTS", default_value_t = 20)]
+    #[arg(long, env = "SYMPHAINY_MAX_RESTARTS", default_value_t = RuntimeConfig::default().restart.max_restarts)]
     pub max_restarts: u32,
     /// ... within this many seconds, else the supervisor escalates.
-    #[arg(long, env = "SYMPHAINY_RESTART_WINDOW_SECS", default_value_t = 10)]
+    #[arg(long, env = "SYMPHAINY_RESTART_WINDOW_SECS", default_value_t = RuntimeConfig::default().restart.within.as_secs())]
     pub restart_window_secs: u64,
     /// Largest accepted JSON request body, in bytes.
     #[arg(long, env = "SYMPHAINY_MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
@@ -68,33 +69,33 @@ pub struct ServeArgs {
     #[arg(long, env = "SYMPHAINY_RATE_LIMIT_REGISTER", default_value = "3/300")]
     pub rate_limit_register: RateSpec,
     /// Bytes of files a session may keep.
-    #[arg(long, env = "SYMPHAINY_QUOTA_SESSION_BYTES", default_value_t = 1 << 30)]
+    #[arg(long, env = "SYMPHAINY_QUOTA_SESSION_BYTES", default_value_t = StorageQuotas::default().session_bytes)]
     pub quota_session_bytes: u64,
     /// Parsed records a session may keep.
     #[arg(
         long,
         env = "SYMPHAINY_QUOTA_SESSION_RECORDS",
-        default_value_t = 10_000_000
+        default_value_t = StorageQuotas::default().session_records
     )]
     pub quota_session_records: u64,
     /// Bytes of files a tenant may keep.
-    #[arg(long, env = "SYMPHAINY_QUOTA_TENANT_BYTES", default_value_t = 10 << 30)]
+    #[arg(long, env = "SYMPHAINY_QUOTA_TENANT_BYTES", default_value_t = StorageQuotas::default().tenant_bytes)]
     pub quota_tenant_bytes: u64,
     /// Parsed records a tenant may keep.
     #[arg(
         long,
         env = "SYMPHAINY_QUOTA_TENANT_RECORDS",
-        default_value_t = 100_000_000
+        default_value_t = StorageQuotas::default().tenant_records
     )]
     pub quota_tenant_records: u64,
     /// Intents per session: N/SECONDS (more: 429).
-    #[arg(long, env = "SYMPHAINY_INTENT_RATE_SESSION", default_value = "100/10")]
+    #[arg(long, env = "SYMPHAINY_INTENT_RATE_SESSION", default_value_t = IntakeRates::default().intents_per_session)]
     pub intent_rate_session: RateSpec,
     /// Agent chat turns per session: N/SECONDS (more: 429, or an error frame on the socket).
-    #[arg(long, env = "SYMPHAINY_TURN_RATE_SESSION", default_value = "30/10")]
+    #[arg(long, env = "SYMPHAINY_TURN_RATE_SESSION", default_value_t = IntakeRates::default().turns_per_session)]
     pub turn_rate_session: RateSpec,
     /// Intents and agent turns together per tenant: N/SECONDS.
-    #[arg(long, env = "SYMPHAINY_INTAKE_RATE_TENANT", default_value = "1000/10")]
+    #[arg(long, env = "SYMPHAINY_INTAKE_RATE_TENANT", default_value_t = IntakeRates::default().per_tenant)]
     pub intake_rate_tenant: RateSpec,
     /// Comma-separated origins allowed by CORS (e.g. http://localhost:3000).
     #[arg(long, env = "SYMPHAINY_CORS_ORIGINS", default_value = "")]
@@ -109,18 +110,18 @@ pub struct ServeArgs {
     #[arg(
         long,
         env = "SYMPHAINY_MAX_UPLOAD_BYTES",
-        default_value_t = 104_857_600
+        default_value_t = RuntimeConfig::default().max_upload_bytes
     )]
     pub max_upload_bytes: u64,
     /// A file never materialized is removed this many seconds after its ingestion.
     #[arg(
         long,
         env = "SYMPHAINY_UNMATERIALIZED_TTL_SECS",
-        default_value_t = 86_400
+        default_value_t = ContentSettings::default().unmaterialized_ttl.as_secs()
     )]
     pub unmaterialized_ttl_secs: u64,
     /// Seconds an unreferenced blob is kept before the janitor collects it.
-    #[arg(long, env = "SYMPHAINY_BLOB_GRACE_SECS", default_value_t = 3600)]
+    #[arg(long, env = "SYMPHAINY_BLOB_GRACE_SECS", default_value_t = ContentSettings::default().blob_grace.as_secs())]
     pub blob_grace_secs: u64,
     /// Agent WebSocket connections allowed at once.
     #[arg(long, env = "SYMPHAINY_WS_MAX_CONNECTIONS", default_value_t = 10_000)]
@@ -145,16 +146,16 @@ pub struct ServeArgs {
     #[arg(long, env = "SYMPHAINY_HTTP_MAX_CONNECTIONS", default_value_t = 0)]
     pub http_max_connections: usize,
     /// Seconds a client may take to send a request's headers, from its first byte.
-    #[arg(long, env = "SYMPHAINY_HTTP_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    #[arg(long, env = "SYMPHAINY_HTTP_HEADER_TIMEOUT_SECS", default_value_t = EdgeLimits::default().header_timeout.as_secs())]
     pub http_header_timeout_secs: u64,
     /// Seconds a kept-alive connection may wait for its next request.
-    #[arg(long, env = "SYMPHAINY_HTTP_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    #[arg(long, env = "SYMPHAINY_HTTP_IDLE_TIMEOUT_SECS", default_value_t = EdgeLimits::default().idle_timeout.as_secs())]
     pub http_idle_timeout_secs: u64,
     /// Seconds a request body may take, beyond the time its size allows at the minimum rate.
-    #[arg(long, env = "SYMPHAINY_HTTP_BODY_TIMEOUT_SECS", default_value_t = 30)]
+    #[arg(long, env = "SYMPHAINY_HTTP_BODY_TIMEOUT_SECS", default_value_t = EdgeLimits::default().body_timeout.as_secs())]
     pub http_body_timeout_secs: u64,
     /// Bytes per second a request body must average (beyond the body timeout).
-    #[arg(long, env = "SYMPHAINY_HTTP_BODY_MIN_RATE", default_value_t = 1024)]
+    #[arg(long, env = "SYMPHAINY_HTTP_BODY_MIN_RATE", default_value_t = EdgeLimits::default().body_min_rate)]
     pub http_body_min_rate: u64,
     /// Behind a trusted reverse proxy: take the client address from X-Forwarded-For.
     #[arg(long, env = "SYMPHAINY_TRUST_FORWARDED_FOR", default_value_t = false, action = ArgAction::Set)]
