@@ -122,7 +122,7 @@ impl<'a> Fields<'a> {
     pub fn required_str(&mut self, name: &str) -> Option<String> {
         match self.parameters.get(name) {
             Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
-            Some(Value::String(_)) | None | Some(Value::Null) => {
+            Some(Value::String(_)) | None => {
                 self.error(name, "is required");
                 None
             }

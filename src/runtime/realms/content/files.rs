@@ -7,10 +7,11 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::common::{derived_id, done, file_payload, find, internal, required_str};
+use super::common::{derived_id, file_payload, find, internal};
 use crate::runtime::engine::handler::{
-    artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
+    artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
 };
+use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
 use crate::store::artifacts::ArtifactRow;
 use crate::store::time::now_micros;
 
@@ -24,11 +25,32 @@ pub async fn remove_tree(ctx: &StepContext, artifact_id: &str) -> Result<(), Ste
     Ok(())
 }
 
+/// The parameters of an intent over one file.
+pub struct FileParams {
+    pub file_id: String,
+    /// `save_materialization` only: the boundary contract to record (the file's otherwise).
+    pub boundary_contract_id: Option<Value>,
+}
+
+impl IntentParams for FileParams {
+    fn decode(p: &Value) -> Result<Self, FieldErrors> {
+        let mut f = Fields::new(p);
+        let file_id = f.required_str("file_id");
+        let boundary_contract_id = p.get("boundary_contract_id").cloned();
+        f.finish(|| {
+            Some(FileParams {
+                file_id: file_id?,
+                boundary_contract_id,
+            })
+        })
+    }
+}
+
 /// A one-step intent over one file (`file_id`).
 pub struct FileIntent {
     intent: &'static str,
     description: &'static str,
-    step: Arc<dyn SagaStep>,
+    step: fn(Arc<FileParams>) -> Arc<dyn SagaStep>,
     approval: Option<&'static str>,
 }
 
@@ -37,7 +59,7 @@ impl FileIntent {
         Self {
             intent: "save_materialization",
             description: "Keep an ingested file (it is removed otherwise).",
-            step: Arc::new(Materialize),
+            step: |params| Arc::new(Materialize(params)),
             approval: None,
         }
     }
@@ -46,7 +68,7 @@ impl FileIntent {
         Self {
             intent: "archive_file",
             description: "Archive a file (kept, but out of the active list).",
-            step: Arc::new(Archive),
+            step: |params| Arc::new(Archive(params)),
             approval: None,
         }
     }
@@ -55,13 +77,15 @@ impl FileIntent {
         Self {
             intent: "delete_file",
             description: "Delete a file and everything derived from it (needs approval).",
-            step: Arc::new(Delete),
+            step: |params| Arc::new(Delete(params)),
             approval: Some("deleting a file removes it and everything derived from it"),
         }
     }
 }
 
-impl IntentHandler for FileIntent {
+impl TypedIntent for FileIntent {
+    type Params = FileParams;
+
     fn intent_type(&self) -> &str {
         self.intent
     }
@@ -70,26 +94,16 @@ impl IntentHandler for FileIntent {
         self.description
     }
 
-    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
-        let mut errors = FieldErrors::new();
-        required_str(p, "file_id", &mut errors);
-        done(errors)
+    fn steps(&self, params: Arc<FileParams>) -> Vec<Arc<dyn SagaStep>> {
+        vec![(self.step)(params)]
     }
 
-    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
-        vec![self.step.clone()]
-    }
-
-    fn approval_reason(&self, _p: &Value) -> Option<String> {
+    fn approval_reason(&self, _params: &FileParams) -> Option<String> {
         self.approval.map(str::to_string)
     }
 }
 
-fn file_id(ctx: &StepContext) -> &str {
-    ctx.parameters["file_id"].as_str().unwrap_or_default()
-}
-
-struct Materialize;
+struct Materialize(Arc<FileParams>);
 
 #[async_trait]
 impl SagaStep for Materialize {
@@ -99,7 +113,7 @@ impl SagaStep for Materialize {
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
         let store = &ctx.services.store;
-        let file = find(ctx, file_id(ctx), "file").await?;
+        let file = find(ctx, &self.0.file_id, "file").await?;
         if file.lifecycle_state == "archived" {
             return Err(StepError::new("the file is archived"));
         }
@@ -114,7 +128,7 @@ impl SagaStep for Materialize {
             semantic_descriptor: json!({
                 "materialization_id": materialization_id,
                 "file_id": file.artifact_id,
-                "boundary_contract_id": ctx.parameters.get("boundary_contract_id").cloned()
+                "boundary_contract_id": self.0.boundary_contract_id.clone()
                     .unwrap_or_else(|| file.semantic_descriptor["boundary_contract_id"].clone()),
             }),
             parent_artifacts: vec![file.artifact_id.clone()],
@@ -146,7 +160,7 @@ impl SagaStep for Materialize {
     }
 }
 
-struct Archive;
+struct Archive(Arc<FileParams>);
 
 #[async_trait]
 impl SagaStep for Archive {
@@ -155,7 +169,7 @@ impl SagaStep for Archive {
     }
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
-        let mut file = find(ctx, file_id(ctx), "file").await?;
+        let mut file = find(ctx, &self.0.file_id, "file").await?;
         let now = now_micros();
         ctx.services
             .store
@@ -172,7 +186,7 @@ impl SagaStep for Archive {
     }
 }
 
-struct Delete;
+struct Delete(Arc<FileParams>);
 
 #[async_trait]
 impl SagaStep for Delete {
@@ -186,7 +200,7 @@ impl SagaStep for Delete {
     }
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
-        let id = file_id(ctx).to_string();
+        let id = self.0.file_id.clone();
         // A re-run after a crash finds the file gone: that is the outcome wanted.
         let already_gone = ctx.attempt > 1
             && ctx

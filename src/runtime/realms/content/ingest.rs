@@ -9,12 +9,11 @@ use async_trait::async_trait;
 use base64::Engine;
 use serde_json::{json, Map, Value};
 
-use super::common::{
-    clean_filename, derived_id, done, file_payload, guess_mime, internal, required_str,
-};
+use super::common::{clean_filename, derived_id, file_payload, guess_mime, internal};
 use crate::runtime::engine::handler::{
-    artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
+    artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
 };
+use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
 use crate::store::artifacts::ArtifactRow;
 use crate::store::time::now_micros;
 
@@ -82,7 +81,52 @@ fn source(p: &Value) -> Result<Source, (String, String)> {
     }
 }
 
-impl IntentHandler for Ingest {
+/// `ingest_file`'s (and `content.upload`'s) parameters: the content, decoded once.
+pub struct IngestParams {
+    source: Source,
+    /// As the client named it (a display name only); `file` when not given.
+    pub filename: String,
+    pub ui_name: Option<String>,
+    pub mime_type: Option<String>,
+    pub file_type: Option<Value>,
+    pub ingestion_type: Option<Value>,
+}
+
+impl IntentParams for IngestParams {
+    fn decode(p: &Value) -> Result<Self, FieldErrors> {
+        let mut f = Fields::new(p);
+        let from_upload = p.get("upload_id").is_some();
+        let mut filename = None;
+        if !from_upload || p.get("filename").is_some() {
+            filename = f.required_str("filename");
+            if filename.as_ref().is_some_and(|n| n.chars().count() > 1024) {
+                f.error("filename", "must be at most 1024 characters");
+            }
+        }
+        let source = match source(p) {
+            Ok(s) => Some(s),
+            Err((field, problem)) => {
+                f.error(field.trim_start_matches("parameters."), problem);
+                None
+            }
+        };
+        let text = |name: &str| p.get(name).and_then(Value::as_str).map(str::to_string);
+        f.finish(|| {
+            Some(IngestParams {
+                source: source?,
+                filename: filename.unwrap_or_else(|| "file".into()),
+                ui_name: text("ui_name"),
+                mime_type: text("mime_type"),
+                file_type: p.get("file_type").cloned(),
+                ingestion_type: p.get("ingestion_type").cloned(),
+            })
+        })
+    }
+}
+
+impl TypedIntent for Ingest {
+    type Params = IngestParams;
+
     fn intent_type(&self) -> &str {
         self.intent
     }
@@ -95,31 +139,15 @@ impl IntentHandler for Ingest {
         vec![("file_id", derived_id(execution_id, "file"))]
     }
 
-    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
-        let mut errors = FieldErrors::new();
-        let from_upload = p.get("upload_id").is_some();
-        if !from_upload || p.get("filename").is_some() {
-            if let Some(name) = required_str(p, "filename", &mut errors) {
-                if name.chars().count() > 1024 {
-                    errors.insert(
-                        "parameters.filename".into(),
-                        "must be at most 1024 characters".into(),
-                    );
-                }
-            }
-        }
-        if let Err((field, problem)) = source(p) {
-            errors.insert(field, problem);
-        }
-        done(errors)
-    }
-
-    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
-        vec![Arc::new(StoreContent), Arc::new(RegisterFile)]
+    fn steps(&self, params: Arc<IngestParams>) -> Vec<Arc<dyn SagaStep>> {
+        vec![
+            Arc::new(StoreContent(params.clone())),
+            Arc::new(RegisterFile(params)),
+        ]
     }
 }
 
-struct StoreContent;
+struct StoreContent(Arc<IngestParams>);
 
 #[async_trait]
 impl SagaStep for StoreContent {
@@ -129,26 +157,28 @@ impl SagaStep for StoreContent {
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
         let s = &ctx.services;
-        let (sha256, size, from_upload) =
-            match source(&ctx.parameters).map_err(|(_, p)| StepError::new(p))? {
-                Source::Upload(id) => {
-                    let up = s
-                        .store
-                        .upload(&id, &ctx.session_id)
-                        .await
-                        .map_err(internal)?
-                        .ok_or_else(|| StepError::new(format!("upload {id} not found")))?;
-                    (up.blob_sha256, up.size_bytes as u64, true)
-                }
-                Source::Bytes(bytes) => {
-                    let info = s
-                        .blobs
-                        .put(Box::pin(std::io::Cursor::new(bytes)), s.max_upload_bytes)
-                        .await
-                        .map_err(|e| StepError::new(e.to_string()))?;
-                    (info.sha256, info.size_bytes, false)
-                }
-            };
+        let (sha256, size, from_upload) = match &self.0.source {
+            Source::Upload(id) => {
+                let up = s
+                    .store
+                    .upload(id, &ctx.session_id)
+                    .await
+                    .map_err(internal)?
+                    .ok_or_else(|| StepError::new(format!("upload {id} not found")))?;
+                (up.blob_sha256, up.size_bytes as u64, true)
+            }
+            Source::Bytes(bytes) => {
+                let info = s
+                    .blobs
+                    .put(
+                        Box::pin(std::io::Cursor::new(bytes.clone())),
+                        s.max_upload_bytes,
+                    )
+                    .await
+                    .map_err(|e| StepError::new(e.to_string()))?;
+                (info.sha256, info.size_bytes, false)
+            }
+        };
         Ok(StepOutput {
             output: json!({"sha256": sha256, "size_bytes": size, "from_upload": from_upload}),
             artifacts: Map::new(),
@@ -157,7 +187,7 @@ impl SagaStep for StoreContent {
     // No compensation: content nothing references is collected by the janitor.
 }
 
-struct RegisterFile;
+struct RegisterFile(Arc<IngestParams>);
 
 #[async_trait]
 impl SagaStep for RegisterFile {
@@ -166,7 +196,7 @@ impl SagaStep for RegisterFile {
     }
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
-        let p = &ctx.parameters;
+        let p = &self.0;
         let stored = ctx
             .outputs
             .get("store_content")
@@ -174,14 +204,16 @@ impl SagaStep for RegisterFile {
             .unwrap_or(Value::Null);
         let sha256 = stored["sha256"].as_str().unwrap_or_default().to_string();
         let size = stored["size_bytes"].as_u64().unwrap_or(0);
-        let filename = clean_filename(p["filename"].as_str().unwrap_or("file"));
-        let ui_name = p["ui_name"]
-            .as_str()
+        let filename = clean_filename(&p.filename);
+        let ui_name = p
+            .ui_name
+            .as_deref()
             .map(clean_filename)
             .unwrap_or_else(|| filename.clone());
         // A generic type from the client says nothing: the extension says more.
-        let mime = p["mime_type"]
-            .as_str()
+        let mime = p
+            .mime_type
+            .as_deref()
             .filter(|m| !m.is_empty() && *m != "application/octet-stream")
             .map(str::to_string)
             .unwrap_or_else(|| guess_mime(&filename).to_string());
@@ -213,8 +245,8 @@ impl SagaStep for RegisterFile {
                 "size_bytes": size,
                 "sha256": sha256,
                 "mime_type": mime,
-                "file_type": p.get("file_type").cloned().unwrap_or(Value::Null),
-                "ingestion_type": p.get("ingestion_type").cloned().unwrap_or_else(|| json!("upload")),
+                "file_type": p.file_type.clone().unwrap_or(Value::Null),
+                "ingestion_type": p.ingestion_type.clone().unwrap_or_else(|| json!("upload")),
                 "boundary_contract_id": derived_id(&ctx.execution_id, "boundary_contract"),
                 "file_reference": format!("blob:sha256:{sha256}"),
             }),

@@ -16,6 +16,7 @@ use ractor::Actor;
 
 use crate::actors::{ChildSpec, Slot};
 use crate::runtime::contract::agents::Pillar;
+use crate::runtime::engine::params::Typed;
 use crate::runtime::engine::realm::Realm;
 use crate::runtime::engine::registry::{HandlerRegistry, RealmEnv};
 use janitor::{Janitor, JanitorArgs, JanitorMsg};
@@ -55,18 +56,21 @@ impl Realm for ContentRealm {
 
     fn register(&self, registry: &mut HandlerRegistry) {
         let content = Some(Pillar::Content);
-        registry.register_in(content, Arc::new(ingest::Ingest::ingest_file()));
-        registry.register_in(content, Arc::new(ingest::Ingest::content_upload()));
-        registry.register_in(content, Arc::new(files::FileIntent::save_materialization()));
-        registry.register_in(content, Arc::new(files::FileIntent::archive_file()));
-        registry.register_in(content, Arc::new(files::FileIntent::delete_file()));
-        registry.register_in(content, Arc::new(parse_intent::ParseContent));
-        registry.register_in(content, Arc::new(query::Query::get_parsed_file()));
-        registry.register_in(content, Arc::new(query::Query::list_files()));
-        registry.register_in(content, Arc::new(query::Query::list_artifacts()));
+        registry.register_in(content, Arc::new(Typed(ingest::Ingest::ingest_file())));
+        registry.register_in(content, Arc::new(Typed(ingest::Ingest::content_upload())));
         registry.register_in(
             content,
-            Arc::new(query::Query::retrieve_artifact_metadata()),
+            Arc::new(Typed(files::FileIntent::save_materialization())),
+        );
+        registry.register_in(content, Arc::new(Typed(files::FileIntent::archive_file())));
+        registry.register_in(content, Arc::new(Typed(files::FileIntent::delete_file())));
+        registry.register_in(content, Arc::new(Typed(parse_intent::ParseContent)));
+        registry.register_in(content, Arc::new(Typed(query::Query::get_parsed_file())));
+        registry.register_in(content, Arc::new(Typed(query::Query::list_files())));
+        registry.register_in(content, Arc::new(Typed(query::Query::list_artifacts())));
+        registry.register_in(
+            content,
+            Arc::new(Typed(query::Query::retrieve_artifact_metadata())),
         );
         let handle = JanitorHandle::default();
         registry.insert_handle(handle.clone());

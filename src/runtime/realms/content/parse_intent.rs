@@ -8,11 +8,12 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
-use super::common::{derived_id, done, find, internal, required_str};
+use super::common::{derived_id, find, internal};
 use super::parsing::{self, ParseError, ParseOptions, ParsingType};
 use crate::runtime::engine::handler::{
-    artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
+    artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
 };
+use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
 use crate::store::artifacts::ArtifactRow;
 use crate::store::time::now_micros;
 
@@ -20,7 +21,53 @@ const BATCH: usize = 1000;
 
 pub struct ParseContent;
 
-impl IntentHandler for ParseContent {
+/// `parse_content`'s parameters.
+pub struct ParseParams {
+    pub file_id: String,
+    /// `auto` when not given.
+    pub parsing_type: ParsingType,
+    /// `parse_options.has_header`; `None`: decided from the content.
+    pub has_header: Option<bool>,
+}
+
+impl IntentParams for ParseParams {
+    fn decode(p: &Value) -> Result<Self, FieldErrors> {
+        let mut f = Fields::new(p);
+        let file_id = f.required_str("file_id");
+        let parsing_type = match p.get("parsing_type") {
+            None => Some(ParsingType::Auto),
+            Some(t) => {
+                let t = t.as_str().and_then(ParsingType::parse);
+                if t.is_none() {
+                    f.error(
+                        "parsing_type",
+                        "must be one of auto, csv, tsv, json, jsonl, text",
+                    );
+                }
+                t
+            }
+        };
+        let has_header = match p.get("parse_options").and_then(|o| o.get("has_header")) {
+            None => None,
+            Some(Value::Bool(b)) => Some(*b),
+            Some(_) => {
+                f.error("parse_options.has_header", "must be a boolean");
+                None
+            }
+        };
+        f.finish(|| {
+            Some(ParseParams {
+                file_id: file_id?,
+                parsing_type: parsing_type?,
+                has_header,
+            })
+        })
+    }
+}
+
+impl TypedIntent for ParseContent {
+    type Params = ParseParams;
+
     fn intent_type(&self) -> &str {
         "parse_content"
     }
@@ -29,34 +76,12 @@ impl IntentHandler for ParseContent {
         "Read a file's records and columns (CSV, TSV, JSON, JSON Lines or text)."
     }
 
-    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
-        let mut errors = FieldErrors::new();
-        required_str(p, "file_id", &mut errors);
-        if let Some(t) = p.get("parsing_type") {
-            if t.as_str().is_none_or(|t| ParsingType::parse(t).is_none()) {
-                errors.insert(
-                    "parameters.parsing_type".into(),
-                    "must be one of auto, csv, tsv, json, jsonl, text".into(),
-                );
-            }
-        }
-        if let Some(h) = p.get("parse_options").and_then(|o| o.get("has_header")) {
-            if !h.is_boolean() {
-                errors.insert(
-                    "parameters.parse_options.has_header".into(),
-                    "must be a boolean".into(),
-                );
-            }
-        }
-        done(errors)
-    }
-
-    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
-        vec![Arc::new(Parse)]
+    fn steps(&self, params: Arc<ParseParams>) -> Vec<Arc<dyn SagaStep>> {
+        vec![Arc::new(Parse(params))]
     }
 }
 
-struct Parse;
+struct Parse(Arc<ParseParams>);
 
 #[async_trait]
 impl SagaStep for Parse {
@@ -65,12 +90,9 @@ impl SagaStep for Parse {
     }
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
-        let p = &ctx.parameters;
-        let file = find(ctx, p["file_id"].as_str().unwrap_or_default(), "file").await?;
-        let requested = p["parsing_type"]
-            .as_str()
-            .and_then(ParsingType::parse)
-            .unwrap_or(ParsingType::Auto);
+        let p = &self.0;
+        let file = find(ctx, &p.file_id, "file").await?;
+        let requested = p.parsing_type;
         // For `auto`, the file's extension is a strong hint; the content decides otherwise.
         let requested = match requested {
             ParsingType::Auto => {
@@ -79,7 +101,7 @@ impl SagaStep for Parse {
             other => other,
         };
         let options = ParseOptions {
-            header: p["parse_options"]["has_header"].as_bool(),
+            header: p.has_header,
         };
         let parsed_id = derived_id(&ctx.execution_id, "parsed_file");
         let descriptor = parse_file(ctx, &file, &parsed_id, requested, options).await?;

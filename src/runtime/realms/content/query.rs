@@ -1,53 +1,199 @@
 //! Read-only content intents: `get_parsed_file` (paged records), `list_files` /
 //! `list_artifacts`, `retrieve_artifact_metadata`.
 
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::common::{done, find, find_visible, internal, optional_count, owner, required_str};
+use super::common::{find, find_visible, internal, owner};
 use crate::runtime::engine::artifact_registry::artifact_record;
 use crate::runtime::engine::handler::{
-    artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
+    artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
 };
+use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
 use crate::store::artifacts::ArtifactFilter;
 
 pub const MAX_PAGE: u64 = 1000;
 
-pub struct Query {
+/// A read-only content intent over its parameters type `P`.
+pub struct Query<P> {
     intent: &'static str,
     description: &'static str,
+    _params: PhantomData<fn() -> P>,
 }
 
-impl Query {
+impl<P> Query<P> {
+    const fn new(intent: &'static str, description: &'static str) -> Self {
+        Self {
+            intent,
+            description,
+            _params: PhantomData,
+        }
+    }
+}
+
+impl Query<ParsedPage> {
     pub fn get_parsed_file() -> Self {
-        Self {
-            intent: "get_parsed_file",
-            description: "Read a page of a parsed file's records.",
-        }
-    }
-    pub fn list_files() -> Self {
-        Self {
-            intent: "list_files",
-            description: "List your files.",
-        }
-    }
-    pub fn list_artifacts() -> Self {
-        Self {
-            intent: "list_artifacts",
-            description: "List your artifacts (files, parsed files, materializations).",
-        }
-    }
-    pub fn retrieve_artifact_metadata() -> Self {
-        Self {
-            intent: "retrieve_artifact_metadata",
-            description: "Show an artifact's record: lineage, lifecycle, description.",
-        }
+        Self::new("get_parsed_file", "Read a page of a parsed file's records.")
     }
 }
 
-impl IntentHandler for Query {
+impl Query<ArtifactRef> {
+    pub fn retrieve_artifact_metadata() -> Self {
+        Self::new(
+            "retrieve_artifact_metadata",
+            "Show an artifact's record: lineage, lifecycle, description.",
+        )
+    }
+}
+
+impl Query<ArtifactList> {
+    pub fn list_files() -> Self {
+        Self::new("list_files", "List your files.")
+    }
+
+    pub fn list_artifacts() -> Self {
+        Self::new(
+            "list_artifacts",
+            "List your artifacts (files, parsed files, materializations).",
+        )
+    }
+}
+
+/// `limit` (at most [`MAX_PAGE`], 100 when not given) and `offset`, as every query takes them.
+#[derive(Clone, Copy)]
+pub struct Page {
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Page {
+    fn decode(f: &mut Fields<'_>) -> Page {
+        let limit = f.optional_count("limit", MAX_PAGE).unwrap_or(100) as i64;
+        let offset = f.optional_count("offset", i64::MAX as u64).unwrap_or(0) as i64;
+        Page { limit, offset }
+    }
+}
+
+/// `get_parsed_file`'s parameters.
+pub struct ParsedPage {
+    pub parsed_file_id: String,
+    pub page: Page,
+}
+
+/// `retrieve_artifact_metadata`'s parameters.
+pub struct ArtifactRef {
+    pub artifact_id: String,
+    pub page: Page,
+}
+
+/// `list_files`' and `list_artifacts`' parameters.
+pub struct ArtifactList {
+    pub artifact_type: Option<String>,
+    pub lifecycle_state: Option<String>,
+    pub page: Page,
+}
+
+impl IntentParams for ParsedPage {
+    fn decode(p: &Value) -> Result<Self, FieldErrors> {
+        let mut f = Fields::new(p);
+        let id = f.required_str("parsed_file_id");
+        let page = Page::decode(&mut f);
+        f.finish(|| {
+            Some(ParsedPage {
+                parsed_file_id: id?,
+                page,
+            })
+        })
+    }
+}
+
+impl IntentParams for ArtifactRef {
+    fn decode(p: &Value) -> Result<Self, FieldErrors> {
+        let mut f = Fields::new(p);
+        let id = f.required_str("artifact_id");
+        let page = Page::decode(&mut f);
+        f.finish(|| {
+            Some(ArtifactRef {
+                artifact_id: id?,
+                page,
+            })
+        })
+    }
+}
+
+impl IntentParams for ArtifactList {
+    fn decode(p: &Value) -> Result<Self, FieldErrors> {
+        let mut f = Fields::new(p);
+        let text = |f: &mut Fields<'_>, name: &str| match p.get(name) {
+            None => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => {
+                f.error(name, "must be a string");
+                None
+            }
+        };
+        let artifact_type = text(&mut f, "artifact_type");
+        let lifecycle_state = text(&mut f, "lifecycle_state");
+        let page = Page::decode(&mut f);
+        f.finish(|| {
+            Some(ArtifactList {
+                artifact_type,
+                lifecycle_state,
+                page,
+            })
+        })
+    }
+}
+
+/// What a query reads.
+pub enum What {
+    ParsedPage(String),
+    Artifact(String),
+    List {
+        artifact_type: Option<String>,
+        lifecycle_state: Option<String>,
+    },
+}
+
+/// How a query's parameters say what to read.
+pub trait QueryParams: IntentParams {
+    fn what(&self, intent: &str) -> (What, Page);
+}
+
+impl QueryParams for ParsedPage {
+    fn what(&self, _intent: &str) -> (What, Page) {
+        (What::ParsedPage(self.parsed_file_id.clone()), self.page)
+    }
+}
+
+impl QueryParams for ArtifactRef {
+    fn what(&self, _intent: &str) -> (What, Page) {
+        (What::Artifact(self.artifact_id.clone()), self.page)
+    }
+}
+
+impl QueryParams for ArtifactList {
+    fn what(&self, intent: &str) -> (What, Page) {
+        // `list_files` lists files, whatever else it is given.
+        let artifact_type = if intent == "list_files" {
+            Some("file".to_string())
+        } else {
+            self.artifact_type.clone()
+        };
+        let what = What::List {
+            artifact_type,
+            lifecycle_state: self.lifecycle_state.clone(),
+        };
+        (what, self.page)
+    }
+}
+
+impl<P: QueryParams> TypedIntent for Query<P> {
+    type Params = P;
+
     fn intent_type(&self) -> &str {
         self.intent
     }
@@ -56,37 +202,15 @@ impl IntentHandler for Query {
         self.description
     }
 
-    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
-        let mut errors = FieldErrors::new();
-        match self.intent {
-            "get_parsed_file" => {
-                required_str(p, "parsed_file_id", &mut errors);
-            }
-            "retrieve_artifact_metadata" => {
-                required_str(p, "artifact_id", &mut errors);
-            }
-            _ => {
-                for f in ["artifact_type", "lifecycle_state"] {
-                    if p.get(f).is_some_and(|v| !v.is_string()) {
-                        errors.insert(format!("parameters.{f}"), "must be a string".into());
-                    }
-                }
-            }
-        }
-        optional_count(p, "limit", MAX_PAGE, &mut errors);
-        optional_count(p, "offset", i64::MAX as u64, &mut errors);
-        done(errors)
-    }
-
-    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
-        vec![Arc::new(QueryStep {
-            intent: self.intent,
-        })]
+    fn steps(&self, params: Arc<P>) -> Vec<Arc<dyn SagaStep>> {
+        let (what, page) = params.what(self.intent);
+        vec![Arc::new(QueryStep { what, page })]
     }
 }
 
 struct QueryStep {
-    intent: &'static str,
+    what: What,
+    page: Page,
 }
 
 #[async_trait]
@@ -96,18 +220,11 @@ impl SagaStep for QueryStep {
     }
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
-        let p = &ctx.parameters;
         let store = &ctx.services.store;
-        let limit = p["limit"].as_u64().unwrap_or(100).min(MAX_PAGE) as i64;
-        let offset = p["offset"].as_u64().unwrap_or(0).min(i64::MAX as u64) as i64;
-        let (key, payload) = match self.intent {
-            "get_parsed_file" => {
-                let parsed = find(
-                    ctx,
-                    p["parsed_file_id"].as_str().unwrap_or_default(),
-                    "parsed_file",
-                )
-                .await?;
+        let Page { limit, offset } = self.page;
+        let (key, payload) = match &self.what {
+            What::ParsedPage(id) => {
+                let parsed = find(ctx, id, "parsed_file").await?;
                 let records = store
                     .parsed_records(&parsed.artifact_id, offset, limit)
                     .await
@@ -118,8 +235,7 @@ impl SagaStep for QueryStep {
                 payload["limit"] = json!(limit);
                 ("parsed_file", payload)
             }
-            "retrieve_artifact_metadata" => {
-                let id = p["artifact_id"].as_str().unwrap_or_default();
+            What::Artifact(id) => {
                 let Some(a) = find_visible(ctx, id).await? else {
                     return Err(StepError::new(format!("artifact {id} not found")));
                 };
@@ -128,16 +244,13 @@ impl SagaStep for QueryStep {
                     artifact_record(store, &a).await.map_err(internal)?,
                 )
             }
-            intent => {
-                // `list_files` lists files, whatever else it is given.
-                let artifact_type = if intent == "list_files" {
-                    Some("file".to_string())
-                } else {
-                    p["artifact_type"].as_str().map(str::to_string)
-                };
+            What::List {
+                artifact_type,
+                lifecycle_state,
+            } => {
                 let filter = ArtifactFilter {
-                    artifact_type,
-                    lifecycle_state: p["lifecycle_state"].as_str().map(str::to_string),
+                    artifact_type: artifact_type.clone(),
+                    lifecycle_state: lifecycle_state.clone(),
                     limit,
                     offset,
                 };

@@ -11,7 +11,7 @@ use serde_json::{json, Map, Value};
 
 use super::budget::{per_column, MAX_TRACKED_VALUES};
 use super::over_parsed::{
-    analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile,
+    analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile, ParsedFileParams,
 };
 use super::stats::{Correlation, Numeric, Text, DISTINCT_LIMIT, EXACT_LIMIT};
 use crate::runtime::engine::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
@@ -25,11 +25,11 @@ pub fn handler() -> OverParsedFile {
         intent: "analyze_structured_data",
         description:
             "Describe a parsed file's columns: statistics, quantiles, top values and correlations.",
-        step: Arc::new(Analyze),
+        step: |params| Arc::new(Analyze(params)),
     }
 }
 
-struct Analyze;
+struct Analyze(Arc<ParsedFileParams>);
 
 #[async_trait]
 impl SagaStep for Analyze {
@@ -38,7 +38,7 @@ impl SagaStep for Analyze {
     }
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
-        let parsed = ready_parsed(ctx).await?;
+        let parsed = ready_parsed(ctx, &self.0).await?;
         let (columns, columns_total) = analyzed_columns(&parsed);
         let numeric_names: Vec<String> = columns
             .iter()

@@ -12,7 +12,7 @@ use serde_json::{json, Map, Value};
 
 use super::budget::{per_column, MAX_TRACKED_VALUES};
 use super::over_parsed::{
-    analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile,
+    analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile, ParsedFileParams,
 };
 use super::stats::{round, DISTINCT_LIMIT};
 use crate::runtime::engine::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
@@ -24,11 +24,11 @@ pub fn handler() -> OverParsedFile {
     OverParsedFile {
         intent: "interpret_data_self_discovery",
         description: "Find what each column means (identifier, email, phone, date, amount, category, text) and the candidate keys.",
-        step: Arc::new(Interpret),
+        step: |params| Arc::new(Interpret(params)),
     }
 }
 
-struct Interpret;
+struct Interpret(Arc<ParsedFileParams>);
 
 #[derive(Default)]
 struct Kinds {
@@ -229,7 +229,7 @@ impl SagaStep for Interpret {
     }
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
-        let parsed = ready_parsed(ctx).await?;
+        let parsed = ready_parsed(ctx, &self.0).await?;
         let interpretation = interpretation(ctx, &parsed).await?;
         let mut artifacts = Map::new();
         artifacts.insert(

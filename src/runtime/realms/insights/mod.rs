@@ -30,10 +30,10 @@ impl Realm for InsightsRealm {
 
     fn register(&self, registry: &mut HandlerRegistry) {
         let insights = Some(Pillar::Insights);
-        registry.register_in(insights, Arc::new(analyze::handler()));
-        registry.register_in(insights, Arc::new(quality::handler()));
-        registry.register_in(insights, Arc::new(interpret::handler()));
-        registry.register_in(insights, Arc::new(relationships::MapRelationships));
+        registry.register_in(insights, Arc::new(Typed(analyze::handler())));
+        registry.register_in(insights, Arc::new(Typed(quality::handler())));
+        registry.register_in(insights, Arc::new(Typed(interpret::handler())));
+        registry.register_in(insights, Arc::new(Typed(relationships::MapRelationships)));
         registry.register_in(insights, Arc::new(Typed(mash::DataMash)));
     }
 }

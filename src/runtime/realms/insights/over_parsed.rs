@@ -7,10 +7,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::runtime::engine::handler::{
-    FieldErrors, IntentHandler, SagaStep, StepContext, StepError,
-};
-use crate::runtime::realms::content::common::{done, find, internal, required_str};
+use crate::runtime::engine::handler::{FieldErrors, SagaStep, StepContext, StepError};
+use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
+use crate::runtime::realms::content::common::{find, internal};
 use crate::store::artifacts::ArtifactRow;
 
 /// Records read per page, at most.
@@ -24,14 +23,34 @@ pub fn page_size(columns: usize) -> usize {
     (MAX_PAGE_CELLS / columns.max(1)).clamp(1, PAGE)
 }
 
+/// The parameters of an intent over one parsed file.
+pub struct ParsedFileParams {
+    pub parsed_file_id: String,
+}
+
+impl IntentParams for ParsedFileParams {
+    fn decode(p: &Value) -> Result<Self, FieldErrors> {
+        let mut f = Fields::new(p);
+        let parsed_file_id = f.required_str("parsed_file_id");
+        f.finish(|| {
+            Some(ParsedFileParams {
+                parsed_file_id: parsed_file_id?,
+            })
+        })
+    }
+}
+
 /// A one-step intent whose only parameter is `parsed_file_id`.
 pub struct OverParsedFile {
     pub intent: &'static str,
     pub description: &'static str,
-    pub step: Arc<dyn SagaStep>,
+    /// Its one step, for the given parameters.
+    pub step: fn(Arc<ParsedFileParams>) -> Arc<dyn SagaStep>,
 }
 
-impl IntentHandler for OverParsedFile {
+impl TypedIntent for OverParsedFile {
+    type Params = ParsedFileParams;
+
     fn intent_type(&self) -> &str {
         self.intent
     }
@@ -40,22 +59,17 @@ impl IntentHandler for OverParsedFile {
         self.description
     }
 
-    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
-        let mut errors = FieldErrors::new();
-        required_str(p, "parsed_file_id", &mut errors);
-        done(errors)
-    }
-
-    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
-        vec![self.step.clone()]
+    fn steps(&self, params: Arc<ParsedFileParams>) -> Vec<Arc<dyn SagaStep>> {
+        vec![(self.step)(params)]
     }
 }
 
 /// The step's parsed file: visible to the execution and finished parsing.
-pub async fn ready_parsed(ctx: &StepContext) -> Result<ArtifactRow, StepError> {
-    let id = ctx.parameters["parsed_file_id"]
-        .as_str()
-        .unwrap_or_default();
+pub async fn ready_parsed(
+    ctx: &StepContext,
+    params: &ParsedFileParams,
+) -> Result<ArtifactRow, StepError> {
+    let id = params.parsed_file_id.as_str();
     let parsed = find(ctx, id, "parsed_file").await?;
     if parsed.lifecycle_state != "active" {
         return Err(StepError::new(format!(

@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use super::budget::{per_column, MAX_TRACKED_VALUES};
 use super::clip::clip;
 use super::over_parsed::{
-    analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile,
+    analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile, ParsedFileParams,
 };
 use super::quality_report::{ColumnQuality, Outliers, QualityLimits, QualityReport};
 use super::stats::{round, Numeric, DISTINCT_LIMIT, EXACT_LIMIT};
@@ -35,11 +35,11 @@ pub fn handler() -> OverParsedFile {
     OverParsedFile {
         intent: "assess_data_quality",
         description: "Assess a parsed file's quality: empty cells, type breaks, outliers, duplicates, a score.",
-        step: Arc::new(Assess),
+        step: |params| Arc::new(Assess(params)),
     }
 }
 
-struct Assess;
+struct Assess(Arc<ParsedFileParams>);
 
 #[derive(Default)]
 struct ColumnCheck {
@@ -111,7 +111,7 @@ impl SagaStep for Assess {
     }
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
-        let parsed = ready_parsed(ctx).await?;
+        let parsed = ready_parsed(ctx, &self.0).await?;
         let report = quality_report(ctx, &parsed).await?;
         let output = json!({"parsed_file_id": parsed.artifact_id, "score": report.score});
         let mut artifacts = Map::new();

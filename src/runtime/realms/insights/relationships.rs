@@ -17,9 +17,10 @@ use super::over_parsed::column_names;
 use super::stats::{round, DISTINCT_LIMIT};
 use super::topk::TopK;
 use crate::runtime::engine::handler::{
-    artifact, FieldErrors, IntentHandler, SagaStep, StepContext, StepError, StepOutput,
+    artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
 };
-use crate::runtime::realms::content::common::{done, find};
+use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
+use crate::runtime::realms::content::common::find;
 
 pub struct MapRelationships;
 
@@ -39,7 +40,41 @@ pub const MAX_LIST_BYTES: usize = 192 * 1024;
 /// other side, or when the names match and they share any value.
 const MIN_OVERLAP: f64 = 0.5;
 
-impl IntentHandler for MapRelationships {
+/// `map_relationships`'s parameters.
+pub struct RelationshipParams {
+    /// 2 to [`MAX_FILES`] parsed file ids.
+    pub parsed_file_ids: Vec<String>,
+}
+
+impl IntentParams for RelationshipParams {
+    fn decode(p: &Value) -> Result<Self, FieldErrors> {
+        let mut f = Fields::new(p);
+        let ids: Option<Vec<String>> = f
+            .get("parsed_file_ids")
+            .and_then(Value::as_array)
+            .filter(|ids| (2..=MAX_FILES).contains(&ids.len()))
+            .and_then(|ids| {
+                ids.iter()
+                    .map(|v| v.as_str().filter(|s| !s.is_empty()).map(str::to_string))
+                    .collect()
+            });
+        if ids.is_none() {
+            f.error(
+                "parsed_file_ids",
+                format!("must be a list of 2 to {MAX_FILES} parsed file ids"),
+            );
+        }
+        f.finish(|| {
+            Some(RelationshipParams {
+                parsed_file_ids: ids?,
+            })
+        })
+    }
+}
+
+impl TypedIntent for MapRelationships {
+    type Params = RelationshipParams;
+
     fn intent_type(&self) -> &str {
         "map_relationships"
     }
@@ -48,30 +83,12 @@ impl IntentHandler for MapRelationships {
         "Find the columns that join parsed files (matching names, shared values)."
     }
 
-    fn validate(&self, p: &Value) -> Result<(), FieldErrors> {
-        let mut errors = FieldErrors::new();
-        match p.get("parsed_file_ids").and_then(Value::as_array) {
-            Some(ids)
-                if (2..=MAX_FILES).contains(&ids.len())
-                    && ids
-                        .iter()
-                        .all(|v| v.as_str().is_some_and(|s| !s.is_empty())) => {}
-            _ => {
-                errors.insert(
-                    "parameters.parsed_file_ids".into(),
-                    format!("must be a list of 2 to {MAX_FILES} parsed file ids"),
-                );
-            }
-        }
-        done(errors)
-    }
-
-    fn steps(&self, _p: &Value) -> Vec<Arc<dyn SagaStep>> {
-        vec![Arc::new(FindJoins)]
+    fn steps(&self, params: Arc<RelationshipParams>) -> Vec<Arc<dyn SagaStep>> {
+        vec![Arc::new(FindJoins(params))]
     }
 }
 
-struct FindJoins;
+struct FindJoins(Arc<RelationshipParams>);
 
 /// Lower case, separators dropped: `Customer_ID`, `customer id` and `customerId` agree.
 pub fn normalise(name: &str) -> String {
@@ -105,15 +122,7 @@ impl SagaStep for FindJoins {
     }
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
-        let ids: Vec<String> = ctx.parameters["parsed_file_ids"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let map = relationship_map(ctx, &ids).await?;
+        let map = relationship_map(ctx, &self.0.parsed_file_ids).await?;
         let listed = map["candidates"].as_array().map_or(0, Vec::len);
         let mut artifacts = Map::new();
         artifacts.insert("relationship_map".into(), artifact("relationship_map", map));
