@@ -80,7 +80,7 @@ impl App {
             Some(listener) => Some(
                 ExperiencePlane::start(
                     plane_config(config),
-                    store.clone(),
+                    store.auth(),
                     client,
                     faults,
                     listener,
@@ -146,7 +146,7 @@ impl ExperienceApp {
             Arc::new(HttpRuntimeClient::new(runtime_url, &config.service_token)?);
         let plane = ExperiencePlane::start(
             plane_config(config),
-            store.clone(),
+            store.auth(),
             client,
             FaultTargets::default(),
             listener,

@@ -1,6 +1,7 @@
 //! Symphainy runtime: an actor-system runtime serving an agentic platform's web frontend.
-//! See ARCHITECTURE.md for the design; `runtime` is the execution authority, `experience`
-//! the delivery plane, `actors` the generic supervision machinery.
+//! See docs/architecture.md for the design; `runtime` is the execution authority (its
+//! contract, wire, engine and realms), `experience` the delivery plane, `agents` the brain the
+//! engine hosts, `actors` the generic supervision machinery.
 
 pub mod actors;
 pub mod agents;

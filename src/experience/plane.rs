@@ -22,7 +22,7 @@ use crate::http::serve::serve;
 use crate::runtime::RuntimeClient;
 use crate::security::tokens::JwtKeys;
 use crate::security::SecurityGuard;
-use crate::store::Store;
+use crate::store::auth::AuthStore;
 
 pub struct ExperiencePlane {
     pub addr: SocketAddr,
@@ -46,7 +46,7 @@ impl ExperiencePlane {
     /// everything else goes through `client`.
     pub async fn start(
         config: PlaneConfig<'_>,
-        store: Store,
+        store: AuthStore,
         client: Arc<dyn RuntimeClient>,
         faults: FaultTargets,
         listener: TcpListener,

@@ -6,10 +6,10 @@ use super::inputs::{DisplayName, Email, Password};
 use super::password::PasswordHasher;
 use super::roles::{permissions_of, Role};
 use super::tokens::{hash_refresh_token, new_refresh_token, Claims, JwtKeys};
+use crate::store::auth::AuthStore;
 use crate::store::refresh_tokens::RefreshRow;
 use crate::store::time::now_micros;
 use crate::store::users::UserRow;
-use crate::store::Store;
 
 /// Who a user is within one tenant.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,14 +63,14 @@ impl From<anyhow::Error> for AuthError {
 
 #[derive(Clone)]
 pub struct SecurityGuard {
-    store: Store,
+    store: AuthStore,
     hasher: PasswordHasher,
     jwt: JwtKeys,
     refresh_ttl: Duration,
 }
 
 impl SecurityGuard {
-    pub fn new(store: Store, jwt: JwtKeys, refresh_ttl: Duration) -> anyhow::Result<Self> {
+    pub fn new(store: AuthStore, jwt: JwtKeys, refresh_ttl: Duration) -> anyhow::Result<Self> {
         Ok(Self {
             store,
             hasher: PasswordHasher::new()?,

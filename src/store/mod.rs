@@ -2,6 +2,7 @@
 //! Each file holds the queries of one table family; `db` opens pools and runs migrations.
 
 pub mod artifacts;
+pub mod auth;
 mod batch;
 pub mod blobs;
 pub mod conversations;

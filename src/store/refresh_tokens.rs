@@ -3,7 +3,7 @@
 
 use sqlx::Row;
 
-use super::db::Store;
+use super::auth::AuthStore;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshRow {
@@ -17,7 +17,7 @@ pub struct RefreshRow {
     pub revoked_at: Option<i64>,
 }
 
-impl Store {
+impl AuthStore {
     /// Stores a token; with `new_family`, its family too.
     pub async fn insert_refresh_token(
         &self,
@@ -26,11 +26,12 @@ impl Store {
         at: i64,
     ) -> Result<(), sqlx::Error> {
         let r = r.clone();
-        self.detached(move |w| async move {
-            let r = &r;
-            let mut tx = w.begin().await?;
-            if new_family {
-                sqlx::query(
+        self.store
+            .detached(move |w| async move {
+                let r = &r;
+                let mut tx = w.begin().await?;
+                if new_family {
+                    sqlx::query(
                 "INSERT INTO refresh_families (family_id, user_id, created_at) VALUES ($1, $2, $3)",
             )
             .bind(&r.family_id)
@@ -38,11 +39,11 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            }
-            insert_token(&mut tx, r, at).await?;
-            tx.commit().await
-        })
-        .await
+                }
+                insert_token(&mut tx, r, at).await?;
+                tx.commit().await
+            })
+            .await
     }
 
     pub async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRow>, sqlx::Error> {
@@ -52,7 +53,7 @@ impl Store {
              WHERE t.token_hash = $1",
         )
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
         row.map(|r| {
             Ok(RefreshRow {
@@ -77,10 +78,11 @@ impl Store {
         at: i64,
     ) -> Result<bool, sqlx::Error> {
         let (used, successor) = (used.to_string(), successor.clone());
-        self.detached(move |w| async move {
-            let (used, successor) = (used.as_str(), &successor);
-            let mut tx = w.begin().await?;
-            let marked = sqlx::query(
+        self.store
+            .detached(move |w| async move {
+                let (used, successor) = (used.as_str(), &successor);
+                let mut tx = w.begin().await?;
+                let marked = sqlx::query(
                 "UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1 AND used_at IS NULL \
              AND family_id IN (SELECT family_id FROM refresh_families WHERE revoked_at IS NULL)",
             )
@@ -88,15 +90,15 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            if marked.rows_affected() != 1 {
-                tx.rollback().await?;
-                return Ok(false);
-            }
-            insert_token(&mut tx, successor, at).await?;
-            tx.commit().await?;
-            Ok(true)
-        })
-        .await
+                if marked.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                insert_token(&mut tx, successor, at).await?;
+                tx.commit().await?;
+                Ok(true)
+            })
+            .await
     }
 
     pub async fn revoke_refresh_family(
@@ -109,7 +111,7 @@ impl Store {
         )
         .bind(family_id)
         .bind(at)
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         Ok(res.rows_affected())
     }
@@ -124,7 +126,7 @@ impl Store {
         )
         .bind(user_id)
         .bind(at)
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         Ok(res.rows_affected())
     }

@@ -3,7 +3,8 @@
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::db::{is_unique_violation, Store};
+use super::auth::AuthStore;
+use super::db::is_unique_violation;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserRow {
@@ -28,7 +29,7 @@ impl UserRow {
 
 const USER_COLUMNS: &str = "user_id, email, name, password_hash, created_at";
 
-impl Store {
+impl AuthStore {
     /// Creates a user, a tenant and the user's `owner` membership in one transaction.
     /// `Ok(false)` when the email is already registered.
     pub async fn insert_user_with_tenant(
@@ -39,7 +40,7 @@ impl Store {
     ) -> Result<bool, sqlx::Error> {
         let (user, tenant_id, tenant_name) =
             (user.clone(), tenant_id.to_string(), tenant_name.to_string());
-        self.detached(move |w| async move {
+        self.store.detached(move |w| async move {
         let (user, tenant_id, tenant_name) = (&user, tenant_id.as_str(), tenant_name.as_str());
         let mut tx = w.begin().await?;
         sqlx::query("INSERT INTO tenants (tenant_id, name, created_at) VALUES ($1, $2, $3)")
@@ -86,7 +87,7 @@ impl Store {
             "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
         ))
         .bind(email)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
         row.as_ref().map(UserRow::from_row).transpose()
     }
@@ -96,7 +97,7 @@ impl Store {
             "SELECT {USER_COLUMNS} FROM users WHERE user_id = $1"
         ))
         .bind(user_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
         row.as_ref().map(UserRow::from_row).transpose()
     }
@@ -107,7 +108,7 @@ impl Store {
             "SELECT tenant_id, role FROM memberships WHERE user_id = $1 ORDER BY created_at, tenant_id",
         )
         .bind(user_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter()
             .map(|r| Ok((r.try_get("tenant_id")?, r.try_get("role")?)))
