@@ -16,6 +16,9 @@ pub struct ApiError {
     pub fields: Option<BTreeMap<String, String>>,
     /// For 429: when to retry and the headers that say so (boxed: rare, keeps errors small).
     pub retry: Option<Box<Retry>>,
+    /// More top-level fields of the body, for clients that read them (`intent_type` of an
+    /// unknown intent).
+    pub extra: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 #[derive(Debug)]
@@ -33,6 +36,7 @@ impl ApiError {
             message: message.into(),
             fields: None,
             retry: None,
+            extra: None,
         }
     }
 
@@ -47,6 +51,7 @@ impl ApiError {
             message,
             fields: Some(fields),
             retry: None,
+            extra: None,
         }
     }
 
@@ -115,6 +120,9 @@ impl IntoResponse for ApiError {
         });
         if let Some(fields) = self.fields {
             body["fields"] = json!(fields);
+        }
+        for (key, value) in self.extra.into_iter().flat_map(|m| *m) {
+            body[key] = value;
         }
         if let Some(retry) = &self.retry {
             body["retry_after"] = json!(retry.after_secs);

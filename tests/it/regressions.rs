@@ -201,11 +201,8 @@ async fn concurrent_upgrades_to_different_users_one_wins() {
         let loser = if a.is_ok() { b } else { a };
         assert!(
             matches!(
-                loser,
-                Err(RuntimeError::Conflict {
-                    code: "session_already_bound",
-                    ..
-                })
+                &loser,
+                Err(RuntimeError::Conflict { code, .. }) if code == "session_already_bound"
             ),
             "{loser:?}"
         );

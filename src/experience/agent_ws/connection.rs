@@ -345,7 +345,7 @@ fn on_client_message(
                     Ok(s) if s.session_id == session_id => {
                         runtime.cancel_execution(&scope, &execution_id).await
                     }
-                    Ok(_) => Err(crate::runtime::RuntimeError::NotFound("execution")),
+                    Ok(_) => Err(crate::runtime::RuntimeError::not_found("execution")),
                     Err(e) => Err(e),
                 };
                 if let Err(e) = result {
@@ -392,7 +392,7 @@ async fn still_allowed(
         return Ok(());
     }
     match runtime.get_session(scope, session_id).await?.superseded_by {
-        Some(_) => Err(crate::runtime::RuntimeError::NotFound("session")),
+        Some(_) => Err(crate::runtime::RuntimeError::not_found("session")),
         None => Ok(()),
     }
 }

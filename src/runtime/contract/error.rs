@@ -1,20 +1,26 @@
 //! Errors of the Runtime Plane, independent of HTTP. The HTTP layers map them to the contract's
 //! error shape.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq)]
 pub enum RuntimeError {
-    /// Unknown, or not visible to the caller's tenant (never reveal which).
+    /// Unknown, or not visible to the caller's tenant (never reveal which): what was not found
+    /// (`session`, `execution`, …).
     #[error("{0} not found")]
-    NotFound(&'static str),
+    NotFound(Cow<'static, str>),
     #[error("unknown intent type '{0}'")]
     UnknownIntent(String),
     /// Field-level validation failures: field → what is wrong.
     #[error("the request is invalid")]
     Invalid(BTreeMap<String, String>),
+    /// The request conflicts with the state: `code` says how (`execution_finished`, …).
     #[error("{message}")]
-    Conflict { code: &'static str, message: String },
+    Conflict {
+        code: Cow<'static, str>,
+        message: String,
+    },
     #[error("the content exceeds {0} bytes")]
     TooLarge(u64),
     #[error("the runtime is unavailable")]
@@ -34,17 +40,6 @@ pub enum RuntimeError {
     #[error("internal error")]
     Internal(String),
 }
-
-/// Every code a `Conflict` carries (the HTTP client maps a 409 back through this list).
-pub const CONFLICT_CODES: [&str; 7] = [
-    "session_exists",
-    "execution_finished",
-    "idempotency_key_reused",
-    "not_awaiting_approval",
-    "not_cancellable",
-    "hook_already_answered",
-    "session_already_bound",
-];
 
 impl RuntimeError {
     pub fn invalid(field: &str, problem: impl Into<String>) -> Self {
@@ -67,13 +62,13 @@ impl RuntimeError {
         }
     }
 
-    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
-        debug_assert!(
-            CONFLICT_CODES.contains(&code),
-            "unlisted conflict code {code}"
-        );
+    pub fn not_found(what: impl Into<Cow<'static, str>>) -> Self {
+        RuntimeError::NotFound(what.into())
+    }
+
+    pub fn conflict(code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
         RuntimeError::Conflict {
-            code,
+            code: code.into(),
             message: message.into(),
         }
     }

@@ -82,7 +82,7 @@ impl InProcessClient {
     ) -> Result<SessionRow, RuntimeError> {
         match self.ctx.store.get_session(session_id).await? {
             Some(s) if scope.permits(s.tenant_id.as_deref()) => Ok(s),
-            _ => Err(RuntimeError::NotFound("session")),
+            _ => Err(RuntimeError::not_found("session")),
         }
     }
 
@@ -93,7 +93,7 @@ impl InProcessClient {
     ) -> Result<ExecutionRow, RuntimeError> {
         match self.ctx.store.get_execution(execution_id).await? {
             Some(e) if scope.permits(e.tenant_id.as_deref()) => Ok(e),
-            _ => Err(RuntimeError::NotFound("execution")),
+            _ => Err(RuntimeError::not_found("execution")),
         }
     }
 
@@ -140,7 +140,7 @@ impl InProcessClient {
                     format!("this approval was already answered ({decision})"),
                 )
             }
-            _ => RuntimeError::NotFound("hook"),
+            _ => RuntimeError::not_found("hook"),
         })
     }
 }
@@ -448,7 +448,7 @@ impl RuntimeClient for InProcessClient {
             {
                 Ok(artifact_record(store, &a).await?)
             }
-            _ => Err(RuntimeError::NotFound("artifact")),
+            _ => Err(RuntimeError::not_found("artifact")),
         }
     }
 
@@ -460,7 +460,7 @@ impl RuntimeClient for InProcessClient {
         let owner = match (&req.tenant_id, &req.session_id) {
             (Some(t), _) if !t.is_empty() => {
                 if !scope.permits(Some(t)) {
-                    return Err(RuntimeError::NotFound("tenant"));
+                    return Err(RuntimeError::not_found("tenant"));
                 }
                 Owner::Tenant(t.clone())
             }

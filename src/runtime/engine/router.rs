@@ -246,7 +246,7 @@ fn activate(myself: &ActorRef<RouterMsg>, state: &RouterState, session_id: Strin
                     .map(|(actor, _)| actor)
                     .map_err(|e| RuntimeError::Internal(format!("session actor: {e}")))
             }
-            Ok(None) => Err(RuntimeError::NotFound("session")),
+            Ok(None) => Err(RuntimeError::not_found("session")),
             Err(e) => Err(e.into()),
         };
         let _ = me.send_message(RouterMsg::Activated { session_id, result });

@@ -101,7 +101,7 @@ pub async fn drive(
         Start::Fresh(row) => (*row, Some(Vec::new())),
         Start::Claimed(_) => match ctx.store.get_execution(&execution_id).await? {
             Some(row) => (row, None),
-            None => return Err(RuntimeError::NotFound("execution")),
+            None => return Err(RuntimeError::not_found("execution")),
         },
     };
     tracing::Span::current().record("session_id", exec.session_id.as_str());
@@ -451,7 +451,7 @@ impl Driver {
                     reply,
                 }) => {
                     if given != hook_id {
-                        let _ = reply.send(Err(RuntimeError::NotFound("hook")));
+                        let _ = reply.send(Err(RuntimeError::not_found("hook")));
                         continue;
                     }
                     if approved {

@@ -125,7 +125,7 @@ impl Actor for SessionActor {
             SessionMsg::Panic => panic!("fault injected into session {}", state.session.session_id),
             SessionMsg::Submit { scope, req, reply } => {
                 if !scope.permits(state.session.tenant_id.as_deref()) {
-                    let _ = reply.send(Err(RuntimeError::NotFound("session")));
+                    let _ = reply.send(Err(RuntimeError::not_found("session")));
                     return Ok(());
                 }
                 let admitted = state.ctx.intake.admit_intent(
@@ -250,7 +250,7 @@ impl Actor for SessionActor {
                     }
                     Err(why) if why.contains(EXECUTION_NOT_FOUND) => {
                         for cmd in pending {
-                            cmd.fail(RuntimeError::NotFound("execution"));
+                            cmd.fail(RuntimeError::not_found("execution"));
                         }
                     }
                     Err(why) => {
@@ -299,7 +299,7 @@ impl Actor for SessionActor {
             SessionMsg::Upgrade { scope, req, reply } => {
                 let s = &state.session;
                 if !scope.permits(s.tenant_id.as_deref()) {
-                    let _ = reply.send(Err(RuntimeError::NotFound("session")));
+                    let _ = reply.send(Err(RuntimeError::not_found("session")));
                     return Ok(());
                 }
                 if s.user_id.as_deref().is_some_and(|u| u != req.user_id)
@@ -344,7 +344,7 @@ impl Actor for SessionActor {
                         "session_already_bound",
                         "the session already belongs to another user",
                     )),
-                    Ok(BindOutcome::NotFound) => Err(RuntimeError::NotFound("session")),
+                    Ok(BindOutcome::NotFound) => Err(RuntimeError::not_found("session")),
                     Err(e) => Err(e),
                 };
                 let _ = reply.send(answer);

@@ -10,33 +10,32 @@ use serde_json::Value;
 
 use crate::http::error::ApiError;
 
-use crate::runtime::contract::error::CONFLICT_CODES;
 use crate::runtime::RuntimeError;
-
-/// What `{what}_not_found` may name.
-const NOT_FOUND: [&str; 5] = ["session", "execution", "artifact", "hook", "tenant"];
 
 impl From<RuntimeError> for ApiError {
     fn from(e: RuntimeError) -> Self {
         match e {
-            RuntimeError::NotFound(what) => ApiError::not_found(what),
+            RuntimeError::NotFound(what) => ApiError::not_found(&what),
             RuntimeError::UnknownIntent(t) => {
                 let mut fields = BTreeMap::new();
                 fields.insert(
                     "intent_type".to_string(),
                     format!("'{t}' is not a known intent type"),
                 );
+                let mut extra = serde_json::Map::new();
+                extra.insert("intent_type".into(), Value::String(t.clone()));
                 ApiError {
                     status: StatusCode::UNPROCESSABLE_ENTITY,
                     code: "unknown_intent".into(),
                     message: format!("unknown intent type '{t}'"),
                     fields: Some(fields),
                     retry: None,
+                    extra: Some(Box::new(extra)),
                 }
             }
             RuntimeError::Invalid(fields) => ApiError::validation(fields),
             RuntimeError::Conflict { code, message } => {
-                ApiError::new(StatusCode::CONFLICT, code, message)
+                ApiError::new(StatusCode::CONFLICT, &code, message)
             }
             RuntimeError::TooLarge(limit) => ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -93,12 +92,12 @@ pub fn from_answer(status: reqwest::StatusCode, body: &Value) -> RuntimeError {
     match status.as_u16() {
         404 if code.ends_with("_not_found") => {
             let what = code.trim_end_matches("_not_found");
-            RuntimeError::NotFound(known(what, &NOT_FOUND).unwrap_or("resource"))
+            RuntimeError::not_found(what.to_string())
         }
-        409 => RuntimeError::Conflict {
-            code: known(code, &CONFLICT_CODES).unwrap_or("conflict"),
+        409 => RuntimeError::conflict(
+            if code.is_empty() { "conflict" } else { code }.to_string(),
             message,
-        },
+        ),
         429 => RuntimeError::RateLimited {
             message: message.to_string(),
             limit: body["limit"].as_u64().unwrap_or(0) as u32,
@@ -108,13 +107,9 @@ pub fn from_answer(status: reqwest::StatusCode, body: &Value) -> RuntimeError {
         503 if code == "database_unavailable" => {
             RuntimeError::DatabaseUnavailable(format!("the runtime answered: {message}"))
         }
-        422 if code == "unknown_intent" => RuntimeError::UnknownIntent(
-            message
-                .split('\'')
-                .nth(1)
-                .unwrap_or(message.as_str())
-                .to_string(),
-        ),
+        422 if code == "unknown_intent" => {
+            RuntimeError::UnknownIntent(body["intent_type"].as_str().unwrap_or_default().into())
+        }
         400 | 422 => RuntimeError::Invalid(fields(body, &message)),
         // The limit is the caller's: it sets it on the error it returns.
         413 => RuntimeError::TooLarge(0),
@@ -124,10 +119,6 @@ pub fn from_answer(status: reqwest::StatusCode, body: &Value) -> RuntimeError {
         ),
         _ => RuntimeError::Internal(format!("the runtime answered {status}: {code} {message}")),
     }
-}
-
-fn known(name: &str, names: &[&'static str]) -> Option<&'static str> {
-    names.iter().copied().find(|n| *n == name)
 }
 
 fn fields(body: &Value, message: &str) -> BTreeMap<String, String> {
@@ -158,7 +149,7 @@ mod tests {
                 404,
                 json!({"error": "session_not_found", "message": "session not found"})
             ),
-            RuntimeError::NotFound("session")
+            RuntimeError::not_found("session")
         );
         assert_eq!(
             e(
@@ -170,7 +161,8 @@ mod tests {
         assert_eq!(
             e(
                 422,
-                json!({"error": "unknown_intent", "message": "unknown intent type 'nope'"})
+                json!({"error": "unknown_intent", "message": "unknown intent type 'nope'",
+                    "intent_type": "nope"})
             ),
             RuntimeError::UnknownIntent("nope".into())
         );
@@ -195,7 +187,7 @@ mod tests {
     async fn every_error_survives_the_wire() {
         use axum::response::IntoResponse;
         let errors = [
-            RuntimeError::NotFound("execution"),
+            RuntimeError::not_found("execution"),
             RuntimeError::UnknownIntent("nope".into()),
             RuntimeError::invalid("parameters.file_id", "is required"),
             RuntimeError::conflict("not_cancellable", "a deletion cannot be cancelled"),
