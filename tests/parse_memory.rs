@@ -11,7 +11,7 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::json;
@@ -100,7 +100,15 @@ async fn a_million_row_csv_parses_in_bounded_memory() {
         )
         .await;
     assert_eq!(s, 202, "{b}");
-    let done = wait_terminal_patiently(&t, b["execution_id"].as_str().unwrap()).await;
+    let done = wait_until_terminal(
+        &t.http,
+        &t.base,
+        &t.token,
+        b["execution_id"].as_str().unwrap(),
+        Duration::from_secs(300),
+        false,
+    )
+    .await;
     let elapsed = started.elapsed();
     let peak_growth = PEAK.load(Ordering::Relaxed).saturating_sub(baseline);
 
@@ -132,21 +140,4 @@ async fn a_million_row_csv_parses_in_bounded_memory() {
     assert_eq!(records.as_array().unwrap().len(), 1);
     assert_eq!(records[0]["id"], ROWS - 1);
     t.app.shutdown().await;
-}
-
-async fn wait_terminal_patiently(t: &TestApp, id: &str) -> serde_json::Value {
-    for _ in 0..1200 {
-        let (s, b) = t
-            .get(&format!("/api/execution/{id}/status?include_events=false"))
-            .await;
-        assert_eq!(s, 200);
-        if matches!(
-            b["status"].as_str(),
-            Some("completed" | "failed" | "cancelled")
-        ) {
-            return b;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
-    }
-    panic!("the parse did not finish in five minutes");
 }

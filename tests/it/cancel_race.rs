@@ -168,9 +168,10 @@ async fn thirty_concurrent_cancels_are_one_success_and_twenty_nine_conflicts() {
                 .submit(json!({"intent_type": "held", "session_id": session, "tenant_id": "t"}))
                 .await;
             let eid = b["execution_id"].as_str().unwrap().to_string();
-            while runs.load(Ordering::SeqCst) <= round {
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-            }
+            eventually(std::time::Duration::from_secs(30), || async {
+                (runs.load(Ordering::SeqCst) > round).then_some(())
+            })
+            .await;
             let path = format!("/api/execution/{eid}/cancel");
             let answers =
                 futures::future::join_all((0..30).map(|_| t.post(&path, json!({})))).await;

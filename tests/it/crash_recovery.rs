@@ -55,7 +55,7 @@ async fn submit_slow(http: &reqwest::Client, base: &str, token: &str, session: &
 }
 
 async fn wait_running(http: &reqwest::Client, base: &str, token: &str, id: &str) {
-    for _ in 0..1000 {
+    eventually(Duration::from_secs(10), || async {
         let r = http
             .get(format!("{base}/api/execution/{id}/status"))
             .bearer_auth(token)
@@ -63,12 +63,9 @@ async fn wait_running(http: &reqwest::Client, base: &str, token: &str, id: &str)
             .await
             .unwrap();
         let v: Value = r.json().await.unwrap();
-        if v["steps"][0]["status"] == "running" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("the anchor intent never started");
+        (v["steps"][0]["status"] == "running").then_some(())
+    })
+    .await
 }
 
 #[tokio::test]

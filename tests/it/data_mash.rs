@@ -51,7 +51,7 @@ async fn exp_post(t: &TestApp, path: &str, token: &str, body: Value) -> (u16, Va
 
 /// The execution's status from the Experience Plane, polled until it ends.
 async fn exp_wait(t: &TestApp, token: &str, execution_id: &str) -> Value {
-    for _ in 0..2000 {
+    eventually(std::time::Duration::from_secs(20), || async {
         let r = t
             .http
             .get(format!("{}/api/execution/{execution_id}/status", t.exp))
@@ -60,16 +60,9 @@ async fn exp_wait(t: &TestApp, token: &str, execution_id: &str) -> Value {
             .await
             .unwrap();
         assert_eq!(r.status().as_u16(), 200);
-        let body: Value = r.json().await.unwrap();
-        if matches!(
-            body["status"].as_str(),
-            Some("completed" | "failed" | "cancelled")
-        ) {
-            return body;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-    }
-    panic!("the mash did not finish");
+        terminal(r.json().await.unwrap())
+    })
+    .await
 }
 
 /// The tenant's artifact types, sorted (from the artifact list route).

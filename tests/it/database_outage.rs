@@ -86,14 +86,11 @@ async fn get_json(http: &reqwest::Client, url: &str) -> (u16, Value) {
 }
 
 async fn wait_for_database(http: &reqwest::Client, base: &str, want: &str) -> Value {
-    for _ in 0..200 {
+    eventually(Duration::from_secs(10), || async {
         let (_, body) = get_json(http, &format!("{base}/health")).await;
-        if body["database"] == want {
-            return body;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the database never became {want}");
+        (body["database"] == want).then_some(body)
+    })
+    .await
 }
 
 #[tokio::test]
@@ -256,17 +253,12 @@ async fn a_full_disk_refuses_writes_with_503_and_the_server_recovers_when_space_
     accepted.push(after["execution_id"].as_str().unwrap().to_string());
     // Every acknowledged intent is stored and runs to its end.
     for eid in accepted {
-        let mut done = Value::Null;
-        for _ in 0..200 {
+        eventually(Duration::from_secs(10), || async {
             let (s, body) = status(eid.clone()).await;
             assert_eq!(s, 200, "{eid}: {body}");
-            if body["status"] == "completed" {
-                done = body;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        assert_eq!(done["status"], "completed", "{eid}");
+            (body["status"] == "completed").then_some(())
+        })
+        .await;
     }
     let _ = child.kill().await;
 }

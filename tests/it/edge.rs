@@ -57,19 +57,16 @@ async fn connections_over_the_cap_are_answered_503_and_closed_on_both_planes() {
         assert_error(status, &body, 503, "server_at_capacity");
         // A seat freed is a seat for the next client.
         drop(first);
-        let deadline = tokio::time::Instant::now() + WITHIN;
-        loop {
+        let body = eventually(WITHIN, || async {
             let (status, body) = raw_request(&base, HEALTH).await;
             if status == 200 {
-                assert_eq!(body["status"], "healthy");
-                break;
+                return Some(body);
             }
             assert_error(status, &body, 503, "server_at_capacity");
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "the seat never freed"
-            );
-        }
+            None
+        })
+        .await;
+        assert_eq!(body["status"], "healthy");
     }
     t.app.shutdown().await;
 }
@@ -371,10 +368,7 @@ async fn silent_sockets_cannot_exhaust_the_descriptors_of_both_planes() {
         silent.push(Some(TcpStream::connect(addr(&exp)).await.unwrap()));
     }
     // The plane keeps 128 of them (a third of 512 after 128 spare) and refuses the others.
-    let deadline = tokio::time::Instant::now() + WITHIN;
-    let mut kept = silent.len();
-    while kept > 128 {
-        assert!(tokio::time::Instant::now() < deadline, "{kept} kept");
+    let kept = eventually(WITHIN, || {
         for slot in silent.iter_mut() {
             let refused = slot.as_ref().is_some_and(|s| {
                 let mut buf = [0u8; 512];
@@ -382,11 +376,12 @@ async fn silent_sockets_cannot_exhaust_the_descriptors_of_both_planes() {
             });
             if refused {
                 *slot = None;
-                kept -= 1;
             }
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+        let kept = silent.iter().flatten().count();
+        std::future::ready((kept <= 128).then_some(kept))
+    })
+    .await;
     assert_eq!(kept, 128);
     let (status, body) = raw_request(&exp, HEALTH).await;
     assert_error(status, &body, 503, "server_at_capacity");
@@ -398,10 +393,10 @@ async fn silent_sockets_cannot_exhaust_the_descriptors_of_both_planes() {
     );
     // The silent ones gone, the public plane serves again.
     drop(silent);
-    let deadline = tokio::time::Instant::now() + WITHIN;
-    while raw_request(&exp, HEALTH).await.0 != 200 {
-        assert!(tokio::time::Instant::now() < deadline, "never served again");
-    }
+    eventually(WITHIN, || async {
+        (raw_request(&exp, HEALTH).await.0 == 200).then_some(())
+    })
+    .await;
     child.kill().await.unwrap();
 }
 
@@ -454,19 +449,15 @@ async fn an_agent_socket_that_reads_nothing_gives_up_its_seat() {
         t.app.runtime.ctx.events.append(e, None).await.unwrap();
     }
     // The seat comes free while the client still holds its end.
-    let deadline = tokio::time::Instant::now() + WITHIN;
-    loop {
+    eventually(WITHIN, || async {
         let (status, body) = raw_request(&t.exp, HEALTH).await;
         if status == 200 {
-            break;
+            return Some(());
         }
         assert_error(status, &body, 503, "server_at_capacity");
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "the seat never freed"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+        None
+    })
+    .await;
     pinger.abort();
     drop(from_server);
     t.app.shutdown().await;

@@ -75,20 +75,14 @@ impl Exp {
     }
 
     async fn wait_terminal(&self, execution_id: &str, token: Option<&str>) -> Value {
-        for _ in 0..2000 {
+        eventually(Duration::from_secs(20), || async {
             let (s, b) = self
                 .get(&format!("/api/execution/{execution_id}/status"), token)
                 .await;
             assert_eq!(s, 200, "{b}");
-            if matches!(
-                b["status"].as_str(),
-                Some("completed" | "failed" | "cancelled")
-            ) {
-                return b;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        panic!("execution did not finish");
+            terminal(b)
+        })
+        .await
     }
 }
 

@@ -120,17 +120,15 @@ async fn a_crash_at_each_failpoint_loses_and_doubles_nothing() {
             // Some intents were stored but their 202 never left the crashed process: they ran
             // too. Read the whole log of each session once nothing is left unfinished.
             let store = symphainy::store::Store::connect(&db.url).await.unwrap();
-            for _ in 0..2000 {
-                if store
+            eventually(Duration::from_secs(20), || async {
+                store
                     .sessions_with_unfinished_executions()
                     .await
                     .unwrap()
                     .is_empty()
-                {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+                    .then_some(())
+            })
+            .await;
             for session in &sessions {
                 let events = store.events_after(session, 0, 100_000).await.unwrap();
                 let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();

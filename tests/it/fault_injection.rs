@@ -95,15 +95,11 @@ async fn fault(t: &TestApp, target: &str, id: &str, mode: &str) -> (u16, Value) 
 
 /// The actor registered under `name` once it is running and is not `old`.
 async fn restarted(t: &TestApp, name: &str, old: &str) -> String {
-    for _ in 0..1000 {
-        if let Some(id) = t.app.runtime.ctx.faults.get(name) {
-            if id.to_string() != old {
-                return id.to_string();
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("{name} was not restarted");
+    eventually(Duration::from_secs(10), || async {
+        let id = t.app.runtime.ctx.faults.get(name)?.to_string();
+        (id != old).then_some(id)
+    })
+    .await
 }
 
 /// Submits `counted` and waits until its slow step is running.
@@ -113,14 +109,11 @@ async fn counted_in_flight(t: &TestApp, session: &str) -> String {
         .await;
     assert_eq!(s, 202, "{b}");
     let eid = b["execution_id"].as_str().unwrap().to_string();
-    for _ in 0..1000 {
-        let st = t.status(&eid).await;
-        if st["steps"][1]["status"] == "running" {
-            return eid;
-        }
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
-    panic!("the slow step never started");
+    eventually(Duration::from_secs(10), || async {
+        (t.status(&eid).await["steps"][1]["status"] == "running").then_some(())
+    })
+    .await;
+    eid
 }
 
 /// The execution finished once, each step completed once, and the steps that were not

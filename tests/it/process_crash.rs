@@ -196,12 +196,10 @@ async fn sigkill_under_load_loses_nothing_and_clients_resume_every_event() {
         let store = symphainy::store::Store::connect(&db.url).await.unwrap();
         for (session, seen, _) in &clients {
             let last = store.max_seq(session).await.unwrap();
-            for _ in 0..1000 {
-                if seen.lock().last().copied().unwrap_or(0) >= last {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
+            eventually(Duration::from_secs(10), || async {
+                (seen.lock().last().copied().unwrap_or(0) >= last).then_some(())
+            })
+            .await;
             let got = seen.lock().clone();
             let want: Vec<i64> = (1..=last).collect();
             assert_eq!(got, want, "[{}] session {session}", db.name);

@@ -110,18 +110,7 @@ async fn an_approval_right_after_a_session_restart_is_applied() {
         .submit(json!({"intent_type": "guarded", "session_id": session}))
         .await;
     let eid = b["execution_id"].as_str().unwrap().to_string();
-    let mut status = Value::Null;
-    for _ in 0..500 {
-        status = t.status(&eid).await;
-        if status["status"] == "awaiting_approval" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    let hook = status["events"][0]["data"]["hook_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let hook = wait_for_hook(&t, &eid).await;
     t.app.runtime.ctx.sessions.get(&session).unwrap().kill();
     let (s, b) = t
         .post(
@@ -160,18 +149,17 @@ async fn an_accepted_intent_starts_even_if_its_session_actor_died() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     let old = t.app.runtime.ctx.sessions.get(&session).unwrap();
     old.kill();
-    for _ in 0..400 {
-        if t.app
+    // The session's next incarnation is up.
+    eventually(Duration::from_secs(10), || async {
+        t.app
             .runtime
             .ctx
             .sessions
             .get(&session)
             .is_some_and(|a| a.get_id() != old.get_id())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+            .then_some(())
+    })
+    .await;
     tokio::time::sleep(Duration::from_millis(200)).await;
     lock.execute("ROLLBACK").await.unwrap();
     let accepted = submit.await.unwrap().expect("202 accepted");

@@ -429,12 +429,10 @@ async fn cancelling_a_running_execution() {
         assert_eq!(s, 202, "{b}");
         let eid = b["execution_id"].as_str().unwrap().to_string();
         // Wait until the step is running, then cancel.
-        for _ in 0..500 {
-            if t.status(&eid).await["steps"][0]["status"] == "running" {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
+        eventually(std::time::Duration::from_secs(10), || async {
+            (t.status(&eid).await["steps"][0]["status"] == "running").then_some(())
+        })
+        .await;
         let (s, b) = t
             .post(
                 &format!("/api/execution/{eid}/cancel?tenant_id=t"),

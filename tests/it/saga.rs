@@ -226,15 +226,11 @@ async fn approval_gates_the_run() {
                 .submit(json!({"intent_type": "guarded", "session_id": session}))
                 .await;
             let eid = b["execution_id"].as_str().unwrap().to_string();
-            let mut status = Value::Null;
-            for _ in 0..500 {
-                status = t.status(&eid).await;
-                if status["status"] == "awaiting_approval" {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            assert_eq!(status["status"], "awaiting_approval", "{status}");
+            let status = eventually(Duration::from_secs(10), || async {
+                let status = t.status(&eid).await;
+                (status["status"] == "awaiting_approval").then_some(status)
+            })
+            .await;
             let ran_before = if approve { 0 } else { 1 };
             assert_eq!(log.lock().len(), ran_before, "nothing runs before approval");
             let pending = &status["events"][0];
@@ -354,13 +350,11 @@ async fn a_restart_resumes_from_the_last_completed_step() {
             .submit(json!({"intent_type": "two_gated", "session_id": session}))
             .await;
         let eid = b["execution_id"].as_str().unwrap().to_string();
-        for _ in 0..500 {
-            if runs2.load(Ordering::SeqCst) == 1 {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-        }
-        assert_eq!(runs2.load(Ordering::SeqCst), 1, "step 2 is running");
+        // Step 2 is running.
+        eventually(Duration::from_secs(10), || async {
+            (runs2.load(Ordering::SeqCst) == 1).then_some(())
+        })
+        .await;
         t.app.shutdown().await;
 
         // A new process on the same database: step 1 is not run again, step 2 is.
@@ -408,15 +402,11 @@ async fn idle_sessions_passivate_and_reactivate_on_use() {
     t.wait_terminal(&first).await;
     assert_eq!(active_sessions(&t).await, vec![session.clone()]);
 
-    let mut passivated = false;
-    for _ in 0..300 {
-        if active_sessions(&t).await.is_empty() {
-            passivated = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    assert!(passivated, "the idle session was passivated");
+    // The idle session is passivated.
+    eventually(Duration::from_secs(10), || async {
+        active_sessions(&t).await.is_empty().then_some(())
+    })
+    .await;
     assert!(t.app.runtime.ctx.sessions.get(&session).is_none());
 
     let second = t.submit_echo(&session, None, "two").await;
@@ -444,15 +434,12 @@ async fn a_killed_session_actor_is_restarted_and_its_execution_finishes_once() {
             )
             .await;
         let eid = b["execution_id"].as_str().unwrap().to_string();
-        let mut actor = None;
-        for _ in 0..500 {
-            if t.status(&eid).await["steps"][0]["status"] == "running" {
-                actor = t.app.runtime.ctx.sessions.get(&session);
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        let actor = actor.expect("session actor active while its execution runs");
+        let actor = eventually(Duration::from_secs(10), || async {
+            (t.status(&eid).await["steps"][0]["status"] == "running")
+                .then(|| t.app.runtime.ctx.sessions.get(&session))
+        })
+        .await
+        .expect("session actor active while its execution runs");
         actor.kill();
 
         let done = t.wait_terminal(&eid).await;
@@ -544,18 +531,11 @@ async fn a_step_interrupted_five_times_is_failed_as_poison() {
                     .await;
                 eid = b["execution_id"].as_str().unwrap().to_string();
             }
-            for _ in 0..500 {
-                if runs2.load(Ordering::SeqCst) == round {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            assert_eq!(
-                runs2.load(Ordering::SeqCst),
-                round,
-                "[{}] run {round}",
-                db.name
-            );
+            // Run `round` of step 2 is under way.
+            eventually(Duration::from_secs(10), || async {
+                (runs2.load(Ordering::SeqCst) == round).then_some(())
+            })
+            .await;
             t.app.shutdown().await;
         }
         let t = spawn_app_with(config, gated_handlers(&runs1, &runs2, &closed)).await;

@@ -48,13 +48,10 @@ async fn runtime_seen(http: &reqwest::Client, exp: &str) -> String {
 }
 
 async fn wait_runtime_seen(http: &reqwest::Client, exp: &str) {
-    for _ in 0..400 {
-        if runtime_seen(http, exp).await == "ok" {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the experience never saw its runtime come back");
+    eventually(Duration::from_secs(20), || async {
+        (runtime_seen(http, exp).await == "ok").then_some(())
+    })
+    .await
 }
 
 fn chat(session: &str, text: &str) -> Value {

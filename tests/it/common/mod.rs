@@ -378,7 +378,7 @@ impl TestApp {
         body
     }
 
-    /// Polls until the execution is terminal (gives up after 20 s: a hang is a failure).
+    /// Polls until the execution is terminal (gives up after 30 s: a hang is a failure).
     pub async fn wait_terminal(&self, execution_id: &str) -> Value {
         wait_terminal(&self.http, &self.base, &self.token, execution_id).await
     }
@@ -411,29 +411,30 @@ pub async fn wait_until_terminal(
     within: Duration,
     with_events: bool,
 ) -> Value {
-    let deadline = tokio::time::Instant::now() + within;
-    while tokio::time::Instant::now() < deadline {
+    eventually(within, || async {
         let r = http
             .get(format!(
                 "{base}/api/execution/{execution_id}/status?include_events={with_events}"
             ))
             .bearer_auth(token)
             .send()
-            .await;
-        if let Ok(r) = r {
-            if r.status().as_u16() == 200 {
-                let body: Value = r.json().await.unwrap();
-                if matches!(
-                    body["status"].as_str(),
-                    Some("completed" | "failed" | "cancelled")
-                ) {
-                    return body;
-                }
-            }
+            .await
+            .ok()?;
+        if r.status().as_u16() != 200 {
+            return None;
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    panic!("execution {execution_id} did not finish");
+        terminal(r.json().await.unwrap())
+    })
+    .await
+}
+
+/// The status body if its execution has ended (completed, failed or cancelled).
+pub fn terminal(status: Value) -> Option<Value> {
+    matches!(
+        status["status"].as_str(),
+        Some("completed" | "failed" | "cancelled")
+    )
+    .then_some(status)
 }
 
 /// Event types of a status body's `events`, in order.
