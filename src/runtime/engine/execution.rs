@@ -11,9 +11,13 @@ use tracing::Instrument;
 use crate::actors::panic::panic_text;
 use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::engine::context::RuntimeCtx;
-use crate::runtime::engine::messages::{ExecutionMsg, EXECUTION_NOT_FOUND};
+use crate::runtime::engine::messages::ExecutionMsg;
 use crate::runtime::engine::saga::{self, Control};
 use crate::store::ExecutionRow;
+
+/// Why an execution actor stopped at once: its execution does not exist (an ordinary exit:
+/// nothing a restart could fix).
+const EXECUTION_NOT_FOUND: &str = "execution not found";
 
 pub struct ExecutionActor;
 

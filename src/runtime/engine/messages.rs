@@ -11,9 +11,6 @@ use crate::runtime::contract::model::{
 };
 use crate::store::{BindOutcome, ExecutionRow};
 
-/// The start error of an execution actor whose execution does not exist (never retried).
-pub const EXECUTION_NOT_FOUND: &str = "execution not found";
-
 pub enum RouterMsg {
     Route {
         session_id: String,

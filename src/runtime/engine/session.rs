@@ -18,7 +18,6 @@ use crate::runtime::engine::context::RuntimeCtx;
 use crate::runtime::engine::execution::{ExecutionActor, ExecutionArgs};
 use crate::runtime::engine::messages::{
     object_or_empty, AgentMsg, AgentTurn, ExecutionCmd, ExecutionMsg, RouterMsg, SessionMsg,
-    EXECUTION_NOT_FOUND,
 };
 use crate::store::time::{now_micros, to_rfc3339};
 use crate::store::{BindOutcome, ExecutionRow, InsertOutcome, NewExecution, SessionRow};
@@ -248,11 +247,8 @@ impl Actor for SessionActor {
                             .executions
                             .insert(execution_id, ExecSlot::Running(actor));
                     }
-                    Err(why) if why.contains(EXECUTION_NOT_FOUND) => {
-                        for cmd in pending {
-                            cmd.fail(RuntimeError::not_found("execution"));
-                        }
-                    }
+                    // (An execution that does not exist is not a spawn error: its actor stops
+                    // itself in `post_start`, an ordinary exit its supervisor leaves be.)
                     Err(why) => {
                         // Most likely the database is unavailable: try again, within the
                         // session's restart intensity.
