@@ -1,0 +1,293 @@
+//! The insights liaison: data quality, analysis and combining files, with real intents.
+
+use serde_json::{json, Value};
+
+use crate::agents::reasoning::{Draft, Understanding};
+use crate::runtime::contract::agents::Pillar;
+use crate::runtime::engine::brain::Workbench;
+use crate::runtime::engine::registry::IntentInfo;
+use crate::runtime::realms::insights::quality_report::QualityReport;
+
+use super::content::{file_names, files_message, list_files, parsed_for, session_files};
+use super::{named_file, payload, pillar_intents, Reply};
+
+/// The insights liaison: data quality or analysis of a named file, with real intents.
+pub(super) async fn insights_liaison(
+    bench: &dyn Workbench,
+    u: Understanding,
+    intents: &[IntentInfo],
+) -> Reply {
+    let has = |ws: &[&str]| u.words.iter().any(|w| ws.contains(&w.as_str()));
+    let wants_quality = has(&[
+        "clean",
+        "cleanliness",
+        "quality",
+        "outlier",
+        "outliers",
+        "duplicate",
+        "duplicates",
+        "missing",
+        "empty",
+        "issues",
+        "errors",
+    ]);
+    let wants_combine = has(&["combine", "merge", "mash", "join", "blend", "unify"]);
+    let result = match named_file(&u) {
+        _ if wants_combine => combine_files(bench, &u.words).await,
+        None => list_files(bench)
+            .await
+            .map(|(msg, facts)| (format!("Which file should I look at? {msg}"), facts)),
+        Some(name) => {
+            async {
+                let (parsed, mut executions) = parsed_for(bench, &name, false).await?;
+                let parsed_id = parsed["parsed_file_id"].clone();
+                if wants_quality {
+                    let done = bench
+                        .run("assess_data_quality", json!({"parsed_file_id": parsed_id}))
+                        .await?;
+                    executions.push(done.execution_id.clone());
+                    let q = payload(&done, "quality_report")?.clone();
+                    let report: QualityReport = serde_json::from_value(q.clone())
+                        .map_err(|e| format!("the quality report could not be read: {e}"))?;
+                    Ok((
+                        quality_summary(&name, &report),
+                        json!({"quality_report": q, "execution_ids": executions}),
+                    ))
+                } else {
+                    let done = bench
+                        .run(
+                            "analyze_structured_data",
+                            json!({"parsed_file_id": parsed_id}),
+                        )
+                        .await?;
+                    executions.push(done.execution_id.clone());
+                    let a = payload(&done, "analysis")?.clone();
+                    Ok((
+                        analysis_summary(&name, &a),
+                        json!({"analysis": a, "execution_ids": executions}),
+                    ))
+                }
+            }
+            .await
+        }
+    };
+    let (message, facts) =
+        result.unwrap_or_else(|e: String| (format!("That did not work: {e}"), json!({"error": e})));
+    Reply {
+        draft: Draft { message, facts },
+        suggested_actions: pillar_intents(Pillar::Insights, intents)
+            .into_iter()
+            .map(|i| i.intent_type)
+            .collect(),
+        understanding: u,
+    }
+}
+
+/// The files the words name (by file name or by name without its extension), in the order
+/// they are named; then a data mash over them.
+pub(super) async fn combine_files(
+    bench: &dyn Workbench,
+    words: &[String],
+) -> Result<(String, Value), String> {
+    let (listed_by, items, total) = session_files(bench, 1000).await?;
+    let mut named: Vec<(String, String)> = Vec::new();
+    for w in words {
+        let found = items.iter().find(|a| {
+            file_names(a).any(|n| {
+                let n = n.to_lowercase();
+                let stem = n.rsplit_once('.').map_or(n.as_str(), |(s, _)| s);
+                n == *w || stem == w
+            })
+        });
+        if let Some(a) = found {
+            let id = a["artifact_id"].as_str().unwrap_or_default().to_string();
+            if !named.iter().any(|(i, _)| *i == id) {
+                let name = a["semantic_descriptor"]["filename"]
+                    .as_str()
+                    .unwrap_or("?")
+                    .to_string();
+                named.push((id, name));
+            }
+        }
+    }
+    if named.len() < 2 {
+        let files = files_message(&items, total);
+        return Err(format!(
+            "name at least two of your files to combine (\"combine sales and customers\"). {files}"
+        ));
+    }
+    let refs: Vec<&String> = named.iter().map(|(id, _)| id).collect();
+    let done = bench
+        .run("data_mash.create", json!({"content_refs": refs}))
+        .await?;
+    let mash = payload(&done, "mash")?.clone();
+    Ok((
+        mash_summary(&mash),
+        json!({"mash": mash, "execution_ids": [listed_by, done.execution_id]}),
+    ))
+}
+
+pub(super) fn mash_summary(m: &Value) -> String {
+    let sources = m["sources"].as_array().cloned().unwrap_or_default();
+    let names: Vec<&str> = sources
+        .iter()
+        .map(|s| {
+            s["filename"]
+                .as_str()
+                .or(s["label"].as_str())
+                .unwrap_or("?")
+        })
+        .collect();
+    let keys: Vec<String> = m["join"]["keys"]
+        .as_array()
+        .map(|ks| {
+            ks.iter()
+                .map(|k| {
+                    format!(
+                        "{}.{}",
+                        k["source"].as_str().unwrap_or("?"),
+                        k["column"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let columns: Vec<&str> = m["columns"]
+        .as_array()
+        .map(|cs| cs.iter().filter_map(|c| c["name"].as_str()).collect())
+        .unwrap_or_default();
+    let matched: Vec<String> = sources
+        .iter()
+        .map(|s| {
+            format!(
+                "{} of {} {} records matched",
+                s["matched_records"],
+                s["record_count"],
+                s["label"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    let quality: Vec<String> = sources
+        .iter()
+        .map(|s| {
+            let score = s["quality_score"].as_f64().unwrap_or(0.0);
+            format!("{} {score}", s["label"].as_str().unwrap_or("?"))
+        })
+        .collect();
+    let conflicts: Vec<String> = m["conflicts"]
+        .as_array()
+        .map(|cs| {
+            cs.iter()
+                .map(|c| match c["kind"].as_str() {
+                    Some("value") => format!(
+                        "{} differs for {} record{} (the first file's value is kept)",
+                        c["column"].as_str().unwrap_or("?"),
+                        c["count"],
+                        if c["count"] == json!(1) { "" } else { "s" }
+                    ),
+                    _ => c["detail"].as_str().unwrap_or("?").to_string(),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    format!(
+        "I combined {} on {} ({} join): {} records with columns {}. {}. Quality scores: {}. {} The combined data is parsed file {}.",
+        names.join(" and "),
+        keys.join(" = "),
+        m["join"]["kind"].as_str().unwrap_or("outer"),
+        m["record_count"],
+        columns.join(", "),
+        matched.join("; "),
+        quality.join(", "),
+        if conflicts.is_empty() {
+            "No conflicts.".to_string()
+        } else {
+            format!("Conflicts: {}.", conflicts.join("; "))
+        },
+        m["parsed_file_id"].as_str().unwrap_or("?"),
+    )
+}
+
+pub(super) fn quality_summary(name: &str, q: &QualityReport) -> String {
+    let mut findings = Vec::new();
+    for (col, c) in &q.columns {
+        let (nulls, breaks) = (c.null_count, c.type_breaks);
+        let outliers = c.outliers.as_ref().map_or(0, |o| o.count);
+        if nulls > 0 {
+            findings.push(format!("{col} has {nulls} empty"));
+        }
+        if breaks > 0 {
+            findings.push(if breaks == 1 {
+                format!("{col} has 1 value that breaks its type")
+            } else {
+                format!("{col} has {breaks} values that break its type")
+            });
+        }
+        if outliers > 0 {
+            findings.push(format!(
+                "{col} has {outliers} outlier{}",
+                if outliers == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    let dups = q.duplicate_rows;
+    if dups > 0 {
+        findings.push(format!(
+            "{dups} duplicate row{}",
+            if dups == 1 { "" } else { "s" }
+        ));
+    }
+    let findings = if findings.is_empty() {
+        "no issues found".to_string()
+    } else {
+        findings.join("; ")
+    };
+    format!(
+        "{name} scores {} out of 100 for quality: {findings}.",
+        json!(q.score)
+    )
+}
+
+pub(super) fn analysis_summary(name: &str, a: &Value) -> String {
+    let mut parts = Vec::new();
+    if let Some(nums) = a["numeric"].as_object() {
+        for (col, s) in nums {
+            parts.push(format!(
+                "{col}: mean {}, from {} to {}",
+                s["mean"], s["min"], s["max"]
+            ));
+        }
+    }
+    if let Some(texts) = a["text"].as_object() {
+        for (col, s) in texts {
+            if let Some(top) = s["top_values"].get(0) {
+                parts.push(format!(
+                    "{col}: most often {} ({}×)",
+                    top["value"].as_str().unwrap_or("?"),
+                    top["count"]
+                ));
+            }
+        }
+    }
+    if let Some(c) = a["correlations"].as_array().and_then(|cs| {
+        cs.iter().max_by(|x, y| {
+            let (ax, ay) = (
+                x["pearson"].as_f64().unwrap_or(0.0).abs(),
+                y["pearson"].as_f64().unwrap_or(0.0).abs(),
+            );
+            ax.total_cmp(&ay)
+        })
+    }) {
+        parts.push(format!(
+            "strongest correlation {} ~ {} (r = {})",
+            c["a"].as_str().unwrap_or("?"),
+            c["b"].as_str().unwrap_or("?"),
+            c["pearson"]
+        ));
+    }
+    format!(
+        "{name} ({} records): {}.",
+        a["record_count"],
+        parts.join("; ")
+    )
+}
