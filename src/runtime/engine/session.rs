@@ -6,13 +6,13 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
+use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
 use serde_json::{Map, Value};
 
 use crate::actors::{ChildExit, Children};
 use crate::runtime::contract::agents::AgentKind;
 use crate::runtime::contract::error::RuntimeError;
-use crate::runtime::contract::model::{IntentAccepted, IntentRequest, Session};
+use crate::runtime::contract::model::{IntentAccepted, IntentRequest, Scope, Session};
 use crate::runtime::engine::agent::{AgentActor, AgentArgs};
 use crate::runtime::engine::context::RuntimeCtx;
 use crate::runtime::engine::execution::{ExecutionActor, ExecutionArgs};
@@ -122,86 +122,7 @@ impl Actor for SessionActor {
         match msg {
             #[cfg(feature = "fault-injection")]
             SessionMsg::Panic => panic!("fault injected into session {}", state.session.session_id),
-            SessionMsg::Submit { scope, req, reply } => {
-                if !scope.permits(state.session.tenant_id.as_deref()) {
-                    let _ = reply.send(Err(RuntimeError::not_found("session")));
-                    return Ok(());
-                }
-                let admitted = state.ctx.intake.admit_intent(
-                    &state.session.session_id,
-                    state.session.tenant_id.as_deref(),
-                );
-                if let Err(e) = admitted {
-                    let _ = reply.send(Err(e));
-                    return Ok(());
-                }
-                let new = match prepare_execution(&state.ctx, &state.session, req) {
-                    Ok(n) => n,
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                        return Ok(());
-                    }
-                };
-                state.inflight += 1;
-                let store = state.ctx.store.clone();
-                let ctx = state.ctx.clone();
-                let me = myself.clone();
-                let router = state.ctx.router.clone();
-                let session_id = state.session.session_id.clone();
-                let predecessor = state.session.succeeds.clone();
-                tokio::spawn(async move {
-                    let (answer, start) = match store.insert_execution(&new).await {
-                        // The key was used by the anonymous session this one continues: that
-                        // execution is the answer (its own session runs it).
-                        Ok(InsertOutcome::Existing(row))
-                            if predecessor.as_deref() == Some(row.session_id.as_str()) =>
-                        {
-                            (Ok(accepted(&ctx, &row)), None)
-                        }
-                        // A key another session of the tenant used: no execution of theirs is
-                        // revealed (a session id is a capability for its own executions only).
-                        Ok(InsertOutcome::Existing(row)) if row.session_id != new.session_id => (
-                            Err(RuntimeError::conflict(
-                                "idempotency_key_reused",
-                                "this idempotency key was already used by another session",
-                            )),
-                            None,
-                        ),
-                        Ok(InsertOutcome::Created(row)) => {
-                            let answer = accepted(&ctx, &row);
-                            (
-                                Ok(answer),
-                                Some((row.execution_id.clone(), Some(Box::new(row)))),
-                            )
-                        }
-                        // A repeated key whose execution is not finished is (re)started too:
-                        // starting is idempotent, and it may have been lost with a dead actor.
-                        Ok(InsertOutcome::Existing(row)) => {
-                            let start =
-                                (!row.is_terminal()).then(|| (row.execution_id.clone(), None));
-                            (Ok(accepted(&ctx, &row)), start)
-                        }
-                        Err(e) => (Err(RuntimeError::from(e)), None),
-                    };
-                    let stored = answer.is_ok();
-                    let _ = reply.send(answer);
-                    if let (true, Some((id, fresh))) = (stored, start) {
-                        // Through the router: if this actor died meanwhile, its successor
-                        // starts the execution. A router that is restarting refuses the
-                        // message: try again (its successor is there within milliseconds).
-                        // Past two seconds the router's recovery scan at its restart finds
-                        // the stored execution.
-                        let start = || RouterMsg::Route {
-                            session_id: session_id.clone(),
-                            msg: Box::new(SessionMsg::StartExecution(id.clone(), fresh.clone())),
-                        };
-                        router
-                            .send_when_live(start, 100, std::time::Duration::from_millis(20))
-                            .await;
-                    }
-                    let _ = me.send_message(SessionMsg::Submitted);
-                });
-            }
+            SessionMsg::Submit { scope, req, reply } => submit(&myself, state, scope, req, reply),
             SessionMsg::Submitted => state.inflight = state.inflight.saturating_sub(1),
             SessionMsg::StartExecution(id, fresh) => start_execution(&myself, state, id, fresh),
             SessionMsg::Resumed(Ok(ids)) => {
@@ -228,47 +149,7 @@ impl Actor for SessionActor {
             SessionMsg::ExecutionSpawned {
                 execution_id,
                 result,
-            } => {
-                let pending = match state.executions.remove(&execution_id) {
-                    Some(ExecSlot::Starting(p)) => p,
-                    Some(running) => {
-                        state.executions.insert(execution_id, running);
-                        return Ok(());
-                    }
-                    None => Vec::new(),
-                };
-                match result {
-                    Ok(actor) => {
-                        for cmd in pending {
-                            let _ = actor.send_message(cmd.into_msg());
-                        }
-                        state.children.insert(actor.get_id(), execution_id.clone());
-                        state
-                            .executions
-                            .insert(execution_id, ExecSlot::Running(actor));
-                    }
-                    // (An execution that does not exist is not a spawn error: its actor stops
-                    // itself in `post_start`, an ordinary exit its supervisor leaves be.)
-                    Err(why) => {
-                        // Most likely the database is unavailable: try again, within the
-                        // session's restart intensity.
-                        for cmd in pending {
-                            cmd.fail(RuntimeError::Unavailable(why.clone()));
-                        }
-                        if !state.children.record_restart() {
-                            return Err(format!(
-                                "session {}: execution {execution_id} cannot be started: {why}",
-                                state.session.session_id
-                            )
-                            .into());
-                        }
-                        tracing::warn!(%execution_id, %why, "execution actor failed to start; retrying");
-                        myself.send_after(RETRY_DELAY, move || {
-                            SessionMsg::StartExecution(execution_id, None)
-                        });
-                    }
-                }
-            }
+            } => execution_spawned(&myself, state, execution_id, result)?,
             SessionMsg::Execution { execution_id, cmd } => {
                 match state.executions.get_mut(&execution_id) {
                     Some(ExecSlot::Running(actor)) => {
@@ -592,6 +473,144 @@ fn start_execution(
             result,
         });
     });
+}
+
+/// Admits an intent: checks scope and intake, stores it in a task (a 202 means stored), and
+/// starts its execution through the router once it is.
+fn submit(
+    myself: &ActorRef<SessionMsg>,
+    state: &mut SessionState,
+    scope: Scope,
+    req: IntentRequest,
+    reply: RpcReplyPort<Result<IntentAccepted, RuntimeError>>,
+) {
+    if !scope.permits(state.session.tenant_id.as_deref()) {
+        let _ = reply.send(Err(RuntimeError::not_found("session")));
+        return;
+    }
+    let admitted = state.ctx.intake.admit_intent(
+        &state.session.session_id,
+        state.session.tenant_id.as_deref(),
+    );
+    if let Err(e) = admitted {
+        let _ = reply.send(Err(e));
+        return;
+    }
+    let new = match prepare_execution(&state.ctx, &state.session, req) {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = reply.send(Err(e));
+            return;
+        }
+    };
+    state.inflight += 1;
+    let store = state.ctx.store.clone();
+    let ctx = state.ctx.clone();
+    let me = myself.clone();
+    let router = state.ctx.router.clone();
+    let session_id = state.session.session_id.clone();
+    let predecessor = state.session.succeeds.clone();
+    tokio::spawn(async move {
+        let (answer, start) = match store.insert_execution(&new).await {
+            // The key was used by the anonymous session this one continues: that
+            // execution is the answer (its own session runs it).
+            Ok(InsertOutcome::Existing(row))
+                if predecessor.as_deref() == Some(row.session_id.as_str()) =>
+            {
+                (Ok(accepted(&ctx, &row)), None)
+            }
+            // A key another session of the tenant used: no execution of theirs is
+            // revealed (a session id is a capability for its own executions only).
+            Ok(InsertOutcome::Existing(row)) if row.session_id != new.session_id => (
+                Err(RuntimeError::conflict(
+                    "idempotency_key_reused",
+                    "this idempotency key was already used by another session",
+                )),
+                None,
+            ),
+            Ok(InsertOutcome::Created(row)) => {
+                let answer = accepted(&ctx, &row);
+                (
+                    Ok(answer),
+                    Some((row.execution_id.clone(), Some(Box::new(row)))),
+                )
+            }
+            // A repeated key whose execution is not finished is (re)started too:
+            // starting is idempotent, and it may have been lost with a dead actor.
+            Ok(InsertOutcome::Existing(row)) => {
+                let start = (!row.is_terminal()).then(|| (row.execution_id.clone(), None));
+                (Ok(accepted(&ctx, &row)), start)
+            }
+            Err(e) => (Err(RuntimeError::from(e)), None),
+        };
+        let stored = answer.is_ok();
+        let _ = reply.send(answer);
+        if let (true, Some((id, fresh))) = (stored, start) {
+            // Through the router: if this actor died meanwhile, its successor
+            // starts the execution. A router that is restarting refuses the
+            // message: try again (its successor is there within milliseconds).
+            // Past two seconds the router's recovery scan at its restart finds
+            // the stored execution.
+            let start = || RouterMsg::Route {
+                session_id: session_id.clone(),
+                msg: Box::new(SessionMsg::StartExecution(id.clone(), fresh.clone())),
+            };
+            router
+                .send_when_live(start, 100, std::time::Duration::from_millis(20))
+                .await;
+        }
+        let _ = me.send_message(SessionMsg::Submitted);
+    });
+}
+
+/// An execution actor's spawn finished: hand it the commands that waited, or retry (within
+/// the session's restart intensity) when it could not start.
+fn execution_spawned(
+    myself: &ActorRef<SessionMsg>,
+    state: &mut SessionState,
+    execution_id: String,
+    result: Result<ActorRef<ExecutionMsg>, String>,
+) -> Result<(), ActorProcessingErr> {
+    let pending = match state.executions.remove(&execution_id) {
+        Some(ExecSlot::Starting(p)) => p,
+        Some(running) => {
+            state.executions.insert(execution_id, running);
+            return Ok(());
+        }
+        None => Vec::new(),
+    };
+    match result {
+        Ok(actor) => {
+            for cmd in pending {
+                let _ = actor.send_message(cmd.into_msg());
+            }
+            state.children.insert(actor.get_id(), execution_id.clone());
+            state
+                .executions
+                .insert(execution_id, ExecSlot::Running(actor));
+        }
+        // (An execution that does not exist is not a spawn error: its actor stops
+        // itself in `post_start`, an ordinary exit its supervisor leaves be.)
+        Err(why) => {
+            // Most likely the database is unavailable: try again, within the
+            // session's restart intensity.
+            for cmd in pending {
+                cmd.fail(RuntimeError::Unavailable(why.clone()));
+            }
+            if !state.children.record_restart() {
+                return Err(format!(
+                    "session {}: execution {execution_id} cannot be started: {why}",
+                    state.session.session_id
+                )
+                .into());
+            }
+            tracing::warn!(%execution_id, %why, "execution actor failed to start; retrying");
+            myself.send_after(RETRY_DELAY, move || {
+                SessionMsg::StartExecution(execution_id, None)
+            });
+        }
+    }
+    Ok(())
 }
 
 fn accepted(ctx: &RuntimeCtx, row: &ExecutionRow) -> IntentAccepted {
