@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::ActorRef;
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -53,7 +54,7 @@ impl ExperiencePlane {
     ) -> anyhow::Result<ExperiencePlane> {
         let (shutdown, rx) = watch::channel(false);
         let settings = config.settings.clone();
-        let jwt = JwtKeys::new(&settings.jwt_secret, settings.access_ttl);
+        let jwt = JwtKeys::new(settings.jwt_secret.expose_secret(), settings.access_ttl);
         let db_health = store.health().clone();
         let guard = SecurityGuard::new(store, jwt, settings.refresh_ttl)?;
         let limits = Arc::new(RateLimits::new(settings.rate_login, settings.rate_register));

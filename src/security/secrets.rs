@@ -5,17 +5,26 @@ use std::io::Write;
 use std::path::Path;
 
 use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
 
 /// Returns `configured` when set, else the secret stored in `data_dir/file_name`, generating
 /// and storing a new random one (256 bits, hex) the first time.
 pub fn load_or_generate(
-    configured: Option<String>,
+    configured: Option<SecretString>,
     data_dir: &Path,
     file_name: &str,
-) -> anyhow::Result<String> {
-    if let Some(s) = configured.filter(|s| !s.trim().is_empty()) {
-        return Ok(s.trim().to_string());
+) -> anyhow::Result<SecretString> {
+    if let Some(s) = configured {
+        let s = s.expose_secret().trim();
+        if !s.is_empty() {
+            return Ok(s.into());
+        }
     }
+    stored_or_generated(data_dir, file_name).map(SecretString::from)
+}
+
+/// The secret in `data_dir/file_name`, generated and stored there the first time.
+fn stored_or_generated(data_dir: &Path, file_name: &str) -> anyhow::Result<String> {
     // Read or generated, the secret lives in the data directory: a bad one fails here, named.
     crate::store::data_dir::ensure(data_dir)?;
     let path = data_dir.join(file_name);
@@ -68,10 +77,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = load_or_generate(None, dir.path(), "token").unwrap();
         let b = load_or_generate(None, dir.path(), "token").unwrap();
-        assert_eq!(a, b);
-        assert_eq!(a.len(), 64);
+        assert_eq!(a.expose_secret(), b.expose_secret());
+        assert_eq!(a.expose_secret().len(), 64);
         assert_eq!(
-            load_or_generate(Some("given".into()), dir.path(), "token").unwrap(),
+            load_or_generate(Some(" given ".into()), dir.path(), "token")
+                .unwrap()
+                .expose_secret(),
             "given"
         );
         #[cfg(unix)]
