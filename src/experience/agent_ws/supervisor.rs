@@ -2,48 +2,38 @@
 //! connection is never restarted (its socket is gone with it): the client reconnects and
 //! resumes. A `Seat` is held for the life of a connection and frees its place when dropped.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-/// A place under the connection cap.
-pub struct Seat(Arc<AtomicUsize>);
+/// A place under the connection cap, given back when dropped.
+pub type Seat = OwnedSemaphorePermit;
 
-impl Drop for Seat {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
+/// The connection cap: one permit per connection.
 #[derive(Clone)]
 pub struct Seats {
-    taken: Arc<AtomicUsize>,
+    free: Arc<Semaphore>,
     max: usize,
 }
 
 impl Seats {
     pub fn new(max: usize) -> Self {
+        let max = max.min(Semaphore::MAX_PERMITS);
         Self {
-            taken: Arc::new(AtomicUsize::new(0)),
+            free: Arc::new(Semaphore::new(max)),
             max,
         }
     }
 
     /// Connections open now.
     pub fn taken(&self) -> usize {
-        self.taken.load(Ordering::SeqCst)
+        self.max - self.free.available_permits()
     }
 
     /// A seat, or `None` at capacity.
     pub fn take(&self) -> Option<Seat> {
-        let before = self.taken.fetch_add(1, Ordering::SeqCst);
-        if before >= self.max {
-            self.taken.fetch_sub(1, Ordering::SeqCst);
-            None
-        } else {
-            Some(Seat(self.taken.clone()))
-        }
+        self.free.clone().try_acquire_owned().ok()
     }
 }
 
