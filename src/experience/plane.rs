@@ -91,12 +91,7 @@ impl ExperiencePlane {
         let _ = self.shutdown.send(true);
         // Upgraded sockets are not the HTTP server's to drain: let each connection close
         // itself with 1001 before its supervisor goes (bounded).
-        let closing = async {
-            while self.seats.taken() > 0 {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(5), closing).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.seats.all_ended()).await;
         let _ = tokio::time::timeout(Duration::from_secs(10), self.server).await;
         let _ = self
             .sockets

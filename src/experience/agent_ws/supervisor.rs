@@ -6,34 +6,44 @@ use std::sync::Arc;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::task::task_tracker::TaskTrackerToken;
+use tokio_util::task::TaskTracker;
 
-/// A place under the connection cap, given back when dropped.
-pub type Seat = OwnedSemaphorePermit;
+/// A place under the connection cap, given back when dropped; until then the connection is
+/// one that shutdown waits for.
+pub struct Seat {
+    _permit: OwnedSemaphorePermit,
+    _open: TaskTrackerToken,
+}
 
-/// The connection cap: one permit per connection.
+/// The connection cap (one permit per connection), and the connections open.
 #[derive(Clone)]
 pub struct Seats {
     free: Arc<Semaphore>,
-    max: usize,
+    open: TaskTracker,
 }
 
 impl Seats {
     pub fn new(max: usize) -> Self {
-        let max = max.min(Semaphore::MAX_PERMITS);
         Self {
-            free: Arc::new(Semaphore::new(max)),
-            max,
+            free: Arc::new(Semaphore::new(max.min(Semaphore::MAX_PERMITS))),
+            open: TaskTracker::new(),
         }
-    }
-
-    /// Connections open now.
-    pub fn taken(&self) -> usize {
-        self.max - self.free.available_permits()
     }
 
     /// A seat, or `None` at capacity.
     pub fn take(&self) -> Option<Seat> {
-        self.free.clone().try_acquire_owned().ok()
+        let permit = self.free.clone().try_acquire_owned().ok()?;
+        Some(Seat {
+            _permit: permit,
+            _open: self.open.token(),
+        })
+    }
+
+    /// Resolves once every connection has ended (for shutdown: no wait when none is open).
+    pub async fn all_ended(&self) {
+        self.open.close();
+        self.open.wait().await;
     }
 }
 
