@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::Path;
 
+use backon::{BlockingRetryable, ConstantBuilder};
 use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -54,15 +55,21 @@ fn stored_or_generated(data_dir: &Path, file_name: &str) -> anyhow::Result<Strin
             Ok(secret)
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            // Another process won the race (or the file is empty): use what is there.
-            for _ in 0..50 {
-                let existing = std::fs::read_to_string(&path)?;
-                if !existing.trim().is_empty() {
-                    return Ok(existing.trim().to_string());
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
+            // Another process won the race (or the file is empty): use what is there, once it
+            // is written (read 50 times, 20 ms apart). `Err(None)`: empty so far.
+            let stored = || match std::fs::read_to_string(&path) {
+                Ok(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+                Ok(_) => Err(None),
+                Err(e) => Err(Some(e)),
+            };
+            let written = ConstantBuilder::new()
+                .with_delay(std::time::Duration::from_millis(20))
+                .with_max_times(49);
+            match stored.retry(written).when(Option::is_none).call() {
+                Ok(secret) => Ok(secret),
+                Err(Some(e)) => Err(e.into()),
+                Err(None) => anyhow::bail!("the secret file {} is empty", path.display()),
             }
-            anyhow::bail!("the secret file {} is empty", path.display())
         }
         Err(e) => Err(e.into()),
     }
