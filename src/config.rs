@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{ArgAction, Args};
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::actors::RestartPolicy;
 use crate::agents::llm::LlmSettings;
@@ -43,7 +44,7 @@ pub struct ServeArgs {
     pub runtime_url: Option<String>,
     /// Shared secret between the planes; generated into the data directory when unset.
     #[arg(long, env = "SYMPHAINY_SERVICE_TOKEN", hide_env_values = true)]
-    pub service_token: Option<String>,
+    pub service_token: Option<SecretString>,
     /// Seconds without activity before an idle session actor is passivated.
     #[arg(long, env = "SYMPHAINY_SESSION_IDLE_SECS", default_value_t = RuntimeConfig::default().session_idle.as_secs())]
     pub session_idle_secs: u64,
@@ -58,7 +59,7 @@ pub struct ServeArgs {
     pub max_body_bytes: usize,
     /// Access-token signing key (HS256); generated into the data directory when unset.
     #[arg(long, env = "SYMPHAINY_JWT_SECRET", hide_env_values = true)]
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<SecretString>,
     /// Require Bearer tokens for every session that belongs to a user.
     #[arg(long, env = "SYMPHAINY_AUTH_STRICT", default_value_t = false, action = ArgAction::Set)]
     pub auth_strict: bool,
@@ -140,7 +141,7 @@ pub struct ServeArgs {
     pub llm_model: String,
     /// The model service's API key.
     #[arg(long, env = "SYMPHAINY_LLM_API_KEY", hide_env_values = true)]
-    pub llm_api_key: Option<String>,
+    pub llm_api_key: Option<SecretString>,
     /// Connections open at once on each listener (upgraded WebSockets included); 0: a third
     /// of the process's file-descriptor limit after a reserve.
     #[arg(long, env = "SYMPHAINY_HTTP_MAX_CONNECTIONS", default_value_t = 0)]
@@ -169,7 +170,7 @@ pub struct Config {
     pub database_url: String,
     pub http_addr: String,
     pub runtime_addr: String,
-    pub service_token: String,
+    pub service_token: SecretString,
     pub runtime: RuntimeConfig,
     /// An OpenAI-compatible model for agents' wording; `None` is the built-in offline backend.
     pub llm: Option<LlmSettings>,
@@ -186,7 +187,7 @@ impl std::fmt::Debug for Config {
             .field("database", &redact_url(&self.database_url))
             .field("http_addr", &self.http_addr)
             .field("runtime_addr", &self.runtime_addr)
-            .field("service_token", &"<redacted>")
+            .field("service_token", &self.service_token)
             .field("runtime", &self.runtime)
             .field("llm", &self.llm)
             .field("experience", &self.experience)
@@ -220,8 +221,8 @@ impl ServeArgs {
             })?;
         let given = self
             .service_token
-            .as_deref()
-            .is_some_and(|t| !t.trim().is_empty());
+            .as_ref()
+            .is_some_and(|t| !t.expose_secret().trim().is_empty());
         if !given && !self.store.data_dir.join("service_token").exists() {
             anyhow::bail!(
                 "`experience` needs the Runtime Plane's SYMPHAINY_SERVICE_TOKEN (or its file in \
@@ -234,7 +235,7 @@ impl ServeArgs {
     /// Checks what can be checked without touching the data directory, so that a bad value
     /// fails before any secret is generated into it.
     pub fn validate(&self) -> anyhow::Result<()> {
-        if let Some(secret) = self.jwt_secret.as_deref() {
+        if let Some(secret) = self.jwt_secret.as_ref().map(ExposeSecret::expose_secret) {
             // Neither the value nor its length is repeated.
             if secret.trim().chars().count() < 32 {
                 anyhow::bail!(
@@ -325,11 +326,58 @@ impl ServeArgs {
                 .map(|url| LlmSettings {
                     url,
                     model: self.llm_model.clone(),
-                    api_key: self.llm_api_key.filter(|k| !k.is_empty()),
+                    api_key: self.llm_api_key.filter(|k| !k.expose_secret().is_empty()),
                 }),
             max_body_bytes: self.max_body_bytes,
             experience,
             edge,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        serve: ServeArgs,
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let (token, jwt, key) = (
+            "service-token-not-to-show",
+            "jwt-secret-not-to-show-0123456789abcdef",
+            "sk-api-key-not-to-show",
+        );
+        let cli = Cli::try_parse_from([
+            "symphainy",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+            "--service-token",
+            token,
+            "--jwt-secret",
+            jwt,
+            "--llm-url",
+            "http://127.0.0.1:9/v1",
+            "--llm-api-key",
+            key,
+        ])
+        .unwrap();
+        let config = cli.serve.clone().resolve().unwrap();
+        assert_eq!(config.service_token.expose_secret(), token);
+        assert_eq!(config.experience.jwt_secret.expose_secret(), jwt);
+        let api_key = config.llm.as_ref().and_then(|l| l.api_key.as_ref());
+        assert_eq!(api_key.map(|k| k.expose_secret()), Some(key));
+        for shown in [format!("{cli:?}"), format!("{config:?}")] {
+            for secret in [token, jwt, key] {
+                assert!(!shown.contains(secret), "{secret} shown in {shown}");
+            }
+        }
     }
 }

@@ -4,6 +4,7 @@
 use std::hash::Hash;
 use std::sync::Arc;
 
+use backon::{ConstantBuilder, Retryable};
 use dashmap::DashMap;
 use parking_lot::RwLock;
 use ractor::ActorRef;
@@ -83,14 +84,19 @@ impl<M: Send + 'static> Slot<M> {
         attempts: u32,
         every: std::time::Duration,
     ) -> bool {
-        for _ in 0..attempts {
-            if let Some(actor) = self.get() {
-                if actor.send_message(build()).is_ok() {
-                    return true;
-                }
-            }
-            tokio::time::sleep(every).await;
-        }
-        false
+        let Some(retries) = (attempts as usize).checked_sub(1) else {
+            return false;
+        };
+        let send = || async {
+            let actor = self.get().ok_or(())?;
+            actor.send_message(build()).map_err(|_| ())
+        };
+        send.retry(
+            ConstantBuilder::new()
+                .with_delay(every)
+                .with_max_times(retries),
+        )
+        .await
+        .is_ok()
     }
 }

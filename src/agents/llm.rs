@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use eventsource_stream::{EventStreamError, Eventsource};
 use futures::StreamExt;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
 use super::reasoning::{Draft, ReasoningBackend};
@@ -15,22 +16,13 @@ use crate::store::conversations::Turn;
 /// The most a model's streamed answer may be, in bytes (far more than any reply needs).
 const MAX_STREAM_BYTES: usize = 4 * 1024 * 1024;
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct LlmSettings {
     /// Base URL (`http://host/v1`) or the full `/chat/completions` endpoint.
     pub url: String,
     pub model: String,
-    pub api_key: Option<String>,
-}
-
-impl std::fmt::Debug for LlmSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LlmSettings")
-            .field("url", &self.url)
-            .field("model", &self.model)
-            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
-            .finish()
-    }
+    /// Never shown by `Debug`.
+    pub api_key: Option<SecretString>,
 }
 
 pub struct ChatCompletions {
@@ -96,7 +88,7 @@ impl ReasoningBackend for ChatCompletions {
         });
         let mut req = self.http.post(&self.endpoint).json(&body);
         if let Some(key) = &self.settings.api_key {
-            req = req.bearer_auth(key);
+            req = req.bearer_auth(key.expose_secret());
         }
         let resp = req
             .send()

@@ -6,7 +6,7 @@
 //! Browsers cannot set headers on a WebSocket, so the token may also come as `?access_token=`.
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -77,10 +77,10 @@ async fn push_statuses(state: ExperienceState, mut socket: WebSocket, first: Exe
         end = End::ShuttingDown;
     }
     let (code, reason) = match end {
-        End::Finished => (1000, "execution finished"),
-        End::ShuttingDown => (1001, "server shutting down"),
-        End::Failed => (1011, "status unavailable"),
-        End::Idle => (1000, "Idle timeout"),
+        End::Finished => (close_code::NORMAL, "execution finished"),
+        End::ShuttingDown => (close_code::AWAY, "server shutting down"),
+        End::Failed => (close_code::ERROR, "status unavailable"),
+        End::Idle => (close_code::NORMAL, "Idle timeout"),
         End::ClientGone => return,
     };
     let _ = socket

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ractor::ActorRef;
+use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -53,7 +54,7 @@ impl ExperiencePlane {
     ) -> anyhow::Result<ExperiencePlane> {
         let (shutdown, rx) = watch::channel(false);
         let settings = config.settings.clone();
-        let jwt = JwtKeys::new(&settings.jwt_secret, settings.access_ttl);
+        let jwt = JwtKeys::new(settings.jwt_secret.expose_secret(), settings.access_ttl);
         let db_health = store.health().clone();
         let guard = SecurityGuard::new(store, jwt, settings.refresh_ttl)?;
         let limits = Arc::new(RateLimits::new(settings.rate_login, settings.rate_register));
@@ -90,12 +91,7 @@ impl ExperiencePlane {
         let _ = self.shutdown.send(true);
         // Upgraded sockets are not the HTTP server's to drain: let each connection close
         // itself with 1001 before its supervisor goes (bounded).
-        let closing = async {
-            while self.seats.taken() > 0 {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        };
-        let _ = tokio::time::timeout(Duration::from_secs(5), closing).await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.seats.all_ended()).await;
         let _ = tokio::time::timeout(Duration::from_secs(10), self.server).await;
         let _ = self
             .sockets

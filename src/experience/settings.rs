@@ -2,11 +2,13 @@
 
 use std::time::Duration;
 
+use secrecy::SecretString;
+
 pub use crate::security::rate::RateSpec;
 
 #[derive(Clone)]
 pub struct ExperienceSettings {
-    pub jwt_secret: String,
+    pub jwt_secret: SecretString,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
     /// Require a Bearer token for every session that belongs to a user.
@@ -30,7 +32,7 @@ pub struct ExperienceSettings {
 impl std::fmt::Debug for ExperienceSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ExperienceSettings")
-            .field("jwt_secret", &"<redacted>")
+            .field("jwt_secret", &self.jwt_secret)
             .field("access_ttl", &self.access_ttl)
             .field("refresh_ttl", &self.refresh_ttl)
             .field("auth_strict", &self.auth_strict)

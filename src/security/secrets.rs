@@ -4,18 +4,28 @@
 use std::io::Write;
 use std::path::Path;
 
+use backon::{BlockingRetryable, ConstantBuilder};
 use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
 
 /// Returns `configured` when set, else the secret stored in `data_dir/file_name`, generating
 /// and storing a new random one (256 bits, hex) the first time.
 pub fn load_or_generate(
-    configured: Option<String>,
+    configured: Option<SecretString>,
     data_dir: &Path,
     file_name: &str,
-) -> anyhow::Result<String> {
-    if let Some(s) = configured.filter(|s| !s.trim().is_empty()) {
-        return Ok(s.trim().to_string());
+) -> anyhow::Result<SecretString> {
+    if let Some(s) = configured {
+        let s = s.expose_secret().trim();
+        if !s.is_empty() {
+            return Ok(s.into());
+        }
     }
+    stored_or_generated(data_dir, file_name).map(SecretString::from)
+}
+
+/// The secret in `data_dir/file_name`, generated and stored there the first time.
+fn stored_or_generated(data_dir: &Path, file_name: &str) -> anyhow::Result<String> {
     // Read or generated, the secret lives in the data directory: a bad one fails here, named.
     crate::store::data_dir::ensure(data_dir)?;
     let path = data_dir.join(file_name);
@@ -45,15 +55,21 @@ pub fn load_or_generate(
             Ok(secret)
         }
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            // Another process won the race (or the file is empty): use what is there.
-            for _ in 0..50 {
-                let existing = std::fs::read_to_string(&path)?;
-                if !existing.trim().is_empty() {
-                    return Ok(existing.trim().to_string());
-                }
-                std::thread::sleep(std::time::Duration::from_millis(20));
+            // Another process won the race (or the file is empty): use what is there, once it
+            // is written (read 50 times, 20 ms apart). `Err(None)`: empty so far.
+            let stored = || match std::fs::read_to_string(&path) {
+                Ok(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+                Ok(_) => Err(None),
+                Err(e) => Err(Some(e)),
+            };
+            let written = ConstantBuilder::new()
+                .with_delay(std::time::Duration::from_millis(20))
+                .with_max_times(49);
+            match stored.retry(written).when(Option::is_none).call() {
+                Ok(secret) => Ok(secret),
+                Err(Some(e)) => Err(e.into()),
+                Err(None) => anyhow::bail!("the secret file {} is empty", path.display()),
             }
-            anyhow::bail!("the secret file {} is empty", path.display())
         }
         Err(e) => Err(e.into()),
     }
@@ -68,10 +84,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let a = load_or_generate(None, dir.path(), "token").unwrap();
         let b = load_or_generate(None, dir.path(), "token").unwrap();
-        assert_eq!(a, b);
-        assert_eq!(a.len(), 64);
+        assert_eq!(a.expose_secret(), b.expose_secret());
+        assert_eq!(a.expose_secret().len(), 64);
         assert_eq!(
-            load_or_generate(Some("given".into()), dir.path(), "token").unwrap(),
+            load_or_generate(Some(" given ".into()), dir.path(), "token")
+                .unwrap()
+                .expose_secret(),
             "given"
         );
         #[cfg(unix)]

@@ -315,7 +315,7 @@ async fn registration_and_login_errors() {
 async fn tampered_expired_and_foreign_tokens_are_401() {
     let db = sqlite_db();
     let config = test_config(&db);
-    let secret = config.experience.jwt_secret.clone();
+    let secret = secrecy::ExposeSecret::expose_secret(&config.experience.jwt_secret).to_string();
     let e = Exp::start(config).await;
     let reg = e.register("Tok", "tok@example.com").await;
     let access = reg["access_token"].as_str().unwrap();

@@ -200,7 +200,7 @@ async fn two_experience_planes_serve_one_runtime() {
     let db = sqlite_db();
     let t = WIRING.scope(Wiring::Http, spawn_app(&db)).await;
     let mut config = test_config(&db);
-    config.service_token = t.token.clone();
+    config.service_token = t.token.clone().into();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let second = ExperienceApp::start(&config, &t.base, listener)
         .await

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket};
 use futures::{SinkExt, StreamExt};
 use ractor::{Actor, ActorProcessingErr, ActorRef};
 use tokio::sync::mpsc;
@@ -170,7 +170,7 @@ impl Actor for WsConnectionActor {
             ConnMsg::TooSlow { generation } if generation == state.generation => {
                 // The client does not keep up. Its events stay stored; `resume` recovers them.
                 tracing::warn!(connection_id = %state.who.connection_id, "client too slow; closing");
-                close(&myself, state, 1013, TOO_SLOW);
+                close(&myself, state, close_code::AGAIN, TOO_SLOW);
             }
             ConnMsg::TooSlow { .. } => {}
             ConnMsg::StreamEnded { generation } if generation == state.generation => {
@@ -187,13 +187,15 @@ impl Actor for WsConnectionActor {
             ConnMsg::Tick => {
                 let idle = state.state.settings.ws_idle;
                 if state.last_frame.elapsed() >= idle {
-                    close(&myself, state, 1000, "Idle timeout");
+                    close(&myself, state, close_code::NORMAL, "Idle timeout");
                 } else {
                     let _ = state.out.try_send(Outbound::Ping);
                     myself.send_after(PING_EVERY.min(idle), || ConnMsg::Tick);
                 }
             }
-            ConnMsg::ServerClosing => close(&myself, state, 1001, "Server shutting down"),
+            ConnMsg::ServerClosing => {
+                close(&myself, state, close_code::AWAY, "Server shutting down")
+            }
             ConnMsg::Send(text) => send(&myself, state, text),
         }
         Ok(())
@@ -218,7 +220,7 @@ const TOO_SLOW: &str = "Client too slow; resume to catch up";
 /// full queue closes the connection (1013).
 fn send(myself: &ActorRef<ConnMsg>, state: &ConnState, text: String) {
     if let Err(mpsc::error::TrySendError::Full(_)) = state.out.try_send(Outbound::Text(text)) {
-        close(myself, state, 1013, TOO_SLOW);
+        close(myself, state, close_code::AGAIN, TOO_SLOW);
     }
 }
 
@@ -450,7 +452,7 @@ async fn write(
     }
     // The actor is gone without saying why: an internal failure.
     let close = Message::Close(Some(CloseFrame {
-        code: 1011,
+        code: close_code::ERROR,
         reason: "connection ended; reconnect and resume".into(),
     }));
     let _ = tokio::time::timeout(stall, sink.send(close)).await;
@@ -515,14 +517,14 @@ async fn read(
     let _ = actor.send_message(ConnMsg::ClientGone);
 }
 
-const TOO_BIG: (u16, &str) = (1009, "Message too big");
+const TOO_BIG: (u16, &str) = (close_code::SIZE, "Message too big");
 
 /// The close code for what the transport refused; `None` when the connection just failed.
 fn refusal(e: axum::Error) -> Option<(u16, &'static str)> {
     use tungstenite::error::Error;
     match e.into_inner().downcast::<Error>().ok().map(|e| *e)? {
-        Error::Utf8(_) => Some((1007, "Invalid UTF-8 in a text message")),
-        Error::Protocol(_) => Some((1002, "Protocol error")),
+        Error::Utf8(_) => Some((close_code::INVALID, "Invalid UTF-8 in a text message")),
+        Error::Protocol(_) => Some((close_code::PROTOCOL, "Protocol error")),
         Error::Capacity(_) => Some(TOO_BIG),
         _ => None,
     }

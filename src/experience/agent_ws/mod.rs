@@ -9,7 +9,7 @@ pub mod protocol;
 pub mod supervisor;
 
 use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{close_code, CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -138,15 +138,27 @@ async fn authenticate(state: &ExperienceState, q: &AgentQuery) -> Result<Identit
 async fn accept(state: ExperienceState, q: AgentQuery, socket: WebSocket) {
     let who = match authenticate(&state, &q).await {
         Ok(who) => who,
-        Err(r) => return refuse(socket, 1008, r.code, r.reason).await,
+        Err(r) => return refuse(socket, close_code::POLICY, r.code, r.reason).await,
     };
     let Some(seat) = state.agent_sockets.seats.take() else {
-        return refuse(socket, 1013, "server_at_capacity", "Server at capacity").await;
+        return refuse(
+            socket,
+            close_code::AGAIN,
+            "server_at_capacity",
+            "Server at capacity",
+        )
+        .await;
     };
     let last_seq = match state.runtime.last_seq(&who.scope, &who.session_id).await {
         Ok(n) => n,
         Err(_) => {
-            return refuse(socket, 1011, "runtime_unavailable", "Runtime unavailable").await;
+            return refuse(
+                socket,
+                close_code::ERROR,
+                "runtime_unavailable",
+                "Runtime unavailable",
+            )
+            .await;
         }
     };
     let start_after = q.after_seq.map_or(last_seq, |n| n.clamp(0, last_seq));

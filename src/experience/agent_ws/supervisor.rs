@@ -2,48 +2,48 @@
 //! connection is never restarted (its socket is gone with it): the client reconnects and
 //! resumes. A `Seat` is held for the life of a connection and frees its place when dropped.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use ractor::{Actor, ActorProcessingErr, ActorRef, SupervisionEvent};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::task::task_tracker::TaskTrackerToken;
+use tokio_util::task::TaskTracker;
 
-/// A place under the connection cap.
-pub struct Seat(Arc<AtomicUsize>);
-
-impl Drop for Seat {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
+/// A place under the connection cap, given back when dropped; until then the connection is
+/// one that shutdown waits for.
+pub struct Seat {
+    _permit: OwnedSemaphorePermit,
+    _open: TaskTrackerToken,
 }
 
+/// The connection cap (one permit per connection), and the connections open.
 #[derive(Clone)]
 pub struct Seats {
-    taken: Arc<AtomicUsize>,
-    max: usize,
+    free: Arc<Semaphore>,
+    open: TaskTracker,
 }
 
 impl Seats {
     pub fn new(max: usize) -> Self {
         Self {
-            taken: Arc::new(AtomicUsize::new(0)),
-            max,
+            free: Arc::new(Semaphore::new(max.min(Semaphore::MAX_PERMITS))),
+            open: TaskTracker::new(),
         }
-    }
-
-    /// Connections open now.
-    pub fn taken(&self) -> usize {
-        self.taken.load(Ordering::SeqCst)
     }
 
     /// A seat, or `None` at capacity.
     pub fn take(&self) -> Option<Seat> {
-        let before = self.taken.fetch_add(1, Ordering::SeqCst);
-        if before >= self.max {
-            self.taken.fetch_sub(1, Ordering::SeqCst);
-            None
-        } else {
-            Some(Seat(self.taken.clone()))
-        }
+        let permit = self.free.clone().try_acquire_owned().ok()?;
+        Some(Seat {
+            _permit: permit,
+            _open: self.open.token(),
+        })
+    }
+
+    /// Resolves once every connection has ended (for shutdown: no wait when none is open).
+    pub async fn all_ended(&self) {
+        self.open.close();
+        self.open.wait().await;
     }
 }
 

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use dashmap::DashMap;
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 use tokio::sync::{broadcast, mpsc};
@@ -25,6 +26,12 @@ const MAX_BATCH: usize = 512;
 /// from the store on demand).
 const MAX_CACHED_SESSIONS: usize = 100_000;
 const PAGE: i64 = 500;
+/// Appends are tried 12 times in all while the event log restarts: 10 ms apart at first, then
+/// twice as far apart each time, at most a second.
+const APPEND_RETRY: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(10))
+    .with_max_delay(Duration::from_secs(1))
+    .with_max_times(11);
 
 /// An event and the state change committed with it.
 pub type Item = (NewEvent, Option<Effect>);
@@ -284,30 +291,27 @@ impl EventLogHandle {
     /// outcome per event. Retries for a while when the event log is restarting; dedup keys make
     /// a retried append harmless.
     pub async fn append_all(&self, items: Vec<Item>) -> Result<Vec<AppendOutcome>, RuntimeError> {
-        let mut delay = Duration::from_millis(10);
-        let mut last_err = RuntimeError::Unavailable("event log not started".into());
-        for _ in 0..12 {
-            if let Some(actor) = self.slot.get() {
-                let items = items.clone();
-                match actor
-                    .call(
-                        move |reply| EventLogMsg::Append(items, reply),
-                        Some(Duration::from_secs(30)),
-                    )
-                    .await
-                {
-                    Ok(ractor::rpc::CallResult::Success(Ok(outcomes))) => return Ok(outcomes),
-                    Ok(ractor::rpc::CallResult::Success(Err(e))) => last_err = e,
-                    Ok(other) => {
-                        last_err = RuntimeError::Unavailable(format!("event log call: {other:?}"))
-                    }
-                    Err(e) => last_err = RuntimeError::Unavailable(format!("event log: {e}")),
-                }
+        let append = || async {
+            let actor = self
+                .slot
+                .get()
+                .ok_or_else(|| RuntimeError::Unavailable("event log not started".into()))?;
+            let items = items.clone();
+            match actor
+                .call(
+                    move |reply| EventLogMsg::Append(items, reply),
+                    Some(Duration::from_secs(30)),
+                )
+                .await
+            {
+                Ok(ractor::rpc::CallResult::Success(answer)) => answer,
+                Ok(other) => Err(RuntimeError::Unavailable(format!(
+                    "event log call: {other:?}"
+                ))),
+                Err(e) => Err(RuntimeError::Unavailable(format!("event log: {e}"))),
             }
-            tokio::time::sleep(delay).await;
-            delay = (delay * 2).min(Duration::from_secs(1));
-        }
-        Err(last_err)
+        };
+        append.retry(APPEND_RETRY).await
     }
 
     /// Events of a session with `seq > after_seq`: stored ones first, then live ones, in order,

@@ -7,6 +7,7 @@ pub mod ws;
 
 use std::time::Duration;
 
+use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 use sqlx::{Connection, Executor, PgConnection};
 use std::time::Duration as StdDuration;
@@ -98,7 +99,7 @@ pub fn test_config(db: &TestDb) -> Config {
         database_url: db.url.clone(),
         http_addr: "127.0.0.1:0".into(),
         runtime_addr: "127.0.0.1:0".into(),
-        service_token: format!("svc-{}", uuid::Uuid::new_v4()),
+        service_token: format!("svc-{}", uuid::Uuid::new_v4()).into(),
         runtime: RuntimeConfig {
             realms,
             // Generous intake limits: tests/limits.rs sets its own.
@@ -112,7 +113,7 @@ pub fn test_config(db: &TestDb) -> Config {
         llm: None,
         max_body_bytes: 64 * 1024,
         experience: ExperienceSettings {
-            jwt_secret: format!("jwt-{}", uuid::Uuid::new_v4()),
+            jwt_secret: format!("jwt-{}", uuid::Uuid::new_v4()).into(),
             access_ttl: StdDuration::from_secs(900),
             refresh_ttl: StdDuration::from_secs(3600),
             auth_strict: false,
@@ -244,7 +245,7 @@ pub async fn spawn_app_with(config: Config, handlers: HandlerRegistry) -> TestAp
     TestApp {
         base,
         exp,
-        token: config.service_token.clone(),
+        token: config.service_token.expose_secret().to_string(),
         app: Planes { app, experience },
         http: reqwest::Client::new(),
     }

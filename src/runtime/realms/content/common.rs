@@ -1,6 +1,7 @@
 //! What the content intents share: who may see an artifact, stable ids for re-run steps, file
 //! names as display names only, the ArtifactRecord shape, parameter helpers.
 
+use backon::{ExponentialBuilder, Retryable};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -69,6 +70,17 @@ pub async fn find_visible(ctx: &StepContext, id: &str) -> Result<Option<Artifact
 
 /// How long a step waits for the ingest of a file it names to finish.
 pub const INGEST_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
+/// Looks again after 20 ms, then less and less often (at most every 500 ms).
+const INGEST_POLL: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(std::time::Duration::from_millis(20))
+    .with_max_delay(std::time::Duration::from_millis(500))
+    .without_max_times();
+
+/// An ingest not finished yet (looked at again), or the store's failure (not retried).
+enum Ingest {
+    Running,
+    Failed(StepError),
+}
 
 /// Waits for the unfinished execution of this session that will produce file `id` (its id is
 /// derived from that execution's), if there is one.
@@ -84,22 +96,25 @@ async fn wait_for_ingest(ctx: &StepContext, id: &str) -> Result<(), StepError> {
     else {
         return Ok(());
     };
-    let deadline = tokio::time::Instant::now() + INGEST_WAIT;
-    // Looks again after 20 ms, then less and less often (at most every 500 ms).
-    let mut pause = std::time::Duration::from_millis(20);
-    while tokio::time::Instant::now() < deadline {
-        match store.get_execution(&ingest).await.map_err(internal)? {
-            Some(e) if !e.is_terminal() => {
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(std::time::Duration::from_millis(500));
-            }
-            _ => return Ok(()),
+    let finished = || async {
+        match store.get_execution(&ingest).await {
+            Ok(Some(e)) if !e.is_terminal() => Err(Ingest::Running),
+            Ok(_) => Ok(()),
+            Err(e) => Err(Ingest::Failed(internal(e))),
         }
+    };
+    let waited = finished
+        .retry(INGEST_POLL)
+        .when(|e| matches!(e, Ingest::Running));
+    match tokio::time::timeout(INGEST_WAIT, waited).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(Ingest::Failed(e))) => Err(e),
+        Ok(Err(Ingest::Running)) | Err(_) => Err(StepError::new(format!(
+            "file {id} is still being ingested after {} s; try again when its upload has \
+             finished",
+            INGEST_WAIT.as_secs()
+        ))),
     }
-    Err(StepError::new(format!(
-        "file {id} is still being ingested after {} s; try again when its upload has finished",
-        INGEST_WAIT.as_secs()
-    )))
 }
 
 pub fn internal(e: impl std::fmt::Display) -> StepError {

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use eventsource_stream::Eventsource;
 use futures::StreamExt;
 use tokio::sync::mpsc;
@@ -18,8 +19,14 @@ use crate::runtime::{EventStream, RuntimeError};
 
 /// Three missed keep-alives without a byte mean a dead connection.
 const SILENCE: Duration = Duration::from_secs(3 * KEEP_ALIVE_SECS);
+/// The pause before the first try to reconnect (the runtime may be restarting).
 const FIRST_RETRY: Duration = Duration::from_millis(100);
-const MAX_RETRY: Duration = Duration::from_secs(2);
+/// Then tries twice as far apart each time (from 200 ms), at most 2 s apart, for as long as
+/// it takes.
+const RECONNECT: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(200))
+    .with_max_delay(Duration::from_secs(2))
+    .without_max_times();
 
 pub async fn subscribe(
     client: HttpRuntimeClient,
@@ -116,27 +123,39 @@ async fn reconnect(
     last: i64,
     tx: &mpsc::Sender<Result<RuntimeEvent, RuntimeError>>,
 ) -> Option<reqwest::Response> {
-    let mut wait = FIRST_RETRY;
     let mut first = true;
-    loop {
-        tokio::select! {
-            _ = tx.closed() => return None,
-            _ = tokio::time::sleep(wait) => {}
-        }
-        wait = (wait * 2).min(MAX_RETRY);
-        match open(client, scope, session_id, last).await {
-            Ok(response) => return Some(response),
-            Err(RuntimeError::Unavailable(why)) | Err(RuntimeError::Internal(why)) => {
+    let reopen = async {
+        tokio::time::sleep(FIRST_RETRY).await;
+        (|| open(client, scope, session_id, last))
+            .retry(RECONNECT)
+            .when(|e| outage(e).is_some())
+            .notify(|e, _| {
+                let why = outage(e).unwrap_or_default();
                 if std::mem::take(&mut first) {
                     tracing::warn!(%why, "cannot reopen the event stream; retrying");
                 } else {
                     tracing::debug!(%why, "runtime not back yet");
                 }
-            }
-            Err(e) => {
-                let _ = tx.send(Err(e)).await;
-                return None;
-            }
+            })
+            .await
+    };
+    let reopened = tokio::select! {
+        _ = tx.closed() => return None,
+        reopened = reopen => reopened,
+    };
+    match reopened {
+        Ok(response) => Some(response),
+        Err(e) => {
+            let _ = tx.send(Err(e)).await;
+            None
         }
+    }
+}
+
+/// Why the runtime cannot be reached, when that is the error (worth retrying).
+fn outage(e: &RuntimeError) -> Option<&str> {
+    match e {
+        RuntimeError::Unavailable(why) | RuntimeError::Internal(why) => Some(why),
+        _ => None,
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use reqwest::{Method, RequestBuilder, Url};
+use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
@@ -43,7 +44,7 @@ struct Inner {
     base: Url,
     /// Outages logged once each.
     availability: Availability,
-    token: String,
+    token: SecretString,
     /// Calls, bounded by `CALL_TIMEOUT`.
     calls: reqwest::Client,
     /// Event streams and blob uploads: as long as they need.
@@ -52,13 +53,13 @@ struct Inner {
 
 impl HttpRuntimeClient {
     /// A client of the Runtime Plane at `base_url` (e.g. `http://runtime:8000`).
-    pub fn new(base_url: &str, token: &str) -> anyhow::Result<Self> {
+    pub fn new(base_url: &str, token: &SecretString) -> anyhow::Result<Self> {
         let base = Url::parse(base_url.trim())
             .map_err(|e| anyhow::anyhow!("SYMPHAINY_RUNTIME_URL '{base_url}': {e}"))?;
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
             anyhow::bail!("SYMPHAINY_RUNTIME_URL must be an http:// or https:// URL");
         }
-        if token.is_empty() {
+        if token.expose_secret().is_empty() {
             anyhow::bail!("the service token is empty");
         }
         let calls = reqwest::Client::builder()
@@ -74,7 +75,7 @@ impl HttpRuntimeClient {
             inner: Arc::new(Inner {
                 base,
                 availability: Availability::default(),
-                token: token.to_string(),
+                token: token.clone(),
                 calls,
                 streams,
             }),
@@ -97,7 +98,7 @@ impl HttpRuntimeClient {
         scope: &Scope,
     ) -> RequestBuilder {
         http.request(method, self.url(segments))
-            .bearer_auth(&self.inner.token)
+            .bearer_auth(self.inner.token.expose_secret())
             .header(SCOPE_HEADER, header_value(scope))
     }
 

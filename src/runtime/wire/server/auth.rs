@@ -4,6 +4,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use secrecy::ExposeSecret;
 use subtle::ConstantTimeEq;
 
 use super::RuntimeApiState;
@@ -24,7 +25,13 @@ pub async fn require_service_token(
         });
     match presented {
         None => ApiError::unauthorized("a service token is required").into_response(),
-        Some(token) if bool::from(token.as_bytes().ct_eq(state.service_token.as_bytes())) => {
+        Some(token)
+            if bool::from(
+                token
+                    .as_bytes()
+                    .ct_eq(state.service_token.expose_secret().as_bytes()),
+            ) =>
+        {
             next.run(req).await
         }
         Some(_) => ApiError::unauthorized("the service token is invalid").into_response(),

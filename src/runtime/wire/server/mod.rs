@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use axum::routing::{get, patch, post};
 use axum::Router;
+use secrecy::SecretString;
 
 use crate::http::error::{method_not_allowed, not_found_route};
 use crate::runtime::RuntimeClient;
@@ -20,7 +21,7 @@ use crate::runtime::RuntimeClient;
 #[derive(Clone)]
 pub struct RuntimeApiState {
     pub client: Arc<dyn RuntimeClient>,
-    pub service_token: Arc<String>,
+    pub service_token: Arc<SecretString>,
     /// Actors `POST /api/debug/fault` may crash (feature `fault-injection` only).
     pub faults: crate::actors::FaultTargets,
     /// Turns `true` when the server shuts down (event streams end).
