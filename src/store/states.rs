@@ -128,4 +128,22 @@ mod tests {
             .collect();
         assert_eq!(terminal, ["completed", "failed", "cancelled"]);
     }
+
+    /// The SQL filter for unfinished executions names exactly the states that are not terminal.
+    #[test]
+    fn the_unfinished_filter_is_every_state_not_terminal() {
+        let mut in_sql: Vec<&str> = crate::store::executions::UNFINISHED
+            .trim_matches(|c| c == '(' || c == ')')
+            .split(", ")
+            .map(|s| s.trim_matches('\''))
+            .collect();
+        in_sql.sort_unstable();
+        let mut not_terminal: Vec<&str> = ExecutionState::ALL
+            .into_iter()
+            .filter(|s| !s.is_terminal())
+            .map(ExecutionState::as_str)
+            .collect();
+        not_terminal.sort_unstable();
+        assert_eq!(in_sql, not_terminal);
+    }
 }
