@@ -58,9 +58,10 @@ pub async fn create(
         .await
         // The body's fields are top-level here: `content_refs`, `options.join`.
         .map_err(RuntimeError::top_level_fields)?;
+    // A mash always announces its id: an answer without one is the execution of an earlier,
+    // different request that used the same idempotency key.
     let Some(mash_id) = accepted.produces.get("mash_id").and_then(|v| v.as_str()) else {
-        tracing::error!("the data mash intent announced no mash id");
-        return Err(ApiError::internal());
+        return Err(super::upload::key_used_elsewhere().into());
     };
     let mash_id = mash_id.to_string();
     Ok((

@@ -20,6 +20,7 @@ use super::state::ExperienceState;
 use crate::http::body_deadline::TimeoutSeen;
 use crate::http::idempotency::idempotency_key;
 use crate::http::ApiError;
+use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::contract::model::{IntentRequest, SubmitWithUpload, UploadAccepted};
 use crate::store::blobs::BlobInfo;
 
@@ -144,9 +145,10 @@ pub async fn upload(
             },
         };
         let accepted = state.runtime.submit_with_upload(&scope, upload).await?;
+        // An ingest always announces its file: an answer without one is the execution of an
+        // earlier, different request that used the same idempotency key.
         let Some(file_id) = accepted.produces.get("file_id").and_then(|v| v.as_str()) else {
-            tracing::error!("the ingest intent announced no file id");
-            return Err(ApiError::internal());
+            return Err(key_used_elsewhere().into());
         };
         Ok(UploadAccepted {
             success: true,
@@ -164,6 +166,14 @@ pub async fn upload(
             Err(e)
         }
     }
+}
+
+/// The answer to an idempotency key an earlier, different request of the session used.
+pub fn key_used_elsewhere() -> RuntimeError {
+    RuntimeError::conflict(
+        "idempotency_key_reused",
+        "this idempotency key was already used for a different request",
+    )
 }
 
 /// Removes the content of a refused upload now ("keeps nothing"), unless the same content was

@@ -364,6 +364,36 @@ async fn an_upload_repeated_with_its_idempotency_key_is_the_first_one() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 422);
+
+    // A key the session first used for another request (an echo): the upload is refused as a
+    // reused key, and its content is not kept.
+    let (s, echo) = t
+        .submit(json!({"intent_type": "echo", "session_id": session,
+            "idempotency_key": "echo-then-upload", "parameters": {"message": "hi"}}))
+        .await;
+    assert_eq!(s, 202, "{echo}");
+    let blobs_before = stored_blob_files(&db);
+    let r = t
+        .http
+        .post(format!("{}/api/v1/content/upload", t.exp))
+        .header("Idempotency-Key", "echo-then-upload")
+        .multipart(form(
+            Some(&session),
+            "b.csv",
+            b"other,content\n".to_vec(),
+            false,
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "idempotency_key_reused", "{body}");
+    assert_eq!(
+        stored_blob_files(&db),
+        blobs_before,
+        "the refused content is discarded"
+    );
     t.app.shutdown().await;
 }
 

@@ -171,7 +171,7 @@ impl SagaStep for StoreContent {
                 let info = s
                     .blobs
                     .put(
-                        Box::pin(std::io::Cursor::new(bytes.clone())),
+                        Box::pin(std::io::Cursor::new(bytes.as_slice())),
                         s.max_upload_bytes,
                     )
                     .await
