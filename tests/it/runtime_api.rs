@@ -459,3 +459,54 @@ async fn cancelling_a_running_execution() {
         db.cleanup().await;
     }
 }
+
+/// An upload can only be handed to an intent that takes one: anything else is refused before
+/// an upload is recorded (so no blob stays referenced by an intent that never reads it).
+#[tokio::test]
+async fn only_an_intent_that_takes_an_upload_is_submitted_with_one() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = t.create_session(None).await;
+    let r = t
+        .http
+        .post(t.url("/api/blobs?limit=1000"))
+        .bearer_auth(&t.token)
+        .body("id\n1\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let blob: Value = r.json().await.unwrap();
+    let submit = |intent_type: &str, parameters: Value| {
+        json!({"sha256": blob["sha256"], "size_bytes": blob["size_bytes"],
+            "intent": {"intent_type": intent_type, "session_id": session,
+                "parameters": parameters}})
+    };
+    let (s, refused) = t
+        .post(
+            "/api/uploads/submit",
+            submit("echo", json!({"message": "hi"})),
+        )
+        .await;
+    assert_eq!(s, 422, "{refused}");
+    assert_eq!(
+        refused["fields"]["intent_type"],
+        "'echo' does not take an upload"
+    );
+    let (s, accepted) = t
+        .post(
+            "/api/uploads/submit",
+            submit("ingest_file", json!({"filename": "a.csv"})),
+        )
+        .await;
+    assert_eq!(s, 202, "{accepted}");
+    let done = t
+        .wait_terminal(accepted["execution_id"].as_str().unwrap())
+        .await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(
+        done["artifacts"]["file"]["semantic_payload"]["file_id"],
+        accepted["produces"]["file_id"]
+    );
+    t.app.shutdown().await;
+}

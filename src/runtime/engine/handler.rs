@@ -90,6 +90,11 @@ pub trait IntentHandler: Send + Sync {
     fn produces(&self, _execution_id: &str) -> Vec<(&'static str, String)> {
         Vec::new()
     }
+    /// Whether the intent consumes an uploaded blob (an `upload_id` parameter): only such an
+    /// intent may be submitted with an upload.
+    fn takes_upload(&self) -> bool {
+        false
+    }
     /// `Some(reason)` when the intent must wait for a human approval before it runs.
     fn approval_reason(&self, _parameters: &Value) -> Option<String> {
         None

@@ -401,6 +401,12 @@ impl RuntimeClient for InProcessClient {
         let Some(handler) = self.ctx.handlers.get(&intent.intent_type) else {
             return Err(RuntimeError::UnknownIntent(intent.intent_type));
         };
+        if !handler.takes_upload() {
+            return Err(RuntimeError::invalid(
+                "intent_type",
+                format!("'{}' does not take an upload", intent.intent_type),
+            ));
+        }
         handler
             .validate(&parameters)
             .map_err(|fields| RuntimeError::Invalid(fields).top_level_fields())?;

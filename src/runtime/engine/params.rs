@@ -36,6 +36,10 @@ pub trait TypedIntent: Send + Sync + 'static {
     fn approval_reason(&self, _params: &Self::Params) -> Option<String> {
         None
     }
+    /// Whether the intent consumes an uploaded blob (see `IntentHandler`).
+    fn takes_upload(&self) -> bool {
+        false
+    }
 }
 
 /// A [`TypedIntent`] as an [`IntentHandler`].
@@ -65,6 +69,10 @@ impl<T: TypedIntent> IntentHandler for Typed<T> {
 
     fn produces(&self, execution_id: &str) -> Vec<(&'static str, String)> {
         self.0.produces(execution_id)
+    }
+
+    fn takes_upload(&self) -> bool {
+        self.0.takes_upload()
     }
 
     fn approval_reason(&self, parameters: &Value) -> Option<String> {

@@ -139,6 +139,10 @@ impl TypedIntent for Ingest {
         vec![("file_id", derived_id(execution_id, "file"))]
     }
 
+    fn takes_upload(&self) -> bool {
+        true
+    }
+
     fn steps(&self, params: Arc<IngestParams>) -> Vec<Arc<dyn SagaStep>> {
         vec![
             Arc::new(StoreContent(params.clone())),
