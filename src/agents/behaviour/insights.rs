@@ -6,6 +6,7 @@ use crate::agents::reasoning::{Draft, Understanding};
 use crate::runtime::contract::agents::Pillar;
 use crate::runtime::engine::brain::Workbench;
 use crate::runtime::engine::registry::IntentInfo;
+use crate::runtime::realms::insights::analysis_report::AnalysisReport;
 use crate::runtime::realms::insights::quality_report::QualityReport;
 
 use super::content::{file_names, files_message, list_files, parsed_for, session_files};
@@ -62,8 +63,10 @@ pub(super) async fn insights_liaison(
                         .await?;
                     executions.push(done.execution_id.clone());
                     let a = payload(&done, "analysis")?.clone();
+                    let report: AnalysisReport = serde_json::from_value(a.clone())
+                        .map_err(|e| format!("the analysis could not be read: {e}"))?;
                     Ok((
-                        analysis_summary(&name, &a),
+                        analysis_summary(&name, &report),
                         json!({"analysis": a, "execution_ids": executions}),
                     ))
                 }
@@ -248,46 +251,32 @@ pub(super) fn quality_summary(name: &str, q: &QualityReport) -> String {
     )
 }
 
-pub(super) fn analysis_summary(name: &str, a: &Value) -> String {
+pub(super) fn analysis_summary(name: &str, a: &AnalysisReport) -> String {
     let mut parts = Vec::new();
-    if let Some(nums) = a["numeric"].as_object() {
-        for (col, s) in nums {
-            parts.push(format!(
-                "{col}: mean {}, from {} to {}",
-                s["mean"], s["min"], s["max"]
-            ));
-        }
-    }
-    if let Some(texts) = a["text"].as_object() {
-        for (col, s) in texts {
-            if let Some(top) = s["top_values"].get(0) {
-                parts.push(format!(
-                    "{col}: most often {} ({}×)",
-                    top["value"].as_str().unwrap_or("?"),
-                    top["count"]
-                ));
-            }
-        }
-    }
-    if let Some(c) = a["correlations"].as_array().and_then(|cs| {
-        cs.iter().max_by(|x, y| {
-            let (ax, ay) = (
-                x["pearson"].as_f64().unwrap_or(0.0).abs(),
-                y["pearson"].as_f64().unwrap_or(0.0).abs(),
-            );
-            ax.total_cmp(&ay)
-        })
-    }) {
+    for (col, s) in &a.numeric {
         parts.push(format!(
-            "strongest correlation {} ~ {} (r = {})",
-            c["a"].as_str().unwrap_or("?"),
-            c["b"].as_str().unwrap_or("?"),
-            c["pearson"]
+            "{col}: mean {}, from {} to {}",
+            json!(s.mean),
+            json!(s.min),
+            json!(s.max)
         ));
     }
-    format!(
-        "{name} ({} records): {}.",
-        a["record_count"],
-        parts.join("; ")
-    )
+    for (col, s) in &a.text {
+        if let Some(top) = s.top_values.first() {
+            parts.push(format!("{col}: most often {} ({}×)", top.value, top.count));
+        }
+    }
+    if let Some(c) = a
+        .correlations
+        .iter()
+        .max_by(|x, y| x.pearson.abs().total_cmp(&y.pearson.abs()))
+    {
+        parts.push(format!(
+            "strongest correlation {} ~ {} (r = {})",
+            c.a,
+            c.b,
+            json!(c.pearson)
+        ));
+    }
+    format!("{name} ({} records): {}.", a.record_count, parts.join("; "))
 }

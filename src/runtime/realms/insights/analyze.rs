@@ -9,6 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
+use super::analysis_report::{AnalysisMethod, AnalysisReport, Correlated};
 use super::budget::{per_column, MAX_TRACKED_VALUES};
 use super::over_parsed::{
     analyzed_columns, columns_note, each_record, ready_parsed, OverParsedFile, ParsedFileParams,
@@ -95,39 +96,41 @@ impl SagaStep for Analyze {
         })
         .await?;
 
-        let numeric_out: Map<String, Value> = numeric
-            .into_iter()
-            .filter_map(|(n, acc)| acc.finish().map(|s| (n, json!(s))))
-            .collect();
-        let text_out: Map<String, Value> = text
-            .into_iter()
-            .filter_map(|(n, acc)| acc.finish(TOP_VALUES).map(|s| (n, json!(s))))
-            .collect();
-        let correlations: Vec<Value> = pairs
-            .iter()
-            .filter_map(|((i, j), c)| {
-                c.r().map(
-                    |r| json!({"a": correlated[*i], "b": correlated[*j], "pearson": r, "n": c.n()}),
-                )
-            })
-            .collect();
-        let analysis = json!({
-            "parsed_file_id": parsed.artifact_id,
-            "file_id": parsed.semantic_descriptor["file_id"],
-            "record_count": rows,
-            "numeric": numeric_out,
-            "text": text_out,
-            "correlations": correlations,
-            "analyzed_columns": columns_note(columns.len(), columns_total),
-            "method": {
-                "moments": "Welford (one pass); std is the sample standard deviation",
-                "quantiles": format!("exact up to {exact_limit} values per column (linear interpolation), else DDSketch with 1% relative error"),
-                "top_values": format!("exact counts of up to {distinct_limit} distinct values per column"),
-                "budget": format!("at most {MAX_TRACKED_VALUES} values kept over all columns, shared equally"),
+        let analysis = AnalysisReport {
+            parsed_file_id: parsed.artifact_id.clone(),
+            file_id: parsed.semantic_descriptor["file_id"]
+                .as_str()
+                .map(str::to_string),
+            record_count: rows,
+            numeric: numeric
+                .into_iter()
+                .filter_map(|(n, acc)| acc.finish().map(|s| (n, s)))
+                .collect(),
+            text: text
+                .into_iter()
+                .filter_map(|(n, acc)| acc.finish(TOP_VALUES).map(|s| (n, s)))
+                .collect(),
+            correlations: pairs
+                .iter()
+                .filter_map(|((i, j), c)| {
+                    c.r().map(|pearson| Correlated {
+                        a: correlated[*i].clone(),
+                        b: correlated[*j].clone(),
+                        pearson,
+                        n: c.n(),
+                    })
+                })
+                .collect(),
+            analyzed_columns: columns_note(columns.len(), columns_total),
+            method: AnalysisMethod {
+                moments: "Welford (one pass); std is the sample standard deviation".into(),
+                quantiles: format!("exact up to {exact_limit} values per column (linear interpolation), else DDSketch with 1% relative error"),
+                top_values: format!("exact counts of up to {distinct_limit} distinct values per column"),
+                budget: format!("at most {MAX_TRACKED_VALUES} values kept over all columns, shared equally"),
             },
-        });
+        };
         let mut artifacts = Map::new();
-        artifacts.insert("analysis".into(), artifact("analysis", analysis));
+        artifacts.insert("analysis".into(), artifact("analysis", analysis.to_value()));
         Ok(StepOutput {
             output: json!({"parsed_file_id": parsed.artifact_id, "records": rows}),
             artifacts,

@@ -1,6 +1,7 @@
 //! The insights realm: statistics, quality, interpretation and relationships of parsed files,
 //! and the data mash that combines several of them.
 
+pub mod analysis_report;
 pub mod analyze;
 pub mod budget;
 pub mod clip;
