@@ -62,9 +62,7 @@ impl AgentBrain for Agents {
             "suggested_actions": reply.suggested_actions,
             "backend": self.reasoning.name(),
         });
-        let serde_json::Value::Object(fields) = fields else {
-            unreachable!("a json object literal")
-        };
+        let fields = fields.as_object().cloned().unwrap_or_default();
         AgentReply {
             message,
             facts: reply.draft.facts,

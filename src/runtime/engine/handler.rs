@@ -99,6 +99,11 @@ pub trait IntentHandler: Send + Sync {
     fn approval_reason(&self, _parameters: &Value) -> Option<String> {
         None
     }
+    /// The steps and the approval reason together, as an execution's run asks for them (a
+    /// handler that decodes its parameters does it once for both).
+    fn plan(&self, parameters: &Value) -> (Vec<Arc<dyn SagaStep>>, Option<String>) {
+        (self.steps(parameters), self.approval_reason(parameters))
+    }
 }
 
 /// The artifact shape of the contract: `{result_type, semantic_payload, renderings}`.

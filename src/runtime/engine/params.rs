@@ -59,12 +59,7 @@ impl<T: TypedIntent> IntentHandler for Typed<T> {
     }
 
     fn steps(&self, parameters: &Value) -> Vec<Arc<dyn SagaStep>> {
-        match T::Params::decode(parameters) {
-            Ok(params) => self.0.steps(Arc::new(params)),
-            // Stored parameters that no longer decode (accepted by an older version): the
-            // execution fails saying which, instead of running on a guess.
-            Err(fields) => vec![Arc::new(Undecodable::<T::Params>(fields, PhantomData))],
-        }
+        self.plan(parameters).0
     }
 
     fn produces(&self, execution_id: &str) -> Vec<(&'static str, String)> {
@@ -76,10 +71,24 @@ impl<T: TypedIntent> IntentHandler for Typed<T> {
     }
 
     fn approval_reason(&self, parameters: &Value) -> Option<String> {
-        T::Params::decode(parameters)
-            .ok()
-            .and_then(|p| self.0.approval_reason(&p))
+        self.plan(parameters).1
     }
+
+    fn plan(&self, parameters: &Value) -> (Vec<Arc<dyn SagaStep>>, Option<String>) {
+        match T::Params::decode(parameters) {
+            Ok(params) => {
+                let approval = self.0.approval_reason(&params);
+                (self.0.steps(Arc::new(params)), approval)
+            }
+            Err(fields) => (vec![undecodable::<T::Params>(fields)], None),
+        }
+    }
+}
+
+/// The one step of an execution whose stored parameters no longer decode (accepted by an
+/// older version): it fails saying which, instead of running on a guess.
+fn undecodable<P: Send + Sync + 'static>(fields: FieldErrors) -> Arc<dyn SagaStep> {
+    Arc::new(Undecodable::<P>(fields, PhantomData))
 }
 
 struct Undecodable<P>(FieldErrors, PhantomData<fn() -> P>);

@@ -139,9 +139,7 @@ impl Driver {
         };
         // A handler bug must fail this execution, not the actors around it.
         let params = self.exec.parameters.clone();
-        let planned = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            (handler.steps(&params), handler.approval_reason(&params))
-        }));
+        let planned = std::panic::catch_unwind(AssertUnwindSafe(|| handler.plan(&params)));
         let (steps, approval) = match planned {
             Ok(p) => p,
             Err(panic) => {

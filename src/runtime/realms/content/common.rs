@@ -1,11 +1,11 @@
 //! What the content intents share: who may see an artifact, stable ids for re-run steps, file
-//! names as display names only, the ArtifactRecord shape, parameter helpers.
+//! names as display names only, the file payload.
 
 use backon::{ExponentialBuilder, Retryable};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::runtime::engine::handler::{FieldErrors, StepContext, StepError};
+use crate::runtime::engine::handler::{StepContext, StepError};
 use crate::store::artifacts::{ArtifactRow, Owner};
 
 /// An id derived from the execution (unguessable, as the execution id is) so that a step
@@ -170,46 +170,6 @@ pub fn file_payload(a: &ArtifactRow) -> Value {
         "mime_type": d["mime_type"],
         "lifecycle_state": a.lifecycle_state,
     })
-}
-
-/// A required string parameter.
-pub fn required_str<'a>(p: &'a Value, name: &str, errors: &mut FieldErrors) -> Option<&'a str> {
-    match p.get(name) {
-        Some(Value::String(s)) if !s.is_empty() => Some(s),
-        Some(Value::String(_)) | None => {
-            errors.insert(format!("parameters.{name}"), "is required".into());
-            None
-        }
-        Some(_) => {
-            errors.insert(format!("parameters.{name}"), "must be a string".into());
-            None
-        }
-    }
-}
-
-/// An optional non-negative integer parameter, at most `max`.
-pub fn optional_count(p: &Value, name: &str, max: u64, errors: &mut FieldErrors) -> Option<u64> {
-    match p.get(name) {
-        None | Some(Value::Null) => None,
-        Some(v) => match v.as_u64() {
-            Some(n) if n <= max => Some(n),
-            _ => {
-                errors.insert(
-                    format!("parameters.{name}"),
-                    format!("must be an integer from 0 to {max}"),
-                );
-                None
-            }
-        },
-    }
-}
-
-pub fn done(errors: FieldErrors) -> Result<(), FieldErrors> {
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors)
-    }
 }
 
 #[cfg(test)]
