@@ -20,6 +20,7 @@ use crate::http::serve::serve;
 use crate::runtime::wire::client::HttpRuntimeClient;
 use crate::runtime::wire::server::RuntimeApiState;
 use crate::runtime::{HandlerRegistry, Runtime, RuntimeClient};
+use crate::store::auth::AUTH_MIGRATIONS;
 use crate::store::blobs::{BlobStore, LocalBlobStore};
 use crate::store::Store;
 
@@ -47,7 +48,7 @@ impl App {
         handlers: HandlerRegistry,
         listeners: Listeners,
     ) -> anyhow::Result<App> {
-        let store = open_store(config).await?;
+        let store = open_store(config, Schema::Migrate).await?;
         let blobs: Arc<dyn BlobStore> =
             Arc::new(LocalBlobStore::new(config.data_dir.join("blobs"))?);
         let brain = Arc::new(Agents::new(config.llm.as_ref())?);
@@ -140,8 +141,8 @@ impl ExperienceApp {
         listener: TcpListener,
     ) -> anyhow::Result<ExperienceApp> {
         // Users and refresh tokens live in the shared database; the runtime's tables are
-        // reached only through the runtime client.
-        let store = open_store(config).await?;
+        // reached only through the runtime client. The schema is the runtime's to migrate.
+        let store = open_store(config, Schema::Check).await?;
         let client: Arc<dyn RuntimeClient> =
             Arc::new(HttpRuntimeClient::new(runtime_url, &config.service_token)?);
         let plane = ExperiencePlane::start(
@@ -177,12 +178,31 @@ fn plane_config(config: &Config) -> PlaneConfig<'_> {
     }
 }
 
-async fn open_store(config: &Config) -> anyhow::Result<Store> {
+/// What a process does with the database's schema at start.
+enum Schema {
+    /// Applies every pending migration (the Runtime Plane, and `serve`).
+    Migrate,
+    /// Applies none and checks those the Experience Plane uses: until they are applied its
+    /// database counts as down (503 `database_unavailable`, the reason in `/ready`).
+    Check,
+}
+
+async fn open_store(config: &Config, schema: Schema) -> anyhow::Result<Store> {
     tracing::info!(database = %redact_url(&config.database_url), "opening store");
     let store = Store::connect(&config.database_url).await?;
-    // Idempotent, and serialised between processes (both planes may start at once).
-    store.migrate().await?;
+    let needed = match schema {
+        Schema::Migrate => {
+            // Idempotent, and serialised between processes (two runtimes may start at once).
+            store.migrate().await?;
+            &[][..]
+        }
+        Schema::Check => {
+            // Not applied yet: health goes down with the reason (logged), the watcher rechecks.
+            store.check_schema(AUTH_MIGRATIONS).await?;
+            AUTH_MIGRATIONS
+        }
+    };
     // Ends when the store is closed.
-    store.watch_health();
+    store.watch_health(needed);
     Ok(store)
 }

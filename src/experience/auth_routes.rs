@@ -46,6 +46,7 @@ async fn readiness(state: &ExperienceState) -> (bool, serde_json::Value) {
         "version": env!("CARGO_PKG_VERSION"),
         "runtime": if runtime { "ok" } else { "unavailable" },
         "database": database.as_str(),
+        "database_error": state.db_health.why(),
     });
     (
         runtime && database == crate::store::health::DbState::Up,

@@ -49,9 +49,9 @@ pub enum AuthError {
     Internal(String),
 }
 
-impl From<sqlx::Error> for AuthError {
-    fn from(e: sqlx::Error) -> Self {
-        AuthError::Internal(format!("database: {e}"))
+impl From<crate::store::StoreError> for AuthError {
+    fn from(e: crate::store::StoreError) -> Self {
+        AuthError::Internal(e.chain())
     }
 }
 

@@ -5,7 +5,8 @@ use serde_json::Value;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use super::db::Store;
+use super::artifact_store::ArtifactStore;
+use super::error::StoreError;
 use super::usage::kept;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,8 +75,8 @@ pub struct UploadRow {
     pub created_at: i64,
 }
 
-impl Store {
-    pub async fn insert_upload(&self, u: &UploadRow) -> Result<(), sqlx::Error> {
+impl ArtifactStore {
+    pub async fn insert_upload(&self, u: &UploadRow) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO uploads (upload_id, session_id, blob_sha256, size_bytes, created_at) \
              VALUES ($1, $2, $3, $4, $5)",
@@ -85,7 +86,7 @@ impl Store {
         .bind(&u.blob_sha256)
         .bind(u.size_bytes)
         .bind(u.created_at)
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         Ok(())
     }
@@ -95,14 +96,14 @@ impl Store {
         &self,
         upload_id: &str,
         session_id: &str,
-    ) -> Result<Option<UploadRow>, sqlx::Error> {
+    ) -> Result<Option<UploadRow>, StoreError> {
         let row = sqlx::query(
             "SELECT upload_id, session_id, blob_sha256, size_bytes, created_at FROM uploads \
              WHERE upload_id = $1 AND session_id = $2",
         )
         .bind(upload_id)
         .bind(session_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
         row.map(|r| {
             Ok(UploadRow {
@@ -117,58 +118,62 @@ impl Store {
     }
 
     /// Inserts an artifact (idempotent on its id: a re-run step finds it already there).
-    pub async fn insert_artifact(&self, a: &ArtifactRow) -> Result<(), sqlx::Error> {
+    pub async fn insert_artifact(&self, a: &ArtifactRow) -> Result<(), StoreError> {
         let a = a.clone();
-        self.detached(move |w| async move {
-            let a = &a;
-            let mut tx = w.begin().await?;
-            let (bytes, records) = kept(&a.artifact_type, &a.semantic_descriptor);
-            let inserted = sqlx::query(&format!(
-                "INSERT INTO artifacts ({COLUMNS}, stored_bytes, stored_records) \
+        self.store
+            .detached(move |w| async move {
+                let a = &a;
+                let mut tx = w.begin().await?;
+                let (bytes, records) = kept(&a.artifact_type, &a.semantic_descriptor);
+                let inserted = sqlx::query(&format!(
+                    "INSERT INTO artifacts ({COLUMNS}, stored_bytes, stored_records) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
              ON CONFLICT (artifact_id) DO NOTHING"
-            ))
-            .bind(&a.artifact_id)
-            .bind(&a.artifact_type)
-            .bind(&a.tenant_id)
-            .bind(&a.session_id)
-            .bind(&a.lifecycle_state)
-            .bind(a.semantic_descriptor.to_string())
-            .bind(serde_json::to_string(&a.parent_artifacts).unwrap_or_else(|_| "[]".into()))
-            .bind(&a.produced_by_intent)
-            .bind(&a.produced_by_execution)
-            .bind(&a.blob_sha256)
-            .bind(a.created_at)
-            .bind(a.updated_at)
-            .bind(bytes)
-            .bind(records)
-            .execute(&mut *tx)
-            .await?;
-            if inserted.rows_affected() == 1 {
-                for parent in &a.parent_artifacts {
-                    sqlx::query(
-                        "INSERT INTO artifact_parents (artifact_id, parent_id) VALUES ($1, $2)",
-                    )
-                    .bind(&a.artifact_id)
-                    .bind(parent)
-                    .execute(&mut *tx)
-                    .await?;
+                ))
+                .bind(&a.artifact_id)
+                .bind(&a.artifact_type)
+                .bind(&a.tenant_id)
+                .bind(&a.session_id)
+                .bind(&a.lifecycle_state)
+                .bind(a.semantic_descriptor.to_string())
+                .bind(serde_json::to_string(&a.parent_artifacts).unwrap_or_else(|_| "[]".into()))
+                .bind(&a.produced_by_intent)
+                .bind(&a.produced_by_execution)
+                .bind(&a.blob_sha256)
+                .bind(a.created_at)
+                .bind(a.updated_at)
+                .bind(bytes)
+                .bind(records)
+                .execute(&mut *tx)
+                .await?;
+                if inserted.rows_affected() == 1 {
+                    for parent in &a.parent_artifacts {
+                        sqlx::query(
+                            "INSERT INTO artifact_parents (artifact_id, parent_id) VALUES ($1, $2)",
+                        )
+                        .bind(&a.artifact_id)
+                        .bind(parent)
+                        .execute(&mut *tx)
+                        .await?;
+                    }
                 }
-            }
-            crate::failpoint!(crate::failpoints::ARTIFACT_BEFORE_COMMIT);
-            tx.commit().await
-        })
-        .await
+                crate::failpoint!(crate::failpoints::ARTIFACT_BEFORE_COMMIT);
+                tx.commit().await
+            })
+            .await
     }
 
-    pub async fn artifact(&self, artifact_id: &str) -> Result<Option<ArtifactRow>, sqlx::Error> {
+    pub async fn artifact(&self, artifact_id: &str) -> Result<Option<ArtifactRow>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM artifacts WHERE artifact_id = $1"
         ))
         .bind(artifact_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
-        row.as_ref().map(ArtifactRow::from_row).transpose()
+        row.as_ref()
+            .map(ArtifactRow::from_row)
+            .transpose()
+            .map_err(StoreError::from)
     }
 
     /// Artifacts derived from `parent_id` (optionally of one type).
@@ -176,7 +181,7 @@ impl Store {
         &self,
         parent_id: &str,
         artifact_type: Option<&str>,
-    ) -> Result<Vec<ArtifactRow>, sqlx::Error> {
+    ) -> Result<Vec<ArtifactRow>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM artifacts WHERE artifact_id IN \
              (SELECT artifact_id FROM artifact_parents WHERE parent_id = $1) \
@@ -184,16 +189,19 @@ impl Store {
         ))
         .bind(parent_id)
         .bind(artifact_type)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
-        rows.iter().map(ArtifactRow::from_row).collect()
+        rows.iter()
+            .map(ArtifactRow::from_row)
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
     pub async fn list_artifacts(
         &self,
         owner: &Owner,
         filter: &ArtifactFilter,
-    ) -> Result<(Vec<ArtifactRow>, i64), sqlx::Error> {
+    ) -> Result<(Vec<ArtifactRow>, i64), StoreError> {
         let (owner_clause, owner_value) = match owner {
             Owner::Tenant(t) => ("tenant_id = $1", t),
             Owner::Session(s) => ("tenant_id IS NULL AND session_id = $1", s),
@@ -207,7 +215,7 @@ impl Store {
         .bind(owner_value)
         .bind(&filter.artifact_type)
         .bind(&filter.lifecycle_state)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.store.pool)
         .await?
         .try_get("n")?;
         let rows = sqlx::query(&format!(
@@ -219,7 +227,7 @@ impl Store {
         .bind(&filter.lifecycle_state)
         .bind(filter.limit)
         .bind(filter.offset)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         let items = rows
             .iter()
@@ -233,21 +241,21 @@ impl Store {
         artifact_id: &str,
         state: &str,
         at: i64,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<bool, StoreError> {
         let res = sqlx::query(
             "UPDATE artifacts SET lifecycle_state = $2, updated_at = $3 WHERE artifact_id = $1",
         )
         .bind(artifact_id)
         .bind(state)
         .bind(at)
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         Ok(res.rows_affected() == 1)
     }
 
     /// Removes an artifact, everything derived from it, and their parsed records. Blobs are
     /// left to the janitor's collection (see `BlobStore::collect`).
-    pub async fn delete_artifact_tree(&self, artifact_id: &str) -> Result<bool, sqlx::Error> {
+    pub async fn delete_artifact_tree(&self, artifact_id: &str) -> Result<bool, StoreError> {
         self.delete_artifact_tree_if(artifact_id, None).await
     }
 
@@ -258,82 +266,83 @@ impl Store {
         &self,
         artifact_id: &str,
         still: Option<(&str, i64)>,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<bool, StoreError> {
         let artifact_id = artifact_id.to_string();
         let still = still.map(|(state, before)| (state.to_string(), before));
-        self.detached(move |w| async move {
-            let artifact_id = artifact_id.as_str();
-            let mut tx = w.begin().await?;
-            let root = sqlx::query(
-                "SELECT lifecycle_state, created_at FROM artifacts WHERE artifact_id = $1",
-            )
-            .bind(artifact_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(root) = root else {
-                tx.rollback().await?;
-                return Ok(false);
-            };
-            if let Some((state, before)) = still {
-                let current: String = root.try_get("lifecycle_state")?;
-                let created: i64 = root.try_get("created_at")?;
-                if current != state || created >= before {
+        self.store
+            .detached(move |w| async move {
+                let artifact_id = artifact_id.as_str();
+                let mut tx = w.begin().await?;
+                let root = sqlx::query(
+                    "SELECT lifecycle_state, created_at FROM artifacts WHERE artifact_id = $1",
+                )
+                .bind(artifact_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(root) = root else {
                     tx.rollback().await?;
-                    return Ok(false);
+                    return Ok::<_, StoreError>(false);
+                };
+                if let Some((state, before)) = still {
+                    let current: String = root.try_get("lifecycle_state")?;
+                    let created: i64 = root.try_get("created_at")?;
+                    if current != state || created >= before {
+                        tx.rollback().await?;
+                        return Ok(false);
+                    }
                 }
-            }
-            // The tree: the root, and every descendant all of whose parents are in the tree. A
-            // child with another surviving parent (a data mash over several files) stays; its
-            // `parent_artifacts` still names the removed parent as history.
-            let mut ids = vec![artifact_id.to_string()];
-            let mut i = 0;
-            while i < ids.len() {
-                // Each child of this node with every one of its parents, in one query.
-                let rows = sqlx::query(
-                    "SELECT c.artifact_id, p.parent_id FROM artifact_parents c \
+                // The tree: the root, and every descendant all of whose parents are in the tree. A
+                // child with another surviving parent (a data mash over several files) stays; its
+                // `parent_artifacts` still names the removed parent as history.
+                let mut ids = vec![artifact_id.to_string()];
+                let mut i = 0;
+                while i < ids.len() {
+                    // Each child of this node with every one of its parents, in one query.
+                    let rows = sqlx::query(
+                        "SELECT c.artifact_id, p.parent_id FROM artifact_parents c \
                  JOIN artifact_parents p ON p.artifact_id = c.artifact_id \
                  WHERE c.parent_id = $1 ORDER BY c.artifact_id",
-                )
-                .bind(&ids[i])
-                .fetch_all(&mut *tx)
-                .await?;
-                let mut children: Vec<(String, bool)> = Vec::new();
-                for r in rows {
-                    let child: String = r.try_get("artifact_id")?;
-                    let parent: String = r.try_get("parent_id")?;
-                    let in_tree = ids.contains(&parent);
-                    match children.last_mut() {
-                        Some((last, orphaned)) if *last == child => *orphaned &= in_tree,
-                        _ => children.push((child, in_tree)),
+                    )
+                    .bind(&ids[i])
+                    .fetch_all(&mut *tx)
+                    .await?;
+                    let mut children: Vec<(String, bool)> = Vec::new();
+                    for r in rows {
+                        let child: String = r.try_get("artifact_id")?;
+                        let parent: String = r.try_get("parent_id")?;
+                        let in_tree = ids.contains(&parent);
+                        match children.last_mut() {
+                            Some((last, orphaned)) if *last == child => *orphaned &= in_tree,
+                            _ => children.push((child, in_tree)),
+                        }
                     }
-                }
-                for (child, orphaned) in children {
-                    if orphaned && !ids.contains(&child) {
-                        ids.push(child);
+                    for (child, orphaned) in children {
+                        if orphaned && !ids.contains(&child) {
+                            ids.push(child);
+                        }
                     }
+                    i += 1;
                 }
-                i += 1;
-            }
-            for id in ids.iter().rev() {
-                sqlx::query("DELETE FROM parsed_records WHERE parsed_file_id = $1")
+                for id in ids.iter().rev() {
+                    sqlx::query("DELETE FROM parsed_records WHERE parsed_file_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "DELETE FROM artifact_parents WHERE artifact_id = $1 OR parent_id = $1",
+                    )
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query(
-                    "DELETE FROM artifact_parents WHERE artifact_id = $1 OR parent_id = $1",
-                )
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                sqlx::query("DELETE FROM artifacts WHERE artifact_id = $1")
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok(true)
-        })
-        .await
+                    sqlx::query("DELETE FROM artifacts WHERE artifact_id = $1")
+                        .bind(id)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(true)
+            })
+            .await
     }
 
     /// Replaces an artifact's descriptor and lifecycle state (e.g. a parse that finished).
@@ -343,7 +352,7 @@ impl Store {
         descriptor: &Value,
         state: &str,
         at: i64,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         // Counted as a file's or a parsed file's (see `usage::kept`), by the row's own type.
         let (bytes, _) = kept("file", descriptor);
         let (_, records) = kept("parsed_file", descriptor);
@@ -359,7 +368,7 @@ impl Store {
         .bind(at)
         .bind(bytes)
         .bind(records)
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await?;
         Ok(())
     }
@@ -371,7 +380,7 @@ impl Store {
         state: &str,
         before: i64,
         limit: i64,
-    ) -> Result<Vec<String>, sqlx::Error> {
+    ) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
             "SELECT artifact_id FROM artifacts WHERE artifact_type = $1 AND lifecycle_state = $2 \
              AND updated_at < $3 ORDER BY updated_at LIMIT $4",
@@ -380,15 +389,18 @@ impl Store {
         .bind(state)
         .bind(before)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
-        rows.iter().map(|r| r.try_get("artifact_id")).collect()
+        rows.iter()
+            .map(|r| r.try_get("artifact_id"))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
     /// Artifacts produced by executions that ended failed or cancelled: a saga that did not
     /// complete must leave nothing (its steps clean up after themselves and compensation undoes
     /// completed steps; this finds what a crash or a cancel in mid-step left behind).
-    pub async fn abandoned_artifacts(&self, limit: i64) -> Result<Vec<String>, sqlx::Error> {
+    pub async fn abandoned_artifacts(&self, limit: i64) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(
             // From the few executions that ended badly (a partial index) to their artifacts
             // (by producer), not from every artifact.
@@ -397,29 +409,33 @@ impl Store {
              ORDER BY created_at LIMIT $1",
         )
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
-        rows.iter().map(|r| r.try_get("artifact_id")).collect()
+        rows.iter()
+            .map(|r| r.try_get("artifact_id"))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
-    pub async fn delete_upload(&self, upload_id: &str) -> Result<(), sqlx::Error> {
+    pub async fn delete_upload(&self, upload_id: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM uploads WHERE upload_id = $1")
             .bind(upload_id)
-            .execute(&self.writer)
+            .execute(&self.store.writer)
             .await?;
         Ok(())
     }
 
     /// How many artifacts and uploads reference a blob (0: it may be deleted).
-    pub async fn blob_references(&self, sha256: &str) -> Result<i64, sqlx::Error> {
+    pub async fn blob_references(&self, sha256: &str) -> Result<i64, StoreError> {
         sqlx::query(
             "SELECT (SELECT COUNT(*) FROM artifacts WHERE blob_sha256 = $1) + \
              (SELECT COUNT(*) FROM uploads WHERE blob_sha256 = $1) AS n",
         )
         .bind(sha256)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.store.pool)
         .await?
         .try_get("n")
+        .map_err(StoreError::from)
     }
 
     /// Files still `pending_materialization` created before `before`.
@@ -427,7 +443,7 @@ impl Store {
         &self,
         before: i64,
         limit: i64,
-    ) -> Result<Vec<ArtifactRow>, sqlx::Error> {
+    ) -> Result<Vec<ArtifactRow>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM artifacts WHERE artifact_type = 'file' \
              AND lifecycle_state = 'pending_materialization' AND created_at < $1 \
@@ -435,17 +451,20 @@ impl Store {
         ))
         .bind(before)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
-        rows.iter().map(ArtifactRow::from_row).collect()
+        rows.iter()
+            .map(ArtifactRow::from_row)
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
     /// Removes uploads older than `before` (ingested or abandoned); their blobs are left to
     /// collection.
-    pub async fn prune_uploads(&self, before: i64) -> Result<u64, sqlx::Error> {
+    pub async fn prune_uploads(&self, before: i64) -> Result<u64, StoreError> {
         let res = sqlx::query("DELETE FROM uploads WHERE created_at < $1")
             .bind(before)
-            .execute(&self.writer)
+            .execute(&self.store.writer)
             .await?;
         Ok(res.rows_affected())
     }
@@ -456,37 +475,38 @@ impl Store {
         parsed_file_id: &str,
         first_idx: i64,
         records: Vec<String>,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         if records.is_empty() {
             return Ok(());
         }
         let parsed_file_id = parsed_file_id.to_string();
-        self.detached(move |w| async move {
-            let (parsed_file_id, records) = (parsed_file_id.as_str(), records.as_slice());
-            let mut tx = w.begin().await?;
-            // Multi-row inserts, well under both backends' bind-parameter limits.
-            for (chunk_no, chunk) in records.chunks(500).enumerate() {
-                let mut sql = String::from(
-                    "INSERT INTO parsed_records (parsed_file_id, row_idx, record) VALUES ",
-                );
-                for i in 0..chunk.len() {
-                    if i > 0 {
-                        sql.push(',');
+        self.store
+            .detached(move |w| async move {
+                let (parsed_file_id, records) = (parsed_file_id.as_str(), records.as_slice());
+                let mut tx = w.begin().await?;
+                // Multi-row inserts, well under both backends' bind-parameter limits.
+                for (chunk_no, chunk) in records.chunks(500).enumerate() {
+                    let mut sql = String::from(
+                        "INSERT INTO parsed_records (parsed_file_id, row_idx, record) VALUES ",
+                    );
+                    for i in 0..chunk.len() {
+                        if i > 0 {
+                            sql.push(',');
+                        }
+                        let b = i * 3;
+                        sql.push_str(&format!("(${}, ${}, ${})", b + 1, b + 2, b + 3));
                     }
-                    let b = i * 3;
-                    sql.push_str(&format!("(${}, ${}, ${})", b + 1, b + 2, b + 3));
+                    sql.push_str(" ON CONFLICT (parsed_file_id, row_idx) DO NOTHING");
+                    let mut q = sqlx::query(&sql);
+                    for (i, rec) in chunk.iter().enumerate() {
+                        let idx = first_idx + (chunk_no * 500 + i) as i64;
+                        q = q.bind(parsed_file_id).bind(idx).bind(rec.as_str());
+                    }
+                    q.execute(&mut *tx).await?;
                 }
-                sql.push_str(" ON CONFLICT (parsed_file_id, row_idx) DO NOTHING");
-                let mut q = sqlx::query(&sql);
-                for (i, rec) in chunk.iter().enumerate() {
-                    let idx = first_idx + (chunk_no * 500 + i) as i64;
-                    q = q.bind(parsed_file_id).bind(idx).bind(rec.as_str());
-                }
-                q.execute(&mut *tx).await?;
-            }
-            tx.commit().await
-        })
-        .await
+                tx.commit().await
+            })
+            .await
     }
 
     pub async fn parsed_records(
@@ -494,7 +514,7 @@ impl Store {
         parsed_file_id: &str,
         offset: i64,
         limit: i64,
-    ) -> Result<Vec<Value>, sqlx::Error> {
+    ) -> Result<Vec<Value>, StoreError> {
         let rows = sqlx::query(
             "SELECT record FROM parsed_records WHERE parsed_file_id = $1 AND row_idx >= $2 \
              ORDER BY row_idx LIMIT $3",
@@ -502,13 +522,14 @@ impl Store {
         .bind(parsed_file_id)
         .bind(offset)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         rows.iter()
             .map(|r| {
                 let text: String = r.try_get("record")?;
                 serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
             })
-            .collect()
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 }

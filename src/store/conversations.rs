@@ -3,7 +3,9 @@
 use serde_json::Value;
 use sqlx::Row;
 
-use super::db::{is_unique_violation, Store};
+use super::db::is_unique_violation;
+use super::error::StoreError;
+use super::runtime_store::RuntimeStore;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Turn {
@@ -12,7 +14,7 @@ pub struct Turn {
     pub data: Value,
 }
 
-impl Store {
+impl RuntimeStore {
     /// The agent that owns a conversation: the stored one, or `proposed` for a new one.
     pub async fn conversation_owner(
         &self,
@@ -20,7 +22,7 @@ impl Store {
         conversation_id: &str,
         proposed: &str,
         at: i64,
-    ) -> Result<String, sqlx::Error> {
+    ) -> Result<String, StoreError> {
         let insert = sqlx::query(
             "INSERT INTO conversations (session_id, conversation_id, agent_kind, created_at) \
              VALUES ($1, $2, $3, $4)",
@@ -29,7 +31,7 @@ impl Store {
         .bind(conversation_id)
         .bind(proposed)
         .bind(at)
-        .execute(&self.writer)
+        .execute(&self.store.writer)
         .await;
         match insert {
             Ok(_) => Ok(proposed.to_string()),
@@ -39,11 +41,11 @@ impl Store {
                 )
                 .bind(session_id)
                 .bind(conversation_id)
-                .fetch_one(&self.pool)
+                .fetch_one(&self.store.pool)
                 .await?;
-                row.try_get("agent_kind")
+                Ok(row.try_get("agent_kind")?)
             }
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -54,13 +56,13 @@ impl Store {
         conversation_id: &str,
         turn: &Turn,
         at: i64,
-    ) -> Result<i64, sqlx::Error> {
+    ) -> Result<i64, StoreError> {
         let (session_id, conversation_id, turn) = (
             session_id.to_string(),
             conversation_id.to_string(),
             turn.clone(),
         );
-        self.detached(move |w| async move {
+        self.store.detached(move |w| async move {
         let (session_id, conversation_id, turn) = (session_id.as_str(), conversation_id.as_str(), &turn);
         let mut tx = w.begin().await?;
         let next: i64 = sqlx::query(
@@ -86,7 +88,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(next)
+        Ok::<_, StoreError>(next)
         })
         .await
     }
@@ -97,7 +99,7 @@ impl Store {
         session_id: &str,
         conversation_id: &str,
         limit: i64,
-    ) -> Result<Vec<Turn>, sqlx::Error> {
+    ) -> Result<Vec<Turn>, StoreError> {
         let rows = sqlx::query(
             "SELECT role, content, data FROM conversation_turns \
              WHERE session_id = $1 AND conversation_id = $2 ORDER BY turn_idx DESC LIMIT $3",
@@ -105,7 +107,7 @@ impl Store {
         .bind(session_id)
         .bind(conversation_id)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
         let mut turns = rows
             .iter()

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Row};
 
 use crate::redact::redact_url;
 
+use super::error::{cause_chain, StoreError};
 use super::health::DbHealth;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +85,31 @@ impl Store {
         Ok(())
     }
 
+    /// Which of `versions` (migration numbers) the database has not applied. A database that
+    /// has applied none (no migrations table yet) misses them all.
+    pub async fn missing_migrations(&self, versions: &[i64]) -> Result<Vec<i64>, StoreError> {
+        let applied: Vec<i64> =
+            match sqlx::query("SELECT version FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_all(&self.pool)
+                .await
+            {
+                Ok(rows) => rows
+                    .iter()
+                    .map(|r| r.try_get::<i64, _>("version"))
+                    .collect::<Result<_, _>>()?,
+                Err(e) => match StoreError::from(e) {
+                    // No such table: nothing was ever migrated.
+                    StoreError::Failed(_) => Vec::new(),
+                    down => return Err(down),
+                },
+            };
+        Ok(versions
+            .iter()
+            .copied()
+            .filter(|v| !applied.contains(v))
+            .collect())
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
     }
@@ -127,20 +153,6 @@ async fn check_connect(
             CONNECT_TIMEOUT.as_secs()
         )),
     }
-}
-
-/// An error and its sources, `: `-separated, each once (sqlx often repeats its source).
-fn cause_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
 }
 
 /// The pool settings of either backend (`sqlite` or `postgres` connections at most).

@@ -7,15 +7,16 @@ use std::collections::HashMap;
 use sqlx::{Any, Row, Transaction};
 
 use super::batch;
-use super::db::Store;
+use super::error::StoreError;
 use super::event_model::{AppendOutcome, Effect, NewEvent};
 use super::event_sql::{
     apply_effect, holds_epoch, next_seq, stored, EVENT_COLUMNS, INSERT_EVENTS, UNLESS_REPEATED,
 };
 use super::rows::EventRow;
+use super::runtime_store::RuntimeStore;
 use super::write::Detached;
 
-impl Store {
+impl RuntimeStore {
     /// Appends a batch in one transaction (in a task of its own: see `write`). `last_seq`
     /// caches each session's latest `seq` (filled from the database on a miss); it is only
     /// updated when the transaction commits. The batch and the cache come back with the result.
@@ -24,9 +25,11 @@ impl Store {
         items: Vec<(NewEvent, Option<Effect>)>,
         mut last_seq: HashMap<String, i64>,
     ) -> Appended {
-        let run = self.detached(move |w| async move {
-            let result = append_in(&w, &items, &mut last_seq).await;
-            Ok(Appended {
+        let run = self.store.detached(move |w| async move {
+            let result = append_in(&w, &items, &mut last_seq)
+                .await
+                .map_err(StoreError::from);
+            Ok::<_, StoreError>(Appended {
                 result,
                 items,
                 last_seq,
@@ -40,14 +43,14 @@ impl Store {
     }
 
     /// The session's latest `seq` (0 when it has no events).
-    pub async fn max_seq(&self, session_id: &str) -> Result<i64, sqlx::Error> {
-        let mut conn = self.pool.acquire().await?;
+    pub async fn max_seq(&self, session_id: &str) -> Result<i64, StoreError> {
+        let mut conn = self.store.pool.acquire().await?;
         let row =
             sqlx::query("SELECT COALESCE(MAX(seq), 0) AS s FROM events WHERE session_id = $1")
                 .bind(session_id)
                 .fetch_one(&mut *conn)
                 .await?;
-        row.try_get::<i64, _>("s")
+        row.try_get::<i64, _>("s").map_err(StoreError::from)
     }
 
     /// Stored events of a session with `seq > after_seq`, in order, at most `limit`.
@@ -56,35 +59,41 @@ impl Store {
         session_id: &str,
         after_seq: i64,
         limit: i64,
-    ) -> Result<Vec<EventRow>, sqlx::Error> {
+    ) -> Result<Vec<EventRow>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE session_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
         ))
         .bind(session_id)
         .bind(after_seq)
         .bind(limit)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
-        rows.iter().map(EventRow::from_row).collect()
+        rows.iter()
+            .map(EventRow::from_row)
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
     pub async fn events_of_execution(
         &self,
         execution_id: &str,
-    ) -> Result<Vec<EventRow>, sqlx::Error> {
+    ) -> Result<Vec<EventRow>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE execution_id = $1 ORDER BY seq"
         ))
         .bind(execution_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
-        rows.iter().map(EventRow::from_row).collect()
+        rows.iter()
+            .map(EventRow::from_row)
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 }
 
 /// What an append did, with the batch and the cache it was given.
 pub struct Appended {
-    pub result: Result<Vec<AppendOutcome>, sqlx::Error>,
+    pub result: Result<Vec<AppendOutcome>, StoreError>,
     pub items: Vec<(NewEvent, Option<Effect>)>,
     pub last_seq: HashMap<String, i64>,
 }

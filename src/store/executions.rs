@@ -3,8 +3,10 @@
 use serde_json::Value;
 use sqlx::Row;
 
-use super::db::{is_unique_violation, Store};
+use super::db::is_unique_violation;
+use super::error::StoreError;
 use super::rows::{ExecutionRow, StepRow};
+use super::runtime_store::RuntimeStore;
 use super::states::ExecutionState;
 
 const COLUMNS: &str = "execution_id, intent_id, intent_type, session_id, tenant_id, solution_id, \
@@ -40,15 +42,15 @@ pub enum InsertOutcome {
     Existing(ExecutionRow),
 }
 
-impl Store {
+impl RuntimeStore {
     /// Stores a new `pending` execution, or returns the execution that already holds its
     /// idempotency key. The execution and its key are written in one transaction. A new
     /// execution is stored at epoch [`FIRST_EPOCH`]: the driver started for it right away owns it
     /// without a claim (a later driver claims the next epoch and fences it out).
-    pub async fn insert_execution(&self, new: &NewExecution) -> Result<InsertOutcome, sqlx::Error> {
+    pub async fn insert_execution(&self, new: &NewExecution) -> Result<InsertOutcome, StoreError> {
         let Some((scope, key)) = &new.idempotency else {
             // One statement, committed on its own: no transaction to open and close.
-            insert_row(&self.writer, new).await?;
+            insert_row(&self.store.writer, new).await?;
             return Ok(InsertOutcome::Created(new_row(new)));
         };
         let scopes = std::iter::once(scope).chain(new.idempotency_alt_scope.as_ref());
@@ -58,7 +60,7 @@ impl Store {
             }
         }
         let (new, scope, key) = (new.clone(), scope.to_string(), key.to_string());
-        self.detached(move |w| async move {
+        self.store.detached(move |w| async move {
         let (new, scope, key) = (&new, scope.as_str(), key.as_str());
         let mut tx = w.begin().await?;
         insert_row(&mut *tx, new).await?;
@@ -76,7 +78,7 @@ impl Store {
             Err(e) if is_unique_violation(&e) => {
                 // A concurrent submit with the same key won the race: keep theirs.
                 tx.rollback().await?;
-                return match w.store().execution_by_idempotency_key(scope, key).await? {
+                return match w.store().runtime().execution_by_idempotency_key(scope, key).await? {
                     Some(existing) => Ok(InsertOutcome::Existing(existing)),
                     None => Err(e),
                 };
@@ -100,7 +102,7 @@ impl Store {
         ))
         .bind(scope)
         .bind(key)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
         row.as_ref().map(ExecutionRow::from_row).transpose()
     }
@@ -108,28 +110,34 @@ impl Store {
     pub async fn get_execution(
         &self,
         execution_id: &str,
-    ) -> Result<Option<ExecutionRow>, sqlx::Error> {
+    ) -> Result<Option<ExecutionRow>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM executions WHERE execution_id = $1"
         ))
         .bind(execution_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
-        row.as_ref().map(ExecutionRow::from_row).transpose()
+        row.as_ref()
+            .map(ExecutionRow::from_row)
+            .transpose()
+            .map_err(StoreError::from)
     }
 
     /// The execution waiting on a safety hook.
     pub async fn execution_by_hook(
         &self,
         hook_id: &str,
-    ) -> Result<Option<ExecutionRow>, sqlx::Error> {
+    ) -> Result<Option<ExecutionRow>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM executions WHERE hook_id = $1"
         ))
         .bind(hook_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
-        row.as_ref().map(ExecutionRow::from_row).transpose()
+        row.as_ref()
+            .map(ExecutionRow::from_row)
+            .transpose()
+            .map_err(StoreError::from)
     }
 
     /// The execution whose safety hook `hook_id` was answered, and the answer (`approved` or
@@ -137,62 +145,70 @@ impl Store {
     pub async fn answered_hook(
         &self,
         hook_id: &str,
-    ) -> Result<Option<(ExecutionRow, String)>, sqlx::Error> {
+    ) -> Result<Option<(ExecutionRow, String)>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS}, hook_decision FROM executions WHERE answered_hook_id = $1"
         ))
         .bind(hook_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
         row.map(|r| Ok((ExecutionRow::from_row(&r)?, r.try_get("hook_decision")?)))
             .transpose()
     }
 
-    pub async fn get_steps(&self, execution_id: &str) -> Result<Vec<StepRow>, sqlx::Error> {
+    pub async fn get_steps(&self, execution_id: &str) -> Result<Vec<StepRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT idx, name, status, output, error, attempts, started_at, completed_at \
              FROM execution_steps WHERE execution_id = $1 ORDER BY idx",
         )
         .bind(execution_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
-        rows.iter().map(StepRow::from_row).collect()
+        rows.iter()
+            .map(StepRow::from_row)
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
     /// Takes ownership of an execution for a new driver: bumps and returns its epoch. Writes by
     /// drivers holding an older epoch are refused from then on (fencing).
-    pub async fn claim_execution(&self, execution_id: &str) -> Result<Option<i64>, sqlx::Error> {
+    pub async fn claim_execution(&self, execution_id: &str) -> Result<Option<i64>, StoreError> {
         let row = sqlx::query(
             "UPDATE executions SET epoch = epoch + 1 WHERE execution_id = $1 RETURNING epoch",
         )
         .bind(execution_id)
-        .fetch_optional(&self.writer)
+        .fetch_optional(&self.store.writer)
         .await?;
-        row.map(|r| r.try_get::<i64, _>("epoch")).transpose()
+        row.map(|r| r.try_get::<i64, _>("epoch"))
+            .transpose()
+            .map_err(StoreError::from)
     }
 
     /// Sessions that own at least one execution that is not terminal (to resume at start).
-    pub async fn sessions_with_unfinished_executions(&self) -> Result<Vec<String>, sqlx::Error> {
+    pub async fn sessions_with_unfinished_executions(&self) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT DISTINCT session_id FROM executions WHERE status IN {UNFINISHED}"
         ))
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
-        rows.iter().map(|r| r.try_get("session_id")).collect()
+        rows.iter()
+            .map(|r| r.try_get("session_id"))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
-    pub async fn unfinished_executions(
-        &self,
-        session_id: &str,
-    ) -> Result<Vec<String>, sqlx::Error> {
+    pub async fn unfinished_executions(&self, session_id: &str) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT execution_id FROM executions WHERE session_id = $1 AND status IN {UNFINISHED} \
              ORDER BY created_at"
         ))
         .bind(session_id)
-        .fetch_all(&self.pool)
+        .fetch_all(&self.store.pool)
         .await?;
-        rows.iter().map(|r| r.try_get("execution_id")).collect()
+        rows.iter()
+            .map(|r| r.try_get("execution_id"))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 }
 

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use super::db::Store;
+use super::error::StoreError;
 use super::health::{DbHealth, BUSY_IS_NOT_DOWN, PROBE_PERIOD, PROBE_TIMEOUT, SLOW_PROBES_TO_FAIL};
 use super::time::now_micros;
 
@@ -13,10 +14,13 @@ impl Store {
         &self.health
     }
 
-    /// Probes the database every [`PROBE_PERIOD`] until the store is closed.
-    pub fn watch_health(&self) -> tokio::task::JoinHandle<()> {
+    /// Probes the database every [`PROBE_PERIOD`] until the store is closed. Until every
+    /// migration in `schema` is applied (see [`Store::check_schema`]) the database counts as
+    /// down, with the missing migrations as the reason.
+    pub fn watch_health(&self, schema: &'static [i64]) -> tokio::task::JoinHandle<()> {
         let store = self.clone();
         tokio::spawn(async move {
+            let mut schema_ready = schema.is_empty();
             let mut slow = 0u32;
             let mut ticks = tokio::time::interval(PROBE_PERIOD);
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -24,6 +28,14 @@ impl Store {
                 ticks.tick().await;
                 if store.pool.is_closed() {
                     return;
+                }
+                if !schema_ready {
+                    match store.check_schema(schema).await {
+                        Ok(true) => schema_ready = true,
+                        Ok(false) => continue,
+                        // The probes below say why.
+                        Err(_) => {}
+                    }
                 }
                 let reads = probe(store.probe_read()).await;
                 let writes = match &reads {
@@ -47,15 +59,28 @@ impl Store {
         })
     }
 
-    async fn probe_read(&self) -> Result<(), sqlx::Error> {
-        sqlx::query("SELECT 1")
-            .execute(&self.pool)
-            .await
-            .map(|_| ())
+    /// Whether every migration in `schema` is applied; when not, the database's health is set
+    /// down with the missing ones named (the migrations are the Runtime Plane's to apply).
+    pub async fn check_schema(&self, schema: &[i64]) -> Result<bool, StoreError> {
+        let missing = self.missing_migrations(schema).await?;
+        if missing.is_empty() {
+            return Ok(true);
+        }
+        let why = format!(
+            "the database schema lacks migrations {missing:?}: the Runtime Plane applies them \
+             when it starts (or run `symphainy migrate`)"
+        );
+        self.health.set(Err(why.clone()), Err(why));
+        Ok(false)
+    }
+
+    async fn probe_read(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     /// A committed write through the writer: what every acknowledged request needs.
-    async fn probe_write(&self) -> Result<(), sqlx::Error> {
+    async fn probe_write(&self) -> Result<(), StoreError> {
         let at = now_micros();
         self.detached(move |w| async move {
             let mut tx = w.begin().await?;
@@ -84,7 +109,7 @@ impl std::fmt::Display for Probe {
 }
 
 async fn probe(
-    fut: impl std::future::Future<Output = Result<(), sqlx::Error>>,
+    fut: impl std::future::Future<Output = Result<(), StoreError>>,
 ) -> Result<(), Probe> {
     match tokio::time::timeout(PROBE_TIMEOUT, fut).await {
         Ok(Ok(())) => Ok(()),

@@ -4,6 +4,7 @@
 use sqlx::Row;
 
 use super::auth::AuthStore;
+use super::error::StoreError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefreshRow {
@@ -24,7 +25,7 @@ impl AuthStore {
         r: &RefreshRow,
         new_family: bool,
         at: i64,
-    ) -> Result<(), sqlx::Error> {
+    ) -> Result<(), StoreError> {
         let r = r.clone();
         self.store
             .detached(move |w| async move {
@@ -46,7 +47,7 @@ impl AuthStore {
             .await
     }
 
-    pub async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRow>, sqlx::Error> {
+    pub async fn refresh_token(&self, token_hash: &str) -> Result<Option<RefreshRow>, StoreError> {
         let row = sqlx::query(
             "SELECT t.token_hash, t.family_id, t.user_id, t.tenant_id, t.expires_at, t.used_at, \
              f.revoked_at FROM refresh_tokens t JOIN refresh_families f ON f.family_id = t.family_id \
@@ -76,7 +77,7 @@ impl AuthStore {
         used: &str,
         successor: &RefreshRow,
         at: i64,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<bool, StoreError> {
         let (used, successor) = (used.to_string(), successor.clone());
         self.store
             .detached(move |w| async move {
@@ -92,7 +93,7 @@ impl AuthStore {
             .await?;
                 if marked.rows_affected() != 1 {
                     tx.rollback().await?;
-                    return Ok(false);
+                    return Ok::<_, StoreError>(false);
                 }
                 insert_token(&mut tx, successor, at).await?;
                 tx.commit().await?;
@@ -101,11 +102,7 @@ impl AuthStore {
             .await
     }
 
-    pub async fn revoke_refresh_family(
-        &self,
-        family_id: &str,
-        at: i64,
-    ) -> Result<u64, sqlx::Error> {
+    pub async fn revoke_refresh_family(&self, family_id: &str, at: i64) -> Result<u64, StoreError> {
         let res = sqlx::query(
             "UPDATE refresh_families SET revoked_at = $2 WHERE family_id = $1 AND revoked_at IS NULL",
         )
@@ -120,7 +117,7 @@ impl AuthStore {
         &self,
         user_id: &str,
         at: i64,
-    ) -> Result<u64, sqlx::Error> {
+    ) -> Result<u64, StoreError> {
         let res = sqlx::query(
             "UPDATE refresh_families SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL",
         )

@@ -3,32 +3,37 @@
 use serde_json::Value;
 use sqlx::Row;
 
-use super::db::{is_unique_violation, Store};
+use super::db::is_unique_violation;
+use super::error::StoreError;
 use super::rows::SessionRow;
+use super::runtime_store::RuntimeStore;
 
 const COLUMNS: &str =
     "session_id, tenant_id, user_id, status, metadata, created_at, updated_at, superseded_by, \
      succeeds";
 
-impl Store {
+impl RuntimeStore {
     /// Inserts a new session. `Ok(false)` when the id is taken.
-    pub async fn insert_session(&self, s: &SessionRow) -> Result<bool, sqlx::Error> {
-        let res = insert_row(&self.writer, s).await;
+    pub async fn insert_session(&self, s: &SessionRow) -> Result<bool, StoreError> {
+        let res = insert_row(&self.store.writer, s).await;
         match res {
             Ok(_) => Ok(true),
             Err(e) if is_unique_violation(&e) => Ok(false),
-            Err(e) => Err(e),
+            Err(e) => Err(e.into()),
         }
     }
 
-    pub async fn get_session(&self, session_id: &str) -> Result<Option<SessionRow>, sqlx::Error> {
+    pub async fn get_session(&self, session_id: &str) -> Result<Option<SessionRow>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM sessions WHERE session_id = $1"
         ))
         .bind(session_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.store.pool)
         .await?;
-        row.as_ref().map(SessionRow::from_row).transpose()
+        row.as_ref()
+            .map(SessionRow::from_row)
+            .transpose()
+            .map_err(StoreError::from)
     }
 
     /// Binds a session (and its executions and artifacts so far) to a user and tenant and
@@ -43,28 +48,29 @@ impl Store {
         tenant_id: &str,
         metadata: &Value,
         at: i64,
-    ) -> Result<BindOutcome, sqlx::Error> {
+    ) -> Result<BindOutcome, StoreError> {
         let (session_id, user_id, tenant_id, metadata) = (
             session_id.to_string(),
             user_id.to_string(),
             tenant_id.to_string(),
             metadata.clone(),
         );
-        self.detached(move |w| async move {
-            let (session_id, user_id, tenant_id) =
-                (session_id.as_str(), user_id.as_str(), tenant_id.as_str());
-            let mut tx = w.begin().await?;
-            let before = sqlx::query(&format!(
-                "SELECT {COLUMNS} FROM sessions WHERE session_id = $1"
-            ))
-            .bind(session_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(before) = before.as_ref().map(SessionRow::from_row).transpose()? else {
-                tx.rollback().await?;
-                return Ok(BindOutcome::NotFound);
-            };
-            let res = sqlx::query(
+        self.store
+            .detached(move |w| async move {
+                let (session_id, user_id, tenant_id) =
+                    (session_id.as_str(), user_id.as_str(), tenant_id.as_str());
+                let mut tx = w.begin().await?;
+                let before = sqlx::query(&format!(
+                    "SELECT {COLUMNS} FROM sessions WHERE session_id = $1"
+                ))
+                .bind(session_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(before) = before.as_ref().map(SessionRow::from_row).transpose()? else {
+                    tx.rollback().await?;
+                    return Ok::<_, StoreError>(BindOutcome::NotFound);
+                };
+                let res = sqlx::query(
                 "UPDATE sessions SET user_id = $2, tenant_id = $3, metadata = $4, updated_at = $5 \
                  WHERE session_id = $1 AND (user_id IS NULL OR user_id = $2) \
                  AND (tenant_id IS NULL OR tenant_id = $3)",
@@ -76,70 +82,70 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
-            if res.rows_affected() != 1 {
-                tx.rollback().await?;
-                return Ok(BindOutcome::BoundToAnother);
-            }
-            // What the session did while anonymous now belongs to its tenant too.
-            for table in ["executions", "artifacts"] {
-                sqlx::query(&format!(
+                if res.rows_affected() != 1 {
+                    tx.rollback().await?;
+                    return Ok(BindOutcome::BoundToAnother);
+                }
+                // What the session did while anonymous now belongs to its tenant too.
+                for table in ["executions", "artifacts"] {
+                    sqlx::query(&format!(
                     "UPDATE {table} SET tenant_id = $2 WHERE session_id = $1 AND tenant_id IS NULL"
                 ))
-                .bind(session_id)
-                .bind(tenant_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            let successor = match (&before.user_id, &before.superseded_by) {
-                // Anonymous until now: its owner gets a new id.
-                (None, None) => {
-                    let next = SessionRow {
-                        session_id: uuid::Uuid::new_v4().to_string(),
-                        tenant_id: Some(tenant_id.to_string()),
-                        user_id: Some(user_id.to_string()),
-                        status: "active".into(),
-                        metadata: metadata.clone(),
-                        created_at: at,
-                        updated_at: at,
-                        superseded_by: None,
-                        succeeds: Some(session_id.to_string()),
-                    };
-                    // Claimed in the UPDATE itself: of two concurrent upgrades (PostgreSQL reads
-                    // `before` without a lock) one names the successor, the other finds it.
-                    let claimed = sqlx::query(
-                        "UPDATE sessions SET superseded_by = $2 \
-                         WHERE session_id = $1 AND superseded_by IS NULL",
-                    )
                     .bind(session_id)
-                    .bind(&next.session_id)
+                    .bind(tenant_id)
                     .execute(&mut *tx)
                     .await?;
-                    if claimed.rows_affected() == 1 {
-                        insert_row(&mut *tx, &next).await?;
-                        Some(next.session_id)
-                    } else {
-                        sqlx::query("SELECT superseded_by FROM sessions WHERE session_id = $1")
-                            .bind(session_id)
-                            .fetch_one(&mut *tx)
-                            .await?
-                            .try_get("superseded_by")?
-                    }
                 }
-                (_, existing) => existing.clone(),
-            };
-            tx.commit().await?;
-            let store = w.store();
-            let row = store.get_session(session_id).await?;
-            let next = match &successor {
-                Some(id) => store.get_session(id).await?,
-                None => None,
-            };
-            Ok(match row {
-                None => BindOutcome::NotFound,
-                Some(row) => BindOutcome::Bound(Box::new(row), next.map(Box::new)),
+                let successor = match (&before.user_id, &before.superseded_by) {
+                    // Anonymous until now: its owner gets a new id.
+                    (None, None) => {
+                        let next = SessionRow {
+                            session_id: uuid::Uuid::new_v4().to_string(),
+                            tenant_id: Some(tenant_id.to_string()),
+                            user_id: Some(user_id.to_string()),
+                            status: "active".into(),
+                            metadata: metadata.clone(),
+                            created_at: at,
+                            updated_at: at,
+                            superseded_by: None,
+                            succeeds: Some(session_id.to_string()),
+                        };
+                        // Claimed in the UPDATE itself: of two concurrent upgrades (PostgreSQL reads
+                        // `before` without a lock) one names the successor, the other finds it.
+                        let claimed = sqlx::query(
+                            "UPDATE sessions SET superseded_by = $2 \
+                         WHERE session_id = $1 AND superseded_by IS NULL",
+                        )
+                        .bind(session_id)
+                        .bind(&next.session_id)
+                        .execute(&mut *tx)
+                        .await?;
+                        if claimed.rows_affected() == 1 {
+                            insert_row(&mut *tx, &next).await?;
+                            Some(next.session_id)
+                        } else {
+                            sqlx::query("SELECT superseded_by FROM sessions WHERE session_id = $1")
+                                .bind(session_id)
+                                .fetch_one(&mut *tx)
+                                .await?
+                                .try_get("superseded_by")?
+                        }
+                    }
+                    (_, existing) => existing.clone(),
+                };
+                tx.commit().await?;
+                let store = w.store().runtime();
+                let row = store.get_session(session_id).await?;
+                let next = match &successor {
+                    Some(id) => store.get_session(id).await?,
+                    None => None,
+                };
+                Ok(match row {
+                    None => BindOutcome::NotFound,
+                    Some(row) => BindOutcome::Bound(Box::new(row), next.map(Box::new)),
+                })
             })
-        })
-        .await
+            .await
     }
 }
 

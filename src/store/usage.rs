@@ -6,7 +6,8 @@
 use serde_json::Value;
 use sqlx::Row;
 
-use super::db::Store;
+use super::artifact_store::ArtifactStore;
+use super::error::StoreError;
 
 /// The most a session, and a tenant, may keep stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,13 +47,17 @@ pub fn kept(artifact_type: &str, descriptor: &Value) -> (i64, i64) {
     }
 }
 
-impl Store {
-    pub async fn usage_of_session(&self, session_id: &str) -> Result<Usage, sqlx::Error> {
-        self.usage_where("session_id", session_id).await
+impl ArtifactStore {
+    pub async fn usage_of_session(&self, session_id: &str) -> Result<Usage, StoreError> {
+        self.usage_where("session_id", session_id)
+            .await
+            .map_err(StoreError::from)
     }
 
-    pub async fn usage_of_tenant(&self, tenant_id: &str) -> Result<Usage, sqlx::Error> {
-        self.usage_where("tenant_id", tenant_id).await
+    pub async fn usage_of_tenant(&self, tenant_id: &str) -> Result<Usage, StoreError> {
+        self.usage_where("tenant_id", tenant_id)
+            .await
+            .map_err(StoreError::from)
     }
 
     async fn usage_where(&self, column: &str, value: &str) -> Result<Usage, sqlx::Error> {
@@ -62,7 +67,7 @@ impl Store {
              FROM artifacts WHERE {column} = $1"
         ))
         .bind(value)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.store.pool)
         .await?;
         let (b, r): (i64, i64) = (row.try_get("b")?, row.try_get("r")?);
         Ok(Usage {

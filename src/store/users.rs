@@ -5,6 +5,7 @@ use sqlx::Row;
 
 use super::auth::AuthStore;
 use super::db::is_unique_violation;
+use super::error::StoreError;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct UserRow {
@@ -37,7 +38,7 @@ impl AuthStore {
         user: &UserRow,
         tenant_id: &str,
         tenant_name: &str,
-    ) -> Result<bool, sqlx::Error> {
+    ) -> Result<bool, StoreError> {
         let (user, tenant_id, tenant_name) =
             (user.clone(), tenant_id.to_string(), tenant_name.to_string());
         self.store.detached(move |w| async move {
@@ -82,28 +83,34 @@ impl AuthStore {
         .await
     }
 
-    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRow>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE email = $1"
         ))
         .bind(email)
         .fetch_optional(&self.store.pool)
         .await?;
-        row.as_ref().map(UserRow::from_row).transpose()
+        row.as_ref()
+            .map(UserRow::from_row)
+            .transpose()
+            .map_err(StoreError::from)
     }
 
-    pub async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRow>, sqlx::Error> {
+    pub async fn user_by_id(&self, user_id: &str) -> Result<Option<UserRow>, StoreError> {
         let row = sqlx::query(&format!(
             "SELECT {USER_COLUMNS} FROM users WHERE user_id = $1"
         ))
         .bind(user_id)
         .fetch_optional(&self.store.pool)
         .await?;
-        row.as_ref().map(UserRow::from_row).transpose()
+        row.as_ref()
+            .map(UserRow::from_row)
+            .transpose()
+            .map_err(StoreError::from)
     }
 
     /// `(tenant_id, role)` of every membership of the user, oldest first.
-    pub async fn memberships(&self, user_id: &str) -> Result<Vec<(String, String)>, sqlx::Error> {
+    pub async fn memberships(&self, user_id: &str) -> Result<Vec<(String, String)>, StoreError> {
         let rows = sqlx::query(
             "SELECT tenant_id, role FROM memberships WHERE user_id = $1 ORDER BY created_at, tenant_id",
         )

@@ -13,6 +13,7 @@ use sqlx::{Any, Transaction};
 use tracing::Instrument;
 
 use super::db::{Backend, Store};
+use super::error::StoreError;
 
 pub type Tx = Transaction<'static, Any>;
 
@@ -40,10 +41,11 @@ impl Detached {
 impl Store {
     /// Runs `work` to its end in a task of its own and returns what it returned. Dropping the
     /// returned future does not stop the work; a panic in it is the caller's panic.
-    pub async fn detached<T, F, Fut>(&self, work: F) -> Result<T, sqlx::Error>
+    pub async fn detached<T, E, F, Fut>(&self, work: F) -> Result<T, StoreError>
     where
         F: FnOnce(Detached) -> Fut,
-        Fut: Future<Output = Result<T, sqlx::Error>> + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        E: Into<StoreError> + Send + 'static,
         T: Send + 'static,
     {
         let fut = work(Detached {
@@ -55,10 +57,10 @@ impl Store {
                 self.health.note_write();
                 Ok(value)
             }
-            Ok(Err(e)) => Err(e),
+            Ok(Err(e)) => Err(e.into()),
             Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
             // Cancelled: only when the runtime itself is shutting down.
-            Err(_) => Err(sqlx::Error::PoolClosed),
+            Err(_) => Err(StoreError::Unavailable(sqlx::Error::PoolClosed)),
         }
     }
 }

@@ -428,6 +428,7 @@ async fn the_janitor_spares_a_file_materialized_after_it_looked() {
     let removed = t
         .app
         .store
+        .artifacts()
         .delete_artifact_tree_if(id, Some(("pending_materialization", far_future)))
         .await
         .unwrap();

@@ -291,6 +291,7 @@ async fn a_failure_in_semantic_mapping_leaves_no_artifact_of_the_earlier_phases(
         let exec = accepted["execution_id"].as_str().unwrap();
         t.app
             .store
+            .artifacts()
             .insert_artifact(&ArtifactRow {
                 artifact_id: "left-behind".into(),
                 artifact_type: "quality_report".into(),
@@ -635,6 +636,7 @@ async fn a_join_that_fans_out_past_the_cap_fails_and_writes_nothing() {
     assert!(t
         .app
         .store
+        .artifacts()
         .parsed_records(&dataset, 0, 10)
         .await
         .unwrap()

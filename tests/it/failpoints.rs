@@ -122,6 +122,7 @@ async fn a_crash_at_each_failpoint_loses_and_doubles_nothing() {
             let store = symphainy::store::Store::connect(&db.url).await.unwrap();
             eventually(Duration::from_secs(20), || async {
                 store
+                    .runtime()
                     .sessions_with_unfinished_executions()
                     .await
                     .unwrap()
@@ -130,7 +131,11 @@ async fn a_crash_at_each_failpoint_loses_and_doubles_nothing() {
             })
             .await;
             for session in &sessions {
-                let events = store.events_after(session, 0, 100_000).await.unwrap();
+                let events = store
+                    .runtime()
+                    .events_after(session, 0, 100_000)
+                    .await
+                    .unwrap();
                 let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
                 let want: Vec<i64> = (1..=seqs.len() as i64).collect();
                 assert_eq!(seqs, want, "{why}: session {session}: no gap, no duplicate");
@@ -163,7 +168,11 @@ async fn a_crash_at_each_failpoint_loses_and_doubles_nothing() {
             let store = symphainy::store::Store::connect(&db.url).await.unwrap();
             let mut ingests = 0;
             for session in &sessions {
-                let events = store.events_after(session, 0, 100_000).await.unwrap();
+                let events = store
+                    .runtime()
+                    .events_after(session, 0, 100_000)
+                    .await
+                    .unwrap();
                 ingests += events
                     .iter()
                     .filter(|e| {

@@ -139,7 +139,13 @@ async fn finished_exactly_once(t: &TestApp, runs: &Runs, eid: &str, why: &str) {
 
 /// Every event of the session, in `seq` order: 1, 2, ... with no gap and no duplicate.
 async fn seq_is_contiguous(t: &TestApp, session: &str, why: &str) {
-    let events = t.app.store.events_after(session, 0, 10_000).await.unwrap();
+    let events = t
+        .app
+        .store
+        .runtime()
+        .events_after(session, 0, 10_000)
+        .await
+        .unwrap();
     let seqs: Vec<i64> = events.iter().map(|e| e.seq).collect();
     let want: Vec<i64> = (1..=seqs.len() as i64).collect();
     assert_eq!(seqs, want, "{why}");
@@ -241,7 +247,13 @@ async fn an_execution_actor_is_restarted_by_its_session() {
     // A new execution actor took over (it may already have finished, which unregisters it).
     let done = t.wait_terminal(&eid).await;
     assert_eq!(done["status"], "completed");
-    let events = t.app.store.events_after(&session, 0, 1000).await.unwrap();
+    let events = t
+        .app
+        .store
+        .runtime()
+        .events_after(&session, 0, 1000)
+        .await
+        .unwrap();
     let started = events
         .iter()
         .filter(|e| e.event_type == "STEP_STARTED" && e.data["step"] == "slow")

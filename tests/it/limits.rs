@@ -24,7 +24,7 @@ async fn submit_echo(t: &TestApp, session: &str, n: usize) -> reqwest::Response 
 }
 
 async fn last_seq(t: &TestApp, session: &str) -> i64 {
-    t.app.store.max_seq(session).await.unwrap()
+    t.app.store.runtime().max_seq(session).await.unwrap()
 }
 
 async fn intents_per_session_and_per_tenant() {
@@ -220,7 +220,13 @@ async fn storage_quotas_per_session_and_per_tenant() {
                 "the report mentions a record count"
             );
         }
-        let used = t.app.store.usage_of_session(&one).await.unwrap();
+        let used = t
+            .app
+            .store
+            .artifacts()
+            .usage_of_session(&one)
+            .await
+            .unwrap();
         assert_eq!((used.bytes, used.records), (61, 5), "[{}]", db.name);
         // Another 50 bytes: 111 > 100.
         let c = ingest(&t, &one, "c.csv", &format!("id\n{}\n", "y".repeat(46))).await;
@@ -250,14 +256,20 @@ async fn storage_quotas_per_session_and_per_tenant() {
             "storage quota exceeded: this tenant may keep 8 records and has room for 3 more; \
              this needs at least 4"
         );
-        let used = t.app.store.usage_of_session(&two).await.unwrap();
+        let used = t
+            .app
+            .store
+            .artifacts()
+            .usage_of_session(&two)
+            .await
+            .unwrap();
         assert_eq!(
             (used.bytes, used.records),
             (11, 0),
             "[{}] nothing of the parse is kept",
             db.name
         );
-        let tenant = t.app.store.usage_of_tenant("t").await.unwrap();
+        let tenant = t.app.store.artifacts().usage_of_tenant("t").await.unwrap();
         assert_eq!((tenant.bytes, tenant.records), (72, 5), "[{}]", db.name);
         t.app.shutdown().await;
         db.cleanup().await;

@@ -195,7 +195,7 @@ async fn sigkill_under_load_loses_nothing_and_clients_resume_every_event() {
         // Every client catches up with its session's log: each seq once, in order.
         let store = symphainy::store::Store::connect(&db.url).await.unwrap();
         for (session, seen, _) in &clients {
-            let last = store.max_seq(session).await.unwrap();
+            let last = store.runtime().max_seq(session).await.unwrap();
             eventually(Duration::from_secs(10), || async {
                 (seen.lock().last().copied().unwrap_or(0) >= last).then_some(())
             })

@@ -55,8 +55,18 @@ async fn a_duplicate_event_from_a_stale_epoch_is_fenced() {
     let eid = t.submit_echo(&session, None, "x").await;
     t.wait_terminal(&eid).await;
     let store = &t.app.store;
-    let stale = store.claim_execution(&eid).await.unwrap().unwrap();
-    let newer = store.claim_execution(&eid).await.unwrap().unwrap();
+    let stale = store
+        .runtime()
+        .claim_execution(&eid)
+        .await
+        .unwrap()
+        .unwrap();
+    let newer = store
+        .runtime()
+        .claim_execution(&eid)
+        .await
+        .unwrap()
+        .unwrap();
     let event = |key: &str| NewEvent {
         event_id: uuid::Uuid::new_v4().to_string(),
         session_id: session.clone(),

@@ -509,7 +509,7 @@ async fn concurrent_appends_share_transactions() {
         transactions < committed / 2,
         "group commit: {committed} events in {transactions} transactions"
     );
-    assert_eq!(t.app.store.max_seq(&session).await.unwrap(), 200);
+    assert_eq!(t.app.store.runtime().max_seq(&session).await.unwrap(), 200);
     t.app.shutdown().await;
 }
 

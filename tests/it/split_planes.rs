@@ -82,7 +82,8 @@ async fn the_runtime_restarts_under_a_live_experience_and_nothing_is_lost() {
         let http = reqwest::Client::new();
         let port = free_port();
         let runtime_url = format!("http://127.0.0.1:{port}");
-        // The Experience Plane first, its runtime not there yet: it serves health, 503 for work.
+        // The Experience Plane first, on a database no runtime has migrated yet, its runtime
+        // not there: it applies no migration, serves health, and refuses work with 503.
         let exp_bin = start_plane(
             &db,
             TOKEN,
@@ -96,18 +97,39 @@ async fn the_runtime_restarts_under_a_live_experience_and_nothing_is_lost() {
             "{why}: the experience runs no runtime"
         );
         assert_eq!(runtime_seen(&http, &exp).await, "unavailable", "{why}");
+        let ready: Value = http
+            .get(format!("{exp}/ready"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(ready["database"], "unavailable", "{why}: {ready}");
+        assert!(
+            ready["database_error"]
+                .as_str()
+                .unwrap()
+                .contains("lacks migrations [2, 3, 10]"),
+            "{why}: {ready}"
+        );
         let (s, b) = post(
             &http,
             format!("{exp}/api/session/create-anonymous"),
             json!({}),
         )
         .await;
-        assert_error(s, &b, 503, "runtime_unavailable");
+        assert_error(s, &b, 503, "database_unavailable");
 
-        // The runtime comes: the experience recovers by itself.
         let mut runtime = start_runtime(&db, port).await;
         assert_eq!(runtime.base, runtime_url);
-        wait_runtime_seen(&http, &exp).await;
+        // The runtime comes and migrates: the experience recovers by itself (runtime seen,
+        // schema checked again within a probe period).
+        eventually(Duration::from_secs(20), || async {
+            let r = http.get(format!("{exp}/ready")).send().await.unwrap();
+            (r.status() == 200).then_some(())
+        })
+        .await;
         let (s, b) = post(
             &http,
             format!("{exp}/api/session/create-anonymous"),
@@ -181,6 +203,7 @@ async fn the_runtime_restarts_under_a_live_experience_and_nothing_is_lost() {
         assert_eq!(got, want, "{why}: no gap, no duplicate");
         let store = symphainy::store::Store::connect(&db.url).await.unwrap();
         let stored: Vec<i64> = store
+            .runtime()
             .events_after(&session, 0, 10_000)
             .await
             .unwrap()

@@ -26,6 +26,7 @@ async fn store_with_session(db: &TestDb, session_id: &str) -> Store {
     store.migrate().await.unwrap();
     store.migrate().await.expect("migrations are idempotent");
     assert!(store
+        .runtime()
         .insert_session(&session_row(session_id))
         .await
         .unwrap());
@@ -69,6 +70,7 @@ async fn concurrent_submits_with_one_key_store_one_execution() {
             let store = store.clone();
             tasks.push(tokio::spawn(async move {
                 store
+                    .runtime()
                     .insert_execution(&new_execution("s1", Some("same-key")))
                     .await
             }));
@@ -88,7 +90,7 @@ async fn concurrent_submits_with_one_key_store_one_execution() {
         }
         assert_eq!(created, 1, "[{}] exactly one execution is stored", db.name);
         assert_eq!(ids.len(), 1, "every caller gets the same execution");
-        let unfinished = store.unfinished_executions("s1").await.unwrap();
+        let unfinished = store.runtime().unfinished_executions("s1").await.unwrap();
         assert_eq!(unfinished.len(), 1);
         store.close().await;
         db.cleanup().await;
@@ -100,12 +102,14 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
     for db in databases().await {
         let store = store_with_session(&db, "s1").await;
         let exec = new_execution("s1", None);
-        let InsertOutcome::Created(stored) = store.insert_execution(&exec).await.unwrap() else {
+        let InsertOutcome::Created(stored) = store.runtime().insert_execution(&exec).await.unwrap()
+        else {
             panic!("a new execution is created");
         };
         // A new execution belongs to its first driver at the first epoch, unclaimed.
         assert_eq!(stored.epoch, 1);
         let epoch = store
+            .runtime()
             .claim_execution(&exec.execution_id)
             .await
             .unwrap()
@@ -140,6 +144,7 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
 
         // An effect with a stale epoch writes nothing, neither state nor event.
         let newer = store
+            .runtime()
             .claim_execution(&exec.execution_id)
             .await
             .unwrap()
@@ -160,6 +165,7 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
         .unwrap();
         assert!(matches!(out[0], AppendOutcome::Fenced), "{out:?}");
         let row = store
+            .runtime()
             .get_execution(&exec.execution_id)
             .await
             .unwrap()
@@ -183,6 +189,7 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
             "{out:?}"
         );
         let row = store
+            .runtime()
             .get_execution(&exec.execution_id)
             .await
             .unwrap()
@@ -190,11 +197,11 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
         assert_eq!(row.status.as_str(), "completed");
         assert!(row.completed_at.is_some());
 
-        let page = store.events_after("s1", 5, 2).await.unwrap();
+        let page = store.runtime().events_after("s1", 5, 2).await.unwrap();
         let seqs: Vec<i64> = page.iter().map(|e| e.seq).collect();
         assert_eq!(seqs, [6, 7]);
-        assert_eq!(store.max_seq("s1").await.unwrap(), 8);
-        assert_eq!(store.max_seq("nobody").await.unwrap(), 0);
+        assert_eq!(store.runtime().max_seq("s1").await.unwrap(), 8);
+        assert_eq!(store.runtime().max_seq("nobody").await.unwrap(), 0);
         store.close().await;
         db.cleanup().await;
     }
@@ -212,7 +219,7 @@ async fn a_failed_batch_commits_nothing() {
         ];
         assert!(append_events(&store, &batch, &mut cache).await.is_err());
         assert_eq!(
-            store.max_seq("s1").await.unwrap(),
+            store.runtime().max_seq("s1").await.unwrap(),
             0,
             "[{}] rolled back",
             db.name
@@ -231,11 +238,15 @@ async fn a_stale_effect_in_a_batch_spoils_only_its_own_event() {
         let store = store_with_session(&db, "s1").await;
         let (a, b) = (new_execution("s1", None), new_execution("s1", None));
         for e in [&a, &b] {
-            store.insert_execution(e).await.unwrap();
+            store.runtime().insert_execution(e).await.unwrap();
         }
         // `b` is taken over by a newer driver: its first driver (epoch 1) is stale.
         assert_eq!(
-            store.claim_execution(&b.execution_id).await.unwrap(),
+            store
+                .runtime()
+                .claim_execution(&b.execution_id)
+                .await
+                .unwrap(),
             Some(2)
         );
         let started = |e: &NewExecution, epoch| Effect::ExecutionStarted {
@@ -266,17 +277,35 @@ async fn a_stale_effect_in_a_batch_spoils_only_its_own_event() {
             })
             .collect();
         assert_eq!(seqs, [Some(1), None, Some(2), Some(3)], "[{}]", db.name);
-        let stored = store.events_after("s1", 0, 10).await.unwrap();
+        let stored = store.runtime().events_after("s1", 0, 10).await.unwrap();
         assert_eq!(
             stored.len(),
             3,
             "[{}] the stale event is not stored",
             db.name
         );
-        let a_row = store.get_execution(&a.execution_id).await.unwrap().unwrap();
+        let a_row = store
+            .runtime()
+            .get_execution(&a.execution_id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(a_row.status.as_str(), "running");
-        assert_eq!(store.get_steps(&a.execution_id).await.unwrap().len(), 1);
-        let b_row = store.get_execution(&b.execution_id).await.unwrap().unwrap();
+        assert_eq!(
+            store
+                .runtime()
+                .get_steps(&a.execution_id)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let b_row = store
+            .runtime()
+            .get_execution(&b.execution_id)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(
             b_row.status.as_str(),
             "pending",
@@ -304,7 +333,7 @@ async fn a_stale_effect_in_a_batch_spoils_only_its_own_event() {
             matches!(out[3], AppendOutcome::Appended(ref e) if e.seq == 4),
             "{out:?}"
         );
-        let steps = store.get_steps(&a.execution_id).await.unwrap();
+        let steps = store.runtime().get_steps(&a.execution_id).await.unwrap();
         assert_eq!(
             steps[0].attempts, 1,
             "[{}] a repeated start is not a new attempt",
@@ -323,7 +352,7 @@ async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
         let store = store_with_session(&db, "s1").await;
         let [a, b, c] = [(); 3].map(|_| new_execution("s1", None));
         for e in [&a, &b, &c] {
-            store.insert_execution(e).await.unwrap();
+            store.runtime().insert_execution(e).await.unwrap();
         }
         let with_time = |key: &str, t: i64| {
             let mut e = event("s1", Some(key));
@@ -383,7 +412,7 @@ async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
         let why = db.name;
         let row = |id: String| {
             let store = store.clone();
-            async move { store.get_execution(&id).await.unwrap().unwrap() }
+            async move { store.runtime().get_execution(&id).await.unwrap().unwrap() }
         };
         let ra = row(a.execution_id.clone()).await;
         assert_eq!(
@@ -414,6 +443,7 @@ async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
             let store = store.clone();
             async move {
                 store
+                    .runtime()
                     .get_steps(&id)
                     .await
                     .unwrap()
@@ -496,13 +526,19 @@ async fn a_write_dropped_at_any_point_leaves_every_later_write_durable() {
         for i in 0..300usize {
             let root = format!("f{i}");
             let child = format!("p{i}");
-            store.insert_artifact(&artifact(&root, &[])).await.unwrap();
             store
+                .artifacts()
+                .insert_artifact(&artifact(&root, &[]))
+                .await
+                .unwrap();
+            store
+                .artifacts()
                 .insert_artifact(&artifact(&child, &[&root]))
                 .await
                 .unwrap();
             // Poll the delete a few times (0..24, with the database working meanwhile) and drop it.
-            let mut delete = Box::pin(store.delete_artifact_tree(&root));
+            let artifacts = store.artifacts();
+            let mut delete = Box::pin(artifacts.delete_artifact_tree(&root));
             for _ in 0..(i % 25) {
                 if futures::poll!(delete.as_mut()).is_ready() {
                     break;
@@ -513,23 +549,40 @@ async fn a_write_dropped_at_any_point_leaves_every_later_write_durable() {
             // Later writes are acknowledged only when committed.
             let sid = format!("later-{i}");
             assert!(
-                store.insert_session(&session_row(&sid)).await.unwrap(),
+                store
+                    .runtime()
+                    .insert_session(&session_row(&sid))
+                    .await
+                    .unwrap(),
                 "[{}] trial {i}",
                 db.name
             );
             assert!(
-                witness.get_session(&sid).await.unwrap().is_some(),
+                witness.runtime().get_session(&sid).await.unwrap().is_some(),
                 "[{}] trial {i}: an acknowledged session is not visible to another connection",
                 db.name
             );
             // A dropped delete happens whole or not at all: never a child without its root.
-            let root_left = witness.artifact(&root).await.unwrap().is_some();
-            let child_left = witness.artifact(&child).await.unwrap().is_some();
+            let root_left = witness.artifacts().artifact(&root).await.unwrap().is_some();
+            let child_left = witness
+                .artifacts()
+                .artifact(&child)
+                .await
+                .unwrap()
+                .is_some();
             assert!(root_left || !child_left, "[{}] trial {i}", db.name);
         }
         // Transactions still work, and the deletes all finished (they run to their end).
-        store.insert_artifact(&artifact("last", &[])).await.unwrap();
-        assert!(store.delete_artifact_tree("last").await.unwrap());
+        store
+            .artifacts()
+            .insert_artifact(&artifact("last", &[]))
+            .await
+            .unwrap();
+        assert!(store
+            .artifacts()
+            .delete_artifact_tree("last")
+            .await
+            .unwrap());
         witness.close().await;
         store.close().await;
         db.cleanup().await;

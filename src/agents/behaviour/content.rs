@@ -6,6 +6,7 @@ use crate::agents::reasoning::{Draft, Understanding};
 use crate::runtime::contract::agents::Pillar;
 use crate::runtime::engine::brain::Workbench;
 use crate::runtime::engine::registry::IntentInfo;
+use crate::runtime::realms::content::parsed_file::ParsedFileDescriptor;
 use crate::store::ExecutionState;
 
 use super::{named_file, payload, pillar_intents, Reply};
@@ -168,33 +169,27 @@ pub(super) async fn describe_file(
     parse_now: bool,
 ) -> Result<(Value, Value), String> {
     let (parsed, executions) = parsed_for(bench, name, parse_now).await?;
-    let columns: Vec<String> = parsed["columns"]
-        .as_array()
-        .map(|cs| {
-            cs.iter()
-                .map(|c| {
-                    let nulls = c["null_count"].as_i64().unwrap_or(0);
-                    let extra = if nulls > 0 {
-                        format!(", {nulls} empty")
-                    } else {
-                        String::new()
-                    };
-                    format!(
-                        "{} ({}{extra})",
-                        c["name"].as_str().unwrap_or("?"),
-                        c["type"].as_str().unwrap_or("?")
-                    )
-                })
-                .collect()
+    let d = ParsedFileDescriptor::read(&parsed)
+        .ok_or_else(|| format!("the parse of {name} cannot be read"))?;
+    let columns: Vec<String> = d
+        .columns
+        .iter()
+        .map(|c| {
+            let extra = if c.null_count > 0 {
+                format!(", {} empty", c.null_count)
+            } else {
+                String::new()
+            };
+            format!("{} ({}{extra})", c.name, c.column_type.as_str())
         })
-        .unwrap_or_default();
+        .collect();
     let message = format!(
         "{name} has {} records as {}; columns: {}.",
-        parsed["record_count"],
-        parsed["parsing_type"].as_str().unwrap_or("?"),
+        d.record_count.unwrap_or(0),
+        d.parsing_type.as_deref().unwrap_or("?"),
         columns.join(", ")
     );
-    let file_id = parsed["file_id"].clone();
+    let file_id = json!(d.file_id);
     Ok((
         json!(message),
         json!({"parsed_file": parsed, "file_id": file_id, "execution_ids": executions}),

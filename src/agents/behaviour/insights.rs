@@ -7,6 +7,7 @@ use crate::runtime::contract::agents::Pillar;
 use crate::runtime::engine::brain::Workbench;
 use crate::runtime::engine::registry::IntentInfo;
 use crate::runtime::realms::insights::analysis_report::AnalysisReport;
+use crate::runtime::realms::insights::mash::report::{ConflictKind, MashReport};
 use crate::runtime::realms::insights::quality_report::QualityReport;
 
 use super::content::{file_names, files_message, list_files, parsed_for, session_files};
@@ -124,81 +125,60 @@ pub(super) async fn combine_files(
         .run("data_mash.create", json!({"content_refs": refs}))
         .await?;
     let mash = payload(&done, "mash")?.clone();
+    let report: MashReport = serde_json::from_value(mash.clone())
+        .map_err(|e| format!("the mash's report cannot be read: {e}"))?;
     Ok((
-        mash_summary(&mash),
+        mash_summary(&report),
         json!({"mash": mash, "execution_ids": [listed_by, done.execution_id]}),
     ))
 }
 
-pub(super) fn mash_summary(m: &Value) -> String {
-    let sources = m["sources"].as_array().cloned().unwrap_or_default();
-    let names: Vec<&str> = sources
+pub(super) fn mash_summary(m: &MashReport) -> String {
+    let names: Vec<&str> = m
+        .sources
         .iter()
-        .map(|s| {
-            s["filename"]
-                .as_str()
-                .or(s["label"].as_str())
-                .unwrap_or("?")
-        })
+        .map(|s| s.filename.as_deref().unwrap_or(&s.label))
         .collect();
-    let keys: Vec<String> = m["join"]["keys"]
-        .as_array()
-        .map(|ks| {
-            ks.iter()
-                .map(|k| {
-                    format!(
-                        "{}.{}",
-                        k["source"].as_str().unwrap_or("?"),
-                        k["column"].as_str().unwrap_or("?")
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let columns: Vec<&str> = m["columns"]
-        .as_array()
-        .map(|cs| cs.iter().filter_map(|c| c["name"].as_str()).collect())
-        .unwrap_or_default();
-    let matched: Vec<String> = sources
+    let keys: Vec<String> = m
+        .join
+        .keys
+        .iter()
+        .map(|k| format!("{}.{}", k.source, k.column))
+        .collect();
+    let columns: Vec<&str> = m.columns.iter().map(|c| c.name.as_str()).collect();
+    let matched: Vec<String> = m
+        .sources
         .iter()
         .map(|s| {
             format!(
                 "{} of {} {} records matched",
-                s["matched_records"],
-                s["record_count"],
-                s["label"].as_str().unwrap_or("?")
+                s.matched_records, s.record_count, s.label
             )
         })
         .collect();
-    let quality: Vec<String> = sources
+    let quality: Vec<String> = m
+        .sources
         .iter()
-        .map(|s| {
-            let score = s["quality_score"].as_f64().unwrap_or(0.0);
-            format!("{} {score}", s["label"].as_str().unwrap_or("?"))
+        .map(|s| format!("{} {}", s.label, s.quality_score))
+        .collect();
+    let conflicts: Vec<String> = m
+        .conflicts
+        .iter()
+        .map(|c| match (c.kind, c.count) {
+            (ConflictKind::Value, Some(n)) => format!(
+                "{} differs for {n} record{} (the first file's value is kept)",
+                c.column,
+                if n == 1 { "" } else { "s" }
+            ),
+            _ => c.detail.clone(),
         })
         .collect();
-    let conflicts: Vec<String> = m["conflicts"]
-        .as_array()
-        .map(|cs| {
-            cs.iter()
-                .map(|c| match c["kind"].as_str() {
-                    Some("value") => format!(
-                        "{} differs for {} record{} (the first file's value is kept)",
-                        c["column"].as_str().unwrap_or("?"),
-                        c["count"],
-                        if c["count"] == json!(1) { "" } else { "s" }
-                    ),
-                    _ => c["detail"].as_str().unwrap_or("?").to_string(),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
     format!(
         "I combined {} on {} ({} join): {} records with columns {}. {}. Quality scores: {}. {} The combined data is parsed file {}.",
         names.join(" and "),
         keys.join(" = "),
-        m["join"]["kind"].as_str().unwrap_or("outer"),
-        m["record_count"],
+        m.join.kind.as_str(),
+        m.record_count,
         columns.join(", "),
         matched.join("; "),
         quality.join(", "),
@@ -207,7 +187,7 @@ pub(super) fn mash_summary(m: &Value) -> String {
         } else {
             format!("Conflicts: {}.", conflicts.join("; "))
         },
-        m["parsed_file_id"].as_str().unwrap_or("?"),
+        m.parsed_file_id,
     )
 }
 

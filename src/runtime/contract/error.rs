@@ -74,12 +74,14 @@ impl RuntimeError {
     }
 }
 
-impl From<sqlx::Error> for RuntimeError {
-    fn from(e: sqlx::Error) -> Self {
-        if crate::store::health::is_unavailable(&e) {
-            RuntimeError::DatabaseUnavailable(e.to_string())
+/// Where a store failure crosses the seam it becomes text (the contract's errors are plain
+/// data); the whole cause chain goes with it, for the log line that reports it.
+impl From<crate::store::StoreError> for RuntimeError {
+    fn from(e: crate::store::StoreError) -> Self {
+        if e.is_unavailable() {
+            RuntimeError::DatabaseUnavailable(e.chain())
         } else {
-            RuntimeError::Internal(format!("database: {e}"))
+            RuntimeError::Internal(e.chain())
         }
     }
 }

@@ -8,9 +8,9 @@ use crate::store::time::to_rfc3339;
 
 /// The contract's ArtifactRecord (materializations looked up among the artifact's children).
 pub async fn artifact_record(
-    store: &crate::store::Store,
+    store: &crate::store::ArtifactStore,
     a: &ArtifactRow,
-) -> Result<Value, sqlx::Error> {
+) -> Result<Value, crate::store::StoreError> {
     let materializations: Vec<Value> = store
         .children_of(&a.artifact_id, Some("materialization"))
         .await?

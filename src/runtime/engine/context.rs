@@ -13,11 +13,13 @@ use crate::runtime::engine::handler::Services;
 use crate::runtime::engine::intake_limits::IntakeLimits;
 use crate::runtime::engine::messages::{RouterMsg, SessionMsg};
 use crate::runtime::engine::registry::HandlerRegistry;
-use crate::store::Store;
+use crate::store::RuntimeStore;
 
 pub struct RuntimeInner {
-    pub store: Store,
-    /// What realm steps use (the store again, blobs, limits).
+    /// Sessions, executions, events, conversations.
+    pub store: RuntimeStore,
+    /// What realm steps use (the artifact store, blobs, limits); the engine's artifact
+    /// registry and upload staging use its store too.
     pub services: Services,
     /// Who answers chat turns (the agents).
     pub brain: Arc<dyn AgentBrain>,

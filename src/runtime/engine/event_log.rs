@@ -19,7 +19,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::actors::Slot;
 use crate::runtime::contract::error::RuntimeError;
-use crate::store::{AppendOutcome, Effect, EventRow, NewEvent, Store};
+use crate::store::{AppendOutcome, Effect, EventRow, NewEvent, RuntimeStore, StoreError};
 
 const MAX_BATCH: usize = 512;
 /// Sessions whose latest `seq` is cached; past this the cache starts afresh (it is refilled
@@ -95,14 +95,14 @@ impl EventHub {
 pub struct EventLog;
 
 pub struct EventLogArgs {
-    pub store: Store,
+    pub store: RuntimeStore,
     pub hub: EventHub,
     pub stats: Arc<EventLogStats>,
     pub faults: crate::actors::FaultTargets,
 }
 
 pub struct EventLogState {
-    store: Store,
+    store: RuntimeStore,
     hub: EventHub,
     stats: Arc<EventLogStats>,
     buffer: Vec<Pending>,
@@ -225,7 +225,7 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>) {
 async fn append_detached(
     state: &mut EventLogState,
     items: Vec<Item>,
-) -> (Result<Vec<AppendOutcome>, sqlx::Error>, Vec<Item>) {
+) -> (Result<Vec<AppendOutcome>, StoreError>, Vec<Item>) {
     let cache = std::mem::take(&mut state.last_seq);
     let appended = state.store.append_events(items, cache).await;
     state.last_seq = appended.last_seq;
@@ -270,7 +270,7 @@ fn deliver(
 pub struct EventLogHandle {
     pub slot: Slot<EventLogMsg>,
     pub hub: EventHub,
-    pub store: Store,
+    pub store: RuntimeStore,
     pub stats: Arc<EventLogStats>,
 }
 
@@ -342,7 +342,7 @@ impl EventLogHandle {
 }
 
 async fn pump(
-    store: Store,
+    store: RuntimeStore,
     session_id: String,
     after_seq: i64,
     mut live: broadcast::Receiver<Arc<EventRow>>,
@@ -373,7 +373,7 @@ async fn pump(
 }
 
 async fn catch_up(
-    store: &Store,
+    store: &RuntimeStore,
     session_id: &str,
     last: &mut i64,
     tx: &mpsc::Sender<Result<Arc<EventRow>, RuntimeError>>,

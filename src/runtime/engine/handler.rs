@@ -8,12 +8,12 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use crate::store::blobs::BlobStore;
-use crate::store::Store;
+use crate::store::ArtifactStore;
 
-/// What realm steps may use: the database, blob storage and the content limits.
+/// What realm steps may use: the artifact store, blob storage and the content limits.
 #[derive(Clone)]
 pub struct Services {
-    pub store: Store,
+    pub store: ArtifactStore,
     pub blobs: Arc<dyn BlobStore>,
     pub max_upload_bytes: u64,
     /// What a session and a tenant may keep stored.

@@ -363,7 +363,14 @@ impl RuntimeClient for InProcessClient {
 
     async fn discard_blob(&self, blob: &BlobInfo) -> Result<(), RuntimeError> {
         // Content a file or an upload already references stays, whoever stored it.
-        if self.ctx.store.blob_references(&blob.sha256).await? > 0 {
+        if self
+            .ctx
+            .services
+            .store
+            .blob_references(&blob.sha256)
+            .await?
+            > 0
+        {
             return Ok(());
         }
         self.ctx
@@ -412,6 +419,7 @@ impl RuntimeClient for InProcessClient {
             .map_err(|fields| RuntimeError::Invalid(fields).top_level_fields())?;
         intent.parameters = Some(parameters);
         self.ctx
+            .services
             .store
             .insert_upload(&UploadRow {
                 upload_id: upload_id.clone(),
@@ -425,7 +433,7 @@ impl RuntimeClient for InProcessClient {
         let accepted = match self.submit_intent(scope, intent).await {
             Ok(a) => a,
             Err(e) => {
-                self.ctx.store.delete_upload(&upload_id).await?;
+                self.ctx.services.store.delete_upload(&upload_id).await?;
                 return Err(e);
             }
         };
@@ -433,7 +441,7 @@ impl RuntimeClient for InProcessClient {
             // A repeated key answers the first upload's execution: this upload row is not its.
             let first = self.ctx.store.get_execution(&accepted.execution_id).await?;
             if first.is_some_and(|e| e.parameters["upload_id"] != upload_id.as_str()) {
-                self.ctx.store.delete_upload(&upload_id).await?;
+                self.ctx.services.store.delete_upload(&upload_id).await?;
             }
         }
         Ok(accepted)
@@ -445,7 +453,7 @@ impl RuntimeClient for InProcessClient {
         artifact_id: &str,
         artifact_type: Option<&str>,
     ) -> Result<serde_json::Value, RuntimeError> {
-        let store = &self.ctx.store;
+        let store = &self.ctx.services.store;
         match store.artifact(artifact_id).await? {
             Some(a)
                 if a.lifecycle_state != "deleted"
@@ -498,10 +506,15 @@ impl RuntimeClient for InProcessClient {
             limit,
             offset,
         };
-        let (rows, total) = self.ctx.store.list_artifacts(&owner, &filter).await?;
+        let (rows, total) = self
+            .ctx
+            .services
+            .store
+            .list_artifacts(&owner, &filter)
+            .await?;
         let mut artifacts = Vec::with_capacity(rows.len());
         for a in &rows {
-            artifacts.push(artifact_record(&self.ctx.store, a).await?);
+            artifacts.push(artifact_record(&self.ctx.services.store, a).await?);
         }
         Ok(ArtifactList {
             artifacts,

@@ -55,8 +55,8 @@ impl From<RuntimeError> for DriveError {
     }
 }
 
-impl From<sqlx::Error> for DriveError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<crate::store::StoreError> for DriveError {
+    fn from(e: crate::store::StoreError) -> Self {
         DriveError::Runtime(e.into())
     }
 }

@@ -43,18 +43,18 @@ impl Runtime {
         let events = EventLogHandle {
             slot: Slot::default(),
             hub: EventHub::default(),
-            store: store.clone(),
+            store: store.runtime(),
             stats: Default::default(),
         };
         let services = Services {
-            store: store.clone(),
+            store: store.artifacts(),
             blobs,
             max_upload_bytes: config.max_upload_bytes,
             quotas: config.quotas,
         };
         let config_intake = config.intake;
         let ctx: RuntimeCtx = Arc::new(RuntimeInner {
-            store,
+            store: store.runtime(),
             services,
             brain,
             handlers: Arc::new(handlers),

@@ -21,8 +21,8 @@ pub struct Room {
 pub async fn room(ctx: &StepContext, own: Option<&str>) -> Result<Room, StepError> {
     let q = ctx.services.quotas;
     let store = &ctx.services.store;
-    let storage = |e: sqlx::Error| {
-        tracing::error!(error = %e, "usage query failed");
+    let storage = |e: crate::store::StoreError| {
+        tracing::error!(error = %e.chain(), "usage query failed");
         StepError::new("a storage error occurred; the step can be retried")
     };
     let mine = match own {

@@ -633,8 +633,9 @@ pub async fn append_events(
     store: &symphainy::store::Store,
     items: &[(symphainy::store::NewEvent, Option<symphainy::store::Effect>)],
     cache: &mut std::collections::HashMap<String, i64>,
-) -> Result<Vec<symphainy::store::AppendOutcome>, sqlx::Error> {
+) -> Result<Vec<symphainy::store::AppendOutcome>, symphainy::store::StoreError> {
     let appended = store
+        .runtime()
         .append_events(items.to_vec(), std::mem::take(cache))
         .await;
     *cache = appended.last_seq;

@@ -6,6 +6,7 @@ pub mod files;
 pub mod ingest;
 pub mod janitor;
 pub mod parse_intent;
+pub mod parsed_file;
 pub mod parsing;
 pub mod query;
 

@@ -9,6 +9,7 @@ use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
 use super::common::{derived_id, find, internal};
+use super::parsed_file::ParsedFileDescriptor;
 use super::parsing::{self, ParseError, ParseOptions, ParsingType};
 use crate::runtime::engine::handler::{
     artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
@@ -142,8 +143,8 @@ pub async fn parse_file(
         tenant_id: ctx.tenant_id.clone(),
         session_id: ctx.session_id.clone(),
         lifecycle_state: "parsing".into(),
-        semantic_descriptor: json!({"parsed_file_id": parsed_id, "file_id": file.artifact_id,
-                "parsing_status": "parsing"}),
+        semantic_descriptor: ParsedFileDescriptor::parsing(&parsed_id, &file.artifact_id)
+            .to_value(),
         parent_artifacts: vec![file.artifact_id.clone()],
         produced_by_intent: ctx.intent_type.clone(),
         produced_by_execution: ctx.execution_id.clone(),
@@ -219,14 +220,14 @@ pub async fn parse_file(
         (Ok(s), None) => s,
     };
 
-    let descriptor = json!({
-        "parsed_file_id": parsed_id,
-        "file_id": file.artifact_id,
-        "parsing_type": summary.parsing_type,
-        "parsing_status": "parsed",
-        "record_count": summary.record_count,
-        "columns": summary.columns,
-    });
+    let descriptor = ParsedFileDescriptor {
+        parsing_status: "parsed".into(),
+        parsing_type: Some(summary.parsing_type.to_string()),
+        record_count: Some(summary.record_count),
+        columns: summary.columns,
+        ..ParsedFileDescriptor::parsing(&parsed_id, &file.artifact_id)
+    }
+    .to_value();
     store
         .update_artifact(&parsed_id, &descriptor, "active", now_micros())
         .await
@@ -250,7 +251,7 @@ pub fn by_extension(filename: &str) -> ParsingType {
 }
 
 /// Removes the records of a parse that did not finish.
-async fn discard(store: &crate::store::Store, parsed_id: &str) {
+async fn discard(store: &crate::store::ArtifactStore, parsed_id: &str) {
     if let Err(e) = store.delete_artifact_tree(parsed_id).await {
         tracing::warn!(error = %e, %parsed_id, "could not remove a failed parse's records");
     }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use crate::runtime::engine::handler::{FieldErrors, SagaStep, StepContext, StepError};
 use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
 use crate::runtime::realms::content::common::{find, internal};
+use crate::runtime::realms::content::parsed_file::ParsedFileDescriptor;
 use crate::store::artifacts::ArtifactRow;
 
 /// Records read per page, at most.
@@ -86,21 +87,19 @@ pub const MAX_ANALYZED_COLUMNS: usize = 1_000;
 /// The columns an analysis looks at: `(name, type)` of the first `MAX_ANALYZED_COLUMNS`, and
 /// how many the file has.
 pub fn analyzed_columns(parsed: &ArtifactRow) -> (Vec<(String, String)>, usize) {
-    let described = parsed.semantic_descriptor["columns"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let described = descriptor(parsed).columns;
     let columns = described
         .iter()
         .take(MAX_ANALYZED_COLUMNS)
-        .map(|c| {
-            (
-                c["name"].as_str().unwrap_or_default().to_string(),
-                c["type"].as_str().unwrap_or_default().to_string(),
-            )
-        })
+        .map(|c| (c.name.clone(), c.column_type.as_str().to_string()))
         .collect();
     (columns, described.len())
+}
+
+/// A parsed file's descriptor (an empty one if it cannot be read).
+pub fn descriptor(parsed: &ArtifactRow) -> ParsedFileDescriptor {
+    ParsedFileDescriptor::read(&parsed.semantic_descriptor)
+        .unwrap_or_else(|| ParsedFileDescriptor::parsing(&parsed.artifact_id, "").with_no_file())
 }
 
 /// What an artifact says of the columns an analysis looked at.
@@ -111,14 +110,11 @@ pub fn columns_note(analyzed: usize, total: usize) -> serde_json::Value {
 
 /// A parsed file's column names, in order.
 pub fn column_names(parsed: &ArtifactRow) -> Vec<String> {
-    parsed.semantic_descriptor["columns"]
-        .as_array()
-        .map(|cs| {
-            cs.iter()
-                .filter_map(|c| c["name"].as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
+    descriptor(parsed)
+        .columns
+        .into_iter()
+        .map(|c| c.name)
+        .collect()
 }
 
 /// Calls `f` on every stored record, in order; returns how many there were.

@@ -1,9 +1,9 @@
 //! Column type inference with null counting, one value at a time.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ColumnType {
     Integer,
@@ -18,7 +18,23 @@ pub enum ColumnType {
     Json,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+impl ColumnType {
+    /// The name stored and sent (`integer`, `float`, …), as serde writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColumnType::Integer => "integer",
+            ColumnType::Float => "float",
+            ColumnType::Boolean => "boolean",
+            ColumnType::Date => "date",
+            ColumnType::Datetime => "datetime",
+            ColumnType::String => "string",
+            ColumnType::Null => "null",
+            ColumnType::Json => "json",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ColumnStats {
     pub name: String,
     #[serde(rename = "type")]

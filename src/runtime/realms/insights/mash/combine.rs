@@ -9,6 +9,7 @@
 //! key index and one pass over the anchor's keys (`count_anchor`, then `planned`), in memory
 //! bounded by the held records' keys; the phase checks it against its cap (`cap`).
 
+use super::report::{ConflictKind, MashConflict};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::{json, Map, Value};
@@ -384,14 +385,17 @@ impl Combiner {
         row
     }
 
-    /// Value conflicts found: `[{kind:"value", column, count, examples}]`.
-    pub fn value_conflicts(&self) -> Vec<Value> {
+    /// Value conflicts found, one per column, with a few examples.
+    pub fn value_conflicts(&self) -> Vec<MashConflict> {
         self.conflicts
             .iter()
-            .map(|(column, c)| {
-                json!({"kind": "value", "column": column, "count": c.count,
-                    "detail": "different non-empty values for one key; the first source's value is kept",
-                    "examples": c.examples})
+            .map(|(column, c)| MashConflict {
+                kind: ConflictKind::Value,
+                column: column.clone(),
+                detail: "different non-empty values for one key; the first source's value is kept"
+                    .into(),
+                count: Some(c.count),
+                examples: Some(c.examples.clone()),
             })
             .collect()
     }
@@ -523,10 +527,10 @@ mod tests {
         assert_eq!(c.matched_counts(), [0, 2]);
         let conflicts = c.value_conflicts();
         assert_eq!(conflicts.len(), 1);
-        assert_eq!(conflicts[0]["column"], "city");
-        assert_eq!(conflicts[0]["count"], 1);
+        assert_eq!(conflicts[0].column, "city");
+        assert_eq!(conflicts[0].count, Some(1));
         assert_eq!(
-            conflicts[0]["examples"][0]["values"],
+            conflicts[0].examples.as_ref().unwrap()[0]["values"],
             json!([{"source": "sales", "value": "Paris"}, {"source": "customers", "value": "Rome"}])
         );
     }
@@ -643,8 +647,8 @@ mod tests {
         }
         let conflicts = c.value_conflicts();
         assert_eq!(conflicts.len(), 30);
-        assert!(conflicts.iter().all(|k| k["count"] == 5));
-        let examples = |i: usize| conflicts[i]["examples"].as_array().unwrap().len();
+        assert!(conflicts.iter().all(|k| k.count == Some(5)));
+        let examples = |i: usize| conflicts[i].examples.as_ref().unwrap().len();
         assert_eq!(
             (examples(0), examples(9), examples(10), examples(29)),
             (4, 4, 3, 3)

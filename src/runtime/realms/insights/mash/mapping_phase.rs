@@ -12,6 +12,7 @@ use std::sync::Arc;
 use super::{earlier, ids_in, register, remove_all, undo_on_error, MashOptions, MashParams};
 use crate::runtime::engine::handler::{SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, find};
+use crate::runtime::realms::insights::over_parsed::descriptor;
 
 pub struct SemanticMapping(pub Arc<MashParams>);
 
@@ -56,12 +57,8 @@ async fn map(
             label: s["label"].as_str().unwrap_or("source").to_string(),
             ..Default::default()
         };
-        for c in parsed.semantic_descriptor["columns"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-        {
-            let name = c["name"].as_str().unwrap_or_default().to_string();
+        for c in descriptor(&parsed).columns {
+            let name = c.name;
             if let Some(t) = meaning[&name]["semantic_type"].as_str() {
                 shape.semantic.insert(name.clone(), t.to_string());
             }
@@ -70,7 +67,7 @@ async fn map(
             }
             shape
                 .columns
-                .push((name, c["type"].as_str().unwrap_or("null").to_string()));
+                .push((name, c.column_type.as_str().to_string()));
         }
         shapes.push(shape);
     }

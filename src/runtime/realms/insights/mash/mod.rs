@@ -21,6 +21,7 @@ mod model;
 mod options;
 mod quality_phase;
 mod register_phase;
+pub mod report;
 mod writer;
 
 use std::sync::Arc;

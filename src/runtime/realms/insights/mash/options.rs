@@ -3,7 +3,7 @@
 //! a quality floor (`min_quality_score`, 0–100), a display `name` and the most records the join
 //! may write (`max_records`, at most `HARD_MAX_RECORDS`; see `cap`). Other keys are ignored.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::runtime::engine::params::Fields;
@@ -11,7 +11,7 @@ use crate::runtime::engine::params::Fields;
 /// No cap on a mash's records, default or option, is above this.
 pub const HARD_MAX_RECORDS: u64 = 5_000_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum JoinKind {
     /// Keys found in every source.
@@ -20,6 +20,17 @@ pub enum JoinKind {
     Left,
     /// Every record of every source.
     Outer,
+}
+
+impl JoinKind {
+    /// The name on the wire and in the option (`inner`, `left`, `outer`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JoinKind::Inner => "inner",
+            JoinKind::Left => "left",
+            JoinKind::Outer => "outer",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]

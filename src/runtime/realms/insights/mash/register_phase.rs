@@ -15,8 +15,17 @@ use std::sync::Arc;
 use super::{earlier, ids_in, mash_id, register, undo_on_error, MashOptions, MashParams, PHASES};
 use crate::runtime::engine::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::realms::content::common::{derived_id, internal};
+use crate::runtime::realms::content::parsed_file::ParsedFileDescriptor;
 use crate::runtime::realms::insights::over_parsed::{each_record, page_size, try_each_record};
 use crate::store::time::now_micros;
+
+use super::report::{MashConflict, MashJoin, MashReport, MashSource};
+
+/// An earlier phase's stored output, read back as the type it was written from.
+fn decode<T: serde::de::DeserializeOwned>(v: &Value, what: &str) -> Result<T, StepError> {
+    serde_json::from_value(v.clone())
+        .map_err(|e| internal(format!("the mash's {what} cannot be read back: {e}")))
+}
 
 pub struct Registered(pub Arc<MashParams>);
 
@@ -169,59 +178,71 @@ async fn combine(
         writer.sample_truncated,
     );
     let columns = writer.columns();
-    let descriptor = json!({
-        "parsed_file_id": dataset_id,
-        "file_id": null,
-        "mash_id": mash,
-        "parsing_type": "mash",
-        "parsing_status": "parsed",
-        "record_count": written,
-        "columns": columns,
-        "source_parsed_file_ids": parsed_ids,
-    });
+    let column_stats = columns.clone();
+    let descriptor = ParsedFileDescriptor {
+        parsed_file_id: dataset_id.clone(),
+        file_id: None,
+        parsing_status: "parsed".into(),
+        parsing_type: Some("mash".into()),
+        record_count: Some(u64::try_from(written).unwrap_or(0)),
+        columns,
+        mash_id: Some(mash.clone()),
+        source_parsed_file_ids: Some(parsed_ids.clone()),
+    }
+    .to_value();
     store
         .update_artifact(&dataset_id, &descriptor, "active", now_micros())
         .await
         .map_err(internal)?;
 
     let matched = combiner.matched_counts();
-    let sources: Vec<Value> = quality["sources"]
+    let text = |v: &Value| v.as_str().map(str::to_string);
+    let sources: Vec<MashSource> = quality["sources"]
         .as_array()
-        .cloned()
+        .map(Vec::as_slice)
         .unwrap_or_default()
-        .into_iter()
+        .iter()
         .enumerate()
-        .map(|(i, s)| {
-            let matched = if i == 0 {
-                json!(combiner.anchor_rows - combiner.anchor_unmatched)
+        .map(|(i, s)| MashSource {
+            label: text(&s["label"]).unwrap_or_default(),
+            content_ref: text(&s["content_ref"]).unwrap_or_default(),
+            file_id: text(&s["file_id"]),
+            filename: text(&s["filename"]),
+            parsed_file_id: text(&s["parsed_file_id"]).unwrap_or_default(),
+            record_count: s["record_count"].as_u64().unwrap_or(0),
+            matched_records: if i == 0 {
+                combiner.anchor_rows - combiner.anchor_unmatched
             } else {
-                json!(matched.get(i).copied().unwrap_or(0))
-            };
-            json!({"label": s["label"], "content_ref": s["content_ref"], "file_id": s["file_id"],
-                "filename": s["filename"], "parsed_file_id": s["parsed_file_id"],
-                "record_count": s["record_count"], "matched_records": matched,
-                "quality_report_id": s["quality_report_id"], "quality_score": s["quality_score"],
-                "interpretation_id": meaning["interpretations"][i]["interpretation_id"]})
+                matched.get(i).copied().unwrap_or(0)
+            },
+            quality_report_id: text(&s["quality_report_id"]).unwrap_or_default(),
+            quality_score: s["quality_score"].as_f64().unwrap_or(0.0),
+            interpretation_id: text(&meaning["interpretations"][i]["interpretation_id"]),
         })
         .collect();
-    let mut conflicts = model["conflicts"].as_array().cloned().unwrap_or_default();
+    let mut conflicts: Vec<MashConflict> = decode(&model["conflicts"], "conflicts")?;
     conflicts.extend(combiner.value_conflicts());
-    let payload = json!({
-        "mash_id": mash,
-        "name": options.name.clone().unwrap_or_else(|| labels.join(" + ")),
-        "status": "registered",
-        "phases": PHASES,
-        "parsed_file_id": dataset_id,
-        "record_count": written,
-        "columns": descriptor["columns"],
-        "canonical_model": model,
-        "canonical_model_id": mapping["canonical_model_id"],
-        "join": {"kind": options.join, "key": model["join"]["key"], "keys": model["join"]["keys"]},
-        "sources": sources,
-        "conflicts": conflicts,
-        "sample_records": sample,
-        "sample_truncated": sample_truncated,
-    });
+    let report = MashReport {
+        mash_id: mash.clone(),
+        name: options.name.clone().unwrap_or_else(|| labels.join(" + ")),
+        status: "registered".into(),
+        phases: PHASES.iter().map(|p| p.to_string()).collect(),
+        parsed_file_id: dataset_id.clone(),
+        record_count: u64::try_from(written).unwrap_or(0),
+        columns: column_stats,
+        canonical_model: model.clone(),
+        canonical_model_id: text(&mapping["canonical_model_id"]).unwrap_or_default(),
+        join: MashJoin {
+            kind: options.join,
+            key: text(&model["join"]["key"]).unwrap_or_default(),
+            keys: decode(&model["join"]["keys"], "join keys")?,
+        },
+        sources,
+        conflicts,
+        sample_records: sample,
+        sample_truncated,
+    };
+    let payload = serde_json::to_value(&report).map_err(internal)?;
     made.push(mash.clone());
     register(ctx, &mash, "mash", parsed_ids, payload.clone(), "active").await?;
     let mut artifacts = Map::new();
