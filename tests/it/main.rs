@@ -22,6 +22,7 @@ mod engine_realm;
 mod experience_api;
 mod failpoints;
 mod fault_injection;
+mod frontend_journeys;
 mod healthcheck;
 mod insights;
 mod limits;

@@ -110,6 +110,24 @@ mod tests {
             (t.agent, t.conversation_id.as_str()),
             (AgentKind::Liaison(Pillar::BusinessOutcomes), "c2")
         );
+        // The web frontend's pillar values, from its pages.
+        for (pillar, expected) in [
+            ("ContentLiaisonAgent", Pillar::Content),
+            ("InsightsLiaisonAgent", Pillar::Insights),
+            ("journey", Pillar::Operations),
+            ("BusinessOutcomesLiaisonAgent", Pillar::BusinessOutcomes),
+            ("WorkflowBuilderWizardAgent", Pillar::Operations),
+        ] {
+            let t = chat_turn(
+                &json!({"type":"intent","intent":"x","session_id":"liaison_1","agent_type":"liaison",
+                "metadata":{"pillar":pillar,"conversation_id":"liaison_1"}}),
+                "s",
+            )
+            .unwrap();
+            assert_eq!(t.agent, AgentKind::Liaison(expected), "{pillar}");
+            assert_eq!(t.conversation_id, "liaison_1");
+        }
+        assert_eq!(Pillar::parse("GuideAgent"), None);
         let t = chat_turn(&json!({"type":"agent.message","payload":{"text":"hello","context":{"surface":"home"}}}), "s").unwrap();
         assert_eq!(t.agent, AgentKind::Guide);
         assert!(chat_turn(&json!({"type":"intent"}), "s").is_err());

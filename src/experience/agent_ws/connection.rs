@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::chat_turn::chat_turn;
+use super::conversations::ConversationFilter;
 use super::protocol::{self, ClientMsg};
 use super::supervisor::Seat;
 use crate::experience::ExperienceState;
@@ -74,6 +75,8 @@ pub struct ConnArgs {
     /// Events with a larger `seq` are sent (replayed, then live).
     pub start_after: i64,
     pub seat: Seat,
+    /// Hear every agent conversation live (`conversations=all`), not only this socket's own.
+    pub all_conversations: bool,
 }
 
 pub struct ConnState {
@@ -84,6 +87,8 @@ pub struct ConnState {
     /// `generation`, for the subscription task (a superseded one stops sending).
     current: Arc<AtomicU64>,
     subscription: Option<JoinHandle<()>>,
+    /// The agent conversations this socket hears live.
+    conversations: Arc<ConversationFilter>,
     last_frame: Instant,
     _seat: Seat,
 }
@@ -127,6 +132,7 @@ impl Actor for WsConnectionActor {
             generation: 0,
             current: Arc::new(AtomicU64::new(0)),
             subscription: None,
+            conversations: Arc::new(ConversationFilter::new(args.all_conversations)),
             last_frame: Instant::now(),
             _seat: args.seat,
         };
@@ -256,6 +262,7 @@ fn subscribe(
     let session_id = state.who.session_id.clone();
     let out = state.out.downgrade();
     let me = myself.clone();
+    let conversations = state.conversations.clone();
     state.subscription = Some(tokio::spawn(async move {
         let last_seq = match last_seq {
             Some(n) => Ok(n),
@@ -277,6 +284,10 @@ fn subscribe(
             let Some(out) = out.upgrade() else { return };
             if current.load(Ordering::SeqCst) != generation {
                 return;
+            }
+            if event.seq > last_seq && !conversations.hears(&event) {
+                // Another socket's conversation, live: its panel shows it, not this one.
+                continue;
             }
             let text = Outbound::Text(protocol::event(&event));
             if event.seq <= last_seq {
@@ -312,6 +323,7 @@ fn on_client_message(
         Ok(ClientMsg::Chat(msg)) => match chat_turn(&msg, &state.who.session_id) {
             Err(why) => answer(protocol::error("invalid_message", &why)),
             Ok(turn) => {
+                state.conversations.joined(&turn.conversation_id);
                 let (runtime, scope, session_id, me) = task_parts(myself, state);
                 tokio::spawn(async move {
                     let request = AgentMessage {

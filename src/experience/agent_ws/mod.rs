@@ -5,6 +5,7 @@
 
 pub mod chat_turn;
 pub mod connection;
+mod conversations;
 pub mod protocol;
 pub mod supervisor;
 
@@ -44,6 +45,10 @@ pub struct AgentQuery {
     /// `resume`, without live events racing ahead of the replay).
     #[serde(default)]
     after_seq: Option<i64>,
+    /// `all`: hear every agent conversation of the session live, not only this socket's own
+    /// (see `conversations.rs`).
+    #[serde(default)]
+    conversations: Option<String>,
 }
 
 /// Small transport buffers: an idle socket holds a few KiB instead of the 2 × 128 KiB the
@@ -169,6 +174,7 @@ async fn accept(state: ExperienceState, q: AgentQuery, socket: WebSocket) {
         last_seq,
         start_after,
         seat,
+        all_conversations: q.conversations.as_deref() == Some("all"),
     };
     let spawned = match state.agent_sockets.supervisor.get() {
         Some(sup) => Actor::spawn_linked(None, WsConnectionActor, args, sup.get_cell()).await,

@@ -18,15 +18,21 @@ impl Pillar {
     ];
 
     /// `content`, `insights`, `operations` (also `journey`), `business_outcomes` (also
-    /// `outcomes`); surfaces like `content_pillar` too.
+    /// `outcomes`); surfaces like `content_pillar` too, and the web frontend's agent names
+    /// (`ContentLiaisonAgent`, `InsightsLiaisonAgent`, `BusinessOutcomesLiaisonAgent`, and
+    /// `WorkflowBuilderWizardAgent` for operations).
     pub fn parse(s: &str) -> Option<Pillar> {
         let s = s.trim().to_ascii_lowercase();
         let s = s.strip_suffix("_pillar").unwrap_or(&s);
+        let s = s
+            .strip_suffix("liaisonagent")
+            .or_else(|| s.strip_suffix("agent"))
+            .unwrap_or(s);
         Some(match s {
             "content" => Pillar::Content,
             "insights" => Pillar::Insights,
-            "operations" | "journey" => Pillar::Operations,
-            "business_outcomes" | "outcomes" => Pillar::BusinessOutcomes,
+            "operations" | "journey" | "workflowbuilderwizard" => Pillar::Operations,
+            "business_outcomes" | "outcomes" | "businessoutcomes" => Pillar::BusinessOutcomes,
             _ => return None,
         })
     }

@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::runtime::engine::handler::{StepContext, StepError};
 use crate::store::artifacts::{ArtifactRow, Owner};
+use crate::store::time::to_rfc3339;
 
 /// An id derived from the execution (unguessable, as the execution id is) so that a step
 /// re-run after a crash produces the same artifact instead of a second one.
@@ -158,6 +159,10 @@ pub fn guess_mime(filename: &str) -> &'static str {
 /// The `file` artifact payload of the contract.
 pub fn file_payload(a: &ArtifactRow) -> Value {
     let d = &a.semantic_descriptor;
+    let name = d["ui_name"]
+        .as_str()
+        .or(d["filename"].as_str())
+        .unwrap_or("file");
     json!({
         "file_id": a.artifact_id,
         "artifact_id": a.artifact_id,
@@ -169,6 +174,14 @@ pub fn file_payload(a: &ArtifactRow) -> Value {
         "sha256": d["sha256"],
         "mime_type": d["mime_type"],
         "lifecycle_state": a.lifecycle_state,
+        // The web frontend's names (FRONTEND.md §1 Content, §4.4): Save is offered while the
+        // file waits for its materialization.
+        "materialization_pending": a.lifecycle_state == "pending_materialization",
+        "file_name": name,
+        "name": name,
+        "file_type": d["file_type"],
+        "file_size": d["size_bytes"],
+        "created_at": to_rfc3339(a.created_at),
     })
 }
 

@@ -149,7 +149,9 @@ impl SagaStep for Materialize {
             artifact(
                 "materialization",
                 json!({"materialization_id": materialization_id, "file_id": file.artifact_id,
-                    "lifecycle_state": "active"}),
+                    "lifecycle_state": "active", "success": true, "status": "saved",
+                    "available_for_parsing": true,
+                    "boundary_contract_id": row.semantic_descriptor["boundary_contract_id"]}),
             ),
         );
         Ok(StepOutput {

@@ -7,13 +7,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::common::{find, find_visible, internal, owner};
+use super::common::{file_payload, find, find_visible, internal, owner};
 use crate::runtime::engine::artifact_registry::artifact_record;
 use crate::runtime::engine::handler::{
     artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
 };
 use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
 use crate::store::artifacts::ArtifactFilter;
+use crate::store::artifacts::ArtifactRow;
 
 pub const MAX_PAGE: u64 = 1000;
 
@@ -155,6 +156,8 @@ pub enum What {
     List {
         artifact_type: Option<String>,
         lifecycle_state: Option<String>,
+        /// Also the web frontend's `file_list` (`list_files`).
+        file_list: bool,
     },
 }
 
@@ -186,6 +189,7 @@ impl QueryParams for ArtifactList {
         let what = What::List {
             artifact_type,
             lifecycle_state: self.lifecycle_state.clone(),
+            file_list: intent == "list_files",
         };
         (what, self.page)
     }
@@ -222,6 +226,7 @@ impl SagaStep for QueryStep {
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
         let store = &ctx.services.store;
         let Page { limit, offset } = self.page;
+        let mut extra: Vec<(&str, Value)> = Vec::new();
         let (key, payload) = match &self.what {
             What::ParsedPage(id) => {
                 let parsed = find(ctx, id, "parsed_file").await?;
@@ -247,6 +252,7 @@ impl SagaStep for QueryStep {
             What::List {
                 artifact_type,
                 lifecycle_state,
+                file_list,
             } => {
                 let filter = ArtifactFilter {
                     artifact_type: artifact_type.clone(),
@@ -262,6 +268,16 @@ impl SagaStep for QueryStep {
                 for a in &rows {
                     items.push(artifact_record(store, a).await.map_err(internal)?);
                 }
+                if *file_list {
+                    let mut files = Vec::with_capacity(rows.len());
+                    for a in &rows {
+                        files.push(file_list_item(ctx, a).await?);
+                    }
+                    extra.push((
+                        "file_list",
+                        json!({"files": files, "count": files.len(), "total": total}),
+                    ));
+                }
                 (
                     "files",
                     json!({"items": items, "total": total, "limit": limit, "offset": offset}),
@@ -269,10 +285,36 @@ impl SagaStep for QueryStep {
             }
         };
         let mut artifacts = Map::new();
+        for (key, payload) in extra {
+            artifacts.insert(key.into(), artifact(key, payload));
+        }
         artifacts.insert(key.into(), artifact(key, payload));
         Ok(StepOutput {
             output: json!({}),
             artifacts,
         })
     }
+}
+
+/// One file as the web frontend's file list reads it (FRONTEND.md §4.4): the file's own
+/// fields, and `status: "parsed"` with the `parsed_file_id` of its latest parse once parsed.
+async fn file_list_item(ctx: &StepContext, file: &ArtifactRow) -> Result<Value, StepError> {
+    let mut item = file_payload(file);
+    let parses = ctx
+        .services
+        .store
+        .children_of(&file.artifact_id, Some("parsed_file"))
+        .await
+        .map_err(internal)?;
+    let latest = parses.iter().rev().find(|p| p.lifecycle_state == "active");
+    item["status"] = json!(match (latest, file.lifecycle_state.as_str()) {
+        (Some(_), _) => "parsed",
+        (None, "pending_materialization") => "pending",
+        (None, "active") => "saved",
+        (None, other) => other,
+    });
+    if let Some(p) = latest {
+        item["parsed_file_id"] = json!(p.artifact_id);
+    }
+    Ok(item)
 }

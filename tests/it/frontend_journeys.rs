@@ -1,0 +1,289 @@
+//! The web frontend's journeys (../shared/FRONTEND-JOURNEYS.md) replayed exactly as the UI
+//! sends them: its requests (no Bearer on submits and polls, `tenant_id` in the body), its
+//! polling, and the fields it reads. Issue 16 grows this file journey by journey.
+
+use std::time::Duration;
+
+use futures::SinkExt;
+use serde_json::{json, Value};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::common::ws::{connect, Ws};
+use crate::common::*;
+
+const UI: &str = "http://localhost:3000";
+
+/// A registered user's upgraded session, as J1 leaves it: (session, tenant, access token).
+async fn signed_in(t: &TestApp) -> (String, String, String) {
+    let http = &t.http;
+    let s = anonymous_session(http, &t.exp).await;
+    let r = http
+        .post(format!("{}/api/auth/register", t.exp))
+        .header("Origin", UI)
+        .json(&json!({"name": "Ada Lovelace",
+            "email": format!("ada+{}@example.com", uuid::Uuid::new_v4().simple()),
+            "password": "analytical-engine"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let auth: Value = r.json().await.unwrap();
+    let token = auth["access_token"].as_str().unwrap().to_string();
+    let user = auth["user"]["id"].as_str().unwrap().to_string();
+    let tenant = auth["user"]["tenant_id"].as_str().unwrap().to_string();
+    let r = http
+        .patch(format!("{}/api/session/{s}/upgrade", t.exp))
+        .header("Origin", UI)
+        .bearer_auth(&token)
+        .json(
+            &json!({"user_id": user, "tenant_id": tenant, "access_token": token,
+            "metadata": {"email": "ada@example.com", "name": "Ada Lovelace"}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let up: Value = r.json().await.unwrap();
+    let session = up["session_id"].as_str().unwrap().to_string();
+    (session, tenant, token)
+}
+
+/// SUBMIT as the UI sends it (no Authorization header); the execution id.
+async fn submit(t: &TestApp, s: &str, tenant: &str, intent: &str, params: Value) -> String {
+    let r = t
+        .http
+        .post(format!("{}/api/intent/submit", t.exp))
+        .header("Origin", UI)
+        .json(
+            &json!({"intent_type": intent, "tenant_id": tenant, "session_id": s,
+            "parameters": params}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap();
+    assert!((200..300).contains(&status), "{intent}: {status} {body}");
+    body["execution_id"].as_str().unwrap().to_string()
+}
+
+/// POLL until a terminal status, as the UI does (no header); the status must be `completed`.
+async fn poll_completed(t: &TestApp, e: &str) -> Value {
+    let url = format!("{}/api/execution/{e}/status", t.exp);
+    let done = eventually(Duration::from_secs(30), || async {
+        let body: Value = t.http.get(&url).send().await.ok()?.json().await.ok()?;
+        matches!(
+            body["status"].as_str(),
+            Some("completed" | "failed" | "cancelled")
+        )
+        .then_some(body)
+    })
+    .await;
+    assert_eq!(done["status"], "completed", "{done}");
+    done
+}
+
+/// J3: upload a CSV as hex, Save it, see it in the file list.
+async fn j3_upload_save_and_list() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (s, tenant, _) = signed_in(&t).await;
+    let csv = "id,region,amount\n1,north,10\n2,south,20\n";
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "ingest_file",
+        json!({"ingestion_type": "upload", "file_content": hex::encode(csv),
+            "ui_name": "sales.csv", "file_type": "spreadsheet", "mime_type": "text/csv",
+            "filename": "sales.csv"}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let file = &done["artifacts"]["file"]["semantic_payload"];
+    let f = file["file_id"].as_str().unwrap().to_string();
+    let bc = file["boundary_contract_id"].as_str().unwrap().to_string();
+    assert_eq!(file["materialization_pending"], true, "{file}");
+
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "save_materialization",
+        json!({"file_id": f, "boundary_contract_id": bc}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let saved = &done["artifacts"]["materialization"]["semantic_payload"];
+    assert_eq!(saved["success"], true, "{saved}");
+    assert!(saved["materialization_id"].is_string());
+
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "list_files",
+        json!({"tenant_id": tenant, "session_id": s}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let files = done["artifacts"]["file_list"]["semantic_payload"]["files"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let item = &files[0];
+    // 39 bytes: "id,region,amount\n" (17) + "1,north,10\n" (11) + "2,south,20\n" (11).
+    for (field, want) in [
+        ("file_id", json!(f)),
+        ("file_name", json!("sales.csv")),
+        ("file_type", json!("spreadsheet")),
+        ("mime_type", json!("text/csv")),
+        ("file_size", json!(39)),
+        ("boundary_contract_id", json!(bc)),
+        ("materialization_pending", json!(false)),
+        ("status", json!("saved")),
+    ] {
+        assert_eq!(item[field], want, "{field}: {item}");
+    }
+    assert!(item["created_at"].is_string());
+
+    // Once parsed, the item says so and names the parse.
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "parse_content",
+        json!({"file_id": f, "file_reference": format!("file:{tenant}:{s}:{f}"),
+            "parse_options": {}}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let pf = done["artifacts"]["parsed_file"]["semantic_payload"]["parsed_file_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let e = submit(&t, &s, &tenant, "list_files", json!({})).await;
+    let done = poll_completed(&t, &e).await;
+    let item = &done["artifacts"]["file_list"]["semantic_payload"]["files"][0];
+    assert_eq!(
+        (&item["status"], &item["parsed_file_id"]),
+        (&json!("parsed"), &json!(pf))
+    );
+    t.app.shutdown().await;
+}
+
+/// The next AGENT_RESPONSE on `ws`, skipping other frames.
+async fn agent_response(ws: &mut Ws) -> Value {
+    loop {
+        let m = ws::next(ws).await.expect("the socket stays open");
+        if m["event_type"] == "AGENT_RESPONSE" {
+            return m;
+        }
+    }
+}
+
+/// No AGENT_RESPONSE arrives on `ws` for a while (the UI would show it in that panel).
+async fn no_agent_response(ws: &mut Ws, why: &str) {
+    let quiet = tokio::time::timeout(Duration::from_millis(1500), async {
+        loop {
+            match ws::next(ws).await {
+                Ok(m) if m["event_type"] == "AGENT_RESPONSE" => return m,
+                Ok(_) => continue,
+                Err(e) => panic!("the socket closed: {e:?}"),
+            }
+        }
+    })
+    .await;
+    if let Ok(m) = quiet {
+        panic!("{why}: {m}");
+    }
+}
+
+use crate::common::ws;
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.unwrap()
+}
+
+/// J9: the Guide panel and the Liaison panel on one session, each hearing only its own
+/// replies, with the pillar values the UI's pages send and conversation ids echoed unchanged.
+async fn j9_guide_and_liaison_panels() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (s, _, token) = signed_in(&t).await;
+    let query = format!("access_token={token}&session_id={s}");
+    let mut guide = connect(&t.exp, &query).await;
+    let mut liaison = connect(&t.exp, &query).await;
+    // The idle socket GuideAgentProvider opens.
+    let mut idle = connect(&t.exp, &query).await;
+
+    let conv = "guide_1764500000000_abcdefghi";
+    send(
+        &mut guide,
+        json!({"type": "intent", "intent": "what can you do?", "session_id": conv,
+            "agent_type": "guide", "metadata": {"conversation_id": conv}}),
+    )
+    .await;
+    let r = agent_response(&mut guide).await;
+    assert_eq!(r["type"], "runtime_event");
+    assert_eq!(r["data"]["agent_type"], "guide", "{r}");
+    assert_eq!(r["data"]["conversation_id"], conv, "{r}");
+    assert!(!r["data"]["message"].as_str().unwrap_or_default().is_empty());
+
+    for (pillar, agent) in [
+        ("ContentLiaisonAgent", "liaison.content"),
+        ("InsightsLiaisonAgent", "liaison.insights"),
+        ("journey", "liaison.operations"),
+        ("BusinessOutcomesLiaisonAgent", "liaison.outcomes"),
+    ] {
+        let conv = format!("liaison_{pillar}_1764500000000_abcdefghi");
+        send(
+            &mut liaison,
+            json!({"type": "intent", "intent": "what can you do here?", "session_id": conv,
+                "agent_type": "liaison", "metadata": {"pillar": pillar, "conversation_id": conv}}),
+        )
+        .await;
+        let r = agent_response(&mut liaison).await;
+        assert_eq!(r["data"]["agent_type"], "liaison", "{pillar}: {r}");
+        assert_eq!(r["data"]["conversation_id"], conv.as_str(), "{pillar}: {r}");
+        assert_eq!(
+            r["data"]["agent_id"],
+            format!("{agent}:{s}").as_str(),
+            "{pillar}: {r}"
+        );
+    }
+    no_agent_response(&mut guide, "the Guide panel heard a liaison's reply").await;
+    no_agent_response(&mut idle, "the idle socket heard a reply").await;
+    no_agent_response(
+        &mut liaison,
+        "the Liaison panel heard more than its replies",
+    )
+    .await;
+
+    // A socket that opts in hears every conversation; a replay still has everything.
+    let mut all = connect(&t.exp, &format!("{query}&conversations=all")).await;
+    send(
+        &mut guide,
+        json!({"type": "intent", "intent": "and now?", "session_id": conv,
+            "agent_type": "guide", "metadata": {"conversation_id": conv}}),
+    )
+    .await;
+    assert_eq!(
+        agent_response(&mut all).await["data"]["conversation_id"],
+        conv
+    );
+    assert_eq!(
+        agent_response(&mut guide).await["data"]["conversation_id"],
+        conv
+    );
+    let mut replay = connect(&t.exp, &format!("{query}&after_seq=0")).await;
+    let mut replies = 0;
+    while replies < 6 {
+        agent_response(&mut replay).await;
+        replies += 1;
+    }
+    t.app.shutdown().await;
+}
+
+crate::both_wirings!(j3_upload_save_and_list, j9_guide_and_liaison_panels);
