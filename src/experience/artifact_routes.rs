@@ -11,7 +11,6 @@ use super::errors::token_required;
 use super::state::ExperienceState;
 use crate::http::{ApiError, ApiJson, OptionalJson};
 use crate::runtime::contract::model::{ArtifactListRequest, Scope};
-use crate::runtime::RuntimeError;
 
 #[derive(Deserialize)]
 pub struct ResolveBody {
@@ -45,12 +44,34 @@ pub async fn resolve(
 }
 
 /// With a token: the tenant's artifacts. Without one: `session_id` names an anonymous session
-/// whose artifacts to list (the session id is the capability).
+/// whose artifacts to list (the session id is the capability). With neither (the web
+/// frontend's dashboard sends only a `tenant_id`): an empty list, 200, and a `notice` saying
+/// what is needed: a tenant's artifacts are never listed without its token, and the page
+/// shows an empty dashboard rather than an error banner. `lifecycle_state` also takes the
+/// frontend's `READY`, `PENDING` and `FAILED`.
 pub async fn list(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
     OptionalJson(mut req): OptionalJson<ArtifactListRequest>,
-) -> Result<impl IntoResponse, ApiError> {
+) -> Result<axum::response::Response, ApiError> {
+    req.lifecycle_state = req.lifecycle_state.map(|s| match s.as_str() {
+        "READY" => "active".to_string(),
+        "PENDING" => "pending_materialization".to_string(),
+        "FAILED" => "failed".to_string(),
+        _ => s,
+    });
+    let no_session = req.session_id.as_deref().is_none_or(str::is_empty);
+    if user.is_none() && no_session {
+        return Ok(Json(serde_json::json!({
+            "artifacts": [],
+            "total": 0,
+            "limit": req.limit.unwrap_or(100),
+            "offset": req.offset.unwrap_or(0),
+            "notice": "sign in (Authorization: Bearer <access token>) to list your tenant's \
+                       artifacts, or name an anonymous session_id",
+        }))
+        .into_response());
+    }
     let scope = match &user {
         Some(claims) => {
             let scope = token_scope(claims, req.tenant_id.as_deref(), "tenant")?;
@@ -59,13 +80,8 @@ pub async fn list(
             scope
         }
         None => {
-            let Some(sid) = req.session_id.clone().filter(|s| !s.is_empty()) else {
-                return Err(RuntimeError::invalid(
-                    "session_id",
-                    "is required without an access token",
-                )
-                .into());
-            };
+            // Named (an empty or missing one answered above).
+            let sid = req.session_id.clone().unwrap_or_default();
             req.tenant_id = None;
             let scope = session_scope(&state, &None, &sid, None).await?;
             // A user's session lists the whole tenant: that needs the user's token.
@@ -81,5 +97,5 @@ pub async fn list(
             scope
         }
     };
-    Ok(Json(state.runtime.list_artifacts(&scope, req).await?))
+    Ok(Json(state.runtime.list_artifacts(&scope, req).await?).into_response())
 }

@@ -14,8 +14,36 @@ use crate::common::*;
 const UI: &str = "http://localhost:3000";
 
 /// A registered user's upgraded session, as J1 leaves it: (session, tenant, access token).
+/// The CORS preflights come first, as the browser sends them.
 async fn signed_in(t: &TestApp) -> (String, String, String) {
     let http = &t.http;
+    for (path, method, headers) in [
+        ("/api/intent/submit", "POST", "content-type"),
+        (
+            "/api/session/x/upgrade",
+            "PATCH",
+            "authorization,content-type",
+        ),
+    ] {
+        let r = http
+            .request(reqwest::Method::OPTIONS, format!("{}{path}", t.exp))
+            .header("Origin", UI)
+            .header("Access-Control-Request-Method", method)
+            .header("Access-Control-Request-Headers", headers)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        let allowed = |h: &str| {
+            r.headers()
+                .get(h)
+                .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+                .unwrap_or_default()
+        };
+        assert_eq!(allowed("access-control-allow-origin"), UI);
+        assert!(allowed("access-control-allow-methods").contains(&method.to_ascii_lowercase()));
+        assert!(allowed("access-control-allow-headers").contains("authorization"));
+    }
     let s = anonymous_session(http, &t.exp).await;
     let r = http
         .post(format!("{}/api/auth/register", t.exp))
@@ -87,7 +115,7 @@ async fn poll_completed(t: &TestApp, e: &str) -> Value {
 async fn j3_upload_save_and_list() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
-    let (s, tenant, _) = signed_in(&t).await;
+    let (s, tenant, token) = signed_in(&t).await;
     let csv = "id,region,amount\n1,north,10\n2,south,20\n";
     let e = submit(
         &t,
@@ -148,6 +176,36 @@ async fn j3_upload_save_and_list() {
     }
     assert!(item["created_at"].is_string());
 
+    // The dashboard, exactly as the UI asks (no credential): no tenant's artifact is listed
+    // without its token, and the answer is an empty list the page renders, not an error.
+    let dashboard = json!({"tenant_id": tenant, "artifact_type": "file",
+        "lifecycle_state": "READY", "limit": 100, "offset": 0});
+    let r = t
+        .http
+        .post(format!("{}/api/artifact/list", t.exp))
+        .header("Origin", UI)
+        .json(&dashboard)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let listed: Value = r.json().await.unwrap();
+    assert_eq!(listed["artifacts"], json!([]), "{listed}");
+    assert_eq!(
+        (&listed["total"], &listed["limit"]),
+        (&json!(0), &json!(100))
+    );
+    assert!(listed["notice"].as_str().unwrap().contains("Bearer"));
+    // With the token: the saved file, named by its schema, READY meaning saved.
+    let listed = dashboard_rows(&t, &token, &dashboard).await;
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let row = &listed[0];
+    assert_eq!(row["artifact_id"], f.as_str());
+    assert_eq!(row["artifact_type"], "file");
+    assert_eq!(row["lifecycle_state"], "active");
+    assert_eq!(row["semantic_descriptor"]["schema"], "sales.csv");
+    assert!(row["created_at"].is_string() && row["updated_at"].is_string());
+
     // Once parsed, the item says so and names the parse.
     let e = submit(
         &t,
@@ -170,6 +228,137 @@ async fn j3_upload_save_and_list() {
         (&item["status"], &item["parsed_file_id"]),
         (&json!("parsed"), &json!(pf))
     );
+
+    // J10: archive the dashboard row; it leaves the dashboard.
+    let e = submit(&t, &s, &tenant, "archive_file", json!({"file_id": f})).await;
+    poll_completed(&t, &e).await;
+    assert_eq!(
+        dashboard_rows(&t, &token, &dashboard).await,
+        Vec::<Value>::new()
+    );
+    t.app.shutdown().await;
+}
+
+/// The dashboard's `POST /api/artifact/list` with the user's token; its rows.
+async fn dashboard_rows(t: &TestApp, token: &str, body: &Value) -> Vec<Value> {
+    let r = t
+        .http
+        .post(format!("{}/api/artifact/list", t.exp))
+        .header("Origin", UI)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let listed: Value = r.json().await.unwrap();
+    listed["artifacts"].as_array().unwrap().clone()
+}
+
+/// An upload, as J3 steps 1 and 2 send it, saved; (file id, boundary contract id).
+async fn upload_saved(
+    t: &TestApp,
+    s: &str,
+    tenant: &str,
+    name: &str,
+    content: &[u8],
+    file_type: &str,
+) -> (String, String) {
+    let e = submit(
+        t,
+        s,
+        tenant,
+        "ingest_file",
+        json!({"ingestion_type": "upload", "file_content": hex::encode(content),
+            "ui_name": name, "file_type": file_type, "mime_type": "text/csv", "filename": name}),
+    )
+    .await;
+    let done = poll_completed(t, &e).await;
+    let file = &done["artifacts"]["file"]["semantic_payload"];
+    let f = file["file_id"].as_str().unwrap().to_string();
+    let bc = file["boundary_contract_id"].as_str().unwrap().to_string();
+    let e = submit(
+        t,
+        s,
+        tenant,
+        "save_materialization",
+        json!({"file_id": f, "boundary_contract_id": bc}),
+    )
+    .await;
+    poll_completed(t, &e).await;
+    (f, bc)
+}
+
+/// J4: parse, then preview through the parsed id sent as `file_id`; a bad file's parse fails
+/// with an error string.
+async fn j4_parse_and_preview() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (s, tenant, _) = signed_in(&t).await;
+    let (f, _) = upload_saved(
+        &t,
+        &s,
+        &tenant,
+        "sales.csv",
+        b"id,region,amount\n1,north,10\n2,south,20\n",
+        "spreadsheet",
+    )
+    .await;
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "parse_content",
+        json!({"file_id": f, "file_reference": format!("file:{tenant}:{s}:{f}"),
+            "parse_options": {}}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let pf = done["artifacts"]["parsed_file"]["semantic_payload"]["parsed_file_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "get_parsed_file",
+        json!({"file_id": pf, "file_reference": format!("parsed:{tenant}:{s}:{pf}")}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let artifacts = &done["artifacts"];
+    assert!(artifacts["parsed_content"].is_object());
+    let preview = &artifacts["preview"];
+    assert_eq!(
+        preview["rows"],
+        json!([["1", "north", "10"], ["2", "south", "20"]])
+    );
+    assert_eq!(preview["columns"], json!(["id", "region", "amount"]));
+    for (field, want) in [
+        ("total_rows", 2),
+        ("total_columns", 3),
+        ("preview_rows", 2),
+        ("preview_columns", 3),
+    ] {
+        assert_eq!(preview[field], want, "{field}: {preview}");
+    }
+    // The file's own id reads its latest parse too.
+    let e = submit(&t, &s, &tenant, "get_parsed_file", json!({"file_id": f})).await;
+    let done = poll_completed(&t, &e).await;
+    assert_eq!(done["artifacts"]["preview"]["parsed_file_id"], pf.as_str());
+
+    // A row longer than the header: the parse fails, and says why as a string.
+    let (bad, _) = upload_saved(&t, &s, &tenant, "bad.csv", b"a,b\n1,2,3\n", "spreadsheet").await;
+    let e = submit(&t, &s, &tenant, "parse_content", json!({"file_id": bad})).await;
+    let url = format!("{}/api/execution/{e}/status", t.exp);
+    let failed = eventually(Duration::from_secs(30), || async {
+        let body: Value = t.http.get(&url).send().await.ok()?.json().await.ok()?;
+        (body["status"] == "failed").then_some(body)
+    })
+    .await;
+    let error = failed["error"].as_str().unwrap();
+    assert!(error.contains("bad.csv"), "{error}");
     t.app.shutdown().await;
 }
 
@@ -286,4 +475,8 @@ async fn j9_guide_and_liaison_panels() {
     t.app.shutdown().await;
 }
 
-crate::both_wirings!(j3_upload_save_and_list, j9_guide_and_liaison_panels);
+crate::both_wirings!(
+    j3_upload_save_and_list,
+    j4_parse_and_preview,
+    j9_guide_and_liaison_panels
+);

@@ -246,6 +246,8 @@ impl SagaStep for RegisterFile {
                 "file_id": file_id,
                 "filename": filename,
                 "ui_name": ui_name,
+                // The web frontend's dashboard names a row by its `schema`.
+                "schema": ui_name,
                 "size_bytes": size,
                 "sha256": sha256,
                 "mime_type": mime,

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::common::{file_payload, find, find_visible, internal, owner};
+use super::common::{file_payload, find_visible, internal, owner};
+use super::parsed_file::ParsedFileDescriptor;
 use crate::runtime::engine::artifact_registry::artifact_record;
 use crate::runtime::engine::handler::{
     artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
@@ -98,9 +99,15 @@ pub struct ArtifactList {
 }
 
 impl IntentParams for ParsedPage {
+    /// `parsed_file_id`; or, as the web frontend sends it, `file_id` holding a parsed file's
+    /// id (or a file's, whose latest parse is read).
     fn decode(p: &Value) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(p);
-        let id = f.required_str("parsed_file_id");
+        let id = if p.get("parsed_file_id").is_none() && p.get("file_id").is_some() {
+            f.required_str("file_id")
+        } else {
+            f.required_str("parsed_file_id")
+        };
         let page = Page::decode(&mut f);
         f.finish(|| {
             Some(ParsedPage {
@@ -229,11 +236,14 @@ impl SagaStep for QueryStep {
         let mut extra: Vec<(&str, Value)> = Vec::new();
         let (key, payload) = match &self.what {
             What::ParsedPage(id) => {
-                let parsed = find(ctx, id, "parsed_file").await?;
+                let parsed = parsed_or_latest(ctx, id).await?;
                 let records = store
                     .parsed_records(&parsed.artifact_id, offset, limit)
                     .await
                     .map_err(internal)?;
+                let table = preview(&parsed, &records);
+                extra.push(("parsed_content", table.clone()));
+                extra.push(("preview", table));
                 let mut payload = parsed.semantic_descriptor.clone();
                 payload["records"] = Value::Array(records);
                 payload["offset"] = json!(offset);
@@ -317,4 +327,52 @@ async fn file_list_item(ctx: &StepContext, file: &ArtifactRow) -> Result<Value, 
         item["parsed_file_id"] = json!(p.artifact_id);
     }
     Ok(item)
+}
+
+/// The parsed file `id`, or the latest completed parse of file `id`.
+async fn parsed_or_latest(ctx: &StepContext, id: &str) -> Result<ArtifactRow, StepError> {
+    match find_visible(ctx, id).await? {
+        Some(a) if a.artifact_type == "parsed_file" => Ok(a),
+        Some(a) if a.artifact_type == "file" => ctx
+            .services
+            .store
+            .children_of(&a.artifact_id, Some("parsed_file"))
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .rev()
+            .find(|p| p.lifecycle_state == "active")
+            .ok_or_else(|| StepError::new(format!("file {id} has not been parsed yet"))),
+        _ => Err(StepError::new(format!("parsed file {id} not found"))),
+    }
+}
+
+/// A page of records as the web frontend's table shows it (FRONTEND.md §2 Preview): column
+/// names as strings, each row as its cells' text in column order (an empty cell is "").
+pub fn preview(parsed: &ArtifactRow, records: &[Value]) -> Value {
+    let d = ParsedFileDescriptor::read(&parsed.semantic_descriptor);
+    let columns: Vec<String> = d
+        .as_ref()
+        .map(|d| d.columns.iter().map(|c| c.name.clone()).collect())
+        .unwrap_or_default();
+    let cell = |v: Option<&Value>| match v {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(s)) => s.clone(),
+        Some(other) => other.to_string(),
+    };
+    let rows: Vec<Vec<String>> = records
+        .iter()
+        .map(|r| columns.iter().map(|c| cell(r.get(c))).collect())
+        .collect();
+    json!({
+        "parsed_file_id": parsed.artifact_id,
+        "file_id": d.as_ref().and_then(|d| d.file_id.clone()),
+        "parsing_type": d.as_ref().and_then(|d| d.parsing_type.clone()),
+        "columns": columns,
+        "rows": rows,
+        "total_rows": d.as_ref().and_then(|d| d.record_count).unwrap_or(0),
+        "total_columns": columns.len(),
+        "preview_rows": rows.len(),
+        "preview_columns": columns.len(),
+    })
 }
