@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use super::access::session_scope;
 use super::auth_routes::check_credentials;
@@ -15,7 +15,9 @@ use super::errors::{forbidden, token_required};
 use super::state::ExperienceState;
 use crate::http::queries::TenantQuery;
 use crate::http::{ApiError, ApiPath, ApiQuery, OptionalJson};
-use crate::runtime::contract::model::{CreateSession, Scope, SessionCreated, UpgradeSession};
+use crate::runtime::contract::model::{
+    ArtifactListRequest, CreateSession, Scope, SessionCreated, UpgradeSession,
+};
 
 #[derive(Default, Deserialize)]
 pub struct AnonymousBody {
@@ -88,10 +90,57 @@ pub async fn get(
     let session = state.runtime.get_session(&scope, &id).await?;
     // An upgraded anonymous session, asked for with its owner's token (a page reload that still
     // holds the old id): the answer is the session its owner continues in.
-    match &session.superseded_by {
-        Some(next) => Ok(Json(state.runtime.get_session(&scope, next).await?)),
-        None => Ok(Json(session)),
-    }
+    let session = match &session.superseded_by {
+        Some(next) => state.runtime.get_session(&scope, next).await?,
+        None => session,
+    };
+    let realm_state = realm_state(&state, &scope, &session.session_id).await;
+    let mut body = serde_json::to_value(&session).map_err(|_| ApiError::internal())?;
+    body["state"] = json!({ "realm_state": realm_state });
+    Ok(Json(body))
+}
+
+/// What the web frontend merges into its pillars' state (FRONTEND.md §4.7): the session's
+/// parsed files for the Insights tabs (`content.parsedFiles`: `file_id`, `parsed_file_id`,
+/// `parser_type`, `ui_name`), from its real artifacts. A failed read leaves it empty: the
+/// frontend takes any failed session read for a lost session.
+async fn realm_state(state: &ExperienceState, scope: &Scope, session_id: &str) -> Value {
+    let list = |artifact_type: &str| ArtifactListRequest {
+        session_id: Some(session_id.to_string()),
+        artifact_type: Some(artifact_type.to_string()),
+        lifecycle_state: Some("active".into()),
+        limit: Some(1000),
+        ..Default::default()
+    };
+    let (parsed, files) = tokio::join!(
+        state.runtime.list_artifacts(scope, list("parsed_file")),
+        state.runtime.list_artifacts(scope, list("file")),
+    );
+    let (Ok(parsed), Ok(files)) = (parsed, files) else {
+        return json!({});
+    };
+    let name_of = |file_id: &Value| {
+        files
+            .artifacts
+            .iter()
+            .find(|f| f["artifact_id"] == *file_id)
+            .and_then(|f| {
+                let d = &f["semantic_descriptor"];
+                d["ui_name"].as_str().or(d["filename"].as_str())
+            })
+            .map(str::to_string)
+    };
+    let parsed_files: Vec<Value> = parsed
+        .artifacts
+        .iter()
+        .filter(|p| !p["semantic_descriptor"]["file_id"].is_null())
+        .map(|p| {
+            let d = &p["semantic_descriptor"];
+            json!({"file_id": d["file_id"], "parsed_file_id": p["artifact_id"],
+                "parser_type": d["parsing_type"], "ui_name": name_of(&d["file_id"])})
+        })
+        .collect();
+    json!({"content": {"parsedFiles": parsed_files}})
 }
 
 #[derive(Default, Deserialize)]

@@ -294,7 +294,7 @@ async fn upload_saved(
 async fn j4_parse_and_preview() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
-    let (s, tenant, _) = signed_in(&t).await;
+    let (s, tenant, token) = signed_in(&t).await;
     let (f, _) = upload_saved(
         &t,
         &s,
@@ -343,6 +343,24 @@ async fn j4_parse_and_preview() {
     ] {
         assert_eq!(preview[field], want, "{field}: {preview}");
     }
+    // The reload's session read hands the Insights tabs their parsed files.
+    let r = t
+        .http
+        .get(format!("{}/api/session/{s}?tenant_id={tenant}", t.exp))
+        .header("Origin", UI)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let session: Value = r.json().await.unwrap();
+    assert_eq!(
+        session["state"]["realm_state"]["content"]["parsedFiles"],
+        json!([{"file_id": f, "parsed_file_id": pf, "parser_type": "csv",
+            "ui_name": "sales.csv"}]),
+        "{session}"
+    );
+
     // The file's own id reads its latest parse too.
     let e = submit(&t, &s, &tenant, "get_parsed_file", json!({"file_id": f})).await;
     let done = poll_completed(&t, &e).await;
@@ -359,6 +377,168 @@ async fn j4_parse_and_preview() {
     .await;
     let error = failed["error"].as_str().unwrap();
     assert!(error.contains("bad.csv"), "{error}");
+    t.app.shutdown().await;
+}
+
+/// J5: the Insights pillar on a parsed file, as the UI sends each action and reads its key.
+async fn j5_insights_on_a_parsed_file() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (s, tenant, _) = signed_in(&t).await;
+    // 4 rows × 3 columns: one empty amount, the last row repeats the third.
+    let csv = b"id,region,amount\n1,north,10\n2,south,\n3,north,30\n3,north,30\n";
+    let (f, _) = upload_saved(&t, &s, &tenant, "quality.csv", csv, "spreadsheet").await;
+    let e = submit(&t, &s, &tenant, "parse_content", json!({"file_id": f})).await;
+    let done = poll_completed(&t, &e).await;
+    let pf = done["artifacts"]["parsed_file"]["parsed_file_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // visualize_lineage with the file's id: the file, its parse, the edge between them.
+    let e = submit(&t, &s, &tenant, "visualize_lineage", json!({"file_id": f})).await;
+    let done = poll_completed(&t, &e).await;
+    let graph = &done["artifacts"]["lineage_visualization"]["lineage_graph"];
+    let nodes = graph["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 2, "{graph}");
+    assert_eq!(
+        (&nodes[0]["id"], &nodes[0]["label"], &nodes[0]["type"]),
+        (&json!(f), &json!("quality.csv"), &json!("file"))
+    );
+    assert_eq!(
+        (
+            &nodes[1]["id"],
+            &nodes[1]["type"],
+            &nodes[1]["record_count"]
+        ),
+        (&json!(pf), &json!("parsed_result"), &json!(4))
+    );
+    assert_eq!(
+        graph["edges"],
+        json!([{"source": f, "target": pf, "type": "parse_content"}])
+    );
+
+    // map_relationships with the file's id, read at the top level.
+    let e = submit(&t, &s, &tenant, "map_relationships", json!({"file_id": f})).await;
+    let done = poll_completed(&t, &e).await;
+    let graph = &done["artifacts"]["relationships"];
+    let entities = graph["entities"].as_array().unwrap();
+    assert!(
+        entities.contains(&json!({"name": "quality.csv", "type": "dataset",
+        "attributes": {"record_count": 4}})),
+        "{graph}"
+    );
+    assert!(entities
+        .iter()
+        .any(|e| e["name"] == "amount" && e["type"].is_string()));
+    let rels = graph["relationships"].as_array().unwrap();
+    for column in ["id", "region", "amount"] {
+        assert!(
+            rels.contains(&json!({"source": "quality.csv", "target": column,
+            "type": "has_attribute"})),
+            "{column}: {graph}"
+        );
+    }
+
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "assess_data_quality",
+        json!({"parsed_file_id": pf, "source_file_id": f, "parser_type": "unknown"}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let q = &done["artifacts"]["quality_assessment"];
+    // 12 cells, 1 empty: 1 − 1/12; 4 rows, 1 repeated: 1 − 1/4; no value breaks its type.
+    assert_eq!(q["completeness"], 0.917, "{q}");
+    assert_eq!(q["consistency"], 0.75, "{q}");
+    assert_eq!(q["accuracy"], 1.0, "{q}");
+    let score = q["quality_score"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&score), "{q}");
+    let issues = q["issues"].as_array().unwrap();
+    assert_eq!(issues.len(), 2, "{q}");
+    assert_eq!(
+        (
+            &issues[0]["type"],
+            &issues[0]["severity"],
+            &issues[0]["message"]
+        ),
+        (
+            &json!("missing_values"),
+            &json!("high"),
+            &json!("amount: 1 of 4 values are empty")
+        )
+    );
+    assert_eq!(
+        (&issues[1]["type"], &issues[1]["severity"]),
+        (&json!("duplicate_rows"), &json!("high"))
+    );
+
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "analyze_structured_data",
+        json!({"parsed_file_id": pf, "analysis_options":
+            {"include_visualizations": true, "include_tabular_summary": true}}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let a = &done["artifacts"]["structured_analysis"];
+    assert!(a["summary"]["textual"]
+        .as_str()
+        .unwrap()
+        .starts_with("4 records"));
+    let said: Vec<&str> = a["insights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["description"].as_str().unwrap())
+        .collect();
+    // amount: 10, 30, 30 (mean 70/3); id rises with it exactly where both are there.
+    for want in [
+        "amount ranges from 10 to 30 (mean 23.333)",
+        "75 % of region is north",
+        "amount rises with id (Pearson 1, 3 records)",
+    ] {
+        assert!(said.contains(&want), "{want}: {said:?}");
+    }
+
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "interpret_data_self_discovery",
+        json!({"parsed_file_id": pf, "discovery_options":
+            {"include_confidence_scores": true, "include_coverage_analysis": true}}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let d = &done["artifacts"]["discovery"];
+    assert_eq!(d["interpretation_type"], "self_discovery");
+
+    // The Insights file selector: `files` is a bare array naming the parse by its file.
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "content_list_files",
+        json!({"artifact_type": "parsed_content", "limit": 50, "offset": 0}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let files = done["artifacts"]["files"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0]["artifact_id"], pf.as_str());
+    assert_eq!(files[0]["name"], "quality.csv");
+    assert_eq!(files[0]["artifact_type"], "parsed_file");
+    assert!(files[0]["created_at"].is_string());
+    assert_eq!(d["entities"][0]["name"], "quality.csv");
+    assert!(d["relationships"]
+        .as_array()
+        .unwrap()
+        .contains(&json!({"source": "quality.csv", "target": "region", "type": "has_attribute"})));
     t.app.shutdown().await;
 }
 
@@ -478,5 +658,6 @@ async fn j9_guide_and_liaison_panels() {
 crate::both_wirings!(
     j3_upload_save_and_list,
     j4_parse_and_preview,
+    j5_insights_on_a_parsed_file,
     j9_guide_and_liaison_panels
 );

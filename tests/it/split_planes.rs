@@ -239,7 +239,9 @@ async fn two_experience_planes_serve_one_runtime() {
     assert_eq!(s, 201, "{body}");
     let session = body["session_id"].as_str().unwrap().to_string();
     let mut on_a = connect(&a, &format!("session_id={session}")).await;
-    let mut on_b = connect(&b, &format!("session_id={session}")).await;
+    // B asks to hear every conversation: an agent's live events otherwise go only to the
+    // sockets of its conversation (the web frontend shows all it hears in one panel).
+    let mut on_b = connect(&b, &format!("session_id={session}&conversations=all")).await;
     for ws in [&mut on_a, &mut on_b] {
         assert_eq!(
             next(ws).await.unwrap()["event_type"],

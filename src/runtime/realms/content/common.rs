@@ -118,6 +118,51 @@ async fn wait_for_ingest(ctx: &StepContext, id: &str) -> Result<(), StepError> {
     }
 }
 
+/// The parsed file `id`, or the latest completed parse of file `id`.
+pub async fn parsed_or_latest(ctx: &StepContext, id: &str) -> Result<ArtifactRow, StepError> {
+    match find_visible(ctx, id).await? {
+        Some(a) if a.artifact_type == "parsed_file" => Ok(a),
+        Some(a) if a.artifact_type == "file" => ctx
+            .services
+            .store
+            .children_of(&a.artifact_id, Some("parsed_file"))
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .rev()
+            .find(|p| p.lifecycle_state == "active")
+            .ok_or_else(|| {
+                StepError::new(format!("file {id} has not been parsed yet: parse it first"))
+            }),
+        _ => Err(StepError::new(format!("parsed file {id} not found"))),
+    }
+}
+
+/// What a person calls an artifact: a file's name; a parse's file's name; else its id.
+pub async fn display_name(ctx: &StepContext, a: &ArtifactRow) -> Result<String, StepError> {
+    let name_of = |d: &Value| {
+        d["ui_name"]
+            .as_str()
+            .or(d["filename"].as_str())
+            .map(str::to_string)
+    };
+    if let Some(n) = name_of(&a.semantic_descriptor) {
+        return Ok(n);
+    }
+    if let Some(file_id) = a.semantic_descriptor["file_id"].as_str() {
+        let file = ctx
+            .services
+            .store
+            .artifact(file_id)
+            .await
+            .map_err(internal)?;
+        if let Some(n) = file.and_then(|f| name_of(&f.semantic_descriptor)) {
+            return Ok(n);
+        }
+    }
+    Ok(a.artifact_id.clone())
+}
+
 pub fn internal(e: impl std::fmt::Display) -> StepError {
     tracing::error!(error = %e, "content realm storage error");
     StepError::new("a storage error occurred; the step can be retried")

@@ -33,9 +33,14 @@ pub struct FileParams {
 }
 
 impl IntentParams for FileParams {
+    /// `file_id`; or `artifact_id`, as the web frontend's dashboard sends a row's id.
     fn decode(p: &Value) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(p);
-        let file_id = f.required_str("file_id");
+        let file_id = if p.get("file_id").is_none() && p.get("artifact_id").is_some() {
+            f.required_str("artifact_id")
+        } else {
+            f.required_str("file_id")
+        };
         let boundary_contract_id = p.get("boundary_contract_id").cloned();
         f.finish(|| {
             Some(FileParams {

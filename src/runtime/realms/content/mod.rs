@@ -5,6 +5,7 @@ pub mod common;
 pub mod files;
 pub mod ingest;
 pub mod janitor;
+pub mod lineage;
 pub mod parse_intent;
 pub mod parsed_file;
 pub mod parsing;
@@ -66,9 +67,11 @@ impl Realm for ContentRealm {
         registry.register_in(content, Arc::new(Typed(files::FileIntent::archive_file())));
         registry.register_in(content, Arc::new(Typed(files::FileIntent::delete_file())));
         registry.register_in(content, Arc::new(Typed(parse_intent::ParseContent)));
+        registry.register_in(content, Arc::new(Typed(lineage::VisualizeLineage)));
         registry.register_in(content, Arc::new(Typed(query::Query::get_parsed_file())));
         registry.register_in(content, Arc::new(Typed(query::Query::list_files())));
         registry.register_in(content, Arc::new(Typed(query::Query::list_artifacts())));
+        registry.register_in(content, Arc::new(Typed(query::Query::content_list_files())));
         registry.register_in(
             content,
             Arc::new(Typed(query::Query::retrieve_artifact_metadata())),

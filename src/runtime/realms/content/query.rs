@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::common::{file_payload, find_visible, internal, owner};
+use super::common::{display_name, file_payload, find_visible, internal, owner, parsed_or_latest};
 use super::parsed_file::ParsedFileDescriptor;
 use crate::runtime::engine::artifact_registry::artifact_record;
 use crate::runtime::engine::handler::{
@@ -16,6 +16,7 @@ use crate::runtime::engine::handler::{
 use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
 use crate::store::artifacts::ArtifactFilter;
 use crate::store::artifacts::ArtifactRow;
+use crate::store::time::to_rfc3339;
 
 pub const MAX_PAGE: u64 = 1000;
 
@@ -54,6 +55,13 @@ impl Query<ArtifactRef> {
 impl Query<ArtifactList> {
     pub fn list_files() -> Self {
         Self::new("list_files", "List your files.")
+    }
+
+    pub fn content_list_files() -> Self {
+        Self::new(
+            "content_list_files",
+            "List your parsed files (or other artifacts) by name, for picking one.",
+        )
     }
 
     pub fn list_artifacts() -> Self {
@@ -163,9 +171,20 @@ pub enum What {
     List {
         artifact_type: Option<String>,
         lifecycle_state: Option<String>,
-        /// Also the web frontend's `file_list` (`list_files`).
-        file_list: bool,
+        view: ListView,
     },
+}
+
+/// How a list is answered besides our own `files` artifact (`{items, total, limit, offset}`).
+#[derive(Clone, Copy, PartialEq)]
+pub enum ListView {
+    /// Only that.
+    Plain,
+    /// `list_files`: also the web frontend's `file_list` (`{files, count, total}`).
+    FileList,
+    /// `content_list_files`: `files` is the web frontend's bare array of
+    /// `{artifact_id, name, artifact_type, created_at}` instead.
+    BareFiles,
 }
 
 /// How a query's parameters say what to read.
@@ -187,16 +206,22 @@ impl QueryParams for ArtifactRef {
 
 impl QueryParams for ArtifactList {
     fn what(&self, intent: &str) -> (What, Page) {
-        // `list_files` lists files, whatever else it is given.
-        let artifact_type = if intent == "list_files" {
-            Some("file".to_string())
-        } else {
-            self.artifact_type.clone()
+        // `list_files` lists files, whatever else it is given; the frontend calls parsed files
+        // `parsed_content`.
+        let artifact_type = match (intent, self.artifact_type.as_deref()) {
+            ("list_files", _) => Some("file".to_string()),
+            (_, Some("parsed_content")) => Some("parsed_file".to_string()),
+            (_, other) => other.map(str::to_string),
+        };
+        let view = match intent {
+            "list_files" => ListView::FileList,
+            "content_list_files" => ListView::BareFiles,
+            _ => ListView::Plain,
         };
         let what = What::List {
             artifact_type,
             lifecycle_state: self.lifecycle_state.clone(),
-            file_list: intent == "list_files",
+            view,
         };
         (what, self.page)
     }
@@ -262,7 +287,7 @@ impl SagaStep for QueryStep {
             What::List {
                 artifact_type,
                 lifecycle_state,
-                file_list,
+                view,
             } => {
                 let filter = ArtifactFilter {
                     artifact_type: artifact_type.clone(),
@@ -278,7 +303,7 @@ impl SagaStep for QueryStep {
                 for a in &rows {
                     items.push(artifact_record(store, a).await.map_err(internal)?);
                 }
-                if *file_list {
+                if *view == ListView::FileList {
                     let mut files = Vec::with_capacity(rows.len());
                     for a in &rows {
                         files.push(file_list_item(ctx, a).await?);
@@ -287,6 +312,28 @@ impl SagaStep for QueryStep {
                         "file_list",
                         json!({"files": files, "count": files.len(), "total": total}),
                     ));
+                }
+                if *view == ListView::BareFiles {
+                    let mut files = Vec::with_capacity(rows.len());
+                    for a in &rows {
+                        files.push(json!({"artifact_id": a.artifact_id,
+                            "name": display_name(ctx, a).await?,
+                            "artifact_type": a.artifact_type,
+                            "created_at": to_rfc3339(a.created_at)}));
+                    }
+                    let mut artifacts = Map::new();
+                    artifacts.insert("files".into(), Value::Array(files));
+                    artifacts.insert(
+                        "listing".into(),
+                        artifact(
+                            "listing",
+                            json!({"total": total, "limit": limit, "offset": offset}),
+                        ),
+                    );
+                    return Ok(StepOutput {
+                        output: json!({}),
+                        artifacts,
+                    });
                 }
                 (
                     "files",
@@ -327,24 +374,6 @@ async fn file_list_item(ctx: &StepContext, file: &ArtifactRow) -> Result<Value, 
         item["parsed_file_id"] = json!(p.artifact_id);
     }
     Ok(item)
-}
-
-/// The parsed file `id`, or the latest completed parse of file `id`.
-async fn parsed_or_latest(ctx: &StepContext, id: &str) -> Result<ArtifactRow, StepError> {
-    match find_visible(ctx, id).await? {
-        Some(a) if a.artifact_type == "parsed_file" => Ok(a),
-        Some(a) if a.artifact_type == "file" => ctx
-            .services
-            .store
-            .children_of(&a.artifact_id, Some("parsed_file"))
-            .await
-            .map_err(internal)?
-            .into_iter()
-            .rev()
-            .find(|p| p.lifecycle_state == "active")
-            .ok_or_else(|| StepError::new(format!("file {id} has not been parsed yet"))),
-        _ => Err(StepError::new(format!("parsed file {id} not found"))),
-    }
 }
 
 /// A page of records as the web frontend's table shows it (FRONTEND.md §2 Preview): column

@@ -131,6 +131,13 @@ impl SagaStep for Analyze {
         };
         let mut artifacts = Map::new();
         artifacts.insert("analysis".into(), artifact("analysis", analysis.to_value()));
+        artifacts.insert(
+            "structured_analysis".into(),
+            artifact(
+                "structured_analysis",
+                super::views::structured_analysis(&analysis),
+            ),
+        );
         Ok(StepOutput {
             output: json!({"parsed_file_id": parsed.artifact_id, "records": rows}),
             artifacts,

@@ -231,7 +231,12 @@ impl SagaStep for Interpret {
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
         let parsed = ready_parsed(ctx, &self.0).await?;
         let interpretation = interpretation(ctx, &parsed).await?;
+        let name = dataset_name(ctx, &parsed).await?;
         let mut artifacts = Map::new();
+        artifacts.insert(
+            "discovery".into(),
+            artifact("discovery", super::views::discovery(&interpretation, &name)),
+        );
         artifacts.insert(
             "interpretation".into(),
             artifact("interpretation", interpretation),
@@ -296,6 +301,15 @@ pub async fn interpretation(ctx: &StepContext, parsed: &ArtifactRow) -> Result<V
             "distinct_values_per_column": distinct_limit},
     });
     Ok(interpretation)
+}
+
+/// What a person calls a parsed file: its file's name (a mash's dataset: the mash's id).
+pub async fn dataset_name(ctx: &StepContext, parsed: &ArtifactRow) -> Result<String, StepError> {
+    let name = crate::runtime::realms::content::common::display_name(ctx, parsed).await?;
+    Ok(match super::over_parsed::descriptor(parsed).mash_id {
+        Some(mash) if name == parsed.artifact_id => mash,
+        _ => name,
+    })
 }
 
 #[cfg(test)]

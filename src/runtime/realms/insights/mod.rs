@@ -8,12 +8,14 @@ pub mod clip;
 pub mod interpret;
 pub mod key_values;
 pub mod mash;
+pub mod names;
 pub mod over_parsed;
 pub mod quality;
 pub mod quality_report;
 pub mod relationships;
 pub mod stats;
 pub mod topk;
+pub mod views;
 
 use std::sync::Arc;
 

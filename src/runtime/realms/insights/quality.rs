@@ -119,6 +119,13 @@ impl SagaStep for Assess {
             "quality_report".into(),
             artifact("quality_report", report.to_value()),
         );
+        artifacts.insert(
+            "quality_assessment".into(),
+            artifact(
+                "quality_assessment",
+                super::views::quality_assessment(&report),
+            ),
+        );
         Ok(StepOutput { output, artifacts })
     }
 }

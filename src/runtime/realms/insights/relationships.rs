@@ -10,6 +10,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+
+use super::interpret::{dataset_name, interpretation};
+use super::names::normalise;
+use crate::store::artifacts::ArtifactRow;
 use serde_json::{json, Map, Value};
 
 use super::key_values::{sample, shared, Sampled, MAX_KEY_BYTES, MAX_SAMPLED_VALUES};
@@ -42,13 +46,31 @@ const MIN_OVERLAP: f64 = 0.5;
 
 /// `map_relationships`'s parameters.
 pub struct RelationshipParams {
-    /// 2 to [`MAX_FILES`] parsed file ids.
+    /// 2 to [`MAX_FILES`] parsed file ids (the joins between them); empty when `within` is
+    /// given.
     pub parsed_file_ids: Vec<String>,
+    /// One file (`file_id`, as the web frontend sends it: a file's id, read through its latest
+    /// parse, or a parsed file's) or one parsed file (`parsed_file_id`): the relationships
+    /// among its own columns.
+    pub within: Option<String>,
 }
 
 impl IntentParams for RelationshipParams {
     fn decode(p: &Value) -> Result<Self, FieldErrors> {
         let mut f = Fields::new(p);
+        if p.get("parsed_file_ids").is_none() {
+            for field in ["file_id", "parsed_file_id"] {
+                if p.get(field).is_some() {
+                    let id = f.required_str(field);
+                    return f.finish(|| {
+                        Some(RelationshipParams {
+                            parsed_file_ids: Vec::new(),
+                            within: Some(id?),
+                        })
+                    });
+                }
+            }
+        }
         let ids: Option<Vec<String>> = f
             .get("parsed_file_ids")
             .and_then(Value::as_array)
@@ -67,6 +89,7 @@ impl IntentParams for RelationshipParams {
         f.finish(|| {
             Some(RelationshipParams {
                 parsed_file_ids: ids?,
+                within: None,
             })
         })
     }
@@ -90,15 +113,41 @@ impl TypedIntent for MapRelationships {
 
 struct FindJoins(Arc<RelationshipParams>);
 
-/// Lower case, separators dropped: `Customer_ID`, `customer id` and `customerId` agree.
-pub fn normalise(name: &str) -> String {
-    name.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+/// 1 for the same normalised name, 0.5 when one contains the other (`id` in `customer_id`), else 0.
+/// The relationships among one file's own columns: what each column is, which identifies a
+/// record, which names another entity (see `views::discovery`).
+async fn within_one(ctx: &StepContext, id: &str) -> Result<StepOutput, StepError> {
+    let parsed = parsed_of(ctx, id).await?;
+    let interpretation = interpretation(ctx, &parsed).await?;
+    let name = dataset_name(ctx, &parsed).await?;
+    let graph = super::views::discovery(&interpretation, &name);
+    let mut artifacts = Map::new();
+    artifacts.insert(
+        "relationships".into(),
+        artifact(
+            "relationships",
+            json!({"parsed_file_id": parsed.artifact_id, "entities": graph["entities"],
+                "relationships": graph["relationships"]}),
+        ),
+    );
+    Ok(StepOutput {
+        output: json!({"parsed_file_id": parsed.artifact_id}),
+        artifacts,
+    })
 }
 
-/// 1 for the same normalised name, 0.5 when one contains the other (`id` in `customer_id`), else 0.
+/// A parsed file by its id, or a file's latest completed parse by the file's id; ready.
+pub async fn parsed_of(ctx: &StepContext, id: &str) -> Result<ArtifactRow, StepError> {
+    let parsed = crate::runtime::realms::content::common::parsed_or_latest(ctx, id).await?;
+    if parsed.lifecycle_state != "active" {
+        return Err(StepError::new(format!(
+            "parsed file {} is not ready ({})",
+            parsed.artifact_id, parsed.lifecycle_state
+        )));
+    }
+    Ok(parsed)
+}
+
 #[cfg(test)]
 fn name_similarity(a: &str, b: &str) -> f64 {
     normalised_similarity(&normalise(a), &normalise(b))
@@ -122,9 +171,22 @@ impl SagaStep for FindJoins {
     }
 
     async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
+        if let Some(id) = &self.0.within {
+            return within_one(ctx, id).await;
+        }
         let map = relationship_map(ctx, &self.0.parsed_file_ids).await?;
         let listed = map["candidates"].as_array().map_or(0, Vec::len);
+        let mut names = std::collections::HashMap::new();
+        for id in &self.0.parsed_file_ids {
+            let parsed = find(ctx, id, "parsed_file").await?;
+            names.insert(id.clone(), dataset_name(ctx, &parsed).await?);
+        }
+        let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
         let mut artifacts = Map::new();
+        artifacts.insert(
+            "relationships".into(),
+            artifact("relationships", super::views::relationships(&map, &name)),
+        );
         artifacts.insert("relationship_map".into(), artifact("relationship_map", map));
         Ok(StepOutput {
             output: json!({ "candidates": listed }),

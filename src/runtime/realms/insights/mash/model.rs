@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
-use crate::runtime::realms::insights::relationships::normalise;
+use crate::runtime::realms::insights::names::normalise;
 
 /// What the model needs to know of a source.
 #[derive(Debug, Clone, Default)]
