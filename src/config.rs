@@ -114,6 +114,15 @@ pub struct ServeArgs {
         default_value_t = RuntimeConfig::default().max_upload_bytes
     )]
     pub max_upload_bytes: u64,
+    /// Largest file accepted inline in an intent submit (hex or base64 in the JSON, as the web
+    /// frontend uploads), decoded bytes; the submit route then takes bodies up to twice this
+    /// plus 1 MiB. Larger files go through the multipart upload route.
+    #[arg(
+        long,
+        env = "SYMPHAINY_MAX_INLINE_UPLOAD_BYTES",
+        default_value_t = crate::experience::settings::DEFAULT_MAX_INLINE_UPLOAD_BYTES
+    )]
+    pub max_inline_upload_bytes: u64,
     /// A file never materialized is removed this many seconds after its ingestion.
     #[arg(
         long,
@@ -272,6 +281,7 @@ impl ServeArgs {
                 .collect(),
             trust_forwarded_for: self.trust_forwarded_for,
             max_upload_bytes: self.max_upload_bytes,
+            max_inline_upload_bytes: self.max_inline_upload_bytes.min(self.max_upload_bytes),
             ws_max_connections: self.ws_max_connections,
             ws_idle: Duration::from_secs(self.ws_idle_secs.clamp(1, MAX_TTL)),
             ws_outbound_queue: self.ws_outbound_queue.max(1),

@@ -1,9 +1,12 @@
 //! `POST /api/intent/submit` and `GET /api/execution/{id}/status`.
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::IntoResponse;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
+use base64::Engine;
+use serde_json::Value;
 
 use super::access::{execution_scope, session_scope};
 use super::auth_user::MaybeUser;
@@ -11,7 +14,7 @@ use super::state::ExperienceState;
 use crate::http::idempotency::idempotency_key;
 use crate::http::queries::StatusQuery;
 use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery};
-use crate::runtime::contract::model::{IntentRequest, StatusOptions};
+use crate::runtime::contract::model::{IntentRequest, StatusOptions, SubmitWithUpload};
 use crate::runtime::RuntimeError;
 
 pub async fn submit(
@@ -27,8 +30,117 @@ pub async fn submit(
         req.idempotency_key = idempotency_key(&headers);
     }
     let scope = session_scope(&state, &user, &req.session_id, req.tenant_id.as_deref()).await?;
-    let accepted = state.runtime.submit_intent(&scope, req).await?;
+    let accepted = match inline_file(&mut req, state.settings.max_inline_upload_bytes)? {
+        None => state.runtime.submit_intent(&scope, req).await?,
+        Some((field, original, bytes)) => {
+            // Staged like a multipart upload: the runtime gets the blob, never the hex.
+            let size = bytes.len() as u64;
+            let blob = state
+                .runtime
+                .put_blob(Box::pin(std::io::Cursor::new(bytes)), size)
+                .await?;
+            let upload = SubmitWithUpload {
+                sha256: blob.sha256.clone(),
+                size_bytes: blob.size_bytes,
+                intent: req.clone(),
+            };
+            let staged = state.runtime.submit_with_upload(&scope, upload).await;
+            if staged.is_err() {
+                if let Err(e) = state.runtime.discard_blob(&blob).await {
+                    tracing::warn!(error = %e, "a refused inline file is left to the janitor");
+                }
+            }
+            match staged {
+                Ok(accepted) => accepted,
+                // An intent that takes no upload: its parameters as they were, as before.
+                Err(RuntimeError::Invalid(fields)) if fields.contains_key("intent_type") => {
+                    if let Some(Value::Object(p)) = req.parameters.as_mut() {
+                        p.insert(field.to_string(), original);
+                    }
+                    state.runtime.submit_intent(&scope, req).await?
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    };
     Ok((StatusCode::ACCEPTED, Json(accepted)))
+}
+
+/// An inline file taken out of a submit's parameters: its field, the field's value as sent
+/// (put back if the intent takes no upload), and the decoded content.
+type Inline = (&'static str, Value, Vec<u8>);
+
+/// The parameters that carry a file inline: hex, or base64.
+const INLINE: [(&str, bool); 3] = [
+    ("file_content", true),
+    ("file_content_base64", false),
+    ("file_data", false),
+];
+
+/// An inline file in the submit's parameters, decoded and taken out of them (it is then
+/// submitted as an upload). `None` when there is none, or when the parameters are not a
+/// clean single inline file: the runtime then answers them as it always does (422 naming the
+/// field). Over `limit` decoded bytes: 413.
+fn inline_file(req: &mut IntentRequest, limit: u64) -> Result<Option<Inline>, ApiError> {
+    let Some(Value::Object(p)) = req.parameters.as_mut() else {
+        return Ok(None);
+    };
+    let given: Vec<(&str, bool)> = INLINE
+        .iter()
+        .copied()
+        .filter(|(k, _)| p.contains_key(*k))
+        .collect();
+    let [(field, hex)] = given[..] else {
+        return Ok(None);
+    };
+    if p.contains_key("upload_id") {
+        return Ok(None);
+    }
+    let Some(text) = p[field].as_str() else {
+        return Ok(None);
+    };
+    // Decoded size, known before decoding.
+    let text = text.trim();
+    let size = if hex {
+        text.len() / 2
+    } else {
+        text.len() / 4 * 3
+    };
+    if size as u64 > limit.saturating_add(2) {
+        return Err(RuntimeError::TooLarge(limit).into());
+    }
+    let decoded = if hex {
+        hex::decode(text).ok()
+    } else {
+        base64::engine::general_purpose::STANDARD.decode(text).ok()
+    };
+    let Some(bytes) = decoded else {
+        return Ok(None);
+    };
+    if bytes.len() as u64 > limit {
+        return Err(RuntimeError::TooLarge(limit).into());
+    }
+    let original = p.remove(field).unwrap_or(Value::Null);
+    Ok(Some((field, original, bytes)))
+}
+
+/// Large submits (over 1 MiB, or of unknown length) wait for a seat before their body is read.
+pub async fn large_submits_in_turn(
+    State(state): State<ExperienceState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let large = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .is_none_or(|n| n > 1024 * 1024);
+    let _seat = if large {
+        state.inline_uploads.clone().acquire_owned().await.ok()
+    } else {
+        None
+    };
+    next.run(req).await
 }
 
 pub async fn execution_status(

@@ -45,7 +45,17 @@ pub fn router(state: ExperienceState) -> Router {
         .route("/api/session/create", post(session_routes::create))
         .route("/api/session/{id}", get(session_routes::get))
         .route("/api/session/{id}/upgrade", patch(session_routes::upgrade))
-        .route("/api/intent/submit", post(intent_routes::submit))
+        // Inline files (hex or base64, as the web frontend uploads) make large bodies: a limit
+        // of their own, and a few at a time.
+        .route(
+            "/api/intent/submit",
+            post(intent_routes::submit)
+                .layer(DefaultBodyLimit::max(state.settings.submit_body_limit()))
+                .layer(axum::middleware::from_fn_with_state(
+                    state.clone(),
+                    intent_routes::large_submits_in_turn,
+                )),
+        )
         .route(
             "/api/execution/{id}/status",
             get(intent_routes::execution_status),

@@ -74,6 +74,9 @@ impl ExperiencePlane {
             shutdown: rx.clone(),
             agent_sockets,
             faults,
+            inline_uploads: Arc::new(tokio::sync::Semaphore::new(
+                super::settings::INLINE_UPLOADS_AT_ONCE,
+            )),
         };
         let router = crate::http::layers::observe(super::router(state), config.max_body_bytes);
         let addr = listener.local_addr()?;

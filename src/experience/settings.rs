@@ -6,6 +6,21 @@ use secrecy::SecretString;
 
 pub use crate::security::rate::RateSpec;
 
+/// 16 MiB: an inline file's hex doubles it in the request body.
+pub const DEFAULT_MAX_INLINE_UPLOAD_BYTES: u64 = 16 * 1024 * 1024;
+
+/// Large intent submits (inline files) handled at once; more wait their turn.
+pub const INLINE_UPLOADS_AT_ONCE: usize = 4;
+
+impl ExperienceSettings {
+    /// The intent submit route's body limit: an inline file as hex, and the rest of the body.
+    pub fn submit_body_limit(&self) -> usize {
+        (self.max_inline_upload_bytes as usize)
+            .saturating_mul(2)
+            .saturating_add(1024 * 1024)
+    }
+}
+
 #[derive(Clone)]
 pub struct ExperienceSettings {
     pub jwt_secret: SecretString,
@@ -21,6 +36,8 @@ pub struct ExperienceSettings {
     pub trust_forwarded_for: bool,
     /// Largest accepted upload, in bytes.
     pub max_upload_bytes: u64,
+    /// Largest file sent inline in an intent submit (decoded bytes).
+    pub max_inline_upload_bytes: u64,
     /// Agent sockets: at most this many at once (more: 1013 "Server at capacity").
     pub ws_max_connections: usize,
     /// An agent socket with no frame from the client for this long is closed (1000).
@@ -41,6 +58,7 @@ impl std::fmt::Debug for ExperienceSettings {
             .field("cors_origins", &self.cors_origins)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("max_inline_upload_bytes", &self.max_inline_upload_bytes)
             .field("ws_max_connections", &self.ws_max_connections)
             .field("ws_idle", &self.ws_idle)
             .field("ws_outbound_queue", &self.ws_outbound_queue)

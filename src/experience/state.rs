@@ -21,4 +21,7 @@ pub struct ExperienceState {
     pub faults: crate::actors::FaultTargets,
     /// This plane's own database (users, tokens), as last probed.
     pub db_health: Arc<crate::store::health::DbHealth>,
+    /// Seats for large intent submits (inline files), so that their buffered bodies are
+    /// bounded: `INLINE_UPLOADS_AT_ONCE` × the submit body limit.
+    pub inline_uploads: Arc<tokio::sync::Semaphore>,
 }

@@ -542,6 +542,71 @@ async fn j5_insights_on_a_parsed_file() {
     t.app.shutdown().await;
 }
 
+/// The UI's other upload categories, each parsed for real and previewed: a workbook, a PDF, a
+/// Word document (committed fixtures, made by tests/fixtures/make_fixtures.py).
+async fn documents_upload_parse_and_preview() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (s, tenant, _) = signed_in(&t).await;
+    let fixture = |name: &str| {
+        std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/fixtures")
+                .join(name),
+        )
+        .unwrap()
+    };
+    for (name, category, parsing_type, columns, first_row) in [
+        (
+            "sales.xlsx",
+            "spreadsheet",
+            "spreadsheet",
+            json!(["id", "region", "amount", "sold_on"]),
+            json!(["1", "north", "10.5", "2026-01-05"]),
+        ),
+        (
+            "report.pdf",
+            "pdf",
+            "pdf",
+            json!(["page", "line", "text"]),
+            json!(["1", "1", "Quarterly report"]),
+        ),
+        (
+            "approval.docx",
+            "document",
+            "docx",
+            json!(["paragraph", "style", "text"]),
+            json!(["1", "Heading1", "Invoice approval"]),
+        ),
+    ] {
+        let (f, _) = upload_saved(&t, &s, &tenant, name, &fixture(name), category).await;
+        let e = submit(&t, &s, &tenant, "parse_content", json!({"file_id": f})).await;
+        let done = poll_completed(&t, &e).await;
+        assert_eq!(
+            done["artifacts"]["parsed_file"]["parsing_type"], parsing_type,
+            "{name}"
+        );
+        let e = submit(&t, &s, &tenant, "get_parsed_file", json!({"file_id": f})).await;
+        let done = poll_completed(&t, &e).await;
+        let preview = &done["artifacts"]["preview"];
+        assert_eq!(preview["columns"], columns, "{name}");
+        assert_eq!(preview["rows"][0], first_row, "{name}");
+    }
+    // Inline content is staged as an upload only for an intent that takes one: any other
+    // intent gets its parameters as sent.
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "echo",
+        json!({"message": "kept", "file_content": "00ff"}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    assert_eq!(done["status"], "completed");
+    t.app.shutdown().await;
+}
+
 /// The next AGENT_RESPONSE on `ws`, skipping other frames.
 async fn agent_response(ws: &mut Ws) -> Value {
     loop {
@@ -659,5 +724,6 @@ crate::both_wirings!(
     j3_upload_save_and_list,
     j4_parse_and_preview,
     j5_insights_on_a_parsed_file,
+    documents_upload_parse_and_preview,
     j9_guide_and_liaison_panels
 );

@@ -123,6 +123,8 @@ pub fn test_config(db: &TestDb) -> Config {
             cors_origins: vec!["http://localhost:3000".into()],
             trust_forwarded_for: false,
             max_upload_bytes: 100 * 1024 * 1024,
+            max_inline_upload_bytes:
+                symphainy::experience::settings::DEFAULT_MAX_INLINE_UPLOAD_BYTES,
             ws_max_connections: 2000,
             ws_idle: StdDuration::from_secs(300),
             ws_outbound_queue: 256,

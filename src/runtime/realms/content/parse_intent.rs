@@ -42,7 +42,7 @@ impl IntentParams for ParseParams {
                 if t.is_none() {
                     f.error(
                         "parsing_type",
-                        "must be one of auto, csv, tsv, json, jsonl, text",
+                        format!("must be one of {}", ParsingType::NAMES),
                     );
                 }
                 t
@@ -74,7 +74,7 @@ impl TypedIntent for ParseContent {
     }
 
     fn description(&self) -> &str {
-        "Read a file's records and columns (CSV, TSV, JSON, JSON Lines or text)."
+        "Read a file's records and columns (CSV, TSV, JSON, JSON Lines, text, a spreadsheet, a Word document or a PDF)."
     }
 
     fn steps(&self, params: Arc<ParseParams>) -> Vec<Arc<dyn SagaStep>> {

@@ -1,9 +1,11 @@
-//! Streaming parsers for uploaded files: CSV/TSV (delimiter sniffing, quoted fields, header
-//! detection, BOM), JSON arrays of objects, JSON Lines and plain text. Records are handed to a
-//! sink one at a time, so memory stays bounded whatever the file's size; column types are
-//! inferred on the way.
+//! Parsers for uploaded files: CSV/TSV (delimiter sniffing, quoted fields, header detection,
+//! BOM), JSON arrays of objects, JSON Lines and plain text, streamed, so memory stays bounded
+//! whatever the file's size; and documents (spreadsheets, Word, PDF: `documents`), read whole
+//! up to their own cap. Records are handed to a sink one at a time; column types are inferred
+//! on the way.
 
 mod delimited;
+pub mod documents;
 mod infer;
 mod json;
 mod sniff;
@@ -15,6 +17,8 @@ use serde_json::{Map, Value};
 pub use infer::{fits, ColumnStats, ColumnType, ColumnsInfer, DOMINANT_SHARE};
 pub use sniff::Format;
 
+use documents::DocKind;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ParsingType {
     Auto,
@@ -23,9 +27,17 @@ pub enum ParsingType {
     Json,
     Jsonl,
     Text,
+    /// xlsx, xls or ods.
+    Spreadsheet,
+    Docx,
+    Pdf,
 }
 
 impl ParsingType {
+    /// The names `parsing_type` takes.
+    pub const NAMES: &'static str =
+        "auto, csv, tsv, json, jsonl, text, spreadsheet (xlsx, xls, ods), docx, pdf";
+
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "auto" => Self::Auto,
@@ -34,8 +46,20 @@ impl ParsingType {
             "json" => Self::Json,
             "jsonl" => Self::Jsonl,
             "text" => Self::Text,
+            "spreadsheet" | "xlsx" | "xls" | "ods" | "excel" => Self::Spreadsheet,
+            "docx" | "word" => Self::Docx,
+            "pdf" => Self::Pdf,
             _ => return None,
         })
+    }
+
+    fn document(self) -> Option<DocKind> {
+        match self {
+            Self::Spreadsheet => Some(DocKind::Spreadsheet),
+            Self::Docx => Some(DocKind::Docx),
+            Self::Pdf => Some(DocKind::Pdf),
+            _ => None,
+        }
     }
 }
 
@@ -81,11 +105,31 @@ pub type Sink<'a> = dyn FnMut(Map<String, Value>) -> Result<(), ParseError> + 'a
 /// Parses `reader` as `requested` (or sniffs the format for `Auto`), handing each record to
 /// `sink` as a JSON object.
 pub fn parse(
-    reader: impl Read,
+    mut reader: impl Read,
     requested: ParsingType,
     options: &ParseOptions,
     sink: &mut Sink<'_>,
 ) -> Result<ParseSummary, ParseError> {
+    // A document is known by its first bytes, whatever was asked for `auto`.
+    let mut head = Vec::with_capacity(8);
+    (&mut reader)
+        .take(8)
+        .read_to_end(&mut head)
+        .map_err(|e| ParseError::new(format!("cannot read the file: {e}")))?;
+    let reader = std::io::Cursor::new(head.clone()).chain(reader);
+    match (requested.document(), documents::signature(&head)) {
+        (Some(kind), Some(_)) => return documents::parse(reader, Some(kind), sink),
+        (Some(kind), None) => {
+            return Err(ParseError::new(format!(
+                "the file is not a {} document",
+                kind.name()
+            )))
+        }
+        (None, Some(found)) if requested == ParsingType::Auto => {
+            return documents::parse(reader, found, sink)
+        }
+        _ => {}
+    }
     let (format, reader) = sniff::detect(reader, requested)?;
     match format {
         Format::Delimited(delimiter) => delimited::parse(reader, delimiter, options, sink),

@@ -67,7 +67,10 @@ pub fn detect(
         ParsingType::Json => Format::Json,
         ParsingType::Jsonl => Format::Jsonl,
         ParsingType::Text => Format::Text,
-        ParsingType::Auto => auto(body),
+        // Documents never get here (`parse` sends them to `documents`).
+        ParsingType::Auto | ParsingType::Spreadsheet | ParsingType::Docx | ParsingType::Pdf => {
+            auto(body)
+        }
     };
     let rest = Cursor::new(head).chain(reader);
     let mut rest = rest;
