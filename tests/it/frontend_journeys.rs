@@ -592,6 +592,38 @@ async fn documents_upload_parse_and_preview() {
         assert_eq!(preview["columns"], columns, "{name}");
         assert_eq!(preview["rows"][0], first_row, "{name}");
     }
+    // A mainframe file in EBCDIC with its copybook, as the parser page sends them.
+    let copybook = b"       01  CUSTOMER.\n           05  CUST-ID   PIC 9(3).\n           05  CUST-NAME PIC X(4).\n           05  BALANCE   PIC S9(3)V99 COMP-3.\n";
+    let (cb, _) = upload_saved(&t, &s, &tenant, "customer.cpy", copybook, "binary").await;
+    // "007" "ADA " -123.45, then "042" "BOB " +0.5: 10-byte records, worked out by hand.
+    let data = [
+        0xF0, 0xF0, 0xF7, 0xC1, 0xC4, 0xC1, 0x40, 0x12, 0x34, 0x5D, 0xF0, 0xF4, 0xF2, 0xC2, 0xD6,
+        0xC2, 0x40, 0x00, 0x05, 0x0C,
+    ];
+    let (bin, _) = upload_saved(&t, &s, &tenant, "customers.bin", &data, "binary").await;
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "parse_content",
+        json!({"file_id": bin, "file_reference": format!("file:{tenant}:{s}:{bin}"),
+            "parse_options": {}, "copybook_reference": format!("copybook:{tenant}:{s}:{cb}")}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    assert_eq!(done["artifacts"]["parsed_file"]["parsing_type"], "copybook");
+    let e = submit(&t, &s, &tenant, "get_parsed_file", json!({"file_id": bin})).await;
+    let done = poll_completed(&t, &e).await;
+    let preview = &done["artifacts"]["preview"];
+    assert_eq!(
+        preview["columns"],
+        json!(["CUST-ID", "CUST-NAME", "BALANCE"])
+    );
+    assert_eq!(
+        preview["rows"],
+        json!([["7", "ADA", "-123.45"], ["42", "BOB", "0.5"]])
+    );
+
     // Inline content is staged as an upload only for an intent that takes one: any other
     // intent gets its parameters as sent.
     let e = submit(

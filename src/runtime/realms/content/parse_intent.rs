@@ -10,6 +10,8 @@ use tokio::sync::mpsc;
 
 use super::common::{derived_id, find, internal};
 use super::parsed_file::ParsedFileDescriptor;
+use super::parsing::copybook::decode::Encoding;
+use super::parsing::copybook::layout::MAX_COPYBOOK_BYTES;
 use super::parsing::{self, ParseError, ParseOptions, ParsingType};
 use crate::runtime::engine::handler::{
     artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
@@ -17,6 +19,7 @@ use crate::runtime::engine::handler::{
 use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
 use crate::store::artifacts::ArtifactRow;
 use crate::store::time::now_micros;
+use std::io::Read;
 
 const BATCH: usize = 1000;
 
@@ -29,6 +32,11 @@ pub struct ParseParams {
     pub parsing_type: ParsingType,
     /// `parse_options.has_header`; `None`: decided from the content.
     pub has_header: Option<bool>,
+    /// The copybook file describing the file's records: `copybook_file_id`, or
+    /// `copybook_reference` as the web frontend sends it (`copybook:<tenant>:<session>:<id>`).
+    pub copybook_file_id: Option<String>,
+    /// `parse_options.encoding` (`ebcdic` or `ascii`) of copybook data; detected otherwise.
+    pub encoding: Option<Encoding>,
 }
 
 impl IntentParams for ParseParams {
@@ -56,11 +64,35 @@ impl IntentParams for ParseParams {
                 None
             }
         };
+        let copybook_file_id = match (p.get("copybook_file_id"), p.get("copybook_reference")) {
+            (Some(_), _) => f.required_str("copybook_file_id"),
+            (None, Some(Value::String(r))) if !r.is_empty() => {
+                Some(r.rsplit(':').next().unwrap_or(r).to_string())
+            }
+            (None, Some(Value::Null) | None) => None,
+            (None, Some(_)) => {
+                f.error("copybook_reference", "must be a copybook file's reference");
+                None
+            }
+        };
+        let encoding = match p.get("parse_options").and_then(|o| o.get("encoding")) {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_str() {
+                Some("ebcdic") => Some(Encoding::Ebcdic),
+                Some("ascii") => Some(Encoding::Ascii),
+                _ => {
+                    f.error("parse_options.encoding", "must be ebcdic or ascii");
+                    None
+                }
+            },
+        };
         f.finish(|| {
             Some(ParseParams {
                 file_id: file_id?,
                 parsing_type: parsing_type?,
                 has_header,
+                copybook_file_id,
+                encoding,
             })
         })
     }
@@ -101,8 +133,14 @@ impl SagaStep for Parse {
             }
             other => other,
         };
+        let copybook = match &p.copybook_file_id {
+            Some(id) => Some(copybook_text(ctx, id).await?),
+            None => None,
+        };
         let options = ParseOptions {
             header: p.has_header,
+            copybook,
+            encoding: p.encoding,
         };
         let parsed_id = derived_id(&ctx.execution_id, "parsed_file");
         let descriptor = parse_file(ctx, &file, &parsed_id, requested, options).await?;
@@ -233,6 +271,33 @@ pub async fn parse_file(
         .await
         .map_err(internal)?;
     Ok(descriptor)
+}
+
+/// The text of the copybook file `id` (at most 1 MiB).
+async fn copybook_text(ctx: &StepContext, id: &str) -> Result<String, StepError> {
+    let file = find(ctx, id, "file").await.map_err(|_| {
+        StepError::new(format!(
+            "copybook {id} not found: upload the copybook first"
+        ))
+    })?;
+    let sha = file.blob_sha256.clone().unwrap_or_default();
+    let blobs = ctx.services.blobs.clone();
+    let read = tokio::task::spawn_blocking(move || {
+        let reader = blobs.open_blocking(&sha).map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        reader
+            .take(MAX_COPYBOOK_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(bytes)
+    })
+    .await
+    .map_err(internal)?
+    .map_err(|e| StepError::new(format!("the copybook's content is unavailable: {e}")))?;
+    if read.len() > MAX_COPYBOOK_BYTES {
+        return Err(StepError::new("the copybook is longer than 1 MiB"));
+    }
+    Ok(String::from_utf8_lossy(&read).into_owned())
 }
 
 pub fn by_extension(filename: &str) -> ParsingType {

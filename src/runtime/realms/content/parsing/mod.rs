@@ -4,6 +4,7 @@
 //! up to their own cap. Records are handed to a sink one at a time; column types are inferred
 //! on the way.
 
+pub mod copybook;
 mod delimited;
 pub mod documents;
 mod infer;
@@ -68,6 +69,10 @@ impl ParsingType {
 pub struct ParseOptions {
     /// Whether a delimited file's first row is a header; `None` detects it.
     pub header: Option<bool>,
+    /// A COBOL copybook's text: the file is fixed-width records it describes.
+    pub copybook: Option<String>,
+    /// The records' text encoding (copybook data); `None` detects it.
+    pub encoding: Option<copybook::decode::Encoding>,
 }
 
 /// What a parse found.
@@ -110,6 +115,9 @@ pub fn parse(
     options: &ParseOptions,
     sink: &mut Sink<'_>,
 ) -> Result<ParseSummary, ParseError> {
+    if let Some(text) = &options.copybook {
+        return copybook::parse(reader, text, options.encoding, sink);
+    }
     // A document is known by its first bytes, whatever was asked for `auto`.
     let mut head = Vec::with_capacity(8);
     (&mut reader)

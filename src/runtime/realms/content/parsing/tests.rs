@@ -68,6 +68,7 @@ fn tsv_semicolons_and_headerless_files() {
     assert_eq!(r[0], json!({"column_1": 1, "column_2": 2}));
     let forced = ParseOptions {
         header: Some(false),
+        ..ParseOptions::default()
     };
     let (s, _) = run_with(b"name,city\nAda,London\n", ParsingType::Csv, &forced).unwrap();
     assert_eq!(s.record_count, 2);
@@ -193,7 +194,10 @@ fn review_regressions_numbers_nuls_lines_and_many_columns() {
     let header = vec!["a"; 4000].join(",");
     let row = vec!["1"; 4000].join(",");
     let input = format!("{header}\n{row}\n");
-    let opts = ParseOptions { header: Some(true) };
+    let opts = ParseOptions {
+        header: Some(true),
+        ..ParseOptions::default()
+    };
     let (s, _) = run_with(input.as_bytes(), ParsingType::Csv, &opts).unwrap();
     assert_eq!(s.columns[3999].name, "a_4000");
 }
@@ -218,4 +222,50 @@ fn a_column_takes_its_dominant_type_when_few_values_break_it() {
     assert!(!fits(ColumnType::Integer, &serde_json::json!("oops")));
     assert!(fits(ColumnType::Date, &serde_json::json!("2024-02-29")));
     assert!(!fits(ColumnType::Date, &serde_json::json!("2024-02-30")));
+}
+
+/// A customer file in EBCDIC, laid out by a copybook, each value worked out by hand.
+#[test]
+fn copybook_records_are_decoded_field_by_field() {
+    let copybook = "\
+       01  CUSTOMER.
+           05  CUST-ID      PIC 9(3).
+           05  CUST-NAME    PIC X(4).
+           05  BALANCE      PIC S9(3)V99 COMP-3.
+           05  VISITS       PIC 9(4) COMP.
+";
+    // 3 + 4 + 3 + 2 = 12 bytes a record. "007", "ADA ", -123.45 packed (12 34 5D), 258.
+    let mut data = vec![
+        0xF0, 0xF0, 0xF7, 0xC1, 0xC4, 0xC1, 0x40, 0x12, 0x34, 0x5D, 0x01, 0x02,
+    ];
+    // "042", "BOB ", +0.5 (00 05 0C), 7.
+    data.extend([
+        0xF0, 0xF4, 0xF2, 0xC2, 0xD6, 0xC2, 0x40, 0x00, 0x05, 0x0C, 0x00, 0x07,
+    ]);
+    let opts = ParseOptions {
+        copybook: Some(copybook.into()),
+        ..ParseOptions::default()
+    };
+    let (s, r) = run_with(&data, ParsingType::Auto, &opts).unwrap();
+    assert_eq!(s.parsing_type, "copybook");
+    assert_eq!(
+        r,
+        [
+            json!({"CUST-ID": 7, "CUST-NAME": "ADA", "BALANCE": -123.45, "VISITS": 258}),
+            json!({"CUST-ID": 42, "CUST-NAME": "BOB", "BALANCE": 0.5, "VISITS": 7}),
+        ]
+    );
+    let names: Vec<&str> = s.columns.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["CUST-ID", "CUST-NAME", "BALANCE", "VISITS"]);
+    // The same records in ASCII, one per line.
+    let ascii = b"007ADA \x12\x34\x5d\x01\x02\n042BOB \x00\x05\x0c\x00\x07\n";
+    let (_, r) = run_with(ascii, ParsingType::Auto, &opts).unwrap();
+    assert_eq!(r[1]["CUST-NAME"], "BOB");
+    assert_eq!(r[1]["BALANCE"], 0.5);
+    // A short last record is named.
+    let err = run_with(&data[..20], ParsingType::Auto, &opts).unwrap_err();
+    assert!(
+        err.message.contains("record 2: the file ends with 8 bytes"),
+        "{err}"
+    );
 }
