@@ -101,8 +101,10 @@ pub struct ServeArgs {
     /// Comma-separated origins allowed by CORS (e.g. http://localhost:3000).
     #[arg(long, env = "SYMPHAINY_CORS_ORIGINS", default_value = "")]
     pub cors_origins: String,
-    /// Access-token lifetime in seconds.
-    #[arg(long, env = "SYMPHAINY_ACCESS_TOKEN_TTL_SECS", default_value_t = 900)]
+    /// Access-token lifetime in seconds: 8 hours, a working day, because the web frontend
+    /// never refreshes its token (docs/experience-api.md, "Token lifetimes"); clients that
+    /// refresh may set 900.
+    #[arg(long, env = "SYMPHAINY_ACCESS_TOKEN_TTL_SECS", default_value_t = 8 * 3600)]
     pub access_token_ttl_secs: u64,
     /// Refresh-token lifetime in seconds.
     #[arg(long, env = "SYMPHAINY_REFRESH_TOKEN_TTL_SECS", default_value_t = 30 * 24 * 3600)]

@@ -16,6 +16,7 @@ pub mod rate_limit;
 pub mod responses;
 pub mod session_routes;
 pub mod settings;
+mod silent_ws;
 pub mod state;
 pub mod upload;
 
@@ -65,6 +66,7 @@ pub fn router(state: ExperienceState) -> Router {
             get(execution_stream::stream_status),
         )
         .route("/api/runtime/agent", get(agent_ws::agent_socket))
+        .route("/ws", get(silent_ws::silent_socket))
         .route("/api/artifact/resolve", post(artifact_routes::resolve))
         .route("/api/artifact/list", post(artifact_routes::list))
         // Uploads enforce their own (larger) limit while streaming.

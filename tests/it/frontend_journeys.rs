@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use futures::SinkExt;
+use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -679,6 +679,12 @@ async fn j9_guide_and_liaison_panels() {
     let t = spawn_app(&db).await;
     let (s, _, token) = signed_in(&t).await;
     let query = format!("access_token={token}&session_id={s}");
+    // The frontend's `/ws` (no identity, nothing sent): accepted, and silent.
+    let (mut plain, _) =
+        tokio_tungstenite::connect_async(format!("{}/ws", t.exp.replace("http://", "ws://")))
+            .await
+            .expect("/ws upgrades");
+    send(&mut plain, json!({"hello": "anyone?"})).await;
     let mut guide = connect(&t.exp, &query).await;
     let mut liaison = connect(&t.exp, &query).await;
     // The idle socket GuideAgentProvider opens.
@@ -721,6 +727,8 @@ async fn j9_guide_and_liaison_panels() {
     }
     no_agent_response(&mut guide, "the Guide panel heard a liaison's reply").await;
     no_agent_response(&mut idle, "the idle socket heard a reply").await;
+    let said = tokio::time::timeout(Duration::from_millis(200), plain.next()).await;
+    assert!(said.is_err(), "/ws said something: {said:?}");
     no_agent_response(
         &mut liaison,
         "the Liaison panel heard more than its replies",
