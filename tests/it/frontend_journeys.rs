@@ -556,6 +556,7 @@ async fn documents_upload_parse_and_preview() {
         )
         .unwrap()
     };
+    let mut parsed = std::collections::HashMap::new();
     for (name, category, parsing_type, columns, first_row) in [
         (
             "sales.xlsx",
@@ -586,12 +587,40 @@ async fn documents_upload_parse_and_preview() {
             done["artifacts"]["parsed_file"]["parsing_type"], parsing_type,
             "{name}"
         );
+        parsed.insert(
+            name,
+            done["artifacts"]["parsed_file"]["parsed_file_id"].clone(),
+        );
         let e = submit(&t, &s, &tenant, "get_parsed_file", json!({"file_id": f})).await;
         let done = poll_completed(&t, &e).await;
         let preview = &done["artifacts"]["preview"];
         assert_eq!(preview["columns"], columns, "{name}");
         assert_eq!(preview["rows"][0], first_row, "{name}");
     }
+    // The PDF's text analysed: 8 words ("12" is a number); "grew" positive, "Risks" and
+    // "delays" negative: (1 − 2) / 3.
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "analyze_unstructured_data",
+        json!({"parsed_file_id": parsed["report.pdf"], "analysis_options":
+            {"include_visualizations": true}, "aar_specific_analysis": false}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let a = &done["artifacts"]["unstructured_analysis"];
+    assert_eq!(
+        a["summary"],
+        "8 words in 3 records; tone negative; 8 key terms, 0 topics, 0 entities."
+    );
+    assert_eq!(a["sentiment"]["score"], -0.333);
+    assert!(a["insights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|i| i["type"].is_string() && i["description"].is_string()));
+
     // A mainframe file in EBCDIC with its copybook, as the parser page sends them.
     let copybook = b"       01  CUSTOMER.\n           05  CUST-ID   PIC 9(3).\n           05  CUST-NAME PIC X(4).\n           05  BALANCE   PIC S9(3)V99 COMP-3.\n";
     let (cb, _) = upload_saved(&t, &s, &tenant, "customer.cpy", copybook, "binary").await;

@@ -14,7 +14,9 @@ pub mod quality;
 pub mod quality_report;
 pub mod relationships;
 pub mod stats;
+pub mod text_analysis;
 pub mod topk;
+pub mod unstructured;
 pub mod views;
 
 use std::sync::Arc;
@@ -36,6 +38,7 @@ impl Realm for InsightsRealm {
         registry.register_in(insights, Arc::new(Typed(analyze::handler())));
         registry.register_in(insights, Arc::new(Typed(quality::handler())));
         registry.register_in(insights, Arc::new(Typed(interpret::handler())));
+        registry.register_in(insights, Arc::new(Typed(unstructured::AnalyzeUnstructured)));
         registry.register_in(insights, Arc::new(Typed(relationships::MapRelationships)));
         registry.register_in(insights, Arc::new(Typed(mash::DataMash)));
     }
