@@ -518,6 +518,33 @@ async fn j5_insights_on_a_parsed_file() {
     let d = &done["artifacts"]["discovery"];
     assert_eq!(d["interpretation_type"], "self_discovery");
 
+    // Guided: the data matched against an uploaded data model (a JSON Schema). id and region
+    // have the same names (1); "Total Amount" contains "amount" (0.8); "Signup Date" has no
+    // column. Coverage 3 of 4; confidence (1 + 1 + 0.8) / 3.
+    let model = br#"{"properties": {"ID": {"type": "integer"}, "Region": {"type": "string"},
+        "Total Amount": {"type": "number"}, "Signup Date": {"type": "date"}}}"#;
+    let (guide, _) = upload_saved(&t, &s, &tenant, "model.json", model, "data_model").await;
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "interpret_data_guided",
+        json!({"parsed_file_id": pf, "guide_id": guide, "matching_options":
+            {"matching_threshold": 0.7, "include_confidence_scores": true}}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let g = &done["artifacts"]["interpretation"];
+    assert_eq!(g["interpretation_type"], "guided");
+    assert_eq!(
+        (&g["coverage_score"], &g["confidence_score"]),
+        (&json!(0.75), &json!(0.933))
+    );
+    assert_eq!(g["missing_fields"][0]["field"], "Signup Date");
+    assert_eq!(g["unmatched_data"], json!([]));
+    assert!(g["relationships"].as_array().unwrap().contains(&json!(
+        {"source": "amount", "target": "Total Amount", "type": "maps_to", "confidence": 0.8})));
+
     // The Insights file selector: `files` is a bare array naming the parse by its file.
     let e = submit(
         &t,

@@ -163,6 +163,38 @@ pub async fn display_name(ctx: &StepContext, a: &ArtifactRow) -> Result<String, 
     Ok(a.artifact_id.clone())
 }
 
+/// The whole content of a small file (a copybook, a data model): at most `cap` bytes, read
+/// on the blocking pool; `what` names it in errors.
+pub async fn small_file_bytes(
+    ctx: &StepContext,
+    file: &ArtifactRow,
+    cap: usize,
+    what: &str,
+) -> Result<Vec<u8>, StepError> {
+    use std::io::Read;
+    let sha = file.blob_sha256.clone().unwrap_or_default();
+    let blobs = ctx.services.blobs.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        let reader = blobs.open_blocking(&sha).map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        reader
+            .take(cap as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>(bytes)
+    })
+    .await
+    .map_err(internal)?
+    .map_err(|e| StepError::new(format!("the {what}'s content is unavailable: {e}")))?;
+    if bytes.len() > cap {
+        return Err(StepError::new(format!(
+            "the {what} is longer than {} KiB",
+            cap / 1024
+        )));
+    }
+    Ok(bytes)
+}
+
 pub fn internal(e: impl std::fmt::Display) -> StepError {
     tracing::error!(error = %e, "content realm storage error");
     StepError::new("a storage error occurred; the step can be retried")

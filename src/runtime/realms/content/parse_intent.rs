@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use tokio::sync::mpsc;
 
-use super::common::{derived_id, find, internal};
+use super::common::{derived_id, find, internal, small_file_bytes};
 use super::parsed_file::ParsedFileDescriptor;
 use super::parsing::copybook::decode::Encoding;
 use super::parsing::copybook::layout::MAX_COPYBOOK_BYTES;
@@ -19,7 +19,6 @@ use crate::runtime::engine::handler::{
 use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
 use crate::store::artifacts::ArtifactRow;
 use crate::store::time::now_micros;
-use std::io::Read;
 
 const BATCH: usize = 1000;
 
@@ -280,24 +279,8 @@ async fn copybook_text(ctx: &StepContext, id: &str) -> Result<String, StepError>
             "copybook {id} not found: upload the copybook first"
         ))
     })?;
-    let sha = file.blob_sha256.clone().unwrap_or_default();
-    let blobs = ctx.services.blobs.clone();
-    let read = tokio::task::spawn_blocking(move || {
-        let reader = blobs.open_blocking(&sha).map_err(|e| e.to_string())?;
-        let mut bytes = Vec::new();
-        reader
-            .take(MAX_COPYBOOK_BYTES as u64 + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>(bytes)
-    })
-    .await
-    .map_err(internal)?
-    .map_err(|e| StepError::new(format!("the copybook's content is unavailable: {e}")))?;
-    if read.len() > MAX_COPYBOOK_BYTES {
-        return Err(StepError::new("the copybook is longer than 1 MiB"));
-    }
-    Ok(String::from_utf8_lossy(&read).into_owned())
+    let bytes = small_file_bytes(ctx, &file, MAX_COPYBOOK_BYTES, "copybook").await?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 pub fn by_extension(filename: &str) -> ParsingType {

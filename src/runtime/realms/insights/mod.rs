@@ -5,6 +5,7 @@ pub mod analysis_report;
 pub mod analyze;
 pub mod budget;
 pub mod clip;
+pub mod guided;
 pub mod interpret;
 pub mod key_values;
 pub mod mash;
@@ -39,6 +40,7 @@ impl Realm for InsightsRealm {
         registry.register_in(insights, Arc::new(Typed(quality::handler())));
         registry.register_in(insights, Arc::new(Typed(interpret::handler())));
         registry.register_in(insights, Arc::new(Typed(unstructured::AnalyzeUnstructured)));
+        registry.register_in(insights, Arc::new(Typed(guided::InterpretGuided)));
         registry.register_in(insights, Arc::new(Typed(relationships::MapRelationships)));
         registry.register_in(insights, Arc::new(Typed(mash::DataMash)));
     }
