@@ -545,6 +545,50 @@ async fn j5_insights_on_a_parsed_file() {
     assert!(g["relationships"].as_array().unwrap().contains(&json!(
         {"source": "amount", "target": "Total Amount", "type": "maps_to", "confidence": 0.8})));
 
+    // Deterministic embeddings, by either of the UI's parameter names: the same fingerprint,
+    // SHA-256 of the columns' "name:type" lines.
+    use sha2::Digest;
+    let fingerprint = hex::encode(sha2::Sha256::digest(
+        b"id:integer\nregion:string\namount:integer\n",
+    ));
+    for (intent, params) in [
+        (
+            "extract_embeddings",
+            json!({"parsed_file_id": pf, "parsed_file_reference": format!("parsed:{tenant}:{s}:{pf}")}),
+        ),
+        (
+            "create_deterministic_embeddings",
+            json!({"parsed_artifact_id": pf, "embedding_model": "text-embedding-ada-002",
+                "chunk_strategy": "semantic"}),
+        ),
+    ] {
+        let e = submit(&t, &s, &tenant, intent, params).await;
+        let done = poll_completed(&t, &e).await;
+        let emb = &done["artifacts"]["embeddings"]["semantic_payload"];
+        let id = emb["embeddings_id"].as_str().unwrap();
+        assert_eq!(
+            emb["embedding_reference"],
+            format!("embedding:{id}"),
+            "{intent}"
+        );
+        assert_eq!(emb["schema_fingerprint"], fingerprint.as_str(), "{intent}");
+        assert_eq!(emb["vector"].as_array().unwrap().len(), 64);
+        assert_eq!(
+            emb["columns"][1]["pattern_signature"],
+            json!([{"pattern": "a+", "share": 1.0}]),
+            "{intent}"
+        );
+    }
+
+    // get_file_by_id: the file's record.
+    let e = submit(&t, &s, &tenant, "get_file_by_id", json!({"file_id": f})).await;
+    let done = poll_completed(&t, &e).await;
+    let file = &done["artifacts"]["file"]["semantic_payload"];
+    assert_eq!(
+        (&file["file_id"], &file["file_name"]),
+        (&json!(f), &json!("quality.csv"))
+    );
+
     // The Insights file selector: `files` is a bare array naming the parse by its file.
     let e = submit(
         &t,

@@ -78,6 +78,15 @@ impl FileIntent {
         }
     }
 
+    pub fn get_file_by_id() -> Self {
+        Self {
+            intent: "get_file_by_id",
+            description: "Show a file's record: name, type, size, state.",
+            step: |params| Arc::new(Describe(params)),
+            approval: None,
+        }
+    }
+
     pub fn delete_file() -> Self {
         Self {
             intent: "delete_file",
@@ -186,6 +195,29 @@ impl SagaStep for Archive {
         file.lifecycle_state = "archived".into();
         let mut artifacts = Map::new();
         artifacts.insert("file".into(), artifact("file", file_payload(&file)));
+        Ok(StepOutput {
+            output: json!({"file_id": file.artifact_id}),
+            artifacts,
+        })
+    }
+}
+
+struct Describe(Arc<FileParams>);
+
+#[async_trait]
+impl SagaStep for Describe {
+    fn name(&self) -> &str {
+        "describe"
+    }
+
+    async fn run(&self, ctx: &StepContext) -> Result<StepOutput, StepError> {
+        let file = find(ctx, &self.0.file_id, "file").await?;
+        let mut payload = file_payload(&file);
+        let d = &file.semantic_descriptor;
+        payload["ingestion_type"] = d["ingestion_type"].clone();
+        payload["updated_at"] = json!(crate::store::time::to_rfc3339(file.updated_at));
+        let mut artifacts = Map::new();
+        artifacts.insert("file".into(), artifact("file", payload));
         Ok(StepOutput {
             output: json!({"file_id": file.artifact_id}),
             artifacts,

@@ -44,6 +44,7 @@ fn node_type(artifact_type: &str) -> &'static str {
     match artifact_type {
         "file" => "file",
         "parsed_file" => "parsed_result",
+        "embedding" => "embedding",
         "interpretation" | "canonical_model" => "interpretation",
         _ => "analysis",
     }

@@ -66,6 +66,10 @@ impl Realm for ContentRealm {
         );
         registry.register_in(content, Arc::new(Typed(files::FileIntent::archive_file())));
         registry.register_in(content, Arc::new(Typed(files::FileIntent::delete_file())));
+        registry.register_in(
+            content,
+            Arc::new(Typed(files::FileIntent::get_file_by_id())),
+        );
         registry.register_in(content, Arc::new(Typed(parse_intent::ParseContent)));
         registry.register_in(content, Arc::new(Typed(lineage::VisualizeLineage)));
         registry.register_in(content, Arc::new(Typed(query::Query::get_parsed_file())));

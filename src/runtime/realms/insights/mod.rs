@@ -5,6 +5,7 @@ pub mod analysis_report;
 pub mod analyze;
 pub mod budget;
 pub mod clip;
+pub mod embeddings;
 pub mod guided;
 pub mod interpret;
 pub mod key_values;
@@ -43,5 +44,12 @@ impl Realm for InsightsRealm {
         registry.register_in(insights, Arc::new(Typed(guided::InterpretGuided)));
         registry.register_in(insights, Arc::new(Typed(relationships::MapRelationships)));
         registry.register_in(insights, Arc::new(Typed(mash::DataMash)));
+        // The web frontend asks for embeddings on its Content page.
+        let content = Some(Pillar::Content);
+        registry.register_in(content, Arc::new(Typed(embeddings::Embeddings::extract())));
+        registry.register_in(
+            content,
+            Arc::new(Typed(embeddings::Embeddings::deterministic())),
+        );
     }
 }
