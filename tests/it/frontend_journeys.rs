@@ -610,6 +610,81 @@ async fn j5_insights_on_a_parsed_file() {
         .as_array()
         .unwrap()
         .contains(&json!({"source": "quality.csv", "target": "region", "type": "has_attribute"})));
+
+    // get_semantic_interpretation by the file's id: three layers and a summary.
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "get_semantic_interpretation",
+        json!({"file_id": f, "file_reference": format!("file:{tenant}:{s}:{f}")}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let i = &done["artifacts"]["interpretation"];
+    assert!(
+        i["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("quality.csv: 4 records, 3 columns ("),
+        "{i}"
+    );
+    assert_eq!(
+        i["layers"]["structural"][2],
+        json!({"name": "amount", "type": "integer"})
+    );
+    assert_eq!(i["entities"][0]["type"], "dataset");
+
+    // map_data onto another file: ID and Amount by the same name (1), "Region Name"
+    // containing "region" (0.8); the first record in the target's shape.
+    let (target, _) = upload_saved(
+        &t,
+        &s,
+        &tenant,
+        "target.csv",
+        b"ID,Region Name,Amount\n9,west,5\n",
+        "spreadsheet",
+    )
+    .await;
+    let e = submit(&t, &s, &tenant, "parse_content", json!({"file_id": target})).await;
+    poll_completed(&t, &e).await;
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "map_data",
+        json!({"source_file_id": f,
+        "target_file_id": target, "mapping_type": "schema", "quality_validation": true,
+        "min_confidence": 0.5, "include_citations": true}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let m = &done["artifacts"]["mapping"]["semantic_payload"];
+    let rules: Vec<(&str, &str, f64)> = m["mapping_rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["source_field"].as_str().unwrap(),
+                r["target_field"].as_str().unwrap(),
+                r["confidence"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("id", "ID", 1.0),
+            ("region", "Region Name", 0.8),
+            ("amount", "Amount", 1.0)
+        ]
+    );
+    assert_eq!(
+        m["mapped_data"][0],
+        json!({"ID": 1, "Region Name": "north", "Amount": 10})
+    );
+    assert_eq!(m["quality_validation"]["records_checked"], 4);
     t.app.shutdown().await;
 }
 

@@ -9,12 +9,14 @@ pub mod embeddings;
 pub mod guided;
 pub mod interpret;
 pub mod key_values;
+pub mod map_data;
 pub mod mash;
 pub mod names;
 pub mod over_parsed;
 pub mod quality;
 pub mod quality_report;
 pub mod relationships;
+pub mod semantic;
 pub mod stats;
 pub mod text_analysis;
 pub mod topk;
@@ -44,6 +46,7 @@ impl Realm for InsightsRealm {
         registry.register_in(insights, Arc::new(Typed(guided::InterpretGuided)));
         registry.register_in(insights, Arc::new(Typed(relationships::MapRelationships)));
         registry.register_in(insights, Arc::new(Typed(mash::DataMash)));
+        registry.register_in(insights, Arc::new(Typed(map_data::MapData)));
         // The web frontend asks for embeddings on its Content page.
         let content = Some(Pillar::Content);
         registry.register_in(content, Arc::new(Typed(embeddings::Embeddings::extract())));
@@ -51,5 +54,6 @@ impl Realm for InsightsRealm {
             content,
             Arc::new(Typed(embeddings::Embeddings::deterministic())),
         );
+        registry.register_in(content, Arc::new(Typed(semantic::SemanticInterpretation)));
     }
 }
