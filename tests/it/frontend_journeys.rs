@@ -814,6 +814,70 @@ async fn documents_upload_parse_and_preview() {
     t.app.shutdown().await;
 }
 
+/// The Content page's composed journeys: upload-and-save in one execution, then parse.
+async fn composed_journeys() {
+    use base64::Engine;
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (s, tenant, _) = signed_in(&t).await;
+    let content = base64::engine::general_purpose::STANDARD.encode("a,b\n1,2\n3,4\n");
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "compose_journey",
+        json!({"journey_id": "file_upload_materialization", "journey_params": {
+            "file_content": content, "file_name": "pairs.csv", "content_type": "text/csv",
+            "file_type": "spreadsheet", "auto_save": true}}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let file = &done["artifacts"]["file"]["semantic_payload"];
+    let a = file["artifact_id"].as_str().unwrap().to_string();
+    assert!(file["boundary_contract_id"].is_string());
+    assert_eq!(
+        done["artifacts"]["materialization"]["semantic_payload"]["success"],
+        true
+    );
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "compose_journey",
+        json!({"journey_id": "file_parsing", "journey_params": {"artifact_id": a, "auto_save": true}}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let pf = done["artifacts"]["parsed_content"]["semantic_payload"]["parsed_artifact_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let e = submit(&t, &s, &tenant, "get_parsed_file", json!({"file_id": pf})).await;
+    let done = poll_completed(&t, &e).await;
+    assert_eq!(
+        done["artifacts"]["preview"]["rows"],
+        json!([["1", "2"], ["3", "4"]])
+    );
+    // An unknown journey is refused before anything runs, naming the field.
+    let r = t
+        .http
+        .post(format!("{}/api/intent/submit", t.exp))
+        .json(
+            &json!({"intent_type": "compose_journey", "tenant_id": tenant, "session_id": s,
+            "parameters": {"journey_id": "moon_landing", "journey_params": {}}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["fields"]["parameters.journey_id"].is_string(),
+        "{body}"
+    );
+    t.app.shutdown().await;
+}
+
 /// The next AGENT_RESPONSE on `ws`, skipping other frames.
 async fn agent_response(ws: &mut Ws) -> Value {
     loop {
@@ -940,5 +1004,6 @@ crate::both_wirings!(
     j4_parse_and_preview,
     j5_insights_on_a_parsed_file,
     documents_upload_parse_and_preview,
+    composed_journeys,
     j9_guide_and_liaison_panels
 );

@@ -202,6 +202,11 @@ impl SagaStep for Archive {
     }
 }
 
+/// The save's step for a file known only when the step runs (a journey's own ingest).
+pub fn materialize_step(params: FileParams) -> Arc<dyn SagaStep> {
+    Arc::new(Materialize(Arc::new(params)))
+}
+
 struct Describe(Arc<FileParams>);
 
 #[async_trait]

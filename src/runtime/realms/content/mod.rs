@@ -5,6 +5,7 @@ pub mod common;
 pub mod files;
 pub mod ingest;
 pub mod janitor;
+pub mod journey;
 pub mod lineage;
 pub mod parse_intent;
 pub mod parsed_file;
@@ -72,6 +73,7 @@ impl Realm for ContentRealm {
         );
         registry.register_in(content, Arc::new(Typed(parse_intent::ParseContent)));
         registry.register_in(content, Arc::new(Typed(lineage::VisualizeLineage)));
+        registry.register_in(content, Arc::new(Typed(journey::ComposeJourney)));
         registry.register_in(content, Arc::new(Typed(query::Query::get_parsed_file())));
         registry.register_in(content, Arc::new(Typed(query::Query::list_files())));
         registry.register_in(content, Arc::new(Typed(query::Query::list_artifacts())));
