@@ -524,6 +524,36 @@ async fn j5_insights_on_a_parsed_file() {
     let model = br#"{"properties": {"ID": {"type": "integer"}, "Region": {"type": "string"},
         "Total Amount": {"type": "number"}, "Signup Date": {"type": "date"}}}"#;
     let (guide, _) = upload_saved(&t, &s, &tenant, "model.json", model, "data_model").await;
+    // Parsed as the UI asks for a data model: one record per field.
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "parse_content",
+        json!({"file_id": guide, "parse_options": {"parsing_type": "data_model"},
+            "parsing_type": "data_model"}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let model_parse = done["artifacts"]["parsed_file"]["parsed_file_id"].clone();
+    assert_eq!(done["artifacts"]["parsed_file"]["record_count"], 4);
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "get_parsed_file",
+        json!({"file_id": model_parse}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    assert_eq!(
+        done["artifacts"]["preview"]["columns"],
+        json!(["field", "type", "required"])
+    );
+    assert!(done["artifacts"]["preview"]["rows"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(["Total Amount", "number", "false"])));
     let e = submit(
         &t,
         &s,
@@ -600,9 +630,14 @@ async fn j5_insights_on_a_parsed_file() {
     .await;
     let done = poll_completed(&t, &e).await;
     let files = done["artifacts"]["files"].as_array().unwrap();
-    assert_eq!(files.len(), 1, "{files:?}");
-    assert_eq!(files[0]["artifact_id"], pf.as_str());
-    assert_eq!(files[0]["name"], "quality.csv");
+    // The data's parse and the data model's, newest first or not: both named by their file.
+    assert_eq!(files.len(), 2, "{files:?}");
+    let ours = files
+        .iter()
+        .find(|f| f["artifact_id"] == pf.as_str())
+        .unwrap();
+    assert_eq!(ours["name"], "quality.csv");
+    let files = vec![ours.clone()];
     assert_eq!(files[0]["artifact_type"], "parsed_file");
     assert!(files[0]["created_at"].is_string());
     assert_eq!(d["entities"][0]["name"], "quality.csv");

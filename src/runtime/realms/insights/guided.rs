@@ -22,10 +22,10 @@ use crate::runtime::engine::handler::{
 };
 use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
 use crate::runtime::realms::content::common::{find, small_file_bytes};
+use crate::runtime::realms::content::parsing::data_model;
 
 /// A guide's text at most, and its fields.
 pub const MAX_GUIDE_BYTES: usize = 1024 * 1024;
-pub const MAX_GUIDE_FIELDS: usize = 1_000;
 
 pub struct InterpretGuided;
 
@@ -85,113 +85,6 @@ impl TypedIntent for InterpretGuided {
     fn steps(&self, params: Arc<GuidedParams>) -> Vec<Arc<dyn SagaStep>> {
         vec![Arc::new(Match(params))]
     }
-}
-
-/// A field of the guide.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GuideField {
-    pub name: String,
-    pub field_type: Option<String>,
-    pub required: bool,
-}
-
-fn field(name: &str, t: Option<&str>, required: bool) -> GuideField {
-    GuideField {
-        name: name.trim().to_string(),
-        field_type: t
-            .map(|t| t.trim().to_ascii_lowercase())
-            .filter(|t| !t.is_empty()),
-        required,
-    }
-}
-
-/// The guide's fields, from its text.
-pub fn guide_fields(text: &str) -> Result<Vec<GuideField>, String> {
-    let mut out = Vec::new();
-    if let Ok(v) = serde_json::from_str::<Value>(text) {
-        let list = v.get("fields").unwrap_or(&v);
-        if let Some(props) = v.get("properties").and_then(Value::as_object) {
-            let required: BTreeSet<&str> = v["required"]
-                .as_array()
-                .map(|r| r.iter().filter_map(Value::as_str).collect())
-                .unwrap_or_default();
-            for (name, spec) in props {
-                out.push(field(
-                    name,
-                    spec["type"].as_str(),
-                    required.contains(name.as_str()),
-                ));
-            }
-        } else if let Some(items) = list.as_array() {
-            for it in items {
-                match (it.as_str(), it["name"].as_str().or(it["field"].as_str())) {
-                    (Some(name), _) | (None, Some(name)) => out.push(field(
-                        name,
-                        it["type"].as_str(),
-                        it["required"].as_bool().unwrap_or(false),
-                    )),
-                    _ => {}
-                }
-            }
-        } else if let Some(obj) = list.as_object() {
-            for (name, t) in obj {
-                out.push(field(name, t.as_str(), false));
-            }
-        }
-    } else {
-        let mut lines = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'));
-        let split = |l: &str| -> Vec<String> {
-            l.split([',', '\t', ';', '|'])
-                .map(|c| c.trim().to_string())
-                .collect()
-        };
-        let first = lines.next().unwrap_or_default();
-        let head: Vec<String> = split(first)
-            .iter()
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
-        let name_at = head
-            .iter()
-            .position(|c| c == "name" || c == "field" || c == "column");
-        match name_at {
-            Some(n) => {
-                let type_at = head.iter().position(|c| c == "type" || c == "data_type");
-                for l in lines {
-                    let cells = split(l);
-                    if let Some(name) = cells.get(n).filter(|c| !c.is_empty()) {
-                        out.push(field(
-                            name,
-                            type_at.and_then(|t| cells.get(t)).map(String::as_str),
-                            false,
-                        ));
-                    }
-                }
-            }
-            None => {
-                for l in std::iter::once(first).chain(lines) {
-                    let mut words = l.split(|c: char| c.is_whitespace() || c == ':');
-                    let name = words.next().unwrap_or_default();
-                    let t = words.find(|w| !w.is_empty());
-                    if !name.is_empty() {
-                        out.push(field(name, t, false));
-                    }
-                }
-            }
-        }
-    }
-    out.retain(|f| !f.name.is_empty());
-    if out.is_empty() {
-        return Err("the data model names no fields (a JSON Schema, a list of {name, type}, or one field per line)".into());
-    }
-    if out.len() > MAX_GUIDE_FIELDS {
-        return Err(format!(
-            "the data model has more than {MAX_GUIDE_FIELDS} fields"
-        ));
-    }
-    Ok(out)
 }
 
 /// A name's words: `customerId`, `customer_id` and `Customer ID` are `{customer, id}`.
@@ -283,7 +176,8 @@ impl SagaStep for Match {
             ))
         })?;
         let bytes = small_file_bytes(ctx, &guide, MAX_GUIDE_BYTES, "data model").await?;
-        let fields = guide_fields(&String::from_utf8_lossy(&bytes)).map_err(StepError::new)?;
+        let fields =
+            data_model::fields(&String::from_utf8_lossy(&bytes)).map_err(StepError::new)?;
         let (columns, _) = analyzed_columns(&parsed);
         let mut used = BTreeSet::new();
         let mut matched = Vec::new();
@@ -368,29 +262,6 @@ impl SagaStep for Match {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_guide_s_fields_are_read_from_each_form() {
-        let schema = r#"{"properties": {"customer_id": {"type": "integer"}, "email": {"type": "string"}}, "required": ["email"]}"#;
-        let f = guide_fields(schema).unwrap();
-        assert_eq!(f.len(), 2);
-        assert_eq!((f[1].name.as_str(), f[1].required), ("email", true));
-        let list = r#"[{"name": "id", "type": "int"}, "city"]"#;
-        assert_eq!(guide_fields(list).unwrap()[1].name, "city");
-        let table = "field,type\nCustomer ID,integer\nSignup Date,date\n";
-        let f = guide_fields(table).unwrap();
-        assert_eq!(
-            (f[1].name.as_str(), f[1].field_type.as_deref()),
-            ("Signup Date", Some("date"))
-        );
-        let lines = "amount: decimal\nregion\n";
-        let f = guide_fields(lines).unwrap();
-        assert_eq!(
-            (f[0].name.as_str(), f[0].field_type.as_deref()),
-            ("amount", Some("decimal"))
-        );
-        assert!(guide_fields("").is_err());
-    }
 
     #[test]
     fn names_score_by_the_stated_rule() {

@@ -5,6 +5,7 @@
 //! on the way.
 
 pub mod copybook;
+pub mod data_model;
 mod delimited;
 pub mod documents;
 mod infer;
@@ -30,6 +31,8 @@ pub enum ParsingType {
     Text,
     /// xlsx, xls or ods.
     Spreadsheet,
+    /// A data model: its fields become the records.
+    DataModel,
     Docx,
     Pdf,
 }
@@ -37,7 +40,7 @@ pub enum ParsingType {
 impl ParsingType {
     /// The names `parsing_type` takes.
     pub const NAMES: &'static str =
-        "auto, csv, tsv, json, jsonl, text, spreadsheet (xlsx, xls, ods), docx, pdf";
+        "auto, csv, tsv, json, jsonl, text, spreadsheet (xlsx, xls, ods), docx, pdf, data_model";
 
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
@@ -50,6 +53,7 @@ impl ParsingType {
             "spreadsheet" | "xlsx" | "xls" | "ods" | "excel" => Self::Spreadsheet,
             "docx" | "word" => Self::Docx,
             "pdf" => Self::Pdf,
+            "data_model" => Self::DataModel,
             _ => return None,
         })
     }
@@ -117,6 +121,9 @@ pub fn parse(
 ) -> Result<ParseSummary, ParseError> {
     if let Some(text) = &options.copybook {
         return copybook::parse(reader, text, options.encoding, sink);
+    }
+    if requested == ParsingType::DataModel {
+        return data_model::parse(reader, sink);
     }
     // A document is known by its first bytes, whatever was asked for `auto`.
     let mut head = Vec::with_capacity(8);

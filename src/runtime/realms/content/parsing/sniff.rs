@@ -67,10 +67,12 @@ pub fn detect(
         ParsingType::Json => Format::Json,
         ParsingType::Jsonl => Format::Jsonl,
         ParsingType::Text => Format::Text,
-        // Documents never get here (`parse` sends them to `documents`).
-        ParsingType::Auto | ParsingType::Spreadsheet | ParsingType::Docx | ParsingType::Pdf => {
-            auto(body)
-        }
+        // Documents and data models never get here (`parse` sends them elsewhere).
+        ParsingType::Auto
+        | ParsingType::Spreadsheet
+        | ParsingType::Docx
+        | ParsingType::Pdf
+        | ParsingType::DataModel => auto(body),
     };
     let rest = Cursor::new(head).chain(reader);
     let mut rest = rest;
