@@ -417,6 +417,24 @@ async fn j5_insights_on_a_parsed_file() {
         graph["edges"],
         json!([{"source": f, "target": pf, "type": "parse_content"}])
     );
+    // The picture: a PNG of two columns of one box (2 × 20 + 2 × 208 + 56 by 2 × 20 + 36).
+    use base64::Engine;
+    let image = base64::engine::general_purpose::STANDARD
+        .decode(
+            done["artifacts"]["lineage_visualization"]["image_base64"]
+                .as_str()
+                .unwrap(),
+        )
+        .unwrap();
+    assert!(image.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let (w, h) = (
+        u32::from_be_bytes(image[16..20].try_into().unwrap()),
+        u32::from_be_bytes(image[20..24].try_into().unwrap()),
+    );
+    assert_eq!((w, h), (512, 76));
+    if let Ok(path) = std::env::var("SYMPHAINY_SAVE_LINEAGE_PNG") {
+        std::fs::write(path, &image).unwrap();
+    }
 
     // map_relationships with the file's id, read at the top level.
     let e = submit(&t, &s, &tenant, "map_relationships", json!({"file_id": f})).await;
@@ -637,7 +655,7 @@ async fn j5_insights_on_a_parsed_file() {
         .find(|f| f["artifact_id"] == pf.as_str())
         .unwrap();
     assert_eq!(ours["name"], "quality.csv");
-    let files = vec![ours.clone()];
+    let files = [ours.clone()];
     assert_eq!(files[0]["artifact_type"], "parsed_file");
     assert!(files[0]["created_at"].is_string());
     assert_eq!(d["entities"][0]["name"], "quality.csv");

@@ -2,7 +2,8 @@
 //! derived from it (its parses, what a mash made of them, …), read from the artifact
 //! registry's parent links, breadth first. Nodes carry the web frontend's types (`file`,
 //! `parsed_result`, `interpretation`, `analysis`); an edge goes from a parent to what was
-//! made of it, typed by the intent that made it. Artifact `lineage_visualization`.
+//! made of it, typed by the intent that made it; the graph is also drawn as a PNG
+//! (`image_base64`, see `lineage_png`). Artifact `lineage_visualization`.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -12,9 +13,11 @@ use serde_json::{json, Map, Value};
 
 use super::common::{display_name, find, internal};
 use super::files::FileParams;
+use super::lineage_png::{draw, Node};
 use crate::runtime::engine::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::engine::params::TypedIntent;
 use crate::store::artifacts::ArtifactRow;
+use base64::Engine;
 
 /// Nodes in one graph, at most; the rest is counted, not drawn.
 pub const MAX_NODES: usize = 200;
@@ -97,8 +100,36 @@ impl SagaStep for Walk {
                 queue.push_back(child.artifact_id.clone());
             }
         }
+        let picture = {
+            let (nodes, edges) = (nodes.clone(), edges.clone());
+            tokio::task::spawn_blocking(move || {
+                let drawn: Vec<Node<'_>> = nodes
+                    .iter()
+                    .map(|n| Node {
+                        id: n["id"].as_str().unwrap_or_default(),
+                        label: n["label"].as_str().unwrap_or_default(),
+                        kind: n["type"].as_str().unwrap_or_default(),
+                    })
+                    .collect();
+                let lines: Vec<(&str, &str)> = edges
+                    .iter()
+                    .map(|e| {
+                        (
+                            e["source"].as_str().unwrap_or_default(),
+                            e["target"].as_str().unwrap_or_default(),
+                        )
+                    })
+                    .collect();
+                draw(&drawn, &lines)
+            })
+            .await
+            .map_err(internal)?
+            .map_err(|e| StepError::new(format!("the lineage picture could not be drawn: {e}")))?
+        };
         let payload = json!({
             "file_id": root.artifact_id,
+            "image_base64": base64::engine::general_purpose::STANDARD.encode(&picture),
+            "image_format": "png",
             "lineage_graph": {"nodes": nodes, "edges": edges},
             "metadata": {"node_count": nodes.len(), "edge_count": edges.len(),
                 "nodes_left_out": left_out, "max_nodes": MAX_NODES},
