@@ -931,6 +931,42 @@ async fn composed_journeys() {
     t.app.shutdown().await;
 }
 
+/// The Insights liaison runs the new intents from chat: a document's tone, a file's lineage.
+async fn insights_liaison_reads_documents_and_lineage() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (s, tenant, token) = signed_in(&t).await;
+    let pdf = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/report.pdf"),
+    )
+    .unwrap();
+    let (f, _) = upload_saved(&t, &s, &tenant, "report.pdf", &pdf, "pdf").await;
+    let e = submit(&t, &s, &tenant, "parse_content", json!({"file_id": f})).await;
+    poll_completed(&t, &e).await;
+    let mut ws = connect(&t.exp, &format!("access_token={token}&session_id={s}")).await;
+    let ask = |text: &str| {
+        json!({"type": "intent", "intent": text, "session_id": "liaison_insights_1",
+            "agent_type": "liaison", "metadata": {"pillar": "InsightsLiaisonAgent",
+            "conversation_id": "liaison_insights_1"}})
+    };
+    send(&mut ws, ask("What is the tone of report.pdf?")).await;
+    let r = agent_response(&mut ws).await;
+    let said = r["data"]["message"].as_str().unwrap();
+    assert!(
+        said.starts_with("report.pdf reads negative (score -0.333)"),
+        "{said}"
+    );
+    assert!(said.contains("Key terms: "), "{said}");
+    send(&mut ws, ask("Show me the lineage of report.pdf")).await;
+    let r = agent_response(&mut ws).await;
+    let said = r["data"]["message"].as_str().unwrap();
+    assert!(
+        said.starts_with("From report.pdf: report.pdf (parsed) (parsed_result)"),
+        "{said}"
+    );
+    t.app.shutdown().await;
+}
+
 /// The next AGENT_RESPONSE on `ws`, skipping other frames.
 async fn agent_response(ws: &mut Ws) -> Value {
     loop {
@@ -1058,5 +1094,6 @@ crate::both_wirings!(
     j5_insights_on_a_parsed_file,
     documents_upload_parse_and_preview,
     composed_journeys,
+    insights_liaison_reads_documents_and_lineage,
     j9_guide_and_liaison_panels
 );

@@ -34,6 +34,20 @@ pub(super) async fn insights_liaison(
         "errors",
     ]);
     let wants_combine = has(&["combine", "merge", "mash", "join", "blend", "unify"]);
+    let wants_lineage = has(&["lineage", "derived", "provenance", "history"]);
+    let wants_text = has(&[
+        "tone",
+        "sentiment",
+        "topics",
+        "themes",
+        "terms",
+        "entities",
+        "names",
+        "text",
+        "summarize",
+        "summarise",
+        "mood",
+    ]);
     let result = match named_file(&u) {
         _ if wants_combine => combine_files(bench, &u.words).await,
         None => list_files(bench)
@@ -43,7 +57,35 @@ pub(super) async fn insights_liaison(
             async {
                 let (parsed, mut executions) = parsed_for(bench, &name, false).await?;
                 let parsed_id = parsed["parsed_file_id"].clone();
-                if wants_quality {
+                // A document's records are its text: read it as text unless asked otherwise.
+                let document = matches!(
+                    parsed["parsing_type"].as_str(),
+                    Some("text" | "pdf" | "docx")
+                );
+                if wants_lineage {
+                    let done = bench
+                        .run("visualize_lineage", json!({"file_id": parsed["file_id"]}))
+                        .await?;
+                    executions.push(done.execution_id.clone());
+                    let l = payload(&done, "lineage_visualization")?;
+                    Ok((
+                        lineage_summary(&name, l),
+                        json!({"lineage_graph": l["lineage_graph"], "execution_ids": executions}),
+                    ))
+                } else if wants_text || (document && !wants_quality) {
+                    let done = bench
+                        .run(
+                            "analyze_unstructured_data",
+                            json!({"parsed_file_id": parsed_id}),
+                        )
+                        .await?;
+                    executions.push(done.execution_id.clone());
+                    let a = payload(&done, "unstructured_analysis")?.clone();
+                    Ok((
+                        text_summary(&name, &a),
+                        json!({"unstructured_analysis": a, "execution_ids": executions}),
+                    ))
+                } else if wants_quality {
                     let done = bench
                         .run("assess_data_quality", json!({"parsed_file_id": parsed_id}))
                         .await?;
@@ -189,6 +231,67 @@ pub(super) fn mash_summary(m: &MashReport) -> String {
         },
         m.parsed_file_id,
     )
+}
+
+/// What a document's text analysis found, in a sentence or three.
+pub(super) fn text_summary(name: &str, a: &Value) -> String {
+    let list = |key: &str, field: &str, n: usize| -> Vec<String> {
+        a[key]
+            .as_array()
+            .map(|xs| {
+                xs.iter()
+                    .take(n)
+                    .filter_map(|x| x[field].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let terms = list("key_terms", "term", 5);
+    let topics = list("topics", "phrase", 3);
+    let entities = list("entities", "name", 5);
+    let mut out = format!(
+        "{name} reads {} (score {}): {}",
+        a["sentiment"]["label"].as_str().unwrap_or("neutral"),
+        a["sentiment"]["score"],
+        a["summary"].as_str().unwrap_or_default()
+    );
+    if !terms.is_empty() {
+        out.push_str(&format!(" Key terms: {}.", terms.join(", ")));
+    }
+    if !topics.is_empty() {
+        out.push_str(&format!(" Recurring phrases: {}.", topics.join(", ")));
+    }
+    if !entities.is_empty() {
+        out.push_str(&format!(" Mentions: {}.", entities.join(", ")));
+    }
+    out
+}
+
+/// Where a file went, from its lineage graph.
+pub(super) fn lineage_summary(name: &str, l: &Value) -> String {
+    let nodes = l["lineage_graph"]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let made: Vec<String> = nodes
+        .iter()
+        .skip(1)
+        .map(|n| {
+            format!(
+                "{} ({})",
+                n["label"].as_str().unwrap_or("?"),
+                n["type"].as_str().unwrap_or("?")
+            )
+        })
+        .collect();
+    if made.is_empty() {
+        format!("Nothing has been made from {name} yet.")
+    } else {
+        format!(
+            "From {name}: {}. The graph and its picture are in the lineage artifact.",
+            made.join(", ")
+        )
+    }
 }
 
 pub(super) fn quality_summary(name: &str, q: &QualityReport) -> String {
