@@ -967,6 +967,118 @@ async fn insights_liaison_reads_documents_and_lineage() {
     t.app.shutdown().await;
 }
 
+/// J1 steps 4–5 and J2: a reload reads the session (Active: tenant and user), an unknown id
+/// is 404; a wrong password is 401 with a readable `detail`, the right one signs in.
+async fn j1_reload_and_j2_login() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (s, tenant, token) = signed_in(&t).await;
+    let get = |id: String| {
+        t.http
+            .get(format!("{}/api/session/{id}?tenant_id={tenant}", t.exp))
+            .header("Origin", UI)
+            .bearer_auth(&token)
+            .send()
+    };
+    let r = get(s.clone()).await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let body: Value = r.json().await.unwrap();
+    assert!(
+        body["tenant_id"].is_string() && body["user_id"].is_string(),
+        "{body}"
+    );
+    assert!(body["state"]["realm_state"].is_object(), "{body}");
+    assert_eq!(
+        get("no-such-session".into())
+            .await
+            .unwrap()
+            .status()
+            .as_u16(),
+        404
+    );
+
+    let me: Value = t
+        .http
+        .get(format!("{}/api/auth/me", t.exp))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let email = me["user"]["email"].as_str().unwrap().to_string();
+    let login = |password: &str| {
+        t.http
+            .post(format!("{}/api/auth/login", t.exp))
+            .header("Origin", UI)
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+    let r = login("wrong-password").await.unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["detail"], "invalid email or password");
+    let r = login("analytical-engine").await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let auth: Value = r.json().await.unwrap();
+    assert!(auth["access_token"].is_string() && auth["user"]["id"].is_string());
+    t.app.shutdown().await;
+}
+
+/// Every Content and Insights intent of the frontend is known and validated: sent with no
+/// parameters, each is refused with 422 naming a field, never `unknown_intent`.
+async fn every_frontend_intent_is_known_and_validated() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (s, tenant, _) = signed_in(&t).await;
+    for (intent, field) in [
+        ("ingest_file", "parameters.filename"),
+        ("save_materialization", "parameters.file_id"),
+        ("parse_content", "parameters.file_id"),
+        ("get_parsed_file", "parameters.parsed_file_id"),
+        ("get_file_by_id", "parameters.file_id"),
+        ("archive_file", "parameters.file_id"),
+        ("delete_file", "parameters.file_id"),
+        ("extract_embeddings", "parameters.parsed_file_id"),
+        (
+            "create_deterministic_embeddings",
+            "parameters.parsed_file_id",
+        ),
+        ("get_semantic_interpretation", "parameters.file_id"),
+        ("compose_journey", "parameters.journey_id"),
+        ("visualize_lineage", "parameters.file_id"),
+        ("assess_data_quality", "parameters.parsed_file_id"),
+        ("interpret_data_self_discovery", "parameters.parsed_file_id"),
+        ("interpret_data_guided", "parameters.guide_id"),
+        ("analyze_structured_data", "parameters.parsed_file_id"),
+        ("analyze_unstructured_data", "parameters.parsed_file_id"),
+        ("map_relationships", "parameters.parsed_file_ids"),
+        ("map_data", "parameters.source_file_id"),
+    ] {
+        let r = t
+            .http
+            .post(format!("{}/api/intent/submit", t.exp))
+            .json(
+                &json!({"intent_type": intent, "tenant_id": tenant, "session_id": s,
+                "parameters": {}}),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 422, "{intent}");
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"], "validation_error", "{intent}: {body}");
+        assert!(body["fields"][field].is_string(), "{intent}: {body}");
+    }
+    // list_files and content_list_files need no parameter: they answer.
+    for intent in ["list_files", "content_list_files"] {
+        let e = submit(&t, &s, &tenant, intent, json!({})).await;
+        poll_completed(&t, &e).await;
+    }
+    t.app.shutdown().await;
+}
+
 /// The next AGENT_RESPONSE on `ws`, skipping other frames.
 async fn agent_response(ws: &mut Ws) -> Value {
     loop {
@@ -1094,6 +1206,8 @@ crate::both_wirings!(
     j5_insights_on_a_parsed_file,
     documents_upload_parse_and_preview,
     composed_journeys,
+    j1_reload_and_j2_login,
+    every_frontend_intent_is_known_and_validated,
     insights_liaison_reads_documents_and_lineage,
     j9_guide_and_liaison_panels
 );
