@@ -820,6 +820,31 @@ async fn documents_upload_parse_and_preview() {
         .iter()
         .all(|i| i["type"].is_string() && i["description"].is_string()));
 
+    // An image is stored with its format and size, read from its content.
+    let mut png_bytes = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut png_bytes, 3, 2);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header().unwrap();
+        w.write_image_data(&[0u8; 3 * 2 * 3]).unwrap();
+    }
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "ingest_file",
+        json!({"ingestion_type": "upload", "file_content": hex::encode(&png_bytes),
+            "ui_name": "dot.png", "file_type": "image", "mime_type": "image/png",
+            "filename": "dot.png"}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    assert_eq!(
+        done["artifacts"]["file"]["image"],
+        json!({"format": "png", "width": 3, "height": 2})
+    );
+
     // A mainframe file in EBCDIC with its copybook, as the parser page sends them.
     let copybook = b"       01  CUSTOMER.\n           05  CUST-ID   PIC 9(3).\n           05  CUST-NAME PIC X(4).\n           05  BALANCE   PIC S9(3)V99 COMP-3.\n";
     let (cb, _) = upload_saved(&t, &s, &tenant, "customer.cpy", copybook, "binary").await;

@@ -258,6 +258,8 @@ pub fn file_payload(a: &ArtifactRow) -> Value {
         "name": name,
         "file_type": d["file_type"],
         "file_size": d["size_bytes"],
+        // An image's format and size (the "image" upload category); null otherwise.
+        "image": d["image"],
         "created_at": to_rfc3339(a.created_at),
     })
 }

@@ -222,6 +222,7 @@ impl SagaStep for RegisterFile {
             .map(str::to_string)
             .unwrap_or_else(|| guess_mime(&filename).to_string());
         let file_id = derived_id(&ctx.execution_id, "file");
+        let image = image_metadata(ctx, &sha256).await;
         // A re-run after a crash finds its own file already counted: only a new one is checked.
         let registered = ctx
             .services
@@ -255,6 +256,7 @@ impl SagaStep for RegisterFile {
                 "ingestion_type": p.ingestion_type.clone().unwrap_or_else(|| json!("upload")),
                 "boundary_contract_id": derived_id(&ctx.execution_id, "boundary_contract"),
                 "file_reference": format!("blob:sha256:{sha256}"),
+                "image": image,
             }),
             parent_artifacts: Vec::new(),
             produced_by_intent: ctx.intent_type.clone(),
@@ -281,5 +283,36 @@ impl SagaStep for RegisterFile {
             return Ok(());
         };
         super::files::remove_tree(ctx, file_id).await
+    }
+}
+
+/// Bytes of a file's head read to recognise an image and its size.
+const IMAGE_HEAD: u64 = 64 * 1024;
+
+/// An image's format and size, read from the head of its content (`null` for anything else):
+/// the "image" upload category stores the picture with what it is.
+async fn image_metadata(ctx: &StepContext, sha256: &str) -> Value {
+    let blobs = ctx.services.blobs.clone();
+    let sha = sha256.to_string();
+    let head = tokio::task::spawn_blocking(move || {
+        use std::io::Read;
+        let mut head = Vec::new();
+        let reader = blobs.open_blocking(&sha).ok()?;
+        reader.take(IMAGE_HEAD).read_to_end(&mut head).ok()?;
+        Some(head)
+    })
+    .await
+    .ok()
+    .flatten();
+    let Some(head) = head else {
+        return Value::Null;
+    };
+    match (imagesize::image_type(&head), imagesize::blob_size(&head)) {
+        (Ok(kind), Ok(size)) => json!({
+            "format": format!("{kind:?}").to_lowercase(),
+            "width": size.width,
+            "height": size.height,
+        }),
+        _ => Value::Null,
     }
 }
