@@ -284,6 +284,7 @@ impl ServeArgs {
             trust_forwarded_for: self.trust_forwarded_for,
             max_upload_bytes: self.max_upload_bytes,
             max_inline_upload_bytes: self.max_inline_upload_bytes.min(self.max_upload_bytes),
+            max_body_bytes: self.max_body_bytes,
             ws_max_connections: self.ws_max_connections,
             ws_idle: Duration::from_secs(self.ws_idle_secs.clamp(1, MAX_TTL)),
             ws_outbound_queue: self.ws_outbound_queue.max(1),

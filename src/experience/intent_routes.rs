@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use super::access::{execution_scope, session_scope};
 use super::auth_user::MaybeUser;
+use super::settings::INLINE_UPLOAD_WAIT;
 use super::state::ExperienceState;
 use crate::http::idempotency::idempotency_key;
 use crate::http::queries::StatusQuery;
@@ -30,7 +31,24 @@ pub async fn submit(
         req.idempotency_key = idempotency_key(&headers);
     }
     let scope = session_scope(&state, &user, &req.session_id, req.tenant_id.as_deref()).await?;
-    let accepted = match inline_file(&mut req, state.settings.max_inline_upload_bytes)? {
+    let inline = inline_file(&mut req, state.settings.max_inline_upload_bytes)?;
+    // Beyond an inline file, an intent's parameters are held to the JSON body limit.
+    let rest = req
+        .parameters
+        .as_ref()
+        .map_or(0, |p| serde_json::to_string(p).map_or(0, |s| s.len()));
+    if rest > state.settings.max_body_bytes {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "an intent's parameters are at most {} bytes (a file goes inline as \
+             file_content, or through /api/v1/content/upload)",
+                state.settings.max_body_bytes
+            ),
+        ));
+    }
+    let accepted = match inline {
         None => state.runtime.submit_intent(&scope, req).await?,
         Some((field, original, bytes)) => {
             // Staged like a multipart upload: the runtime gets the blob, never the hex.
@@ -136,7 +154,19 @@ pub async fn large_submits_in_turn(
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
         .is_none_or(|n| n > 1024 * 1024);
     let _seat = if large {
-        state.inline_uploads.clone().acquire_owned().await.ok()
+        let wait = state.inline_uploads.clone().acquire_owned();
+        match tokio::time::timeout(INLINE_UPLOAD_WAIT, wait).await {
+            Ok(seat) => seat.ok(),
+            Err(_) => {
+                return ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "too many large submits at once; retry shortly",
+                )
+                .with_retry(5, &[])
+                .into_response()
+            }
+        }
     } else {
         None
     };

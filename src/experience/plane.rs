@@ -62,6 +62,7 @@ impl ExperiencePlane {
         let agent_sockets = AgentSockets {
             seats: Seats::new(settings.ws_max_connections),
             supervisor: Slot::default(),
+            sessions: Default::default(),
         };
         let sockets = start_supervisor(&agent_sockets).await?;
         let seats = agent_sockets.seats.clone();

@@ -94,7 +94,13 @@ pub async fn get(
         Some(next) => state.runtime.get_session(&scope, next).await?,
         None => session,
     };
-    let realm_state = realm_state(&state, &scope, &session.session_id).await;
+    // A user's session lists the tenant's files: that needs the user's token, as the artifact
+    // list does (an anonymous session's own files need only its id).
+    let realm_state = if user.is_some() || session.user_id.is_none() {
+        realm_state(&state, &scope, &session.session_id).await
+    } else {
+        json!({})
+    };
     let mut body = serde_json::to_value(&session).map_err(|_| ApiError::internal())?;
     body["state"] = json!({ "realm_state": realm_state });
     Ok(Json(body))
@@ -105,16 +111,18 @@ pub async fn get(
 /// `parser_type`, `ui_name`), from its real artifacts. A failed read leaves it empty: the
 /// frontend takes any failed session read for a lost session.
 async fn realm_state(state: &ExperienceState, scope: &Scope, session_id: &str) -> Value {
-    let list = |artifact_type: &str| ArtifactListRequest {
+    let list = |artifact_type: &str, lifecycle: Option<&str>| ArtifactListRequest {
         session_id: Some(session_id.to_string()),
         artifact_type: Some(artifact_type.to_string()),
-        lifecycle_state: Some("active".into()),
+        lifecycle_state: lifecycle.map(str::to_string),
         limit: Some(1000),
         ..Default::default()
     };
     let (parsed, files) = tokio::join!(
-        state.runtime.list_artifacts(scope, list("parsed_file")),
-        state.runtime.list_artifacts(scope, list("file")),
+        state
+            .runtime
+            .list_artifacts(scope, list("parsed_file", Some("active"))),
+        state.runtime.list_artifacts(scope, list("file", None)),
     );
     let (Ok(parsed), Ok(files)) = (parsed, files) else {
         return json!({});

@@ -11,6 +11,8 @@ pub const DEFAULT_MAX_INLINE_UPLOAD_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Large intent submits (inline files) handled at once; more wait their turn.
 pub const INLINE_UPLOADS_AT_ONCE: usize = 4;
+/// How long a large submit waits for its turn before it is answered 503.
+pub const INLINE_UPLOAD_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl ExperienceSettings {
     /// The intent submit route's body limit: an inline file as hex, and the rest of the body.
@@ -38,6 +40,9 @@ pub struct ExperienceSettings {
     pub max_upload_bytes: u64,
     /// Largest file sent inline in an intent submit (decoded bytes).
     pub max_inline_upload_bytes: u64,
+    /// Largest JSON body, and the largest an intent's parameters may be once an inline file
+    /// is taken out of them.
+    pub max_body_bytes: usize,
     /// Agent sockets: at most this many at once (more: 1013 "Server at capacity").
     pub ws_max_connections: usize,
     /// An agent socket with no frame from the client for this long is closed (1000).
@@ -59,6 +64,7 @@ impl std::fmt::Debug for ExperienceSettings {
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("max_inline_upload_bytes", &self.max_inline_upload_bytes)
+            .field("max_body_bytes", &self.max_body_bytes)
             .field("ws_max_connections", &self.ws_max_connections)
             .field("ws_idle", &self.ws_idle)
             .field("ws_outbound_queue", &self.ws_outbound_queue)

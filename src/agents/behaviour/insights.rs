@@ -42,8 +42,6 @@ pub(super) async fn insights_liaison(
         "themes",
         "terms",
         "entities",
-        "names",
-        "text",
         "summarize",
         "summarise",
         "mood",
@@ -62,7 +60,11 @@ pub(super) async fn insights_liaison(
                     parsed["parsing_type"].as_str(),
                     Some("text" | "pdf" | "docx")
                 );
-                if wants_lineage {
+                if wants_lineage && parsed["file_id"].is_null() {
+                    Err(format!(
+                        "{name} is a combined dataset: lineage starts at an uploaded file"
+                    ))
+                } else if wants_lineage {
                     let done = bench
                         .run("visualize_lineage", json!({"file_id": parsed["file_id"]}))
                         .await?;
@@ -72,7 +74,7 @@ pub(super) async fn insights_liaison(
                         lineage_summary(&name, l),
                         json!({"lineage_graph": l["lineage_graph"], "execution_ids": executions}),
                     ))
-                } else if wants_text || (document && !wants_quality) {
+                } else if !wants_quality && (wants_text || document) {
                     let done = bench
                         .run(
                             "analyze_unstructured_data",

@@ -125,6 +125,11 @@ impl Actor for WsConnectionActor {
         let _ = out.try_send(Outbound::Text(hello));
         // Read only once the first message is queued: frames reserve queue room for answers.
         tokio::spawn(read(stream, myself.clone(), out.downgrade()));
+        let conversations = args
+            .state
+            .agent_sockets
+            .sessions
+            .join(&args.who.session_id, args.all_conversations);
         let mut state = ConnState {
             state: args.state,
             who: args.who,
@@ -132,7 +137,7 @@ impl Actor for WsConnectionActor {
             generation: 0,
             current: Arc::new(AtomicU64::new(0)),
             subscription: None,
-            conversations: Arc::new(ConversationFilter::new(args.all_conversations)),
+            conversations,
             last_frame: Instant::now(),
             _seat: args.seat,
         };
@@ -289,17 +294,21 @@ fn subscribe(
                 // Another socket's conversation, live: its panel shows it, not this one.
                 continue;
             }
-            let text = Outbound::Text(protocol::event(&event));
-            if event.seq <= last_seq {
-                // A replay: read from the store as fast as the client takes it.
-                if out.send(text).await.is_err() {
+            let frames =
+                std::iter::once(protocol::event(&event)).chain(protocol::compat_frame(&event));
+            for frame in frames {
+                let text = Outbound::Text(frame);
+                if event.seq <= last_seq {
+                    // A replay: read from the store as fast as the client takes it.
+                    if out.send(text).await.is_err() {
+                        return;
+                    }
+                } else if let Err(e) = out.try_send(text) {
+                    if matches!(e, mpsc::error::TrySendError::Full(_)) {
+                        let _ = me.send_message(ConnMsg::TooSlow { generation });
+                    }
                     return;
                 }
-            } else if let Err(e) = out.try_send(text) {
-                if matches!(e, mpsc::error::TrySendError::Full(_)) {
-                    let _ = me.send_message(ConnMsg::TooSlow { generation });
-                }
-                return;
             }
         }
         let _ = me.send_message(ConnMsg::StreamEnded { generation });

@@ -30,6 +30,8 @@ use crate::runtime::contract::model::Scope;
 pub struct AgentSockets {
     pub seats: Seats,
     pub supervisor: Slot<()>,
+    /// Each session's open sockets and the conversations they took part in.
+    pub sessions: std::sync::Arc<conversations::SocketSessions>,
 }
 
 #[derive(Deserialize)]

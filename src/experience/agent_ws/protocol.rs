@@ -141,9 +141,58 @@ pub fn event(e: &RuntimeEvent) -> String {
     .to_string()
 }
 
+/// A second frame some events need: the web frontend shows only `AGENT_RESPONSE` and
+/// `EXECUTION_FAILED` frames, so an `AGENT_FAILED` is followed by an `EXECUTION_FAILED` frame
+/// carrying its error as `data.error` and `data.message`, marked `agent_failure: true`, with
+/// no `seq` (it is not an event of the log, which keeps the `AGENT_FAILED`).
+pub fn compat_frame(e: &RuntimeEvent) -> Option<String> {
+    if e.event_type != "AGENT_FAILED" {
+        return None;
+    }
+    let error = e.data["error"]
+        .as_str()
+        .unwrap_or("the agent could not answer");
+    Some(
+        json!({
+            "type": "runtime_event",
+            "event_type": "EXECUTION_FAILED",
+            "data": {"error": error, "message": error, "agent_failure": true,
+                "agent_id": e.data["agent_id"], "conversation_id": e.data["conversation_id"]},
+            "timestamp": e.timestamp,
+        })
+        .to_string(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_agent_failure_is_also_told_as_the_frontend_reads_failures() {
+        let failed = RuntimeEvent {
+            event_id: "e1".into(),
+            session_id: "s".into(),
+            seq: 7,
+            event_type: "AGENT_FAILED".into(),
+            execution_id: None,
+            timestamp: "2026-11-30T12:00:00Z".into(),
+            data: json!({"agent_id": "guide:s", "conversation_id": "c", "error": "model down"}),
+        };
+        let frame: Value = serde_json::from_str(&compat_frame(&failed).unwrap()).unwrap();
+        assert_eq!(frame["event_type"], "EXECUTION_FAILED");
+        assert_eq!(
+            (&frame["data"]["error"], &frame["data"]["message"]),
+            (&json!("model down"), &json!("model down"))
+        );
+        assert_eq!(frame["data"]["conversation_id"], "c");
+        assert!(frame.get("seq").is_none());
+        let ok = RuntimeEvent {
+            event_type: "AGENT_RESPONSE".into(),
+            ..failed
+        };
+        assert!(compat_frame(&ok).is_none());
+    }
 
     #[test]
     fn parses_the_contract_messages_and_their_tolerant_forms() {

@@ -125,6 +125,7 @@ pub fn test_config(db: &TestDb) -> Config {
             max_upload_bytes: 100 * 1024 * 1024,
             max_inline_upload_bytes:
                 symphainy::experience::settings::DEFAULT_MAX_INLINE_UPLOAD_BYTES,
+            max_body_bytes: 64 * 1024,
             ws_max_connections: 2000,
             ws_idle: StdDuration::from_secs(300),
             ws_outbound_queue: 256,

@@ -81,19 +81,23 @@ impl SagaStep for Walk {
         let mut seen: HashSet<String> = HashSet::from([root.artifact_id.clone()]);
         let mut queue = VecDeque::from([root.artifact_id.clone()]);
         let mut left_out = 0usize;
+        let mut not_drawn: HashSet<String> = HashSet::new();
         while let Some(parent) = queue.pop_front() {
             for child in store.children_of(&parent, None).await.map_err(internal)? {
                 if child.lifecycle_state == "deleted" || child.artifact_type == "materialization" {
                     continue;
                 }
+                if not_drawn.contains(&child.artifact_id) {
+                    continue;
+                }
+                if !seen.contains(&child.artifact_id) && nodes.len() == MAX_NODES {
+                    left_out += 1;
+                    not_drawn.insert(child.artifact_id.clone());
+                    continue;
+                }
                 edges.push(json!({"source": parent, "target": child.artifact_id,
                     "type": child.produced_by_intent}));
                 if !seen.insert(child.artifact_id.clone()) {
-                    continue;
-                }
-                if nodes.len() == MAX_NODES {
-                    left_out += 1;
-                    edges.pop();
                     continue;
                 }
                 nodes.push(node(ctx, &child).await?);

@@ -234,6 +234,14 @@ pub async fn parse_file(
     }
     let parsed = match parser.await {
         Ok(p) => p,
+        // A parser that panicked on this content: the same content would again.
+        Err(e) if e.is_panic() => {
+            discard(&store, &parsed_id).await;
+            tracing::warn!(file_id = %file.artifact_id, "a parser panicked on a file's content");
+            Err(ParseError::new(
+                "the parser could not read this content (it is damaged or not what it claims)",
+            ))
+        }
         Err(e) => {
             discard(&store, &parsed_id).await;
             return Err(internal(e));

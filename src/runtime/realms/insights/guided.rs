@@ -198,7 +198,7 @@ impl SagaStep for Match {
                     }
                     (c, t, round(score), why)
                 })
-                .filter(|(_, _, s, _)| *s >= p.threshold)
+                .filter(|(_, _, s, _)| *s > 0.0 && *s >= p.threshold)
                 .max_by(|a, b| a.2.total_cmp(&b.2).then_with(|| b.0.cmp(a.0)));
             let field_type = f.field_type.clone().unwrap_or_else(|| "unspecified".into());
             match best {

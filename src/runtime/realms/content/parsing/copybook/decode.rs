@@ -95,7 +95,7 @@ fn zoned(bytes: &[u8], enc: Encoding) -> Option<i128> {
                 _ => return None,
             },
         };
-        n = n * 10 + digit as i128;
+        n = n.checked_mul(10)?.checked_add(digit as i128)?;
     }
     Some(if negative { -n } else { n })
 }
@@ -110,7 +110,7 @@ fn packed(bytes: &[u8]) -> Option<i128> {
         if hi > 9 {
             return None;
         }
-        n = n * 10 + hi as i128;
+        n = n.checked_mul(10)?.checked_add(hi as i128)?;
         if i == last {
             return match lo {
                 0xD | 0xB => Some(-n),
@@ -121,7 +121,7 @@ fn packed(bytes: &[u8]) -> Option<i128> {
         if lo > 9 {
             return None;
         }
-        n = n * 10 + lo as i128;
+        n = n.checked_mul(10)?.checked_add(lo as i128)?;
     }
     None
 }

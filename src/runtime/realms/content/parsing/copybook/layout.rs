@@ -12,6 +12,8 @@ use std::fmt;
 /// One record's fields at most, and its length in bytes.
 pub const MAX_FIELDS: usize = 2_000;
 pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+/// Digits of a number at most (they fit a 128-bit integer).
+pub const MAX_DIGITS: usize = 36;
 /// A copybook's text at most.
 pub const MAX_COPYBOOK_BYTES: usize = 1024 * 1024;
 
@@ -71,15 +73,18 @@ struct Item {
 fn statements(text: &str) -> Vec<String> {
     let mut code = String::new();
     for line in text.lines() {
-        let fixed = line.len() > 6
-            && line[..6].chars().all(|c| c.is_ascii_digit() || c == ' ')
-            && line.is_char_boundary(6)
-            && matches!(line.as_bytes()[6], b' ' | b'*' | b'-');
+        let fixed = line
+            .get(..6)
+            .is_some_and(|area| area.chars().all(|c| c.is_ascii_digit() || c == ' '))
+            && matches!(line.as_bytes().get(6), Some(b' ' | b'*' | b'-'));
         let body = if fixed {
             if line.as_bytes()[6] == b'*' {
                 continue;
             }
-            let end = line.len().min(72);
+            let mut end = line.len().min(72);
+            while !line.is_char_boundary(end) {
+                end -= 1;
+            }
             line.get(7..end).unwrap_or("")
         } else {
             if line.trim_start().starts_with('*') {
@@ -194,7 +199,13 @@ fn item(statement: &str) -> Result<Option<Item>, LayoutError> {
                 it.occurs = upper
                     .get(i)
                     .and_then(|n| n.parse().ok())
-                    .ok_or_else(|| LayoutError(format!("{}: OCCURS needs a count", it.name)))?;
+                    .filter(|n| (1..=MAX_RECORD_BYTES).contains(n))
+                    .ok_or_else(|| {
+                        LayoutError(format!(
+                            "{}: OCCURS needs a count from 1 to {MAX_RECORD_BYTES}",
+                            it.name
+                        ))
+                    })?;
             }
             "REDEFINES" => it.redefines = true,
             "VALUE" | "VALUES" => {
@@ -228,6 +239,7 @@ fn picture(pic: &str) -> Result<(bool, usize, u32, bool), String> {
             let close = chars[i..]
                 .iter()
                 .position(|&x| x == ')')
+                .filter(|&c| c >= 2)
                 .ok_or("an unclosed repeat count")?;
             let digits: String = chars[i + 2..i + close].iter().collect();
             n = digits
@@ -259,6 +271,9 @@ fn picture(pic: &str) -> Result<(bool, usize, u32, bool), String> {
     }
     if count == 0 {
         return Err("an empty picture".into());
+    }
+    if numeric && !text && count > MAX_DIGITS {
+        return Err(format!("more than {MAX_DIGITS} digits"));
     }
     Ok((numeric && !text, count, scale, signed))
 }
@@ -310,10 +325,10 @@ fn expand(
     };
     let level = first.level;
     let mut i = start;
-    while i < items.len() && items[i].level >= level && items[i].level != 66 {
+    while i < items.len() && items[i].level >= level {
         let it = &items[i];
-        if it.level == 88 {
-            // A condition of a group: nothing to read.
+        if it.level == 66 || it.level == 88 {
+            // A condition of a group, or a RENAMES: nothing to read.
             i += 1;
             continue;
         }
@@ -330,6 +345,7 @@ fn expand(
             continue;
         }
         for k in 1..=it.occurs {
+            let before = (fields.len(), *offset);
             let sfx = if it.occurs > 1 {
                 format!("{suffix}_{k}")
             } else {
@@ -399,6 +415,12 @@ fn expand(
                     }
                 }
             }
+            if k == 1 && it.occurs > 1 && (fields.len(), *offset) == before {
+                return Err(LayoutError(format!(
+                    "{}: a repeated group with nothing in it",
+                    it.name
+                )));
+            }
             if fields.len() > MAX_FIELDS || *offset > MAX_RECORD_BYTES {
                 return Err(LayoutError(format!(
                     "a record of more than {MAX_FIELDS} fields or {MAX_RECORD_BYTES} bytes"
@@ -464,6 +486,30 @@ mod tests {
             l.fields[3].conditions,
             [("ACTIVE".into(), "A".into()), ("CLOSED".into(), "C".into())]
         );
+    }
+
+    #[test]
+    fn crafted_copybooks_are_refused_not_run() {
+        // A repeated group with nothing in it would loop 10^14 times.
+        let e = layout("01 R. 05 G OCCURS 500. 05 F PIC X.").unwrap_err().0;
+        assert!(e.contains("G: a repeated group with nothing in it"), "{e}");
+        let e = layout("01 R. 05 G OCCURS 99999999999999. 10 F PIC X.")
+            .unwrap_err()
+            .0;
+        assert!(e.contains("OCCURS needs a count from 1 to 65536"), "{e}");
+        // Multi-byte characters where the sequence area would be, a bad repeat count, too
+        // many digits: errors, not panics.
+        assert!(layout("     é 01 A PIC X.")
+            .unwrap_err()
+            .0
+            .contains("level numbers"));
+        let e = layout("01 A PIC )(.").unwrap_err().0;
+        assert!(e.contains("unclosed repeat count"), "{e}");
+        let e = layout("01 A PIC 9(40)V99.").unwrap_err().0;
+        assert!(e.contains("more than 36 digits"), "{e}");
+        // A RENAMES (level 66) in the middle is skipped; what follows is read.
+        let l = layout("01 R. 05 A PIC X. 66 B RENAMES A. 05 C PIC X(2).").unwrap();
+        assert_eq!(l.record_length, 3);
     }
 
     #[test]

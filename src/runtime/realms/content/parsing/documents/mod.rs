@@ -109,23 +109,48 @@ fn zip_kind(bytes: &[u8]) -> Result<DocKind, ParseError> {
     ))
 }
 
-/// Refuses a zip whose entries declare more than [`MAX_UNZIPPED_BYTES`] in all (a zip bomb
-/// is refused before anything is inflated; reading an entry stops at its declared size).
+/// Refuses a zip that unzips to more than [`MAX_UNZIPPED_BYTES`] in all. What its directory
+/// declares is checked first (nothing inflated); then every entry is inflated into a counter,
+/// never into memory, and stopped past the cap or past its declared size, since a deflate
+/// stream may hold more than its entry says. The parsers that follow inflate the same bytes.
 fn check_unzipped_size(bytes: &[u8]) -> Result<(), ParseError> {
-    let mut zip = open_zip(bytes)?;
-    let mut total = 0u64;
-    for i in 0..zip.len() {
-        let entry = zip
-            .by_index_raw(i)
-            .map_err(|e| ParseError::new(format!("the document's zip is damaged: {e}")))?;
-        total = total.saturating_add(entry.size());
-    }
-    if total > MAX_UNZIPPED_BYTES {
-        return Err(ParseError::new(format!(
+    let too_big = |total: u64| {
+        ParseError::new(format!(
             "the document unzips to {} MiB, more than the {} MiB allowed",
             total / (1024 * 1024),
             MAX_UNZIPPED_BYTES / (1024 * 1024)
-        )));
+        ))
+    };
+    let damaged =
+        |e: &dyn std::fmt::Display| ParseError::new(format!("the document's zip is damaged: {e}"));
+    let mut zip = open_zip(bytes)?;
+    let mut declared = 0u64;
+    for i in 0..zip.len() {
+        let entry = zip.by_index_raw(i).map_err(|e| damaged(&e))?;
+        declared = declared.saturating_add(entry.size());
+    }
+    if declared > MAX_UNZIPPED_BYTES {
+        return Err(too_big(declared));
+    }
+    let mut total = 0u64;
+    for i in 0..zip.len() {
+        let mut entry = zip.by_index(i).map_err(|e| damaged(&e))?;
+        let says = entry.size();
+        let room = MAX_UNZIPPED_BYTES - total;
+        let got = std::io::copy(
+            &mut (&mut entry).take(room.min(says) + 1),
+            &mut std::io::sink(),
+        )
+        .map_err(|e| damaged(&e))?;
+        if got > says {
+            return Err(ParseError::new(format!(
+                "the document's zip is damaged: an entry holds more than the {says} bytes it declares"
+            )));
+        }
+        total += got;
+        if total > MAX_UNZIPPED_BYTES {
+            return Err(too_big(total));
+        }
     }
     Ok(())
 }
@@ -256,6 +281,46 @@ mod tests {
             bytes[at + offset..at + offset + 4].copy_from_slice(&size);
         }
         bytes
+    }
+
+    /// A Word document whose body holds 100,000 bytes but says it holds 10.
+    fn understated_zip() -> Vec<u8> {
+        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let deflated = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        zip.start_file("word/document.xml", deflated).unwrap();
+        zip.write_all(&vec![b'a'; 100_000]).unwrap();
+        let mut bytes = zip.finish().unwrap().into_inner();
+        let size = 10u32.to_le_bytes();
+        for (signature, offset) in [
+            ([0x50, 0x4b, 0x03, 0x04], 22),
+            ([0x50, 0x4b, 0x01, 0x02], 24),
+        ] {
+            let at = bytes.windows(4).position(|w| w == signature).unwrap();
+            bytes[at + offset..at + offset + 4].copy_from_slice(&size);
+        }
+        bytes
+    }
+
+    #[test]
+    fn an_entry_holding_more_than_it_declares_is_refused() {
+        let err = records(&understated_zip()).unwrap_err();
+        assert!(err.message.contains("damaged"), "{err}");
+    }
+
+    #[test]
+    fn a_pdf_whose_streams_inflate_past_the_cap_is_refused_before_it_is_loaded() {
+        // 3 MiB of zeros deflate to a few KB; against a 2 MiB cap (the real one is 256 MiB).
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&vec![0u8; 3 * 1024 * 1024]).unwrap();
+        let deflated = z.finish().unwrap();
+        let mut pdf = b"%PDF-1.4\n1 0 obj\n<< /Length 0 /Filter /FlateDecode >>\nstream\n".to_vec();
+        pdf.extend(&deflated);
+        pdf.extend(b"\nendstream\nendobj\n%%EOF\n");
+        let err = pdf::check_streams_within(&pdf, 2 * 1024 * 1024).unwrap_err();
+        assert!(err.message.contains("inflate to more than 2 MiB"), "{err}");
+        // The real document passes.
+        assert!(pdf::check_streams_within(&fixture("report.pdf"), 2 * 1024 * 1024).is_ok());
     }
 
     #[test]
