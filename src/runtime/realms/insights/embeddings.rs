@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-use super::over_parsed::{analyzed_columns, try_each_record};
+use super::over_parsed::{analyzed_columns, first_records};
 use super::relationships::parsed_of;
 use crate::runtime::engine::handler::{
     artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
@@ -170,13 +170,7 @@ impl SagaStep for Embed {
         let (columns, _) = analyzed_columns(&parsed);
         let mut shapes: Vec<HashMap<String, u64>> = vec![HashMap::new(); columns.len()];
         let mut seen = vec![0u64; columns.len()];
-        let mut read = 0u64;
-        let stop = "enough records read";
-        let walked = try_each_record(ctx, &parsed.artifact_id, |record| {
-            if read == MAX_ROWS {
-                return Err(StepError::new(stop));
-            }
-            read += 1;
+        let read = first_records(ctx, &parsed.artifact_id, MAX_ROWS, |record| {
             for (i, (name, _)) in columns.iter().enumerate() {
                 let text = match record.get(name) {
                     None | Some(Value::Null) => continue,
@@ -192,14 +186,8 @@ impl SagaStep for Embed {
                     *counts.entry("other".into()).or_default() += 1;
                 }
             }
-            Ok(())
         })
-        .await;
-        match walked {
-            Ok(_) => {}
-            Err(e) if e.to_string().contains(stop) => {}
-            Err(e) => return Err(e),
-        }
+        .await?;
         let schema: String = columns.iter().map(|(n, t)| format!("{n}:{t}\n")).collect();
         let fingerprint = hex::encode(Sha256::digest(schema.as_bytes()));
         let mut file_vector = vec![0.0; FILE_DIMS];

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::guided::name_score;
-use super::over_parsed::{analyzed_columns, try_each_record};
+use super::over_parsed::{analyzed_columns, first_records};
 use super::relationships::parsed_of;
 use crate::runtime::engine::handler::{
     artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
@@ -123,13 +123,7 @@ impl SagaStep for MapColumns {
         // The sample, and the values the target's types could not hold.
         let mut sample = Vec::new();
         let mut broken = vec![0u64; rules.len()];
-        let mut checked = 0u64;
-        let stop = "enough records checked";
-        let walked = try_each_record(ctx, &source.artifact_id, |record| {
-            if checked == CHECKED {
-                return Err(StepError::new(stop));
-            }
-            checked += 1;
+        let checked = first_records(ctx, &source.artifact_id, CHECKED, |record| {
             let mut out = Map::new();
             for (i, r) in rules.iter().enumerate() {
                 let v = record
@@ -149,14 +143,8 @@ impl SagaStep for MapColumns {
             if sample.len() < SAMPLE {
                 sample.push(Value::Object(out));
             }
-            Ok(())
         })
-        .await;
-        match walked {
-            Ok(_) => {}
-            Err(e) if e.to_string().contains(stop) => {}
-            Err(e) => return Err(e),
-        }
+        .await?;
         let validation: Vec<Value> = rules
             .iter()
             .zip(&broken)

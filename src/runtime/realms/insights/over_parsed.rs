@@ -130,6 +130,37 @@ pub async fn each_record(
     .await
 }
 
+/// Calls `f` on the first `max` stored records, in order; returns how many it saw.
+pub async fn first_records(
+    ctx: &StepContext,
+    parsed_id: &str,
+    max: u64,
+    mut f: impl FnMut(&Value),
+) -> Result<u64, StepError> {
+    let columns = match find(ctx, parsed_id, "parsed_file").await {
+        Ok(parsed) => column_names(&parsed).len(),
+        Err(_) => 0,
+    };
+    let limit = page_size(columns) as u64;
+    let mut seen = 0u64;
+    while seen < max {
+        let want = (max - seen).min(limit);
+        let page = ctx
+            .services
+            .store
+            .parsed_records(parsed_id, seen as i64, want as i64)
+            .await
+            .map_err(internal)?;
+        let n = page.len() as u64;
+        page.iter().for_each(&mut f);
+        seen += n;
+        if n < want {
+            break;
+        }
+    }
+    Ok(seen)
+}
+
 /// Gives `f` every stored record, in order, until `f` fails; returns how many there were.
 pub async fn try_each_record(
     ctx: &StepContext,

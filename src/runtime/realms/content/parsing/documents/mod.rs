@@ -263,43 +263,32 @@ mod tests {
         );
     }
 
-    /// A Word document whose body says, in its zip's directory, that it unzips to 200 MiB.
-    fn lying_zip() -> Vec<u8> {
+    /// A Word document whose body holds `content` but declares, in both its local header and
+    /// the zip's directory, that it unzips to `declared` bytes.
+    fn zip_declaring(content: &[u8], declared: u32) -> Vec<u8> {
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         let deflated = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated);
         zip.start_file("word/document.xml", deflated).unwrap();
-        zip.write_all(b"<w:document/>").unwrap();
+        zip.write_all(content).unwrap();
         let mut bytes = zip.finish().unwrap().into_inner();
-        let size = (200u32 * 1024 * 1024).to_le_bytes();
-        // The uncompressed size, in the local header (offset 22) and the directory's (24).
+        // The uncompressed size: offset 22 of the local header, 24 of the directory's.
         for (signature, offset) in [
             ([0x50, 0x4b, 0x03, 0x04], 22),
             ([0x50, 0x4b, 0x01, 0x02], 24),
         ] {
             let at = bytes.windows(4).position(|w| w == signature).unwrap();
-            bytes[at + offset..at + offset + 4].copy_from_slice(&size);
+            bytes[at + offset..at + offset + 4].copy_from_slice(&declared.to_le_bytes());
         }
         bytes
     }
 
-    /// A Word document whose body holds 100,000 bytes but says it holds 10.
+    fn lying_zip() -> Vec<u8> {
+        zip_declaring(b"<w:document/>", 200 * 1024 * 1024)
+    }
+
     fn understated_zip() -> Vec<u8> {
-        let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-        let deflated = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        zip.start_file("word/document.xml", deflated).unwrap();
-        zip.write_all(&vec![b'a'; 100_000]).unwrap();
-        let mut bytes = zip.finish().unwrap().into_inner();
-        let size = 10u32.to_le_bytes();
-        for (signature, offset) in [
-            ([0x50, 0x4b, 0x03, 0x04], 22),
-            ([0x50, 0x4b, 0x01, 0x02], 24),
-        ] {
-            let at = bytes.windows(4).position(|w| w == signature).unwrap();
-            bytes[at + offset..at + offset + 4].copy_from_slice(&size);
-        }
-        bytes
+        zip_declaring(&[b'a'; 100_000], 10)
     }
 
     #[test]
