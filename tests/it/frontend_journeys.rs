@@ -1104,6 +1104,88 @@ async fn every_frontend_intent_is_known_and_validated() {
     t.app.shutdown().await;
 }
 
+/// J6 steps 1–2 (issue 17, first part): an SOP uploaded as the Journey page lists it becomes
+/// a workflow the graph renders; a BPMN file becomes an SOP.
+async fn j6_workflow_from_an_sop_and_an_sop_from_a_workflow() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (s, tenant, _) = signed_in(&t).await;
+    let sop = b"# Invoice approval\nRole: Accounts payable clerk\n1. The clerk receives the invoice.\n2. If the amount exceeds 500 EUR, the manager approves it.\n3. Pay the invoice.\n";
+    let (fs, _) = upload_saved(&t, &s, &tenant, "invoice_sop.md", sop, "sop_workflow").await;
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "create_workflow",
+        json!({"sop_id": fs, "workflow_options": {}}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let w = &done["artifacts"]["workflow"];
+    assert!(w["workflow_id"].is_string());
+    let nodes: Vec<(&str, &str)> = w["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["id"].as_str().unwrap(), n["label"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        nodes,
+        [
+            ("start", "Start"),
+            ("step_1", "The clerk receives the invoice"),
+            ("gateway_2", "the amount exceeds 500 EUR?"),
+            ("step_2", "the manager approves it"),
+            ("step_3", "Pay the invoice"),
+            ("end", "End")
+        ]
+    );
+    assert_eq!(
+        w["nodes"][4]["metadata"]["responsible_role"],
+        "Accounts payable clerk"
+    );
+    assert!(w["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["from"] == e["source"] && e["to"] == e["target"]));
+    assert!(w["bpmn_xml"]
+        .as_str()
+        .unwrap()
+        .contains("<bpmn:exclusiveGateway id=\"gateway_2\""));
+    assert!(w["mermaid"].as_str().unwrap().starts_with("flowchart TD"));
+
+    // generate_sop from a BPMN file uploaded in the workflow slot.
+    let bpmn = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/leave.bpmn"),
+    )
+    .unwrap();
+    let (fw, _) = upload_saved(&t, &s, &tenant, "leave.bpmn", &bpmn, "sop_workflow").await;
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "generate_sop",
+        json!({"workflow_id": fw, "sop_options": {}}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let sop = &done["artifacts"]["sop"];
+    assert!(sop["sop_id"].is_string());
+    assert_eq!(
+        sop["content"],
+        "# Leave request\n\nRole: Employee\n1. Submit the request\nRole: Manager\n2. If More than 5 days, Approve the request\nRole: HR\n3. Record the leave\n"
+    );
+    // Both results are in the lineage of their files.
+    let e = submit(&t, &s, &tenant, "visualize_lineage", json!({"file_id": fs})).await;
+    let done = poll_completed(&t, &e).await;
+    assert_eq!(
+        done["artifacts"]["lineage_visualization"]["lineage_graph"]["edges"][0]["type"],
+        "create_workflow"
+    );
+    t.app.shutdown().await;
+}
+
 /// The next AGENT_RESPONSE on `ws`, skipping other frames.
 async fn agent_response(ws: &mut Ws) -> Value {
     loop {
@@ -1232,6 +1314,7 @@ crate::both_wirings!(
     documents_upload_parse_and_preview,
     composed_journeys,
     j1_reload_and_j2_login,
+    j6_workflow_from_an_sop_and_an_sop_from_a_workflow,
     every_frontend_intent_is_known_and_validated,
     insights_liaison_reads_documents_and_lineage,
     j9_guide_and_liaison_panels

@@ -5,6 +5,7 @@
 pub mod content;
 pub mod echo;
 pub mod insights;
+pub mod operations;
 pub mod quota;
 
 use crate::runtime::engine::realm::Realm;
@@ -16,6 +17,7 @@ pub fn builtin_realms() -> Vec<Box<dyn Realm>> {
         Box::new(echo::EchoRealm),
         Box::new(content::ContentRealm),
         Box::new(insights::InsightsRealm),
+        Box::new(operations::OperationsRealm),
     ]
 }
 
