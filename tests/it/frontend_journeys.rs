@@ -1176,6 +1176,104 @@ async fn j6_workflow_from_an_sop_and_an_sop_from_a_workflow() {
         sop["content"],
         "# Leave request\n\nRole: Employee\n1. Submit the request\nRole: Manager\n2. If More than 5 days, Approve the request\nRole: HR\n3. Record the leave\n"
     );
+    // Step 3: coexistence. Step 1 receives (AI-suitable), step 2 is a decision (hybrid),
+    // step 3 pays (AI-suitable): (2 + ½) ÷ 3.
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "analyze_coexistence",
+        json!({"sop_id": fs, "workflow_id": fw, "analysis_options": {}}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let a = &done["artifacts"]["coexistence_analysis"];
+    assert!(a["analysis_id"].is_string());
+    let kinds: Vec<&str> = a["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["classification"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["ai_suitable", "hybrid", "ai_suitable"]);
+    assert_eq!(a["metrics"]["automation_share"], 0.833);
+    let types: Vec<&str> = a["opportunities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["type"].as_str().unwrap())
+        .collect();
+    assert!(types.contains(&"sop_optimization") && types.contains(&"workflow_optimization"));
+    assert!(a["opportunities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|o| o["description"].is_string()));
+    assert!(a["blueprint"]["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("Invoice approval: 3 steps"));
+
+    // Step 4: optimize with the SOP text and the workflow object the page holds.
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "optimize_coexistence_with_content",
+        json!({"sop_content": sop["content"], "workflow_content": w.clone()}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let o = &done["artifacts"]["optimized_coexistence"];
+    assert!(o["optimized_sop"]
+        .as_str()
+        .unwrap()
+        .contains("(done by Symphainy)"));
+    assert!(
+        o["optimized_workflow"]["nodes"].is_array() && o["optimized_workflow"]["edges"].is_array()
+    );
+    assert!(o["blueprint"]["summary"].is_string());
+    assert!(o["blueprint"]["recommendations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r.is_string()));
+
+    // Step 5: the blueprint, from the page's default components.
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "create_blueprint",
+        json!({"blueprint_data": {
+        "name": "Coexistence Blueprint", "description": "Generated coexistence blueprint",
+        "components": [{"id": "main", "type": "coexistence", "name": "Coexistence Analysis"}]},
+        "blueprint_options": {}}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let b = &done["artifacts"]["blueprint"];
+    assert!(b["blueprint_id"].is_string());
+    assert_eq!(b["metrics"]["efficiency_gain"], 0.833);
+    assert_eq!(
+        b["successMetrics"][0],
+        "83 % of the work done or prepared by Symphainy"
+    );
+
+    // optimize_process lists the same recommendations with impact and effort.
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "optimize_process",
+        json!({"workflow_id": fs, "optimization_options": {}}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    let op = &done["artifacts"]["optimized_process"];
+    assert_eq!(op["optimizations"].as_array().unwrap().len(), 3);
+    assert!(op["process_id"].is_string());
+
     // Both results are in the lineage of their files.
     let e = submit(&t, &s, &tenant, "visualize_lineage", json!({"file_id": fs})).await;
     let done = poll_completed(&t, &e).await;

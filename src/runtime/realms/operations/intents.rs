@@ -165,7 +165,7 @@ pub fn read_procedure(bytes: Vec<u8>) -> Result<Procedure, String> {
 }
 
 /// Registers an artifact made from `parent` (its lineage), replacing one a re-run made.
-async fn register(
+pub async fn register(
     ctx: &StepContext,
     id: &str,
     artifact_type: &str,
@@ -197,7 +197,10 @@ async fn register(
 }
 
 /// The procedure of the file (or our workflow artifact) `id`.
-async fn procedure_of(ctx: &StepContext, id: &str) -> Result<(ArtifactRow, Procedure), StepError> {
+pub async fn procedure_of(
+    ctx: &StepContext,
+    id: &str,
+) -> Result<(ArtifactRow, Procedure), StepError> {
     let Some(found) = find_visible(ctx, id).await? else {
         return Err(StepError::new(format!("file {id} not found")));
     };

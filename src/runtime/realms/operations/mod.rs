@@ -2,6 +2,8 @@
 //! and workflows, read from the user's own documents and turned into each other.
 
 pub mod bpmn;
+pub mod coexistence;
+pub mod coexistence_intents;
 pub mod extract;
 pub mod intents;
 pub mod mermaid;
@@ -27,6 +29,23 @@ impl Realm for OperationsRealm {
         let operations = Some(Pillar::Operations);
         registry.register_in(operations, Arc::new(Typed(intents::CreateWorkflow)));
         registry.register_in(operations, Arc::new(Typed(intents::GenerateSop)));
+        use coexistence_intents as c;
+        registry.register_in(
+            operations,
+            Arc::new(Typed(c::Coexistence::<c::AnalyzeParams>::new())),
+        );
+        registry.register_in(
+            operations,
+            Arc::new(Typed(c::Coexistence::<c::ContentParams>::new())),
+        );
+        registry.register_in(
+            operations,
+            Arc::new(Typed(c::Coexistence::<c::ProcessParams>::new())),
+        );
+        registry.register_in(
+            operations,
+            Arc::new(Typed(c::Coexistence::<c::BlueprintParams>::new())),
+        );
     }
 }
 
