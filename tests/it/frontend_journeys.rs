@@ -1284,6 +1284,114 @@ async fn j6_workflow_from_an_sop_and_an_sop_from_a_workflow() {
     t.app.shutdown().await;
 }
 
+/// J7: the workflow-builder wizard over five turns, the server restarted after the third,
+/// then publish: an SOP and its workflow, usable by the rest of the pillar.
+async fn j7_the_wizard_survives_a_restart_and_publishes() {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (s, tenant, _) = signed_in(&t).await;
+    let wizard = "wizard-session-k3j9x2m1q";
+    let turn = |t: &TestApp, message: &'static str| {
+        let (s, tenant) = (s.clone(), tenant.clone());
+        let http = t.http.clone();
+        let exp = t.exp.clone();
+        async move {
+            let r = http
+                .post(format!("{exp}/api/intent/submit"))
+                .json(
+                    &json!({"intent_type": "process_wizard_conversation", "tenant_id": tenant,
+                    "session_id": s, "parameters": {"message": message, "session_id": wizard,
+                    "context": {"agent_type": "WorkflowBuilderWizardAgent"}}}),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 202);
+            let e: Value = r.json().await.unwrap();
+            e["execution_id"].as_str().unwrap().to_string()
+        }
+    };
+    let replies = [
+        (
+            "We approve vendor invoices in three steps.",
+            "Noted: \"We approve vendor invoices in three steps\"",
+        ),
+        (
+            "Role: Accounts payable clerk. First, the clerk receives the invoice.",
+            "Added 1 step. The draft has 1 step",
+        ),
+        (
+            "Then if the amount exceeds 500 EUR, the manager approves it.",
+            "Added 1 step. The draft has 2 steps",
+        ),
+    ];
+    for (message, reply) in replies {
+        let e = turn(&t, message).await;
+        let done = poll_completed(&t, &e).await;
+        let r = &done["artifacts"]["wizard_response"];
+        assert!(
+            r["agent_response"].as_str().unwrap().starts_with(reply),
+            "{r}"
+        );
+    }
+    // The server goes down and comes back: the draft is where it was.
+    t.app.shutdown().await;
+    let t = spawn_app(&db).await;
+    let e = turn(&t, "Finally, the clerk pays the invoice.").await;
+    let done = poll_completed(&t, &e).await;
+    let r = &done["artifacts"]["wizard_response"];
+    assert!(
+        r["agent_response"]
+            .as_str()
+            .unwrap()
+            .starts_with("Added 1 step. The draft has 3 steps"),
+        "{r}"
+    );
+    let e = turn(&t, "4. File the receipt").await;
+    let done = poll_completed(&t, &e).await;
+    let draft = done["artifacts"]["wizard_response"]["draft_sop"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        draft,
+        "# We approve vendor invoices in three steps\n\n1. The clerk receives the invoice.\n2. If the amount exceeds 500 EUR, the manager approves it.\n3. The clerk pays the invoice.\nRole: Accounts payable clerk\n4. File the receipt\n"
+    );
+    // Publish: the SOP and its workflow, artifacts of the session.
+    let r = t
+        .http
+        .post(format!("{}/api/intent/submit", t.exp))
+        .json(
+            &json!({"intent_type": "process_operations_query", "tenant_id": tenant,
+            "session_id": s, "parameters": {"query": "publish_workflow_and_sop",
+            "session_id": wizard, "context": {"agent_type": "WorkflowBuilderWizardAgent"}}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let e: Value = r.json().await.unwrap();
+    let done = poll_completed(&t, e["execution_id"].as_str().unwrap()).await;
+    let q = &done["artifacts"]["query_response"];
+    assert_eq!(q["sop"]["content"], draft.as_str());
+    assert_eq!(q["workflow"]["nodes"].as_array().unwrap().len(), 7);
+    // The published workflow feeds the rest of the pillar.
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "analyze_coexistence",
+        json!({"workflow_id": q["workflow"]["workflow_id"]}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    assert_eq!(
+        done["artifacts"]["coexistence_analysis"]["counts"]["total"],
+        4
+    );
+    t.app.shutdown().await;
+}
+
 /// The next AGENT_RESPONSE on `ws`, skipping other frames.
 async fn agent_response(ws: &mut Ws) -> Value {
     loop {
@@ -1413,6 +1521,7 @@ crate::both_wirings!(
     composed_journeys,
     j1_reload_and_j2_login,
     j6_workflow_from_an_sop_and_an_sop_from_a_workflow,
+    j7_the_wizard_survives_a_restart_and_publishes,
     every_frontend_intent_is_known_and_validated,
     insights_liaison_reads_documents_and_lineage,
     j9_guide_and_liaison_panels

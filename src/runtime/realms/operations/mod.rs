@@ -9,6 +9,7 @@ pub mod intents;
 pub mod mermaid;
 pub mod procedure;
 pub mod sop_text;
+pub mod wizard;
 pub mod workflow;
 
 use std::sync::Arc;
@@ -29,6 +30,8 @@ impl Realm for OperationsRealm {
         let operations = Some(Pillar::Operations);
         registry.register_in(operations, Arc::new(Typed(intents::CreateWorkflow)));
         registry.register_in(operations, Arc::new(Typed(intents::GenerateSop)));
+        registry.register_in(operations, Arc::new(Typed(wizard::WizardTurn)));
+        registry.register_in(operations, Arc::new(Typed(wizard::OperationsQuery)));
         use coexistence_intents as c;
         registry.register_in(
             operations,
