@@ -268,9 +268,9 @@ impl SagaStep for Turn {
             added = n;
             d["lines"] = json!(lines);
             d["title_set"] = json!(title_set);
-            d["turns"]
-                .as_array_mut()
-                .map(|t| t.push(json!({"execution_id": ctx.execution_id, "message": p.message})));
+            if let Some(turns) = d["turns"].as_array_mut() {
+                turns.push(json!({"execution_id": ctx.execution_id, "message": p.message}));
+            }
         }
         let lines: Vec<String> = serde_json::from_value(d["lines"].clone()).unwrap_or_default();
         let draft = extract::procedure(&lines).ok();
