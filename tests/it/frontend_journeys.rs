@@ -1109,7 +1109,7 @@ async fn every_frontend_intent_is_known_and_validated() {
 async fn j6_workflow_from_an_sop_and_an_sop_from_a_workflow() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
-    let (s, tenant, _) = signed_in(&t).await;
+    let (s, tenant, token) = signed_in(&t).await;
     let sop = b"# Invoice approval\nRole: Accounts payable clerk\n1. The clerk receives the invoice.\n2. If the amount exceeds 500 EUR, the manager approves it.\n3. Pay the invoice.\n";
     let (fs, _) = upload_saved(&t, &s, &tenant, "invoice_sop.md", sop, "sop_workflow").await;
     let e = submit(
@@ -1273,6 +1273,33 @@ async fn j6_workflow_from_an_sop_and_an_sop_from_a_workflow() {
     let op = &done["artifacts"]["optimized_process"];
     assert_eq!(op["optimizations"].as_array().unwrap().len(), 3);
     assert!(op["process_id"].is_string());
+
+    // The operations liaison (the Journey page's pillar value) runs the same from chat.
+    let mut ws = connect(&t.exp, &format!("access_token={token}&session_id={s}")).await;
+    let ask = |text: &str| {
+        json!({"type": "intent", "intent": text, "session_id": "liaison_journey_1",
+            "agent_type": "liaison", "metadata": {"pillar": "journey",
+            "conversation_id": "liaison_journey_1"}})
+    };
+    send(&mut ws, ask("Where can AI help in invoice_sop.md?")).await;
+    let said = agent_response(&mut ws).await["data"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        said.starts_with("In invoice_sop.md, Symphainy can do 2 of 3 steps, 1 are hybrid"),
+        "{said}"
+    );
+    assert!(said.contains("83 % of the work"), "{said}");
+    send(&mut ws, ask("Turn invoice_sop.md into a workflow please")).await;
+    let said = agent_response(&mut ws).await["data"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        said.starts_with("I turned invoice_sop.md into a workflow of 3 steps and 1 decision: The clerk receives the invoice (clerk); the manager approves it (manager); Pay the invoice (Accounts payable clerk)."),
+        "{said}"
+    );
 
     // Both results are in the lineage of their files.
     let e = submit(&t, &s, &tenant, "visualize_lineage", json!({"file_id": fs})).await;

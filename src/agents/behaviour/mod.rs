@@ -17,11 +17,13 @@ mod content;
 mod guide;
 mod insights;
 mod liaison;
+mod operations;
 
 use content::content_liaison;
 use guide::guide;
 use insights::insights_liaison;
 use liaison::pillar_liaison;
+use operations::operations_liaison;
 
 pub struct Reply {
     pub draft: Draft,
@@ -44,6 +46,9 @@ pub async fn respond(
         }
         AgentKind::Liaison(Pillar::Insights) => {
             insights_liaison(bench, understanding, &intents).await
+        }
+        AgentKind::Liaison(Pillar::Operations) => {
+            operations_liaison(bench, understanding, &intents).await
         }
         AgentKind::Liaison(p) => pillar_liaison(p, understanding, &intents),
     }
