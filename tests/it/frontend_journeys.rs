@@ -1402,6 +1402,20 @@ async fn j7_the_wizard_survives_a_restart_and_publishes() {
     let q = &done["artifacts"]["query_response"];
     assert_eq!(q["sop"]["content"], draft.as_str());
     assert_eq!(q["workflow"]["nodes"].as_array().unwrap().len(), 7);
+    // Questions about the session's procedures are answered from them.
+    let e = submit(
+        &t,
+        &s,
+        &tenant,
+        "process_operations_conversation",
+        json!({"message": "Who does what?", "conversation_id": "ops_1", "context": {}}),
+    )
+    .await;
+    let done = poll_completed(&t, &e).await;
+    assert_eq!(
+        done["artifacts"]["conversation_response"]["semantic_payload"]["message"],
+        "Who does what: Accounts payable clerk: We approve vendor invoices in three steps 4; clerk: We approve vendor invoices in three steps 1, We approve vendor invoices in three steps 3; manager: We approve vendor invoices in three steps 2."
+    );
     // The published workflow feeds the rest of the pillar.
     let e = submit(
         &t,

@@ -4,6 +4,7 @@
 pub mod bpmn;
 pub mod coexistence;
 pub mod coexistence_intents;
+pub mod conversation;
 pub mod extract;
 pub mod intents;
 pub mod mermaid;
@@ -32,6 +33,10 @@ impl Realm for OperationsRealm {
         registry.register_in(operations, Arc::new(Typed(intents::GenerateSop)));
         registry.register_in(operations, Arc::new(Typed(wizard::WizardTurn)));
         registry.register_in(operations, Arc::new(Typed(wizard::OperationsQuery)));
+        registry.register_in(
+            operations,
+            Arc::new(Typed(conversation::OperationsConversation)),
+        );
         use coexistence_intents as c;
         registry.register_in(
             operations,
