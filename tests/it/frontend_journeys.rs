@@ -1301,6 +1301,49 @@ async fn j6_workflow_from_an_sop_and_an_sop_from_a_workflow() {
         "{said}"
     );
 
+    send(&mut ws, ask("Please write an SOP from leave.bpmn")).await;
+    let said = agent_response(&mut ws).await["data"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        said.starts_with("Here is the SOP written from leave.bpmn:\n# Leave request\n"),
+        "{said}"
+    );
+    send(&mut ws, ask("How can we optimize invoice_sop.md?")).await;
+    let said = agent_response(&mut ws).await["data"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(said.starts_with("For invoice_sop.md, the first optimizations: Let Symphainy do step 1: The clerk receives the invoice (impact high, effort low)"), "{said}");
+    send(&mut ws, ask("Build the blueprint")).await;
+    let said = agent_response(&mut ws).await["data"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        said.starts_with("Blueprint ready: Invoice approval: 3 steps"),
+        "{said}"
+    );
+    send(&mut ws, ask("First, the clerk opens the mail.")).await;
+    let said = agent_response(&mut ws).await["data"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        said.starts_with("Added 1 step. The draft has 1 step"),
+        "{said}"
+    );
+    send(&mut ws, ask("Publish it")).await;
+    let said = agent_response(&mut ws).await["data"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        said,
+        "Published \"Procedure\" as an SOP and a workflow of 1 steps."
+    );
+
     // Both results are in the lineage of their files.
     let e = submit(&t, &s, &tenant, "visualize_lineage", json!({"file_id": fs})).await;
     let done = poll_completed(&t, &e).await;

@@ -48,7 +48,7 @@ pub async fn respond(
             insights_liaison(bench, understanding, &intents).await
         }
         AgentKind::Liaison(Pillar::Operations) => {
-            operations_liaison(bench, understanding, &intents).await
+            operations_liaison(bench, text, understanding, &intents).await
         }
         AgentKind::Liaison(p) => pillar_liaison(p, understanding, &intents),
     }

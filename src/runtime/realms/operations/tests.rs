@@ -251,3 +251,31 @@ fn sops_and_workflows_are_read_from_every_kind_of_file() {
         ]
     );
 }
+
+#[test]
+fn the_fixtures_steps_are_classified_by_their_words() {
+    use super::coexistence::{classify, Kind};
+    use super::intents::read_procedure;
+    let kinds = |name: &str| -> Vec<Kind> {
+        read_procedure(fixture(name))
+            .unwrap()
+            .steps
+            .iter()
+            .map(|s| classify(s).0)
+            .collect()
+    };
+    // receives (data), a decision, pays (data).
+    assert_eq!(kinds("approval.docx"), [Kind::Ai, Kind::Hybrid, Kind::Ai]);
+    // "submits" is in neither list: a person's, until someone says otherwise.
+    assert_eq!(
+        kinds("expenses_sop.pdf"),
+        [Kind::Human, Kind::Hybrid, Kind::Ai]
+    );
+    // Submit (no telling word), a gateway, Record (data).
+    assert_eq!(kinds("leave.bpmn"), [Kind::Human, Kind::Hybrid, Kind::Ai]);
+    // Create (no telling word), a decision, Hand over (presence).
+    assert_eq!(
+        kinds("onboarding.mmd"),
+        [Kind::Human, Kind::Hybrid, Kind::Human]
+    );
+}
