@@ -28,7 +28,8 @@ async fn sop_file(bench: &dyn Workbench, u: &Understanding) -> Result<(String, S
         Some(w) => items
             .iter()
             .find(|a| file_names(a).any(|n| n.eq_ignore_ascii_case(w))),
-        None => items.iter().rev().find(|a| {
+        // The list comes newest first: the latest SOP-like upload.
+        None => items.iter().find(|a| {
             let d = &a["semantic_descriptor"];
             d["file_type"]
                 .as_str()

@@ -6,13 +6,13 @@
 //! kind: `task`, `userTask`, `serviceTask`, `manualTask` …), lanes giving roles, and the
 //! flows walked from the start event to order the steps.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use quick_xml::escape::escape;
 use quick_xml::events::Event;
 use serde_json::{json, Value};
 
-use super::procedure::Procedure;
+use super::procedure::{Procedure, MAX_STEPS};
 use super::workflow;
 
 const TASKS: &[&[u8]] = &[
@@ -171,6 +171,7 @@ pub fn read(xml: &str) -> Result<Procedure, String> {
     let decoder = reader.decoder();
     let attr = |e: &quick_xml::events::BytesStart<'_>, key: &[u8]| -> Option<String> {
         e.attributes()
+            .with_checks(false)
             .flatten()
             .find(|a| a.key.local_name().as_ref() == key)
             .and_then(|a| {
@@ -303,6 +304,33 @@ pub fn read(xml: &str) -> Result<Procedure, String> {
     to_procedure(process_name, &elements, &order, &flows, &lanes)
 }
 
+/// Flow elements and flows read at most (a workflow is at most `MAX_STEPS` steps, each with
+/// a gateway and a few flows).
+pub const MAX_ELEMENTS: usize = 4 * MAX_STEPS;
+
+/// The order a walk from `start` visits nodes: depth first, a gateway's `yes` branch before
+/// its others, so a branch's steps stay together.
+pub fn walk(start: &str, out: &HashMap<&str, Vec<(&str, bool)>>) -> Vec<String> {
+    let mut walked = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut stack = vec![start];
+    while let Some(id) = stack.pop() {
+        if !seen.insert(id) {
+            continue;
+        }
+        walked.push(id.to_string());
+        if let Some(next) = out.get(id) {
+            // Pushed in reverse: the `yes` branch is taken first.
+            let mut next = next.clone();
+            next.sort_by_key(|(_, yes)| !*yes);
+            for (t, _) in next.into_iter().rev() {
+                stack.push(t);
+            }
+        }
+    }
+    walked
+}
+
 /// Orders the tasks by walking the flows from the start event (a gateway's `yes` branch
 /// first), then builds the workflow graph and reads it as a procedure.
 fn to_procedure(
@@ -312,6 +340,12 @@ fn to_procedure(
     flows: &[Flow],
     lanes: &HashMap<String, String>,
 ) -> Result<Procedure, String> {
+    if order.len() > MAX_ELEMENTS || flows.len() > 2 * MAX_ELEMENTS {
+        return Err(format!(
+            "the workflow has more than {MAX_ELEMENTS} elements or {} flows",
+            2 * MAX_ELEMENTS
+        ));
+    }
     let yes = |f: &Flow| {
         f.condition.is_some()
             || f.name
@@ -320,33 +354,32 @@ fn to_procedure(
     };
     let start = order
         .iter()
-        .find(|id| elements[*id].kind == "start")
+        .find(|id| elements.get(*id).is_some_and(|e| e.kind == "start"))
         .or_else(|| order.first())
         .ok_or("the BPMN document has no flow elements")?;
-    let mut walked: Vec<String> = Vec::new();
-    let mut seen: HashSet<&str> = HashSet::new();
-    let mut queue: VecDeque<&str> = VecDeque::from([start.as_str()]);
-    while let Some(id) = queue.pop_front() {
-        if !seen.insert(id) {
-            continue;
-        }
-        walked.push(id.to_string());
-        let mut out: Vec<&Flow> = flows.iter().filter(|f| f.source == id).collect();
-        out.sort_by_key(|f| !yes(f));
-        for f in out {
-            queue.push_back(f.target.as_str());
-        }
+    let mut out: HashMap<&str, Vec<(&str, bool)>> = HashMap::new();
+    for f in flows {
+        out.entry(f.source.as_str())
+            .or_default()
+            .push((f.target.as_str(), yes(f)));
     }
+    let mut walked = walk(start, &out);
     // Elements the flows never reach keep their document order, after the rest.
-    for id in order {
-        if !seen.contains(id.as_str()) {
-            walked.push(id.clone());
-        }
-    }
+    let seen: HashSet<&str> = walked.iter().map(String::as_str).collect();
+    let unreached: Vec<String> = order
+        .iter()
+        .filter(|id| !seen.contains(id.as_str()))
+        .cloned()
+        .collect();
+    walked.extend(unreached);
     let mut nodes = Vec::new();
     let mut number = 0;
     for id in &walked {
-        let el = &elements[id];
+        // A flow may lead to an element this reader does not model (a timer, a parallel
+        // gateway, a sub-process): it is passed over.
+        let Some(el) = elements.get(id) else {
+            continue;
+        };
         match el.kind {
             "task" => {
                 number += 1;
@@ -364,11 +397,7 @@ fn to_procedure(
                 );
             }
             "gateway" => {
-                let condition = flows
-                    .iter()
-                    .filter(|f| &f.source == id)
-                    .find_map(|f| f.condition.as_deref().map(|c| c.trim().to_string()))
-                    .unwrap_or_else(|| el.name.trim_end_matches('?').to_string());
+                let condition = el.name.trim_end_matches('?').to_string();
                 nodes.push(json!({"id": id, "label": el.name, "type": "gateway",
                     "metadata": {"condition": condition,
                         "then": el.documentation.as_deref().map(str::trim)}}));
@@ -376,6 +405,7 @@ fn to_procedure(
             kind => nodes.push(json!({"id": id, "label": el.name, "type": kind})),
         }
     }
+    // Each branch keeps its own condition (two conditioned branches, two conditions).
     let edges: Vec<Value> = flows
         .iter()
         .map(|f| {
@@ -384,7 +414,8 @@ fn to_procedure(
             } else {
                 f.name.as_deref()
             };
-            json!({"from": f.source, "to": f.target, "label": label})
+            json!({"from": f.source, "to": f.target, "label": label,
+                "condition": f.condition.as_deref().map(str::trim)})
         })
         .collect();
     workflow::from_graph(&json!({"name": name.unwrap_or_else(|| "Procedure".into()),

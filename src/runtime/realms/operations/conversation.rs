@@ -123,9 +123,12 @@ impl SagaStep for Answer {
             .filter(|w| !w.is_empty())
             .collect();
         let has = |ws: &[&str]| words.iter().any(|w| ws.contains(w));
-        let named = procedures
-            .iter()
-            .find(|(_, _, p)| question.contains(&p.title.to_lowercase()));
+        // A title names a procedure only when it says something ("Procedure", the default
+        // title of a chart, would match any question about procedures).
+        let named = procedures.iter().find(|(_, _, p)| {
+            let title = p.title.to_lowercase();
+            title.len() >= 4 && title != "procedure" && question.contains(&title)
+        });
         let (message, sources): (String, Vec<String>) = if procedures.is_empty() {
             (
                 "This session has no SOP or workflow yet: upload one and create its workflow, or build one with the wizard.".into(),

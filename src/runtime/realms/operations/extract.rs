@@ -110,14 +110,16 @@ pub fn actor(clause: &str) -> Option<String> {
 
 /// "If <condition>, <action>" / "If <condition> then <action>".
 fn decision(text: &str) -> Option<Decision> {
-    let lower = text.to_lowercase();
+    // ASCII lower case keeps every byte where it was, so positions found in it are valid in
+    // the text itself (a Unicode lower case may change lengths: `İ` is 2 bytes, `i̇` 3).
+    let lower = text.to_ascii_lowercase();
     let at = if lower.starts_with("if ") {
         0
     } else {
         lower.find(" if ")? + 1
     };
     let rest = &text[at + 3..];
-    let lower_rest = rest.to_lowercase();
+    let lower_rest = rest.to_ascii_lowercase();
     let (condition, then) = match lower_rest.find(" then ") {
         Some(i) => (&rest[..i], &rest[i + 6..]),
         None => rest.split_once(',')?,
@@ -282,6 +284,18 @@ mod tests {
             Some(Decision {
                 condition: "the amount exceeds 500 EUR".into(),
                 then: "the manager approves it".into()
+            })
+        );
+    }
+
+    #[test]
+    fn unicode_around_a_decision_is_cut_where_it_stands() {
+        let p = procedure(&lines("1. İstanbul if é, pay it")).unwrap();
+        assert_eq!(
+            p.steps[0].decision,
+            Some(Decision {
+                condition: "é".into(),
+                then: "pay it".into()
             })
         );
     }

@@ -211,7 +211,11 @@ pub async fn procedure_of(
                 .as_str()
                 .unwrap_or(id)
                 .to_string();
-            read_procedure(bytes).map_err(|e| StepError::new(format!("cannot read {name}: {e}")))?
+            // Parsing a document is CPU work: off the async workers.
+            tokio::task::spawn_blocking(move || read_procedure(bytes))
+                .await
+                .map_err(internal)?
+                .map_err(|e| StepError::new(format!("cannot read {name}: {e}")))?
         }
         "workflow" => {
             match serde_json::from_value(found.semantic_descriptor["procedure"].clone()) {

@@ -6,11 +6,14 @@
 //! `a -- label --> b`), boxes as steps and diamonds as decisions on their `yes` branch; the
 //! steps ordered by walking the edges from the first node.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 
 use serde_json::{json, Value};
 
-use super::procedure::Procedure;
+use super::procedure::{Procedure, MAX_STEPS};
+
+/// Nodes (and half the edges) a flowchart may have.
+const MAX_NODES: usize = 4 * MAX_STEPS;
 use super::workflow;
 
 fn quote(s: &str) -> String {
@@ -94,10 +97,11 @@ fn node(s: &str) -> Option<(String, &'static str, Option<String>, &str)> {
 pub fn read(text: &str) -> Result<Procedure, String> {
     let mut shapes: HashMap<String, (&'static str, String)> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
+    let mut known: HashSet<String> = HashSet::new();
     let mut edges: Vec<(String, String, Option<String>)> = Vec::new();
     let mut define =
         |id: &str, shape: &'static str, label: Option<String>, order: &mut Vec<String>| {
-            if !order.iter().any(|o| o == id) {
+            if known.insert(id.to_string()) {
                 order.push(id.to_string());
             }
             if let Some(l) = label {
@@ -105,14 +109,31 @@ pub fn read(text: &str) -> Result<Procedure, String> {
             }
         };
     for line in text.lines().map(str::trim) {
+        // Keywords stand as whole first words: `subgraph X`, `end`, `style A …`, not `styleA`.
+        let first = line.split_whitespace().next().unwrap_or("");
         if line.is_empty()
             || line.starts_with("%%")
-            || line.starts_with("flowchart")
-            || line.starts_with("graph")
-            || line.starts_with("classDef")
-            || line.starts_with("style")
+            || matches!(
+                first,
+                "flowchart"
+                    | "graph"
+                    | "subgraph"
+                    | "end"
+                    | "classDef"
+                    | "class"
+                    | "style"
+                    | "linkStyle"
+                    | "click"
+                    | "direction"
+            )
         {
             continue;
+        }
+        if order.len() > MAX_NODES || edges.len() > 2 * MAX_NODES {
+            return Err(format!(
+                "the flowchart has more than {MAX_NODES} nodes or {} edges",
+                2 * MAX_NODES
+            ));
         }
         let Some((a, shape, label, rest)) = node(line) else {
             continue;
@@ -148,26 +169,15 @@ pub fn read(text: &str) -> Result<Procedure, String> {
         l.as_deref()
             .is_some_and(|l| matches!(l.to_lowercase().as_str(), "yes" | "true" | "y"))
     };
-    let mut walked = Vec::new();
-    let mut seen = HashSet::new();
-    let mut queue = VecDeque::from([first.clone()]);
-    while let Some(id) = queue.pop_front() {
-        if !seen.insert(id.clone()) {
-            continue;
-        }
-        walked.push(id.clone());
-        let mut out: Vec<&(String, String, Option<String>)> =
-            edges.iter().filter(|(a, _, _)| *a == id).collect();
-        out.sort_by_key(|(_, _, l)| !is_yes(l));
-        for (_, b, _) in out {
-            queue.push_back(b.clone());
-        }
+    let mut out: HashMap<&str, Vec<(&str, bool)>> = HashMap::new();
+    for (a, b, l) in &edges {
+        out.entry(a.as_str())
+            .or_default()
+            .push((b.as_str(), is_yes(l)));
     }
-    for id in &order {
-        if !seen.contains(id) {
-            walked.push(id.clone());
-        }
-    }
+    let mut walked = super::bpmn::walk(first, &out);
+    let seen: HashSet<String> = walked.iter().cloned().collect();
+    walked.extend(order.iter().filter(|id| !seen.contains(*id)).cloned());
     let mut nodes = Vec::new();
     let mut number = 0;
     for id in &walked {

@@ -279,3 +279,56 @@ fn the_fixtures_steps_are_classified_by_their_words() {
         [Kind::Human, Kind::Hybrid, Kind::Human]
     );
 }
+
+#[test]
+fn a_branch_s_steps_stay_together_and_each_branch_keeps_its_condition() {
+    // Depth first, the `yes` branch first: A, B, then R.
+    let chart = "flowchart TD\n  S([Start]) --> G{\"Big?\"}\n  G -->|yes| A[A]\n  A --> B[B]\n  G -->|no| R[R]\n  B --> E([End])\n  R --> E\n";
+    let titles: Vec<String> = mermaid::read(chart)
+        .unwrap()
+        .steps
+        .iter()
+        .map(|s| s.title.clone())
+        .collect();
+    assert_eq!(titles, ["A", "B", "R"]);
+    // Two conditioned flows out of one gateway: each target keeps its own condition.
+    let xml = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p">
+      <startEvent id="s"/><exclusiveGateway id="g"/><task id="a" name="A"/><task id="b" name="B"/>
+      <sequenceFlow id="f1" sourceRef="s" targetRef="g"/>
+      <sequenceFlow id="f2" sourceRef="g" targetRef="a"><conditionExpression>${amt &gt; 500}</conditionExpression></sequenceFlow>
+      <sequenceFlow id="f3" sourceRef="g" targetRef="b"><conditionExpression>${amt &lt;= 500}</conditionExpression></sequenceFlow>
+      </process></definitions>"#;
+    let p = bpmn::read(xml).unwrap();
+    let conditions: Vec<Option<&str>> = p
+        .steps
+        .iter()
+        .map(|s| s.decision.as_ref().map(|d| d.condition.as_str()))
+        .collect();
+    assert_eq!(conditions, [Some("${amt > 500}"), Some("${amt <= 500}")]);
+}
+
+#[test]
+fn what_a_reader_does_not_model_is_passed_over_not_a_panic() {
+    // A parallel gateway is not modelled: the flow through it is passed over.
+    let xml = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL"><process id="p">
+      <startEvent id="s"/><parallelGateway id="p1"/><task id="t" name="Ship"/>
+      <sequenceFlow sourceRef="s" targetRef="p1"/><sequenceFlow sourceRef="p1" targetRef="t"/>
+      </process></definitions>"#;
+    assert_eq!(bpmn::read(xml).unwrap().steps[0].title, "Ship");
+    // Mermaid keywords are not steps.
+    let chart = "flowchart TD\nsubgraph F\nA[Check] --> B[Pay]\nend\nstyle A fill:#f9f\n";
+    let titles: Vec<String> = mermaid::read(chart)
+        .unwrap()
+        .steps
+        .iter()
+        .map(|s| s.title.clone())
+        .collect();
+    assert_eq!(titles, ["Check", "Pay"]);
+    // Too many nodes: refused, not walked.
+    let huge: String = (0..3000)
+        .map(|i| format!("a{i} --> a{}\n", i + 1))
+        .collect();
+    assert!(mermaid::read(&format!("flowchart TD\n{huge}"))
+        .unwrap_err()
+        .contains("more than"));
+}

@@ -160,7 +160,7 @@ fn sentences(text: &str) -> Vec<String> {
 
 /// A sentence's step text, when it is a step by its lead word (the lead word taken off).
 fn led(sentence: &str) -> Option<String> {
-    let lower = sentence.to_lowercase();
+    let lower = sentence.to_ascii_lowercase();
     LEADS.iter().find_map(|l| {
         let rest = lower.strip_prefix(l)?;
         rest.starts_with([' ', ',']).then(|| {
@@ -173,54 +173,58 @@ fn led(sentence: &str) -> Option<String> {
     })
 }
 
-/// The draft after one more message: its lines, as `extract` reads them.
+/// The draft after one more message: its lines, as `extract` reads them. Numbered lines and
+/// sentences led by First / Then / … are steps; `Role:` sentences name who does the next
+/// ones; a message with no step at all names the procedure while it has no title; any other
+/// sentence is a step.
 pub fn grow(lines: &mut Vec<String>, title_set: bool, message: &str) -> (bool, usize) {
-    let mut steps_added = 0;
     let mut title_set = title_set;
-    let numbered_lines: Vec<&str> = message
-        .lines()
-        .filter(|l| {
-            let t = l.trim_start();
-            t.chars().next().is_some_and(|c| c.is_ascii_digit())
-        })
-        .collect();
-    let step_count = lines
+    let mut step_count = lines
         .iter()
         .filter(|l| l.starts_with(char::is_numeric))
         .count();
-    let mut add = |text: &str, lines: &mut Vec<String>| {
-        lines.push(format!("{}. {}", step_count + steps_added + 1, text.trim()));
-        steps_added += 1;
+    let start = step_count;
+    let numbered = |l: &str| {
+        let t = l.trim_start();
+        let digits = t.chars().take_while(char::is_ascii_digit).count();
+        (digits > 0 && t[digits..].starts_with(['.', ')', ':']))
+            .then(|| t[digits + 1..].trim().to_string())
     };
-    if !numbered_lines.is_empty() {
-        for l in numbered_lines {
-            let text = l
-                .trim_start()
-                .trim_start_matches(|c: char| c.is_ascii_digit());
-            let text = text.trim_start_matches(['.', ')', ':']).trim();
-            add(text, lines);
-        }
-        return (title_set, steps_added);
-    }
-    for s in sentences(message) {
-        if let Some(role) = s
-            .split_once(':')
-            .filter(|(k, _)| k.trim().eq_ignore_ascii_case("role"))
-        {
-            lines.push(format!("Role: {}", role.1.trim().trim_end_matches('.')));
+    let has_step = message
+        .lines()
+        .any(|l| numbered(l).is_some() || sentences(l).iter().any(|s| led(s).is_some()));
+    for line in message.lines() {
+        if let Some(text) = numbered(line) {
+            step_count += 1;
+            lines.push(format!("{step_count}. {text}"));
             continue;
         }
-        match led(&s) {
-            Some(text) => add(&text, lines),
-            None if !title_set => {
-                let title = s.trim_end_matches(['.', '!', '?']).to_string();
-                lines.insert(0, format!("# {title}"));
-                title_set = true;
+        for s in sentences(line) {
+            if let Some(role) = s
+                .split_once(':')
+                .filter(|(k, _)| k.trim().eq_ignore_ascii_case("role"))
+            {
+                lines.push(format!("Role: {}", role.1.trim().trim_end_matches('.')));
+                continue;
             }
-            None => add(&s, lines),
+            match led(&s) {
+                Some(text) => {
+                    step_count += 1;
+                    lines.push(format!("{step_count}. {}", text.trim()));
+                }
+                None if !title_set && !has_step => {
+                    let title = s.trim_end_matches(['.', '!', '?']).to_string();
+                    lines.insert(0, format!("# {title}"));
+                    title_set = true;
+                }
+                None => {
+                    step_count += 1;
+                    lines.push(format!("{step_count}. {}", s.trim()));
+                }
+            }
         }
     }
-    (title_set, steps_added)
+    (title_set, step_count - start)
 }
 
 struct Turn(Arc<TurnParams>);
@@ -260,6 +264,7 @@ impl SagaStep for Turn {
                 .filter(|l| l.starts_with(char::is_numeric))
                 .count()
                 > MAX_STEPS
+                || lines.len() > 2 * MAX_STEPS
             {
                 return Err(StepError::new(format!(
                     "a draft holds at most {MAX_STEPS} steps"
@@ -268,8 +273,9 @@ impl SagaStep for Turn {
             added = n;
             d["lines"] = json!(lines);
             d["title_set"] = json!(title_set);
+            // Only the turn's id is kept (the draft holds what it said): the record stays small.
             if let Some(turns) = d["turns"].as_array_mut() {
-                turns.push(json!({"execution_id": ctx.execution_id, "message": p.message}));
+                turns.push(json!({"execution_id": ctx.execution_id}));
             }
         }
         let lines: Vec<String> = serde_json::from_value(d["lines"].clone()).unwrap_or_default();
@@ -380,6 +386,26 @@ impl SagaStep for Publish {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_message_with_steps_names_no_title_and_keeps_its_role_lines() {
+        let mut lines = Vec::new();
+        // Steps from the first message: no title is taken from it.
+        let (t, n) = grow(&mut lines, false, "First, receive it. Check the PO.");
+        assert_eq!((t, n), (false, 2));
+        // A role beside numbered lines is kept.
+        let (_, n) = grow(&mut lines, t, "Role: Clerk\n3. Pay");
+        assert_eq!(n, 1);
+        assert_eq!(
+            lines,
+            [
+                "1. Receive it.",
+                "2. Check the PO.",
+                "Role: Clerk",
+                "3. Pay"
+            ]
+        );
+    }
 
     #[test]
     fn a_draft_grows_by_title_lead_words_and_lists() {

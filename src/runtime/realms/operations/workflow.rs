@@ -65,6 +65,14 @@ pub fn graph(id: &str, p: &Procedure) -> Value {
 pub fn from_graph(g: &Value) -> Result<Procedure, String> {
     let nodes = g["nodes"].as_array().ok_or("the workflow has no nodes")?;
     let edges = g["edges"].as_array().cloned().unwrap_or_default();
+    // (A graph of a procedure has at most about four nodes and edges a step.)
+    let cap = 4 * super::procedure::MAX_STEPS;
+    if nodes.len() > cap || edges.len() > 2 * cap {
+        return Err(format!(
+            "the workflow has more than {cap} nodes or {} edges",
+            2 * cap
+        ));
+    }
     let end_of = |e: &Value, a: &str, b: &str| e[a].as_str().or(e[b].as_str()).map(str::to_string);
     let mut steps = Vec::new();
     for n in nodes {
@@ -80,8 +88,9 @@ pub fn from_graph(g: &Value) -> Result<Procedure, String> {
             .and_then(|e| {
                 let gateway = end_of(e, "from", "source")?;
                 let node = nodes.iter().find(|x| x["id"] == gateway.as_str())?;
-                let condition = node["metadata"]["condition"]
+                let condition = e["condition"]
                     .as_str()
+                    .or(node["metadata"]["condition"].as_str())
                     .map(str::to_string)
                     .or_else(|| {
                         node["label"]
@@ -110,6 +119,10 @@ pub fn from_graph(g: &Value) -> Result<Procedure, String> {
         return Err("the workflow has no task".into());
     }
     steps.sort_by_key(|s| s.number);
+    // Numbers as given may repeat or skip: the steps are numbered in their order.
+    for (i, s) in steps.iter_mut().enumerate() {
+        s.number = i + 1;
+    }
     Ok(Procedure {
         title: g["name"].as_str().unwrap_or("Procedure").to_string(),
         steps,
