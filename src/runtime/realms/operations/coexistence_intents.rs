@@ -18,15 +18,14 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::coexistence::{analyze, blueprint, optimize};
-use super::intents::{procedure_of, register};
+use super::intents::{procedure_of, register, session_artifacts};
 use super::procedure::Procedure;
 use super::{extract, mermaid, sop_text, workflow};
 use crate::runtime::engine::handler::{
     artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
 };
 use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
-use crate::runtime::realms::content::common::{derived_id, internal, owner};
-use crate::store::artifacts::ArtifactFilter;
+use crate::runtime::realms::content::common::derived_id;
 
 /// What a coexistence intent works on.
 pub enum Subject {
@@ -281,21 +280,9 @@ impl<P: ModeParams> SagaStep for Run<P> {
                 );
             }
             (Mode::Blueprint, Subject::LatestAnalysis { name, description }) => {
-                let filter = ArtifactFilter {
-                    artifact_type: Some("coexistence_analysis".into()),
-                    lifecycle_state: None,
-                    limit: 1000,
-                    offset: 0,
-                };
-                let (rows, _) = ctx
-                    .services
-                    .store
-                    .list_artifacts(&owner(ctx), &filter)
-                    .await
-                    .map_err(internal)?;
+                let rows = session_artifacts(ctx, "coexistence_analysis").await?;
                 let latest = rows
                     .into_iter()
-                    .filter(|a| a.session_id == ctx.session_id)
                     .max_by_key(|a| a.created_at)
                     .ok_or_else(|| {
                         StepError::new("no coexistence analysis in this session yet: run analyze_coexistence first")

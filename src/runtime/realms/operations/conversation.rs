@@ -10,13 +10,12 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
+use super::intents::session_artifacts;
 use super::procedure::Procedure;
 use crate::runtime::engine::handler::{
     artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
 };
 use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
-use crate::runtime::realms::content::common::{internal, owner};
-use crate::store::artifacts::{ArtifactFilter, ArtifactRow};
 
 pub struct OperationsConversation;
 
@@ -52,25 +51,6 @@ impl TypedIntent for OperationsConversation {
 }
 
 struct Answer(Arc<ConversationParams>);
-
-async fn session_artifacts(ctx: &StepContext, kind: &str) -> Result<Vec<ArtifactRow>, StepError> {
-    let filter = ArtifactFilter {
-        artifact_type: Some(kind.into()),
-        lifecycle_state: None,
-        limit: 1000,
-        offset: 0,
-    };
-    let (rows, _) = ctx
-        .services
-        .store
-        .list_artifacts(&owner(ctx), &filter)
-        .await
-        .map_err(internal)?;
-    Ok(rows
-        .into_iter()
-        .filter(|a| a.session_id == ctx.session_id)
-        .collect())
-}
 
 fn describe(p: &Procedure) -> String {
     let steps: Vec<String> = p

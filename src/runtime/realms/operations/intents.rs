@@ -4,7 +4,6 @@
 //! and the JSON the frontend formats). Each result is a registered artifact whose parent is
 //! the file it came from, so the lineage and the other pillars find it.
 
-use std::io::Read;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -16,8 +15,11 @@ use crate::runtime::engine::handler::{
     artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
 };
 use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
-use crate::runtime::realms::content::common::{derived_id, find_visible, internal};
+use crate::runtime::realms::content::common::{
+    derived_id, find_visible, internal, owner, small_file_bytes,
+};
 use crate::runtime::realms::content::parsing::{self, documents, ParseOptions, ParsingType};
+use crate::store::artifacts::ArtifactFilter;
 use crate::store::artifacts::ArtifactRow;
 use crate::store::time::now_micros;
 
@@ -85,28 +87,6 @@ impl TypedIntent for GenerateSop {
     fn steps(&self, params: Arc<WorkflowParams>) -> Vec<Arc<dyn SagaStep>> {
         vec![Arc::new(ToSop(params))]
     }
-}
-
-/// A file's content, at most [`MAX_DOCUMENT_BYTES`].
-async fn content(ctx: &StepContext, file: &ArtifactRow) -> Result<Vec<u8>, StepError> {
-    let sha = file.blob_sha256.clone().unwrap_or_default();
-    let blobs = ctx.services.blobs.clone();
-    let bytes = tokio::task::spawn_blocking(move || {
-        let reader = blobs.open_blocking(&sha).map_err(|e| e.to_string())?;
-        let mut bytes = Vec::new();
-        reader
-            .take(MAX_DOCUMENT_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>(bytes)
-    })
-    .await
-    .map_err(internal)?
-    .map_err(|e| StepError::new(format!("the file's content is unavailable: {e}")))?;
-    if bytes.len() as u64 > MAX_DOCUMENT_BYTES {
-        return Err(StepError::new("the file is larger than 8 MiB"));
-    }
-    Ok(bytes)
 }
 
 /// A document's lines: Word headings as `# …`, PDF and text lines as they are.
@@ -206,7 +186,7 @@ pub async fn procedure_of(
     };
     let procedure = match found.artifact_type.as_str() {
         "file" => {
-            let bytes = content(ctx, &found).await?;
+            let bytes = small_file_bytes(ctx, &found, MAX_DOCUMENT_BYTES as usize, "file").await?;
             let name = found.semantic_descriptor["ui_name"]
                 .as_str()
                 .unwrap_or(id)
@@ -301,4 +281,27 @@ impl SagaStep for ToSop {
             artifacts,
         })
     }
+}
+
+/// The session's artifacts of one type (listed by owner, then kept to this session).
+pub async fn session_artifacts(
+    ctx: &StepContext,
+    kind: &str,
+) -> Result<Vec<ArtifactRow>, StepError> {
+    let filter = ArtifactFilter {
+        artifact_type: Some(kind.into()),
+        lifecycle_state: None,
+        limit: 1000,
+        offset: 0,
+    };
+    let (rows, _) = ctx
+        .services
+        .store
+        .list_artifacts(&owner(ctx), &filter)
+        .await
+        .map_err(internal)?;
+    Ok(rows
+        .into_iter()
+        .filter(|a| a.session_id == ctx.session_id)
+        .collect())
 }
