@@ -32,11 +32,16 @@ pub async fn submit(
     }
     let scope = session_scope(&state, &user, &req.session_id, req.tenant_id.as_deref()).await?;
     let inline = inline_file(&mut req, state.settings.max_inline_upload_bytes)?;
-    // Beyond an inline file, an intent's parameters are held to the JSON body limit.
-    let rest = req
-        .parameters
-        .as_ref()
-        .map_or(0, |p| serde_json::to_string(p).map_or(0, |s| s.len()));
+    // Beyond an inline file, an intent's parameters are held to the JSON body limit. A body
+    // that fit it fits still: only a larger one (or one of unknown length) is measured.
+    let within = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
+        .is_some_and(|n| n <= state.settings.max_body_bytes);
+    let rest = match (&req.parameters, within) {
+        (Some(p), false) => serde_json::to_string(p).map_or(0, |s| s.len()),
+        _ => 0,
+    };
     if rest > state.settings.max_body_bytes {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

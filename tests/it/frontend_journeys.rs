@@ -936,6 +936,24 @@ async fn composed_journeys() {
         done["artifacts"]["preview"]["rows"],
         json!([["1", "2"], ["3", "4"]])
     );
+    // Content that is not staged as an upload (a journey's base64) is held to the JSON limit
+    // (64 KiB in tests), though the submit route takes larger bodies for inline files.
+    let big = base64::engine::general_purpose::STANDARD.encode(vec![b'a'; 100 * 1024]);
+    let r = t
+        .http
+        .post(format!("{}/api/intent/submit", t.exp))
+        .json(
+            &json!({"intent_type": "compose_journey", "tenant_id": tenant, "session_id": s,
+            "parameters": {"journey_id": "file_upload_materialization", "journey_params": {
+                "file_content": big, "file_name": "big.csv", "auto_save": false}}}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "payload_too_large", "{body}");
+
     // An unknown journey is refused before anything runs, naming the field.
     let r = t
         .http

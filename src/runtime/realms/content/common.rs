@@ -138,14 +138,16 @@ pub async fn parsed_or_latest(ctx: &StepContext, id: &str) -> Result<ArtifactRow
     }
 }
 
+/// A file's name as people see it: the name given in the UI, else the uploaded file's.
+pub fn file_name(descriptor: &Value) -> Option<&str> {
+    descriptor["ui_name"]
+        .as_str()
+        .or(descriptor["filename"].as_str())
+}
+
 /// What a person calls an artifact: a file's name; a parse's file's name; else its id.
 pub async fn display_name(ctx: &StepContext, a: &ArtifactRow) -> Result<String, StepError> {
-    let name_of = |d: &Value| {
-        d["ui_name"]
-            .as_str()
-            .or(d["filename"].as_str())
-            .map(str::to_string)
-    };
+    let name_of = |d: &Value| file_name(d).map(str::to_string);
     if let Some(n) = name_of(&a.semantic_descriptor) {
         return Ok(n);
     }
@@ -236,10 +238,7 @@ pub fn guess_mime(filename: &str) -> &'static str {
 /// The `file` artifact payload of the contract.
 pub fn file_payload(a: &ArtifactRow) -> Value {
     let d = &a.semantic_descriptor;
-    let name = d["ui_name"]
-        .as_str()
-        .or(d["filename"].as_str())
-        .unwrap_or("file");
+    let name = file_name(d).unwrap_or("file");
     json!({
         "file_id": a.artifact_id,
         "artifact_id": a.artifact_id,

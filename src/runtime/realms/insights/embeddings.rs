@@ -19,8 +19,8 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
+use super::over_parsed::parsed_of;
 use super::over_parsed::{analyzed_columns, first_records};
-use super::relationships::parsed_of;
 use crate::runtime::engine::handler::{
     artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
 };

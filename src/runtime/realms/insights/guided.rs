@@ -16,7 +16,7 @@ use serde_json::{json, Map, Value};
 
 use super::names::normalise;
 use super::over_parsed::analyzed_columns;
-use super::relationships::parsed_of;
+use super::over_parsed::parsed_of;
 use crate::runtime::engine::handler::{
     artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
 };

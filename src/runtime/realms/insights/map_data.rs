@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
 use super::guided::name_score;
+use super::over_parsed::parsed_of;
 use super::over_parsed::{analyzed_columns, first_records};
-use super::relationships::parsed_of;
 use crate::runtime::engine::handler::{
     artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
 };

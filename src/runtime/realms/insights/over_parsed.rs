@@ -70,12 +70,20 @@ pub async fn ready_parsed(
     ctx: &StepContext,
     params: &ParsedFileParams,
 ) -> Result<ArtifactRow, StepError> {
-    let id = params.parsed_file_id.as_str();
-    let parsed = find(ctx, id, "parsed_file").await?;
+    ready(find(ctx, &params.parsed_file_id, "parsed_file").await?)
+}
+
+/// A parsed file by its id, or a file's latest completed parse by the file's id; ready.
+pub async fn parsed_of(ctx: &StepContext, id: &str) -> Result<ArtifactRow, StepError> {
+    ready(crate::runtime::realms::content::common::parsed_or_latest(ctx, id).await?)
+}
+
+/// The parsed file, once its parse has finished.
+fn ready(parsed: ArtifactRow) -> Result<ArtifactRow, StepError> {
     if parsed.lifecycle_state != "active" {
         return Err(StepError::new(format!(
-            "parsed file {id} is not ready ({})",
-            parsed.lifecycle_state
+            "parsed file {} is not ready ({})",
+            parsed.artifact_id, parsed.lifecycle_state
         )));
     }
     Ok(parsed)

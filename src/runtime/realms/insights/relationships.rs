@@ -13,7 +13,7 @@ use async_trait::async_trait;
 
 use super::interpret::{dataset_name, interpretation};
 use super::names::normalise;
-use crate::store::artifacts::ArtifactRow;
+use super::over_parsed::parsed_of;
 use serde_json::{json, Map, Value};
 
 use super::key_values::{sample, shared, Sampled, MAX_KEY_BYTES, MAX_SAMPLED_VALUES};
@@ -134,18 +134,6 @@ async fn within_one(ctx: &StepContext, id: &str) -> Result<StepOutput, StepError
         output: json!({"parsed_file_id": parsed.artifact_id}),
         artifacts,
     })
-}
-
-/// A parsed file by its id, or a file's latest completed parse by the file's id; ready.
-pub async fn parsed_of(ctx: &StepContext, id: &str) -> Result<ArtifactRow, StepError> {
-    let parsed = crate::runtime::realms::content::common::parsed_or_latest(ctx, id).await?;
-    if parsed.lifecycle_state != "active" {
-        return Err(StepError::new(format!(
-            "parsed file {} is not ready ({})",
-            parsed.artifact_id, parsed.lifecycle_state
-        )));
-    }
-    Ok(parsed)
 }
 
 #[cfg(test)]

@@ -16,7 +16,7 @@ use crate::runtime::engine::handler::{
 };
 use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
 use crate::runtime::realms::content::common::{
-    derived_id, find_visible, internal, owner, small_file_bytes,
+    derived_id, file_name, find_visible, internal, owner, small_file_bytes,
 };
 use crate::runtime::realms::content::parsing::{self, documents, ParseOptions, ParsingType};
 use crate::store::artifacts::ArtifactFilter;
@@ -187,8 +187,7 @@ pub async fn procedure_of(
     let procedure = match found.artifact_type.as_str() {
         "file" => {
             let bytes = small_file_bytes(ctx, &found, MAX_DOCUMENT_BYTES as usize, "file").await?;
-            let name = found.semantic_descriptor["ui_name"]
-                .as_str()
+            let name = file_name(&found.semantic_descriptor)
                 .unwrap_or(id)
                 .to_string();
             // Parsing a document is CPU work: off the async workers.
