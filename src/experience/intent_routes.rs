@@ -189,7 +189,46 @@ pub async fn execution_status(
         include_artifacts: q.include_artifacts.unwrap_or(true),
         include_events: q.include_events.unwrap_or(true),
     };
-    Ok(Json(
-        state.runtime.execution_status(&scope, &id, opts).await?,
-    ))
+    let mut status = state.runtime.execution_status(&scope, &id, opts).await?;
+    // The web frontend reads some artifacts' fields at the top level: both places.
+    if let Some(artifacts) = status.artifacts.as_mut() {
+        artifacts.values_mut().for_each(place_both);
+    }
+    Ok(Json(status))
+}
+
+/// An artifact's payload fields, also beside `result_type` / `semantic_payload` /
+/// `renderings`: some readers take `artifacts.<key>.semantic_payload.<field>`, others
+/// `artifacts.<key>.<field>` (the web frontend does both, FRONTEND.md §2 "Placement"). A
+/// field never replaces one of the envelope's own. Anything not in that envelope is left as is.
+pub fn place_both(artifact: &mut Value) {
+    let Value::Object(entry) = artifact else {
+        return;
+    };
+    let Some(Value::Object(payload)) = entry.get("semantic_payload").cloned() else {
+        return;
+    };
+    for (k, v) in payload {
+        entry.entry(k).or_insert(v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::place_both;
+    use serde_json::json;
+
+    #[test]
+    fn a_payload_is_read_in_both_places_and_never_replaces_the_envelope() {
+        let mut a = json!({"result_type": "roadmap", "renderings": {},
+            "semantic_payload": {"roadmap_id": "r1", "result_type": "other", "phases": [1]}});
+        place_both(&mut a);
+        assert_eq!(a["roadmap_id"], "r1");
+        assert_eq!(a["phases"], json!([1]));
+        assert_eq!(a["result_type"], "roadmap");
+        assert_eq!(a["semantic_payload"]["roadmap_id"], "r1");
+        let mut bare = json!([{"artifact_id": "p1"}]);
+        place_both(&mut bare);
+        assert_eq!(bare, json!([{"artifact_id": "p1"}]));
+    }
 }

@@ -203,22 +203,6 @@ pub struct ExecutionStatus {
     pub events: Option<Vec<RuntimeEvent>>,
 }
 
-/// An artifact's payload fields, also beside `result_type` / `semantic_payload` /
-/// `renderings`: some readers take `artifacts.<key>.semantic_payload.<field>`, others
-/// `artifacts.<key>.<field>` (the web frontend does both, FRONTEND.md §2 "Placement"). A
-/// field never replaces one of the envelope's own. Anything not in that envelope is left as is.
-pub fn place_both(artifact: &mut Value) {
-    let Value::Object(entry) = artifact else {
-        return;
-    };
-    let Some(Value::Object(payload)) = entry.get("semantic_payload").cloned() else {
-        return;
-    };
-    for (k, v) in payload {
-        entry.entry(k).or_insert(v);
-    }
-}
-
 impl ExecutionStatus {
     pub fn build(
         e: ExecutionRow,
@@ -228,10 +212,7 @@ impl ExecutionStatus {
     ) -> Self {
         let artifacts = if include_artifacts {
             Some(match e.artifacts {
-                Some(Value::Object(mut m)) => {
-                    m.values_mut().for_each(place_both);
-                    m
-                }
+                Some(Value::Object(m)) => m,
                 _ => Map::new(),
             })
         } else {
@@ -351,24 +332,4 @@ pub struct AgentAccepted {
     pub turn_id: String,
     pub conversation_id: String,
     pub agent: String,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::place_both;
-    use serde_json::json;
-
-    #[test]
-    fn a_payload_is_read_in_both_places_and_never_replaces_the_envelope() {
-        let mut a = json!({"result_type": "roadmap", "renderings": {},
-            "semantic_payload": {"roadmap_id": "r1", "result_type": "other", "phases": [1]}});
-        place_both(&mut a);
-        assert_eq!(a["roadmap_id"], "r1");
-        assert_eq!(a["phases"], json!([1]));
-        assert_eq!(a["result_type"], "roadmap");
-        assert_eq!(a["semantic_payload"]["roadmap_id"], "r1");
-        let mut bare = json!([{"artifact_id": "p1"}]);
-        place_both(&mut bare);
-        assert_eq!(bare, json!([{"artifact_id": "p1"}]));
-    }
 }
