@@ -14,9 +14,11 @@ use tokio::task::JoinHandle;
 
 use crate::actors::FaultTargets;
 use crate::agents::brain::Agents;
+use crate::agents::llm::ChatCompletions;
 use crate::config::{redact_url, Config};
 use crate::experience::plane::{ExperiencePlane, PlaneConfig};
 use crate::http::serve::serve;
+use crate::runtime::engine::language::Language;
 use crate::runtime::wire::client::HttpRuntimeClient;
 use crate::runtime::wire::server::RuntimeApiState;
 use crate::runtime::{HandlerRegistry, Runtime, RuntimeClient};
@@ -52,16 +54,12 @@ impl App {
         let blobs: Arc<dyn BlobStore> =
             Arc::new(LocalBlobStore::new(config.data_dir.join("blobs"))?);
         let brain = Arc::new(Agents::new(config.llm.as_ref())?);
-        let runtime = Arc::new(
-            Runtime::start(
-                store.clone(),
-                blobs,
-                handlers,
-                brain,
-                config.runtime.clone(),
-            )
-            .await?,
-        );
+        let mut runtime_config = config.runtime.clone();
+        if let Some(llm) = &config.llm {
+            runtime_config.language = Language::new(Arc::new(ChatCompletions::new(llm.clone())?));
+        }
+        let runtime =
+            Arc::new(Runtime::start(store.clone(), blobs, handlers, brain, runtime_config).await?);
         let client: Arc<dyn RuntimeClient> = Arc::new(runtime.client());
         // One table of fault targets for both planes: the debug endpoint can reach connections.
         let faults = runtime.ctx.faults.clone();

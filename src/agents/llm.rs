@@ -11,6 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{json, Value};
 
 use super::reasoning::{Draft, ReasoningBackend};
+use crate::runtime::engine::language::LanguageModel;
 use crate::store::conversations::Turn;
 
 /// The most a model's streamed answer may be, in bytes (far more than any reply needs).
@@ -73,18 +74,19 @@ impl ChatCompletions {
     }
 }
 
-#[async_trait]
-impl ReasoningBackend for ChatCompletions {
-    async fn phrase(
+impl ChatCompletions {
+    /// Streams one chat completion: each piece of text to `on_token`, the whole text back.
+    /// More than `max_bytes` read from the model is an error.
+    async fn stream(
         &self,
-        draft: &Draft,
-        history: &[Turn],
+        messages: Vec<Value>,
+        max_bytes: usize,
         on_token: &(dyn Fn(String) + Send + Sync),
     ) -> Result<String, String> {
         let body = json!({
             "model": self.settings.model,
             "stream": true,
-            "messages": Self::messages(draft, history),
+            "messages": messages,
         });
         let mut req = self.http.post(&self.endpoint).json(&body);
         if let Some(key) = &self.settings.api_key {
@@ -98,14 +100,14 @@ impl ReasoningBackend for ChatCompletions {
             return Err(format!("the model answered {}", resp.status()));
         }
         // Server-sent events, parsed by `eventsource-stream` (which also keeps a character
-        // split across two network chunks whole). At most MAX_STREAM_BYTES are read.
+        // split across two network chunks whole). At most `max_bytes` are read.
         let mut read = 0usize;
         let bytes = resp.bytes_stream().map(move |chunk| {
             let chunk = chunk.map_err(|e| format!("model stream failed: {e}"))?;
             read += chunk.len();
-            if read > MAX_STREAM_BYTES {
+            if read > max_bytes {
                 return Err(format!(
-                    "the model's answer is longer than {MAX_STREAM_BYTES} bytes"
+                    "the model's answer is longer than {max_bytes} bytes"
                 ));
             }
             Ok(chunk)
@@ -132,9 +134,48 @@ impl ReasoningBackend for ChatCompletions {
         }
         finish(text)
     }
+}
+
+#[async_trait]
+impl ReasoningBackend for ChatCompletions {
+    async fn phrase(
+        &self,
+        draft: &Draft,
+        history: &[Turn],
+        on_token: &(dyn Fn(String) + Send + Sync),
+    ) -> Result<String, String> {
+        self.stream(Self::messages(draft, history), MAX_STREAM_BYTES, on_token)
+            .await
+    }
 
     fn name(&self) -> &'static str {
         "llm"
+    }
+}
+
+/// The same model, for realms: one instruction, one prompt, one bounded answer.
+#[async_trait]
+impl LanguageModel for ChatCompletions {
+    async fn complete(
+        &self,
+        instructions: &str,
+        prompt: &str,
+        max_bytes: usize,
+    ) -> Result<String, String> {
+        let messages = vec![
+            json!({"role": "system", "content": instructions}),
+            json!({"role": "user", "content": prompt}),
+        ];
+        // SSE framing adds some bytes per piece: allow for it, then hold the text to the cap.
+        let text = self
+            .stream(messages, max_bytes.saturating_mul(4), &|_| {})
+            .await?;
+        if text.len() > max_bytes {
+            return Err(format!(
+                "the model's answer is longer than {max_bytes} bytes"
+            ));
+        }
+        Ok(text)
     }
 }
 

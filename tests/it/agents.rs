@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use crate::common::fake_model::fake_model;
 use crate::common::ws::{connect, Ws};
 use crate::common::*;
 use futures::SinkExt;
@@ -335,36 +336,12 @@ async fn conversations_are_sticky_and_survive_an_agent_restart() {
     t.app.shutdown().await;
 }
 
-/// A local stand-in for an OpenAI-compatible service: streams three pieces, or fails.
-async fn fake_model(fail: bool) -> (String, std::sync::Arc<parking_lot::Mutex<Vec<Value>>>) {
-    use axum::response::IntoResponse;
-    let seen = std::sync::Arc::new(parking_lot::Mutex::new(Vec::new()));
-    let log = seen.clone();
-    let app = axum::Router::new().route(
-        "/v1/chat/completions",
-        axum::routing::post(move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
-            let log = log.clone();
-            async move {
-                log.lock().push(json!({"auth": headers.get("authorization").and_then(|v| v.to_str().ok()), "body": body}));
-                if fail {
-                    return (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response();
-                }
-                let chunk = |s: &str| format!("data: {}\n\n", json!({"choices": [{"delta": {"content": s}}]}));
-                let sse = format!("{}{}{}data: [DONE]\n\n", chunk("Hello"), chunk(" there"), chunk("!"));
-                ([("content-type", "text/event-stream")], sse).into_response()
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (format!("http://{addr}/v1"), seen)
-}
-
 async fn a_chat_completions_model_streams_agent_tokens() {
     for fail in [false, true] {
         let db = sqlite_db();
-        let (url, seen) = fake_model(fail).await;
+        let (url, seen) =
+            fake_model(move |_| (!fail).then(|| vec!["Hello".into(), " there".into(), "!".into()]))
+                .await;
         let mut config = test_config(&db);
         config.llm = Some(symphainy::agents::llm::LlmSettings {
             url,

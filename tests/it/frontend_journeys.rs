@@ -1372,6 +1372,119 @@ async fn j6_workflow_from_an_sop_and_an_sop_from_a_workflow() {
     t.app.shutdown().await;
 }
 
+/// J6 step 3 with the optional language model configured (issue 17): the model judges only
+/// the steps no word rule decides, and words the blueprint's summary; every count follows its
+/// judgement. A model that fails leaves the rule-based analysis.
+async fn j6_coexistence_with_a_language_model() {
+    use crate::common::fake_model::fake_model;
+    let sop = b"# Visit\nRole: Nurse\n1. The nurse greets the patient.\n2. The nurse enters the readings.\n3. The nurse tidies the room.\n";
+    let worded = "The Visit process has 3 steps: 1 suited to Symphainy, 1 hybrid and 1 for people, with 0 hand-offs.";
+    for failing in [false, true] {
+        let (url, seen) = fake_model(move |body| {
+            if failing {
+                return None;
+            }
+            let system = body["messages"][0]["content"].as_str().unwrap_or("");
+            Some(if system.starts_with("You classify") {
+                vec![
+                    "[{\"step_number\": 1, \"classification\": \"human_focused\", ".into(),
+                    "\"reason\": \"greeting needs a person\"}, {\"step_number\": 3, ".into(),
+                    "\"classification\": \"hybrid\", \"reason\": \"a checklist helps\"}]".into(),
+                ]
+            } else {
+                vec![worded.into()]
+            })
+        })
+        .await;
+        let db = sqlite_db();
+        let mut config = test_config(&db);
+        config.llm = Some(symphainy::agents::llm::LlmSettings {
+            url,
+            model: "test-model".into(),
+            api_key: None,
+        });
+        let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
+        let (s, tenant, _) = signed_in(&t).await;
+        let (fs, _) = upload_saved(&t, &s, &tenant, "visit.md", sop, "sop_workflow").await;
+        let e = submit(
+            &t,
+            &s,
+            &tenant,
+            "analyze_coexistence",
+            json!({"sop_id": fs, "workflow_id": fs, "analysis_options": {}}),
+        )
+        .await;
+        let done = poll_completed(&t, &e).await;
+        let a = &done["artifacts"]["coexistence_analysis"];
+        let tasks: Vec<(&str, &str)> = a["tasks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["classification"].as_str().unwrap(),
+                    t["decided_by"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        let plain = "Visit: 3 steps, 1 suited to Symphainy, 0 hybrid, 2 for people; 0 hand-offs.";
+        if failing {
+            // Steps 1 and 3 have no telling word: human-focused by the rules; (1 + 0) ÷ 3.
+            assert_eq!(
+                tasks,
+                [
+                    ("human_focused", "rules"),
+                    ("ai_suitable", "rules"),
+                    ("human_focused", "rules")
+                ]
+            );
+            assert_eq!(a["tasks"][0]["reason"], json!(["no data-handling word"]));
+            assert_eq!(a["metrics"]["automation_share"], 0.333);
+            assert_eq!(a["blueprint"]["summary"], plain);
+            assert_eq!(a["blueprint"]["summary_worded_by"], "rules");
+        } else {
+            assert_eq!(
+                tasks,
+                [
+                    ("human_focused", "language_model"),
+                    ("ai_suitable", "rules"),
+                    ("hybrid", "language_model")
+                ]
+            );
+            assert_eq!(
+                a["tasks"][0]["reason"],
+                json!(["language model: greeting needs a person"])
+            );
+            assert_eq!(a["counts"]["judged_by_model"], 2);
+            assert_eq!(a["counts"]["hybrid"], 1);
+            // (1 + ½ × 1) ÷ 3.
+            assert_eq!(a["metrics"]["automation_share"], 0.5);
+            assert_eq!(a["blueprint"]["summary"], worded);
+            assert_eq!(
+                a["blueprint"]["plain_summary"],
+                "Visit: 3 steps, 1 suited to Symphainy, 1 hybrid, 1 for people; 0 hand-offs."
+            );
+            assert_eq!(a["blueprint"]["summary_worded_by"], "language_model");
+            // The model was asked about steps 1 and 3 only.
+            let asked = seen
+                .lock()
+                .iter()
+                .map(|r| {
+                    r["body"]["messages"][1]["content"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .find(|p| p.starts_with("Procedure: Visit"))
+                .unwrap();
+            assert!(asked.contains("step_number 1 (role: nurse): The nurse greets the patient."));
+            assert!(asked.contains("step_number 3 (role: nurse): The nurse tidies the room."));
+            assert!(!asked.contains("step_number 2"));
+        }
+        t.app.shutdown().await;
+    }
+}
+
 /// J7: the workflow-builder wizard over five turns, the server restarted after the third,
 /// then publish: an SOP and its workflow, usable by the rest of the pillar.
 async fn j7_the_wizard_survives_a_restart_and_publishes() {
@@ -1623,6 +1736,7 @@ crate::both_wirings!(
     composed_journeys,
     j1_reload_and_j2_login,
     j6_workflow_from_an_sop_and_an_sop_from_a_workflow,
+    j6_coexistence_with_a_language_model,
     j7_the_wizard_survives_a_restart_and_publishes,
     every_frontend_intent_is_known_and_validated,
     insights_liaison_reads_documents_and_lineage,

@@ -23,6 +23,8 @@ pub struct RuntimeConfig {
     pub intake: IntakeRates,
     /// What a session and a tenant may keep stored (files' bytes, parsed records).
     pub quotas: crate::store::usage::StorageQuotas,
+    /// The optional language model realms may ask (wording, judgement no rule decides).
+    pub language: super::language::Language,
 }
 
 impl Default for RuntimeConfig {
@@ -41,6 +43,7 @@ impl Default for RuntimeConfig {
             realms: http::Extensions::new(),
             intake: IntakeRates::default(),
             quotas: Default::default(),
+            language: Default::default(),
         }
     }
 }

@@ -18,6 +18,8 @@ pub struct Services {
     pub max_upload_bytes: u64,
     /// What a session and a tenant may keep stored.
     pub quotas: crate::store::usage::StorageQuotas,
+    /// The optional language model (absent unless `SYMPHAINY_LLM_*` is set).
+    pub language: super::language::Language,
 }
 
 /// What a step sees: who it runs for, the intent's parameters and the outputs of the steps

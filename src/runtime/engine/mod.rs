@@ -12,6 +12,7 @@ pub mod execution;
 pub mod handler;
 pub mod in_process;
 pub mod intake_limits;
+pub mod language;
 pub mod messages;
 pub mod params;
 pub mod realm;

@@ -51,6 +51,7 @@ impl Runtime {
             blobs,
             max_upload_bytes: config.max_upload_bytes,
             quotas: config.quotas,
+            language: config.language.clone(),
         };
         let config_intake = config.intake;
         let ctx: RuntimeCtx = Arc::new(RuntimeInner {

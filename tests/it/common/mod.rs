@@ -2,6 +2,7 @@
 //! and a fresh PostgreSQL database when `TEST_DATABASE_URL` is set), talked to over real sockets.
 
 pub mod cli;
+pub mod fake_model;
 pub mod raw;
 pub mod ws;
 

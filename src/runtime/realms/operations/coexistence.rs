@@ -208,7 +208,42 @@ pub fn classify(step: &Step) -> (Kind, Vec<String>) {
         return (Kind::Ai, ai);
     }
     // No telling words: a person does it until someone says otherwise.
-    (Kind::Human, vec!["no data-handling word".into()])
+    (Kind::Human, vec![UNDECIDED.into()])
+}
+
+/// The reason of a step no word rule decides (a person does it by default).
+pub const UNDECIDED: &str = "no data-handling word";
+
+/// A step's classification, its reason, and what decided it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Judgement {
+    pub kind: Kind,
+    pub reason: Vec<String>,
+    /// `"rules"`, or `"language_model"` when the optional model judged a step the rules left
+    /// undecided.
+    pub decided_by: &'static str,
+}
+
+impl Judgement {
+    /// True when no word rule decided the step.
+    pub fn undecided(&self) -> bool {
+        self.decided_by == "rules" && self.reason.len() == 1 && self.reason[0] == UNDECIDED
+    }
+}
+
+/// Every step's judgement by the word rules.
+pub fn judge(p: &Procedure) -> Vec<Judgement> {
+    p.steps
+        .iter()
+        .map(|s| {
+            let (kind, reason) = classify(s);
+            Judgement {
+                kind,
+                reason,
+                decided_by: "rules",
+            }
+        })
+        .collect()
 }
 
 fn effort(reason: &[String]) -> &'static str {
@@ -236,8 +271,16 @@ fn round(x: f64) -> f64 {
 
 /// The analysis of a procedure: tasks, friction points, counts, recommendations, metrics,
 /// and the optimized SOP and workflow texts (by `optimize`).
-pub fn analyze(p: &Procedure) -> Value {
-    let kinds: Vec<(Kind, Vec<String>)> = p.steps.iter().map(classify).collect();
+pub fn analyze(p: &Procedure, judgements: &[Judgement]) -> Value {
+    let kinds: Vec<(Kind, Vec<String>)> = p
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| match judgements.get(i) {
+            Some(j) => (j.kind, j.reason.clone()),
+            None => classify(s),
+        })
+        .collect();
     let mut tasks = Vec::new();
     let mut friction = Vec::new();
     let mut recommendations = Vec::new();
@@ -245,9 +288,10 @@ pub fn analyze(p: &Procedure) -> Value {
     let mut handoffs_into_ai = 0;
     for (i, s) in p.steps.iter().enumerate() {
         let (kind, reason) = &kinds[i];
+        let decided_by = judgements.get(i).map_or("rules", |j| j.decided_by);
         tasks.push(
             json!({"step_number": s.number, "title": s.title, "role": s.role,
-            "classification": kind.as_str(), "reason": reason}),
+            "classification": kind.as_str(), "reason": reason, "decided_by": decided_by}),
         );
         let next = p.steps.get(i + 1);
         let handoff =
@@ -311,7 +355,8 @@ pub fn analyze(p: &Procedure) -> Value {
         "tasks": tasks,
         "friction_points": friction,
         "counts": {"total": total, "ai_suitable": ai, "human_focused": human, "hybrid": hybrid,
-            "handoffs": handoffs},
+            "handoffs": handoffs,
+            "judged_by_model": judgements.iter().filter(|j| j.decided_by == "language_model").count()},
         "recommendations": recommendations,
         "metrics": {"automation_share": share, "handoffs_removed": handoffs_into_ai},
     })
@@ -319,10 +364,11 @@ pub fn analyze(p: &Procedure) -> Value {
 
 /// The procedure with the analysis applied: AI-suitable steps done by Symphainy, hybrid ones
 /// prepared by it for their role to confirm.
-pub fn optimize(p: &Procedure) -> Procedure {
+pub fn optimize(p: &Procedure, judgements: &[Judgement]) -> Procedure {
     let mut out = p.clone();
-    for s in &mut out.steps {
-        match classify(s).0 {
+    for (i, s) in out.steps.iter_mut().enumerate() {
+        let kind = judgements.get(i).map_or_else(|| classify(s).0, |j| j.kind);
+        match kind {
             Kind::Ai => {
                 s.description = format!("{} (done by Symphainy)", s.description);
                 s.role = Some("Symphainy (AI)".into());
@@ -416,7 +462,7 @@ mod tests {
             4. The treasurer signs the payment order.\n\
             5. The manager reviews the monthly totals.\n";
         let p = extract::procedure(&sop.lines().map(String::from).collect::<Vec<_>>()).unwrap();
-        let a = analyze(&p);
+        let a = analyze(&p, &judge(&p));
         let kinds: Vec<&str> = a["tasks"]
             .as_array()
             .unwrap()
@@ -456,7 +502,7 @@ mod tests {
             b["successMetrics"][0],
             "60 % of the work done or prepared by Symphainy"
         );
-        let o = optimize(&p);
+        let o = optimize(&p, &judge(&p));
         assert_eq!(o.steps[1].role.as_deref(), Some("Symphainy (AI)"));
     }
 }

@@ -17,8 +17,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
 
-use super::coexistence::{analyze, blueprint, optimize};
+use super::coexistence::{analyze, blueprint, judge, optimize, Judgement};
 use super::intents::{procedure_of, register, session_artifacts};
+use super::judge::{judge_undecided, word_summary};
 use super::procedure::Procedure;
 use super::{extract, mermaid, sop_text, workflow};
 use crate::runtime::engine::handler::{
@@ -177,9 +178,33 @@ impl<P: ModeParams> TypedIntent for Coexistence<P> {
 
 struct Run<P>(Arc<P>);
 
+/// A procedure's analysis: every step judged by the word rules, then the undecided ones by
+/// the language model when one is configured.
+async fn analysis_of(ctx: &StepContext, p: &Procedure) -> (Value, Vec<Judgement>) {
+    let mut judgements = judge(p);
+    judge_undecided(&ctx.services.language, p, &mut judgements).await;
+    (analyze(p, &judgements), judgements)
+}
+
+/// A blueprint, its summary worded by the language model when one is configured (and keeps
+/// every number); `summary_worded_by` says which.
+async fn worded_blueprint(ctx: &StepContext, p: &Procedure, analysis: &Value) -> Value {
+    let mut b = blueprint(p, analysis);
+    let plain = b["summary"].as_str().unwrap_or_default().to_string();
+    match word_summary(&ctx.services.language, &plain).await {
+        Some(worded) => {
+            b["summary"] = json!(worded);
+            b["plain_summary"] = json!(plain);
+            b["summary_worded_by"] = json!("language_model");
+        }
+        None => b["summary_worded_by"] = json!("rules"),
+    }
+    b
+}
+
 /// The optimized texts: the SOP's Markdown and the workflow's Mermaid chart.
-fn optimized(p: &Procedure, id: &str) -> (Procedure, String, Value) {
-    let o = optimize(p);
+fn optimized(p: &Procedure, judgements: &[Judgement], id: &str) -> (Procedure, String, Value) {
+    let o = optimize(p, judgements);
     let md = sop_text::markdown(&o);
     let graph = workflow::graph(id, &o);
     (o, md, graph)
@@ -197,9 +222,9 @@ impl<P: ModeParams> SagaStep for Run<P> {
         match (&mode, self.0.subject()) {
             (Mode::Analyze, Subject::File(id)) | (Mode::OptimizeProcess, Subject::File(id)) => {
                 let (source, p) = procedure_of(ctx, id).await?;
-                let analysis = analyze(&p);
+                let (analysis, judgements) = analysis_of(ctx, &p).await;
                 let aid = derived_id(&ctx.execution_id, "coexistence");
-                let (_, sop_md, graph) = optimized(&p, &aid);
+                let (_, sop_md, graph) = optimized(&p, &judgements, &aid);
                 if mode == Mode::OptimizeProcess {
                     let optimizations: Vec<Value> = analysis["recommendations"]
                         .as_array()
@@ -241,7 +266,7 @@ impl<P: ModeParams> SagaStep for Run<P> {
                     payload["analysis_id"] = json!(aid);
                     payload["source_file_id"] = json!(source.artifact_id);
                     payload["opportunities"] = json!(opportunities);
-                    payload["blueprint"] = blueprint(&p, &analysis);
+                    payload["blueprint"] = worded_blueprint(ctx, &p, &analysis).await;
                     payload["optimized_workflow"] = graph;
                     payload["procedure"] = json!(p);
                     register(
@@ -267,15 +292,16 @@ impl<P: ModeParams> SagaStep for Run<P> {
                     (None, None) => Err("nothing to optimize".to_string()),
                 }
                 .map_err(|e| StepError::new(format!("cannot read the SOP: {e}")))?;
-                let analysis = analyze(&p);
+                let (analysis, judgements) = analysis_of(ctx, &p).await;
                 let id = derived_id(&ctx.execution_id, "optimized");
-                let (_, sop_md, graph) = optimized(&p, &id);
+                let (_, sop_md, graph) = optimized(&p, &judgements, &id);
+                let b = worded_blueprint(ctx, &p, &analysis).await;
                 artifacts.insert(
                     "optimized_coexistence".into(),
                     artifact(
                         "optimized_coexistence",
                         json!({"optimized_sop": sop_md, "optimized_workflow": graph,
-                            "blueprint": blueprint(&p, &analysis), "analysis": analysis}),
+                            "blueprint": b, "analysis": analysis}),
                     ),
                 );
             }
@@ -292,7 +318,7 @@ impl<P: ModeParams> SagaStep for Run<P> {
                         .map_err(|e| {
                             StepError::new(format!("the analysis cannot be read back: {e}"))
                         })?;
-                let mut b = blueprint(&p, &latest.semantic_descriptor);
+                let mut b = worded_blueprint(ctx, &p, &latest.semantic_descriptor).await;
                 let id = derived_id(&ctx.execution_id, "blueprint");
                 b["blueprint_id"] = json!(id);
                 b["name"] = json!(name

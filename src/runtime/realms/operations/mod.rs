@@ -7,6 +7,7 @@ pub mod coexistence_intents;
 pub mod conversation;
 pub mod extract;
 pub mod intents;
+pub mod judge;
 pub mod mermaid;
 pub mod procedure;
 pub mod sop_text;
