@@ -144,6 +144,13 @@ pub struct ServeArgs {
     /// Messages queued for a slow agent-socket client before it is closed (1013).
     #[arg(long, env = "SYMPHAINY_WS_OUTBOUND_QUEUE", default_value_t = 256)]
     pub ws_outbound_queue: usize,
+    /// The Experience Plane's address as browsers reach it, for absolute links (exports'
+    /// downloads); unset: the request's own host.
+    #[arg(long, env = "SYMPHAINY_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Seconds an export's download link works after it is shown.
+    #[arg(long, env = "SYMPHAINY_DOWNLOAD_TTL_SECS", default_value_t = 900)]
+    pub download_ttl_secs: u64,
     /// OpenAI-compatible chat-completions endpoint for agents (unset: offline reasoning).
     #[arg(long, env = "SYMPHAINY_LLM_URL")]
     pub llm_url: Option<String>,
@@ -288,6 +295,8 @@ impl ServeArgs {
             ws_max_connections: self.ws_max_connections,
             ws_idle: Duration::from_secs(self.ws_idle_secs.clamp(1, MAX_TTL)),
             ws_outbound_queue: self.ws_outbound_queue.max(1),
+            public_url: self.public_url.filter(|u| !u.trim().is_empty()),
+            download_ttl: Duration::from_secs(self.download_ttl_secs.clamp(1, MAX_TTL)),
         };
         let edge = EdgeLimits {
             max_connections: match self.http_max_connections {

@@ -180,6 +180,7 @@ pub async fn large_submits_in_turn(
 
 pub async fn execution_status(
     State(state): State<ExperienceState>,
+    headers: HeaderMap,
     MaybeUser(user): MaybeUser,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<StatusQuery>,
@@ -190,6 +191,7 @@ pub async fn execution_status(
         include_events: q.include_events.unwrap_or(true),
     };
     let mut status = state.runtime.execution_status(&scope, &id, opts).await?;
+    super::download_routes::sign_exports(&state, &headers, &mut status);
     // The web frontend reads some artifacts' fields at the top level: both places.
     if let Some(artifacts) = status.artifacts.as_mut() {
         artifacts.values_mut().for_each(place_both);

@@ -7,6 +7,7 @@ pub mod artifact_routes;
 pub mod auth_routes;
 pub mod auth_user;
 pub mod client_addr;
+pub mod download_routes;
 pub mod errors;
 pub mod execution_stream;
 pub mod intent_routes;
@@ -69,6 +70,7 @@ pub fn router(state: ExperienceState) -> Router {
         .route("/ws", get(silent_ws::silent_socket))
         .route("/api/artifact/resolve", post(artifact_routes::resolve))
         .route("/api/artifact/list", post(artifact_routes::list))
+        .route("/api/download/{token}", get(download_routes::download))
         // Uploads enforce their own (larger) limit while streaming.
         .route(
             "/api/v1/content/upload",

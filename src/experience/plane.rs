@@ -21,6 +21,7 @@ use crate::experience::settings::ExperienceSettings;
 use crate::http::limits::EdgeLimits;
 use crate::http::serve::serve;
 use crate::runtime::RuntimeClient;
+use crate::security::download_tokens::DownloadKeys;
 use crate::security::tokens::JwtKeys;
 use crate::security::SecurityGuard;
 use crate::store::auth::AuthStore;
@@ -57,6 +58,7 @@ impl ExperiencePlane {
         let jwt = JwtKeys::new(settings.jwt_secret.expose_secret(), settings.access_ttl);
         let db_health = store.health().clone();
         let guard = SecurityGuard::new(store, jwt, settings.refresh_ttl)?;
+        let downloads = DownloadKeys::new(settings.jwt_secret.expose_secret());
         let limits = Arc::new(RateLimits::new(settings.rate_login, settings.rate_register));
         forget_idle_limits(limits.clone(), rx.clone());
         let agent_sockets = AgentSockets {
@@ -78,6 +80,7 @@ impl ExperiencePlane {
             inline_uploads: Arc::new(tokio::sync::Semaphore::new(
                 super::settings::INLINE_UPLOADS_AT_ONCE,
             )),
+            downloads,
         };
         let router = crate::http::layers::observe(super::router(state), config.max_body_bytes);
         let addr = listener.local_addr()?;

@@ -49,6 +49,11 @@ pub struct ExperienceSettings {
     pub ws_idle: std::time::Duration,
     /// Messages waiting for a slow client before it is closed with 1013.
     pub ws_outbound_queue: usize,
+    /// This plane's address as browsers reach it (`https://symphainy.example.com`), for
+    /// absolute links; unset: the request's own host.
+    pub public_url: Option<String>,
+    /// How long an export's download link works after it is shown.
+    pub download_ttl: std::time::Duration,
 }
 
 impl std::fmt::Debug for ExperienceSettings {
@@ -68,6 +73,8 @@ impl std::fmt::Debug for ExperienceSettings {
             .field("ws_max_connections", &self.ws_max_connections)
             .field("ws_idle", &self.ws_idle)
             .field("ws_outbound_queue", &self.ws_outbound_queue)
+            .field("public_url", &self.public_url)
+            .field("download_ttl", &self.download_ttl)
             .finish()
     }
 }

@@ -236,6 +236,36 @@ impl ArtifactStore {
         Ok((items, total))
     }
 
+    /// One session's live artifacts (not deleted) that `owner` may see, newest first, at most
+    /// `limit` of them.
+    pub async fn session_artifacts(
+        &self,
+        owner: &Owner,
+        session_id: &str,
+        limit: i64,
+    ) -> Result<Vec<ArtifactRow>, StoreError> {
+        let owner_clause = match owner {
+            Owner::Tenant(_) => "tenant_id = $1",
+            Owner::Session(_) => "tenant_id IS NULL AND session_id = $1",
+        };
+        let owner_value = match owner {
+            Owner::Tenant(t) | Owner::Session(t) => t,
+        };
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM artifacts WHERE session_id = $2 AND {owner_clause} \
+             AND lifecycle_state <> 'deleted' ORDER BY created_at DESC, artifact_id LIMIT $3"
+        ))
+        .bind(owner_value)
+        .bind(session_id)
+        .bind(limit)
+        .fetch_all(&self.store.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(ArtifactRow::from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
     pub async fn set_lifecycle(
         &self,
         artifact_id: &str,

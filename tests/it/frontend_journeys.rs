@@ -15,7 +15,7 @@ const UI: &str = "http://localhost:3000";
 
 /// A registered user's upgraded session, as J1 leaves it: (session, tenant, access token).
 /// The CORS preflights come first, as the browser sends them.
-async fn signed_in(t: &TestApp) -> (String, String, String) {
+pub async fn signed_in(t: &TestApp) -> (String, String, String) {
     let http = &t.http;
     for (path, method, headers) in [
         ("/api/intent/submit", "POST", "content-type"),
@@ -77,7 +77,7 @@ async fn signed_in(t: &TestApp) -> (String, String, String) {
 }
 
 /// SUBMIT as the UI sends it (no Authorization header); the execution id.
-async fn submit(t: &TestApp, s: &str, tenant: &str, intent: &str, params: Value) -> String {
+pub async fn submit(t: &TestApp, s: &str, tenant: &str, intent: &str, params: Value) -> String {
     let r = t
         .http
         .post(format!("{}/api/intent/submit", t.exp))
@@ -96,7 +96,7 @@ async fn submit(t: &TestApp, s: &str, tenant: &str, intent: &str, params: Value)
 }
 
 /// POLL until a terminal status, as the UI does (no header); the status must be `completed`.
-async fn poll_completed(t: &TestApp, e: &str) -> Value {
+pub async fn poll_completed(t: &TestApp, e: &str) -> Value {
     let url = format!("{}/api/execution/{e}/status", t.exp);
     let done = eventually(Duration::from_secs(30), || async {
         let body: Value = t.http.get(&url).send().await.ok()?.json().await.ok()?;
@@ -256,7 +256,7 @@ async fn dashboard_rows(t: &TestApp, token: &str, body: &Value) -> Vec<Value> {
 }
 
 /// An upload, as J3 steps 1 and 2 send it, saved; (file id, boundary contract id).
-async fn upload_saved(
+pub async fn upload_saved(
     t: &TestApp,
     s: &str,
     tenant: &str,
@@ -1098,6 +1098,9 @@ async fn every_frontend_intent_is_known_and_validated() {
         ("analyze_unstructured_data", "parameters.parsed_file_id"),
         ("map_relationships", "parameters.parsed_file_ids"),
         ("map_data", "parameters.source_file_id"),
+        ("create_blueprint", "parameters.workflow_id"),
+        ("create_solution", "parameters.solution_source"),
+        ("export_artifact", "parameters.artifact_type"),
     ] {
         let r = t
             .http

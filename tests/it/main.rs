@@ -26,6 +26,7 @@ mod frontend_journeys;
 mod healthcheck;
 mod insights;
 mod limits;
+mod outcomes_journey;
 mod process_crash;
 mod regressions;
 mod runtime_api;

@@ -8,9 +8,9 @@ use futures::Stream;
 
 use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::contract::model::{
-    AgentAccepted, AgentMessage, ApprovalDecision, ArtifactList, ArtifactListRequest,
-    CreateSession, ExecutionStatus, IntentAccepted, IntentRequest, RuntimeEvent, Scope, Session,
-    StatusOptions, SubmitWithUpload, UpgradeSession,
+    AgentAccepted, AgentMessage, ApprovalDecision, ArtifactContent, ArtifactList,
+    ArtifactListRequest, CreateSession, ExecutionStatus, IntentAccepted, IntentRequest,
+    RuntimeEvent, Scope, Session, StatusOptions, SubmitWithUpload, UpgradeSession,
 };
 use crate::store::blobs::{BlobInfo, BlobReader};
 
@@ -80,6 +80,15 @@ pub trait RuntimeClient: Send + Sync {
         scope: &Scope,
         req: ArtifactListRequest,
     ) -> Result<ArtifactList, RuntimeError>;
+    /// The stored document of an artifact of `session_id` that the scope may see (404 when
+    /// unknown, deleted, another's, or holding no document), at most
+    /// [`MAX_ARTIFACT_CONTENT_BYTES`](crate::runtime::contract::model::MAX_ARTIFACT_CONTENT_BYTES).
+    async fn artifact_content(
+        &self,
+        scope: &Scope,
+        session_id: &str,
+        artifact_id: &str,
+    ) -> Result<ArtifactContent, RuntimeError>;
     /// The session's latest event `seq` (0 when none).
     async fn last_seq(&self, scope: &Scope, session_id: &str) -> Result<i64, RuntimeError>;
     /// Answers a safety hook by its id, for an execution of `session_id` only.

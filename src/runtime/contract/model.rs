@@ -315,6 +315,36 @@ pub struct ArtifactList {
     pub offset: i64,
 }
 
+/// The stored document of an artifact (an export), as a download serves it.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct ArtifactContent {
+    pub artifact_id: String,
+    pub filename: String,
+    pub mime_type: String,
+    /// The document, base64 over the wire.
+    #[serde(with = "base64_bytes")]
+    pub bytes: Vec<u8>,
+}
+
+/// The largest artifact content served, in bytes.
+pub const MAX_ARTIFACT_CONTENT_BYTES: u64 = 32 * 1024 * 1024;
+
+mod base64_bytes {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// A chat turn for one of the session's agents.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 pub struct AgentMessage {

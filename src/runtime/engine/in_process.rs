@@ -13,9 +13,10 @@ use crate::runtime::contract::agents::AgentKind;
 use crate::runtime::contract::client::{EventStream, RuntimeClient};
 use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::contract::model::{
-    AgentAccepted, AgentMessage, ApprovalDecision, ArtifactList, ArtifactListRequest,
-    CreateSession, ExecutionStatus, IntentAccepted, IntentRequest, RuntimeEvent, Scope, Session,
-    StatusOptions, SubmitWithUpload, UpgradeSession,
+    AgentAccepted, AgentMessage, ApprovalDecision, ArtifactContent, ArtifactList,
+    ArtifactListRequest, CreateSession, ExecutionStatus, IntentAccepted, IntentRequest,
+    RuntimeEvent, Scope, Session, StatusOptions, SubmitWithUpload, UpgradeSession,
+    MAX_ARTIFACT_CONTENT_BYTES,
 };
 use crate::runtime::engine::context::RuntimeCtx;
 use crate::runtime::engine::messages::{
@@ -464,6 +465,59 @@ impl RuntimeClient for InProcessClient {
             }
             _ => Err(RuntimeError::not_found("artifact")),
         }
+    }
+
+    async fn artifact_content(
+        &self,
+        scope: &Scope,
+        session_id: &str,
+        artifact_id: &str,
+    ) -> Result<ArtifactContent, RuntimeError> {
+        let store = &self.ctx.services.store;
+        let a = match store.artifact(artifact_id).await? {
+            Some(a)
+                if a.lifecycle_state != "deleted"
+                    && a.session_id == session_id
+                    && scope.permits(a.tenant_id.as_deref()) =>
+            {
+                a
+            }
+            _ => return Err(RuntimeError::not_found("artifact")),
+        };
+        let Some(sha) = a.blob_sha256.clone() else {
+            return Err(RuntimeError::not_found("artifact content"));
+        };
+        let blobs = self.ctx.services.blobs.clone();
+        let bytes = tokio::task::spawn_blocking(move || {
+            use std::io::Read;
+            let mut out = Vec::new();
+            blobs
+                .open_blocking(&sha)?
+                .take(MAX_ARTIFACT_CONTENT_BYTES + 1)
+                .read_to_end(&mut out)?;
+            Ok::<_, BlobError>(out)
+        })
+        .await
+        .map_err(|e| RuntimeError::Internal(e.to_string()))?
+        .map_err(|e| match e {
+            BlobError::NotFound => RuntimeError::not_found("artifact content"),
+            other => RuntimeError::Internal(other.to_string()),
+        })?;
+        if bytes.len() as u64 > MAX_ARTIFACT_CONTENT_BYTES {
+            return Err(RuntimeError::Internal(format!(
+                "artifact {artifact_id} holds more than {MAX_ARTIFACT_CONTENT_BYTES} bytes"
+            )));
+        }
+        let d = &a.semantic_descriptor;
+        Ok(ArtifactContent {
+            artifact_id: a.artifact_id.clone(),
+            filename: d["filename"].as_str().unwrap_or(artifact_id).to_string(),
+            mime_type: d["mime_type"]
+                .as_str()
+                .unwrap_or("application/octet-stream")
+                .to_string(),
+            bytes,
+        })
     }
 
     async fn list_artifacts(

@@ -3,9 +3,12 @@
 //! whose liaison serves them) and its background actors; the engine knows none of them.
 
 pub mod content;
+pub mod derived;
 pub mod echo;
+pub mod graph_png;
 pub mod insights;
 pub mod operations;
+pub mod outcomes;
 pub mod quota;
 
 use crate::runtime::engine::realm::Realm;
@@ -18,6 +21,7 @@ pub fn builtin_realms() -> Vec<Box<dyn Realm>> {
         Box::new(content::ContentRealm),
         Box::new(insights::InsightsRealm),
         Box::new(operations::OperationsRealm),
+        Box::new(outcomes::OutcomesRealm),
     ]
 }
 

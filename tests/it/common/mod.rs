@@ -130,6 +130,8 @@ pub fn test_config(db: &TestDb) -> Config {
             ws_max_connections: 2000,
             ws_idle: StdDuration::from_secs(300),
             ws_outbound_queue: 256,
+            public_url: None,
+            download_ttl: StdDuration::from_secs(900),
         },
         // Far from every test's load; the edge tests set their own.
         edge: symphainy::http::limits::EdgeLimits {

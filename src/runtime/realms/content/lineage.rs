@@ -3,7 +3,7 @@
 //! registry's parent links, breadth first. Nodes carry the web frontend's types (`file`,
 //! `parsed_result`, `interpretation`, `analysis`); an edge goes from a parent to what was
 //! made of it, typed by the intent that made it; the graph is also drawn as a PNG
-//! (`image_base64`, see `lineage_png`). Artifact `lineage_visualization`.
+//! (`image_base64`, see `realms::graph_png`). Artifact `lineage_visualization`.
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
@@ -13,9 +13,9 @@ use serde_json::{json, Map, Value};
 
 use super::common::{display_name, find, internal};
 use super::files::FileParams;
-use super::lineage_png::{draw, Node};
 use crate::runtime::engine::handler::{artifact, SagaStep, StepContext, StepError, StepOutput};
 use crate::runtime::engine::params::TypedIntent;
+use crate::runtime::realms::graph_png::{draw, Node};
 use crate::store::artifacts::ArtifactRow;
 use base64::Engine;
 

@@ -7,7 +7,6 @@ pub mod ingest;
 pub mod janitor;
 pub mod journey;
 pub mod lineage;
-pub mod lineage_png;
 pub mod parse_intent;
 pub mod parsed_file;
 pub mod parsing;

@@ -131,12 +131,18 @@ impl SagaStep for Analyze {
         };
         let mut artifacts = Map::new();
         artifacts.insert("analysis".into(), artifact("analysis", analysis.to_value()));
+        let view = super::views::structured_analysis(&analysis);
+        super::findings::record(
+            ctx,
+            "structured_analysis",
+            std::slice::from_ref(&parsed.artifact_id),
+            &view,
+            json!({"record_count": rows}),
+        )
+        .await?;
         artifacts.insert(
             "structured_analysis".into(),
-            artifact(
-                "structured_analysis",
-                super::views::structured_analysis(&analysis),
-            ),
+            artifact("structured_analysis", view),
         );
         Ok(StepOutput {
             output: json!({"parsed_file_id": parsed.artifact_id, "records": rows}),

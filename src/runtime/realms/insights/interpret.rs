@@ -233,10 +233,16 @@ impl SagaStep for Interpret {
         let interpretation = interpretation(ctx, &parsed).await?;
         let name = dataset_name(ctx, &parsed).await?;
         let mut artifacts = Map::new();
-        artifacts.insert(
-            "discovery".into(),
-            artifact("discovery", super::views::discovery(&interpretation, &name)),
-        );
+        let view = super::views::discovery(&interpretation, &name);
+        super::findings::record(
+            ctx,
+            "discovery",
+            std::slice::from_ref(&parsed.artifact_id),
+            &view,
+            json!({}),
+        )
+        .await?;
+        artifacts.insert("discovery".into(), artifact("discovery", view));
         artifacts.insert(
             "interpretation".into(),
             artifact("interpretation", interpretation),

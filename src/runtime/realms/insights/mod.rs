@@ -6,6 +6,7 @@ pub mod analyze;
 pub mod budget;
 pub mod clip;
 pub mod embeddings;
+pub mod findings;
 pub mod guided;
 pub mod interpret;
 pub mod key_values;

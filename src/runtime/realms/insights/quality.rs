@@ -119,12 +119,18 @@ impl SagaStep for Assess {
             "quality_report".into(),
             artifact("quality_report", report.to_value()),
         );
+        let view = super::views::quality_assessment(&report);
+        super::findings::record(
+            ctx,
+            "quality_assessment",
+            std::slice::from_ref(&parsed.artifact_id),
+            &view,
+            json!({"score": report.score, "record_count": report.record_count}),
+        )
+        .await?;
         artifacts.insert(
             "quality_assessment".into(),
-            artifact(
-                "quality_assessment",
-                super::views::quality_assessment(&report),
-            ),
+            artifact("quality_assessment", view),
         );
         Ok(StepOutput { output, artifacts })
     }

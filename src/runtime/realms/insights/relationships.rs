@@ -121,15 +121,18 @@ async fn within_one(ctx: &StepContext, id: &str) -> Result<StepOutput, StepError
     let interpretation = interpretation(ctx, &parsed).await?;
     let name = dataset_name(ctx, &parsed).await?;
     let graph = super::views::discovery(&interpretation, &name);
+    let view = json!({"parsed_file_id": parsed.artifact_id, "entities": graph["entities"],
+        "relationships": graph["relationships"]});
+    super::findings::record(
+        ctx,
+        "relationships",
+        std::slice::from_ref(&parsed.artifact_id),
+        &view,
+        json!({}),
+    )
+    .await?;
     let mut artifacts = Map::new();
-    artifacts.insert(
-        "relationships".into(),
-        artifact(
-            "relationships",
-            json!({"parsed_file_id": parsed.artifact_id, "entities": graph["entities"],
-                "relationships": graph["relationships"]}),
-        ),
-    );
+    artifacts.insert("relationships".into(), artifact("relationships", view));
     Ok(StepOutput {
         output: json!({"parsed_file_id": parsed.artifact_id}),
         artifacts,
@@ -170,11 +173,17 @@ impl SagaStep for FindJoins {
             names.insert(id.clone(), dataset_name(ctx, &parsed).await?);
         }
         let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_string());
+        let view = super::views::relationships(&map, &name);
+        super::findings::record(
+            ctx,
+            "relationships",
+            &self.0.parsed_file_ids,
+            &view,
+            json!({}),
+        )
+        .await?;
         let mut artifacts = Map::new();
-        artifacts.insert(
-            "relationships".into(),
-            artifact("relationships", super::views::relationships(&map, &name)),
-        );
+        artifacts.insert("relationships".into(), artifact("relationships", view));
         artifacts.insert("relationship_map".into(), artifact("relationship_map", map));
         Ok(StepOutput {
             output: json!({ "candidates": listed }),

@@ -194,6 +194,14 @@ impl SagaStep for Read {
         if aar {
             payload["aar"] = json!({"lessons_learned": lessons, "recommendations": advice});
         }
+        super::findings::record(
+            ctx,
+            "unstructured_analysis",
+            std::slice::from_ref(&parsed.artifact_id),
+            &payload,
+            json!({}),
+        )
+        .await?;
         let mut artifacts = Map::new();
         artifacts.insert(
             "unstructured_analysis".into(),

@@ -7,8 +7,9 @@
 //! - `optimize_coexistence_with_content {sop_content, workflow_content}` →
 //!   `optimized_coexistence {optimized_sop, optimized_workflow, blueprint}`;
 //! - `optimize_process {workflow_id}` → `optimized_process {process_id, optimizations, metrics}`;
-//! - `create_blueprint {blueprint_data}` (the Journey page's form) → `blueprint`, from the
-//!   session's latest coexistence analysis.
+//! - `journey_blueprint`: the coexistence blueprint of the Journey page's `create_blueprint`
+//!   form, from the session's latest coexistence analysis (the intent, with both of its
+//!   forms, is the outcomes realm's).
 //!
 //! Each result is registered with lineage to what it came from.
 
@@ -36,11 +37,6 @@ pub enum Subject {
     Content {
         sop: Option<String>,
         workflow: Option<Value>,
-    },
-    /// The session's latest coexistence analysis (the journey's blueprint form).
-    LatestAnalysis {
-        name: Option<String>,
-        description: Option<String>,
     },
 }
 
@@ -72,7 +68,6 @@ macro_rules! mode_params {
 mode_params!(AnalyzeParams, Mode::Analyze);
 mode_params!(ContentParams, Mode::OptimizeContent);
 mode_params!(ProcessParams, Mode::OptimizeProcess);
-mode_params!(BlueprintParams, Mode::Blueprint);
 
 /// Which coexistence intent, and so which artifact it answers with.
 #[derive(Clone, Copy, PartialEq)]
@@ -80,7 +75,6 @@ pub enum Mode {
     Analyze,
     OptimizeContent,
     OptimizeProcess,
-    Blueprint,
 }
 
 /// A coexistence intent, by its parameters' mode.
@@ -127,25 +121,6 @@ fn decode(mode: Mode, p: &Value) -> Result<Subject, FieldErrors> {
             }
             Some(Subject::Content { sop, workflow })
         }
-        Mode::Blueprint => {
-            if p.get("workflow_id").is_some() && p.get("blueprint_data").is_none() {
-                f.error(
-                    "workflow_id",
-                    "the Business Outcomes form of create_blueprint is not served yet; the Journey form takes blueprint_data",
-                );
-            }
-            let data = p.get("blueprint_data");
-            Some(Subject::LatestAnalysis {
-                name: data
-                    .and_then(|d| d.get("name"))
-                    .and_then(Value::as_str)
-                    .map(String::from),
-                description: data
-                    .and_then(|d| d.get("description"))
-                    .and_then(Value::as_str)
-                    .map(String::from),
-            })
-        }
     };
     f.finish(|| subject)
 }
@@ -158,7 +133,6 @@ impl<P: ModeParams> TypedIntent for Coexistence<P> {
             Mode::Analyze => "analyze_coexistence",
             Mode::OptimizeContent => "optimize_coexistence_with_content",
             Mode::OptimizeProcess => "optimize_process",
-            Mode::Blueprint => "create_blueprint",
         }
     }
 
@@ -167,7 +141,6 @@ impl<P: ModeParams> TypedIntent for Coexistence<P> {
             Mode::Analyze => "Find where AI can help in a process: each step classified with its reason, friction points, recommendations.",
             Mode::OptimizeContent => "Rewrite an SOP and its workflow with Symphainy doing what it is suited to.",
             Mode::OptimizeProcess => "List the optimizations of a workflow, with impact and effort.",
-            Mode::Blueprint => "Build the coexistence blueprint from the latest analysis.",
         }
     }
 
@@ -180,7 +153,7 @@ struct Run<P>(Arc<P>);
 
 /// A procedure's analysis: every step judged by the word rules, then the undecided ones by
 /// the language model when one is configured.
-async fn analysis_of(ctx: &StepContext, p: &Procedure) -> (Value, Vec<Judgement>) {
+pub async fn analysis_of(ctx: &StepContext, p: &Procedure) -> (Value, Vec<Judgement>) {
     let mut judgements = judge(p);
     judge_undecided(&ctx.services.language, p, &mut judgements).await;
     (analyze(p, &judgements), judgements)
@@ -305,32 +278,6 @@ impl<P: ModeParams> SagaStep for Run<P> {
                     ),
                 );
             }
-            (Mode::Blueprint, Subject::LatestAnalysis { name, description }) => {
-                let rows = session_artifacts(ctx, "coexistence_analysis").await?;
-                let latest = rows
-                    .into_iter()
-                    .max_by_key(|a| a.created_at)
-                    .ok_or_else(|| {
-                        StepError::new("no coexistence analysis in this session yet: run analyze_coexistence first")
-                    })?;
-                let p: Procedure =
-                    serde_json::from_value(latest.semantic_descriptor["procedure"].clone())
-                        .map_err(|e| {
-                            StepError::new(format!("the analysis cannot be read back: {e}"))
-                        })?;
-                let mut b = worded_blueprint(ctx, &p, &latest.semantic_descriptor).await;
-                let id = derived_id(&ctx.execution_id, "blueprint");
-                b["blueprint_id"] = json!(id);
-                b["name"] = json!(name
-                    .clone()
-                    .unwrap_or_else(|| format!("{} blueprint", p.title)));
-                b["description"] = json!(description
-                    .clone()
-                    .unwrap_or_else(|| "Coexistence blueprint".into()));
-                b["analysis_id"] = json!(latest.artifact_id);
-                register(ctx, &id, "blueprint", &latest.artifact_id, b.clone()).await?;
-                artifacts.insert("blueprint".into(), artifact("blueprint", b));
-            }
             _ => return Err(StepError::new("these parameters do not fit this intent")),
         }
         Ok(StepOutput {
@@ -338,4 +285,32 @@ impl<P: ModeParams> SagaStep for Run<P> {
             artifacts,
         })
     }
+}
+
+/// The Journey page's blueprint (`create_blueprint {blueprint_data}`): the coexistence
+/// blueprint of the session's latest analysis, registered as a `blueprint` artifact.
+pub async fn journey_blueprint(
+    ctx: &StepContext,
+    name: Option<String>,
+    description: Option<String>,
+) -> Result<Value, StepError> {
+    let rows = session_artifacts(ctx, "coexistence_analysis").await?;
+    let latest = rows
+        .into_iter()
+        .max_by_key(|a| a.created_at)
+        .ok_or_else(|| {
+            StepError::new(
+                "no coexistence analysis in this session yet: run analyze_coexistence first",
+            )
+        })?;
+    let p: Procedure = serde_json::from_value(latest.semantic_descriptor["procedure"].clone())
+        .map_err(|e| StepError::new(format!("the analysis cannot be read back: {e}")))?;
+    let mut b = worded_blueprint(ctx, &p, &latest.semantic_descriptor).await;
+    let id = derived_id(&ctx.execution_id, "blueprint");
+    b["blueprint_id"] = json!(id);
+    b["name"] = json!(name.unwrap_or_else(|| format!("{} blueprint", p.title)));
+    b["description"] = json!(description.unwrap_or_else(|| "Coexistence blueprint".into()));
+    b["analysis_id"] = json!(latest.artifact_id);
+    register(ctx, &id, "blueprint", &latest.artifact_id, b.clone()).await?;
+    Ok(b)
 }

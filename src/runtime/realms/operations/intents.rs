@@ -19,9 +19,9 @@ use crate::runtime::realms::content::common::{
     derived_id, file_name, find_visible, internal, owner, small_file_bytes,
 };
 use crate::runtime::realms::content::parsing::{self, documents, ParseOptions, ParsingType};
+use crate::runtime::realms::derived::{register_derived, Derived};
 use crate::store::artifacts::ArtifactFilter;
 use crate::store::artifacts::ArtifactRow;
-use crate::store::time::now_micros;
 
 /// An SOP or workflow file read at most.
 pub const MAX_DOCUMENT_BYTES: u64 = 8 * 1024 * 1024;
@@ -152,28 +152,11 @@ pub async fn register(
     parent: &str,
     descriptor: Value,
 ) -> Result<(), StepError> {
-    let store = &ctx.services.store;
-    if store.artifact(id).await.map_err(internal)?.is_some() {
-        store.delete_artifact_tree(id).await.map_err(internal)?;
-    }
-    let now = now_micros();
-    store
-        .insert_artifact(&ArtifactRow {
-            artifact_id: id.to_string(),
-            artifact_type: artifact_type.into(),
-            tenant_id: ctx.tenant_id.clone(),
-            session_id: ctx.session_id.clone(),
-            lifecycle_state: "active".into(),
-            semantic_descriptor: descriptor,
-            parent_artifacts: vec![parent.to_string()],
-            produced_by_intent: ctx.intent_type.clone(),
-            produced_by_execution: ctx.execution_id.clone(),
-            blob_sha256: None,
-            created_at: now,
-            updated_at: now,
-        })
-        .await
-        .map_err(internal)
+    register_derived(
+        ctx,
+        Derived::new(id, artifact_type, vec![parent.to_string()], descriptor),
+    )
+    .await
 }
 
 /// The procedure of the file (or our workflow artifact) `id`.

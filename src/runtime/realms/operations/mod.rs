@@ -51,10 +51,6 @@ impl Realm for OperationsRealm {
             operations,
             Arc::new(Typed(c::Coexistence::<c::ProcessParams>::new())),
         );
-        registry.register_in(
-            operations,
-            Arc::new(Typed(c::Coexistence::<c::BlueprintParams>::new())),
-        );
     }
 }
 

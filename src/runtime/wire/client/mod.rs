@@ -18,9 +18,9 @@ use serde_json::{json, Value};
 use crate::runtime::contract::client::{EventStream, RuntimeClient};
 use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::contract::model::{
-    AgentAccepted, AgentMessage, ApprovalDecision, ArtifactList, ArtifactListRequest,
-    CreateSession, ExecutionStatus, IntentAccepted, IntentRequest, Scope, Session, StatusOptions,
-    SubmitWithUpload, UpgradeSession,
+    AgentAccepted, AgentMessage, ApprovalDecision, ArtifactContent, ArtifactList,
+    ArtifactListRequest, CreateSession, ExecutionStatus, IntentAccepted, IntentRequest, Scope,
+    Session, StatusOptions, SubmitWithUpload, UpgradeSession,
 };
 use crate::runtime::wire::client::availability::Availability;
 use crate::runtime::wire::server::scope::{header_value, SCOPE_HEADER};
@@ -277,6 +277,17 @@ impl RuntimeClient for HttpRuntimeClient {
     ) -> Result<Value, RuntimeError> {
         let request = self.request(Method::POST, &["api", "artifact", "resolve"], scope);
         let body = json!({"artifact_id": artifact_id, "artifact_type": artifact_type});
+        self.call(request.json(&body)).await
+    }
+
+    async fn artifact_content(
+        &self,
+        scope: &Scope,
+        session_id: &str,
+        artifact_id: &str,
+    ) -> Result<ArtifactContent, RuntimeError> {
+        let request = self.request(Method::POST, &["api", "artifact", "content"], scope);
+        let body = json!({"artifact_id": artifact_id, "session_id": session_id});
         self.call(request.json(&body)).await
     }
 

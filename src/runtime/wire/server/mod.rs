@@ -45,6 +45,7 @@ pub fn router(state: RuntimeApiState) -> Router {
         )
         .route("/api/artifact/resolve", post(routes::resolve_artifact))
         .route("/api/artifact/list", post(routes::list_artifacts))
+        .route("/api/artifact/content", post(routes::artifact_content))
         .route("/api/events", get(events::stream_events))
         // For an Experience Plane in another process (the HTTP runtime client).
         .route("/api/session/{id}/last-seq", get(agents::last_seq))

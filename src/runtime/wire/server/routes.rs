@@ -172,6 +172,24 @@ pub async fn resolve_artifact(
     Ok(Json(record))
 }
 
+#[derive(Debug, Deserialize)]
+pub struct ContentBody {
+    pub artifact_id: String,
+    pub session_id: String,
+}
+
+pub async fn artifact_content(
+    State(state): State<RuntimeApiState>,
+    scope: CallerScope,
+    ApiJson(body): ApiJson<ContentBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let content = state
+        .client
+        .artifact_content(&scope.or_tenant(None), &body.session_id, &body.artifact_id)
+        .await?;
+    Ok(Json(content))
+}
+
 pub async fn list_artifacts(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,

@@ -1,6 +1,7 @@
-//! The lineage graph drawn as a PNG on the server: the file on the left, each generation of
-//! what was made from it in the next column, a box per artifact coloured by its type and
-//! labelled with its name (an 8×8 bitmap font), a line per derivation. Bounded: at most
+//! A graph drawn as a PNG on the server (the content pillar's lineage, the outcomes pillar's
+//! workflow charts): the root on the left, each generation reached from it in the next
+//! column, a box per node coloured by its kind and labelled with its name (an 8×8 bitmap
+//! font), a line per edge. Bounded: at most
 //! [`MAX_ROWS`] boxes a column (the rest are counted in the last box) and [`MAX_COLUMNS`]
 //! columns, so the picture is at most about 2,600 × 2,300 pixels.
 
@@ -33,6 +34,11 @@ fn colour(kind: &str) -> Rgb {
         "parsed_result" => [22, 163, 74],
         "embedding" => [147, 51, 234],
         "interpretation" => [234, 88, 12],
+        // Workflow charts: people's, Symphainy's and shared steps, and decisions.
+        "human_focused" | "task" => [37, 99, 235],
+        "ai_suitable" => [22, 163, 74],
+        "hybrid" => [234, 88, 12],
+        "gateway" => [202, 138, 4],
         _ => [75, 85, 99],
     }
 }
