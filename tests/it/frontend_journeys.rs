@@ -1101,6 +1101,8 @@ async fn every_frontend_intent_is_known_and_validated() {
         ("create_blueprint", "parameters.workflow_id"),
         ("create_solution", "parameters.solution_source"),
         ("export_artifact", "parameters.artifact_type"),
+        ("process_permit", "parameters.permit_file_id"),
+        ("get_pso", "parameters.pso_id"),
     ] {
         let r = t
             .http

@@ -27,6 +27,7 @@ mod healthcheck;
 mod insights;
 mod limits;
 mod outcomes_journey;
+mod permits;
 mod process_crash;
 mod regressions;
 mod runtime_api;

@@ -2,6 +2,7 @@
 //! delete), parsing and the artifact registry.
 
 pub mod common;
+pub mod document_text;
 pub mod files;
 pub mod ingest;
 pub mod janitor;

@@ -14,6 +14,7 @@ pub mod map_data;
 pub mod mash;
 pub mod names;
 pub mod over_parsed;
+pub mod permits;
 pub mod quality;
 pub mod quality_report;
 pub mod relationships;
@@ -48,6 +49,8 @@ impl Realm for InsightsRealm {
         registry.register_in(insights, Arc::new(Typed(relationships::MapRelationships)));
         registry.register_in(insights, Arc::new(Typed(mash::DataMash)));
         registry.register_in(insights, Arc::new(Typed(map_data::MapData)));
+        registry.register_in(insights, Arc::new(Typed(permits::ProcessPermit)));
+        registry.register_in(insights, Arc::new(Typed(permits::GetPso)));
         // The web frontend asks for embeddings on its Content page.
         let content = Some(Pillar::Content);
         registry.register_in(content, Arc::new(Typed(embeddings::Embeddings::extract())));

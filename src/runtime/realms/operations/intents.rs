@@ -18,7 +18,8 @@ use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
 use crate::runtime::realms::content::common::{
     derived_id, file_name, find_visible, internal, owner, small_file_bytes,
 };
-use crate::runtime::realms::content::parsing::{self, documents, ParseOptions, ParsingType};
+use crate::runtime::realms::content::document_text::document_lines;
+use crate::runtime::realms::content::parsing::documents;
 use crate::runtime::realms::derived::{register_derived, Derived};
 use crate::store::artifacts::ArtifactFilter;
 use crate::store::artifacts::ArtifactRow;
@@ -91,34 +92,16 @@ impl TypedIntent for GenerateSop {
 
 /// A document's lines: Word headings as `# …`, PDF and text lines as they are.
 fn lines(bytes: Vec<u8>) -> Result<Vec<String>, String> {
-    let as_document = documents::signature(&bytes).is_some();
-    let requested = if as_document {
-        ParsingType::Auto
-    } else {
-        ParsingType::Text
-    };
-    let mut out = Vec::new();
-    parsing::parse(
-        bytes.as_slice(),
-        requested,
-        &ParseOptions::default(),
-        &mut |r| {
-            let text = r.get("text").and_then(Value::as_str).unwrap_or_default();
-            let style = r.get("style").and_then(Value::as_str).unwrap_or_default();
-            // A table is reference material beside the steps, not steps.
-            if style == "table_row" {
-                return Ok(());
-            }
-            out.push(if style.starts_with("Heading") || style == "Title" {
-                format!("# {text}")
+    Ok(document_lines(&bytes)?
+        .into_iter()
+        .map(|l| {
+            if l.heading {
+                format!("# {}", l.text)
             } else {
-                text.to_string()
-            });
-            Ok(())
-        },
-    )
-    .map_err(|e| e.message)?;
-    Ok(out)
+                l.text
+            }
+        })
+        .collect())
 }
 
 /// The procedure an SOP or workflow file holds: BPMN XML, a Mermaid flowchart, a workflow
