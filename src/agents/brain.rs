@@ -32,6 +32,20 @@ impl Agents {
 
 #[async_trait]
 impl AgentBrain for Agents {
+    fn understand(
+        &self,
+        text: &str,
+        intents: &[crate::runtime::engine::registry::IntentInfo],
+    ) -> Option<serde_json::Value> {
+        let u = super::offline::understand(text, intents);
+        Some(json!({
+            "primary_intent": u.primary_intent,
+            "target_domain": u.target_domain.map(|p| p.as_str()),
+            "confidence": u.confidence,
+            "reasoning": u.reasoning,
+        }))
+    }
+
     async fn answer(
         &self,
         turn: TurnInput<'_>,

@@ -266,6 +266,27 @@ impl ArtifactStore {
             .collect::<Result<_, _>>()?)
     }
 
+    /// Moves an artifact from `from` to `to`, only if it is still in `from`; false otherwise.
+    pub async fn set_lifecycle_if(
+        &self,
+        artifact_id: &str,
+        from: &str,
+        to: &str,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        let res = sqlx::query(
+            "UPDATE artifacts SET lifecycle_state = $3, updated_at = $4 \
+             WHERE artifact_id = $1 AND lifecycle_state = $2",
+        )
+        .bind(artifact_id)
+        .bind(from)
+        .bind(to)
+        .bind(at)
+        .execute(&self.store.writer)
+        .await?;
+        Ok(res.rows_affected() == 1)
+    }
+
     pub async fn set_lifecycle(
         &self,
         artifact_id: &str,

@@ -7,6 +7,16 @@ use super::db::is_unique_violation;
 use super::error::StoreError;
 use super::runtime_store::RuntimeStore;
 
+/// A stored turn with its conversation, its agent and its time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnRecord {
+    pub conversation_id: String,
+    pub agent_kind: String,
+    pub role: String,
+    pub content: String,
+    pub created_at: i64,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Turn {
     pub role: String,
@@ -91,6 +101,43 @@ impl RuntimeStore {
         Ok::<_, StoreError>(next)
         })
         .await
+    }
+
+    /// The session's last `limit` turns with agents whose kind is `agent_kind` or starts with
+    /// it (`liaison.` for every liaison), oldest first.
+    pub async fn session_turns(
+        &self,
+        session_id: &str,
+        agent_kind: &str,
+        limit: i64,
+    ) -> Result<Vec<TurnRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT t.conversation_id, c.agent_kind, t.role, t.content, t.created_at \
+             FROM conversation_turns t JOIN conversations c \
+             ON c.session_id = t.session_id AND c.conversation_id = t.conversation_id \
+             WHERE t.session_id = $1 AND (c.agent_kind = $2 OR c.agent_kind LIKE $3) \
+             ORDER BY t.created_at DESC, t.turn_idx DESC LIMIT $4",
+        )
+        .bind(session_id)
+        .bind(agent_kind)
+        .bind(format!("{}%", agent_kind.replace('%', "")))
+        .bind(limit)
+        .fetch_all(&self.store.pool)
+        .await?;
+        let mut turns = rows
+            .iter()
+            .map(|r| {
+                Ok(TurnRecord {
+                    conversation_id: r.try_get("conversation_id")?,
+                    agent_kind: r.try_get("agent_kind")?,
+                    role: r.try_get("role")?,
+                    content: r.try_get("content")?,
+                    created_at: r.try_get("created_at")?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        turns.reverse();
+        Ok(turns)
     }
 
     /// The last `limit` turns, oldest first.

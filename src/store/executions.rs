@@ -123,6 +123,26 @@ impl RuntimeStore {
             .map_err(StoreError::from)
     }
 
+    /// The session's latest `limit` executions, newest first.
+    pub async fn session_executions(
+        &self,
+        session_id: &str,
+        limit: i64,
+    ) -> Result<Vec<ExecutionRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM executions WHERE session_id = $1 \
+             ORDER BY created_at DESC, execution_id LIMIT $2"
+        ))
+        .bind(session_id)
+        .bind(limit)
+        .fetch_all(&self.store.pool)
+        .await?;
+        rows.iter()
+            .map(ExecutionRow::from_row)
+            .collect::<Result<_, _>>()
+            .map_err(StoreError::from)
+    }
+
     /// The execution waiting on a safety hook.
     pub async fn execution_by_hook(
         &self,

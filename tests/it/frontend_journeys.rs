@@ -1103,6 +1103,10 @@ async fn every_frontend_intent_is_known_and_validated() {
         ("export_artifact", "parameters.artifact_type"),
         ("process_permit", "parameters.permit_file_id"),
         ("get_pso", "parameters.pso_id"),
+        ("analyze_user_intent", "parameters.message"),
+        ("send_message_to_pillar_agent", "parameters.message"),
+        ("get_pillar_conversation_history", "parameters.pillar"),
+        ("transition_artifact_lifecycle", "parameters.artifact_id"),
     ] {
         let r = t
             .http
@@ -1123,6 +1127,80 @@ async fn every_frontend_intent_is_known_and_validated() {
     for intent in ["list_files", "content_list_files"] {
         let e = submit(&t, &s, &tenant, intent, json!({})).await;
         poll_completed(&t, &e).await;
+    }
+    t.app.shutdown().await;
+}
+
+/// Every one of the 45 intent types FRONTEND.md §1 lists is known to the server: sent with
+/// no parameters, each is accepted or refused for its parameters, never `unknown_intent`.
+async fn all_45_frontend_intents_are_known() {
+    const INTENTS: [&str; 45] = [
+        "analyze_coexistence",
+        "analyze_structured_data",
+        "analyze_unstructured_data",
+        "analyze_user_intent",
+        "archive_file",
+        "assess_data_quality",
+        "compose_journey",
+        "content_list_files",
+        "create_blueprint",
+        "create_deterministic_embeddings",
+        "create_poc",
+        "create_solution",
+        "create_workflow",
+        "delete_file",
+        "export_artifact",
+        "extract_embeddings",
+        "generate_roadmap",
+        "generate_sop",
+        "get_conversation_history",
+        "get_file_by_id",
+        "get_journey_guidance",
+        "get_parsed_file",
+        "get_pillar_conversation_history",
+        "get_pso",
+        "get_semantic_interpretation",
+        "get_session_details",
+        "get_session_state",
+        "ingest_file",
+        "interpret_data_guided",
+        "interpret_data_self_discovery",
+        "list_files",
+        "map_data",
+        "map_relationships",
+        "optimize_coexistence_with_content",
+        "optimize_process",
+        "parse_content",
+        "process_operations_conversation",
+        "process_operations_query",
+        "process_permit",
+        "process_wizard_conversation",
+        "save_materialization",
+        "send_message_to_pillar_agent",
+        "synthesize_outcome",
+        "transition_artifact_lifecycle",
+        "visualize_lineage",
+    ];
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let (s, tenant, _) = signed_in(&t).await;
+    for intent in INTENTS {
+        let r = t
+            .http
+            .post(format!("{}/api/intent/submit", t.exp))
+            .json(
+                &json!({"intent_type": intent, "tenant_id": tenant, "session_id": s,
+                "parameters": {}}),
+            )
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        let body: Value = r.json().await.unwrap();
+        assert!(
+            status == 202 || (status == 422 && body["error"] == "validation_error"),
+            "{intent}: {status} {body}"
+        );
     }
     t.app.shutdown().await;
 }
@@ -1744,6 +1822,7 @@ crate::both_wirings!(
     j6_coexistence_with_a_language_model,
     j7_the_wizard_survives_a_restart_and_publishes,
     every_frontend_intent_is_known_and_validated,
+    all_45_frontend_intents_are_known,
     insights_liaison_reads_documents_and_lineage,
     j9_guide_and_liaison_panels
 );

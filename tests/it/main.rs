@@ -33,6 +33,7 @@ mod regressions;
 mod runtime_api;
 mod saga;
 mod secrets_in_logs;
+mod session_intents;
 mod split_planes;
 mod startup_errors;
 mod store;

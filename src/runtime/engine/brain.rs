@@ -47,4 +47,10 @@ pub trait AgentBrain: Send + Sync {
         bench: &dyn Workbench,
         on_token: &(dyn Fn(String) + Send + Sync),
     ) -> AgentReply;
+
+    /// What a message is about (its intent, pillar, confidence and why), for the
+    /// `analyze_user_intent` intent; `None` when this brain does not say.
+    fn understand(&self, _text: &str, _intents: &[IntentInfo]) -> Option<Value> {
+        None
+    }
 }

@@ -20,6 +20,9 @@ pub struct Services {
     pub quotas: crate::store::usage::StorageQuotas,
     /// The optional language model (absent unless `SYMPHAINY_LLM_*` is set).
     pub language: super::language::Language,
+    /// The engine's answers about the step's own session (its record, executions,
+    /// conversations, agents).
+    pub desk: super::desk::Desk,
 }
 
 /// What a step sees: who it runs for, the intent's parameters and the outputs of the steps

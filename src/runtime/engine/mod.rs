@@ -7,6 +7,7 @@ pub mod artifact_registry;
 pub mod brain;
 pub mod config;
 pub mod context;
+pub mod desk;
 pub mod event_log;
 pub mod execution;
 pub mod handler;

@@ -52,6 +52,7 @@ impl Runtime {
             max_upload_bytes: config.max_upload_bytes,
             quotas: config.quotas,
             language: config.language.clone(),
+            desk: Default::default(),
         };
         let config_intake = config.intake;
         let ctx: RuntimeCtx = Arc::new(RuntimeInner {
@@ -67,6 +68,7 @@ impl Runtime {
             faults: Default::default(),
             intake: IntakeLimits::new(config_intake),
         });
+        ctx.services.desk.bind(&ctx);
 
         // Forget sessions and tenants back to a full intake allowance, while the runtime lives.
         let weak = Arc::downgrade(&ctx);

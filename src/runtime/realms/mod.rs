@@ -10,6 +10,7 @@ pub mod insights;
 pub mod operations;
 pub mod outcomes;
 pub mod quota;
+pub mod session;
 
 use crate::runtime::engine::realm::Realm;
 use crate::runtime::engine::registry::HandlerRegistry;
@@ -22,6 +23,7 @@ pub fn builtin_realms() -> Vec<Box<dyn Realm>> {
         Box::new(insights::InsightsRealm),
         Box::new(operations::OperationsRealm),
         Box::new(outcomes::OutcomesRealm),
+        Box::new(session::SessionRealm),
     ]
 }
 

@@ -66,6 +66,14 @@ impl SessionWork {
         id.to_string()
     }
 
+    /// How many artifacts of each type.
+    pub fn counts(&self) -> BTreeMap<String, usize> {
+        self.by_type
+            .iter()
+            .map(|(t, v)| (t.clone(), v.len()))
+            .collect()
+    }
+
     /// The ids of every artifact of these types (an outcome's parents).
     pub fn ids_of(&self, types: &[&str]) -> Vec<String> {
         types
