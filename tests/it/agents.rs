@@ -314,7 +314,8 @@ async fn conversations_are_sticky_and_survive_an_agent_restart() {
         .expect("a restarted agent");
     assert_ne!(restarted.get_id(), guide.get_id());
 
-    // The outcomes liaison lists what its pillar registered (from the registry, not a script).
+    // The outcomes liaison runs the roadmap; an empty session has nothing to plan from, and
+    // the reply says so, suggesting the pillar's registered intents.
     let msgs = turn(
         &mut ws,
         json!({"type": "intent", "intent": "build a roadmap", "agent_type": "liaison",
@@ -323,8 +324,15 @@ async fn conversations_are_sticky_and_survive_an_agent_restart() {
     .await;
     let r = &msgs.last().unwrap()["data"];
     assert_eq!(r["pillar"], "business_outcomes");
+    assert!(
+        r["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("That did not work: nothing to plan from yet"),
+        "{r}"
+    );
     assert_eq!(
-        r["data"]["intents"],
+        r["suggested_actions"],
         json!([
             "create_blueprint",
             "create_poc",

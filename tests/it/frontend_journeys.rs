@@ -1691,7 +1691,7 @@ async fn j7_the_wizard_survives_a_restart_and_publishes() {
 }
 
 /// The next AGENT_RESPONSE on `ws`, skipping other frames.
-async fn agent_response(ws: &mut Ws) -> Value {
+pub async fn agent_response(ws: &mut Ws) -> Value {
     loop {
         let m = ws::next(ws).await.expect("the socket stays open");
         if m["event_type"] == "AGENT_RESPONSE" {
@@ -1719,7 +1719,7 @@ async fn no_agent_response(ws: &mut Ws, why: &str) {
 
 use crate::common::ws;
 
-async fn send(ws: &mut Ws, v: Value) {
+pub async fn send(ws: &mut Ws, v: Value) {
     ws.send(Message::Text(v.to_string().into())).await.unwrap()
 }
 

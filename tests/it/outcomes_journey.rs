@@ -12,7 +12,9 @@ use secrecy::ExposeSecret;
 use serde_json::{json, Value};
 
 use crate::common::*;
-use crate::frontend_journeys::{poll_completed, signed_in, submit, upload_saved};
+use crate::frontend_journeys::{
+    agent_response, poll_completed, send, signed_in, submit, upload_saved,
+};
 
 /// Polls until terminal; the final status, whatever it is.
 async fn poll_end(t: &TestApp, e: &str) -> Value {
@@ -49,7 +51,7 @@ async fn j8_business_outcomes() {
     let config = test_config(&db);
     let secret = config.experience.jwt_secret.expose_secret().to_string();
     let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
-    let (s, tenant, _) = signed_in(&t).await;
+    let (s, tenant, session_token) = signed_in(&t).await;
 
     // J5: a file with no amount at all and a repeated row, parsed and assessed: two issues.
     let csv = b"id,region,amount\n1,north,\n2,south,\n3,north,\n3,north,\n";
@@ -307,6 +309,28 @@ async fn j8_business_outcomes() {
             ("operations", "Invoice approval", "bpmn")
         ]
     );
+
+    // The outcomes liaison (the page's BusinessOutcomesLiaisonAgent) runs the roadmap from
+    // chat and summarises it: the same phases, weeks from the same rules.
+    let token = &session_token;
+    let mut ws =
+        crate::common::ws::connect(&t.exp, &format!("access_token={token}&session_id={s}")).await;
+    send(
+        &mut ws,
+        json!({"type": "intent", "intent": "what would the roadmap look like?",
+            "session_id": "liaison_outcomes_1", "agent_type": "liaison",
+            "metadata": {"pillar": "BusinessOutcomesLiaisonAgent",
+                "conversation_id": "liaison_outcomes_1"}}),
+    )
+    .await;
+    let said = agent_response(&mut ws).await;
+    let message = said["data"]["message"].as_str().unwrap().to_string();
+    assert!(
+        message.starts_with(&format!("A roadmap of {total} weeks from ")),
+        "{message}"
+    );
+    assert!(message.contains("1. Data readiness (1 week)"), "{message}");
+    drop(ws);
 
     // 5. export_artifact: JSON, YAML, DOCX, each opened with no Authorization header.
     let mut urls = Vec::new();

@@ -1,4 +1,4 @@
-//! The liaison of a pillar with no worker of its own yet: says what its pillar has.
+//! What a pillar can do, from the registry: a liaison's answer to a message it cannot act on.
 
 use serde_json::json;
 

@@ -18,12 +18,13 @@ mod guide;
 mod insights;
 mod liaison;
 mod operations;
+mod outcomes;
 
 use content::content_liaison;
 use guide::guide;
 use insights::insights_liaison;
-use liaison::pillar_liaison;
 use operations::operations_liaison;
+use outcomes::outcomes_liaison;
 
 pub struct Reply {
     pub draft: Draft,
@@ -50,7 +51,9 @@ pub async fn respond(
         AgentKind::Liaison(Pillar::Operations) => {
             operations_liaison(bench, text, understanding, &intents).await
         }
-        AgentKind::Liaison(p) => pillar_liaison(p, understanding, &intents),
+        AgentKind::Liaison(Pillar::BusinessOutcomes) => {
+            outcomes_liaison(bench, understanding, &intents).await
+        }
     }
 }
 

@@ -20,7 +20,10 @@ const SOP_TYPES: &[&str] = &["sop_workflow", "sop", "workflow", "document", "pdf
 const SOP_EXTENSIONS: &[&str] = &["md", "txt", "docx", "pdf", "bpmn", "mmd", "json"];
 
 /// The named file, or the session's latest SOP-like one: (id, name).
-async fn sop_file(bench: &dyn Workbench, u: &Understanding) -> Result<(String, String), String> {
+pub(super) async fn sop_file(
+    bench: &dyn Workbench,
+    u: &Understanding,
+) -> Result<(String, String), String> {
     let (_, items, _) = session_files(bench, 1000).await?;
     let wanted = named_file(u);
     let name_of = |a: &Value| file_names(a).next().unwrap_or("?").to_string();
