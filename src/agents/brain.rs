@@ -35,7 +35,7 @@ impl AgentBrain for Agents {
     fn understand(
         &self,
         text: &str,
-        intents: &[crate::runtime::engine::registry::IntentInfo],
+        intents: &[crate::runtime::engine::intent_info::IntentInfo],
     ) -> Option<serde_json::Value> {
         let u = super::offline::understand(text, intents);
         Some(json!({

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::reasoning::Understanding;
 use crate::runtime::contract::agents::Pillar;
-use crate::runtime::engine::registry::IntentInfo;
+use crate::runtime::engine::intent_info::IntentInfo;
 
 fn vocabulary(p: Pillar) -> &'static [&'static str] {
     match p {

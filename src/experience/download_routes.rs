@@ -79,11 +79,18 @@ pub async fn download(
         .downloads
         .verify(&token)
         .map_err(|why| ApiError::new(StatusCode::FORBIDDEN, "invalid_download_link", why))?;
-    let scope = Scope::from_tenant(Some(claims.tid).filter(|t| !t.is_empty()));
+    let scope = Scope::from_tenant(Some(claims.tid.clone()).filter(|t| !t.is_empty()));
     let content = state
         .runtime
         .artifact_content(&scope, &claims.sid, &claims.sub)
         .await?;
+    // Links are made for exports only, and name their owner exactly: an anonymous session's
+    // link does not open what belongs to a tenant.
+    if content.artifact_type != "export"
+        || content.tenant_id.as_deref().unwrap_or_default() != claims.tid
+    {
+        return Err(ApiError::not_found("download"));
+    }
     let mime = HeaderValue::from_str(&content.mime_type)
         .unwrap_or(HeaderValue::from_static("application/octet-stream"));
     // The name is ours (`<type>-<id>.<ext>`); quoted, with anything unusual replaced.

@@ -35,13 +35,14 @@ pub struct Usage {
     pub records: u64,
 }
 
-/// What an artifact with this descriptor keeps stored: `(bytes, records)`. Only a file's bytes
-/// and a parsed file's records are stored data; other artifacts (a quality report, a mash's
-/// summary) only mention counts.
+/// What an artifact with this descriptor keeps stored: `(bytes, records)`. Only a file's (and
+/// an export's) bytes and a parsed file's records are stored data; other artifacts (a quality
+/// report, a mash's summary) only mention counts.
 pub fn kept(artifact_type: &str, descriptor: &Value) -> (i64, i64) {
     let n = |key: &str| descriptor[key].as_i64().unwrap_or(0).max(0);
     match artifact_type {
-        "file" => (n("size_bytes"), 0),
+        // A file's bytes, and an export's document (both kept in blob storage).
+        "file" | "export" => (n("size_bytes"), 0),
         "parsed_file" => (0, n("record_count")),
         _ => (0, 0),
     }

@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 use crate::agents::reasoning::{Draft, Understanding};
 use crate::runtime::contract::agents::Pillar;
 use crate::runtime::engine::brain::Workbench;
-use crate::runtime::engine::registry::IntentInfo;
+use crate::runtime::engine::intent_info::IntentInfo;
 use crate::runtime::realms::content::parsed_file::ParsedFileDescriptor;
 use crate::store::ExecutionState;
 

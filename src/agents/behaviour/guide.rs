@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::agents::reasoning::{Draft, Understanding};
 use crate::runtime::contract::agents::{AgentKind, Pillar};
 use crate::runtime::engine::brain::Workbench;
-use crate::runtime::engine::registry::IntentInfo;
+use crate::runtime::engine::intent_info::IntentInfo;
 use crate::store::conversations::Turn;
 
 use super::{pillar_intents, Reply};

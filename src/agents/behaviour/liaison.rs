@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::agents::reasoning::{Draft, Understanding};
 use crate::runtime::contract::agents::Pillar;
-use crate::runtime::engine::registry::IntentInfo;
+use crate::runtime::engine::intent_info::IntentInfo;
 
 use super::{pillar_intents, Reply};
 

@@ -9,7 +9,7 @@ use super::reasoning::{Draft, Understanding};
 use crate::runtime::contract::agents::{AgentKind, Pillar};
 use crate::runtime::contract::model::ExecutionStatus;
 use crate::runtime::engine::brain::Workbench;
-use crate::runtime::engine::registry::IntentInfo;
+use crate::runtime::engine::intent_info::IntentInfo;
 use crate::store::conversations::Turn;
 use crate::store::ExecutionState;
 

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::agents::reasoning::{Draft, Understanding};
 use crate::runtime::contract::agents::Pillar;
 use crate::runtime::engine::brain::Workbench;
-use crate::runtime::engine::registry::IntentInfo;
+use crate::runtime::engine::intent_info::IntentInfo;
 
 use super::liaison::pillar_liaison;
 use super::operations::sop_file;

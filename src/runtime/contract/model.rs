@@ -319,6 +319,9 @@ pub struct ArtifactList {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 pub struct ArtifactContent {
     pub artifact_id: String,
+    pub artifact_type: String,
+    /// Its owner's tenant (`None`: an anonymous session's).
+    pub tenant_id: Option<String>,
     pub filename: String,
     pub mime_type: String,
     /// The document, base64 over the wire.

@@ -20,8 +20,8 @@ use crate::runtime::contract::model::{ExecutionStatus, IntentRequest, Scope, Sta
 use crate::runtime::engine::brain::{TurnInput, Workbench};
 use crate::runtime::engine::context::RuntimeCtx;
 use crate::runtime::engine::in_process::InProcessClient;
+use crate::runtime::engine::intent_info::IntentInfo;
 use crate::runtime::engine::messages::{AgentMsg, AgentTurn, SessionMsg};
-use crate::runtime::engine::registry::IntentInfo;
 use crate::store::conversations::Turn;
 use crate::store::time::now_micros;
 use crate::store::NewEvent;
@@ -132,7 +132,9 @@ impl TurnJob {
         )
         .await;
         match self.answer(&turn).await {
-            Ok(data) => {
+            Ok(mut data) => {
+                // Which turn this answers, for a caller waiting on its own message.
+                data["turn_id"] = json!(turn.turn_id);
                 self.emit(&turn, "response", EventType::AgentResponse, data)
                     .await
             }
@@ -142,7 +144,8 @@ impl TurnJob {
                     &turn,
                     "failed",
                     EventType::AgentFailed,
-                    json!({"agent_id": agent_id, "conversation_id": turn.conversation_id, "error": error}),
+                    json!({"agent_id": agent_id, "conversation_id": turn.conversation_id,
+                        "turn_id": turn.turn_id, "error": error}),
                 )
                 .await;
             }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::runtime::contract::agents::AgentKind;
 use crate::runtime::contract::model::ExecutionStatus;
-use crate::runtime::engine::registry::IntentInfo;
+use crate::runtime::engine::intent_info::IntentInfo;
 use crate::store::conversations::Turn;
 
 /// What an agent may do in its session: run intents and know which exist.

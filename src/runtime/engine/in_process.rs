@@ -511,6 +511,8 @@ impl RuntimeClient for InProcessClient {
         let d = &a.semantic_descriptor;
         Ok(ArtifactContent {
             artifact_id: a.artifact_id.clone(),
+            artifact_type: a.artifact_type.clone(),
+            tenant_id: a.tenant_id.clone(),
             filename: d["filename"].as_str().unwrap_or(artifact_id).to_string(),
             mime_type: d["mime_type"]
                 .as_str()

@@ -22,15 +22,7 @@ pub struct RealmEnv<'a> {
 /// Builds one background actor's child spec when the runtime starts.
 pub type Background = Arc<dyn Fn(&RealmEnv<'_>) -> ChildSpec + Send + Sync>;
 
-/// What the registry says of a registered intent (the Guide lists them; liaisons run their
-/// pillar's).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct IntentInfo {
-    pub intent_type: String,
-    pub description: String,
-    /// The pillar whose liaison serves it (`None`: no pillar, such as `echo`).
-    pub pillar: Option<Pillar>,
-}
+pub use super::intent_info::IntentInfo;
 
 /// The intents the engine can run, from the realms registered in it, with what the realms
 /// start beside them: background actors and handles.

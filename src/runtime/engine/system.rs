@@ -68,7 +68,11 @@ impl Runtime {
             faults: Default::default(),
             intake: IntakeLimits::new(config_intake),
         });
-        ctx.services.desk.bind(&ctx);
+        ctx.services
+            .desk
+            .bind(Arc::new(super::desk_backend::EngineDesk(Arc::downgrade(
+                &ctx,
+            ))));
 
         // Forget sessions and tenants back to a full intake allowance, while the runtime lives.
         let weak = Arc::downgrade(&ctx);

@@ -23,6 +23,16 @@ fn title_of(key: &str) -> String {
     }
 }
 
+/// The text without the characters XML 1.0 forbids (control characters other than tab,
+/// newline and carriage return; U+FFFE, U+FFFF), which would make Word refuse the file.
+fn clean(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            !matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+        })
+        .collect()
+}
+
 fn scalar(v: &Value) -> Option<String> {
     let s = match v {
         Value::String(s) => s.clone(),
@@ -36,16 +46,16 @@ fn scalar(v: &Value) -> Option<String> {
 
 fn heading(level: usize, text: &str) -> Paragraph {
     Paragraph::new()
-        .add_run(Run::new().add_text(text))
+        .add_run(Run::new().add_text(clean(text)))
         .style(&format!("Heading{}", level.min(3)))
 }
 
 fn text(t: &str) -> Paragraph {
-    Paragraph::new().add_run(Run::new().add_text(t))
+    Paragraph::new().add_run(Run::new().add_text(clean(t)))
 }
 
 fn cell(t: &str, bold: bool) -> TableCell {
-    let run = Run::new().add_text(t);
+    let run = Run::new().add_text(clean(t));
     TableCell::new().add_paragraph(Paragraph::new().add_run(if bold { run.bold() } else { run }))
 }
 
@@ -217,4 +227,29 @@ pub fn document(title: &str, payload: &Value) -> Result<Vec<u8>, String> {
     let mut out = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut out).map_err(|e| e.to_string())?;
     Ok(out.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn control_characters_never_reach_the_xml() {
+        let bytes = document(
+            "Roadmap: Q3\u{7}plan",
+            &serde_json::json!({"description": "a\u{1}b", "phases": [{"name": "x\u{FFFF}y"}]}),
+        )
+        .unwrap();
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut xml = String::new();
+        zip.by_name("word/document.xml")
+            .unwrap()
+            .read_to_string(&mut xml)
+            .unwrap();
+        assert!(xml.contains("Roadmap: Q3plan") && xml.contains(">ab<") && xml.contains(">xy<"));
+        assert!(!xml
+            .chars()
+            .any(|c| matches!(c, '\u{1}' | '\u{7}' | '\u{FFFF}')));
+    }
 }

@@ -103,13 +103,18 @@ pub async fn export(
             "the {format} document would be {size} bytes, more than {MAX_EXPORT_BYTES}"
         )));
     }
+    // An export's document counts against the storage quota as a file does.
+    let export_id = derived_id(&ctx.execution_id, "export");
+    let room = crate::runtime::realms::quota::room(ctx, Some(&export_id)).await?;
+    if size > room.bytes {
+        return Err(room.bytes_error(size));
+    }
     let blob = ctx
         .services
         .blobs
         .put(Box::pin(std::io::Cursor::new(bytes)), MAX_EXPORT_BYTES)
         .await
         .map_err(internal)?;
-    let export_id = derived_id(&ctx.execution_id, "export");
     let short: String = source.artifact_id.chars().take(8).collect();
     let filename = format!("{kind}-{short}.{ext}");
     let descriptor = json!({"export_id": export_id, "artifact_id": source.artifact_id,

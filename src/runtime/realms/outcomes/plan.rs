@@ -69,6 +69,14 @@ pub fn weeks_text(weeks: u32) -> String {
     }
 }
 
+/// A quality assessment's issues: all it found (`issues_found`), not only those it lists.
+pub fn issue_count(d: &Value) -> usize {
+    d["issues_found"]
+        .as_u64()
+        .map(|n| n as usize)
+        .unwrap_or_else(|| d["issues"].as_array().map_or(0, Vec::len))
+}
+
 /// The files under the quality target: each parsed file's latest assessment.
 pub fn quality_gaps(work: &SessionWork) -> Vec<QualityGap> {
     let mut latest: std::collections::BTreeMap<String, &Value> = Default::default();
@@ -85,7 +93,7 @@ pub fn quality_gaps(work: &SessionWork) -> Vec<QualityGap> {
             (score < QUALITY_TARGET).then(|| QualityGap {
                 file: work.name_of(&parsed),
                 score,
-                issues: d["issues"].as_array().map_or(0, Vec::len),
+                issues: issue_count(d),
             })
         })
         .collect()

@@ -88,6 +88,29 @@ pub fn poc(plan: &Plan, id: &str, description: &str, start: chrono::NaiveDate) -
             )
         })
         .collect();
+    // A hand-off into a step Symphainy then does no longer waits for a person.
+    let removed: Vec<String> = analysis
+        .and_then(|a| a["friction_points"].as_array())
+        .into_iter()
+        .flatten()
+        .filter(|f| f["type"] == "handoff")
+        .filter_map(|f| f["step_number"].as_u64())
+        .filter(|n| {
+            steps.contains(n)
+                && tasks.iter().any(|t| {
+                    t["step_number"].as_u64() == Some(*n) && t["classification"] == "ai_suitable"
+                })
+        })
+        .map(|n| n.to_string())
+        .collect();
+    if !removed.is_empty() {
+        criteria.push(format!(
+            "{} hand-off{} to a person removed (before step {})",
+            removed.len(),
+            if removed.len() == 1 { "" } else { "s" },
+            removed.join(", ")
+        ));
+    }
     for g in &plan.gaps {
         criteria.push(format!(
             "{} scores at least {:.2} on data quality (now {:.2})",

@@ -72,10 +72,7 @@ fn insights(work: &SessionWork) -> (Value, String) {
         .collect();
     let average =
         (!scores.is_empty()).then(|| round(scores.iter().sum::<f64>() / scores.len() as f64));
-    let issues: usize = latest
-        .values()
-        .map(|d| d["issues"].as_array().map_or(0, Vec::len))
-        .sum();
+    let issues: usize = latest.values().map(|d| super::plan::issue_count(d)).sum();
     let gaps = quality_gaps(work);
     let analyses = work.of("structured_analysis").len() + work.of("unstructured_analysis").len();
     let discoveries = work.of("discovery").len();

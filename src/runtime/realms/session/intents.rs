@@ -260,16 +260,52 @@ impl<const K: usize> SagaStep for Answer<K> {
                     .conversation_id
                     .clone()
                     .unwrap_or_else(|| format!("liaison_{}_{}", pillar.as_str(), ctx.session_id));
-                let reply = desk
-                    .converse(
-                        &Scope::from_tenant(ctx.tenant_id.clone()),
-                        &ctx.session_id,
-                        AgentKind::Liaison(pillar).id(),
-                        &conversation,
-                        p.message.as_deref().unwrap_or_default(),
-                    )
+                let agent = AgentKind::Liaison(pillar).id();
+                // A conversation stays with the agent that started it: not another's.
+                let owner = desk
+                    .turns(&ctx.session_id, "", MAX_TURNS)
                     .await
-                    .map_err(StepError::new)?;
+                    .map_err(StepError::new)?
+                    .into_iter()
+                    .find(|t| t.conversation_id == conversation)
+                    .map(|t| t.agent_kind);
+                if let Some(o) = owner.filter(|o| o != agent) {
+                    return Err(StepError::new(format!(
+                        "conversation {conversation} belongs to {o}, not {agent}"
+                    )));
+                }
+                // Re-run after a crash: the first run's exchange, not a second message.
+                let earlier = if ctx.attempt > 1 {
+                    desk.earlier_reply(&ctx.session_id, &conversation, &ctx.execution_id)
+                        .await
+                        .map_err(StepError::new)?
+                } else {
+                    None
+                };
+                let reply =
+                    match earlier {
+                        Some(e) => match e.answer {
+                            Some((text, facts)) => {
+                                json!({"message": text, "conversation_id": conversation,
+                            "agent_type": "liaison", "suggested_actions": [], "data": facts})
+                            }
+                            None => return Err(StepError::new(
+                                "this message was sent before a restart and its answer has not \
+                                 arrived; read it with get_pillar_conversation_history",
+                            )),
+                        },
+                        None => desk
+                            .converse(
+                                &Scope::from_tenant(ctx.tenant_id.clone()),
+                                &ctx.session_id,
+                                agent,
+                                &conversation,
+                                p.message.as_deref().unwrap_or_default(),
+                                json!({"execution_id": ctx.execution_id}),
+                            )
+                            .await
+                            .map_err(StepError::new)?,
+                    };
                 (
                     "agent_response",
                     json!({"content": reply["message"], "message": reply["message"],

@@ -92,6 +92,15 @@ pub async fn transition(ctx: &StepContext, t: &Transition) -> Result<Value, Step
         }
     }
     let from = a.lifecycle_state.as_str();
+    // Already there: answered as done when nothing contradicts it, and always on a re-run of
+    // this step after a crash (its first run's move is what it finds).
+    if from == t.target_state && (ctx.attempt > 1 || t.current_state.is_none_or(|c| c == from)) {
+        return Ok(
+            json!({"artifact_id": a.artifact_id, "artifact_type": a.artifact_type,
+            "from_state": from, "to_state": from, "reason": t.reason, "changed": false,
+            "transitioned_at": to_rfc3339(a.updated_at)}),
+        );
+    }
     if let Some(current) = t.current_state {
         if current != from {
             return Err(StepError::new(format!(
@@ -99,14 +108,6 @@ pub async fn transition(ctx: &StepContext, t: &Transition) -> Result<Value, Step
                 a.artifact_id
             )));
         }
-    }
-    if from == t.target_state {
-        // Already there (a re-run of this step after a crash finds its own move done).
-        return Ok(
-            json!({"artifact_id": a.artifact_id, "artifact_type": a.artifact_type,
-            "from_state": from, "to_state": from, "reason": t.reason, "changed": false,
-            "transitioned_at": to_rfc3339(a.updated_at)}),
-        );
     }
     if !ALLOWED.contains(&(from, t.target_state)) {
         let allowed: Vec<&str> = ALLOWED

@@ -1,7 +1,7 @@
 //! A permit document read by rules, into a permit-structured object (PSO).
 //!
 //! **The permit.** Labelled lines give its fields, the first match of each kept: the id
-//! ("Permit No./Number/ID/#"), the issuing authority ("Issuing Authority:", "Issued by:"),
+//! (a line "Permit No./Number/ID/# <id>", the id holding a digit), the issuing authority ("Issuing Authority:", "Issued by:"),
 //! the jurisdiction ("Jurisdiction:"), the effective period ("Effective Date:", "Valid from:";
 //! "Expiration Date:", "Expires:", "Valid until:"), and the covered entities ("Permittee:",
 //! "Facility:", "Operator:", "Owner:", every one). Its type is the first line that names a
@@ -43,6 +43,9 @@ use crate::runtime::realms::content::document_text::DocLine;
 
 /// The most obligations read from one permit.
 pub const MAX_OBLIGATIONS: usize = 2_000;
+/// The most legal citations and covered entities kept.
+pub const MAX_CITATIONS: usize = 500;
+pub const MAX_ENTITIES: usize = 200;
 /// The most characters of a sentence considered.
 const MAX_SENTENCE_CHARS: usize = 2_000;
 
@@ -51,7 +54,7 @@ fn re(pattern: &str) -> Regex {
 }
 
 static PERMIT_ID: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\bpermit\s*(?:no\.?|number|id|#)\s*[:.]?\s*([A-Z0-9][A-Z0-9\-/.]*[A-Z0-9])")
+    re(r"(?i)^\s*permit\s*(?:no\.|number|id|#|no\b)\s*[:.]?\s*([A-Z0-9][A-Z0-9\-/.]*[A-Z0-9])\s*$")
 });
 static AUTHORITY: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^\s*(?:issuing authority|issued by)\s*:\s*(.+?)\s*$"));
@@ -291,6 +294,9 @@ pub fn extract(lines: &[DocLine]) -> Permit {
     let mut paragraphs: Vec<Paragraph> = Vec::new();
     let mut section: Option<String> = None;
     let mut open = false;
+    // Seen entities and citations, so each is kept once without scanning the lists.
+    let mut entities: std::collections::HashSet<String> = Default::default();
+    let mut citations: std::collections::HashSet<String> = Default::default();
     for (i, l) in lines.iter().enumerate() {
         let text = l.text.trim();
         if let Some(p) = l.page {
@@ -317,11 +323,13 @@ pub fn extract(lines: &[DocLine]) -> Permit {
         }
         if let Some(e) = first(&ENTITY, text) {
             is_label = true;
-            if !permit.covered_entities.contains(&e) {
+            if permit.covered_entities.len() < MAX_ENTITIES && entities.insert(e.clone()) {
                 permit.covered_entities.push(e);
             }
         }
-        if let Some(id) = first(&PERMIT_ID, text) {
+        if let Some(id) =
+            first(&PERMIT_ID, text).filter(|id| id.chars().any(|c| c.is_ascii_digit()))
+        {
             permit.permit_id.get_or_insert(id);
             is_label = true;
         }
@@ -370,19 +378,20 @@ pub fn extract(lines: &[DocLine]) -> Permit {
         }
         open = !text.ends_with(['.', ';', ':']);
     }
-    for p in &paragraphs {
+    'paragraphs: for p in &paragraphs {
         for s in sentences(&p.text) {
+            if permit.obligations.len() >= MAX_OBLIGATIONS {
+                break 'paragraphs;
+            }
             let refs: Vec<String> = REFERENCE
                 .find_iter(&s)
+                .take(20)
                 .map(|m| m.as_str().split_whitespace().collect::<Vec<_>>().join(" "))
                 .collect();
             for r in &refs {
-                if !permit.legal_citations.contains(r) {
+                if permit.legal_citations.len() < MAX_CITATIONS && citations.insert(r.clone()) {
                     permit.legal_citations.push(r.clone());
                 }
-            }
-            if permit.obligations.len() >= MAX_OBLIGATIONS {
-                break;
             }
             let n = permit.obligations.len() + 1;
             if let Some(o) = obligation(n, &s, p, &refs) {
@@ -414,12 +423,18 @@ mod tests {
              Section 4 Reporting\n\
              (a) Whenever the pH falls below 6 units, the operator shall\n\
              inform the Authority within 2 days of the event, as required by Section 7.\n\
-             The site is fenced.\n",
+             The site is fenced.\n\
+             (b) The operator must renew the permit no later than 2027-01-01.\n",
         ));
         assert_eq!(p.permit_type.as_deref(), Some("Discharge Permit"));
         assert_eq!(p.permit_id.as_deref(), Some("WD-9"));
         assert_eq!(p.issuing_authority.as_deref(), Some("Lake Authority"));
-        assert_eq!(p.obligations.len(), 1);
+        // (b) mentions "permit no later than": an obligation, not the permit's id.
+        assert_eq!(p.obligations.len(), 2);
+        assert_eq!(
+            p.obligations[1].deadline.as_deref(),
+            Some("no later than 2027-01-01")
+        );
         let o = &p.obligations[0];
         assert_eq!(o.obligation_type, "reporting");
         assert_eq!(o.action, "inform the Authority");
