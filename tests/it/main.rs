@@ -26,7 +26,6 @@ mod frontend_journeys;
 mod healthcheck;
 mod insights;
 mod limits;
-mod outcomes_journey;
 mod permits;
 mod process_crash;
 mod regressions;

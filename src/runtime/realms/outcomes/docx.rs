@@ -159,26 +159,7 @@ fn section(mut doc: Docx, key: &str, v: &Value, level: usize) -> Docx {
         }
         Value::Object(map) => {
             doc = doc.add_paragraph(heading(level, &title_of(key)));
-            let pairs: Vec<(&String, String)> = map
-                .iter()
-                .filter(|(k, _)| !SKIPPED.contains(&k.as_str()))
-                .filter_map(|(k, v)| scalar(v).map(|s| (k, s)))
-                .take(MAX_ROWS)
-                .collect();
-            if !pairs.is_empty() {
-                doc = doc.add_table(Table::new(
-                    pairs
-                        .iter()
-                        .map(|(k, s)| TableRow::new(vec![cell(&title_of(k), true), cell(s, false)]))
-                        .collect(),
-                ));
-            }
-            for (k, v) in map {
-                if scalar(v).is_none() {
-                    doc = section(doc, k, v, level + 1);
-                }
-            }
-            doc
+            fields(doc, map, level + 1)
         }
         other => {
             doc = doc.add_paragraph(heading(level, &title_of(key)));
@@ -200,29 +181,36 @@ fn styles(doc: Docx) -> Docx {
         })
 }
 
-/// The document's bytes: `title`, then the payload's sections.
+/// A record's fields: its scalar ones as one two-column table, then a section (at `level`)
+/// for each of the rest.
+fn fields(mut doc: Docx, map: &serde_json::Map<String, Value>, level: usize) -> Docx {
+    let pairs: Vec<(&String, String)> = map
+        .iter()
+        .filter(|(k, _)| !SKIPPED.contains(&k.as_str()))
+        .filter_map(|(k, v)| scalar(v).map(|s| (k, s)))
+        .take(MAX_ROWS)
+        .collect();
+    if !pairs.is_empty() {
+        doc = doc.add_table(Table::new(
+            pairs
+                .iter()
+                .map(|(k, s)| TableRow::new(vec![cell(&title_of(k), true), cell(s, false)]))
+                .collect(),
+        ));
+    }
+    for (k, v) in map {
+        if scalar(v).is_none() {
+            doc = section(doc, k, v, level);
+        }
+    }
+    doc
+}
+
+/// The document's bytes: `title`, then the payload's fields.
 pub fn document(title: &str, payload: &Value) -> Result<Vec<u8>, String> {
     let mut doc = styles(Docx::new()).add_paragraph(heading(1, title));
     if let Some(map) = payload.as_object() {
-        // The payload's own scalar fields first, as one table; then a section per the rest.
-        let pairs: Vec<(&String, String)> = map
-            .iter()
-            .filter(|(k, _)| !SKIPPED.contains(&k.as_str()))
-            .filter_map(|(k, v)| scalar(v).map(|s| (k, s)))
-            .collect();
-        if !pairs.is_empty() {
-            doc = doc.add_table(Table::new(
-                pairs
-                    .iter()
-                    .map(|(k, s)| TableRow::new(vec![cell(&title_of(k), true), cell(s, false)]))
-                    .collect(),
-            ));
-        }
-        for (k, v) in map {
-            if scalar(v).is_none() {
-                doc = section(doc, k, v, 2);
-            }
-        }
+        doc = fields(doc, map, 2);
     }
     let mut out = std::io::Cursor::new(Vec::new());
     doc.build().pack(&mut out).map_err(|e| e.to_string())?;

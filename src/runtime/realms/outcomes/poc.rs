@@ -30,13 +30,14 @@ pub fn poc(plan: &Plan, id: &str, description: &str, start: chrono::NaiveDate) -
         .and_then(|a| a["tasks"].as_array())
         .map(|t| t.iter().collect())
         .unwrap_or_default();
-    let in_scope: Vec<String> = tasks
+    let in_scope = |t: &&Value| {
+        t["step_number"]
+            .as_u64()
+            .is_some_and(|n| steps.contains(&n))
+    };
+    let scoped: Vec<String> = tasks
         .iter()
-        .filter(|t| {
-            t["step_number"]
-                .as_u64()
-                .is_some_and(|n| steps.contains(&n))
-        })
+        .filter(|t| in_scope(t))
         .map(|t| {
             format!(
                 "Step {}: {}",
@@ -58,11 +59,7 @@ pub fn poc(plan: &Plan, id: &str, description: &str, start: chrono::NaiveDate) -
         .collect();
     let mut resources: Vec<String> = tasks
         .iter()
-        .filter(|t| {
-            t["step_number"]
-                .as_u64()
-                .is_some_and(|n| steps.contains(&n))
-        })
+        .filter(|t| in_scope(t))
         .filter_map(|t| t["role"].as_str().map(String::from))
         .collect();
     resources.sort();
@@ -70,11 +67,7 @@ pub fn poc(plan: &Plan, id: &str, description: &str, start: chrono::NaiveDate) -
     resources.push("Symphainy".into());
     let mut criteria: Vec<String> = tasks
         .iter()
-        .filter(|t| {
-            t["step_number"]
-                .as_u64()
-                .is_some_and(|n| steps.contains(&n))
-        })
+        .filter(|t| in_scope(t))
         .map(|t| {
             let how = if t["classification"] == "ai_suitable" {
                 "done by Symphainy"
@@ -130,7 +123,7 @@ pub fn poc(plan: &Plan, id: &str, description: &str, start: chrono::NaiveDate) -
         "description": description,
         "status": "proposed",
         "objectives": objectives,
-        "scope": {"in_scope": in_scope, "out_of_scope": out_of_scope,
+        "scope": {"in_scope": scoped, "out_of_scope": out_of_scope,
             "phases": phases},
         "timeline": {"start_date": start.to_string(), "end_date": end.to_string(),
             "duration": weeks_text(weeks)},
