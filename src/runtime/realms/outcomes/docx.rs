@@ -198,13 +198,34 @@ fn fields(mut doc: Docx, map: &serde_json::Map<String, Value>, level: usize) -> 
                 .collect(),
         ));
     }
-    for (k, v) in map {
-        if scalar(v).is_none() {
-            doc = section(doc, k, v, level);
-        }
+    // Sections in reading order: the ones a reader expects first, then the rest by name.
+    let mut rest: Vec<(&String, &Value)> =
+        map.iter().filter(|(_, v)| scalar(v).is_none()).collect();
+    rest.sort_by_key(|(k, _)| {
+        (
+            FIRST.iter().position(|f| f == k).unwrap_or(FIRST.len()),
+            k.as_str(),
+        )
+    });
+    for (k, v) in rest {
+        doc = section(doc, k, v, level);
     }
     doc
 }
+
+/// Sections shown first, in this order (as is today, then with Symphainy, then the plan).
+const FIRST: &[&str] = &[
+    "current_state",
+    "coexistence_state",
+    "strategic_plan",
+    "roadmap",
+    "phases",
+    "objectives",
+    "scope",
+    "timeline",
+    "responsibility_matrix",
+    "obligations",
+];
 
 /// The document's bytes: `title`, then the payload's fields.
 pub fn document(title: &str, payload: &Value) -> Result<Vec<u8>, String> {
