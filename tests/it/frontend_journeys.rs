@@ -2193,13 +2193,17 @@ async fn j8_business_outcomes() {
                     }
                 }
                 assert!(xml.contains("Blueprint: Invoice approval"));
-                for heading in [
+                // In reading order: today, with Symphainy, the plan, who does what.
+                let at: Vec<usize> = [
                     "Current state",
                     "Coexistence state",
+                    "Roadmap",
                     "Responsibility matrix",
-                ] {
-                    assert!(xml.contains(heading), "{heading}");
-                }
+                ]
+                .iter()
+                .map(|h| xml.find(&format!(">{h}<")).unwrap_or_else(|| panic!("{h}")))
+                .collect();
+                assert!(at.windows(2).all(|w| w[0] < w[1]), "{at:?}");
                 assert!(xml.contains("w:val=\"Heading1\""));
                 // The two charts are in the document.
                 let media = zip
