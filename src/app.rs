@@ -50,6 +50,7 @@ impl App {
         handlers: HandlerRegistry,
         listeners: Listeners,
     ) -> anyhow::Result<App> {
+        crate::telemetry::metrics::install();
         let store = open_store(config, Schema::Migrate).await?;
         let blobs: Arc<dyn BlobStore> =
             Arc::new(LocalBlobStore::new(config.data_dir.join("blobs"))?);
@@ -140,6 +141,7 @@ impl ExperienceApp {
     ) -> anyhow::Result<ExperienceApp> {
         // Users and refresh tokens live in the shared database; the runtime's tables are
         // reached only through the runtime client. The schema is the runtime's to migrate.
+        crate::telemetry::metrics::install();
         let store = open_store(config, Schema::Check).await?;
         let client: Arc<dyn RuntimeClient> =
             Arc::new(HttpRuntimeClient::new(runtime_url, &config.service_token)?);
@@ -173,6 +175,7 @@ fn plane_config(config: &Config) -> PlaneConfig<'_> {
         settings: &config.experience,
         max_body_bytes: config.max_body_bytes,
         edge: &config.edge,
+        service_token: &config.service_token,
     }
 }
 

@@ -23,11 +23,11 @@ pub fn health_url(addr: &str) -> Option<String> {
                     IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
                 });
             }
-            Some(format!("http://{sa}/health"))
+            Some(format!("http://{sa}/readyz"))
         }
         // A host name: probe it as given.
         Err(_) if !addr.is_empty() && !addr.ends_with(":0") => {
-            Some(format!("http://{addr}/health"))
+            Some(format!("http://{addr}/readyz"))
         }
         Err(_) => None,
     }
@@ -66,19 +66,19 @@ mod tests {
     fn listener_addresses_become_probe_urls() {
         assert_eq!(
             health_url("0.0.0.0:8080").as_deref(),
-            Some("http://127.0.0.1:8080/health")
+            Some("http://127.0.0.1:8080/readyz")
         );
         assert_eq!(
             health_url("[::]:8000").as_deref(),
-            Some("http://[::1]:8000/health")
+            Some("http://[::1]:8000/readyz")
         );
         assert_eq!(
             health_url("10.0.0.5:8000").as_deref(),
-            Some("http://10.0.0.5:8000/health")
+            Some("http://10.0.0.5:8000/readyz")
         );
         assert_eq!(
             health_url("runtime:8000").as_deref(),
-            Some("http://runtime:8000/health")
+            Some("http://runtime:8000/readyz")
         );
         assert_eq!(health_url("127.0.0.1:0"), None);
     }

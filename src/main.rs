@@ -38,7 +38,7 @@ enum Command {
     /// --url: every plane configured here (SYMPHAINY_RUNTIME_ADDR, SYMPHAINY_HTTP_ADDR); at
     /// least one must answer 200 and none anything else.
     Healthcheck {
-        /// Probe this URL alone (e.g. http://127.0.0.1:8000/health).
+        /// Probe this URL alone (e.g. http://127.0.0.1:8000/readyz).
         #[arg(long)]
         url: Option<String>,
         /// The Runtime Plane's listener, as `serve` and `runtime` read it.

@@ -108,6 +108,9 @@ impl Actor for Supervisor {
         match state.running.classify(&evt) {
             ChildExit::Restart(index) => {
                 tracing::warn!(child = %state.specs[index].name, "child ended abnormally; restarting");
+                metrics::counter!(crate::telemetry::names::ACTOR_RESTARTS,
+                    "kind" => state.specs[index].name.clone())
+                .increment(1);
                 let new_cell = state.specs[index].start(myself.get_cell()).await?;
                 state.running.insert(new_cell.get_id(), index);
             }

@@ -36,6 +36,20 @@ pub async fn ready(State(state): State<ExperienceState>) -> impl IntoResponse {
     (status, Json(body))
 }
 
+/// `GET /metrics` on the public listener: the process's metrics, for a caller holding the
+/// service token (the runtime's listener, internal, serves them without one).
+pub async fn metrics(
+    State(state): State<ExperienceState>,
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    match crate::http::service_token::check(&headers, &state.service_token) {
+        Ok(()) => crate::telemetry::metrics::metrics_route()
+            .await
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
 /// Both answer within a second: the runtime check is bounded, the database's is the last probe.
 async fn readiness(state: &ExperienceState) -> (bool, serde_json::Value) {
     let runtime = state.runtime.ready().await;

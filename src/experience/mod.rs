@@ -35,6 +35,9 @@ pub fn router(state: ExperienceState) -> Router {
     let router = Router::new()
         .route("/health", get(auth_routes::health))
         .route("/ready", get(auth_routes::ready))
+        .route("/readyz", get(auth_routes::ready))
+        .route("/livez", get(crate::http::probes::livez))
+        .route("/metrics", get(auth_routes::metrics))
         .route("/api/auth/register", post(auth_routes::register))
         .route("/api/auth/login", post(auth_routes::login))
         .route("/api/auth/refresh", post(auth_routes::refresh))
@@ -85,6 +88,10 @@ pub fn router(state: ExperienceState) -> Router {
             post(mash_routes::create),
         )
         .route("/v1/content/data-mash/create", post(mash_routes::create))
+        .route_layer(axum::middleware::from_fn_with_state(
+            "experience",
+            crate::http::metrics_layer::track,
+        ))
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn_with_state(

@@ -8,16 +8,19 @@ use super::settings::RateSpec;
 use crate::http::ApiError;
 use crate::security::rate::KeyedRate;
 
-pub struct Limit(KeyedRate);
+/// A limit with its name (the `limit` label of the rejections metric).
+pub struct Limit(KeyedRate, &'static str);
 
 impl Limit {
-    pub fn new(spec: RateSpec) -> Self {
-        Self(KeyedRate::new(spec))
+    pub fn new(name: &'static str, spec: RateSpec) -> Self {
+        Self(KeyedRate::new(spec), name)
     }
 
     /// Counts one request for `key`; `Err(429)` when over the limit.
     pub fn check(&self, key: &str) -> Result<(), ApiError> {
         self.0.check(key).map_err(|secs| {
+            metrics::counter!(crate::telemetry::names::RATE_LIMITED, "limit" => self.1)
+                .increment(1);
             ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limit_exceeded",
@@ -50,9 +53,9 @@ pub struct RateLimits {
 impl RateLimits {
     pub fn new(login: RateSpec, register: RateSpec) -> Self {
         Self {
-            login_by_addr: Limit::new(login),
-            login_by_email: Limit::new(login),
-            register_by_addr: Limit::new(register),
+            login_by_addr: Limit::new("login_by_address", login),
+            login_by_email: Limit::new("login_by_email", login),
+            register_by_addr: Limit::new("register_by_address", register),
         }
     }
 
@@ -70,7 +73,7 @@ mod tests {
 
     #[test]
     fn allows_the_limit_then_refuses_with_retry_after() {
-        let l = Limit::new("3/60".parse().unwrap());
+        let l = Limit::new("test", "3/60".parse().unwrap());
         for _ in 0..3 {
             l.check("1.2.3.4").unwrap();
         }

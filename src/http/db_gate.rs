@@ -15,7 +15,7 @@ use super::error::ApiError;
 use crate::store::health::{DbHealth, DbState};
 
 /// Paths that answer whatever the database's state (they report it).
-const ALWAYS: [&str; 2] = ["/health", "/ready"];
+const ALWAYS: [&str; 5] = ["/health", "/ready", "/livez", "/readyz", "/metrics"];
 
 pub fn database_gate(router: Router, health: Arc<DbHealth>) -> Router {
     router.layer(middleware::from_fn_with_state(health, gate))

@@ -10,8 +10,11 @@ pub mod extract;
 pub mod idempotency;
 pub mod layers;
 pub mod limits;
+pub mod metrics_layer;
+pub mod probes;
 pub mod queries;
 pub mod serve;
+pub mod service_token;
 
 pub use error::ApiError;
 pub use extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};

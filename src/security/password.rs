@@ -43,6 +43,8 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &Password) -> anyhow::Result<String> {
         let argon = self.argon.clone();
         let pw = password.clone();
+        let _queued =
+            crate::telemetry::metrics::Held::new(crate::telemetry::names::LOGIN_HASHES_QUEUED);
         let _permit = self.permits.acquire().await?;
         tokio::task::spawn_blocking(move || {
             let salt = SaltString::generate(&mut OsRng);
@@ -61,6 +63,8 @@ impl PasswordHasher {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
         let pw = password.to_string();
+        let _queued =
+            crate::telemetry::metrics::Held::new(crate::telemetry::names::LOGIN_HASHES_QUEUED);
         let Ok(_permit) = self.permits.acquire().await else {
             return false;
         };

@@ -1,6 +1,7 @@
-//! `symphainy healthcheck` without `--url` (the image's health check) probes the planes this
-//! environment configures, so one image check fits `serve`, `runtime` and `experience`: an
-//! Experience container is healthy though no runtime listens beside it.
+//! `symphainy healthcheck` without `--url` (the image's health check) probes the readiness of
+//! the planes this environment configures, so one image check fits `serve`, `runtime` and
+//! `experience`: an Experience container is healthy though no runtime listens beside it, and
+//! unhealthy once the runtime it uses is unreachable.
 
 use crate::common::cli::{dead_port, run_binary};
 use crate::common::*;
@@ -17,26 +18,6 @@ async fn the_healthcheck_probes_the_plane_this_environment_runs() {
     let db = sqlite_db();
     let nothing = format!("127.0.0.1:{}", dead_port());
 
-    // An Experience Plane alone (its runtime not even up): healthy on its own port.
-    let runtime_url = format!("http://{nothing}");
-    let mut experience = start_plane(
-        &db,
-        TOKEN,
-        "experience",
-        &[("SYMPHAINY_RUNTIME_URL", runtime_url.as_str())],
-    )
-    .await;
-    let ran = run_binary(
-        &["healthcheck"],
-        &[
-            ("SYMPHAINY_HTTP_ADDR", addr_of(&experience.exp)),
-            ("SYMPHAINY_RUNTIME_ADDR", &nothing),
-        ],
-    )
-    .await;
-    assert_eq!(ran.code, Some(0), "{ran}");
-    experience.child.kill().await.unwrap();
-
     // A Runtime Plane alone: healthy on the runtime's port.
     let mut runtime = start_plane(&db, TOKEN, "runtime", &[]).await;
     let ran = run_binary(
@@ -48,7 +29,38 @@ async fn the_healthcheck_probes_the_plane_this_environment_runs() {
     )
     .await;
     assert_eq!(ran.code, Some(0), "{ran}");
+
+    // An Experience Plane in a container of its own (no runtime beside it), its runtime
+    // reachable: healthy on its own port.
+    let mut experience = start_plane(
+        &db,
+        TOKEN,
+        "experience",
+        &[("SYMPHAINY_RUNTIME_URL", runtime.base.as_str())],
+    )
+    .await;
+    let env = [
+        ("SYMPHAINY_HTTP_ADDR", addr_of(&experience.exp).to_string()),
+        ("SYMPHAINY_RUNTIME_ADDR", nothing.clone()),
+    ];
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let ran = run_binary(&["healthcheck"], &env).await;
+    assert_eq!(ran.code, Some(0), "{ran}");
+
+    // Its runtime gone: not ready, so unhealthy, saying which probe answered what.
     runtime.child.kill().await.unwrap();
+    let _ = runtime.child.wait().await;
+    let ran = eventually(std::time::Duration::from_secs(20), || async {
+        let ran = run_binary(&["healthcheck"], &env).await;
+        (ran.code == Some(1)).then_some(ran)
+    })
+    .await;
+    assert_eq!(
+        ran.stderr,
+        format!("error: {}/readyz answered 503\n", experience.exp),
+        "{ran}"
+    );
+    experience.child.kill().await.unwrap();
 
     // Nothing listening: unhealthy, naming every URL it tried.
     let nothing_else = format!("127.0.0.1:{}", dead_port());
@@ -64,8 +76,8 @@ async fn the_healthcheck_probes_the_plane_this_environment_runs() {
     assert_eq!(
         ran.stderr,
         format!(
-            "error: no plane answers: cannot reach http://{nothing_else}/health: Connection \
-             refused (os error 111); cannot reach http://{nothing}/health: Connection refused \
+            "error: no plane answers: cannot reach http://{nothing_else}/readyz: Connection \
+             refused (os error 111); cannot reach http://{nothing}/readyz: Connection refused \
              (os error 111)\n"
         ),
         "{ran}"

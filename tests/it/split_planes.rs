@@ -47,6 +47,19 @@ async fn runtime_seen(http: &reqwest::Client, exp: &str) -> String {
     body["runtime"].as_str().unwrap().to_string()
 }
 
+/// `(livez, readyz)` status codes of a plane.
+async fn probes(http: &reqwest::Client, base: &str) -> (u16, u16) {
+    let code = |path: &'static str| async move {
+        http.get(format!("{base}{path}"))
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    };
+    (code("/livez").await, code("/readyz").await)
+}
+
 async fn wait_runtime_seen(http: &reqwest::Client, exp: &str) {
     eventually(Duration::from_secs(20), || async {
         (runtime_seen(http, exp).await == "ok").then_some(())
@@ -97,6 +110,8 @@ async fn the_runtime_restarts_under_a_live_experience_and_nothing_is_lost() {
             "{why}: the experience runs no runtime"
         );
         assert_eq!(runtime_seen(&http, &exp).await, "unavailable", "{why}");
+        // Alive, not ready.
+        assert_eq!(probes(&http, &exp).await, (200, 503), "{why}");
         let ready: Value = http
             .get(format!("{exp}/ready"))
             .send()
@@ -159,8 +174,9 @@ async fn the_runtime_restarts_under_a_live_experience_and_nothing_is_lost() {
         runtime.child.kill().await.unwrap();
         let _ = runtime.child.wait().await;
 
-        // Down: health still answers, work is 503, the socket stays open.
+        // Down: health still answers, work is 503, the socket stays open; alive, not ready.
         assert_eq!(runtime_seen(&http, &exp).await, "unavailable", "{why}");
+        assert_eq!(probes(&http, &exp).await, (200, 503), "{why}");
         let (s, b) = post(
             &http,
             format!("{exp}/api/intent/submit"),
@@ -176,8 +192,10 @@ async fn the_runtime_restarts_under_a_live_experience_and_nothing_is_lost() {
         assert_eq!(r.status().as_u16(), 503, "{why}");
 
         // Back: the execution resumes and finishes, the chat goes on over the same socket.
-        let _runtime = start_runtime(&db, port).await;
+        let runtime = start_runtime(&db, port).await;
         wait_runtime_seen(&http, &exp).await;
+        assert_eq!(probes(&http, &exp).await, (200, 200), "{why}");
+        assert_eq!(probes(&http, &runtime.base).await, (200, 200), "{why}");
         send(&mut ws, chat(&session, "And what about my files?")).await;
         read_until_all(
             &mut ws,

@@ -14,6 +14,8 @@ use tokio_util::task::TaskTracker;
 pub struct Seat {
     _permit: OwnedSemaphorePermit,
     _open: TaskTrackerToken,
+    /// This socket in the open-sockets gauge while it lives.
+    _gauge: crate::telemetry::metrics::Held,
 }
 
 /// The connection cap (one permit per connection), and the connections open.
@@ -37,6 +39,7 @@ impl Seats {
         Some(Seat {
             _permit: permit,
             _open: self.open.token(),
+            _gauge: crate::telemetry::metrics::Held::new(crate::telemetry::names::AGENT_SOCKETS),
         })
     }
 

@@ -188,7 +188,12 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>) {
         items.extend(group);
         replies.push(reply);
     }
+    let events = items.len();
+    let started = std::time::Instant::now();
     let (result, items) = append_detached(state, items).await;
+    metrics::histogram!(crate::telemetry::names::EVENT_BATCH_SIZE).record(events as f64);
+    metrics::histogram!(crate::telemetry::names::EVENT_COMMIT_SECONDS)
+        .record(started.elapsed().as_secs_f64());
     match result {
         Ok(outcomes) => deliver(state, outcomes, &sizes, replies),
         // (No items back: the write task was cancelled, the runtime is stopping.)
@@ -331,6 +336,9 @@ impl EventLogHandle {
         let live = self.hub.subscribe(&session_id);
         let store = self.store.clone();
         tokio::spawn(async move {
+            // This subscriber in the gauge while its pump runs.
+            let _gauge =
+                crate::telemetry::metrics::Held::new(crate::telemetry::names::EVENT_SUBSCRIBERS);
             let tx_closed = tx.clone();
             tokio::select! {
                 _ = pump(store, session_id, after_seq, live, tx) => {}

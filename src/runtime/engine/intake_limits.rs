@@ -76,6 +76,7 @@ impl IntakeLimits {
 
 fn admit(rate: &KeyedRate, key: &str, what: &'static str) -> Result<(), RuntimeError> {
     rate.check(key).map_err(|retry_after_secs| {
+        metrics::counter!(crate::telemetry::names::RATE_LIMITED, "limit" => what).increment(1);
         let (limit, window_secs) = (rate.spec.limit, rate.spec.window.as_secs());
         RuntimeError::RateLimited {
             message: format!(

@@ -11,6 +11,7 @@ use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::engine::context::RuntimeCtx;
 use crate::runtime::engine::messages::{RouterMsg, SessionMsg};
 use crate::runtime::engine::session::{SessionActor, SessionArgs};
+use crate::telemetry::names;
 
 const RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -116,6 +117,7 @@ impl Actor for RuntimeRouter {
                         state.sessions.remove(&session_id);
                         state.ctx.sessions.remove_if_current(&session_id, actor_id);
                         tracing::debug!(%session_id, "session passivated");
+                        metrics::counter!(names::SESSION_PASSIVATIONS).increment(1);
                         // Anything still queued is handed back to us by the passivating actor.
                         let _ = actor.drain();
                     }
@@ -173,6 +175,7 @@ impl Actor for RuntimeRouter {
         let current = |state: &RouterState, id: &str| matches!(state.sessions.get(id), Some(Slot::Active(a)) if a.get_id() == cell.get_id());
         match state.children.classify(&evt) {
             ChildExit::Restart(session_id) => {
+                metrics::counter!(names::ACTOR_RESTARTS, "kind" => "session").increment(1);
                 state
                     .ctx
                     .sessions

@@ -23,6 +23,7 @@ use crate::runtime::engine::handler::{SagaStep, StepContext, StepError};
 use crate::store::time::now_micros;
 use crate::store::{AppendOutcome, Effect, ExecutionRow, NewEvent, StepRow};
 use crate::store::{ExecutionState, StepState};
+use crate::telemetry::names;
 
 /// Requests an execution actor passes to its driver.
 pub enum Control {
@@ -96,6 +97,7 @@ pub async fn drive(
     control: mpsc::UnboundedReceiver<Control>,
 ) -> Result<(), RuntimeError> {
     let epoch = start.epoch();
+    let fresh = matches!(start, Start::Fresh(_));
     // Read after the claim: whatever a fenced predecessor wrote before it is in this row.
     let (exec, steps) = match start {
         Start::Fresh(row) => (*row, Some(Vec::new())),
@@ -107,6 +109,18 @@ pub async fn drive(
     tracing::Span::current().record("session_id", exec.session_id.as_str());
     if exec.is_terminal() {
         return Ok(());
+    }
+    // Picked up again while it was running (a restart, a takeover): resumed. A first start
+    // is counted when it is recorded (`ExecutionStarted`).
+    if exec.status == ExecutionState::Running {
+        metrics::counter!(names::EXECUTIONS_RESUMED, "intent_type" => exec.intent_type.clone())
+            .increment(1);
+        tracing::info!(
+            execution_id = %exec.execution_id,
+            intent_type = %exec.intent_type,
+            fresh_actor = fresh,
+            "execution resumed"
+        );
     }
     let mut driver = Driver {
         ctx,
@@ -224,6 +238,14 @@ impl Driver {
             }
         }
         if self.exec.status != ExecutionState::Running {
+            metrics::counter!(names::EXECUTIONS_STARTED, "intent_type" => self.exec.intent_type.clone())
+                .increment(1);
+            tracing::info!(
+                execution_id = %self.exec.execution_id,
+                intent_type = %self.exec.intent_type,
+                session_id = %self.exec.session_id,
+                "execution started"
+            );
             let effect = Effect::ExecutionStarted {
                 execution_id: self.exec.execution_id.clone(),
                 epoch: self.epoch,
@@ -288,7 +310,17 @@ impl Driver {
             .await?;
 
             let ctx = self.step_context(outputs.clone(), attempt);
-            match self.run_step(step.clone(), ctx).await {
+            let step_started = std::time::Instant::now();
+            let run = self.run_step(step.clone(), ctx).await;
+            let outcome = match &run {
+                StepRun::Done(Ok(_)) => "ok",
+                StepRun::Done(Err(_)) => "error",
+                StepRun::Cancelled(_) => "cancelled",
+            };
+            metrics::histogram!(names::STEP_SECONDS, "intent_type" => self.exec.intent_type.clone(),
+                "step" => name.clone(), "outcome" => outcome)
+            .record(step_started.elapsed().as_secs_f64());
+            match run {
                 StepRun::Done(Ok(out)) => {
                     crate::failpoint!(crate::failpoints::SAGA_BEFORE_STEP_RECORD);
                     let new_artifacts = !out.artifacts.is_empty();
@@ -577,6 +609,29 @@ impl Driver {
             }
         };
         data["status"] = json!(status);
+        let took = (now_micros() - self.exec.created_at).max(0) as f64 / 1e6;
+        metrics::counter!(names::EXECUTIONS_FINISHED, "intent_type" => self.exec.intent_type.clone(),
+            "status" => status.as_str())
+        .increment(1);
+        metrics::histogram!(names::EXECUTION_SECONDS, "intent_type" => self.exec.intent_type.clone(),
+            "status" => status.as_str())
+        .record(took);
+        match &error {
+            Some(e) if status == ExecutionState::Failed => tracing::info!(
+                execution_id = %self.exec.execution_id,
+                intent_type = %self.exec.intent_type,
+                duration_ms = (took * 1000.0) as u64,
+                error = %e,
+                "execution failed"
+            ),
+            _ => tracing::info!(
+                execution_id = %self.exec.execution_id,
+                intent_type = %self.exec.intent_type,
+                duration_ms = (took * 1000.0) as u64,
+                status = status.as_str(),
+                "execution finished"
+            ),
+        }
         let effect = Effect::ExecutionFinished {
             execution_id: self.exec.execution_id.clone(),
             epoch: self.epoch,

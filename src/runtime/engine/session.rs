@@ -21,6 +21,7 @@ use crate::runtime::engine::messages::{
 };
 use crate::store::time::{now_micros, to_rfc3339};
 use crate::store::{BindOutcome, ExecutionRow, InsertOutcome, NewExecution, SessionRow};
+use crate::telemetry::names;
 
 enum AgentSlot {
     Starting,
@@ -60,6 +61,8 @@ pub struct SessionState {
     passivating: bool,
     /// The scan under way is the last look before passivating.
     final_scan: bool,
+    /// This actor in the active-sessions gauge while it lives.
+    _active: crate::telemetry::metrics::Held,
 }
 
 impl Actor for SessionActor {
@@ -78,6 +81,7 @@ impl Actor for SessionActor {
             myself,
             SessionMsg::Panic
         );
+        metrics::counter!(names::SESSION_ACTIVATIONS).increment(1);
         Ok(SessionState {
             children: Children::new(args.ctx.config.restart),
             ctx: args.ctx,
@@ -89,6 +93,7 @@ impl Actor for SessionActor {
             inflight: 0,
             passivating: false,
             final_scan: false,
+            _active: crate::telemetry::metrics::Held::new(names::SESSIONS_ACTIVE),
         })
     }
 
@@ -289,6 +294,7 @@ impl Actor for SessionActor {
     ) -> Result<(), ActorProcessingErr> {
         match state.children.classify(&evt) {
             ChildExit::Restart(key) if key.starts_with(AGENT_KEY) => {
+                metrics::counter!(names::ACTOR_RESTARTS, "kind" => "agent").increment(1);
                 if let Some(kind) = AgentKind::parse_id(&key[AGENT_KEY.len()..]) {
                     // Its turns are kept here; the one in flight finishes in its own task.
                     tracing::warn!(
@@ -305,6 +311,7 @@ impl Actor for SessionActor {
                 }
             }
             ChildExit::Restart(execution_id) => {
+                metrics::counter!(names::ACTOR_RESTARTS, "kind" => "execution").increment(1);
                 state.executions.remove(&execution_id);
                 tracing::warn!(%execution_id, "execution actor ended abnormally; restarting");
                 start_execution(&myself, state, execution_id, None);

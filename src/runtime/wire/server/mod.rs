@@ -64,7 +64,14 @@ pub fn router(state: RuntimeApiState) -> Router {
     Router::new()
         .route("/health", get(routes::health))
         .route("/ready", get(routes::health))
+        .route("/livez", get(crate::http::probes::livez))
+        .route("/readyz", get(routes::health))
+        .route("/metrics", get(crate::telemetry::metrics::metrics_route))
         .merge(protected)
+        .route_layer(axum::middleware::from_fn_with_state(
+            "runtime",
+            crate::http::metrics_layer::track,
+        ))
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

@@ -1,0 +1,26 @@
+//! The service token as a bearer credential (the internal API; the Experience Plane's
+//! `/metrics`), compared in constant time.
+
+use axum::http::{header, HeaderMap};
+use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
+
+use super::ApiError;
+
+/// Ok when the request carries `Authorization: Bearer <expected>`.
+pub fn check(headers: &HeaderMap, expected: &SecretString) -> Result<(), ApiError> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        });
+    match presented {
+        None => Err(ApiError::unauthorized("a service token is required")),
+        Some(token) if bool::from(token.as_bytes().ct_eq(expected.expose_secret().as_bytes())) => {
+            Ok(())
+        }
+        Some(_) => Err(ApiError::unauthorized("the service token is invalid")),
+    }
+}
