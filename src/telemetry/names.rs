@@ -95,3 +95,62 @@ pub fn describe() {
     );
     describe_gauge!(LOGIN_HASHES_QUEUED, "Password hashes queued or running.");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ALL: [&str; 17] = [
+        EXECUTIONS_STARTED,
+        EXECUTIONS_RESUMED,
+        EXECUTIONS_FINISHED,
+        EXECUTION_SECONDS,
+        STEP_SECONDS,
+        EVENT_BATCH_SIZE,
+        EVENT_COMMIT_SECONDS,
+        SESSIONS_ACTIVE,
+        SESSION_ACTIVATIONS,
+        SESSION_PASSIVATIONS,
+        ACTOR_RESTARTS,
+        HTTP_REQUESTS,
+        HTTP_SECONDS,
+        AGENT_SOCKETS,
+        EVENT_SUBSCRIBERS,
+        RATE_LIMITED,
+        LOGIN_HASHES_QUEUED,
+    ];
+
+    /// Every `symphainy_…` name in a text, histogram suffixes taken off.
+    fn named(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(i) = rest.find("symphainy_") {
+            let tail = &rest[i..];
+            let end = tail
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(tail.len());
+            let name = &tail[..end];
+            let base = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s).filter(|b| ALL.contains(b)))
+                .unwrap_or(name);
+            out.push(base.to_string());
+            rest = &tail[end..];
+        }
+        out
+    }
+
+    #[test]
+    fn the_dashboard_and_the_docs_name_only_real_metrics() {
+        let dashboard = include_str!("../../docs/grafana-dashboard.json");
+        let docs = include_str!("../../docs/operations.md");
+        let on_dashboard = named(dashboard);
+        for name in on_dashboard.iter().chain(named(docs).iter()) {
+            assert!(ALL.contains(&name.as_str()), "{name} is not a metric");
+        }
+        // And every metric is on the dashboard.
+        for name in ALL {
+            assert!(on_dashboard.iter().any(|n| n == name), "{name} is not shown");
+        }
+    }
+}
