@@ -150,7 +150,10 @@ mod tests {
         }
         // And every metric is on the dashboard.
         for name in ALL {
-            assert!(on_dashboard.iter().any(|n| n == name), "{name} is not shown");
+            assert!(
+                on_dashboard.iter().any(|n| n == name),
+                "{name} is not shown"
+            );
         }
     }
 }
