@@ -11,6 +11,7 @@ pub mod download_routes;
 pub mod errors;
 pub mod execution_stream;
 pub mod intent_routes;
+pub mod listing_routes;
 pub mod mash_routes;
 pub mod plane;
 pub mod rate_limit;
@@ -73,6 +74,8 @@ pub fn router(state: ExperienceState) -> Router {
         .route("/ws", get(silent_ws::silent_socket))
         .route("/api/artifact/resolve", post(artifact_routes::resolve))
         .route("/api/artifact/list", post(artifact_routes::list))
+        .route("/api/executions", get(listing_routes::executions))
+        .route("/api/sessions", get(listing_routes::sessions))
         .route("/api/download/{token}", get(download_routes::download))
         // Uploads enforce their own (larger) limit while streaming.
         .route(

@@ -17,6 +17,7 @@ pub mod events;
 pub mod executions;
 pub mod health;
 mod health_watch;
+pub mod listing;
 pub mod refresh_tokens;
 pub mod rows;
 pub mod runtime_store;

@@ -37,3 +37,4 @@ mod split_planes;
 mod startup_errors;
 mod store;
 mod upload;
+mod visibility;

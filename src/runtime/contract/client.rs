@@ -7,6 +7,7 @@ use async_trait::async_trait;
 use futures::Stream;
 
 use crate::runtime::contract::error::RuntimeError;
+use crate::runtime::contract::listing::{ExecutionPage, ExecutionQuery, SessionPage, SessionQuery};
 use crate::runtime::contract::model::{
     AgentAccepted, AgentMessage, ApprovalDecision, ArtifactContent, ArtifactList,
     ArtifactListRequest, CreateSession, ExecutionStatus, IntentAccepted, IntentRequest,
@@ -89,6 +90,25 @@ pub trait RuntimeClient: Send + Sync {
         session_id: &str,
         artifact_id: &str,
     ) -> Result<ArtifactContent, RuntimeError>;
+    /// A page of executions the scope may see, newest first.
+    async fn list_executions(
+        &self,
+        scope: &Scope,
+        query: ExecutionQuery,
+    ) -> Result<ExecutionPage, RuntimeError>;
+    /// A page of sessions the scope may see, newest first.
+    async fn list_sessions(
+        &self,
+        scope: &Scope,
+        query: SessionQuery,
+    ) -> Result<SessionPage, RuntimeError>;
+    /// A new execution of a finished one's intent (same session, parameters and metadata),
+    /// linked to it by `metadata.retry_of`. 409 while the first has not finished.
+    async fn retry_execution(
+        &self,
+        scope: &Scope,
+        execution_id: &str,
+    ) -> Result<IntentAccepted, RuntimeError>;
     /// The session's latest event `seq` (0 when none).
     async fn last_seq(&self, scope: &Scope, session_id: &str) -> Result<i64, RuntimeError>;
     /// Answers a safety hook by its id, for an execution of `session_id` only.

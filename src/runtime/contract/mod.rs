@@ -4,4 +4,5 @@ pub mod agents;
 pub mod client;
 pub mod error;
 pub mod event_type;
+pub mod listing;
 pub mod model;

@@ -12,6 +12,10 @@ use super::artifact_registry::artifact_record;
 use crate::runtime::contract::agents::AgentKind;
 use crate::runtime::contract::client::{EventStream, RuntimeClient};
 use crate::runtime::contract::error::RuntimeError;
+use crate::runtime::contract::listing::{
+    encode_cursor, retry_metadata, ExecutionPage, ExecutionQuery, ExecutionSummary, SessionPage,
+    SessionQuery,
+};
 use crate::runtime::contract::model::{
     AgentAccepted, AgentMessage, ApprovalDecision, ArtifactContent, ArtifactList,
     ArtifactListRequest, CreateSession, ExecutionStatus, IntentAccepted, IntentRequest,
@@ -24,6 +28,7 @@ use crate::runtime::engine::messages::{
 };
 use crate::store::artifacts::{ArtifactFilter, Owner, UploadRow};
 use crate::store::blobs::{BlobError, BlobInfo, BlobReader};
+use crate::store::listing::Cursor;
 use crate::store::time::now_micros;
 use crate::store::{ExecutionRow, SessionRow};
 
@@ -520,6 +525,105 @@ impl RuntimeClient for InProcessClient {
                 .to_string(),
             bytes,
         })
+    }
+
+    async fn list_executions(
+        &self,
+        scope: &Scope,
+        query: ExecutionQuery,
+    ) -> Result<ExecutionPage, RuntimeError> {
+        let (mut filter, cursor, limit) = query.parse()?;
+        if let Scope::Tenant(t) = scope {
+            match &filter.tenant_id {
+                Some(asked) if asked != t => return Err(RuntimeError::not_found("tenant")),
+                _ => filter.tenant_id = Some(t.clone()),
+            }
+        }
+        // One more than asked: whether there is a next page.
+        let mut rows = self
+            .ctx
+            .store
+            .list_executions(&filter, cursor.as_ref(), limit + 1)
+            .await?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = more.then(|| {
+            let last = &rows[rows.len() - 1];
+            encode_cursor(&Cursor {
+                created_at: last.created_at,
+                id: last.execution_id.clone(),
+            })
+        });
+        Ok(ExecutionPage {
+            executions: rows.into_iter().map(ExecutionSummary::from).collect(),
+            next_cursor,
+        })
+    }
+
+    async fn list_sessions(
+        &self,
+        scope: &Scope,
+        query: SessionQuery,
+    ) -> Result<SessionPage, RuntimeError> {
+        let (mut filter, cursor, limit) = query.parse()?;
+        if let Scope::Tenant(t) = scope {
+            match &filter.tenant_id {
+                Some(asked) if asked != t => return Err(RuntimeError::not_found("tenant")),
+                _ => filter.tenant_id = Some(t.clone()),
+            }
+        }
+        let mut rows = self
+            .ctx
+            .store
+            .list_sessions(&filter, cursor.as_ref(), limit + 1)
+            .await?;
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit as usize);
+        let next_cursor = more.then(|| {
+            let last = &rows[rows.len() - 1];
+            encode_cursor(&Cursor {
+                created_at: last.created_at,
+                id: last.session_id.clone(),
+            })
+        });
+        Ok(SessionPage {
+            sessions: rows.into_iter().map(Session::from).collect(),
+            next_cursor,
+        })
+    }
+
+    async fn retry_execution(
+        &self,
+        scope: &Scope,
+        execution_id: &str,
+    ) -> Result<IntentAccepted, RuntimeError> {
+        let first = match self.ctx.store.get_execution(execution_id).await? {
+            Some(e) if scope.permits(e.tenant_id.as_deref()) => e,
+            _ => return Err(RuntimeError::not_found("execution")),
+        };
+        if !first.status.is_terminal() {
+            return Err(RuntimeError::conflict(
+                "not_finished",
+                format!(
+                    "execution {execution_id} is {}; retry it once it has finished",
+                    first.status.as_str()
+                ),
+            ));
+        }
+        self.submit_intent(
+            scope,
+            IntentRequest {
+                intent_type: first.intent_type.clone(),
+                session_id: first.session_id.clone(),
+                tenant_id: first.tenant_id.clone(),
+                solution_id: Some(first.solution_id.clone()),
+                parameters: Some(first.parameters.clone()),
+                metadata: Some(retry_metadata(&first.metadata, execution_id)),
+                intent_id: None,
+                idempotency_key: None,
+            },
+        )
+        .await
     }
 
     async fn list_artifacts(

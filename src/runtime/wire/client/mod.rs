@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 use crate::runtime::contract::client::{EventStream, RuntimeClient};
 use crate::runtime::contract::error::RuntimeError;
+use crate::runtime::contract::listing::{ExecutionPage, ExecutionQuery, SessionPage, SessionQuery};
 use crate::runtime::contract::model::{
     AgentAccepted, AgentMessage, ApprovalDecision, ArtifactContent, ArtifactList,
     ArtifactListRequest, CreateSession, ExecutionStatus, IntentAccepted, IntentRequest, Scope,
@@ -289,6 +290,33 @@ impl RuntimeClient for HttpRuntimeClient {
         let request = self.request(Method::POST, &["api", "artifact", "content"], scope);
         let body = json!({"artifact_id": artifact_id, "session_id": session_id});
         self.call(request.json(&body)).await
+    }
+
+    async fn list_executions(
+        &self,
+        scope: &Scope,
+        query: ExecutionQuery,
+    ) -> Result<ExecutionPage, RuntimeError> {
+        let request = self.request(Method::GET, &["api", "executions"], scope);
+        self.call(request.query(&query)).await
+    }
+
+    async fn list_sessions(
+        &self,
+        scope: &Scope,
+        query: SessionQuery,
+    ) -> Result<SessionPage, RuntimeError> {
+        let request = self.request(Method::GET, &["api", "sessions"], scope);
+        self.call(request.query(&query)).await
+    }
+
+    async fn retry_execution(
+        &self,
+        scope: &Scope,
+        execution_id: &str,
+    ) -> Result<IntentAccepted, RuntimeError> {
+        let path = ["api", "execution", execution_id, "retry"];
+        self.call(self.request(Method::POST, &path, scope)).await
     }
 
     async fn list_artifacts(

@@ -43,6 +43,9 @@ pub fn router(state: RuntimeApiState) -> Router {
             "/api/execution/{id}/approval",
             post(routes::decide_approval),
         )
+        .route("/api/executions", get(routes::list_executions))
+        .route("/api/sessions", get(routes::list_sessions))
+        .route("/api/execution/{id}/retry", post(routes::retry_execution))
         .route("/api/artifact/resolve", post(routes::resolve_artifact))
         .route("/api/artifact/list", post(routes::list_artifacts))
         .route("/api/artifact/content", post(routes::artifact_content))

@@ -12,6 +12,7 @@ use super::RuntimeApiState;
 use crate::http::idempotency::idempotency_key;
 use crate::http::queries::{StatusQuery, TenantQuery};
 use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery};
+use crate::runtime::contract::listing::{ExecutionQuery, SessionQuery};
 use crate::runtime::contract::model::{
     ApprovalDecision, ArtifactListRequest, CreateSession, IntentRequest, StatusOptions,
     UpgradeSession,
@@ -188,6 +189,34 @@ pub async fn artifact_content(
         .artifact_content(&scope.or_tenant(None), &body.session_id, &body.artifact_id)
         .await?;
     Ok(Json(content))
+}
+
+pub async fn list_executions(
+    State(state): State<RuntimeApiState>,
+    scope: CallerScope,
+    ApiQuery(q): ApiQuery<ExecutionQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let scope = scope.or_tenant(None);
+    Ok(Json(state.client.list_executions(&scope, q).await?))
+}
+
+pub async fn list_sessions(
+    State(state): State<RuntimeApiState>,
+    scope: CallerScope,
+    ApiQuery(q): ApiQuery<SessionQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let scope = scope.or_tenant(None);
+    Ok(Json(state.client.list_sessions(&scope, q).await?))
+}
+
+pub async fn retry_execution(
+    State(state): State<RuntimeApiState>,
+    scope: CallerScope,
+    ApiPath(id): ApiPath<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let scope = scope.or_tenant(None);
+    let accepted = state.client.retry_execution(&scope, &id).await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
 pub async fn list_artifacts(

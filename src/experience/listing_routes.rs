@@ -1,0 +1,68 @@
+//! Visibility for the caller: `GET /api/executions` and `GET /api/sessions`, filtered and
+//! paged as the Runtime API's (docs/experience-api.md), scoped to who asks. A user sees their
+//! tenant's (a `tenant_id` naming another is 404); an anonymous caller names their session
+//! (`session_id`, required) and sees only that session's executions, and only that session.
+
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::Json;
+
+use super::access::{session_scope, token_scope};
+use super::auth_user::MaybeUser;
+use super::state::ExperienceState;
+use crate::http::{ApiError, ApiQuery};
+use crate::runtime::contract::listing::{ExecutionQuery, SessionPage, SessionQuery};
+use crate::runtime::RuntimeError;
+
+fn session_required() -> ApiError {
+    ApiError::from(RuntimeError::invalid(
+        "session_id",
+        "is required without a Bearer token (an anonymous caller sees only their session)",
+    ))
+}
+
+pub async fn executions(
+    State(state): State<ExperienceState>,
+    MaybeUser(user): MaybeUser,
+    ApiQuery(mut q): ApiQuery<ExecutionQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let scope = match (&user, q.session_id.clone().filter(|s| !s.is_empty())) {
+        (Some(claims), _) => token_scope(claims, q.tenant_id.as_deref(), "tenant")?,
+        (None, Some(s)) => {
+            let scope = session_scope(&state, &user, &s, None).await?;
+            // Anonymous: this session's executions, whatever else the query names.
+            q.tenant_id = None;
+            scope
+        }
+        (None, None) => return Err(session_required()),
+    };
+    Ok(Json(state.runtime.list_executions(&scope, q).await?))
+}
+
+pub async fn sessions(
+    State(state): State<ExperienceState>,
+    MaybeUser(user): MaybeUser,
+    ApiQuery(q): ApiQuery<SessionQuery>,
+    ApiQuery(own): ApiQuery<OwnSession>,
+) -> Result<impl IntoResponse, ApiError> {
+    if let Some(claims) = &user {
+        let scope = token_scope(claims, q.tenant_id.as_deref(), "tenant")?;
+        return Ok(Json(state.runtime.list_sessions(&scope, q).await?));
+    }
+    let Some(id) = own.session_id.filter(|s| !s.is_empty()) else {
+        return Err(session_required());
+    };
+    let scope = session_scope(&state, &user, &id, None).await?;
+    let session = state.runtime.get_session(&scope, &id).await?;
+    Ok(Json(SessionPage {
+        sessions: vec![session],
+        next_cursor: None,
+    }))
+}
+
+/// An anonymous caller's own session, named in the query.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct OwnSession {
+    #[serde(default)]
+    session_id: Option<String>,
+}
