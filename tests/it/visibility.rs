@@ -94,7 +94,7 @@ async fn executions_and_sessions_are_listed_filtered_paged_and_scoped() {
             .await;
         assert_eq!(
             ids(body["executions"].as_array().unwrap(), "execution_id"),
-            [failed.clone()]
+            std::slice::from_ref(&failed)
         );
         assert_eq!(body["executions"][0]["error"], "pso missing not found");
         let (_, body) = t
@@ -136,7 +136,7 @@ async fn executions_and_sessions_are_listed_filtered_paged_and_scoped() {
         let (_, body) = t.get("/api/sessions?tenant_id=tenant-b").await;
         assert_eq!(
             ids(body["sessions"].as_array().unwrap(), "session_id"),
-            [sb.clone()]
+            std::slice::from_ref(&sb)
         );
         let (_, body) = t.get("/api/sessions?limit=500").await;
         let listed: BTreeSet<String> = ids(body["sessions"].as_array().unwrap(), "session_id")
@@ -184,7 +184,7 @@ async fn executions_and_sessions_are_listed_filtered_paged_and_scoped() {
             .unwrap();
         assert_eq!(
             ids(r["executions"].as_array().unwrap(), "execution_id"),
-            [c_echo.clone()]
+            std::slice::from_ref(&c_echo)
         );
         let r = http
             .get(format!("{}/api/executions", t.exp))
@@ -203,7 +203,7 @@ async fn executions_and_sessions_are_listed_filtered_paged_and_scoped() {
             .unwrap();
         assert_eq!(
             ids(r["sessions"].as_array().unwrap(), "session_id"),
-            [sc.clone()]
+            std::slice::from_ref(&sc)
         );
 
         // A user sees their own tenant's executions and sessions; another tenant is 404.
