@@ -6,6 +6,7 @@
 pub mod actors;
 pub mod agents;
 pub mod app;
+pub mod cli;
 pub mod config;
 pub mod env_errors;
 pub mod experience;

@@ -48,6 +48,17 @@ enum Command {
         #[arg(long, env = "SYMPHAINY_HTTP_ADDR", default_value = "0.0.0.0:8080")]
         http_addr: String,
     },
+    /// Executions on a running server (over its Runtime API): list, show, events, cancel,
+    /// approve, retry.
+    Executions {
+        #[command(subcommand)]
+        cmd: symphainy::cli::executions::Executions,
+    },
+    /// Sessions on a running server (over its Runtime API): list, show.
+    Sessions {
+        #[command(subcommand)]
+        cmd: symphainy::cli::sessions::Sessions,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -68,7 +79,11 @@ fn main() -> std::process::ExitCode {
 }
 
 fn run_command(cli: Cli) -> anyhow::Result<()> {
-    if !matches!(cli.command, Command::Healthcheck { .. }) {
+    // Operator commands print only their answer (their own log lines would mix into it).
+    if !matches!(
+        cli.command,
+        Command::Healthcheck { .. } | Command::Executions { .. } | Command::Sessions { .. }
+    ) {
         symphainy::telemetry::init();
     }
     // Failpoints named in FAILPOINTS (builds with the `failpoints` feature only).
@@ -92,6 +107,8 @@ fn run_command(cli: Cli) -> anyhow::Result<()> {
                 println!("migrations applied");
                 Ok(())
             }
+            Command::Executions { cmd } => symphainy::cli::executions::run(cmd).await,
+            Command::Sessions { cmd } => symphainy::cli::sessions::run(cmd).await,
             Command::Healthcheck {
                 url,
                 runtime_addr,

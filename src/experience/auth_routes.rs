@@ -43,9 +43,7 @@ pub async fn metrics(
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
     match crate::http::service_token::check(&headers, &state.service_token) {
-        Ok(()) => crate::telemetry::metrics::metrics_route()
-            .await
-            .into_response(),
+        Ok(()) => crate::http::probes::metrics().await,
         Err(e) => e.into_response(),
     }
 }

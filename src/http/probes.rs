@@ -1,11 +1,36 @@
-//! `GET /livez`: the process is alive and serving (200 whatever its dependencies' state; an
-//! orchestrator restarts it only when this fails). Readiness (`/readyz`) is each plane's own:
-//! whether it can do work now.
+//! What orchestrators and scrapers ask every plane: `GET /livez` (the process is alive and
+//! serving: 200 whatever its dependencies' state; an orchestrator restarts it only when this
+//! fails) and `GET /metrics` (the process's Prometheus registry). Readiness (`/readyz`) is each
+//! plane's own: whether it can do work now.
 
+use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
 use serde_json::json;
 
+use super::ApiError;
+
 pub async fn livez() -> impl IntoResponse {
     Json(json!({"status": "alive", "version": env!("CARGO_PKG_VERSION")}))
+}
+
+/// `GET /metrics`: the Prometheus text exposition.
+pub async fn metrics() -> axum::response::Response {
+    match crate::telemetry::metrics::install() {
+        Some(h) => (
+            StatusCode::OK,
+            [(
+                header::CONTENT_TYPE,
+                "text/plain; version=0.0.4; charset=utf-8",
+            )],
+            h.render(),
+        )
+            .into_response(),
+        None => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics_unavailable",
+            "metrics are not recorded by this process",
+        )
+        .into_response(),
+    }
 }

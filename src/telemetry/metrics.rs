@@ -1,5 +1,5 @@
 //! The process's metrics recorder: the `metrics` facade's global recorder, a Prometheus
-//! registry rendered as text at `GET /metrics` on each plane's listener (both planes of one
+//! registry rendered as text at `GET /metrics` (`http::probes`) on each plane's listener (both planes of one
 //! process share it). Installed once, on the first call; histograms have fixed buckets
 //! (seconds from 1 ms to 60 s; batch sizes from 1 to 1,024). A background thread runs the
 //! registry's upkeep every 5 seconds, so histogram samples never pile up between scrapes.
@@ -7,8 +7,6 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use axum::http::{header, StatusCode};
-use axum::response::IntoResponse;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 use super::names;
@@ -51,27 +49,6 @@ pub fn install() -> Option<&'static PrometheusHandle> {
             }
         })
         .as_ref()
-}
-
-/// `GET /metrics`: the Prometheus text exposition.
-pub async fn metrics_route() -> impl IntoResponse {
-    match install() {
-        Some(h) => (
-            StatusCode::OK,
-            [(
-                header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
-            )],
-            h.render(),
-        )
-            .into_response(),
-        None => crate::http::ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "metrics_unavailable",
-            "metrics are not recorded by this process",
-        )
-        .into_response(),
-    }
 }
 
 /// One unit of a gauge held while this lives: up when made, down when dropped (however its

@@ -26,6 +26,7 @@ mod frontend_journeys;
 mod healthcheck;
 mod insights;
 mod limits;
+mod operator_cli;
 mod permits;
 mod process_crash;
 mod regressions;

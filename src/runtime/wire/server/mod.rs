@@ -69,7 +69,7 @@ pub fn router(state: RuntimeApiState) -> Router {
         .route("/ready", get(routes::health))
         .route("/livez", get(crate::http::probes::livez))
         .route("/readyz", get(routes::health))
-        .route("/metrics", get(crate::telemetry::metrics::metrics_route))
+        .route("/metrics", get(crate::http::probes::metrics))
         .merge(protected)
         .route_layer(axum::middleware::from_fn_with_state(
             "runtime",
