@@ -1,4 +1,5 @@
-//! `POST /api/artifact/resolve` and `POST /api/artifact/list`.
+//! `POST /api/artifact/resolve`, `POST /api/artifact/list`, and the cheap reads that create
+//! no execution: `GET /api/artifacts/{id}` and `GET /api/parsed-files/{id}/records`.
 
 use axum::extract::State;
 use axum::response::IntoResponse;
@@ -9,7 +10,9 @@ use super::access::{session_scope, token_scope};
 use super::auth_user::MaybeUser;
 use super::errors::token_required;
 use super::state::ExperienceState;
-use crate::http::{ApiError, ApiJson, OptionalJson};
+use crate::http::queries::TenantQuery;
+use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery, OptionalJson};
+use crate::runtime::contract::listing::RecordQuery;
 use crate::runtime::contract::model::{ArtifactListRequest, Scope};
 
 #[derive(Deserialize)]
@@ -41,6 +44,55 @@ pub async fn resolve(
         return Err(ApiError::not_found("artifact"));
     }
     Ok(Json(record))
+}
+
+/// The scope a read of artifact `id` runs in: the caller's tenant with a token; without one,
+/// the artifact id is the capability, for an anonymous session's artifacts only (a tenant's
+/// look unknown).
+async fn read_scope(
+    state: &ExperienceState,
+    user: &Option<crate::security::tokens::Claims>,
+    id: &str,
+    tenant_id: Option<&str>,
+    what: &'static str,
+) -> Result<Scope, ApiError> {
+    match user {
+        Some(claims) => token_scope(claims, tenant_id, what),
+        None => {
+            let record = state.runtime.resolve_artifact(&Scope::Any, id, None).await;
+            match record {
+                Ok(r) if r["tenant_id"].is_null() => Ok(Scope::Any),
+                Ok(_) | Err(crate::runtime::RuntimeError::NotFound(_)) => {
+                    Err(ApiError::not_found(what))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+/// `GET /api/artifacts/{id}`: an ArtifactRecord, as `resolve` answers it.
+pub async fn get_artifact(
+    State(state): State<ExperienceState>,
+    MaybeUser(user): MaybeUser,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<TenantQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let scope = read_scope(&state, &user, &id, q.tenant_id.as_deref(), "artifact").await?;
+    Ok(Json(
+        state.runtime.resolve_artifact(&scope, &id, None).await?,
+    ))
+}
+
+/// `GET /api/parsed-files/{id}/records?cursor=&limit=`: a page of a parse's records.
+pub async fn parsed_records(
+    State(state): State<ExperienceState>,
+    MaybeUser(user): MaybeUser,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<RecordQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let scope = read_scope(&state, &user, &id, q.tenant_id.as_deref(), "parsed_file").await?;
+    Ok(Json(state.runtime.parsed_records(&scope, &id, q).await?))
 }
 
 /// With a token: the tenant's artifacts. Without one: `session_id` names an anonymous session

@@ -75,6 +75,11 @@ pub fn router(state: ExperienceState) -> Router {
         .route("/api/artifact/resolve", post(artifact_routes::resolve))
         .route("/api/artifact/list", post(artifact_routes::list))
         .route("/api/executions", get(listing_routes::executions))
+        .route("/api/artifacts/{id}", get(artifact_routes::get_artifact))
+        .route(
+            "/api/parsed-files/{id}/records",
+            get(artifact_routes::parsed_records),
+        )
         .route("/api/sessions", get(listing_routes::sessions))
         .route("/api/download/{token}", get(download_routes::download))
         // Uploads enforce their own (larger) limit while streaming.

@@ -12,6 +12,7 @@ mod agents;
 mod architecture;
 mod bad_input;
 mod cancel_race;
+mod cheap_reads;
 mod content;
 mod crash_recovery;
 mod data_dir_lock;

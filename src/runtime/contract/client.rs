@@ -7,7 +7,9 @@ use async_trait::async_trait;
 use futures::Stream;
 
 use crate::runtime::contract::error::RuntimeError;
-use crate::runtime::contract::listing::{ExecutionPage, ExecutionQuery, SessionPage, SessionQuery};
+use crate::runtime::contract::listing::{
+    ExecutionPage, ExecutionQuery, RecordPage, RecordQuery, SessionPage, SessionQuery,
+};
 use crate::runtime::contract::model::{
     AgentAccepted, AgentMessage, ApprovalDecision, ArtifactContent, ArtifactList,
     ArtifactListRequest, CreateSession, ExecutionStatus, IntentAccepted, IntentRequest,
@@ -109,6 +111,13 @@ pub trait RuntimeClient: Send + Sync {
         scope: &Scope,
         execution_id: &str,
     ) -> Result<IntentAccepted, RuntimeError>;
+    /// A page of a parsed file's records, read directly (no execution, no event).
+    async fn parsed_records(
+        &self,
+        scope: &Scope,
+        parsed_file_id: &str,
+        query: RecordQuery,
+    ) -> Result<RecordPage, RuntimeError>;
     /// The session's latest event `seq` (0 when none).
     async fn last_seq(&self, scope: &Scope, session_id: &str) -> Result<i64, RuntimeError>;
     /// Answers a safety hook by its id, for an execution of `session_id` only.

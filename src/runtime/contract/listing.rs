@@ -109,6 +109,70 @@ pub struct SessionPage {
     pub next_cursor: Option<String>,
 }
 
+/// A page of a parsed file's records, read without an execution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecordPage {
+    pub parsed_file_id: String,
+    /// The records, in file order (each as the parse stored it).
+    pub records: Vec<Value>,
+    /// The index of the first record of this page.
+    pub offset: i64,
+    /// How many records the parse holds, when it says.
+    pub record_count: Option<u64>,
+    /// Pass it as `cursor` for the next page; absent on the last.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// Records a page holds by default, and at most.
+pub const DEFAULT_RECORDS: i64 = 100;
+pub const MAX_RECORDS: i64 = 500;
+
+/// A record page's query: `cursor` (a previous page's `next_cursor`) and `limit`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RecordQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+}
+
+impl RecordQuery {
+    /// The first record's index and the page size.
+    pub fn parse(&self) -> Result<(i64, i64), RuntimeError> {
+        let offset = match text(&self.cursor) {
+            None => 0,
+            Some(c) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(&c)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .and_then(|s| s.strip_prefix("r:").and_then(|n| n.parse::<i64>().ok()))
+                .filter(|n| *n >= 0)
+                .ok_or_else(|| {
+                    RuntimeError::invalid("cursor", "is not a cursor this server gave")
+                })?,
+        };
+        let limit = match self.limit {
+            None => DEFAULT_RECORDS,
+            Some(n) if (1..=MAX_RECORDS).contains(&n) => n,
+            Some(_) => {
+                return Err(RuntimeError::invalid(
+                    "limit",
+                    format!("must be from 1 to {MAX_RECORDS}"),
+                ))
+            }
+        };
+        Ok((offset, limit))
+    }
+}
+
+/// The cursor of the record page starting at `offset`.
+pub fn record_cursor(offset: i64) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("r:{offset}"))
+}
+
 /// A cursor as clients see it: opaque text.
 pub fn encode_cursor(c: &Cursor) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}:{}", c.created_at, c.id))

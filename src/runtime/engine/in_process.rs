@@ -13,8 +13,8 @@ use crate::runtime::contract::agents::AgentKind;
 use crate::runtime::contract::client::{EventStream, RuntimeClient};
 use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::contract::listing::{
-    encode_cursor, retry_metadata, ExecutionPage, ExecutionQuery, ExecutionSummary, SessionPage,
-    SessionQuery,
+    encode_cursor, record_cursor, retry_metadata, ExecutionPage, ExecutionQuery, ExecutionSummary,
+    RecordPage, RecordQuery, SessionPage, SessionQuery,
 };
 use crate::runtime::contract::model::{
     AgentAccepted, AgentMessage, ApprovalDecision, ArtifactContent, ArtifactList,
@@ -589,6 +589,38 @@ impl RuntimeClient for InProcessClient {
         Ok(SessionPage {
             sessions: rows.into_iter().map(Session::from).collect(),
             next_cursor,
+        })
+    }
+
+    async fn parsed_records(
+        &self,
+        scope: &Scope,
+        parsed_file_id: &str,
+        query: RecordQuery,
+    ) -> Result<RecordPage, RuntimeError> {
+        let (offset, limit) = query.parse()?;
+        let store = &self.ctx.services.store;
+        let parsed = match store.artifact(parsed_file_id).await? {
+            Some(a)
+                if a.artifact_type == "parsed_file"
+                    && a.lifecycle_state != "deleted"
+                    && scope.permits(a.tenant_id.as_deref()) =>
+            {
+                a
+            }
+            _ => return Err(RuntimeError::not_found("parsed_file")),
+        };
+        let mut records = store
+            .parsed_records(parsed_file_id, offset, limit + 1)
+            .await?;
+        let more = records.len() as i64 > limit;
+        records.truncate(limit as usize);
+        Ok(RecordPage {
+            parsed_file_id: parsed.artifact_id,
+            next_cursor: more.then(|| record_cursor(offset + limit)),
+            records,
+            offset,
+            record_count: parsed.semantic_descriptor["record_count"].as_u64(),
         })
     }
 

@@ -17,7 +17,9 @@ use serde_json::{json, Value};
 
 use crate::runtime::contract::client::{EventStream, RuntimeClient};
 use crate::runtime::contract::error::RuntimeError;
-use crate::runtime::contract::listing::{ExecutionPage, ExecutionQuery, SessionPage, SessionQuery};
+use crate::runtime::contract::listing::{
+    ExecutionPage, ExecutionQuery, RecordPage, RecordQuery, SessionPage, SessionQuery,
+};
 use crate::runtime::contract::model::{
     AgentAccepted, AgentMessage, ApprovalDecision, ArtifactContent, ArtifactList,
     ArtifactListRequest, CreateSession, ExecutionStatus, IntentAccepted, IntentRequest, Scope,
@@ -308,6 +310,17 @@ impl RuntimeClient for HttpRuntimeClient {
     ) -> Result<SessionPage, RuntimeError> {
         let request = self.request(Method::GET, &["api", "sessions"], scope);
         self.call(request.query(&query)).await
+    }
+
+    async fn parsed_records(
+        &self,
+        scope: &Scope,
+        parsed_file_id: &str,
+        query: RecordQuery,
+    ) -> Result<RecordPage, RuntimeError> {
+        let path = ["api", "parsed-files", parsed_file_id, "records"];
+        self.call(self.request(Method::GET, &path, scope).query(&query))
+            .await
     }
 
     async fn retry_execution(

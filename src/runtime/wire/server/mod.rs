@@ -46,6 +46,11 @@ pub fn router(state: RuntimeApiState) -> Router {
         .route("/api/executions", get(routes::list_executions))
         .route("/api/sessions", get(routes::list_sessions))
         .route("/api/execution/{id}/retry", post(routes::retry_execution))
+        .route(
+            "/api/parsed-files/{id}/records",
+            get(routes::parsed_records),
+        )
+        .route("/api/artifacts/{id}", get(routes::get_artifact))
         .route("/api/artifact/resolve", post(routes::resolve_artifact))
         .route("/api/artifact/list", post(routes::list_artifacts))
         .route("/api/artifact/content", post(routes::artifact_content))

@@ -12,7 +12,7 @@ use super::RuntimeApiState;
 use crate::http::idempotency::idempotency_key;
 use crate::http::queries::{StatusQuery, TenantQuery};
 use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery};
-use crate::runtime::contract::listing::{ExecutionQuery, SessionQuery};
+use crate::runtime::contract::listing::{ExecutionQuery, RecordQuery, SessionQuery};
 use crate::runtime::contract::model::{
     ApprovalDecision, ArtifactListRequest, CreateSession, IntentRequest, StatusOptions,
     UpgradeSession,
@@ -207,6 +207,28 @@ pub async fn list_sessions(
 ) -> Result<impl IntoResponse, ApiError> {
     let scope = scope.or_tenant(None);
     Ok(Json(state.client.list_sessions(&scope, q).await?))
+}
+
+pub async fn parsed_records(
+    State(state): State<RuntimeApiState>,
+    scope: CallerScope,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<RecordQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let scope = scope.or_tenant(q.tenant_id.clone());
+    Ok(Json(state.client.parsed_records(&scope, &id, q).await?))
+}
+
+pub async fn get_artifact(
+    State(state): State<RuntimeApiState>,
+    scope: CallerScope,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<TenantQuery>,
+) -> Result<impl IntoResponse, ApiError> {
+    let scope = scope.or_tenant(q.tenant_id);
+    Ok(Json(
+        state.client.resolve_artifact(&scope, &id, None).await?,
+    ))
 }
 
 pub async fn retry_execution(
