@@ -157,7 +157,11 @@ async fn run(args: ServeArgs, with_experience: bool) -> anyhow::Result<()> {
     let app = App::start(&config, symphainy::runtime::realms::builtin(), listeners).await?;
     println!("{}", app.listening_line());
     std::io::stdout().flush()?;
-    tracing::info!(runtime = %app.runtime_addr, experience = ?app.experience_addr, "symphainy started");
+    tracing::info!(
+        runtime = %app.runtime_addr,
+        experience = app.experience_addr.map(|a| a.to_string()).unwrap_or_else(|| "-".into()),
+        "symphainy started"
+    );
 
     let failed = tokio::select! {
         _ = shutdown_signal() => false,

@@ -19,6 +19,16 @@ use tracing::Span;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+/// A request's id, as `observe` set it (the caller's `x-request-id`, or a new UUID), cut to
+/// 200 characters; `None` when the header is absent or not text.
+pub fn request_id(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get(&REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.chars().take(200).collect())
+}
+
 pub fn observe(router: Router, body_limit: usize) -> Router {
     router
         .layer(DefaultBodyLimit::max(body_limit))

@@ -69,6 +69,8 @@ pub struct ExecutionRow {
     pub started_at: Option<i64>,
     pub completed_at: Option<i64>,
     pub updated_at: i64,
+    /// The request that submitted it, if known.
+    pub request_id: Option<String>,
 }
 
 impl ExecutionRow {
@@ -95,6 +97,7 @@ impl ExecutionRow {
             started_at: row.try_get("started_at")?,
             completed_at: row.try_get("completed_at")?,
             updated_at: row.try_get("updated_at")?,
+            request_id: row.try_get("request_id")?,
         })
     }
 

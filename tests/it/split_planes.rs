@@ -292,3 +292,81 @@ async fn two_experience_planes_serve_one_runtime() {
     second.shutdown().await;
     t.app.shutdown().await;
 }
+
+/// A request id given to the Experience Plane crosses to the runtime in another process: the
+/// runtime logs it with the execution's lifecycle, and the execution's status shows it.
+#[tokio::test]
+async fn a_request_id_crosses_the_planes() {
+    let db = sqlite_db();
+    let http = reqwest::Client::new();
+    let runtime = start_plane(
+        &db,
+        TOKEN,
+        "runtime",
+        &[("RUST_LOG", "info"), ("SYMPHAINY_LOG_FORMAT", "json")],
+    )
+    .await;
+    let exp = start_plane(
+        &db,
+        TOKEN,
+        "experience",
+        &[("SYMPHAINY_RUNTIME_URL", runtime.base.as_str())],
+    )
+    .await;
+    wait_runtime_seen(&http, &exp.exp).await;
+    let (_, b) = post(
+        &http,
+        format!("{}/api/session/create-anonymous", exp.exp),
+        json!({}),
+    )
+    .await;
+    let session = b["session_id"].as_str().unwrap().to_string();
+    let r = http
+        .post(format!("{}/api/intent/submit", exp.exp))
+        .header("x-request-id", "req-trace-42")
+        .json(&json!({"intent_type": "echo", "session_id": session,
+            "parameters": {"message": "traced"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "req-trace-42");
+    let accepted: Value = r.json().await.unwrap();
+    let e = accepted["execution_id"].as_str().unwrap().to_string();
+    let status: Value = eventually(Duration::from_secs(20), || async {
+        let s: Value = http
+            .get(format!("{}/api/execution/{e}/status", exp.exp))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
+        (s["status"] == "completed").then_some(s)
+    })
+    .await;
+    assert_eq!(status["request_id"], "req-trace-42");
+    // The runtime's own log lines for this execution carry the id, as plain text.
+    let lines: Vec<Value> = eventually(Duration::from_secs(10), || async {
+        let log = runtime.log.lock().clone();
+        let mine: Vec<Value> = log
+            .lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|l| l["fields"]["execution_id"] == e.as_str())
+            .collect();
+        mine.iter()
+            .any(|l| l["fields"]["message"] == "execution finished")
+            .then_some(mine)
+    })
+    .await;
+    let accepted_line = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "execution accepted")
+        .expect("an accepted line");
+    assert_eq!(accepted_line["fields"]["request_id"], "req-trace-42");
+    let finished = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "execution finished")
+        .unwrap();
+    assert_eq!(finished["span"]["request_id"], "req-trace-42", "{finished}");
+    assert_eq!(finished["fields"]["status"], "completed");
+}

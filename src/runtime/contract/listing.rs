@@ -74,6 +74,9 @@ pub struct ExecutionSummary {
     /// The execution this one retries, if it is a retry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_of: Option<String>,
+    /// The request that submitted it, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl From<ExecutionRow> for ExecutionSummary {
@@ -90,6 +93,7 @@ impl From<ExecutionRow> for ExecutionSummary {
             started_at: r.started_at.map(to_rfc3339),
             completed_at: r.completed_at.map(to_rfc3339),
             error: r.error,
+            request_id: r.request_id,
         }
     }
 }

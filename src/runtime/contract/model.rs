@@ -118,6 +118,10 @@ pub struct IntentRequest {
     pub intent_id: Option<String>,
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// The request that submits it (the Experience Plane's `x-request-id`), kept with the
+    /// execution and shown in its status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -201,6 +205,9 @@ pub struct ExecutionStatus {
     pub steps: Vec<StepStatus>,
     pub artifacts: Option<Map<String, Value>>,
     pub events: Option<Vec<RuntimeEvent>>,
+    /// The request that submitted it, if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl ExecutionStatus {
@@ -232,6 +239,7 @@ impl ExecutionStatus {
             steps: steps.into_iter().map(StepStatus::from).collect(),
             artifacts,
             events: events.map(|v| v.into_iter().map(RuntimeEvent::from).collect()),
+            request_id: e.request_id,
         }
     }
 

@@ -94,6 +94,7 @@ impl Actor for ExecutionActor {
         let span = tracing::info_span!(
             "execution",
             session_id = tracing::field::Empty,
+            request_id = tracing::field::Empty,
             %execution_id,
             epoch = start.epoch()
         );

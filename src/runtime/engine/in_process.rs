@@ -204,7 +204,11 @@ impl RuntimeClient for InProcessClient {
                 "a session with this id already exists",
             ));
         }
-        tracing::info!(session_id = %row.session_id, tenant_id = ?row.tenant_id, "session created");
+        tracing::info!(
+            session_id = %row.session_id,
+            tenant_id = row.tenant_id.as_deref().unwrap_or("-"),
+            "session created"
+        );
         Ok(Session::from(row))
     }
 
@@ -233,7 +237,8 @@ impl RuntimeClient for InProcessClient {
         .await
     }
 
-    #[tracing::instrument(skip_all, fields(session_id = %req.session_id, intent_type = %req.intent_type))]
+    #[tracing::instrument(skip_all, fields(session_id = %req.session_id, intent_type = %req.intent_type,
+        request_id = req.request_id.as_deref().unwrap_or("-")))]
     async fn submit_intent(
         &self,
         scope: &Scope,
@@ -267,12 +272,19 @@ impl RuntimeClient for InProcessClient {
         }
         let session_id = req.session_id.clone();
         let scope = scope.clone();
-        self.ask_session(&session_id, |reply| SessionMsg::Submit {
-            scope: scope.clone(),
-            req: req.clone(),
-            reply,
-        })
-        .await
+        let accepted = self
+            .ask_session(&session_id, |reply| SessionMsg::Submit {
+                scope: scope.clone(),
+                req: req.clone(),
+                reply,
+            })
+            .await?;
+        tracing::info!(
+            execution_id = %accepted.execution_id,
+            request_id = req.request_id.as_deref().unwrap_or("-"),
+            "execution accepted"
+        );
+        Ok(accepted)
     }
 
     async fn execution_status(
@@ -653,6 +665,7 @@ impl RuntimeClient for InProcessClient {
                 metadata: Some(retry_metadata(&first.metadata, execution_id)),
                 intent_id: None,
                 idempotency_key: None,
+                request_id: None,
             },
         )
         .await

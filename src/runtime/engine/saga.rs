@@ -107,6 +107,9 @@ pub async fn drive(
         },
     };
     tracing::Span::current().record("session_id", exec.session_id.as_str());
+    if let Some(r) = &exec.request_id {
+        tracing::Span::current().record("request_id", r.as_str());
+    }
     if exec.is_terminal() {
         return Ok(());
     }

@@ -683,6 +683,10 @@ fn prepare_execution(
         parameters,
         metadata,
         created_at: now_micros(),
+        request_id: req
+            .request_id
+            .filter(|r| !r.is_empty())
+            .map(|r| r.chars().take(200).collect()),
         idempotency,
         idempotency_alt_scope,
     })

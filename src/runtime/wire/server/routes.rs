@@ -82,6 +82,11 @@ pub async fn submit_intent(
     if req.idempotency_key.is_none() {
         req.idempotency_key = idempotency_key(&headers);
     }
+    // The Experience Plane sends its request's id in the body; a direct caller's is this
+    // request's own.
+    if req.request_id.is_none() {
+        req.request_id = crate::http::layers::request_id(&headers);
+    }
     let scope = scope.or_tenant(req.tenant_id.clone());
     let accepted = state.client.submit_intent(&scope, req).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
