@@ -30,6 +30,7 @@ mod limits;
 mod operator_cli;
 mod permits;
 mod process_crash;
+mod progress;
 mod regressions;
 mod runtime_api;
 mod saga;

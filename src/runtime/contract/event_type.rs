@@ -33,6 +33,7 @@ event_types! {
     ExecutionCompleted => "EXECUTION_COMPLETED",
     ExecutionFailed => "EXECUTION_FAILED",
     ExecutionCancelled => "EXECUTION_CANCELLED",
+    ExecutionProgress => "EXECUTION_PROGRESS",
     AgentStarted => "AGENT_STARTED",
     AgentToken => "AGENT_TOKEN",
     AgentResponse => "AGENT_RESPONSE",

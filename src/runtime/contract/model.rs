@@ -208,6 +208,9 @@ pub struct ExecutionStatus {
     /// The request that submitted it, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The latest progress a long step reported (`EXECUTION_PROGRESS` data), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<Value>,
 }
 
 impl ExecutionStatus {
@@ -238,6 +241,12 @@ impl ExecutionStatus {
             error: e.error,
             steps: steps.into_iter().map(StepStatus::from).collect(),
             artifacts,
+            progress: events.as_ref().and_then(|v| {
+                v.iter()
+                    .rev()
+                    .find(|ev| ev.event_type == "EXECUTION_PROGRESS")
+                    .map(|ev| ev.data.clone())
+            }),
             events: events.map(|v| v.into_iter().map(RuntimeEvent::from).collect()),
             request_id: e.request_id,
         }

@@ -23,6 +23,8 @@ pub struct RuntimeConfig {
     pub intake: IntakeRates,
     /// What a session and a tenant may keep stored (files' bytes, parsed records).
     pub quotas: crate::store::usage::StorageQuotas,
+    /// At most one progress event per execution in this time (long steps report more often).
+    pub progress_interval: Duration,
     /// The optional language model realms may ask (wording, judgement no rule decides).
     pub language: super::language::Language,
 }
@@ -44,6 +46,7 @@ impl Default for RuntimeConfig {
             intake: IntakeRates::default(),
             quotas: Default::default(),
             language: Default::default(),
+            progress_interval: Duration::from_secs(1),
         }
     }
 }

@@ -38,6 +38,8 @@ pub struct StepContext {
     pub outputs: BTreeMap<String, Value>,
     /// 1 on the first run of this step, more when it is re-run after a crash.
     pub attempt: i64,
+    /// Where a long step reports how far it is (throttled `EXECUTION_PROGRESS` events).
+    pub progress: super::progress::Progress,
     pub services: Services,
 }
 

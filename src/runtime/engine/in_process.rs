@@ -295,17 +295,18 @@ impl RuntimeClient for InProcessClient {
     ) -> Result<ExecutionStatus, RuntimeError> {
         let exec = self.visible_execution(scope, execution_id).await?;
         let steps = self.ctx.store.get_steps(execution_id).await?;
-        let events = if opts.include_events {
+        // A running execution's events are read anyway: its latest progress is in them.
+        let running = exec.status == crate::store::ExecutionState::Running;
+        let events = if opts.include_events || running {
             Some(self.ctx.store.events_of_execution(execution_id).await?)
         } else {
             None
         };
-        Ok(ExecutionStatus::build(
-            exec,
-            steps,
-            events,
-            opts.include_artifacts,
-        ))
+        let mut status = ExecutionStatus::build(exec, steps, events, opts.include_artifacts);
+        if !opts.include_events {
+            status.events = None;
+        }
+        Ok(status)
     }
 
     async fn cancel_execution(

@@ -18,6 +18,7 @@ pub mod intent_info;
 pub mod language;
 pub mod messages;
 pub mod params;
+pub mod progress;
 pub mod realm;
 pub mod registry;
 pub mod router;

@@ -20,6 +20,7 @@ use crate::runtime::contract::event_type::EventType;
 use crate::runtime::engine::context::RuntimeCtx;
 use crate::runtime::engine::event_log::Item;
 use crate::runtime::engine::handler::{SagaStep, StepContext, StepError};
+use crate::runtime::engine::progress::{Progress, ProgressSink};
 use crate::store::time::now_micros;
 use crate::store::{AppendOutcome, Effect, ExecutionRow, NewEvent, StepRow};
 use crate::store::{ExecutionState, StepState};
@@ -312,7 +313,7 @@ impl Driver {
             )
             .await?;
 
-            let ctx = self.step_context(outputs.clone(), attempt);
+            let ctx = self.step_context(outputs.clone(), attempt, &name);
             let step_started = std::time::Instant::now();
             let run = self.run_step(step.clone(), ctx).await;
             let outcome = match &run {
@@ -400,8 +401,23 @@ impl Driver {
         .await
     }
 
-    fn step_context(&self, outputs: BTreeMap<String, Value>, attempt: i64) -> StepContext {
+    fn step_context(
+        &self,
+        outputs: BTreeMap<String, Value>,
+        attempt: i64,
+        step: &str,
+    ) -> StepContext {
+        let sink = ProgressEvents {
+            events: self.ctx.events.clone(),
+            session_id: self.exec.session_id.clone(),
+            execution_id: self.exec.execution_id.clone(),
+            intent_type: self.exec.intent_type.clone(),
+            step: step.to_string(),
+            attempt,
+            n: std::sync::atomic::AtomicU64::new(0),
+        };
         StepContext {
+            progress: Progress::new(Arc::new(sink), self.ctx.config.progress_interval),
             execution_id: self.exec.execution_id.clone(),
             session_id: self.exec.session_id.clone(),
             tenant_id: self.exec.tenant_id.clone(),
@@ -541,7 +557,7 @@ impl Driver {
             let Some(step) = steps.get(row.idx as usize).cloned() else {
                 continue;
             };
-            let ctx = self.step_context(BTreeMap::new(), row.attempts);
+            let ctx = self.step_context(BTreeMap::new(), row.attempts, &row.name);
             let output = row.output.clone().unwrap_or(Value::Null);
             let result = AssertUnwindSafe(async move { step.compensate(&ctx, &output).await })
                 .catch_unwind()
@@ -695,3 +711,40 @@ pub const MAX_STEP_ATTEMPTS: i64 = 5;
 
 /// The error recorded on a step interrupted by a cancel.
 const CANCELLED: &str = "cancelled";
+
+/// A step's progress, written as `EXECUTION_PROGRESS` events of its execution.
+struct ProgressEvents {
+    events: crate::runtime::engine::event_log::EventLogHandle,
+    session_id: String,
+    execution_id: String,
+    intent_type: String,
+    step: String,
+    attempt: i64,
+    n: std::sync::atomic::AtomicU64,
+}
+
+#[async_trait::async_trait]
+impl ProgressSink for ProgressEvents {
+    async fn emit(&self, mut data: Value) {
+        let n = self.n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        data["execution_id"] = json!(self.execution_id);
+        data["intent_type"] = json!(self.intent_type);
+        data["step"] = json!(self.step);
+        let event = NewEvent {
+            event_id: uuid::Uuid::new_v4().to_string(),
+            session_id: self.session_id.clone(),
+            event_type: EventType::ExecutionProgress.as_str().to_string(),
+            execution_id: Some(self.execution_id.clone()),
+            event_key: Some(format!(
+                "{}:progress:{}:{}:{n}",
+                self.execution_id, self.step, self.attempt
+            )),
+            data,
+            created_at: now_micros(),
+        };
+        // Progress is advice: a failed write is logged, the step goes on.
+        if let Err(e) = self.events.append(event, None).await {
+            tracing::debug!(error = %e, "progress event not stored");
+        }
+    }
+}

@@ -163,6 +163,7 @@ pub async fn parse_file(
 ) -> Result<Value, StepError> {
     let parsed_id = parsed_id.to_string();
     let sha = file.blob_sha256.clone().unwrap_or_default();
+    let file_bytes = file.semantic_descriptor["size_bytes"].as_u64();
     let room = crate::runtime::realms::quota::room(ctx, Some(&parsed_id)).await?;
     let store = ctx.services.store.clone();
     let reader = ctx
@@ -225,6 +226,14 @@ pub async fn parse_file(
             break;
         }
         next += len;
+        ctx.progress
+            .report(
+                next as u64,
+                None,
+                "records",
+                json!({"parsed_file_id": parsed_id, "file_bytes": file_bytes}),
+            )
+            .await;
     }
     drop(rx);
     if let Some(e) = over_quota {

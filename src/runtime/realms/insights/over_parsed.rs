@@ -175,9 +175,12 @@ pub async fn try_each_record(
     parsed_id: &str,
     mut f: impl FnMut(Value) -> Result<(), StepError>,
 ) -> Result<u64, StepError> {
-    let columns = match find(ctx, parsed_id, "parsed_file").await {
-        Ok(parsed) => column_names(&parsed).len(),
-        Err(_) => 0,
+    let (columns, total) = match find(ctx, parsed_id, "parsed_file").await {
+        Ok(parsed) => (
+            column_names(&parsed).len(),
+            parsed.semantic_descriptor["record_count"].as_u64(),
+        ),
+        Err(_) => (0, None),
     };
     let limit = page_size(columns);
     let mut seen = 0u64;
@@ -193,6 +196,16 @@ pub async fn try_each_record(
             f(record)?;
         }
         seen += n as u64;
+        if n > 0 {
+            ctx.progress
+                .report(
+                    seen,
+                    total,
+                    "records",
+                    serde_json::json!({"parsed_file_id": parsed_id}),
+                )
+                .await;
+        }
         if n < limit {
             return Ok(seen);
         }
