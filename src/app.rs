@@ -175,7 +175,6 @@ fn plane_config(config: &Config) -> PlaneConfig<'_> {
         settings: &config.experience,
         max_body_bytes: config.max_body_bytes,
         edge: &config.edge,
-        service_token: &config.service_token,
     }
 }
 

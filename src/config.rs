@@ -148,6 +148,10 @@ pub struct ServeArgs {
     /// downloads); unset: the request's own host.
     #[arg(long, env = "SYMPHAINY_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// The bearer token `/metrics` on the public (Experience) listener asks for; unset, it is
+    /// not served there (the runtime's internal listener serves metrics without one).
+    #[arg(long, env = "SYMPHAINY_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<SecretString>,
     /// Seconds an export's download link works after it is shown.
     #[arg(long, env = "SYMPHAINY_DOWNLOAD_TTL_SECS", default_value_t = 900)]
     pub download_ttl_secs: u64,
@@ -297,6 +301,9 @@ impl ServeArgs {
             ws_outbound_queue: self.ws_outbound_queue.max(1),
             public_url: self.public_url.filter(|u| !u.trim().is_empty()),
             download_ttl: Duration::from_secs(self.download_ttl_secs.clamp(1, MAX_TTL)),
+            metrics_token: self
+                .metrics_token
+                .filter(|t| !t.expose_secret().trim().is_empty()),
         };
         let edge = EdgeLimits {
             max_connections: match self.http_max_connections {

@@ -82,6 +82,7 @@ async fn metrics_move_by_the_expected_amounts() {
     let db = sqlite_db();
     let mut config = test_config(&db);
     config.experience.rate_login = "1/60".parse().unwrap();
+    config.experience.metrics_token = Some("metrics-secret".into());
     let t = spawn_app_with(config, symphainy::runtime::realms::builtin()).await;
     let before = scrape(&t).await;
 
@@ -183,21 +184,25 @@ async fn metrics_move_by_the_expected_amounts() {
     })
     .await;
 
-    // The public listener's /metrics wants the service token.
+    // The public listener's /metrics wants the metrics token, not the service token.
+    let public = |token: Option<&'static str>| {
+        let mut r = t.http.get(format!("{}/metrics", t.exp));
+        if let Some(tok) = token {
+            r = r.bearer_auth(tok);
+        }
+        r.send()
+    };
+    assert_eq!(public(None).await.unwrap().status().as_u16(), 401);
+    let service = t.token.clone();
     let r = t
         .http
         .get(format!("{}/metrics", t.exp))
+        .bearer_auth(&service)
         .send()
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 401);
-    let r = t
-        .http
-        .get(format!("{}/metrics", t.exp))
-        .bearer_auth(&t.token)
-        .send()
-        .await
-        .unwrap();
+    let r = public(Some("metrics-secret")).await.unwrap();
     assert_eq!(r.status().as_u16(), 200);
     let text = r.text().await.unwrap();
     assert!(text.contains("# HELP symphainy_executions_started_total"));

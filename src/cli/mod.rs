@@ -24,6 +24,7 @@ pub struct Connection {
     )]
     pub runtime_url: String,
     /// The service token (default: read from the data directory's `service_token` file).
+    /// Prefer the environment or the file: a flag is visible to other users in the process list.
     #[arg(long, env = "SYMPHAINY_SERVICE_TOKEN", hide_env_values = true)]
     pub service_token: Option<SecretString>,
     /// Where the service token file is, when no token is given.

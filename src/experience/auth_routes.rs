@@ -37,12 +37,17 @@ pub async fn ready(State(state): State<ExperienceState>) -> impl IntoResponse {
 }
 
 /// `GET /metrics` on the public listener: the process's metrics, for a caller holding the
-/// service token (the runtime's listener, internal, serves them without one).
+/// metrics token (`SYMPHAINY_METRICS_TOKEN`; a credential of its own, so a scraper never holds
+/// the service token). Without one configured, not served here: the runtime's internal
+/// listener serves them.
 pub async fn metrics(
     State(state): State<ExperienceState>,
     headers: axum::http::HeaderMap,
 ) -> axum::response::Response {
-    match crate::http::service_token::check(&headers, &state.service_token) {
+    let Some(token) = &state.settings.metrics_token else {
+        return ApiError::not_found("route").into_response();
+    };
+    match crate::http::service_token::check(&headers, token) {
         Ok(()) => crate::http::probes::metrics().await,
         Err(e) => e.into_response(),
     }

@@ -30,6 +30,13 @@ pub async fn executions(
         (Some(claims), _) => token_scope(claims, q.tenant_id.as_deref(), "tenant")?,
         (None, Some(s)) => {
             let scope = session_scope(&state, &user, &s, None).await?;
+            // Strict mode: a tenant's session is never listed by its id alone.
+            if state.settings.auth_strict {
+                let session = state.runtime.get_session(&scope, &s).await?;
+                if session.tenant_id.is_some() {
+                    return Err(super::errors::token_required());
+                }
+            }
             // Anonymous: this session's executions, whatever else the query names.
             q.tenant_id = None;
             scope

@@ -41,8 +41,6 @@ pub struct PlaneConfig<'a> {
     pub max_body_bytes: usize,
     /// Connection cap and timeouts of its listener.
     pub edge: &'a EdgeLimits,
-    /// The service token (`/metrics` asks for it).
-    pub service_token: &'a secrecy::SecretString,
 }
 
 impl ExperiencePlane {
@@ -83,7 +81,6 @@ impl ExperiencePlane {
                 super::settings::INLINE_UPLOADS_AT_ONCE,
             )),
             downloads,
-            service_token: Arc::new(config.service_token.clone()),
         };
         let router = crate::http::layers::observe(super::router(state), config.max_body_bytes);
         let addr = listener.local_addr()?;

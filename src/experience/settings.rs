@@ -54,6 +54,9 @@ pub struct ExperienceSettings {
     pub public_url: Option<String>,
     /// How long an export's download link works after it is shown.
     pub download_ttl: std::time::Duration,
+    /// The bearer credential of `/metrics` on this public listener; unset: not served here
+    /// (the Runtime Plane's internal listener serves them).
+    pub metrics_token: Option<SecretString>,
 }
 
 impl std::fmt::Debug for ExperienceSettings {
@@ -75,6 +78,10 @@ impl std::fmt::Debug for ExperienceSettings {
             .field("ws_outbound_queue", &self.ws_outbound_queue)
             .field("public_url", &self.public_url)
             .field("download_ttl", &self.download_ttl)
+            .field(
+                "metrics_token",
+                &self.metrics_token.as_ref().map(|_| "[redacted]"),
+            )
             .finish()
     }
 }

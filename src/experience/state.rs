@@ -24,8 +24,6 @@ pub struct ExperienceState {
     /// Seats for large intent submits (inline files), so that their buffered bodies are
     /// bounded: `INLINE_UPLOADS_AT_ONCE` × the submit body limit.
     pub inline_uploads: Arc<tokio::sync::Semaphore>,
-    /// The service token: the credential of `/metrics` on this public listener.
-    pub service_token: Arc<secrecy::SecretString>,
     /// Signs and checks exports' download links.
     pub downloads: crate::security::download_tokens::DownloadKeys,
 }

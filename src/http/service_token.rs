@@ -1,5 +1,5 @@
-//! The service token as a bearer credential (the internal API; the Experience Plane's
-//! `/metrics`), compared in constant time.
+//! A shared secret as a bearer credential (the service token of the internal API; the metrics
+//! token of the Experience Plane's `/metrics`), compared in constant time.
 
 use axum::http::{header, HeaderMap};
 use secrecy::{ExposeSecret, SecretString};

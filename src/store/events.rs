@@ -74,6 +74,26 @@ impl RuntimeStore {
             .map_err(StoreError::from)
     }
 
+    /// An execution's latest event of one type, if any.
+    pub async fn latest_event_of_execution(
+        &self,
+        execution_id: &str,
+        event_type: &str,
+    ) -> Result<Option<EventRow>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE execution_id = $1 AND event_type = $2 \
+             ORDER BY seq DESC LIMIT 1"
+        ))
+        .bind(execution_id)
+        .bind(event_type)
+        .fetch_optional(&self.store.pool)
+        .await?;
+        row.as_ref()
+            .map(EventRow::from_row)
+            .transpose()
+            .map_err(StoreError::from)
+    }
+
     pub async fn events_of_execution(
         &self,
         execution_id: &str,

@@ -270,6 +270,11 @@ impl RuntimeClient for InProcessClient {
                 )))
             }
         }
+        let mut req = req;
+        req.request_id = req
+            .request_id
+            .filter(|r| !r.is_empty())
+            .map(|r| r.chars().take(200).collect());
         let session_id = req.session_id.clone();
         let scope = scope.clone();
         let accepted = self
@@ -295,16 +300,24 @@ impl RuntimeClient for InProcessClient {
     ) -> Result<ExecutionStatus, RuntimeError> {
         let exec = self.visible_execution(scope, execution_id).await?;
         let steps = self.ctx.store.get_steps(execution_id).await?;
-        // A running execution's events are read anyway: its latest progress is in them.
         let running = exec.status == crate::store::ExecutionState::Running;
-        let events = if opts.include_events || running {
+        let events = if opts.include_events {
             Some(self.ctx.store.events_of_execution(execution_id).await?)
         } else {
             None
         };
         let mut status = ExecutionStatus::build(exec, steps, events, opts.include_artifacts);
-        if !opts.include_events {
-            status.events = None;
+        // Without the events, a running execution's latest progress is read on its own.
+        if !opts.include_events && running {
+            status.progress = self
+                .ctx
+                .store
+                .latest_event_of_execution(
+                    execution_id,
+                    crate::runtime::contract::event_type::EventType::ExecutionProgress.as_str(),
+                )
+                .await?
+                .map(|e| e.data);
         }
         Ok(status)
     }
@@ -623,6 +636,16 @@ impl RuntimeClient for InProcessClient {
             }
             _ => return Err(RuntimeError::not_found("parsed_file")),
         };
+        if parsed.lifecycle_state != "active" {
+            return Err(RuntimeError::conflict(
+                "not_ready",
+                format!(
+                    "parsed file {parsed_file_id} is {}; its records can be read once the parse \
+                     has finished",
+                    parsed.lifecycle_state
+                ),
+            ));
+        }
         let mut records = store
             .parsed_records(parsed_file_id, offset, limit + 1)
             .await?;

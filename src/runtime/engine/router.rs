@@ -175,12 +175,12 @@ impl Actor for RuntimeRouter {
         let current = |state: &RouterState, id: &str| matches!(state.sessions.get(id), Some(Slot::Active(a)) if a.get_id() == cell.get_id());
         match state.children.classify(&evt) {
             ChildExit::Restart(session_id) => {
-                metrics::counter!(names::ACTOR_RESTARTS, "kind" => "session").increment(1);
                 state
                     .ctx
                     .sessions
                     .remove_if_current(&session_id, cell.get_id());
                 if current(state, &session_id) {
+                    metrics::counter!(names::ACTOR_RESTARTS, "kind" => "session").increment(1);
                     tracing::warn!(%session_id, "session actor ended abnormally; restarting");
                     state
                         .sessions

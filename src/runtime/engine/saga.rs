@@ -629,21 +629,31 @@ impl Driver {
         };
         data["status"] = json!(status);
         let took = (now_micros() - self.exec.created_at).max(0) as f64 / 1e6;
+        let failure = error.clone().filter(|_| status == ExecutionState::Failed);
+        let effect = Effect::ExecutionFinished {
+            execution_id: self.exec.execution_id.clone(),
+            epoch: self.epoch,
+            status,
+            error,
+        };
+        self.emit(event_type, "finished", data, Some(effect))
+            .await?;
+        // Counted once the end is durable (a fenced or failed write is finished by another run).
         metrics::counter!(names::EXECUTIONS_FINISHED, "intent_type" => self.exec.intent_type.clone(),
             "status" => status.as_str())
         .increment(1);
         metrics::histogram!(names::EXECUTION_SECONDS, "intent_type" => self.exec.intent_type.clone(),
             "status" => status.as_str())
         .record(took);
-        match &error {
-            Some(e) if status == ExecutionState::Failed => tracing::info!(
+        match failure {
+            Some(e) => tracing::info!(
                 execution_id = %self.exec.execution_id,
                 intent_type = %self.exec.intent_type,
                 duration_ms = (took * 1000.0) as u64,
                 error = %e,
                 "execution failed"
             ),
-            _ => tracing::info!(
+            None => tracing::info!(
                 execution_id = %self.exec.execution_id,
                 intent_type = %self.exec.intent_type,
                 duration_ms = (took * 1000.0) as u64,
@@ -651,13 +661,7 @@ impl Driver {
                 "execution finished"
             ),
         }
-        let effect = Effect::ExecutionFinished {
-            execution_id: self.exec.execution_id.clone(),
-            epoch: self.epoch,
-            status,
-            error,
-        };
-        self.emit(event_type, "finished", data, Some(effect)).await
+        Ok(())
     }
 
     /// Records an event (with its effect) to be committed with the next one emitted.
@@ -742,9 +746,16 @@ impl ProgressSink for ProgressEvents {
             data,
             created_at: now_micros(),
         };
-        // Progress is advice: a failed write is logged, the step goes on.
-        if let Err(e) = self.events.append(event, None).await {
-            tracing::debug!(error = %e, "progress event not stored");
+        // Progress is advice: a slow or failed write is given up (logged), the step goes on.
+        match tokio::time::timeout(
+            std::time::Duration::from_secs(2),
+            self.events.append(event, None),
+        )
+        .await
+        {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::debug!(error = %e, "progress event not stored"),
+            Err(_) => tracing::debug!("progress event not stored in time"),
         }
     }
 }

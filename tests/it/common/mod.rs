@@ -132,6 +132,7 @@ pub fn test_config(db: &TestDb) -> Config {
             ws_outbound_queue: 256,
             public_url: None,
             download_ttl: StdDuration::from_secs(900),
+            metrics_token: None,
         },
         // Far from every test's load; the edge tests set their own.
         edge: symphainy::http::limits::EdgeLimits {
