@@ -237,8 +237,7 @@ impl RuntimeClient for InProcessClient {
         .await
     }
 
-    #[tracing::instrument(skip_all, fields(session_id = %req.session_id, intent_type = %req.intent_type,
-        request_id = req.request_id.as_deref().unwrap_or("-")))]
+    #[tracing::instrument(skip_all, fields(session_id = %req.session_id, intent_type = %req.intent_type))]
     async fn submit_intent(
         &self,
         scope: &Scope,
