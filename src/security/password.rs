@@ -43,10 +43,12 @@ impl PasswordHasher {
     pub async fn hash(&self, password: &Password) -> anyhow::Result<String> {
         let argon = self.argon.clone();
         let pw = password.clone();
-        let _queued =
+        // Held until the hash itself ends (the blocking work outlives a dropped request).
+        let queued =
             crate::telemetry::metrics::Held::new(crate::telemetry::names::LOGIN_HASHES_QUEUED);
         let _permit = self.permits.acquire().await?;
         tokio::task::spawn_blocking(move || {
+            let _queued = queued;
             let salt = SaltString::generate(&mut OsRng);
             argon
                 .hash_password(pw.expose().as_bytes(), &salt)
@@ -63,12 +65,13 @@ impl PasswordHasher {
         let known = stored.is_some();
         let hash = stored.unwrap_or_else(|| self.dummy_hash.clone());
         let pw = password.to_string();
-        let _queued =
+        let queued =
             crate::telemetry::metrics::Held::new(crate::telemetry::names::LOGIN_HASHES_QUEUED);
         let Ok(_permit) = self.permits.acquire().await else {
             return false;
         };
         let matched = tokio::task::spawn_blocking(move || {
+            let _queued = queued;
             PasswordHash::new(&hash)
                 .map(|parsed| argon.verify_password(pw.as_bytes(), &parsed).is_ok())
                 .unwrap_or(false)

@@ -103,6 +103,15 @@ impl RuntimeStore {
         .await
     }
 
+    /// How many conversations the session has.
+    pub async fn session_conversation_count(&self, session_id: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM conversations WHERE session_id = $1")
+            .bind(session_id)
+            .fetch_one(&self.store.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
     /// The session's last `limit` turns with agents whose kind is `agent_kind` or starts with
     /// it (`liaison.` for every liaison), oldest first.
     pub async fn session_turns(

@@ -125,6 +125,23 @@ impl RuntimeStore {
             .map_err(StoreError::from)
     }
 
+    /// How many executions the session has, by status.
+    pub async fn session_execution_counts(
+        &self,
+        session_id: &str,
+    ) -> Result<std::collections::BTreeMap<String, i64>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT status, COUNT(*) AS n FROM executions WHERE session_id = $1 GROUP BY status",
+        )
+        .bind(session_id)
+        .fetch_all(&self.store.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<String, _>("status")?, r.try_get::<i64, _>("n")?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
     /// The session's latest `limit` executions, newest first.
     pub async fn session_executions(
         &self,

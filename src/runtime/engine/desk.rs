@@ -28,6 +28,11 @@ pub trait DeskBackend: Send + Sync {
         agent_kind: &str,
         limit: i64,
     ) -> Result<Vec<TurnRecord>, String>;
+    /// How many executions the session has, by status, and how many conversations.
+    async fn counts(
+        &self,
+        session_id: &str,
+    ) -> Result<(std::collections::BTreeMap<String, i64>, i64), String>;
     /// Every registered intent, with its pillar.
     fn intents(&self) -> Vec<IntentInfo>;
     /// What the agents make of a message (its intent, pillar and confidence), if they say.
@@ -99,6 +104,13 @@ impl Desk {
         limit: i64,
     ) -> Result<Vec<TurnRecord>, String> {
         self.backend()?.turns(session_id, agent_kind, limit).await
+    }
+
+    pub async fn counts(
+        &self,
+        session_id: &str,
+    ) -> Result<(std::collections::BTreeMap<String, i64>, i64), String> {
+        self.backend()?.counts(session_id).await
     }
 
     pub fn intents(&self) -> Vec<IntentInfo> {

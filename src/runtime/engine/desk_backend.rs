@@ -66,6 +66,24 @@ impl DeskBackend for EngineDesk {
             .map_err(|e| e.to_string())
     }
 
+    async fn counts(
+        &self,
+        session_id: &str,
+    ) -> Result<(std::collections::BTreeMap<String, i64>, i64), String> {
+        let ctx = self.ctx()?;
+        let by_status = ctx
+            .store
+            .session_execution_counts(session_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let conversations = ctx
+            .store
+            .session_conversation_count(session_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok((by_status, conversations))
+    }
+
     fn intents(&self) -> Vec<IntentInfo> {
         self.ctx()
             .map(|c| c.handlers.describe())

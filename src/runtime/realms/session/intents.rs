@@ -326,18 +326,10 @@ impl<const K: usize> SagaStep for Answer<K> {
                     .map_err(StepError::new)?;
                 let work = SessionWork::read(ctx).await?;
                 if NAMES[K] == "get_session_details" {
-                    let mut by_status: BTreeMap<&str, usize> = BTreeMap::new();
-                    for e in &executions {
-                        *by_status.entry(e.status.as_str()).or_default() += 1;
-                    }
-                    let turns = desk
-                        .turns(&ctx.session_id, "", MAX_TURNS)
-                        .await
-                        .map_err(StepError::new)?;
-                    let mut conversations: Vec<&str> =
-                        turns.iter().map(|t| t.conversation_id.as_str()).collect();
-                    conversations.sort();
-                    conversations.dedup();
+                    // Counted in the store: every execution and conversation, not a window.
+                    let (by_status, conversations) =
+                        desk.counts(&ctx.session_id).await.map_err(StepError::new)?;
+                    let total: i64 = by_status.values().sum();
                     (
                         "session_details",
                         json!({"session_id": session.session_id, "tenant_id": session.tenant_id,
@@ -346,8 +338,8 @@ impl<const K: usize> SagaStep for Answer<K> {
                             "created_at": to_rfc3339(session.created_at),
                             "updated_at": to_rfc3339(session.updated_at),
                             "artifacts": work.counts(),
-                            "executions": {"total": executions.len(), "by_status": by_status},
-                            "conversations": conversations.len()}),
+                            "executions": {"total": total, "by_status": by_status},
+                            "conversations": conversations}),
                     )
                 } else {
                     let pillars: BTreeMap<String, Option<&'static str>> = desk
