@@ -177,6 +177,38 @@ pub fn record_cursor(offset: i64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("r:{offset}"))
 }
 
+/// Keeps a listing to the caller's tenant: a scope's tenant is the filter, and a filter
+/// naming another tenant is 404.
+pub fn scope_tenant(
+    scope: &super::model::Scope,
+    filter: &mut Option<String>,
+) -> Result<(), RuntimeError> {
+    if let super::model::Scope::Tenant(t) = scope {
+        match filter {
+            Some(asked) if asked != t => return Err(RuntimeError::not_found("tenant")),
+            _ => *filter = Some(t.clone()),
+        }
+    }
+    Ok(())
+}
+
+/// A page from rows read with one more than `limit` (whether there is a next page): the rows
+/// kept, and the cursor after the last of them when more follow.
+pub fn page_of<T>(
+    mut rows: Vec<T>,
+    limit: i64,
+    cursor_of: impl Fn(&T) -> Cursor,
+) -> (Vec<T>, Option<String>) {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit.max(0) as usize);
+    let next = if more {
+        rows.last().map(|r| encode_cursor(&cursor_of(r)))
+    } else {
+        None
+    };
+    (rows, next)
+}
+
 /// A cursor as clients see it: opaque text.
 pub fn encode_cursor(c: &Cursor) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{}:{}", c.created_at, c.id))

@@ -13,8 +13,8 @@ use crate::runtime::contract::agents::AgentKind;
 use crate::runtime::contract::client::{EventStream, RuntimeClient};
 use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::contract::listing::{
-    encode_cursor, record_cursor, retry_metadata, ExecutionPage, ExecutionQuery, ExecutionSummary,
-    RecordPage, RecordQuery, SessionPage, SessionQuery,
+    page_of, record_cursor, retry_metadata, scope_tenant, ExecutionPage, ExecutionQuery,
+    ExecutionSummary, RecordPage, RecordQuery, SessionPage, SessionQuery,
 };
 use crate::runtime::contract::model::{
     AgentAccepted, AgentMessage, ApprovalDecision, ArtifactContent, ArtifactList,
@@ -558,26 +558,15 @@ impl RuntimeClient for InProcessClient {
         query: ExecutionQuery,
     ) -> Result<ExecutionPage, RuntimeError> {
         let (mut filter, cursor, limit) = query.parse()?;
-        if let Scope::Tenant(t) = scope {
-            match &filter.tenant_id {
-                Some(asked) if asked != t => return Err(RuntimeError::not_found("tenant")),
-                _ => filter.tenant_id = Some(t.clone()),
-            }
-        }
-        // One more than asked: whether there is a next page.
-        let mut rows = self
+        scope_tenant(scope, &mut filter.tenant_id)?;
+        let rows = self
             .ctx
             .store
             .list_executions(&filter, cursor.as_ref(), limit + 1)
             .await?;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        let next_cursor = more.then(|| {
-            let last = &rows[rows.len() - 1];
-            encode_cursor(&Cursor {
-                created_at: last.created_at,
-                id: last.execution_id.clone(),
-            })
+        let (rows, next_cursor) = page_of(rows, limit, |r| Cursor {
+            created_at: r.created_at,
+            id: r.execution_id.clone(),
         });
         Ok(ExecutionPage {
             executions: rows.into_iter().map(ExecutionSummary::from).collect(),
@@ -591,25 +580,15 @@ impl RuntimeClient for InProcessClient {
         query: SessionQuery,
     ) -> Result<SessionPage, RuntimeError> {
         let (mut filter, cursor, limit) = query.parse()?;
-        if let Scope::Tenant(t) = scope {
-            match &filter.tenant_id {
-                Some(asked) if asked != t => return Err(RuntimeError::not_found("tenant")),
-                _ => filter.tenant_id = Some(t.clone()),
-            }
-        }
-        let mut rows = self
+        scope_tenant(scope, &mut filter.tenant_id)?;
+        let rows = self
             .ctx
             .store
             .list_sessions(&filter, cursor.as_ref(), limit + 1)
             .await?;
-        let more = rows.len() as i64 > limit;
-        rows.truncate(limit as usize);
-        let next_cursor = more.then(|| {
-            let last = &rows[rows.len() - 1];
-            encode_cursor(&Cursor {
-                created_at: last.created_at,
-                id: last.session_id.clone(),
-            })
+        let (rows, next_cursor) = page_of(rows, limit, |r| Cursor {
+            created_at: r.created_at,
+            id: r.session_id.clone(),
         });
         Ok(SessionPage {
             sessions: rows.into_iter().map(Session::from).collect(),
