@@ -69,7 +69,9 @@ fn main() -> std::process::ExitCode {
         Ok(cli) => cli,
         Err(e) => symphainy::env_errors::name_env_source(e, &Cli::command(), &argv).exit(),
     };
-    match run_command(cli) {
+    let outcome = run_command(cli);
+    symphainy::telemetry::flush();
+    match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -43,7 +43,11 @@ pub fn observe(router: Router, body_limit: usize) -> Router {
                     .get(&REQUEST_ID)
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("-");
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %request_id)
+                let span = tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %request_id);
+                // A caller's W3C `traceparent` makes this request's span part of its trace
+                // (seen when traces are exported, `OTEL_EXPORTER_OTLP_ENDPOINT`).
+                crate::telemetry::logging::continue_trace(&span, req.headers());
+                span
             })
             .on_failure(|class: ServerErrorsFailureClass, latency: Duration, _span: &Span| {
                 let latency_ms = latency.as_millis();

@@ -5,4 +5,4 @@ pub mod logging;
 pub mod metrics;
 pub mod names;
 
-pub use logging::init;
+pub use logging::{flush, init};

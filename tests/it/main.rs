@@ -28,6 +28,7 @@ mod healthcheck;
 mod insights;
 mod limits;
 mod operator_cli;
+mod otlp;
 mod permits;
 mod process_crash;
 mod progress;
