@@ -11,7 +11,7 @@ use super::states::ExecutionState;
 
 const COLUMNS: &str = "execution_id, intent_id, intent_type, session_id, tenant_id, solution_id, \
     parameters, metadata, status, error, artifacts, hook_id, hook_reason, epoch, created_at, \
-    started_at, completed_at, updated_at, request_id";
+    started_at, completed_at, updated_at, request_id, traceparent";
 
 /// The epoch a new execution is stored with: its first driver's.
 pub const FIRST_EPOCH: i64 = 1;
@@ -31,6 +31,8 @@ pub struct NewExecution {
     pub created_at: i64,
     /// The request that submitted it (`x-request-id`), if known.
     pub request_id: Option<String>,
+    /// That request's W3C trace context, when traces are exported.
+    pub traceparent: Option<String>,
     /// `(scope, key)`: at most one execution per scope and key.
     pub idempotency: Option<(String, String)>,
     /// Another scope whose keys count too (a session's own keys from before its upgrade).
@@ -257,8 +259,9 @@ where
 {
     sqlx::query(
         "INSERT INTO executions (execution_id, intent_id, intent_type, session_id, tenant_id, \
-         solution_id, parameters, metadata, status, epoch, created_at, updated_at, request_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $10, $11)",
+         solution_id, parameters, metadata, status, epoch, created_at, updated_at, request_id, \
+         traceparent) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $10, $11, $12)",
     )
     .bind(&new.execution_id)
     .bind(&new.intent_id)
@@ -271,6 +274,7 @@ where
     .bind(FIRST_EPOCH)
     .bind(new.created_at)
     .bind(&new.request_id)
+    .bind(&new.traceparent)
     .execute(conn)
     .await?;
     Ok(())
@@ -298,5 +302,6 @@ fn new_row(new: &NewExecution) -> ExecutionRow {
         completed_at: None,
         updated_at: new.created_at,
         request_id: new.request_id.clone(),
+        traceparent: new.traceparent.clone(),
     }
 }

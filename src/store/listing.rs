@@ -38,7 +38,7 @@ pub struct SessionFilter {
 
 const EXECUTION_COLUMNS: &str = "execution_id, intent_id, intent_type, session_id, tenant_id, \
     solution_id, parameters, metadata, status, error, artifacts, hook_id, hook_reason, epoch, \
-    created_at, started_at, completed_at, updated_at, request_id";
+    created_at, started_at, completed_at, updated_at, request_id, traceparent";
 const SESSION_COLUMNS: &str = "session_id, tenant_id, user_id, status, metadata, created_at, \
     updated_at, superseded_by, succeeds";
 

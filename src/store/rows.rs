@@ -71,6 +71,8 @@ pub struct ExecutionRow {
     pub updated_at: i64,
     /// The request that submitted it, if known.
     pub request_id: Option<String>,
+    /// That request's W3C trace context, when traces are exported.
+    pub traceparent: Option<String>,
 }
 
 impl ExecutionRow {
@@ -98,6 +100,7 @@ impl ExecutionRow {
             completed_at: row.try_get("completed_at")?,
             updated_at: row.try_get("updated_at")?,
             request_id: row.try_get("request_id")?,
+            traceparent: row.try_get("traceparent")?,
         })
     }
 

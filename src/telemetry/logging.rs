@@ -96,3 +96,29 @@ pub fn continue_trace(span: &tracing::Span, headers: &axum::http::HeaderMap) {
         opentelemetry_sdk::propagation::TraceContextPropagator::new().extract(&Headers(headers));
     let _ = span.set_parent(parent);
 }
+
+/// The current span's W3C trace context, as a `traceparent` value, when traces are exported.
+pub fn current_traceparent() -> Option<String> {
+    use opentelemetry::propagation::TextMapPropagator;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    TRACES.get()?;
+    let mut carrier = std::collections::HashMap::new();
+    opentelemetry_sdk::propagation::TraceContextPropagator::new()
+        .inject_context(&tracing::Span::current().context(), &mut carrier);
+    carrier.remove("traceparent")
+}
+
+/// A span continuing the trace `traceparent` names (an execution's run, in its submitter's
+/// trace); the span as it is when traces are not exported or there is no such value.
+pub fn span_in_trace(span: tracing::Span, traceparent: Option<&str>) -> tracing::Span {
+    use opentelemetry::propagation::TextMapPropagator;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    if let (Some(_), Some(tp)) = (TRACES.get(), traceparent) {
+        let carrier: std::collections::HashMap<String, String> =
+            [("traceparent".to_string(), tp.to_string())].into();
+        let parent =
+            opentelemetry_sdk::propagation::TraceContextPropagator::new().extract(&carrier);
+        let _ = span.set_parent(parent);
+    }
+    span
+}

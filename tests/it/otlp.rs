@@ -114,7 +114,22 @@ async fn spans_reach_an_otlp_collector_with_the_request_id() {
     })
     .await;
     assert!(found.iter().any(|(n, _)| n == "execution"));
-    // The request's span continues the caller's trace (its W3C traceparent).
+    // The request's span continues the caller's trace (its W3C traceparent), and so does the
+    // execution's run.
+    let run = eventually(Duration::from_secs(20), || async {
+        spans(&received.lock()).into_iter().find(|(n, attrs)| {
+            n == "run"
+                && attrs
+                    .iter()
+                    .any(|(k, v)| k == "request_id" && v == "req-otlp-7")
+        })
+    })
+    .await;
+    assert!(
+        run.1
+            .contains(&("trace_id".into(), "4bf92f3577b34da6a3ce929d0e0e4736".into())),
+        "{run:?}"
+    );
     let http_span = found
         .iter()
         .find(|(n, attrs)| {

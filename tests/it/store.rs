@@ -45,6 +45,7 @@ fn new_execution(session_id: &str, key: Option<&str>) -> NewExecution {
         metadata: json!({}),
         created_at: now_micros(),
         request_id: Some("req-1".into()),
+        traceparent: None,
         idempotency: key.map(|k| ("tenant:t".to_string(), k.to_string())),
         idempotency_alt_scope: None,
     }

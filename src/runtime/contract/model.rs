@@ -122,6 +122,10 @@ pub struct IntentRequest {
     /// execution and shown in its status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The submitting request's W3C trace context (when traces are exported): the execution's
+    /// run continues that trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -668,6 +668,7 @@ impl RuntimeClient for InProcessClient {
                 intent_id: None,
                 idempotency_key: None,
                 request_id: None,
+                traceparent: None,
             },
         )
         .await

@@ -133,7 +133,18 @@ pub async fn drive(
         control,
         staged: Vec::new(),
     };
-    match driver.run(steps).await {
+    // The run, in its submitter's trace when traces are exported (the execution's own span
+    // began before its row, and so its traceparent, was read).
+    let run_span = crate::telemetry::logging::span_in_trace(
+        tracing::info_span!(
+            "run",
+            execution_id = %driver.exec.execution_id,
+            intent_type = %driver.exec.intent_type,
+            request_id = driver.exec.request_id.as_deref().unwrap_or("-")
+        ),
+        driver.exec.traceparent.as_deref(),
+    );
+    match tracing::Instrument::instrument(driver.run(steps), run_span).await {
         Ok(()) | Err(DriveError::Fenced) => Ok(()),
         Err(DriveError::Runtime(e)) => Err(e),
     }

@@ -687,6 +687,8 @@ fn prepare_execution(
             .request_id
             .filter(|r| !r.is_empty())
             .map(|r| r.chars().take(200).collect()),
+        // A W3C traceparent is 55 characters; anything longer is not one.
+        traceparent: req.traceparent.filter(|t| !t.is_empty() && t.len() <= 128),
         idempotency,
         idempotency_alt_scope,
     })

@@ -87,6 +87,9 @@ pub async fn submit_intent(
     if req.request_id.is_none() {
         req.request_id = crate::http::layers::request_id(&headers);
     }
+    if req.traceparent.is_none() {
+        req.traceparent = crate::telemetry::logging::current_traceparent();
+    }
     req.metadata = crate::runtime::contract::listing::without_server_keys(req.metadata);
     let scope = scope.or_tenant(req.tenant_id.clone());
     let accepted = state.client.submit_intent(&scope, req).await?;
