@@ -296,7 +296,11 @@ async fn execute(cmd: Executions) -> anyhow::Result<()> {
             Ok(())
         }
         Executions::Retry(a) => {
-            let accepted = a.conn.client()?.retry_execution(&Scope::Any, &a.id).await?;
+            let accepted = a
+                .conn
+                .client()?
+                .retry_execution(&Scope::Any, &a.id, None)
+                .await?;
             if a.conn.json {
                 return print_json(&accepted);
             }

@@ -145,9 +145,16 @@ async fn executions_and_sessions_are_listed_filtered_paged_and_scoped() {
         assert!([&sa, &sb, &sc].iter().all(|s| listed.contains(*s)), "{why}");
 
         // Retry: a new execution of the failed one, linked to it; a running one: 409.
-        let (s, retried) = t
-            .post(&format!("/api/execution/{failed}/retry"), json!({}))
-            .await;
+        let r = t
+            .http
+            .post(t.url(&format!("/api/execution/{failed}/retry")))
+            .bearer_auth(&t.token)
+            .header("x-request-id", "retry-req-1")
+            .send()
+            .await
+            .unwrap();
+        let s = r.status().as_u16();
+        let retried: Value = r.json().await.unwrap();
         assert_eq!(s, 202, "{why}: {retried}");
         let again = retried["execution_id"].as_str().unwrap().to_string();
         assert_ne!(again, failed);
@@ -155,6 +162,8 @@ async fn executions_and_sessions_are_listed_filtered_paged_and_scoped() {
         let (_, body) = t.get("/api/executions?tenant_id=tenant-a&limit=1").await;
         assert_eq!(body["executions"][0]["execution_id"], again);
         assert_eq!(body["executions"][0]["retry_of"], failed);
+        // The retry is the retrying request's: its id is kept with the new execution.
+        assert_eq!(body["executions"][0]["request_id"], "retry-req-1");
         let (s, acc) = t
             .submit(
                 json!({"intent_type": "echo", "session_id": sa, "tenant_id": "tenant-a",

@@ -105,11 +105,13 @@ pub trait RuntimeClient: Send + Sync {
         query: SessionQuery,
     ) -> Result<SessionPage, RuntimeError>;
     /// A new execution of a finished one's intent (same session, parameters and metadata),
-    /// linked to it by `metadata.retry_of`. 409 while the first has not finished.
+    /// linked to it by `metadata.retry_of`, submitted by the request `request_id` (kept with
+    /// it as a submit's is). 409 while the first has not finished.
     async fn retry_execution(
         &self,
         scope: &Scope,
         execution_id: &str,
+        request_id: Option<String>,
     ) -> Result<IntentAccepted, RuntimeError>;
     /// A page of a parsed file's records, read directly (no execution, no event).
     async fn parsed_records(

@@ -642,6 +642,7 @@ impl RuntimeClient for InProcessClient {
         &self,
         scope: &Scope,
         execution_id: &str,
+        request_id: Option<String>,
     ) -> Result<IntentAccepted, RuntimeError> {
         let first = match self.ctx.store.get_execution(execution_id).await? {
             Some(e) if scope.permits(e.tenant_id.as_deref()) => e,
@@ -667,7 +668,7 @@ impl RuntimeClient for InProcessClient {
                 metadata: Some(retry_metadata(&first.metadata, execution_id)),
                 intent_id: None,
                 idempotency_key: None,
-                request_id: None,
+                request_id,
                 traceparent: None,
             },
         )

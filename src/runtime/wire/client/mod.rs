@@ -327,9 +327,14 @@ impl RuntimeClient for HttpRuntimeClient {
         &self,
         scope: &Scope,
         execution_id: &str,
+        request_id: Option<String>,
     ) -> Result<IntentAccepted, RuntimeError> {
         let path = ["api", "execution", execution_id, "retry"];
-        self.call(self.request(Method::POST, &path, scope)).await
+        let mut request = self.request(Method::POST, &path, scope);
+        if let Some(id) = request_id {
+            request = request.header("x-request-id", id);
+        }
+        self.call(request).await
     }
 
     async fn list_artifacts(

@@ -243,10 +243,15 @@ pub async fn get_artifact(
 pub async fn retry_execution(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
+    headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
 ) -> Result<impl IntoResponse, ApiError> {
     let scope = scope.or_tenant(None);
-    let accepted = state.client.retry_execution(&scope, &id).await?;
+    let request_id = crate::http::layers::request_id(&headers);
+    let accepted = state
+        .client
+        .retry_execution(&scope, &id, request_id)
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
