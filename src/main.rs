@@ -157,6 +157,7 @@ async fn run(args: ServeArgs, with_experience: bool) -> anyhow::Result<()> {
         },
     };
     let app = App::start(&config, symphainy::runtime::realms::builtin(), listeners).await?;
+    let shutdown = shutdown_signal();
     println!("{}", app.listening_line());
     std::io::stdout().flush()?;
     tracing::info!(
@@ -166,7 +167,7 @@ async fn run(args: ServeArgs, with_experience: bool) -> anyhow::Result<()> {
     );
 
     let failed = tokio::select! {
-        _ = shutdown_signal() => false,
+        _ = shutdown => false,
         _ = app.failed() => true,
     };
     if failed {
@@ -183,32 +184,47 @@ async fn run_experience(args: ServeArgs) -> anyhow::Result<()> {
     tracing::debug!(?config, "configuration");
     let listener = bind(&config.http_addr, "SYMPHAINY_HTTP_ADDR").await?;
     let app = ExperienceApp::start(&config, &runtime_url, listener).await?;
+    let shutdown = shutdown_signal();
     println!("{}", app.listening_line());
     std::io::stdout().flush()?;
     tracing::info!(experience = %app.addr, runtime = %symphainy::config::redact_url(&runtime_url), "symphainy experience started");
-    shutdown_signal().await;
+    shutdown.await;
     tracing::info!("shutting down");
     app.shutdown().await;
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this is called (not when
+/// it is first awaited), so a signal that arrives right after the listening line — which
+/// scripts and orchestrators may send at once — is a graceful stop, not the default death.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (term, int) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()).ok(),
+            signal(SignalKind::interrupt()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+    async move {
+        #[cfg(unix)]
+        {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = wait(term) => {},
+                _ = wait(int) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
