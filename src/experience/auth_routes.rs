@@ -47,7 +47,7 @@ pub async fn metrics(
     let Some(token) = &state.settings.metrics_token else {
         return ApiError::not_found("route").into_response();
     };
-    match crate::http::service_token::check(&headers, token) {
+    match crate::http::bearer_secret::check(&headers, token, "metrics token") {
         Ok(()) => crate::http::probes::metrics().await,
         Err(e) => e.into_response(),
     }

@@ -43,7 +43,7 @@ pub async fn refuse_bad_authorization(
     req: Request,
     next: Next,
 ) -> Response {
-    // `/metrics` takes the service token as its bearer, not a user's access token.
+    // `/metrics` takes the metrics token as its bearer, not a user's access token.
     if req.uri().path() == "/metrics" {
         return next.run(req).await;
     }

@@ -34,7 +34,6 @@ pub async fn submit(
     // with the execution: its status shows it, the runtime logs it.
     req.request_id = crate::http::layers::request_id(&headers);
     req.traceparent = crate::telemetry::logging::current_traceparent();
-    req.metadata = crate::runtime::contract::listing::without_server_keys(req.metadata);
     let scope = session_scope(&state, &user, &req.session_id, req.tenant_id.as_deref()).await?;
     let inline = inline_file(&mut req, state.settings.max_inline_upload_bytes)?;
     // Beyond an inline file, an intent's parameters are held to the JSON body limit. A body

@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by both planes: the contract's error shape, extractors that reject bad
 //! input in that shape, and the fallback for unknown routes.
 
+pub mod bearer_secret;
 pub mod body_deadline;
 pub mod conn_clock;
 pub mod db_gate;
@@ -14,7 +15,6 @@ pub mod metrics_layer;
 pub mod probes;
 pub mod queries;
 pub mod serve;
-pub mod service_token;
 
 pub use error::ApiError;
 pub use extract::{ApiJson, ApiPath, ApiQuery, OptionalJson};

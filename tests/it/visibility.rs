@@ -167,7 +167,8 @@ async fn executions_and_sessions_are_listed_filtered_paged_and_scoped() {
         let (s, acc) = t
             .submit(
                 json!({"intent_type": "echo", "session_id": sa, "tenant_id": "tenant-a",
-                "parameters": {"message": "slow", "delay_ms": 3000}}),
+                "parameters": {"message": "slow", "delay_ms": 3000},
+                "metadata": {"retry_of": "forged", "note": "kept"}}),
             )
             .await;
         assert_eq!(s, 202);
@@ -177,6 +178,10 @@ async fn executions_and_sessions_are_listed_filtered_paged_and_scoped() {
             .await;
         assert_error(s, &body, 409, "not_finished");
         t.wait_terminal(&slow).await;
+        // A client's metadata cannot claim to be a retry.
+        let (_, body) = t.get("/api/executions?tenant_id=tenant-a&limit=1").await;
+        assert_eq!(body["executions"][0]["execution_id"], slow);
+        assert!(body["executions"][0].get("retry_of").is_none(), "{body}");
 
         // The Experience Plane: an anonymous caller names their session and sees only it.
         let http = &t.http;

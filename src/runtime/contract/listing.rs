@@ -291,28 +291,6 @@ impl SessionQuery {
     }
 }
 
-/// Client metadata without the keys only the server sets (`retry_of`): a submitted intent
-/// cannot claim to be a retry.
-pub fn without_server_keys(metadata: Option<Value>) -> Option<Value> {
-    match metadata {
-        Some(Value::Object(mut m)) => {
-            m.remove("retry_of");
-            Some(Value::Object(m))
-        }
-        other => other,
-    }
-}
-
-/// `metadata` of a retry: the original's, with `retry_of`.
-pub fn retry_metadata(original: &Value, of: &str) -> Value {
-    let mut m = match original {
-        Value::Object(o) => o.clone(),
-        _ => serde_json::Map::new(),
-    };
-    m.insert("retry_of".into(), Value::String(of.to_string()));
-    Value::Object(m)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

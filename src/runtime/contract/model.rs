@@ -126,6 +126,10 @@ pub struct IntentRequest {
     /// run continues that trace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traceparent: Option<String>,
+    /// The execution this one retries: set by the runtime's retry only (never read from a
+    /// client's JSON), and stored as `metadata.retry_of`, which a client's metadata cannot set.
+    #[serde(skip)]
+    pub retry_of: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

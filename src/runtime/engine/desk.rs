@@ -78,71 +78,11 @@ impl Desk {
         let _ = self.0.set(backend);
     }
 
-    fn backend(&self) -> Result<Arc<dyn DeskBackend>, String> {
+    /// The engine's side, once the engine runs.
+    pub fn get(&self) -> Result<Arc<dyn DeskBackend>, String> {
         self.0
             .get()
             .cloned()
             .ok_or_else(|| "the engine is not running".to_string())
-    }
-
-    pub async fn session(&self, session_id: &str) -> Result<Option<SessionRow>, String> {
-        self.backend()?.session(session_id).await
-    }
-
-    pub async fn executions(
-        &self,
-        session_id: &str,
-        limit: i64,
-    ) -> Result<Vec<ExecutionRow>, String> {
-        self.backend()?.executions(session_id, limit).await
-    }
-
-    pub async fn turns(
-        &self,
-        session_id: &str,
-        agent_kind: &str,
-        limit: i64,
-    ) -> Result<Vec<TurnRecord>, String> {
-        self.backend()?.turns(session_id, agent_kind, limit).await
-    }
-
-    pub async fn counts(
-        &self,
-        session_id: &str,
-    ) -> Result<(std::collections::BTreeMap<String, i64>, i64), String> {
-        self.backend()?.counts(session_id).await
-    }
-
-    pub fn intents(&self) -> Vec<IntentInfo> {
-        self.backend().map(|b| b.intents()).unwrap_or_default()
-    }
-
-    pub fn understand(&self, text: &str) -> Option<Value> {
-        self.backend().ok()?.understand(text)
-    }
-
-    pub async fn converse(
-        &self,
-        scope: &Scope,
-        session_id: &str,
-        agent: &str,
-        conversation_id: &str,
-        text: &str,
-        metadata: Value,
-    ) -> Result<Value, String> {
-        self.backend()?
-            .converse(scope, session_id, agent, conversation_id, text, metadata)
-            .await
-    }
-
-    pub async fn earlier_reply(
-        &self,
-        session_id: &str,
-        conversation_id: &str,
-        execution_id: &str,
-    ) -> Result<Option<EarlierReply>, String> {
-        self.backend()?
-            .earlier_reply(session_id, conversation_id, execution_id)
-            .await
     }
 }

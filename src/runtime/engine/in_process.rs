@@ -13,8 +13,8 @@ use crate::runtime::contract::agents::AgentKind;
 use crate::runtime::contract::client::{EventStream, RuntimeClient};
 use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::contract::listing::{
-    page_of, record_cursor, retry_metadata, scope_tenant, ExecutionPage, ExecutionQuery,
-    ExecutionSummary, RecordPage, RecordQuery, SessionPage, SessionQuery,
+    page_of, record_cursor, scope_tenant, ExecutionPage, ExecutionQuery, ExecutionSummary,
+    RecordPage, RecordQuery, SessionPage, SessionQuery,
 };
 use crate::runtime::contract::model::{
     AgentAccepted, AgentMessage, ApprovalDecision, ArtifactContent, ArtifactList,
@@ -665,11 +665,12 @@ impl RuntimeClient for InProcessClient {
                 tenant_id: first.tenant_id.clone(),
                 solution_id: Some(first.solution_id.clone()),
                 parameters: Some(first.parameters.clone()),
-                metadata: Some(retry_metadata(&first.metadata, execution_id)),
+                metadata: Some(first.metadata.clone()),
                 intent_id: None,
                 idempotency_key: None,
                 request_id,
                 traceparent: None,
+                retry_of: Some(execution_id.to_string()),
             },
         )
         .await

@@ -648,7 +648,14 @@ fn prepare_execution(
         return Err(RuntimeError::UnknownIntent(req.intent_type));
     }
     let parameters = object_or_empty("parameters", req.parameters)?;
-    let metadata = object_or_empty("metadata", req.metadata)?;
+    let mut metadata = object_or_empty("metadata", req.metadata)?;
+    // `retry_of` is the runtime's word, never the client's.
+    if let Some(m) = metadata.as_object_mut() {
+        m.remove("retry_of");
+        if let Some(of) = req.retry_of {
+            m.insert("retry_of".into(), serde_json::Value::String(of));
+        }
+    }
     let idempotency = match req.idempotency_key {
         Some(key) if key.is_empty() || key.len() > 255 => {
             return Err(RuntimeError::invalid(

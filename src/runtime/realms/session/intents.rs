@@ -29,6 +29,7 @@ use super::journey::guidance;
 use super::lifecycle::transition;
 use crate::runtime::contract::agents::{AgentKind, Pillar};
 use crate::runtime::contract::model::Scope;
+use crate::runtime::engine::desk::DeskBackend;
 use crate::runtime::engine::handler::{
     artifact, FieldErrors, SagaStep, StepContext, StepError, StepOutput,
 };
@@ -165,9 +166,9 @@ fn role(r: &str) -> &'static str {
 }
 
 /// The pillars' intents, by pillar name.
-fn pillar_intents(ctx: &StepContext) -> BTreeMap<&'static str, Vec<String>> {
+fn pillar_intents(desk: &dyn DeskBackend) -> BTreeMap<&'static str, Vec<String>> {
     let mut by: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
-    for i in ctx.services.desk.intents() {
+    for i in desk.intents() {
         if let Some(p) = i.pillar {
             by.entry(p.as_str()).or_default().push(i.intent_type);
         }
@@ -175,10 +176,12 @@ fn pillar_intents(ctx: &StepContext) -> BTreeMap<&'static str, Vec<String>> {
     by
 }
 
-async fn history(ctx: &StepContext, agent: &str) -> Result<Vec<Value>, StepError> {
-    let turns = ctx
-        .services
-        .desk
+async fn history(
+    ctx: &StepContext,
+    desk: &dyn DeskBackend,
+    agent: &str,
+) -> Result<Vec<Value>, StepError> {
+    let turns = desk
         .turns(&ctx.session_id, agent, MAX_TURNS)
         .await
         .map_err(StepError::new)?;
@@ -207,7 +210,8 @@ impl<const K: usize> SagaStep for Answer<K> {
                 ));
             }
         }
-        let desk = &ctx.services.desk;
+        let desk = ctx.services.desk.get().map_err(StepError::new)?;
+        let desk = desk.as_ref();
         let (key, payload) = match NAMES[K] {
             "analyze_user_intent" => {
                 let message = p.message.clone().unwrap_or_default();
@@ -218,7 +222,7 @@ impl<const K: usize> SagaStep for Answer<K> {
                     .map(|i| vec![i.to_string()])
                     .unwrap_or_default();
                 if let Some(pl) = &pillar {
-                    for i in pillar_intents(ctx).remove(pl.as_str()).unwrap_or_default() {
+                    for i in pillar_intents(desk).remove(pl.as_str()).unwrap_or_default() {
                         if !actions.contains(&i) && actions.len() < 5 {
                             actions.push(i);
                         }
@@ -243,12 +247,13 @@ impl<const K: usize> SagaStep for Answer<K> {
                     guidance(&work, &goal, pillar.as_deref()),
                 )
             }
-            "get_conversation_history" => {
-                ("conversation_history", json!(history(ctx, "guide").await?))
-            }
+            "get_conversation_history" => (
+                "conversation_history",
+                json!(history(ctx, desk, "guide").await?),
+            ),
             "get_pillar_conversation_history" => {
                 let pillar = p.pillar.unwrap_or(Pillar::Content);
-                let messages = history(ctx, AgentKind::Liaison(pillar).id()).await?;
+                let messages = history(ctx, desk, AgentKind::Liaison(pillar).id()).await?;
                 (
                     "conversation_history",
                     json!({"pillar": pillar.as_str(), "messages": messages}),

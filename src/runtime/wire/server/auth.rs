@@ -11,7 +11,7 @@ pub async fn require_service_token(
     req: Request,
     next: Next,
 ) -> Response {
-    match crate::http::service_token::check(req.headers(), &state.service_token) {
+    match crate::http::bearer_secret::check(req.headers(), &state.service_token, "service token") {
         Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),
     }

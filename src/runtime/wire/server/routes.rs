@@ -90,7 +90,6 @@ pub async fn submit_intent(
     if req.traceparent.is_none() {
         req.traceparent = crate::telemetry::logging::current_traceparent();
     }
-    req.metadata = crate::runtime::contract::listing::without_server_keys(req.metadata);
     let scope = scope.or_tenant(req.tenant_id.clone());
     let accepted = state.client.submit_intent(&scope, req).await?;
     Ok((StatusCode::ACCEPTED, Json(accepted)))

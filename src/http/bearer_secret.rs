@@ -7,8 +7,9 @@ use subtle::ConstantTimeEq;
 
 use super::ApiError;
 
-/// Ok when the request carries `Authorization: Bearer <expected>`.
-pub fn check(headers: &HeaderMap, expected: &SecretString) -> Result<(), ApiError> {
+/// Ok when the request carries `Authorization: Bearer <expected>`; `what` names the secret in
+/// the refusal (`service token`, `metrics token`).
+pub fn check(headers: &HeaderMap, expected: &SecretString, what: &str) -> Result<(), ApiError> {
     let presented = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -17,10 +18,10 @@ pub fn check(headers: &HeaderMap, expected: &SecretString) -> Result<(), ApiErro
                 .or_else(|| v.strip_prefix("bearer "))
         });
     match presented {
-        None => Err(ApiError::unauthorized("a service token is required")),
+        None => Err(ApiError::unauthorized(&format!("a {what} is required"))),
         Some(token) if bool::from(token.as_bytes().ct_eq(expected.expose_secret().as_bytes())) => {
             Ok(())
         }
-        Some(_) => Err(ApiError::unauthorized("the service token is invalid")),
+        Some(_) => Err(ApiError::unauthorized(&format!("the {what} is invalid"))),
     }
 }
