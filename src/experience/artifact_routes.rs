@@ -15,7 +15,7 @@ use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery, OptionalJson};
 use crate::runtime::contract::listing::RecordQuery;
 use crate::runtime::contract::model::{ArtifactListRequest, Scope};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct ResolveBody {
     artifact_id: String,
     #[serde(default)]
@@ -26,6 +26,10 @@ pub struct ResolveBody {
 
 /// With a token: the tenant's artifacts. Without one: the artifact id is the capability, for
 /// artifacts of anonymous sessions only.
+#[utoipa::path(
+    post, path = "/api/artifact/resolve", tag = "artifacts", request_body = ResolveBody, security((), ("bearer" = [])),
+    responses((status = 200, description = "The artifact's record", body = Object), crate::http::openapi::Refusals)
+)]
 pub async fn resolve(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
@@ -72,6 +76,11 @@ async fn read_scope(
 }
 
 /// `GET /api/artifacts/{id}`: an ArtifactRecord, as `resolve` answers it.
+#[utoipa::path(
+    get, path = "/api/artifacts/{id}", tag = "artifacts", security((), ("bearer" = [])),
+    params(("id" = String, Path, description = "The artifact's id"), crate::http::queries::TenantQuery),
+    responses((status = 200, description = "The artifact, read without an execution", body = Object), crate::http::openapi::Refusals)
+)]
 pub async fn get_artifact(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
@@ -85,6 +94,11 @@ pub async fn get_artifact(
 }
 
 /// `GET /api/parsed-files/{id}/records?cursor=&limit=`: a page of a parse's records.
+#[utoipa::path(
+    get, path = "/api/parsed-files/{id}/records", tag = "artifacts", security((), ("bearer" = [])),
+    params(("id" = String, Path, description = "The parsed file's id"), RecordQuery),
+    responses((status = 200, description = "A page of its records, read without an execution", body = crate::runtime::contract::listing::RecordPage), crate::http::openapi::Refusals)
+)]
 pub async fn parsed_records(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
@@ -101,6 +115,11 @@ pub async fn parsed_records(
 /// what is needed: a tenant's artifacts are never listed without its token, and the page
 /// shows an empty dashboard rather than an error banner. `lifecycle_state` also takes the
 /// frontend's `READY`, `PENDING` and `FAILED`.
+#[utoipa::path(
+    post, path = "/api/artifact/list", tag = "artifacts", operation_id = "list_artifacts",
+    request_body(content = Option<ArtifactListRequest>), security((), ("bearer" = [])),
+    responses((status = 200, description = "The tenant's (or the anonymous session's) artifacts", body = crate::runtime::contract::model::ArtifactList), crate::http::openapi::Refusals)
+)]
 pub async fn list(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::auth_user::AuthUser;
 use super::client_addr::ClientAddr;
-use super::responses::{auth_response, user_json};
+use super::responses::{auth_response, AuthResponse, Me, User};
 use super::state::ExperienceState;
 use crate::http::{ApiError, ApiJson, OptionalJson};
 use crate::runtime::contract::model::CreateSession;
@@ -19,12 +19,23 @@ use crate::security::inputs::{DisplayName, Email, Password};
 use crate::security::Identity;
 
 /// Liveness: this process answers (200 while it runs), with what it depends on.
+#[utoipa::path(
+    get, path = "/health", tag = "probes",
+    responses((status = 200, description = "This process answers; the body reports the runtime and the database", body = Object))
+)]
 pub async fn health(State(state): State<ExperienceState>) -> impl IntoResponse {
     let (_, body) = readiness(&state).await;
     Json(body)
 }
 
 /// Readiness: 200 only while the runtime answers and the database can be read and written.
+#[utoipa::path(
+    get, path = "/ready", tag = "probes",
+    responses(
+        (status = 200, description = "Ready: the runtime answers and the database can be written", body = Object),
+        (status = 503, description = "Not ready (`status: not_ready`), with what is missing", body = Object),
+    )
+)]
 pub async fn ready(State(state): State<ExperienceState>) -> impl IntoResponse {
     let (ready, mut body) = readiness(&state).await;
     body["status"] = json!(if ready { "ready" } else { "not_ready" });
@@ -40,6 +51,15 @@ pub async fn ready(State(state): State<ExperienceState>) -> impl IntoResponse {
 /// metrics token (`SYMPHAINY_METRICS_TOKEN`; a credential of its own, so a scraper never holds
 /// the service token). Without one configured, not served here: the runtime's internal
 /// listener serves them.
+#[utoipa::path(
+    get, path = "/metrics", tag = "probes",
+    security(("metrics" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String),
+        (status = 401, description = "The metrics token is missing or wrong", body = crate::http::openapi::ErrorBody),
+        (status = 404, description = "No metrics token is configured (`SYMPHAINY_METRICS_TOKEN`)", body = crate::http::openapi::ErrorBody),
+    )
+)]
 pub async fn metrics(
     State(state): State<ExperienceState>,
     headers: axum::http::HeaderMap,
@@ -71,7 +91,7 @@ async fn readiness(state: &ExperienceState) -> (bool, serde_json::Value) {
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RegisterBody {
     #[serde(default)]
     name: Option<String>,
@@ -81,6 +101,15 @@ pub struct RegisterBody {
     password: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/auth/register", tag = "auth", request_body = RegisterBody,
+    responses(
+        (status = 201, description = "Registered and signed in, with a session", body = super::responses::AuthResponse),
+        (status = 409, description = "The email is already registered", body = crate::http::openapi::ErrorBody),
+        (status = 429, description = "Too many registrations from this address", body = crate::http::openapi::ErrorBody),
+        crate::http::openapi::Refusals,
+    )
+)]
 pub async fn register(
     State(state): State<ExperienceState>,
     addr: ClientAddr,
@@ -111,12 +140,20 @@ pub async fn register(
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginBody {
     email: String,
     password: String,
 }
 
+#[utoipa::path(
+    post, path = "/api/auth/login", tag = "auth", request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in, with a new session", body = super::responses::AuthResponse),
+        (status = 429, description = "Too many attempts for this address or email", body = crate::http::openapi::ErrorBody),
+        crate::http::openapi::Refusals,
+    )
+)]
 pub async fn login(
     State(state): State<ExperienceState>,
     addr: ClientAddr,
@@ -145,7 +182,7 @@ async fn signed_in(
     state: &ExperienceState,
     who: &Identity,
     message: &str,
-) -> Result<serde_json::Value, ApiError> {
+) -> Result<AuthResponse, ApiError> {
     let pair = state.guard.issue_tokens(who).await?;
     let session = state
         .runtime
@@ -164,13 +201,17 @@ async fn signed_in(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RefreshBody {
     refresh_token: String,
     #[serde(default)]
     session_id: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshBody,
+    responses((status = 200, description = "A new token pair (the refresh token is rotated)", body = super::responses::AuthResponse), crate::http::openapi::Refusals)
+)]
 pub async fn refresh(
     State(state): State<ExperienceState>,
     ApiJson(body): ApiJson<RefreshBody>,
@@ -184,12 +225,16 @@ pub async fn refresh(
     )))
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 pub struct LogoutBody {
     #[serde(default)]
     refresh_token: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/auth/logout", tag = "auth", request_body(content = Option<LogoutBody>), security(("bearer" = [])),
+    responses((status = 200, description = "Signed out: the refresh token (or all of the user's) revoked", body = Object), crate::http::openapi::Refusals)
+)]
 pub async fn logout(
     State(state): State<ExperienceState>,
     AuthUser(claims): AuthUser,
@@ -202,10 +247,17 @@ pub async fn logout(
     Ok(Json(json!({"success": true})))
 }
 
+#[utoipa::path(
+    get, path = "/api/auth/me", tag = "auth", security(("bearer" = [])),
+    responses((status = 200, description = "The signed-in user", body = super::responses::Me), crate::http::openapi::Refusals)
+)]
 pub async fn me(
     State(state): State<ExperienceState>,
     AuthUser(claims): AuthUser,
 ) -> Result<impl IntoResponse, ApiError> {
     let who = state.guard.identity(&claims.sub, &claims.tid).await?;
-    Ok(Json(json!({"success": true, "user": user_json(&who)})))
+    Ok(Json(Me {
+        success: true,
+        user: User::of(&who),
+    }))
 }

@@ -71,6 +71,11 @@ pub fn sign_exports(state: &ExperienceState, headers: &HeaderMap, status: &mut E
 }
 
 /// `GET /api/download/{token}`: the export's document, as an attachment.
+#[utoipa::path(
+    get, path = "/api/download/{token}", tag = "artifacts",
+    params(("token" = String, Path, description = "A signed, expiring link's token (from an export's `download_url`)")),
+    responses((status = 200, description = "The exported document", content_type = "application/octet-stream", body = Vec<u8>), crate::http::openapi::Refusals)
+)]
 pub async fn download(
     State(state): State<ExperienceState>,
     ApiPath(token): ApiPath<String>,

@@ -24,7 +24,8 @@ use super::state::ExperienceState;
 use crate::http::{ApiError, ApiPath, ApiQuery};
 use crate::runtime::contract::model::{ExecutionStatus, Scope, StatusOptions};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StreamQuery {
     #[serde(default)]
     access_token: Option<String>,
@@ -32,6 +33,14 @@ pub struct StreamQuery {
     tenant_id: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/execution/{id}/stream", tag = "executions",
+    params(("id" = String, Path, description = "The execution's id"), StreamQuery),
+    responses(
+        (status = 101, description = "WebSocket: the execution's status (as `GET .../status`) as a text frame on each change, closed once it is terminal"),
+        crate::http::openapi::Refusals,
+    )
+)]
 pub async fn stream_status(
     State(state): State<ExperienceState>,
     ApiPath(id): ApiPath<String>,

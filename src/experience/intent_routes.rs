@@ -18,6 +18,16 @@ use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::runtime::contract::model::{IntentRequest, StatusOptions, SubmitWithUpload};
 use crate::runtime::RuntimeError;
 
+#[utoipa::path(
+    post, path = "/api/intent/submit", tag = "intents", request_body = IntentRequest, security((), ("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key returns the first execution")),
+    responses(
+        (status = 202, description = "Stored: the execution will run", body = crate::runtime::contract::model::IntentAccepted),
+        (status = 413, description = "An inline file over the upload limit", body = crate::http::openapi::ErrorBody),
+        (status = 429, description = "Too many submissions", body = crate::http::openapi::ErrorBody),
+        crate::http::openapi::Refusals,
+    )
+)]
 pub async fn submit(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
@@ -182,6 +192,11 @@ pub async fn large_submits_in_turn(
     next.run(req).await
 }
 
+#[utoipa::path(
+    get, path = "/api/execution/{id}/status", tag = "executions", security((), ("bearer" = [])),
+    params(("id" = String, Path, description = "The execution's id"), crate::http::queries::StatusQuery),
+    responses((status = 200, description = "The execution: steps, artifacts (payload fields also at each artifact's top level; exports with signed download links), events, progress", body = crate::runtime::contract::model::ExecutionStatus), crate::http::openapi::Refusals)
+)]
 pub async fn execution_status(
     State(state): State<ExperienceState>,
     headers: HeaderMap,

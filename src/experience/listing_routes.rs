@@ -21,6 +21,11 @@ fn session_required() -> ApiError {
     ))
 }
 
+#[utoipa::path(
+    get, path = "/api/executions", tag = "executions", operation_id = "list_executions", security((), ("bearer" = [])),
+    params(ExecutionQuery),
+    responses((status = 200, description = "The caller's executions (a user: the tenant's; anonymous: the named session's), newest first", body = crate::runtime::contract::listing::ExecutionPage), crate::http::openapi::Refusals)
+)]
 pub async fn executions(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
@@ -46,6 +51,11 @@ pub async fn executions(
     Ok(Json(state.runtime.list_executions(&scope, q).await?))
 }
 
+#[utoipa::path(
+    get, path = "/api/sessions", tag = "sessions", operation_id = "list_sessions", security((), ("bearer" = [])),
+    params(SessionQuery, OwnSession),
+    responses((status = 200, description = "The caller's sessions (a user: the tenant's; anonymous: its own), newest first", body = SessionPage), crate::http::openapi::Refusals)
+)]
 pub async fn sessions(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
@@ -68,7 +78,8 @@ pub async fn sessions(
 }
 
 /// An anonymous caller's own session, named in the query.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OwnSession {
     #[serde(default)]
     session_id: Option<String>,

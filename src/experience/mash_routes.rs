@@ -18,7 +18,7 @@ use crate::http::{ApiError, ApiJson};
 use crate::runtime::contract::model::{IntentRequest, MashAccepted};
 use crate::runtime::RuntimeError;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct MashBody {
     #[serde(default)]
     content_refs: Option<Value>,
@@ -30,6 +30,12 @@ pub struct MashBody {
     options: Option<Value>,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/content/data-mash/create", tag = "files", operation_id = "create_mash",
+    request_body = MashBody, security((), ("bearer" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key returns the first mash")),
+    responses((status = 202, description = "Stored; the mash runs", body = MashAccepted), crate::http::openapi::Refusals)
+)]
 pub async fn create(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,

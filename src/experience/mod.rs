@@ -13,6 +13,7 @@ pub mod execution_stream;
 pub mod intent_routes;
 pub mod listing_routes;
 pub mod mash_routes;
+pub mod openapi;
 pub mod plane;
 pub mod rate_limit;
 pub mod responses;
@@ -107,6 +108,7 @@ pub fn router(state: ExperienceState) -> Router {
             auth_user::refuse_bad_authorization,
         ))
         .with_state(state.clone());
+    let router = crate::http::openapi::with_reference(router, openapi::document());
     // Inside CORS: a refusal while the database is down still carries the CORS headers a
     // browser needs to read it (and preflights are answered by the CORS layer itself).
     let router = crate::http::db_gate::database_gate(router, state.db_health.clone());

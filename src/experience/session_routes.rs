@@ -19,12 +19,16 @@ use crate::runtime::contract::model::{
     ArtifactListRequest, CreateSession, Scope, SessionCreated, UpgradeSession,
 };
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 pub struct AnonymousBody {
     #[serde(default)]
     metadata: Option<Value>,
 }
 
+#[utoipa::path(
+    post, path = "/api/session/create-anonymous", tag = "sessions", request_body(content = Option<AnonymousBody>),
+    responses((status = 201, description = "An anonymous session: its id is its capability", body = SessionCreated), crate::http::openapi::Refusals)
+)]
 pub async fn create_anonymous(
     State(state): State<ExperienceState>,
     OptionalJson(body): OptionalJson<AnonymousBody>,
@@ -39,13 +43,13 @@ pub async fn create_anonymous(
     Ok((StatusCode::CREATED, Json(SessionCreated::from(&session))))
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
     email: String,
     password: String,
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 pub struct CreateBody {
     #[serde(default)]
     credentials: Option<Credentials>,
@@ -54,6 +58,11 @@ pub struct CreateBody {
 }
 
 /// A session for a signed-in user: Bearer token, or `credentials` in the body.
+#[utoipa::path(
+    post, path = "/api/session/create", tag = "sessions", operation_id = "create_session",
+    request_body(content = Option<CreateBody>), security((), ("bearer" = [])),
+    responses((status = 201, description = "A session for the signed-in user", body = SessionCreated), crate::http::openapi::Refusals)
+)]
 pub async fn create(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
@@ -80,6 +89,11 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(SessionCreated::from(&session))))
 }
 
+#[utoipa::path(
+    get, path = "/api/session/{id}", tag = "sessions", operation_id = "get_session", security((), ("bearer" = [])),
+    params(("id" = String, Path, description = "The session's id"), crate::http::queries::TenantQuery),
+    responses((status = 200, description = "The session (the one it was upgraded to, if it was), with `state.realm_state.content.parsedFiles`: its parsed files", body = crate::runtime::contract::model::Session), crate::http::openapi::Refusals)
+)]
 pub async fn get(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,
@@ -151,7 +165,7 @@ async fn realm_state(state: &ExperienceState, scope: &Scope, session_id: &str) -
     json!({"content": {"parsedFiles": parsed_files}})
 }
 
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 pub struct UpgradeBody {
     #[serde(default)]
     user_id: Option<String>,
@@ -164,6 +178,16 @@ pub struct UpgradeBody {
 }
 
 /// Binds an anonymous session to the token's user and tenant.
+#[utoipa::path(
+    patch, path = "/api/session/{id}/upgrade", tag = "sessions", operation_id = "upgrade_session",
+    params(("id" = String, Path, description = "The anonymous session's id")),
+    request_body(content = Option<UpgradeBody>), security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The session, now the token's user's", body = SessionCreated),
+        (status = 403, description = "`user_id`/`tenant_id` are not the token's", body = crate::http::openapi::ErrorBody),
+        crate::http::openapi::Refusals,
+    )
+)]
 pub async fn upgrade(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,

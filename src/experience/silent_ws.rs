@@ -14,6 +14,10 @@ use super::state::ExperienceState;
 /// Largest frame read (and dropped) from this socket.
 const MAX_FRAME: usize = 4 * 1024;
 
+#[utoipa::path(
+    get, path = "/ws", tag = "agents",
+    responses((status = 101, description = "WebSocket that the web frontend opens and never uses: held open, answers pings, says nothing"))
+)]
 pub async fn silent_socket(State(state): State<ExperienceState>, ws: WebSocketUpgrade) -> Response {
     small_buffers(ws)
         .max_message_size(MAX_FRAME)

@@ -24,12 +24,35 @@ use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::contract::model::{IntentRequest, SubmitWithUpload, UploadAccepted};
 use crate::store::blobs::BlobInfo;
 
+/// The upload's form, as the document describes it (the handler reads the parts as they stream).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UploadForm {
+    /// The file (one per upload).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    session_id: String,
+    tenant_id: Option<String>,
+    /// The name the UI shows (the file's own name otherwise).
+    ui_name: Option<String>,
+}
+
 struct Received {
     blob: BlobInfo,
     filename: String,
     mime_type: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/v1/content/upload", tag = "files", security((), ("bearer" = [])),
+    request_body(content_type = "multipart/form-data", content = UploadForm),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key returns the first upload")),
+    responses(
+        (status = 202, description = "Stored; the ingest runs", body = UploadAccepted),
+        (status = 413, description = "Over the upload limit", body = crate::http::openapi::ErrorBody),
+        crate::http::openapi::Refusals,
+    )
+)]
 pub async fn upload(
     State(state): State<ExperienceState>,
     MaybeUser(user): MaybeUser,

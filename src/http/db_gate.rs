@@ -14,7 +14,8 @@ use axum::Router;
 use super::error::ApiError;
 use crate::store::health::{DbHealth, DbState};
 
-/// Paths that answer whatever the database's state (they report it).
+/// Paths that answer whatever the database's state (they report it; the API's document and
+/// reference do not touch it either).
 const ALWAYS: [&str; 5] = ["/health", "/ready", "/livez", "/readyz", "/metrics"];
 
 pub fn database_gate(router: Router, health: Arc<DbHealth>) -> Router {
@@ -27,7 +28,9 @@ async fn gate(State(health): State<Arc<DbHealth>>, req: Request, next: Next) -> 
         DbState::ReadOnly => !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS),
         DbState::Down => true,
     };
-    if refused && !ALWAYS.contains(&req.uri().path()) && req.method() != Method::OPTIONS {
+    let path = req.uri().path();
+    let always = ALWAYS.contains(&path) || super::openapi::is_reference(path);
+    if refused && !always && req.method() != Method::OPTIONS {
         return ApiError::database_unavailable().into_response();
     }
     next.run(req).await

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod layers;
 pub mod limits;
 pub mod metrics_layer;
+pub mod openapi;
 pub mod probes;
 pub mod queries;
 pub mod serve;

@@ -10,11 +10,19 @@ use serde_json::json;
 
 use super::ApiError;
 
+#[utoipa::path(
+    get, path = "/livez", tag = "probes",
+    responses((status = 200, description = "The process is alive (`status: alive`, `version`)", body = Object))
+)]
 pub async fn livez() -> impl IntoResponse {
     Json(json!({"status": "alive", "version": env!("CARGO_PKG_VERSION")}))
 }
 
 /// `GET /metrics`: the Prometheus text exposition.
+#[utoipa::path(
+    get, path = "/metrics", tag = "probes",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String))
+)]
 pub async fn metrics() -> axum::response::Response {
     match crate::telemetry::metrics::install() {
         Some(h) => (

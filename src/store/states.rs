@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// Where an execution is. `pending` → (`awaiting_approval` →) `running` → one of the three
 /// terminal states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ExecutionState {
     Pending,
@@ -53,7 +53,7 @@ impl ExecutionState {
 }
 
 /// Where one step of an execution's saga is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum StepState {
     Running,

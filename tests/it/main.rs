@@ -27,6 +27,7 @@ mod frontend_journeys;
 mod healthcheck;
 mod insights;
 mod limits;
+mod openapi;
 mod operator_cli;
 mod otlp;
 mod permits;

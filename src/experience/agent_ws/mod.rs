@@ -34,7 +34,8 @@ pub struct AgentSockets {
     pub sessions: std::sync::Arc<conversations::SocketSessions>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AgentQuery {
     #[serde(default)]
     access_token: Option<String>,
@@ -60,6 +61,14 @@ pub fn small_buffers(ws: WebSocketUpgrade) -> WebSocketUpgrade {
     ws.read_buffer_size(4 * 1024).write_buffer_size(0)
 }
 
+#[utoipa::path(
+    get, path = "/api/runtime/agent", tag = "agents",
+    params(AgentQuery),
+    responses(
+        (status = 101, description = "WebSocket: chat with the Guide and the Liaisons, and the session's events (docs/experience-api.md, PROTOCOL.md)"),
+        (status = 400, description = "Not a WebSocket upgrade", body = crate::http::openapi::ErrorBody),
+    )
+)]
 pub async fn agent_socket(
     State(state): State<ExperienceState>,
     ApiQuery(q): ApiQuery<AgentQuery>,

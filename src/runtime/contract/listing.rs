@@ -17,7 +17,8 @@ use crate::store::ExecutionState;
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ExecutionQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
@@ -40,7 +41,8 @@ pub struct ExecutionQuery {
     pub cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SessionQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<String>,
@@ -59,7 +61,7 @@ pub struct SessionQuery {
 }
 
 /// One execution in a listing (its status without artifacts and events).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ExecutionSummary {
     pub execution_id: String,
     pub intent_id: String,
@@ -98,7 +100,7 @@ impl From<ExecutionRow> for ExecutionSummary {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ExecutionPage {
     pub executions: Vec<ExecutionSummary>,
     /// Pass it as `cursor` for the next page; absent on the last.
@@ -106,7 +108,7 @@ pub struct ExecutionPage {
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SessionPage {
     pub sessions: Vec<Session>,
     #[serde(default)]
@@ -114,7 +116,7 @@ pub struct SessionPage {
 }
 
 /// A page of a parsed file's records, read without an execution.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RecordPage {
     pub parsed_file_id: String,
     /// The records, in file order (each as the parse stored it).
@@ -133,7 +135,8 @@ pub const DEFAULT_RECORDS: i64 = 100;
 pub const MAX_RECORDS: i64 = 500;
 
 /// A record page's query: `cursor` (a previous page's `next_cursor`) and `limit`.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct RecordQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<String>,

@@ -31,7 +31,7 @@ impl Scope {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct CreateSession {
     #[serde(default)]
     pub tenant_id: Option<String>,
@@ -43,7 +43,7 @@ pub struct CreateSession {
     pub metadata: Option<Value>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct UpgradeSession {
     pub user_id: String,
     pub tenant_id: String,
@@ -51,7 +51,7 @@ pub struct UpgradeSession {
     pub metadata: Option<Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Session {
     pub session_id: String,
     pub tenant_id: Option<String>,
@@ -83,7 +83,7 @@ impl From<SessionRow> for Session {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SessionCreated {
     pub session_id: String,
     pub tenant_id: Option<String>,
@@ -102,7 +102,7 @@ impl From<&Session> for SessionCreated {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct IntentRequest {
     pub intent_type: String,
     pub session_id: String,
@@ -132,7 +132,7 @@ pub struct IntentRequest {
     pub retry_of: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IntentAccepted {
     pub execution_id: String,
     pub intent_id: String,
@@ -144,7 +144,7 @@ pub struct IntentAccepted {
     pub produces: serde_json::Map<String, serde_json::Value>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct StepStatus {
     pub name: String,
     pub status: StepState,
@@ -166,7 +166,7 @@ impl From<StepRow> for StepStatus {
 }
 
 /// One event of a session's log, as every consumer sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RuntimeEvent {
     pub event_id: String,
     pub session_id: String,
@@ -198,7 +198,7 @@ impl From<EventRow> for RuntimeEvent {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ExecutionStatus {
     pub execution_id: String,
     pub intent_id: String,
@@ -280,7 +280,7 @@ impl Default for StatusOptions {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct ApprovalDecision {
     pub hook_id: String,
     pub approved: bool,
@@ -291,14 +291,14 @@ pub struct ApprovalDecision {
 /// An intent that consumes an uploaded blob: the runtime records the upload (so the blob is
 /// referenced until the intent has used it), adds its `upload_id` to the intent's parameters
 /// and submits it. Validated first: a refused intent leaves no upload recorded.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct SubmitWithUpload {
     pub sha256: String,
     pub size_bytes: u64,
     pub intent: IntentRequest,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct MashAccepted {
     pub success: bool,
     pub mash_id: String,
@@ -306,7 +306,7 @@ pub struct MashAccepted {
     pub status: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UploadAccepted {
     pub success: bool,
     pub execution_id: String,
@@ -316,7 +316,7 @@ pub struct UploadAccepted {
 }
 
 /// Whose artifacts to list: a tenant's, or an anonymous session's.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct ArtifactListRequest {
     #[serde(default)]
     pub tenant_id: Option<String>,
@@ -332,7 +332,7 @@ pub struct ArtifactListRequest {
     pub offset: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct ArtifactList {
     pub artifacts: Vec<Value>,
     pub total: i64,
@@ -341,7 +341,7 @@ pub struct ArtifactList {
 }
 
 /// The stored document of an artifact (an export), as a download serves it.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct ArtifactContent {
     pub artifact_id: String,
     pub artifact_type: String,
@@ -351,6 +351,7 @@ pub struct ArtifactContent {
     pub mime_type: String,
     /// The document, base64 over the wire.
     #[serde(with = "base64_bytes")]
+    #[schema(value_type = String, format = Byte)]
     pub bytes: Vec<u8>,
 }
 
@@ -374,7 +375,7 @@ mod base64_bytes {
 }
 
 /// A chat turn for one of the session's agents.
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct AgentMessage {
     pub session_id: String,
     /// `guide`, `liaison.content`, ... (the conversation's owner wins if it has one).
@@ -385,7 +386,7 @@ pub struct AgentMessage {
     pub metadata: Value,
 }
 
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct AgentAccepted {
     pub turn_id: String,
     pub conversation_id: String,

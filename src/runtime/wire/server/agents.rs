@@ -15,7 +15,7 @@ use crate::http::queries::TenantQuery;
 use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery};
 use crate::runtime::contract::model::{AgentMessage, ApprovalDecision};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AgentBody {
     #[serde(flatten)]
     pub message: AgentMessage,
@@ -23,6 +23,10 @@ pub struct AgentBody {
     pub tenant_id: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/agent/message", tag = "agents", request_body = AgentBody, security(("service_token" = [])),
+    responses((status = 202, description = "The turn is queued; its tokens and reply come as the session's events", body = crate::runtime::contract::model::AgentAccepted), crate::http::openapi::Refusals)
+)]
 pub async fn agent_message(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -33,7 +37,7 @@ pub async fn agent_message(
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct HookBody {
     #[serde(flatten)]
     pub decision: ApprovalDecision,
@@ -41,6 +45,11 @@ pub struct HookBody {
     pub tenant_id: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/session/{id}/hook", tag = "agents", request_body = HookBody, security(("service_token" = [])),
+    params(("id" = String, Path, description = "The session's id")),
+    responses((status = 200, description = "A safety hook answered (`execution_id`)", body = Object), crate::http::openapi::Refusals)
+)]
 pub async fn decide_hook(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -55,6 +64,11 @@ pub async fn decide_hook(
     Ok(Json(json!({"success": true, "execution_id": execution_id})))
 }
 
+#[utoipa::path(
+    get, path = "/api/session/{id}/last-seq", tag = "agents", security(("service_token" = [])),
+    params(("id" = String, Path, description = "The session's id"), TenantQuery),
+    responses((status = 200, description = "The session's newest event's `seq` (`last_seq`)", body = Object), crate::http::openapi::Refusals)
+)]
 pub async fn last_seq(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,

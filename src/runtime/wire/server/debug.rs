@@ -18,11 +18,13 @@ use super::RuntimeApiState;
 use crate::actors::FaultMode;
 use crate::http::{ApiError, ApiJson};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct FaultRequest {
+    /// `router`, `session`, `execution`, `agent`, `connection`, `event_log` or `janitor`.
     target: String,
     #[serde(default)]
     id: Option<String>,
+    /// `panic` or `kill`.
     mode: String,
 }
 
@@ -48,6 +50,14 @@ pub fn target_name(target: &str, id: Option<&str>) -> Result<String, (String, St
     })
 }
 
+#[utoipa::path(
+    post, path = "/api/debug/fault", tag = "debug", request_body = FaultRequest,
+    security(("service_token" = [])),
+    responses(
+        (status = 200, description = "The actor was crashed (builds with the `fault-injection` feature only)", body = Object),
+        crate::http::openapi::Refusals,
+    )
+)]
 pub async fn inject(
     State(state): State<RuntimeApiState>,
     ApiJson(req): ApiJson<FaultRequest>,

@@ -20,7 +20,8 @@ use crate::http::{ApiError, ApiQuery};
 /// Seconds between keep-alive comments on an idle stream.
 pub const KEEP_ALIVE_SECS: u64 = 15;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     pub session_id: String,
     #[serde(default)]
@@ -29,6 +30,14 @@ pub struct EventsQuery {
     pub tenant_id: Option<String>,
 }
 
+#[utoipa::path(
+    get, path = "/api/events", tag = "events", security(("service_token" = [])), params(EventsQuery,
+        ("Last-Event-ID" = Option<String>, Header, description = "Resume after this event's `seq`")),
+    responses(
+        (status = 200, description = "Server-sent events: the session's events from `after_seq` on, then live (id = `seq`)", content_type = "text/event-stream", body = String),
+        crate::http::openapi::Refusals,
+    )
+)]
 pub async fn stream_events(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,

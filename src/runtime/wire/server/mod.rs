@@ -5,6 +5,7 @@ mod auth;
 #[cfg(feature = "fault-injection")]
 pub mod debug;
 pub mod events;
+pub mod openapi;
 mod routes;
 pub mod scope;
 mod uploads;
@@ -69,7 +70,7 @@ pub fn router(state: RuntimeApiState) -> Router {
         state.clone(),
         auth::require_service_token,
     ));
-    Router::new()
+    let router = Router::new()
         .route("/health", get(routes::health))
         .route("/ready", get(routes::health))
         .route("/livez", get(crate::http::probes::livez))
@@ -82,5 +83,6 @@ pub fn router(state: RuntimeApiState) -> Router {
         ))
         .fallback(not_found_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state)
+        .with_state(state);
+    crate::http::openapi::with_reference(router, openapi::document())
 }

@@ -18,6 +18,13 @@ use crate::runtime::contract::model::{
     UpgradeSession,
 };
 
+#[utoipa::path(
+    get, path = "/health", tag = "probes", operation_id = "runtime_health",
+    responses(
+        (status = 200, description = "Healthy: the runtime runs and the database can be written", body = Object),
+        (status = 503, description = "Unhealthy, with the database's state", body = Object),
+    )
+)]
 pub async fn health(State(state): State<RuntimeApiState>) -> impl IntoResponse {
     // Answers at once: the database's state is the watcher's last probe, not a query now.
     let ready = state.client.ready().await;
@@ -36,6 +43,10 @@ pub async fn health(State(state): State<RuntimeApiState>) -> impl IntoResponse {
     (status, Json(body))
 }
 
+#[utoipa::path(
+    post, path = "/api/session/create", tag = "sessions", request_body = CreateSession, security(("service_token" = [])),
+    responses((status = 201, description = "The session", body = crate::runtime::contract::model::Session), crate::http::openapi::Refusals)
+)]
 pub async fn create_session(
     State(state): State<RuntimeApiState>,
     ApiJson(req): ApiJson<CreateSession>,
@@ -46,6 +57,11 @@ pub async fn create_session(
     Ok((StatusCode::CREATED, Json(session)))
 }
 
+#[utoipa::path(
+    get, path = "/api/session/{id}", tag = "sessions", security(("service_token" = [])),
+    params(("id" = String, Path, description = "The session's id"), TenantQuery),
+    responses((status = 200, description = "The session", body = crate::runtime::contract::model::Session), crate::http::openapi::Refusals)
+)]
 pub async fn get_session(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -59,6 +75,11 @@ pub async fn get_session(
     Ok(Json(session))
 }
 
+#[utoipa::path(
+    patch, path = "/api/session/{id}/upgrade", tag = "sessions", request_body = UpgradeSession, security(("service_token" = [])),
+    params(("id" = String, Path, description = "The anonymous session's id"), TenantQuery),
+    responses((status = 200, description = "The session, now the user's", body = crate::runtime::contract::model::Session), crate::http::openapi::Refusals)
+)]
 pub async fn upgrade_session(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -73,6 +94,11 @@ pub async fn upgrade_session(
     Ok(Json(session))
 }
 
+#[utoipa::path(
+    post, path = "/api/intent/submit", tag = "intents", request_body = IntentRequest, security(("service_token" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "A repeat with the same key returns the first execution")),
+    responses((status = 202, description = "Stored: the execution will run", body = crate::runtime::contract::model::IntentAccepted), crate::http::openapi::Refusals)
+)]
 pub async fn submit_intent(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -95,6 +121,11 @@ pub async fn submit_intent(
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
+#[utoipa::path(
+    get, path = "/api/execution/{id}/status", tag = "executions", security(("service_token" = [])),
+    params(("id" = String, Path, description = "The execution's id"), StatusQuery),
+    responses((status = 200, description = "The execution: steps, artifacts, events, progress", body = crate::runtime::contract::model::ExecutionStatus), crate::http::openapi::Refusals)
+)]
 pub async fn execution_status(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -112,6 +143,15 @@ pub async fn execution_status(
     Ok(Json(status))
 }
 
+#[utoipa::path(
+    post, path = "/api/execution/{id}/cancel", tag = "executions", security(("service_token" = [])),
+    params(("id" = String, Path, description = "The execution's id"), TenantQuery),
+    responses(
+        (status = 202, description = "Cancellation requested: completed steps are compensated, newest first", body = Object),
+        (status = 409, description = "Already finished", body = crate::http::openapi::ErrorBody),
+        crate::http::openapi::Refusals,
+    )
+)]
 pub async fn cancel_execution(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -128,7 +168,7 @@ pub async fn cancel_execution(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ApprovalBody {
     pub hook_id: String,
     pub approved: bool,
@@ -138,6 +178,15 @@ pub struct ApprovalBody {
     pub tenant_id: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/execution/{id}/approval", tag = "executions", request_body = ApprovalBody, security(("service_token" = [])),
+    params(("id" = String, Path, description = "The execution awaiting approval")),
+    responses(
+        (status = 200, description = "Decided: approved runs on, refused fails", body = Object),
+        (status = 409, description = "Not awaiting that approval", body = crate::http::openapi::ErrorBody),
+        crate::http::openapi::Refusals,
+    )
+)]
 pub async fn decide_approval(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -156,7 +205,7 @@ pub async fn decide_approval(
     Ok(Json(json!({"success": true, "execution_id": id})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ResolveBody {
     pub artifact_id: String,
     #[serde(default)]
@@ -165,6 +214,10 @@ pub struct ResolveBody {
     pub tenant_id: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/artifact/resolve", tag = "artifacts", request_body = ResolveBody, security(("service_token" = [])),
+    responses((status = 200, description = "The artifact's record", body = Object), crate::http::openapi::Refusals)
+)]
 pub async fn resolve_artifact(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -181,12 +234,16 @@ pub async fn resolve_artifact(
     Ok(Json(record))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ContentBody {
     pub artifact_id: String,
     pub session_id: String,
 }
 
+#[utoipa::path(
+    post, path = "/api/artifact/content", tag = "artifacts", request_body = ContentBody, security(("service_token" = [])),
+    responses((status = 200, description = "An export's stored document (base64)", body = crate::runtime::contract::model::ArtifactContent), crate::http::openapi::Refusals)
+)]
 pub async fn artifact_content(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -199,6 +256,11 @@ pub async fn artifact_content(
     Ok(Json(content))
 }
 
+#[utoipa::path(
+    get, path = "/api/executions", tag = "executions", security(("service_token" = [])),
+    params(ExecutionQuery),
+    responses((status = 200, description = "Executions, newest first, a page at a time", body = crate::runtime::contract::listing::ExecutionPage), crate::http::openapi::Refusals)
+)]
 pub async fn list_executions(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -208,6 +270,11 @@ pub async fn list_executions(
     Ok(Json(state.client.list_executions(&scope, q).await?))
 }
 
+#[utoipa::path(
+    get, path = "/api/sessions", tag = "sessions", security(("service_token" = [])),
+    params(SessionQuery),
+    responses((status = 200, description = "Sessions, newest first, a page at a time", body = crate::runtime::contract::listing::SessionPage), crate::http::openapi::Refusals)
+)]
 pub async fn list_sessions(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -217,6 +284,11 @@ pub async fn list_sessions(
     Ok(Json(state.client.list_sessions(&scope, q).await?))
 }
 
+#[utoipa::path(
+    get, path = "/api/parsed-files/{id}/records", tag = "artifacts", security(("service_token" = [])),
+    params(("id" = String, Path, description = "The parsed file's id"), RecordQuery),
+    responses((status = 200, description = "A page of its records, read without an execution", body = crate::runtime::contract::listing::RecordPage), crate::http::openapi::Refusals)
+)]
 pub async fn parsed_records(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -227,6 +299,11 @@ pub async fn parsed_records(
     Ok(Json(state.client.parsed_records(&scope, &id, q).await?))
 }
 
+#[utoipa::path(
+    get, path = "/api/artifacts/{id}", tag = "artifacts", security(("service_token" = [])),
+    params(("id" = String, Path, description = "The artifact's id"), TenantQuery),
+    responses((status = 200, description = "The artifact, read without an execution", body = Object), crate::http::openapi::Refusals)
+)]
 pub async fn get_artifact(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -239,6 +316,15 @@ pub async fn get_artifact(
     ))
 }
 
+#[utoipa::path(
+    post, path = "/api/execution/{id}/retry", tag = "executions", security(("service_token" = [])),
+    params(("id" = String, Path, description = "The execution to retry"), ("tenant_id" = Option<String>, Query, description = "Act for this tenant only (its ids only); absent: the id is the capability")),
+    responses(
+        (status = 202, description = "A new execution of the same intent, linked to the first (`metadata.retry_of`)", body = crate::runtime::contract::model::IntentAccepted),
+        (status = 409, description = "Not finished yet", body = crate::http::openapi::ErrorBody),
+        crate::http::openapi::Refusals,
+    )
+)]
 pub async fn retry_execution(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
@@ -254,6 +340,10 @@ pub async fn retry_execution(
     Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
+#[utoipa::path(
+    post, path = "/api/artifact/list", tag = "artifacts", request_body = ArtifactListRequest, security(("service_token" = [])),
+    responses((status = 200, description = "A tenant's or a session's artifacts", body = crate::runtime::contract::model::ArtifactList), crate::http::openapi::Refusals)
+)]
 pub async fn list_artifacts(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,

@@ -17,11 +17,21 @@ use crate::http::body_deadline::TimeoutSeen;
 use crate::http::{ApiError, ApiJson, ApiQuery};
 use crate::runtime::contract::model::SubmitWithUpload;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct BlobQuery {
     pub limit: u64,
 }
 
+#[utoipa::path(
+    post, path = "/api/blobs", tag = "files", security(("service_token" = [])), params(BlobQuery),
+    request_body(content_type = "application/octet-stream", content = Vec<u8>, description = "The file's bytes, streamed"),
+    responses(
+        (status = 201, description = "Stored by content hash", body = crate::store::blobs::BlobInfo),
+        (status = 413, description = "Over `limit` bytes", body = crate::http::openapi::ErrorBody),
+        crate::http::openapi::Refusals,
+    )
+)]
 pub async fn put_blob(
     State(state): State<RuntimeApiState>,
     ApiQuery(q): ApiQuery<BlobQuery>,
@@ -38,6 +48,10 @@ pub async fn put_blob(
 }
 
 /// `POST /api/blobs/discard` with the `BlobInfo` that `POST /api/blobs` answered.
+#[utoipa::path(
+    post, path = "/api/blobs/discard", tag = "files", request_body = crate::store::blobs::BlobInfo, security(("service_token" = [])),
+    responses((status = 200, description = "Removed, unless something else refers to it", body = Object), crate::http::openapi::Refusals)
+)]
 pub async fn discard_blob(
     State(state): State<RuntimeApiState>,
     ApiJson(blob): ApiJson<crate::store::blobs::BlobInfo>,
@@ -46,7 +60,7 @@ pub async fn discard_blob(
     Ok(Json(serde_json::json!({"success": true})))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SubmitBody {
     #[serde(flatten)]
     pub upload: SubmitWithUpload,
@@ -54,6 +68,10 @@ pub struct SubmitBody {
     pub tenant_id: Option<String>,
 }
 
+#[utoipa::path(
+    post, path = "/api/uploads/submit", tag = "files", request_body = SubmitBody, security(("service_token" = [])),
+    responses((status = 202, description = "The upload recorded and its intent stored", body = crate::runtime::contract::model::IntentAccepted), crate::http::openapi::Refusals)
+)]
 pub async fn submit_with_upload(
     State(state): State<RuntimeApiState>,
     scope: CallerScope,
