@@ -30,6 +30,27 @@ pub async fn session_scope(
     }
 }
 
+/// Whose an execution is, for a request without a token: its owner tenant (if any) and its
+/// session (the rules follow the session).
+pub async fn bare_execution(
+    state: &ExperienceState,
+    execution_id: &str,
+) -> Result<(Option<String>, Session), ApiError> {
+    let opts = StatusOptions {
+        include_artifacts: false,
+        include_events: false,
+    };
+    let exec = state
+        .runtime
+        .execution_status(&Scope::Any, execution_id, opts)
+        .await?;
+    let session = state
+        .runtime
+        .get_session(&Scope::Any, &exec.session_id)
+        .await?;
+    Ok((exec.tenant_id, session))
+}
+
 pub async fn execution_scope(
     state: &ExperienceState,
     user: &Option<Claims>,
@@ -39,21 +60,9 @@ pub async fn execution_scope(
     match user {
         Some(claims) => token_scope(claims, claimed_tenant, "execution"),
         None => {
-            let opts = StatusOptions {
-                include_artifacts: false,
-                include_events: false,
-            };
-            let exec = state
-                .runtime
-                .execution_status(&Scope::Any, execution_id, opts)
-                .await?;
             // The rule follows the session: superseded by an upgrade, or (strict mode) a user's?
-            let session = state
-                .runtime
-                .get_session(&Scope::Any, &exec.session_id)
-                .await?;
-            if state.settings.auth_strict && (session.user_id.is_some() || exec.tenant_id.is_some())
-            {
+            let (tenant, session) = bare_execution(state, execution_id).await?;
+            if state.settings.auth_strict && (session.user_id.is_some() || tenant.is_some()) {
                 return Err(token_required());
             }
             if session.superseded_by.is_some() {

@@ -120,6 +120,24 @@ async fn follow(state: &ExperienceState, socket: &mut WebSocket, first: Executio
     else {
         return End::Failed;
     };
+    // `first` read the execution's row and then its events: an ending committed between the
+    // two is in the events (so not replayed after `last_seq`) but not in the row. Read again
+    // now that the subscription holds everything after `last_seq`.
+    let Ok(now) = state
+        .runtime
+        .execution_status(&Scope::Any, &execution_id, StatusOptions::default())
+        .await
+    else {
+        return End::Failed;
+    };
+    if now != first {
+        if !send_status(socket, &now).await {
+            return End::ClientGone;
+        }
+        if now.is_terminal() {
+            return End::Finished;
+        }
+    }
     let mut shutdown = state.shutdown.clone();
     let closing = async move {
         let _ = shutdown.wait_for(|stop| *stop).await;

@@ -7,8 +7,10 @@ pub mod artifact_routes;
 pub mod auth_routes;
 pub mod auth_user;
 pub mod client_addr;
+pub mod console;
 pub mod download_routes;
 pub mod errors;
+pub mod execution_actions;
 pub mod execution_stream;
 pub mod intent_routes;
 pub mod listing_routes;
@@ -71,6 +73,18 @@ pub fn router(state: ExperienceState) -> Router {
             "/api/execution/{id}/stream",
             get(execution_stream::stream_status),
         )
+        .route(
+            "/api/execution/{id}/cancel",
+            post(execution_actions::cancel),
+        )
+        .route("/api/execution/{id}/retry", post(execution_actions::retry))
+        .route(
+            "/api/execution/{id}/approval",
+            post(execution_actions::approval),
+        )
+        .route("/console", get(console::page))
+        .route("/console/{file}", get(console::asset))
+        .route("/console/views/{file}", get(console::view_asset))
         .route("/api/runtime/agent", get(agent_ws::agent_socket))
         .route("/ws", get(silent_ws::silent_socket))
         .route("/api/artifact/resolve", post(artifact_routes::resolve))

@@ -3,8 +3,9 @@
 use utoipa::OpenApi;
 
 use super::{
-    agent_ws, artifact_routes, auth_routes, download_routes, execution_stream, intent_routes,
-    listing_routes, mash_routes, session_routes, silent_ws, upload,
+    agent_ws, artifact_routes, auth_routes, console, download_routes, execution_actions,
+    execution_stream, intent_routes, listing_routes, mash_routes, session_routes, silent_ws,
+    upload,
 };
 use crate::http::openapi::{add_bearer, alias, ErrorBody};
 
@@ -34,6 +35,12 @@ use crate::http::openapi::{add_bearer, alias, ErrorBody};
         intent_routes::submit,
         intent_routes::execution_status,
         execution_stream::stream_status,
+        execution_actions::cancel,
+        execution_actions::retry,
+        execution_actions::approval,
+        console::page,
+        console::asset,
+        console::view_asset,
         agent_ws::agent_socket,
         silent_ws::silent_socket,
         artifact_routes::resolve,
@@ -56,6 +63,7 @@ use crate::http::openapi::{add_bearer, alias, ErrorBody};
         (name = "artifacts", description = "Artifacts, parsed records and export downloads"),
         (name = "files", description = "Uploads and data mashes"),
         (name = "agents", description = "The agent WebSocket"),
+        (name = "console", description = "The web console (`/console`)"),
     )
 )]
 struct ExperienceApi;

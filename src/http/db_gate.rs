@@ -29,7 +29,11 @@ async fn gate(State(health): State<Arc<DbHealth>>, req: Request, next: Next) -> 
         DbState::Down => true,
     };
     let path = req.uri().path();
-    let always = ALWAYS.contains(&path) || super::openapi::is_reference(path);
+    // The API's document and the console's files are the binary's own: they need no database.
+    let always = ALWAYS.contains(&path)
+        || super::openapi::is_reference(path)
+        || path == "/console"
+        || path.starts_with("/console/");
     if refused && !always && req.method() != Method::OPTIONS {
         return ApiError::database_unavailable().into_response();
     }

@@ -151,6 +151,9 @@ pub struct StepStatus {
     pub started_at: Option<String>,
     pub completed_at: Option<String>,
     pub error: Option<String>,
+    /// How many times it has been started (a retried or resumed step counts each run).
+    #[serde(default)]
+    pub attempts: i64,
 }
 
 impl From<StepRow> for StepStatus {
@@ -161,6 +164,7 @@ impl From<StepRow> for StepStatus {
             started_at: s.started_at.map(to_rfc3339),
             completed_at: s.completed_at.map(to_rfc3339),
             error: s.error,
+            attempts: s.attempts,
         }
     }
 }
@@ -219,6 +223,23 @@ pub struct ExecutionStatus {
     /// The latest progress a long step reported (`EXECUTION_PROGRESS` data), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub progress: Option<Value>,
+    /// The intent's parameters, as stored.
+    #[serde(default)]
+    pub parameters: Value,
+    /// The approval it waits on, while `awaiting_approval`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook: Option<PendingHook>,
+    /// The execution this one retries, if it is a retry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_of: Option<String>,
+}
+
+/// A safety hook waiting for a person's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PendingHook {
+    pub hook_id: String,
+    /// Why it needs approval.
+    pub reason: Option<String>,
 }
 
 impl ExecutionStatus {
@@ -236,7 +257,17 @@ impl ExecutionStatus {
         } else {
             None
         };
+        let hook = match (e.status, e.hook_id) {
+            (ExecutionState::AwaitingApproval, Some(hook_id)) => Some(PendingHook {
+                hook_id,
+                reason: e.hook_reason,
+            }),
+            _ => None,
+        };
         ExecutionStatus {
+            retry_of: e.metadata["retry_of"].as_str().map(String::from),
+            parameters: e.parameters,
+            hook,
             execution_id: e.execution_id,
             intent_id: e.intent_id,
             intent_type: e.intent_type,
