@@ -100,7 +100,7 @@ pub struct Decision {
     request_body = Decision, security((), ("bearer" = [])),
     params(("id" = String, Path, description = "The execution awaiting approval")),
     responses(
-        (status = 200, description = "Decided: approved runs on, refused fails", body = Object),
+        (status = 200, description = "Decided: approved, it runs on; refused, it ends `cancelled` with the reason as its error (`SAFETY_HALTED`, then `EXECUTION_CANCELLED`)", body = Object),
         (status = 409, description = "Not awaiting that approval", body = crate::http::openapi::ErrorBody),
         crate::http::openapi::Refusals,
     )

@@ -83,6 +83,7 @@ pub fn router(state: ExperienceState) -> Router {
             post(execution_actions::approval),
         )
         .route("/console", get(console::page))
+        .route("/console/", get(console::page))
         .route("/console/{file}", get(console::asset))
         .route("/console/views/{file}", get(console::view_asset))
         .route("/api/runtime/agent", get(agent_ws::agent_socket))

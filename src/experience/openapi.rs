@@ -72,6 +72,7 @@ struct ExperienceApi;
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = ExperienceApi::openapi();
     alias(&mut doc, "/ready", "/readyz", "readyz");
+    alias(&mut doc, "/console", "/console/", "slash");
     alias(
         &mut doc,
         "/api/v1/content/upload",

@@ -138,7 +138,7 @@ try {
   await page.getByRole("radio", { name: "Content" }).check();
   await page.getByLabel("Message").fill("what files do I have?");
   await page.getByRole("button", { name: "Send" }).click();
-  const log = page.getByRole("list", { name: "Conversation" });
+  const log = page.getByRole("log", { name: "Conversation" });
   await log.getByText("what files do I have?").waitFor();
   const answer = log.locator(".bubble.agent:not(.pending)").last();
   await answer.waitFor();

@@ -183,7 +183,8 @@ async fn a_person_uses_the_console_in_a_real_browser() {
     cmd.current_dir(&dir)
         .arg("e2e.mjs")
         .arg(&server.exp)
-        .env("CHROMIUM", &chromium);
+        .env("CHROMIUM", &chromium)
+        .kill_on_drop(true);
     // `SYMPHAINY_CONSOLE_SHOTS=<dir>` keeps a screenshot of each page (docs/console/).
     if let Some(shots) = std::env::var_os("SYMPHAINY_CONSOLE_SHOTS") {
         cmd.arg(shots);

@@ -119,6 +119,19 @@ async fn cancel_retry_and_approval_are_scoped_like_the_status() {
             st["hook"]["reason"].as_str().unwrap().contains("delet"),
             "{st}"
         );
+        // The list of what waits shows the hook too (the console's Approvals page).
+        let (_, waiting) = call(
+            &t,
+            reqwest::Method::GET,
+            "/api/executions?status=awaiting_approval",
+            Some(a),
+            None,
+        )
+        .await;
+        let waiting = waiting["executions"].as_array().unwrap();
+        assert_eq!(waiting.len(), 1, "{waiting:?}");
+        assert_eq!(waiting[0]["execution_id"], eid);
+        assert_eq!(waiting[0]["hook"], st["hook"]);
         let decide = json!({"hook_id": hook, "approved": true});
         let path = format!("/api/execution/{eid}/approval");
         // Another tenant: 404; no token on a user's execution: 401. Nothing is decided.

@@ -94,9 +94,9 @@ pub async fn page() -> Response {
 
 #[utoipa::path(
     get, path = "/console/{file}", tag = "console",
-    params(("file" = String, Path, description = "A script or style of the console")),
+    params(("file" = String, Path, description = "A script, the style sheet or the page of the console")),
     responses(
-        (status = 200, description = "The file", content_type = "text/javascript", body = String),
+        (status = 200, description = "The file (JavaScript, CSS or HTML, as its name says)", body = String),
         (status = 404, description = "No such file", body = crate::http::openapi::ErrorBody),
     )
 )]

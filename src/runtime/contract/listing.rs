@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::RuntimeError;
-use super::model::Session;
+use super::model::{PendingHook, Session};
 use crate::store::listing::{Cursor, ExecutionFilter, SessionFilter};
 use crate::store::rows::ExecutionRow;
 use crate::store::time::to_rfc3339;
@@ -79,11 +79,15 @@ pub struct ExecutionSummary {
     /// The request that submitted it, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The approval it waits on, while `awaiting_approval`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hook: Option<PendingHook>,
 }
 
 impl From<ExecutionRow> for ExecutionSummary {
     fn from(r: ExecutionRow) -> Self {
         ExecutionSummary {
+            hook: PendingHook::of(&r),
             retry_of: r.metadata["retry_of"].as_str().map(String::from),
             execution_id: r.execution_id,
             intent_id: r.intent_id,

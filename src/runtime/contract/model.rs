@@ -242,6 +242,19 @@ pub struct PendingHook {
     pub reason: Option<String>,
 }
 
+impl PendingHook {
+    /// The hook an execution waits on, while it is `awaiting_approval`.
+    pub fn of(e: &ExecutionRow) -> Option<Self> {
+        match (&e.status, &e.hook_id) {
+            (ExecutionState::AwaitingApproval, Some(hook_id)) => Some(PendingHook {
+                hook_id: hook_id.clone(),
+                reason: e.hook_reason.clone(),
+            }),
+            _ => None,
+        }
+    }
+}
+
 impl ExecutionStatus {
     pub fn build(
         e: ExecutionRow,
@@ -249,6 +262,7 @@ impl ExecutionStatus {
         events: Option<Vec<EventRow>>,
         include_artifacts: bool,
     ) -> Self {
+        let hook = PendingHook::of(&e);
         let artifacts = if include_artifacts {
             Some(match e.artifacts {
                 Some(Value::Object(m)) => m,
@@ -256,13 +270,6 @@ impl ExecutionStatus {
             })
         } else {
             None
-        };
-        let hook = match (e.status, e.hook_id) {
-            (ExecutionState::AwaitingApproval, Some(hook_id)) => Some(PendingHook {
-                hook_id,
-                reason: e.hook_reason,
-            }),
-            _ => None,
         };
         ExecutionStatus {
             retry_of: e.metadata["retry_of"].as_str().map(String::from),

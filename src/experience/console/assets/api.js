@@ -38,6 +38,12 @@ function headers(json) {
   return h;
 }
 
+/** Called when the server no longer accepts the stored credential. */
+let onExpired = () => {};
+export function whenExpired(fn) {
+  onExpired = fn;
+}
+
 async function answer(resp) {
   const text = await resp.text();
   let body = null;
@@ -46,6 +52,7 @@ async function answer(resp) {
   } catch {
     body = { message: text };
   }
+  if (resp.status === 401 && auth.load() && auth.load().access_token) onExpired();
   if (!resp.ok) throw new ApiError(resp.status, body);
   return body;
 }
@@ -167,6 +174,8 @@ export class SessionSocket {
       // Refused (policy): do not retry; otherwise reconnect and resume.
       if (e.code === 1008) {
         this.setState("refused");
+        const who = auth.load();
+        if (who && who.access_token) onExpired();
         return;
       }
       this.setState("reconnecting");
@@ -218,11 +227,13 @@ export function followStatus(executionId, onStatus, onEnd) {
   );
   let stopped = false;
   ws.onmessage = (m) => {
+    let status;
     try {
-      onStatus(JSON.parse(m.data));
+      status = JSON.parse(m.data);
     } catch {
-      /* not a status */
+      return; // not a status
     }
+    onStatus(status);
   };
   ws.onclose = () => {
     if (!stopped && onEnd) onEnd();

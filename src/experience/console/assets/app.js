@@ -1,7 +1,7 @@
 // The console's shell: who is signed in, the navigation, messages, and the page for the
 // address (`#/sessions`, `#/session/<id>/<tab>`, `#/execution/<id>`, `#/approvals`).
 
-import { auth, SessionSocket } from "./api.js";
+import { auth, SessionSocket, whenExpired } from "./api.js";
 import { h, fill } from "./dom.js";
 import * as signin from "./views/signin.js";
 import * as sessions from "./views/sessions.js";
@@ -18,6 +18,8 @@ const whoBox = document.getElementById("who");
 let cleanup = null;
 let socket = null;
 let shown = "#/";
+// A message for the next page shown (why the person was signed out).
+let told = null;
 
 const app = {
   /** The session's agent socket, kept while the console stays on that session. */
@@ -38,10 +40,25 @@ const app = {
   },
   afterSignIn() {
     const who = auth.load();
-    location.hash = who.kind === "anonymous" ? `#/session/${who.session_id}/files` : "#/sessions";
-    show();
+    go(who.kind === "anonymous" ? `#/session/${who.session_id}/files` : "#/sessions");
   },
 };
+
+/** Shows `hash`: through the router when it changes the address, at once when it does not. */
+function go(hash) {
+  if (location.hash === hash) show();
+  else location.hash = hash;
+}
+
+function signOut(message) {
+  auth.clear();
+  if (socket) socket.close();
+  socket = null;
+  told = message || null;
+  go("#/signin");
+}
+
+whenExpired(() => signOut("Your sign-in has expired: sign in again."));
 
 function header(who) {
   if (!who) {
@@ -66,12 +83,7 @@ function header(who) {
       {
         type: "button",
         class: "link",
-        onclick: () => {
-          auth.clear();
-          if (socket) socket.close();
-          socket = null;
-          location.hash = "#/signin";
-        },
+        onclick: () => signOut(),
       },
       "Sign out",
     ),
@@ -89,6 +101,10 @@ function show() {
   if (cleanup) cleanup();
   cleanup = null;
   fill(banner);
+  if (told) {
+    app.notice(told);
+    told = null;
+  }
   main.replaceChildren();
   const who = auth.load();
   const [, name, ...params] = (location.hash || "#/").split("/");
@@ -104,7 +120,18 @@ function show() {
     socket.close();
     socket = null;
   }
-  cleanup = view.render(main, params.map(decodeURIComponent), app) || null;
+  let decoded;
+  try {
+    decoded = params.map(decodeURIComponent);
+  } catch {
+    decoded = [];
+  }
+  // A page about one thing needs its id.
+  if ((name === "session" || name === "execution") && !decoded[0]) {
+    go("#/sessions");
+    return;
+  }
+  cleanup = view.render(main, decoded, app) || null;
   // After a move within the console, reading goes on from the new page's content (a fresh
   // load starts at the top, with the skip link).
   if (moved) main.focus({ preventScroll: true });

@@ -35,11 +35,14 @@ function foldExecution(g, e, d) {
   };
   switch (e.event_type) {
     case "EXECUTION_STARTED":
+      // After an approval too: what waited is decided.
       g.status = "running";
-      g.started = e.timestamp;
+      g.started = g.started || e.timestamp;
+      g.hook = null;
       break;
     case "STEP_STARTED":
       Object.assign(step(d.step), { status: "running", started: e.timestamp });
+      g.hook = null;
       break;
     case "STEP_COMPLETED":
       Object.assign(step(d.step), { status: "completed", ended: e.timestamp });

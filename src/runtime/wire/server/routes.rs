@@ -182,7 +182,7 @@ pub struct ApprovalBody {
     post, path = "/api/execution/{id}/approval", tag = "executions", request_body = ApprovalBody, security(("service_token" = [])),
     params(("id" = String, Path, description = "The execution awaiting approval")),
     responses(
-        (status = 200, description = "Decided: approved runs on, refused fails", body = Object),
+        (status = 200, description = "Decided: approved, it runs on; refused, it ends `cancelled` with the reason as its error (`SAFETY_HALTED`, then `EXECUTION_CANCELLED`)", body = Object),
         (status = 409, description = "Not awaiting that approval", body = crate::http::openapi::ErrorBody),
         crate::http::openapi::Refusals,
     )

@@ -22,12 +22,7 @@ export function render(main, _params, app) {
     try {
       const scope = who.kind === "anonymous" ? { session_id: who.session_id } : {};
       const page = await get(`/api/executions${query({ ...scope, status: "awaiting_approval", limit: 100 })}`);
-      const pending = await Promise.all(
-        page.executions.map(async (x) => {
-          const s = await get(`/api/execution/${x.execution_id}/status${query({ include_events: false, include_artifacts: false })}`);
-          return { ...x, hook: s.hook };
-        }),
-      );
+      const pending = page.executions;
       // Redrawn only when something changed: a button must not be replaced under the pointer.
       const seen = JSON.stringify(pending.map((x) => [x.execution_id, x.hook && x.hook.hook_id]));
       if (seen === drawn) return;
@@ -49,10 +44,19 @@ export function render(main, _params, app) {
       app.error(err);
     }
   };
-  load();
-  // Others decide too, and a decision takes effect a moment after it is answered.
-  const timer = setInterval(load, 2000);
-  return () => clearInterval(timer);
+  // Others decide too, and a decision takes effect a moment after it is answered: read again
+  // two seconds after each read ends (never two at once).
+  let timer = null;
+  let left = false;
+  const again = async () => {
+    await load();
+    if (!left) timer = setTimeout(again, 2000);
+  };
+  again();
+  return () => {
+    left = true;
+    clearTimeout(timer);
+  };
 }
 
 /** Approve and refuse buttons (with an optional reason) for one execution's hook. */

@@ -18,7 +18,7 @@ const typed = new Map();
 export function render(body, sessionId, socket, app) {
   let agent = sessionStorage.getItem("symphainy.console.agent") || "guide";
   const conversation = () => `console-${agent}-${sessionId.slice(0, 8)}`;
-  const log = h("ol", { class: "chat-log", "aria-live": "polite", "aria-label": "Conversation" });
+  const log = h("ol", { class: "chat-log", role: "log", "aria-live": "polite", "aria-label": "Conversation" });
   const text = h("textarea", { id: "chat-text", rows: 2, required: true, placeholder: "Ask something…" });
   const picker = h(
     "fieldset",
@@ -129,12 +129,15 @@ export function render(body, sessionId, socket, app) {
       });
     }
     items.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+    // While an answer streams, screen readers wait for it whole.
+    log.setAttribute("aria-busy", open ? "true" : "false");
     fill(log, items.length ? items.map((i) => i.el) : h("li", { class: "muted" }, "Say hello."));
     log.scrollTop = log.scrollHeight;
   };
   draw();
   let pending = false;
   const off = socket.listen((m) => {
+    if (m.type === "error") app.error(new Error(m.message || m.error));
     if (m.type === "runtime_event" && !pending) {
       pending = true;
       requestAnimationFrame(() => {

@@ -18,6 +18,7 @@ export function render(main, params, app) {
   main.append(head, summary, steps, artifacts, events);
   let artifactKeys = null;
   let stop = null;
+  let left = false;
 
   const draw = (s) => {
     fill(
@@ -122,9 +123,13 @@ export function render(main, params, app) {
 
   get(`/api/execution/${encodeURIComponent(id)}/status`)
     .then((s) => {
+      if (left) return;
       draw(s);
-      if (!TERMINAL.has(s.status)) stop = followStatus(id, draw, () => refresh());
+      if (!TERMINAL.has(s.status)) stop = followStatus(id, draw, () => !left && refresh());
     })
     .catch((err) => app.error(err));
-  return () => stop && stop();
+  return () => {
+    left = true;
+    if (stop) stop();
+  };
 }

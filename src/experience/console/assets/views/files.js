@@ -1,7 +1,7 @@
 // A session's files: upload (with progress), parse, preview records, run quality and
 // analysis, combine two, delete (which waits for approval).
 
-import { followStatus, get, post, submit, upload } from "../api.js";
+import { auth, followStatus, get, post, submit, upload } from "../api.js";
 import { h, bytes, field, fill, pill, progress, shortId, table, when } from "../dom.js";
 import { recordsOf, renderArtifact } from "../artifacts.js";
 
@@ -12,6 +12,7 @@ export function render(body, sessionId, socket, app) {
   const combine = h("div", {});
   const result = h("section", { class: "result", "aria-live": "polite", "aria-label": "Result" });
   const stops = new Set();
+  let left = false;
   let files = [];
   let parsed = new Map();
 
@@ -109,7 +110,10 @@ export function render(body, sessionId, socket, app) {
           ],
         ],
         files,
-        { caption: "Files of this session", empty: "No files yet: upload one." },
+        {
+          caption: auth.load() && auth.load().kind === "user" ? "Your organisation's files" : "Files of this session",
+          empty: "No files yet: upload one.",
+        },
       ),
     );
     // The choices survive a redraw of the list.
@@ -158,10 +162,13 @@ export function render(body, sessionId, socket, app) {
     };
     get(`/api/execution/${encodeURIComponent(executionId)}/status`)
       .then((s) => {
+        if (left) return;
         show(s);
         if (!["completed", "failed", "cancelled"].includes(s.status)) {
-          const stop = followStatus(executionId, show, null);
-          stops.add(stop);
+          // Should the stream end early (the server stopping), read the status once more.
+          const again = () =>
+            !left && get(`/api/execution/${encodeURIComponent(executionId)}/status`).then(show, (err) => app.error(err));
+          stops.add(followStatus(executionId, show, again));
         }
       })
       .catch((err) => app.error(err));
@@ -177,6 +184,7 @@ export function render(body, sessionId, socket, app) {
     }
   });
   return () => {
+    left = true;
     off();
     clearTimeout(timer);
     for (const stop of stops) stop();

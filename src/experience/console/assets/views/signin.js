@@ -11,13 +11,8 @@ export function render(main, _params, app) {
   const password = h("input", { type: "password", name: "password", autocomplete: "new-password", minlength: 8, required: true });
 
   const signedIn = (body) => {
-    auth.save({
-      kind: "user",
-      access_token: body.access_token,
-      refresh_token: body.refresh_token,
-      user: body.user,
-      session_id: body.session_id,
-    });
+    // The access token only: when it expires the console asks to sign in again.
+    auth.save({ kind: "user", access_token: body.access_token, user: body.user, session_id: body.session_id });
     app.afterSignIn();
   };
   const guard = (fn) => async (e) => {
