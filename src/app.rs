@@ -189,7 +189,8 @@ enum Schema {
 
 async fn open_store(config: &Config, schema: Schema) -> anyhow::Result<Store> {
     tracing::info!(database = %redact_url(&config.database_url), "opening store");
-    let store = Store::connect(&config.database_url).await?;
+    let store = Store::open(&config.database_url, config.durability).await?;
+    tracing::info!(durability = store.durability().as_str(), "store open");
     let needed = match schema {
         Schema::Migrate => {
             // Idempotent, and serialised between processes (two runtimes may start at once).

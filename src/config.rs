@@ -15,6 +15,7 @@ use crate::runtime::engine::intake_limits::IntakeRates;
 use crate::runtime::realms::content::ContentSettings;
 use crate::runtime::RuntimeConfig;
 use crate::security::secrets;
+use crate::store::durability::Durability;
 use crate::store::usage::StorageQuotas;
 
 pub use crate::redact::redact_url;
@@ -27,6 +28,10 @@ pub struct StoreArgs {
     /// `sqlite://...` or `postgres://...`; default: an SQLite file in the data directory.
     #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// `process` (a commit survives a crash of the process) or `fsync` (also a power loss);
+    /// default: process on SQLite, fsync (the server's own setting) on PostgreSQL.
+    #[arg(long, env = "SYMPHAINY_DURABILITY", value_parser = Durability::parse)]
+    pub durability: Option<Durability>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -190,6 +195,8 @@ pub struct ServeArgs {
 pub struct Config {
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// How durable commits are (`None`: the backend's default).
+    pub durability: Option<Durability>,
     pub http_addr: String,
     pub runtime_addr: String,
     pub service_token: SecretString,
@@ -207,6 +214,7 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("data_dir", &self.data_dir)
             .field("database", &redact_url(&self.database_url))
+            .field("durability", &self.durability)
             .field("http_addr", &self.http_addr)
             .field("runtime_addr", &self.runtime_addr)
             .field("service_token", &self.service_token)
@@ -328,6 +336,7 @@ impl ServeArgs {
         Ok(Config {
             data_dir: self.store.data_dir,
             database_url,
+            durability: self.store.durability,
             http_addr: self.http_addr,
             runtime_addr: self.runtime_addr,
             service_token,

@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor, Row};
 
 use crate::redact::redact_url;
 
+use super::durability::Durability;
 use super::error::{cause_chain, StoreError};
 use super::health::DbHealth;
 
@@ -33,6 +34,7 @@ pub struct Store {
     /// files use it for single autocommit statements.
     pub(super) writer: AnyPool,
     backend: Backend,
+    durability: Durability,
     pub(super) health: Arc<DbHealth>,
 }
 
@@ -45,6 +47,11 @@ impl Store {
     /// Connects to `url` (`sqlite://path` or `postgres://...`). For SQLite the file and its
     /// directory are created when missing and the database runs in WAL mode.
     pub async fn connect(url: &str) -> anyhow::Result<Store> {
+        Self::open(url, None).await
+    }
+
+    /// [`Store::connect`] with a chosen durability (`None`: the backend's default).
+    pub async fn open(url: &str, durability: Option<Durability>) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
@@ -57,6 +64,7 @@ impl Store {
             Backend::Sqlite => prepare_sqlite_url(url)?,
             Backend::Postgres => url.to_string(),
         };
+        let durability = durability.unwrap_or(Durability::default_for(backend));
         let options = AnyConnectOptions::from_str(&url)
             .map_err(|e| anyhow::anyhow!("DATABASE_URL {} is not valid: {e}", redact_url(&url)))?
             .log_statements(tracing::log::LevelFilter::Trace)
@@ -64,17 +72,22 @@ impl Store {
         // One plain connection first: a pool that cannot connect retries until its acquire
         // timeout and then reports only "pool timed out"; this names the database and the cause.
         check_connect(backend, &url, &options).await?;
-        let pool = pool_options(backend, 8, 16)
+        let pool = pool_options(backend, durability, 8, 16)
             .connect_with(options.clone())
             .await?;
         let writer = match backend {
-            Backend::Sqlite => pool_options(backend, 1, 1).connect_with(options).await?,
+            Backend::Sqlite => {
+                pool_options(backend, durability, 1, 1)
+                    .connect_with(options)
+                    .await?
+            }
             Backend::Postgres => pool.clone(),
         };
         Ok(Store {
             pool,
             writer,
             backend,
+            durability,
             health: Arc::default(),
         })
     }
@@ -112,6 +125,11 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How durable its commits are.
+    pub fn durability(&self) -> Durability {
+        self.durability
     }
 
     /// A trivial round trip, for readiness checks.
@@ -156,7 +174,12 @@ async fn check_connect(
 }
 
 /// The pool settings of either backend (`sqlite` or `postgres` connections at most).
-fn pool_options(backend: Backend, sqlite: u32, postgres: u32) -> AnyPoolOptions {
+fn pool_options(
+    backend: Backend,
+    durability: Durability,
+    sqlite: u32,
+    postgres: u32,
+) -> AnyPoolOptions {
     AnyPoolOptions::new()
         .max_connections(match backend {
             Backend::Sqlite => sqlite,
@@ -202,10 +225,13 @@ fn pool_options(backend: Backend, sqlite: u32, postgres: u32) -> AnyPoolOptions 
             Box::pin(async move {
                 if backend == Backend::Sqlite {
                     conn.execute(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                        "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; \
+                         PRAGMA foreign_keys = ON;",
                     )
                     .await?;
+                }
+                if let Some(sql) = durability.connection_sql(backend) {
+                    conn.execute(sql).await?;
                 }
                 Ok(())
             })

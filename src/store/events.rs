@@ -12,6 +12,7 @@ use super::event_model::{AppendOutcome, Effect, NewEvent};
 use super::event_sql::{
     apply_effect, holds_epoch, next_seq, stored, EVENT_COLUMNS, INSERT_EVENTS, UNLESS_REPEATED,
 };
+use super::executions::{insert_rows, NewExecution};
 use super::rows::EventRow;
 use super::runtime_store::RuntimeStore;
 use super::write::Detached;
@@ -20,23 +21,30 @@ impl RuntimeStore {
     /// Appends a batch in one transaction (in a task of its own: see `write`). `last_seq`
     /// caches each session's latest `seq` (filled from the database on a miss); it is only
     /// updated when the transaction commits. The batch and the cache come back with the result.
+    ///
+    /// `intake` are new executions (without idempotency keys) stored in the same transaction,
+    /// before the events: one commit carries the intake of many intents with the events of
+    /// others (group commit for the whole hot path).
     pub async fn append_events(
         &self,
+        intake: Vec<NewExecution>,
         items: Vec<(NewEvent, Option<Effect>)>,
         mut last_seq: HashMap<String, i64>,
     ) -> Appended {
         let run = self.store.detached(move |w| async move {
-            let result = append_in(&w, &items, &mut last_seq)
+            let result = append_in(&w, &intake, &items, &mut last_seq)
                 .await
                 .map_err(StoreError::from);
             Ok::<_, StoreError>(Appended {
                 result,
+                intake,
                 items,
                 last_seq,
             })
         });
         run.await.unwrap_or_else(|e| Appended {
             result: Err(e),
+            intake: Vec::new(),
             items: Vec::new(),
             last_seq: HashMap::new(),
         })
@@ -114,25 +122,33 @@ impl RuntimeStore {
 /// What an append did, with the batch and the cache it was given.
 pub struct Appended {
     pub result: Result<Vec<AppendOutcome>, StoreError>,
+    pub intake: Vec<NewExecution>,
     pub items: Vec<(NewEvent, Option<Effect>)>,
     pub last_seq: HashMap<String, i64>,
 }
 
 async fn append_in(
     w: &Detached,
+    intake: &[NewExecution],
     items: &[(NewEvent, Option<Effect>)],
     last_seq: &mut HashMap<String, i64>,
 ) -> Result<Vec<AppendOutcome>, sqlx::Error> {
     let mut tx = w.begin().await?;
+    insert_rows(&mut tx, intake).await?;
     let mut seqs: HashMap<String, i64> = HashMap::new();
-    let outcomes = match batch::append_batch(&mut tx, items, last_seq, &mut seqs).await? {
-        Some(outcomes) => outcomes,
-        None => {
-            // A repeat or a stale epoch in the batch: start over, one event at a time.
-            tx.rollback().await?;
-            tx = w.begin().await?;
-            seqs.clear();
-            one_by_one(&mut tx, items, last_seq, &mut seqs).await?
+    let outcomes = if items.is_empty() {
+        Vec::new()
+    } else {
+        match batch::append_batch(&mut tx, items, last_seq, &mut seqs).await? {
+            Some(outcomes) => outcomes,
+            None => {
+                // A repeat or a stale epoch in the batch: start over, one event at a time.
+                tx.rollback().await?;
+                tx = w.begin().await?;
+                insert_rows(&mut tx, intake).await?;
+                seqs.clear();
+                one_by_one(&mut tx, items, last_seq, &mut seqs).await?
+            }
         }
     };
     crate::failpoint!(crate::failpoints::EVENTS_BEFORE_COMMIT);

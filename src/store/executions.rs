@@ -253,6 +253,67 @@ impl RuntimeStore {
     }
 }
 
+/// Rows one multi-row `INSERT` of [`insert_rows`] carries (12 parameters each).
+const ROWS_PER_INSERT: usize = 64;
+
+/// Stores new `pending` executions (no idempotency key) inside the caller's transaction: the
+/// event log's group commit carries the intake of many intents with their events.
+pub(crate) async fn insert_rows(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    news: &[NewExecution],
+) -> Result<(), sqlx::Error> {
+    for chunk in news.chunks(ROWS_PER_INSERT) {
+        let mut sql = String::from(
+            "INSERT INTO executions (execution_id, intent_id, intent_type, session_id, \
+             tenant_id, solution_id, parameters, metadata, status, epoch, created_at, \
+             updated_at, request_id, traceparent) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 12;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8,
+                b + 9,
+                b + 10,
+                b + 10,
+                b + 11,
+                b + 12
+            ));
+        }
+        // The ids are new uuids: one already there is this intake's own, committed by an
+        // attempt whose answer was lost (a retry), not another's.
+        sql.push_str(" ON CONFLICT (execution_id) DO NOTHING");
+        let mut q = sqlx::query(&sql);
+        for new in chunk {
+            q = q
+                .bind(&new.execution_id)
+                .bind(&new.intent_id)
+                .bind(&new.intent_type)
+                .bind(&new.session_id)
+                .bind(&new.tenant_id)
+                .bind(&new.solution_id)
+                .bind(new.parameters.to_string())
+                .bind(new.metadata.to_string())
+                .bind(FIRST_EPOCH)
+                .bind(new.created_at)
+                .bind(&new.request_id)
+                .bind(&new.traceparent);
+        }
+        q.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
 async fn insert_row<'e, E>(conn: E, new: &NewExecution) -> Result<(), sqlx::Error>
 where
     E: sqlx::Executor<'e, Database = sqlx::Any>,
@@ -281,7 +342,7 @@ where
 }
 
 /// The row [`insert_row`] stored, as a read would return it.
-fn new_row(new: &NewExecution) -> ExecutionRow {
+pub(crate) fn new_row(new: &NewExecution) -> ExecutionRow {
     ExecutionRow {
         execution_id: new.execution_id.clone(),
         intent_id: new.intent_id.clone(),

@@ -10,6 +10,7 @@ pub mod conversations;
 pub mod data_dir;
 pub mod db;
 pub mod dir_lock;
+pub mod durability;
 pub mod error;
 pub mod event_model;
 mod event_sql;

@@ -19,6 +19,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::actors::Slot;
 use crate::runtime::contract::error::RuntimeError;
+use crate::store::executions::NewExecution;
 use crate::store::{AppendOutcome, Effect, EventRow, NewEvent, RuntimeStore, StoreError};
 
 const MAX_BATCH: usize = 512;
@@ -41,6 +42,9 @@ pub enum EventLogMsg {
         Vec<Item>,
         RpcReplyPort<Result<Vec<AppendOutcome>, RuntimeError>>,
     ),
+    /// A new execution (without an idempotency key), stored with the next flush: answered
+    /// once it is committed.
+    Intake(Box<NewExecution>, RpcReplyPort<Result<(), RuntimeError>>),
     Flush,
     /// Panics in the handler (feature `fault-injection`: chaos tests).
     #[cfg(feature = "fault-injection")]
@@ -53,12 +57,20 @@ type Pending = (
     RpcReplyPort<Result<Vec<AppendOutcome>, RuntimeError>>,
 );
 
+/// An intake waiting for its flush.
+type Intake = (NewExecution, RpcReplyPort<Result<(), RuntimeError>>);
+
+/// The most intakes one flush carries.
+const MAX_INTAKE: usize = 512;
+
 /// Counters of the event log's work: how many events were committed in how many transactions
 /// (their ratio is the group-commit batching factor).
 #[derive(Default)]
 pub struct EventLogStats {
     pub events: std::sync::atomic::AtomicU64,
     pub transactions: std::sync::atomic::AtomicU64,
+    /// New executions stored by the event log's transactions (keyless intake).
+    pub intakes: std::sync::atomic::AtomicU64,
 }
 
 /// Events of a session kept for its live subscribers; one that falls further behind catches up
@@ -106,6 +118,7 @@ pub struct EventLogState {
     hub: EventHub,
     stats: Arc<EventLogStats>,
     buffer: Vec<Pending>,
+    intake: Vec<Intake>,
     flush_scheduled: bool,
     last_seq: HashMap<String, i64>,
 }
@@ -127,6 +140,7 @@ impl Actor for EventLog {
             hub: args.hub,
             stats: args.stats,
             buffer: Vec::new(),
+            intake: Vec::new(),
             flush_scheduled: false,
             last_seq: HashMap::new(),
         })
@@ -148,6 +162,13 @@ impl Actor for EventLog {
                     myself.send_message(EventLogMsg::Flush)?;
                 }
             }
+            EventLogMsg::Intake(new, reply) => {
+                state.intake.push((*new, reply));
+                if !state.flush_scheduled {
+                    state.flush_scheduled = true;
+                    myself.send_message(EventLogMsg::Flush)?;
+                }
+            }
             EventLogMsg::Flush => {
                 // Whole appends, up to about MAX_BATCH events (at least one append).
                 let mut events = 0;
@@ -161,22 +182,27 @@ impl Actor for EventLog {
                     })
                     .count();
                 let batch: Vec<Pending> = state.buffer.drain(..take).collect();
-                if state.buffer.is_empty() {
+                let intake: Vec<Intake> = state
+                    .intake
+                    .drain(..state.intake.len().min(MAX_INTAKE))
+                    .collect();
+                if state.buffer.is_empty() && state.intake.is_empty() {
                     state.flush_scheduled = false;
                 } else {
                     myself.send_message(EventLogMsg::Flush)?;
                 }
-                flush(state, batch).await;
+                flush(state, batch, intake).await;
             }
         }
         Ok(())
     }
 }
 
-async fn flush(state: &mut EventLogState, batch: Vec<Pending>) {
-    if batch.is_empty() {
+async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intake>) {
+    if batch.is_empty() && intake.is_empty() {
         return;
     }
+    let (news, intake_replies): (Vec<NewExecution>, Vec<_>) = intake.into_iter().unzip();
     if state.last_seq.len() > MAX_CACHED_SESSIONS {
         state.last_seq.clear();
     }
@@ -190,21 +216,47 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>) {
     }
     let events = items.len();
     let started = std::time::Instant::now();
-    let (result, items) = append_detached(state, items).await;
+    let (result, news, items) = append_detached(state, news, items).await;
     metrics::histogram!(crate::telemetry::names::EVENT_BATCH_SIZE).record(events as f64);
     metrics::histogram!(crate::telemetry::names::EVENT_COMMIT_SECONDS)
         .record(started.elapsed().as_secs_f64());
     match result {
-        Ok(outcomes) => deliver(state, outcomes, &sizes, replies),
-        // (No items back: the write task was cancelled, the runtime is stopping.)
-        Err(err) if replies.len() > 1 && !items.is_empty() => {
+        Ok(outcomes) => {
+            state.stats.intakes.fetch_add(
+                intake_replies.len() as u64,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            for reply in intake_replies {
+                let _ = reply.send(Ok(()));
+            }
+            deliver(state, outcomes, &sizes, replies)
+        }
+        // (Nothing back: the write task was cancelled, the runtime is stopping.)
+        Err(err)
+            if replies.len() + intake_replies.len() > 1
+                && !(items.is_empty() && news.is_empty()) =>
+        {
             // One bad append must not sink the others: retry each on its own.
-            tracing::warn!(error = %err, batch = items.len(), "event batch failed; retrying one append at a time");
+            tracing::warn!(error = %err, batch = items.len(), intake = news.len(),
+                "event batch failed; retrying one append at a time");
             forget_sessions(state, &items);
+            for (new, reply) in news.into_iter().zip(intake_replies) {
+                let (result, _, _) = append_detached(state, vec![new], Vec::new()).await;
+                if result.is_ok() {
+                    state
+                        .stats
+                        .intakes
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                let _ = reply.send(result.map(|_| ()).map_err(|e| {
+                    tracing::error!(error = %e, "intake failed");
+                    intake_error(&e)
+                }));
+            }
             let mut rest = items.into_iter();
             for (size, reply) in sizes.into_iter().zip(replies) {
                 let group: Vec<Item> = rest.by_ref().take(size).collect();
-                let (result, group) = append_detached(state, group).await;
+                let (result, _, group) = append_detached(state, Vec::new(), group).await;
                 match result {
                     Ok(outcomes) => deliver(state, outcomes, &[size], vec![reply]),
                     Err(err) => {
@@ -221,6 +273,9 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>) {
             for reply in replies {
                 let _ = reply.send(Err(RuntimeError::Internal(err.to_string())));
             }
+            for reply in intake_replies {
+                let _ = reply.send(Err(intake_error(&err)));
+            }
         }
     }
 }
@@ -229,12 +284,27 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>) {
 /// the transaction to its end whatever happens to the actor (see `store::write`).
 async fn append_detached(
     state: &mut EventLogState,
+    intake: Vec<NewExecution>,
     items: Vec<Item>,
-) -> (Result<Vec<AppendOutcome>, StoreError>, Vec<Item>) {
+) -> (
+    Result<Vec<AppendOutcome>, StoreError>,
+    Vec<NewExecution>,
+    Vec<Item>,
+) {
     let cache = std::mem::take(&mut state.last_seq);
-    let appended = state.store.append_events(items, cache).await;
+    let appended = state.store.append_events(intake, items, cache).await;
     state.last_seq = appended.last_seq;
-    (appended.result, appended.items)
+    (appended.result, appended.intake, appended.items)
+}
+
+/// A failed intake as its submitter hears it: 503 while the database cannot write (a full
+/// disk, a lost connection), as a direct insert would have said.
+fn intake_error(e: &StoreError) -> RuntimeError {
+    if e.is_unavailable() {
+        RuntimeError::DatabaseUnavailable(e.chain())
+    } else {
+        RuntimeError::Internal(e.chain())
+    }
 }
 
 fn forget_sessions(state: &mut EventLogState, items: &[Item]) {
@@ -317,6 +387,36 @@ impl EventLogHandle {
             }
         };
         append.retry(APPEND_RETRY).await
+    }
+
+    /// Stores a new execution (one without an idempotency key) with the event log's next
+    /// commit, and returns once it is committed. Retried while the event log restarts: an
+    /// intake already committed by a lost attempt is not stored twice.
+    pub async fn intake(&self, new: NewExecution) -> Result<(), RuntimeError> {
+        let attempt = || async {
+            let actor = self
+                .slot
+                .get()
+                .ok_or_else(|| RuntimeError::Unavailable("event log not started".into()))?;
+            let new = Box::new(new.clone());
+            match actor
+                .call(
+                    move |reply| EventLogMsg::Intake(new, reply),
+                    Some(Duration::from_secs(30)),
+                )
+                .await
+            {
+                Ok(ractor::rpc::CallResult::Success(answer)) => answer,
+                Ok(other) => Err(RuntimeError::Unavailable(format!(
+                    "event log call: {other:?}"
+                ))),
+                Err(e) => Err(RuntimeError::Unavailable(format!("event log: {e}"))),
+            }
+        };
+        attempt
+            .retry(APPEND_RETRY)
+            .when(|e| matches!(e, RuntimeError::Unavailable(_)))
+            .await
     }
 
     /// Events of a session with `seq > after_seq`: stored ones first, then live ones, in order,

@@ -19,6 +19,7 @@ use crate::runtime::engine::execution::{ExecutionActor, ExecutionArgs};
 use crate::runtime::engine::messages::{
     object_or_empty, AgentMsg, AgentTurn, ExecutionCmd, ExecutionMsg, RouterMsg, SessionMsg,
 };
+use crate::store::executions::new_row;
 use crate::store::time::{now_micros, to_rfc3339};
 use crate::store::{BindOutcome, ExecutionRow, InsertOutcome, NewExecution, SessionRow};
 use crate::telemetry::names;
@@ -518,7 +519,21 @@ fn submit(
     let session_id = state.session.session_id.clone();
     let predecessor = state.session.succeeds.clone();
     tokio::spawn(async move {
-        let (answer, start) = match store.insert_execution(&new).await {
+        // Without an idempotency key (the common case) the intake rides the event log's next
+        // commit with other intents' intake and events; with one, its own transaction checks
+        // and records the key.
+        let inserted = match &new.idempotency {
+            None => ctx
+                .events
+                .intake(new.clone())
+                .await
+                .map(|()| InsertOutcome::Created(new_row(&new))),
+            Some(_) => store
+                .insert_execution(&new)
+                .await
+                .map_err(RuntimeError::from),
+        };
+        let (answer, start) = match inserted {
             // The key was used by the anonymous session this one continues: that
             // execution is the answer (its own session runs it).
             Ok(InsertOutcome::Existing(row))
@@ -548,7 +563,7 @@ fn submit(
                 let start = (!row.is_terminal()).then(|| (row.execution_id.clone(), None));
                 (Ok(accepted(&ctx, &row)), start)
             }
-            Err(e) => (Err(RuntimeError::from(e)), None),
+            Err(e) => (Err(e), None),
         };
         let stored = answer.is_ok();
         let _ = reply.send(answer);

@@ -98,6 +98,10 @@ pub fn test_config(db: &TestDb) -> Config {
     Config {
         data_dir: db.data_dir(),
         database_url: db.url.clone(),
+        // `SYMPHAINY_DURABILITY` chooses it for a run (the benchmarks measure both).
+        durability: std::env::var("SYMPHAINY_DURABILITY").ok().map(|d| {
+            symphainy::store::durability::Durability::parse(&d).expect("SYMPHAINY_DURABILITY")
+        }),
         http_addr: "127.0.0.1:0".into(),
         runtime_addr: "127.0.0.1:0".into(),
         service_token: format!("svc-{}", uuid::Uuid::new_v4()).into(),
@@ -643,7 +647,7 @@ pub async fn append_events(
 ) -> Result<Vec<symphainy::store::AppendOutcome>, symphainy::store::StoreError> {
     let appended = store
         .runtime()
-        .append_events(items.to_vec(), std::mem::take(cache))
+        .append_events(Vec::new(), items.to_vec(), std::mem::take(cache))
         .await;
     *cache = appended.last_seq;
     appended.result

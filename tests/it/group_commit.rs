@@ -1,0 +1,103 @@
+//! Issue 21: an intent's intake rides the event log's group commit. Keyless submits are stored
+//! by the event log's transactions (with other intents' events), each answered 202 only once
+//! its row is committed; submits with an idempotency key keep their own transaction (the key
+//! is checked and recorded with the row).
+
+use std::sync::atomic::Ordering::Relaxed;
+
+use serde_json::json;
+
+use crate::common::*;
+
+#[tokio::test]
+async fn keyless_intake_is_committed_by_the_event_log() {
+    for db in databases().await {
+        let t = spawn_app(&db).await;
+        let stats = t.app.runtime.ctx.events.stats.clone();
+        let mut sessions = Vec::new();
+        for _ in 0..40 {
+            sessions.push(t.create_session(None).await);
+        }
+        let (i0, tx0) = (
+            stats.intakes.load(Relaxed),
+            stats.transactions.load(Relaxed),
+        );
+        let mut tasks = Vec::new();
+        for (n, session) in sessions.iter().enumerate() {
+            let (http, url, token, session) = (
+                t.http.clone(),
+                t.url("/api/intent/submit"),
+                t.token.clone(),
+                session.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut body = json!({"intent_type": "echo", "session_id": session,
+                    "parameters": {"message": format!("m{n}")}});
+                // Every eighth with a key: its own transaction.
+                if n % 8 == 0 {
+                    body["idempotency_key"] = json!(format!("key-{n}"));
+                }
+                let resp = http
+                    .post(url)
+                    .bearer_auth(token)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(resp.status(), 202);
+                let v: serde_json::Value = resp.json().await.unwrap();
+                v["execution_id"].as_str().unwrap().to_string()
+            }));
+        }
+        let mut ids = Vec::new();
+        for task in tasks {
+            let id = task.await.unwrap();
+            // A 202 means stored: the row is there as soon as the answer is.
+            let row = t.app.store.runtime().get_execution(&id).await.unwrap();
+            assert!(
+                row.is_some(),
+                "[{}] {id} answered 202 but not stored",
+                db.name
+            );
+            ids.push(id);
+        }
+        assert_eq!(
+            stats.intakes.load(Relaxed) - i0,
+            35,
+            "[{}] the 35 keyless intents went through the event log",
+            db.name
+        );
+        for id in &ids {
+            let done = t.wait_terminal(id).await;
+            assert_eq!(done["status"], "completed", "[{}] {done}", db.name);
+            let types = event_types(&done);
+            assert_eq!(
+                types,
+                [
+                    "EXECUTION_STARTED",
+                    "STEP_STARTED",
+                    "STEP_COMPLETED",
+                    "EXECUTION_COMPLETED"
+                ],
+                "[{}] once each",
+                db.name
+            );
+        }
+        // 40 intakes, starts and endings: shared transactions, fewer than one per intent each.
+        let transactions = stats.transactions.load(Relaxed) - tx0;
+        assert!(
+            transactions < 3 * 40,
+            "[{}] group commit: {transactions} transactions for 40 intents",
+            db.name
+        );
+        // A key used again still answers the first execution (its own path, unchanged).
+        let (s, again) = t
+            .submit(json!({"intent_type": "echo", "session_id": sessions[8],
+                "idempotency_key": "key-8", "parameters": {"message": "other"}}))
+            .await;
+        assert_eq!(s, 202);
+        assert_eq!(again["execution_id"], ids[8].as_str());
+        t.app.shutdown().await;
+        db.cleanup().await;
+    }
+}
