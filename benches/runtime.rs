@@ -17,7 +17,7 @@ mod common;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use common::ws::{connect, next, Ws};
+use common::ws::{connect, next, send, Ws};
 use common::*;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
@@ -43,6 +43,11 @@ fn main() {
         if run("roundtrip") {
             for conns in [1, 10, 100] {
                 roundtrip(conns).await;
+            }
+        }
+        if run("chat") {
+            for conns in [1, 10] {
+                chat(conns).await;
             }
         }
         if run("actor") {
@@ -138,21 +143,33 @@ const ROUNDTRIP_FOR: Duration = Duration::from_secs(4);
 async fn roundtrip(conns: usize) {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
-    let mut ours = roundtrip_samples(&t, conns, ROUNDTRIP_FOR).await;
+    let ours = roundtrip_samples(&t, conns, ROUNDTRIP_FOR).await;
     t.app.shutdown().await;
+    against_echo(
+        ours,
+        conns,
+        "round trip",
+        "round trip throughput",
+        "intents/s",
+    )
+    .await;
+}
+
+/// Percentiles of `ours` beside the bare WebSocket echo's with as many clients, and the rate.
+async fn against_echo(mut ours: Vec<Duration>, conns: usize, what: &str, rate: &str, unit: &str) {
     let mut base = echo_baseline(conns).await;
     let n = ours.len();
     for p in [0.5, 0.99] {
         let (a, b) = (pct(&mut ours, p), pct(&mut base, p));
         row(
-            &format!("round trip p{:.0}, {conns} conn", p * 100.0),
+            &format!("{what} p{:.0}, {conns} conn", p * 100.0),
             us(a),
             format!("{} (axum WS echo)", us(b)),
             a.as_secs_f64() / b.as_secs_f64(),
         );
     }
     println!(
-        "| round trip throughput, {conns} conn | {:.0} intents/s | | |",
+        "| {rate}, {conns} conn | {:.0} {unit} | | |",
         n as f64 / ROUNDTRIP_FOR.as_secs_f64()
     );
 }
@@ -185,6 +202,52 @@ async fn roundtrip_samples(t: &TestApp, conns: usize, dur: Duration) -> Vec<Dura
                 loop {
                     let m = next(&mut ws).await.unwrap();
                     if m["event_type"] == "EXECUTION_COMPLETED" && m["data"]["execution_id"] == id {
+                        break;
+                    }
+                }
+                samples.push(t0.elapsed());
+            }
+            samples
+        }));
+    }
+    samples_of(tasks).await
+}
+
+/// A Guide chat turn over the agent socket (no language model: the built-in reasoning), from
+/// the message sent to its `AGENT_RESPONSE`, with `conns` clients on their own sessions.
+/// Baseline: the bare axum WebSocket echo with as many clients.
+async fn chat(conns: usize) {
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let ours = chat_samples(&t, conns, ROUNDTRIP_FOR).await;
+    t.app.shutdown().await;
+    against_echo(ours, conns, "chat turn", "chat turns", "turns/s").await;
+}
+
+async fn chat_samples(t: &TestApp, conns: usize, dur: Duration) -> Vec<Duration> {
+    let mut tasks = Vec::new();
+    for c in 0..conns {
+        let (http, exp) = (t.http.clone(), t.exp.clone());
+        tasks.push(tokio::spawn(async move {
+            let session = anonymous_session(&http, &exp).await;
+            let mut ws = connect(&exp, &format!("session_id={session}")).await;
+            next(&mut ws).await.unwrap();
+            let conversation = format!("bench-{c}");
+            let mut samples = Vec::new();
+            let end = Instant::now() + dur;
+            while Instant::now() < end {
+                let t0 = Instant::now();
+                send(
+                    &mut ws,
+                    json!({"type": "intent", "intent": "hello", "agent_type": "guide",
+                        "metadata": {"conversation_id": conversation}}),
+                )
+                .await;
+                loop {
+                    let m = next(&mut ws).await.unwrap();
+                    if m["event_type"] == "AGENT_RESPONSE"
+                        && m["data"]["conversation_id"] == conversation.as_str()
+                    {
                         break;
                     }
                 }

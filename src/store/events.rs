@@ -133,22 +133,25 @@ async fn append_in(
     items: &[(NewEvent, Option<Effect>)],
     last_seq: &mut HashMap<String, i64>,
 ) -> Result<Vec<AppendOutcome>, sqlx::Error> {
+    if items.is_empty() {
+        // Intake alone: one statement per 64 rows, each atomic on its own, no transaction to
+        // open and close (a failure is retried row by row; a row already there is skipped).
+        let mut conn = w.store().writer.acquire().await?;
+        insert_rows(&mut conn, intake).await?;
+        return Ok(Vec::new());
+    }
     let mut tx = w.begin().await?;
     insert_rows(&mut tx, intake).await?;
     let mut seqs: HashMap<String, i64> = HashMap::new();
-    let outcomes = if items.is_empty() {
-        Vec::new()
-    } else {
-        match batch::append_batch(&mut tx, items, last_seq, &mut seqs).await? {
-            Some(outcomes) => outcomes,
-            None => {
-                // A repeat or a stale epoch in the batch: start over, one event at a time.
-                tx.rollback().await?;
-                tx = w.begin().await?;
-                insert_rows(&mut tx, intake).await?;
-                seqs.clear();
-                one_by_one(&mut tx, items, last_seq, &mut seqs).await?
-            }
+    let outcomes = match batch::append_batch(&mut tx, items, last_seq, &mut seqs).await? {
+        Some(outcomes) => outcomes,
+        None => {
+            // A repeat or a stale epoch in the batch: start over, one event at a time.
+            tx.rollback().await?;
+            tx = w.begin().await?;
+            insert_rows(&mut tx, intake).await?;
+            seqs.clear();
+            one_by_one(&mut tx, items, last_seq, &mut seqs).await?
         }
     };
     crate::failpoint!(crate::failpoints::EVENTS_BEFORE_COMMIT);

@@ -259,7 +259,7 @@ const ROWS_PER_INSERT: usize = 64;
 /// Stores new `pending` executions (no idempotency key) inside the caller's transaction: the
 /// event log's group commit carries the intake of many intents with their events.
 pub(crate) async fn insert_rows(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    conn: &mut sqlx::AnyConnection,
     news: &[NewExecution],
 ) -> Result<(), sqlx::Error> {
     for chunk in news.chunks(ROWS_PER_INSERT) {
@@ -309,7 +309,7 @@ pub(crate) async fn insert_rows(
                 .bind(&new.request_id)
                 .bind(&new.traceparent);
         }
-        q.execute(&mut **tx).await?;
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }

@@ -65,12 +65,15 @@ impl HttpRuntimeClient {
         if token.expose_secret().is_empty() {
             anyhow::bail!("the service token is empty");
         }
+        // Small requests and answers go out at once (no Nagle waiting for a delayed ACK).
         let calls = reqwest::Client::builder()
+            .tcp_nodelay(true)
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(CALL_TIMEOUT)
             .pool_idle_timeout(POOL_IDLE)
             .build()?;
         let streams = reqwest::Client::builder()
+            .tcp_nodelay(true)
             .connect_timeout(CONNECT_TIMEOUT)
             .tcp_keepalive(Duration::from_secs(30))
             .build()?;
