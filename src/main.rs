@@ -103,7 +103,7 @@ fn run_command(cli: Cli) -> anyhow::Result<()> {
                 // Not on an SQLite file while a server runs on it.
                 let url = args.database_url()?;
                 let _locks = lock_store(&args.data_dir, &url, "migrate", false)?;
-                let store = Store::connect(&url).await?;
+                let store = Store::open(&url, args.durability).await?;
                 store.migrate().await?;
                 store.close().await;
                 println!("migrations applied");

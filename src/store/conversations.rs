@@ -72,32 +72,24 @@ impl RuntimeStore {
             conversation_id.to_string(),
             turn.clone(),
         );
+        // One statement, atomic on its own: the next index is read by the insert itself (no
+        // transaction to open, no separate read: one round trip to the writer instead of four).
         self.store.detached(move |w| async move {
-        let (session_id, conversation_id, turn) = (session_id.as_str(), conversation_id.as_str(), &turn);
-        let mut tx = w.begin().await?;
+        let mut conn = w.store().writer.acquire().await?;
         let next: i64 = sqlx::query(
-            "SELECT COALESCE(MAX(turn_idx), -1) + 1 AS n FROM conversation_turns \
-             WHERE session_id = $1 AND conversation_id = $2",
-        )
-        .bind(session_id)
-        .bind(conversation_id)
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("n")?;
-        sqlx::query(
             "INSERT INTO conversation_turns (session_id, conversation_id, turn_idx, role, content, data, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             SELECT $1, $2, COALESCE(MAX(turn_idx), -1) + 1, $3, $4, $5, $6 FROM conversation_turns \
+             WHERE session_id = $1 AND conversation_id = $2 RETURNING turn_idx",
         )
-        .bind(session_id)
-        .bind(conversation_id)
-        .bind(next)
+        .bind(&session_id)
+        .bind(&conversation_id)
         .bind(&turn.role)
         .bind(&turn.content)
         .bind(turn.data.to_string())
         .bind(at)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("turn_idx")?;
         Ok::<_, StoreError>(next)
         })
         .await

@@ -64,6 +64,7 @@ impl Store {
             Backend::Sqlite => prepare_sqlite_url(url)?,
             Backend::Postgres => url.to_string(),
         };
+        let chosen = durability.is_some();
         let durability = durability.unwrap_or(Durability::default_for(backend));
         let options = AnyConnectOptions::from_str(&url)
             .map_err(|e| anyhow::anyhow!("DATABASE_URL {} is not valid: {e}", redact_url(&url)))?
@@ -72,12 +73,12 @@ impl Store {
         // One plain connection first: a pool that cannot connect retries until its acquire
         // timeout and then reports only "pool timed out"; this names the database and the cause.
         check_connect(backend, &url, &options).await?;
-        let pool = pool_options(backend, durability, 8, 16)
+        let pool = pool_options(backend, durability, chosen, 8, 16)
             .connect_with(options.clone())
             .await?;
         let writer = match backend {
             Backend::Sqlite => {
-                pool_options(backend, durability, 1, 1)
+                pool_options(backend, durability, chosen, 1, 1)
                     .connect_with(options)
                     .await?
             }
@@ -177,6 +178,7 @@ async fn check_connect(
 fn pool_options(
     backend: Backend,
     durability: Durability,
+    chosen: bool,
     sqlite: u32,
     postgres: u32,
 ) -> AnyPoolOptions {
@@ -230,7 +232,7 @@ fn pool_options(
                     )
                     .await?;
                 }
-                if let Some(sql) = durability.connection_sql(backend) {
+                if let Some(sql) = durability.connection_sql(backend, chosen) {
                     conn.execute(sql).await?;
                 }
                 Ok(())

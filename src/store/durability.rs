@@ -10,7 +10,10 @@
 //!   synced at each commit); PostgreSQL as its server is configured (`synchronous_commit = on`
 //!   by default: flushed, and replicated when synchronous standbys are set).
 //!
-//! Unset, each backend keeps what it had: `process` on SQLite, `fsync` on PostgreSQL.
+//! Unset, each backend keeps what it had: `process` on SQLite, and on PostgreSQL the server's
+//! own `synchronous_commit` (`on`, i.e. `fsync`, unless the server or role turns it off).
+//! Behind a pooler in transaction mode (PgBouncer) a session's `SET` does not hold: set
+//! `synchronous_commit` on the role or the server there.
 
 use super::Backend;
 
@@ -47,13 +50,17 @@ impl Durability {
         }
     }
 
-    /// Run on each new connection (after the backend's own settings), if anything.
-    pub fn connection_sql(self, backend: Backend) -> Option<&'static str> {
+    /// Run on each new connection (after the backend's own settings), if anything. `chosen`:
+    /// set by the operator (unset, PostgreSQL keeps the server's own `synchronous_commit`;
+    /// chosen `fsync` turns it on, whatever the server or role says).
+    pub fn connection_sql(self, backend: Backend, chosen: bool) -> Option<&'static str> {
         match (backend, self) {
             (Backend::Sqlite, Durability::Process) => Some("PRAGMA synchronous = NORMAL;"),
             (Backend::Sqlite, Durability::Fsync) => Some("PRAGMA synchronous = FULL;"),
             (Backend::Postgres, Durability::Process) => Some("SET synchronous_commit = off;"),
-            // As the server is configured.
+            (Backend::Postgres, Durability::Fsync) if chosen => {
+                Some("SET synchronous_commit = on;")
+            }
             (Backend::Postgres, Durability::Fsync) => None,
         }
     }
@@ -63,6 +70,7 @@ impl Durability {
 mod tests {
     use super::*;
     use crate::store::Store;
+    use sqlx::Connection;
 
     /// Every connection of both pools runs with the chosen setting (and PostgreSQL's, when
     /// `TEST_DATABASE_URL` is set: unreachable, the test fails).
@@ -89,8 +97,19 @@ mod tests {
         let Ok(url) = std::env::var("TEST_DATABASE_URL") else {
             return;
         };
+        // Unset: whatever the server says on a plain connection.
+        let server: String = {
+            let store = Store::open(&url, Some(Durability::Fsync)).await.unwrap();
+            let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+            let v = sqlx::query_scalar("SHOW synchronous_commit")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+            store.close().await;
+            v
+        };
         let cases = [
-            (None, "on"),
+            (None, server.as_str()),
             (Some(Durability::Process), "off"),
             (Some(Durability::Fsync), "on"),
         ];

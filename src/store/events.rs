@@ -137,6 +137,7 @@ async fn append_in(
         // Intake alone: one statement per 64 rows, each atomic on its own, no transaction to
         // open and close (a failure is retried row by row; a row already there is skipped).
         let mut conn = w.store().writer.acquire().await?;
+        crate::failpoint!(crate::failpoints::EVENTS_BEFORE_COMMIT);
         insert_rows(&mut conn, intake).await?;
         return Ok(Vec::new());
     }

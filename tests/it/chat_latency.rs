@@ -1,8 +1,8 @@
 //! A chat turn is not held back by Nagle's algorithm meeting delayed ACKs: every socket on the
 //! path (the agent socket, and in the split wiring the Experience Plane's calls to the
 //! runtime) sends small writes at once. A turn that met the kernel's delayed-ACK timer would
-//! take at least 40 ms (a fixed kernel timer, not noise); the median of several turns over
-//! loopback must stay far below it.
+//! take at least 40 ms (a fixed kernel timer, not noise), every time: the fastest of several
+//! turns over loopback must stay below it, however busy the machine.
 
 use std::time::{Duration, Instant};
 
@@ -31,13 +31,10 @@ async fn median_turn() {
         let answer = events.last().unwrap();
         assert_eq!(answer["data"]["conversation_id"], "latency", "{answer}");
     }
-    // The first turns warm the session and its agent up.
-    let mut rest = took.split_off(2);
-    rest.sort();
-    let median = rest[rest.len() / 2];
+    let fastest = *took.iter().min().unwrap();
     assert!(
-        median < Duration::from_millis(25),
-        "median chat turn {median:?} (all: {took:?} then {rest:?}): a delayed ACK is on the path"
+        fastest < Duration::from_millis(35),
+        "fastest chat turn {fastest:?} (all: {took:?}): a delayed ACK is on the path"
     );
     t.app.shutdown().await;
     db.cleanup().await;

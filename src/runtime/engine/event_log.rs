@@ -34,6 +34,15 @@ const APPEND_RETRY: ExponentialBuilder = ExponentialBuilder::new()
     .with_max_delay(Duration::from_secs(1))
     .with_max_times(11);
 
+/// How long a submit waits for its intake's commit (under the session's 30 s answer).
+const INTAKE_WAIT: Duration = Duration::from_secs(20);
+/// An intake not delivered (the event log restarting) is tried 8 times in all: 10 ms apart,
+/// then twice as far each time, at most 500 ms (about 2 s in all).
+const INTAKE_RETRY: ExponentialBuilder = ExponentialBuilder::new()
+    .with_min_delay(Duration::from_millis(10))
+    .with_max_delay(Duration::from_millis(500))
+    .with_max_times(7);
+
 /// An event and the state change committed with it.
 pub type Item = (NewEvent, Option<Effect>);
 
@@ -182,9 +191,12 @@ impl Actor for EventLog {
                     })
                     .count();
                 let batch: Vec<Pending> = state.buffer.drain(..take).collect();
+                // An intake whose submitter stopped waiting (its call timed out) is not
+                // written: that submit was answered an error.
                 let intake: Vec<Intake> = state
                     .intake
                     .drain(..state.intake.len().min(MAX_INTAKE))
+                    .filter(|(_, reply)| !reply.is_closed())
                     .collect();
                 if state.buffer.is_empty() && state.intake.is_empty() {
                     state.flush_scheduled = false;
@@ -231,10 +243,12 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intak
             }
             deliver(state, outcomes, &sizes, replies)
         }
-        // (Nothing back: the write task was cancelled, the runtime is stopping.)
+        // (Nothing back: the write task was cancelled, the runtime is stopping. A database
+        // that cannot write at all fails each alone too: answer them all at once.)
         Err(err)
             if replies.len() + intake_replies.len() > 1
-                && !(items.is_empty() && news.is_empty()) =>
+                && !(items.is_empty() && news.is_empty())
+                && !err.is_unavailable() =>
         {
             // One bad append must not sink the others: retry each on its own.
             tracing::warn!(error = %err, batch = items.len(), intake = news.len(),
@@ -390,8 +404,11 @@ impl EventLogHandle {
     }
 
     /// Stores a new execution (one without an idempotency key) with the event log's next
-    /// commit, and returns once it is committed. Retried while the event log restarts: an
-    /// intake already committed by a lost attempt is not stored twice.
+    /// commit, and returns once it is committed. Tried again only when the message never
+    /// reached a live event log (it is restarting), for at most about two seconds. A call that
+    /// times out is not retried: its submitter is answered an error, and the event log drops an
+    /// intake whose caller stopped waiting before it is written. An intake committed by a
+    /// lost attempt is not stored twice.
     pub async fn intake(&self, new: NewExecution) -> Result<(), RuntimeError> {
         let attempt = || async {
             let actor = self
@@ -402,11 +419,14 @@ impl EventLogHandle {
             match actor
                 .call(
                     move |reply| EventLogMsg::Intake(new, reply),
-                    Some(Duration::from_secs(30)),
+                    Some(INTAKE_WAIT),
                 )
                 .await
             {
                 Ok(ractor::rpc::CallResult::Success(answer)) => answer,
+                Ok(ractor::rpc::CallResult::Timeout) => Err(RuntimeError::Internal(
+                    "the event log did not store the intent in time".into(),
+                )),
                 Ok(other) => Err(RuntimeError::Unavailable(format!(
                     "event log call: {other:?}"
                 ))),
@@ -414,7 +434,7 @@ impl EventLogHandle {
             }
         };
         attempt
-            .retry(APPEND_RETRY)
+            .retry(INTAKE_RETRY)
             .when(|e| matches!(e, RuntimeError::Unavailable(_)))
             .await
     }

@@ -523,11 +523,15 @@ fn submit(
         // commit with other intents' intake and events; with one, its own transaction checks
         // and records the key.
         let inserted = match &new.idempotency {
-            None => ctx
-                .events
-                .intake(new.clone())
-                .await
-                .map(|()| InsertOutcome::Created(new_row(&new))),
+            None => match ctx.events.intake(new.clone()).await {
+                Ok(()) => Ok(InsertOutcome::Created(new_row(&new))),
+                // An attempt may have been committed while its answer was lost: then it is
+                // stored, and this submit is answered as such.
+                Err(e) => match store.get_execution(&new.execution_id).await {
+                    Ok(Some(row)) => Ok(InsertOutcome::Created(row)),
+                    _ => Err(e),
+                },
+            },
             Some(_) => store
                 .insert_execution(&new)
                 .await
