@@ -164,9 +164,12 @@ async fn execute(cmd: Executions) -> anyhow::Result<()> {
         }
         Executions::Show(a) => {
             let client = a.conn.client()?;
-            let s = client
-                .execution_status(&Scope::Any, &a.id, StatusOptions::default())
-                .await?;
+            // The table shows no events: only `--json` fetches them.
+            let opts = StatusOptions {
+                include_artifacts: true,
+                include_events: a.conn.json,
+            };
+            let s = client.execution_status(&Scope::Any, &a.id, opts).await?;
             if a.conn.json {
                 return print_json(&s);
             }
@@ -212,11 +215,13 @@ async fn execute(cmd: Executions) -> anyhow::Result<()> {
         }
         Executions::Events(a) => {
             let client = a.conn.client()?;
-            let s = client
-                .execution_status(&Scope::Any, &a.id, StatusOptions::default())
-                .await?;
+            let opts = StatusOptions {
+                include_artifacts: false,
+                include_events: true,
+            };
+            let s = client.execution_status(&Scope::Any, &a.id, opts).await?;
             let stored = s.events.clone().unwrap_or_default();
-            let mut last = stored.iter().map(|e| e.seq).max().unwrap_or(0);
+            let last = stored.iter().map(|e| e.seq).max().unwrap_or(0);
             if a.conn.json {
                 for e in &stored {
                     println!("{}", serde_json::to_string(e)?);
@@ -231,7 +236,6 @@ async fn execute(cmd: Executions) -> anyhow::Result<()> {
             let mut events = client.subscribe(&Scope::Any, &s.session_id, last).await?;
             while let Some(e) = events.next().await {
                 let e = e?;
-                last = last.max(e.seq);
                 if e.execution_id.as_deref() != Some(a.id.as_str()) {
                     continue;
                 }
@@ -259,30 +263,25 @@ async fn execute(cmd: Executions) -> anyhow::Result<()> {
         }
         Executions::Approve(a) => {
             let client = a.conn.client()?;
-            let s = client
-                .execution_status(&Scope::Any, &a.id, StatusOptions::default())
-                .await?;
-            // The hook waiting: the latest approval request among its events.
-            let hook = s
-                .events
-                .iter()
-                .flatten()
-                .rev()
-                .find(|e| e.event_type == "SAFETY_APPROVAL_PENDING")
-                .and_then(|e| e.data["hook_id"].as_str().map(String::from))
-                .ok_or_else(|| {
-                    anyhow::anyhow!(
-                        "execution {} is {}, not awaiting approval",
-                        a.id,
-                        s.status.as_str()
-                    )
-                })?;
+            let opts = StatusOptions {
+                include_artifacts: false,
+                include_events: false,
+            };
+            let s = client.execution_status(&Scope::Any, &a.id, opts).await?;
+            // The hook it waits on, as its status names it.
+            let hook = s.hook.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "execution {} is {}, not awaiting approval",
+                    a.id,
+                    s.status.as_str()
+                )
+            })?;
             client
                 .decide_approval(
                     &Scope::Any,
                     &a.id,
                     ApprovalDecision {
-                        hook_id: hook,
+                        hook_id: hook.hook_id,
                         approved: !a.reject,
                         reason: a.reason,
                     },

@@ -22,6 +22,7 @@ use super::agent_ws::connection::PING_EVERY;
 use super::auth_user::bearer_token;
 use super::state::ExperienceState;
 use crate::http::{ApiError, ApiPath, ApiQuery};
+use crate::runtime::contract::event_type::EventType;
 use crate::runtime::contract::model::{ExecutionStatus, Scope, StatusOptions};
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -138,6 +139,9 @@ async fn follow(state: &ExperienceState, socket: &mut WebSocket, first: Executio
             return End::Finished;
         }
     }
+    // The status last sent: a progress event only adds itself to it (no read again, so a
+    // long step's reports each second cost one small frame, not a whole status read).
+    let mut current = now;
     let mut shutdown = state.shutdown.clone();
     let closing = async move {
         let _ = shutdown.wait_for(|stop| *stop).await;
@@ -159,6 +163,16 @@ async fn follow(state: &ExperienceState, socket: &mut WebSocket, first: Executio
                 if event.execution_id.as_deref() != Some(execution_id.as_str()) {
                     continue;
                 }
+                if event.kind() == Some(EventType::ExecutionProgress) {
+                    current.progress = Some(event.data.clone());
+                    if let Some(events) = current.events.as_mut() {
+                        events.push(event);
+                    }
+                    if !send_status(socket, &current).await {
+                        return End::ClientGone;
+                    }
+                    continue;
+                }
                 let Ok(status) = state
                     .runtime
                     .execution_status(&Scope::Any, &execution_id, StatusOptions::default())
@@ -172,6 +186,7 @@ async fn follow(state: &ExperienceState, socket: &mut WebSocket, first: Executio
                 if status.is_terminal() {
                     return End::Finished;
                 }
+                current = status;
             }
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return End::ClientGone,

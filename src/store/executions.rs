@@ -9,7 +9,8 @@ use super::rows::{ExecutionRow, StepRow};
 use super::runtime_store::RuntimeStore;
 use super::states::ExecutionState;
 
-const COLUMNS: &str = "execution_id, intent_id, intent_type, session_id, tenant_id, solution_id, \
+pub(super) const COLUMNS: &str =
+    "execution_id, intent_id, intent_type, session_id, tenant_id, solution_id, \
     parameters, metadata, status, error, artifacts, hook_id, hook_reason, epoch, created_at, \
     started_at, completed_at, updated_at, request_id, traceparent";
 

@@ -3,8 +3,10 @@
 //! while new ones arrive.
 
 use super::error::StoreError;
+use super::executions::COLUMNS as EXECUTION_COLUMNS;
 use super::rows::{ExecutionRow, SessionRow};
 use super::runtime_store::RuntimeStore;
+use super::sessions::COLUMNS as SESSION_COLUMNS;
 
 /// Where a page starts: after the row with this creation time and id.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -35,12 +37,6 @@ pub struct SessionFilter {
     pub since: Option<i64>,
     pub until: Option<i64>,
 }
-
-const EXECUTION_COLUMNS: &str = "execution_id, intent_id, intent_type, session_id, tenant_id, \
-    solution_id, parameters, metadata, status, error, artifacts, hook_id, hook_reason, epoch, \
-    created_at, started_at, completed_at, updated_at, request_id, traceparent";
-const SESSION_COLUMNS: &str = "session_id, tenant_id, user_id, status, metadata, created_at, \
-    updated_at, superseded_by, succeeds";
 
 impl RuntimeStore {
     /// Up to `limit` executions matching `f`, newest first, after `after`.

@@ -8,7 +8,7 @@ use super::error::StoreError;
 use super::rows::SessionRow;
 use super::runtime_store::RuntimeStore;
 
-const COLUMNS: &str =
+pub(super) const COLUMNS: &str =
     "session_id, tenant_id, user_id, status, metadata, created_at, updated_at, superseded_by, \
      succeeds";
 

@@ -2,8 +2,7 @@
 //! Logs go to stderr; stdout carries only the `listening ...` line. With
 //! `OTEL_EXPORTER_OTLP_ENDPOINT` set, the spans (each request's, each execution's, with their
 //! request, session and execution ids) are also sent to that OpenTelemetry collector over OTLP
-//! (HTTP; `OTEL_EXPORTER_OTLP_PROTOCOL` `http/json` or `http/protobuf`, the standard
-//! `OTEL_*` variables apply), batched on a thread of their own; `flush` sends what is left at
+//! (HTTP with JSON bodies, the one protocol built in; the standard `OTEL_*` variables apply), batched on a thread of their own; `flush` sends what is left at
 //! exit.
 
 use std::io::IsTerminal;

@@ -9,7 +9,7 @@ pub const EXECUTIONS_RESUMED: &str = "symphainy_executions_resumed_total";
 pub const EXECUTIONS_FINISHED: &str = "symphainy_executions_finished_total";
 /// How long an execution took from acceptance to its end, by `intent_type` and `status`.
 pub const EXECUTION_SECONDS: &str = "symphainy_execution_duration_seconds";
-/// How long one run of a step took, by `intent_type`, `step` and `outcome` (ok, error).
+/// How long one run of a step took, by `intent_type`, `step` and `outcome` (ok, error, cancelled).
 pub const STEP_SECONDS: &str = "symphainy_step_duration_seconds";
 /// Events committed per event-log batch.
 pub const EVENT_BATCH_SIZE: &str = "symphainy_event_log_batch_size";

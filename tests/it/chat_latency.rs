@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::common::ws;
 use crate::common::*;
 
-async fn median_turn() {
+async fn the_fastest_turn_meets_no_delayed_ack() {
     let db = sqlite_db();
     let t = spawn_app(&db).await;
     let session = t.anonymous().await;
@@ -40,4 +40,4 @@ async fn median_turn() {
     db.cleanup().await;
 }
 
-crate::both_wirings!(median_turn);
+crate::both_wirings!(the_fastest_turn_meets_no_delayed_ack);

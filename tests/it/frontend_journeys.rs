@@ -7,12 +7,11 @@ use std::io::Read;
 use std::time::Duration;
 
 use base64::Engine;
-use futures::{SinkExt, StreamExt};
+use futures::StreamExt;
 use secrecy::ExposeSecret;
 use serde_json::{json, Value};
-use tokio_tungstenite::tungstenite::Message;
 
-use crate::common::ws::{connect, Ws};
+use crate::common::ws::{self, connect, send, Ws};
 use crate::common::*;
 
 const UI: &str = "http://localhost:3000";
@@ -293,6 +292,24 @@ pub async fn upload_saved(
     (f, bc)
 }
 
+/// A CSV uploaded, saved and parsed as the UI does it; (file id, parsed file id).
+pub async fn upload_parsed(
+    t: &TestApp,
+    s: &str,
+    tenant: &str,
+    name: &str,
+    csv: &[u8],
+) -> (String, String) {
+    let (f, _) = upload_saved(t, s, tenant, name, csv, "spreadsheet").await;
+    let e = submit(t, s, tenant, "parse_content", json!({"file_id": f})).await;
+    let done = poll_completed(t, &e).await;
+    let pf = done["artifacts"]["parsed_file"]["parsed_file_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (f, pf)
+}
+
 /// J4: parse, then preview through the parsed id sent as `file_id`; a bad file's parse fails
 /// with an error string.
 async fn j4_parse_and_preview() {
@@ -391,13 +408,7 @@ async fn j5_insights_on_a_parsed_file() {
     let (s, tenant, _) = signed_in(&t).await;
     // 4 rows × 3 columns: one empty amount, the last row repeats the third.
     let csv = b"id,region,amount\n1,north,10\n2,south,\n3,north,30\n3,north,30\n";
-    let (f, _) = upload_saved(&t, &s, &tenant, "quality.csv", csv, "spreadsheet").await;
-    let e = submit(&t, &s, &tenant, "parse_content", json!({"file_id": f})).await;
-    let done = poll_completed(&t, &e).await;
-    let pf = done["artifacts"]["parsed_file"]["parsed_file_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (f, pf) = upload_parsed(&t, &s, &tenant, "quality.csv", csv).await;
 
     // visualize_lineage with the file's id: the file, its parse, the edge between them.
     let e = submit(&t, &s, &tenant, "visualize_lineage", json!({"file_id": f})).await;
@@ -1695,7 +1706,7 @@ async fn j7_the_wizard_survives_a_restart_and_publishes() {
 }
 
 /// The next AGENT_RESPONSE on `ws`, skipping other frames.
-pub async fn agent_response(ws: &mut Ws) -> Value {
+async fn agent_response(ws: &mut Ws) -> Value {
     loop {
         let m = ws::next(ws).await.expect("the socket stays open");
         if m["event_type"] == "AGENT_RESPONSE" {
@@ -1719,12 +1730,6 @@ async fn no_agent_response(ws: &mut Ws, why: &str) {
     if let Ok(m) = quiet {
         panic!("{why}: {m}");
     }
-}
-
-use crate::common::ws;
-
-pub async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into())).await.unwrap()
 }
 
 /// J9: the Guide panel and the Liaison panel on one session, each hearing only its own
@@ -1859,13 +1864,7 @@ async fn j8_business_outcomes() {
 
     // J5: a file with no amount at all and a repeated row, parsed and assessed: two issues.
     let csv = b"id,region,amount\n1,north,\n2,south,\n3,north,\n3,north,\n";
-    let (f, _) = upload_saved(&t, &s, &tenant, "quality.csv", csv, "spreadsheet").await;
-    let e = submit(&t, &s, &tenant, "parse_content", json!({"file_id": f})).await;
-    let done = poll_completed(&t, &e).await;
-    let pf = done["artifacts"]["parsed_file"]["parsed_file_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (_, pf) = upload_parsed(&t, &s, &tenant, "quality.csv", csv).await;
     let e = submit(
         &t,
         &s,

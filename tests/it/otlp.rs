@@ -113,7 +113,6 @@ async fn spans_reach_an_otlp_collector_with_the_request_id() {
         (has("http") && has("execution")).then_some(all)
     })
     .await;
-    assert!(found.iter().any(|(n, _)| n == "execution"));
     // The request's span continues the caller's trace (its W3C traceparent), and so does the
     // execution's run.
     let run = eventually(Duration::from_secs(20), || async {

@@ -144,7 +144,15 @@ async fn executions_and_sessions_are_listed_filtered_paged_and_scoped() {
             .collect();
         assert!([&sa, &sb, &sc].iter().all(|s| listed.contains(*s)), "{why}");
 
-        // Retry: a new execution of the failed one, linked to it; a running one: 409.
+        // Retry: another tenant's execution is 404 (nothing retried); a new execution of the
+        // failed one, linked to it; a running one: 409.
+        let (s, body) = t
+            .post(
+                &format!("/api/execution/{failed}/retry?tenant_id=tenant-b"),
+                json!({}),
+            )
+            .await;
+        assert_error(s, &body, 404, "execution_not_found");
         let r = t
             .http
             .post(t.url(&format!("/api/execution/{failed}/retry")))

@@ -644,10 +644,7 @@ impl RuntimeClient for InProcessClient {
         execution_id: &str,
         request_id: Option<String>,
     ) -> Result<IntentAccepted, RuntimeError> {
-        let first = match self.ctx.store.get_execution(execution_id).await? {
-            Some(e) if scope.permits(e.tenant_id.as_deref()) => e,
-            _ => return Err(RuntimeError::not_found("execution")),
-        };
+        let first = self.visible_execution(scope, execution_id).await?;
         if !first.status.is_terminal() {
             return Err(RuntimeError::conflict(
                 "not_finished",

@@ -120,7 +120,16 @@ async fn wait_for_ingest(ctx: &StepContext, id: &str) -> Result<(), StepError> {
 
 /// The parsed file `id`, or the latest completed parse of file `id`.
 pub async fn parsed_or_latest(ctx: &StepContext, id: &str) -> Result<ArtifactRow, StepError> {
-    match find_visible(ctx, id).await? {
+    parsed_of(ctx, find_visible(ctx, id).await?, id).await
+}
+
+/// [`parsed_or_latest`] for an artifact already read (`id` is what the caller named).
+pub async fn parsed_of(
+    ctx: &StepContext,
+    found: Option<ArtifactRow>,
+    id: &str,
+) -> Result<ArtifactRow, StepError> {
+    match found {
         Some(a) if a.artifact_type == "parsed_file" => Ok(a),
         Some(a) if a.artifact_type == "file" => ctx
             .services

@@ -318,7 +318,7 @@ pub async fn get_artifact(
 
 #[utoipa::path(
     post, path = "/api/execution/{id}/retry", tag = "executions", security(("service_token" = [])),
-    params(("id" = String, Path, description = "The execution to retry"), ("tenant_id" = Option<String>, Query, description = "Act for this tenant only (its ids only); absent: the id is the capability")),
+    params(("id" = String, Path, description = "The execution to retry"), TenantQuery),
     responses(
         (status = 202, description = "A new execution of the same intent, linked to the first (`metadata.retry_of`)", body = crate::runtime::contract::model::IntentAccepted),
         (status = 409, description = "Not finished yet", body = crate::http::openapi::ErrorBody),
@@ -330,8 +330,9 @@ pub async fn retry_execution(
     scope: CallerScope,
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<TenantQuery>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let scope = scope.or_tenant(None);
+    let scope = scope.or_tenant(q.tenant_id);
     let request_id = crate::http::layers::request_id(&headers);
     let accepted = state
         .client

@@ -40,6 +40,7 @@ use regex::Regex;
 use serde::Serialize;
 
 use crate::runtime::realms::content::document_text::DocLine;
+use crate::runtime::realms::insights::clip::clip_str;
 
 /// The most obligations read from one permit.
 pub const MAX_OBLIGATIONS: usize = 2_000;
@@ -300,7 +301,8 @@ pub fn extract(lines: &[DocLine]) -> Permit {
     for (i, l) in lines.iter().enumerate() {
         let text = l.text.trim();
         if let Some(p) = l.page {
-            if !permit.pages.contains(&p) {
+            // Lines come page by page: the last page seen is almost always this one.
+            if permit.pages.last() != Some(&p) && !permit.pages.contains(&p) {
                 permit.pages.push(p);
             }
         }
@@ -348,7 +350,8 @@ pub fn extract(lines: &[DocLine]) -> Permit {
             continue;
         }
         if l.heading || SECTION.is_match(text) {
-            section = Some(text.to_string());
+            // Clipped: each paragraph after it carries a copy.
+            section = Some(clip_str(text));
             open = false;
             continue;
         }

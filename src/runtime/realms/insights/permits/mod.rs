@@ -26,7 +26,7 @@ use crate::runtime::engine::handler::{
 };
 use crate::runtime::engine::params::{Fields, IntentParams, TypedIntent};
 use crate::runtime::realms::content::common::{
-    derived_id, file_name, find, find_visible, internal, parsed_or_latest, small_file_bytes,
+    derived_id, file_name, find, find_visible, internal, parsed_of, small_file_bytes,
 };
 use crate::runtime::realms::content::document_text::document_lines;
 use crate::runtime::realms::derived::{register_derived, Derived};
@@ -213,7 +213,7 @@ impl SagaStep for Process {
                         "output_file_id": null, "error": format!("file {target} not found")}));
                     continue;
                 }
-                Some(_) => match parsed_or_latest(ctx, target).await {
+                found => match parsed_of(ctx, found, target).await {
                     Ok(p) => p,
                     Err(e) => {
                         mapping_results.push(json!({"system": system, "success": false,
