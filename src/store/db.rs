@@ -36,6 +36,8 @@ pub struct Store {
     backend: Backend,
     durability: Durability,
     pub(super) health: Arc<DbHealth>,
+    /// SQLite: the task that checkpoints its WAL (stopped with the last clone).
+    _checkpointer: Option<Arc<super::checkpoint::Checkpointer>>,
 }
 
 /// A PostgreSQL connection idle this long is pinged before it is handed out.
@@ -73,16 +75,17 @@ impl Store {
         // One plain connection first: a pool that cannot connect retries until its acquire
         // timeout and then reports only "pool timed out"; this names the database and the cause.
         check_connect(backend, &url, &options).await?;
-        let pool = pool_options(backend, durability, chosen, 8, 16)
+        let pool = pool_options(backend, durability, chosen, false, 8, 16)
             .connect_with(options.clone())
             .await?;
-        let writer = match backend {
-            Backend::Sqlite => {
-                pool_options(backend, durability, chosen, 1, 1)
+        let (writer, checkpointer) = match backend {
+            Backend::Sqlite => (
+                pool_options(backend, durability, chosen, true, 1, 1)
                     .connect_with(options)
-                    .await?
-            }
-            Backend::Postgres => pool.clone(),
+                    .await?,
+                Some(super::checkpoint::start(pool.clone())),
+            ),
+            Backend::Postgres => (pool.clone(), None),
         };
         Ok(Store {
             pool,
@@ -90,12 +93,23 @@ impl Store {
             backend,
             durability,
             health: Arc::default(),
+            _checkpointer: checkpointer,
         })
     }
 
     /// Applies every pending migration (idempotent).
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        MIGRATOR.run(&self.writer).await?;
+        if self.backend == Backend::Postgres {
+            MIGRATOR.run(&self.writer).await?;
+            return Ok(());
+        }
+        // A migration may sort a whole table (an index built): its temporary files on disk,
+        // not in memory as the writer's own statements keep them.
+        let mut conn = self.writer.acquire().await?;
+        conn.execute("PRAGMA temp_store = DEFAULT").await?;
+        let migrated = MIGRATOR.run(&mut *conn).await;
+        conn.execute(WRITER_TEMP_STORE).await?;
+        migrated?;
         Ok(())
     }
 
@@ -144,6 +158,12 @@ impl Store {
     }
 }
 
+/// SQLite's writer keeps its temporary data in memory: the statement journals (a multi-row
+/// statement's undo, within a transaction) that by default spill to a temporary file past
+/// 64 KiB, a write system call per page on the path every write queues behind. Its statements
+/// are bounded (at most 256 rows each), and so is that memory.
+const WRITER_TEMP_STORE: &str = "PRAGMA temp_store = MEMORY";
+
 /// How long the first connection may take before start-up gives up on the database.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -174,11 +194,13 @@ async fn check_connect(
     }
 }
 
-/// The pool settings of either backend (`sqlite` or `postgres` connections at most).
+/// The pool settings of either backend (`sqlite` or `postgres` connections at most; `writer`:
+/// SQLite's one writer connection).
 fn pool_options(
     backend: Backend,
     durability: Durability,
     chosen: bool,
+    writer: bool,
     sqlite: u32,
     postgres: u32,
 ) -> AnyPoolOptions {
@@ -231,6 +253,11 @@ fn pool_options(
                          PRAGMA foreign_keys = ON;",
                     )
                     .await?;
+                    if writer {
+                        conn.execute(super::checkpoint::WRITER_AUTOCHECKPOINT)
+                            .await?;
+                        conn.execute(WRITER_TEMP_STORE).await?;
+                    }
                 }
                 if let Some(sql) = durability.connection_sql(backend, chosen) {
                     conn.execute(sql).await?;

@@ -1,5 +1,6 @@
-//! The statements an append is made of, shared by the fast path (`batch`) and the event by
-//! event one (`events`): the insert, the next `seq`, the epoch fence and the effects.
+//! The statements an append is made of: the insert and the next `seq` (shared by the fast path,
+//! `batch`, and the event by event one, `events`), and one effect through its epoch fence (the
+//! event by event path's; the fast path applies a whole batch's effects set by set).
 
 use std::collections::HashMap;
 
@@ -70,17 +71,14 @@ pub(super) async fn holds_epoch(
     })
 }
 
-/// Applies one effect inside the transaction. `false` when fenced out (stale epoch).
-/// `held`: this transaction has already passed the fence for the effect's execution and epoch
-/// (the row stays locked until commit: SQLite's write lock, PostgreSQL's row lock), so an effect
-/// that changes nothing on the execution row but its `updated_at` skips that statement.
+/// Applies one effect inside the transaction, through its fence. `false` when fenced out
+/// (stale epoch).
 pub(super) async fn apply_effect(
     tx: &mut Transaction<'_, Any>,
     effect: &Effect,
     at: i64,
-    held: bool,
 ) -> Result<bool, sqlx::Error> {
-    if (effect.changes_execution() || !held) && !fence(tx, effect, at).await? {
+    if !fence(tx, effect, at).await? {
         return Ok(false);
     }
     apply_to_steps(tx, effect, at).await?;

@@ -193,7 +193,7 @@ async fn one_by_one(
             continue;
         }
         if let Some(effect) = effect {
-            if !apply_effect(tx, effect, event.created_at, false).await? {
+            if !apply_effect(tx, effect, event.created_at).await? {
                 // Fenced out: the event goes too (its `seq` is free again).
                 sqlx::query("DELETE FROM events WHERE event_id = $1")
                     .bind(&event.event_id)

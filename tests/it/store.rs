@@ -417,9 +417,10 @@ async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
             async move { store.runtime().get_execution(&id).await.unwrap().unwrap() }
         };
         let ra = row(a.execution_id.clone()).await;
+        // `updated_at`: the time of the latest event that changed the execution.
         assert_eq!(
             (ra.status.as_str(), ra.started_at, ra.updated_at),
-            ("running", Some(2_000), 2_000),
+            ("running", Some(2_000), 2_001),
             "[{why}]"
         );
         let rb = row(b.execution_id.clone()).await;
@@ -434,11 +435,9 @@ async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
             "[{why}]"
         );
         let rc = row(c.execution_id.clone()).await;
-        // c's fence was passed by its first step effect of the commit, which set `updated_at`;
-        // the second one in the same commit changes only its step row.
         assert_eq!(
             (rc.status.as_str(), rc.updated_at),
-            ("running", 2_004),
+            ("running", 2_005),
             "[{why}]"
         );
         let steps = |id: String| {
@@ -472,6 +471,315 @@ async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
             ],
             "[{why}]"
         );
+        store.close().await;
+        db.cleanup().await;
+    }
+}
+
+/// Every kind of effect, several per execution in one batch: the set-by-set fast path and the
+/// event-by-event path (taken when the batch holds a repeated key) leave the same rows, and
+/// those are the rows worked out here by hand.
+#[tokio::test]
+async fn the_fast_path_and_the_careful_path_leave_the_same_rows() {
+    for db in databases().await {
+        let why = db.name;
+        let store = store_with_session(&db, "fast").await;
+        assert!(store
+            .runtime()
+            .insert_session(&session_row("careful"))
+            .await
+            .unwrap());
+        // A key already in the careful session's log: its batch repeats it.
+        append_events(
+            &store,
+            &[(event("careful", Some("dup")), None)],
+            &mut HashMap::new(),
+        )
+        .await
+        .unwrap();
+        let mut results = Vec::new();
+        for session in ["fast", "careful"] {
+            // x: two steps, the second fails, the first is compensated, x fails.
+            // y: waits for approval, is approved, runs, its compensation fails, completes.
+            // z: waits for approval, is refused, is cancelled.
+            // w: its step starts twice (a retry).
+            let [x, y, z, w] = [(); 4].map(|_| new_execution(session, None));
+            for e in [&x, &y, &z, &w] {
+                store.runtime().insert_execution(e).await.unwrap();
+            }
+            let id = |e: &NewExecution| e.execution_id.clone();
+            let mut t = 10_000;
+            let mut batch = Vec::new();
+            let mut push = |key: String, effect: Effect| {
+                t += 1;
+                let mut e = event(session, Some(&key));
+                e.created_at = t;
+                batch.push((e, Some(effect)));
+            };
+            let started = |e: &NewExecution| Effect::ExecutionStarted {
+                execution_id: id(e),
+                epoch: 1,
+            };
+            let step_started = |e: &NewExecution, idx: i64| Effect::StepStarted {
+                execution_id: id(e),
+                epoch: 1,
+                idx,
+                name: format!("s{idx}"),
+            };
+            // Interleaved, as a busy event log sees them.
+            push("x1".into(), started(&x)); // 10001
+            push(
+                "y1".into(),
+                Effect::AwaitingApproval {
+                    execution_id: id(&y),
+                    epoch: 1,
+                    hook_id: format!("hook-y-{session}"),
+                    reason: "deletes".into(),
+                },
+            ); // 10002
+            push("x2".into(), step_started(&x, 0)); // 10003
+            push(
+                "z1".into(),
+                Effect::AwaitingApproval {
+                    execution_id: id(&z),
+                    epoch: 1,
+                    hook_id: format!("hook-z-{session}"),
+                    reason: "drops".into(),
+                },
+            ); // 10004
+            push(
+                "x3".into(),
+                Effect::StepCompleted {
+                    execution_id: id(&x),
+                    epoch: 1,
+                    idx: 0,
+                    output: json!({"rows": 3}),
+                    artifacts: Some(json!({"file": "f1"})),
+                },
+            ); // 10005
+            push("y2".into(), started(&y)); // 10006
+            push("w1".into(), started(&w)); // 10007
+            push("x4".into(), step_started(&x, 1)); // 10008
+            push("w2".into(), step_started(&w, 0)); // 10009
+            push(
+                "z2".into(),
+                Effect::ApprovalRefused {
+                    execution_id: id(&z),
+                    epoch: 1,
+                    reason: "not today".into(),
+                },
+            ); // 10010
+            push(
+                "x5".into(),
+                Effect::StepFailed {
+                    execution_id: id(&x),
+                    epoch: 1,
+                    idx: 1,
+                    name: "s1".into(),
+                    error: "boom".into(),
+                },
+            ); // 10011
+            push("y3".into(), step_started(&y, 0)); // 10012
+            push("w3".into(), step_started(&w, 0)); // 10013
+            push(
+                "x6".into(),
+                Effect::StepCompensated {
+                    execution_id: id(&x),
+                    epoch: 1,
+                    idx: 0,
+                    error: None,
+                },
+            ); // 10014
+            push(
+                "y4".into(),
+                Effect::StepCompleted {
+                    execution_id: id(&y),
+                    epoch: 1,
+                    idx: 0,
+                    output: json!("ok"),
+                    artifacts: None,
+                },
+            ); // 10015
+            push(
+                "y5".into(),
+                Effect::StepCompensated {
+                    execution_id: id(&y),
+                    epoch: 1,
+                    idx: 0,
+                    error: Some("undo failed".into()),
+                },
+            ); // 10016
+            push(
+                "x7".into(),
+                Effect::ExecutionFinished {
+                    execution_id: id(&x),
+                    epoch: 1,
+                    status: ExecutionState::Failed,
+                    error: Some("boom".into()),
+                },
+            ); // 10017
+            push(
+                "z3".into(),
+                Effect::ExecutionFinished {
+                    execution_id: id(&z),
+                    epoch: 1,
+                    status: ExecutionState::Cancelled,
+                    error: Some("not today".into()),
+                },
+            ); // 10018
+            push(
+                "y6".into(),
+                Effect::ExecutionFinished {
+                    execution_id: id(&y),
+                    epoch: 1,
+                    status: ExecutionState::Completed,
+                    error: None,
+                },
+            ); // 10019
+            if session == "careful" {
+                batch.push((event(session, Some("dup")), None));
+            }
+            let out = append_events(&store, &batch, &mut HashMap::new())
+                .await
+                .unwrap();
+            assert_eq!(out.len(), batch.len(), "[{why}] {session}");
+            let appended = out
+                .iter()
+                .filter(|o| matches!(o, AppendOutcome::Appended(_)))
+                .count();
+            assert_eq!(appended, 19, "[{why}] {session}: {out:?}");
+            let mut rows = Vec::new();
+            for e in [&x, &y, &z, &w] {
+                let r = store
+                    .runtime()
+                    .get_execution(&id(e))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                let steps: Vec<_> = store
+                    .runtime()
+                    .get_steps(&id(e))
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .map(|s| {
+                        (
+                            s.idx,
+                            s.status.as_str().to_string(),
+                            s.output,
+                            s.error,
+                            s.attempts,
+                            s.started_at,
+                            s.completed_at,
+                        )
+                    })
+                    .collect();
+                rows.push((
+                    (
+                        r.status.as_str().to_string(),
+                        r.error,
+                        r.artifacts,
+                        r.hook_id,
+                        r.hook_reason,
+                    ),
+                    (r.started_at, r.completed_at, r.updated_at),
+                    steps,
+                ));
+            }
+            let answer = |hook: String| {
+                let store = store.clone();
+                async move {
+                    store
+                        .runtime()
+                        .answered_hook(&hook)
+                        .await
+                        .unwrap()
+                        .map(|(_, decision)| decision)
+                }
+            };
+            let answers = (
+                answer(format!("hook-y-{session}")).await,
+                answer(format!("hook-z-{session}")).await,
+            );
+            results.push((rows, answers));
+        }
+        let (fast, careful) = (&results[0], &results[1]);
+        let s = |v: &str| v.to_string();
+        // x: failed at its second step, the first compensated.
+        assert_eq!(
+            fast.0[0],
+            (
+                (
+                    s("failed"),
+                    Some(s("boom")),
+                    Some(json!({"file": "f1"})),
+                    None,
+                    None
+                ),
+                (Some(10_001), Some(10_017), 10_017),
+                vec![
+                    (
+                        0,
+                        s("compensated"),
+                        Some(json!({"rows": 3})),
+                        None,
+                        1,
+                        Some(10_003),
+                        Some(10_005)
+                    ),
+                    (
+                        1,
+                        s("failed"),
+                        None,
+                        Some(s("boom")),
+                        1,
+                        Some(10_008),
+                        Some(10_011)
+                    ),
+                ]
+            ),
+            "[{why}] x"
+        );
+        // y: approved, ran, its compensation failed, completed.
+        assert_eq!(
+            fast.0[1],
+            (
+                (s("completed"), None, None, None, None),
+                (Some(10_006), Some(10_019), 10_019),
+                vec![(
+                    0,
+                    s("compensation_failed"),
+                    Some(json!("ok")),
+                    Some(s("undo failed")),
+                    1,
+                    Some(10_012),
+                    Some(10_015)
+                )]
+            ),
+            "[{why}] y"
+        );
+        // z: refused, cancelled, never started.
+        assert_eq!(
+            fast.0[2],
+            (
+                (s("cancelled"), Some(s("not today")), None, None, None),
+                (None, Some(10_018), 10_018),
+                vec![]
+            ),
+            "[{why}] z"
+        );
+        // w: its step's second start.
+        assert_eq!(
+            fast.0[3],
+            (
+                (s("running"), None, None, None, None),
+                (Some(10_007), None, 10_013),
+                vec![(0, s("running"), None, None, 2, Some(10_013), None)]
+            ),
+            "[{why}] w"
+        );
+        assert_eq!(fast.1, (Some(s("approved")), Some(s("refused"))), "[{why}]");
+        assert_eq!(fast, careful, "[{why}] the two paths differ");
         store.close().await;
         db.cleanup().await;
     }

@@ -109,7 +109,7 @@ impl TurnJob {
 
     async fn emit(&self, turn: &AgentTurn, key: &str, event_type: EventType, data: Value) {
         let event = NewEvent {
-            event_id: uuid::Uuid::new_v4().to_string(),
+            event_id: crate::store::ids::ordered_id(),
             session_id: self.session_id.clone(),
             event_type: event_type.as_str().to_string(),
             execution_id: None,

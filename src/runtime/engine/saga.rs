@@ -678,7 +678,7 @@ impl Driver {
     /// Records an event (with its effect) to be committed with the next one emitted.
     fn stage(&mut self, event_type: EventType, key: &str, data: Value, effect: Option<Effect>) {
         let event = NewEvent {
-            event_id: uuid::Uuid::new_v4().to_string(),
+            event_id: crate::store::ids::ordered_id(),
             session_id: self.exec.session_id.clone(),
             event_type: event_type.as_str().to_string(),
             execution_id: Some(self.exec.execution_id.clone()),
@@ -746,7 +746,7 @@ impl ProgressSink for ProgressEvents {
         data["intent_type"] = json!(self.intent_type);
         data["step"] = json!(self.step);
         let event = NewEvent {
-            event_id: uuid::Uuid::new_v4().to_string(),
+            event_id: crate::store::ids::ordered_id(),
             session_id: self.session_id.clone(),
             event_type: EventType::ExecutionProgress.as_str().to_string(),
             execution_id: Some(self.execution_id.clone()),

@@ -694,7 +694,7 @@ fn prepare_execution(
         .is_some()
         .then(|| format!("session:{anonymous_id}"));
     Ok(NewExecution {
-        execution_id: uuid::Uuid::new_v4().to_string(),
+        execution_id: crate::store::ids::ordered_id(),
         intent_id: req
             .intent_id
             .filter(|s| !s.is_empty())
