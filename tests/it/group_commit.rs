@@ -1,6 +1,6 @@
 //! Issue 21: an intent's intake rides the event log's group commit. Keyless submits are stored
-//! by the event log's transactions (with other intents' events), each answered 202 only once
-//! its row is committed; submits with an idempotency key keep their own transaction (the key
+//! by the event log's transactions (with other intents' events, and with their own start),
+//! each answered 202 only once its row is committed; submits with an idempotency key keep their own transaction (the key
 //! is checked and recorded with the row). How much the sharing saves is measured, not
 //! asserted: BENCHMARKS.md.
 
@@ -88,6 +88,64 @@ async fn keyless_intake_is_committed_by_the_event_log() {
             .await;
         assert_eq!(s, 202);
         assert_eq!(again["execution_id"], ids[8].as_str());
+        t.app.shutdown().await;
+        db.cleanup().await;
+    }
+}
+
+/// An intent that starts at once is stored together with its start: `EXECUTION_STARTED` and
+/// its first `STEP_STARTED` commit with its row, so a one-step intent takes two commits (its
+/// intake and start, its end) where it took three.
+#[tokio::test]
+async fn an_intent_is_stored_with_its_start() {
+    for db in databases().await {
+        let t = spawn_app(&db).await;
+        let why = db.name;
+        let stats = t.app.runtime.ctx.events.stats.clone();
+        let session = t.create_session(None).await;
+        let (tx0, ev0) = (stats.transactions.load(Relaxed), stats.events.load(Relaxed));
+        let (s, accepted) = t
+            .submit(json!({"intent_type": "echo", "session_id": session,
+                "parameters": {"message": "hello"}}))
+            .await;
+        assert_eq!(s, 202, "[{why}] {accepted}");
+        let id = accepted["execution_id"].as_str().unwrap();
+        // Stored as started: the step has begun (or already ended), never `pending`.
+        let row = t
+            .app
+            .store
+            .runtime()
+            .get_execution(id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(row.status.as_str(), "pending", "[{why}]");
+        assert!(row.started_at.is_some(), "[{why}]");
+        let steps = t.app.store.runtime().get_steps(id).await.unwrap();
+        assert_eq!(steps.len(), 1, "[{why}] {steps:?}");
+        assert_eq!((steps[0].idx, steps[0].attempts), (0, 1), "[{why}]");
+        let done = t.wait_terminal(id).await;
+        assert_eq!(done["status"], "completed", "[{why}] {done}");
+        assert_eq!(
+            event_types(&done),
+            [
+                "EXECUTION_STARTED",
+                "STEP_STARTED",
+                "STEP_COMPLETED",
+                "EXECUTION_COMPLETED"
+            ],
+            "[{why}]"
+        );
+        assert_eq!(done["events"][1]["data"]["attempt"], 1, "[{why}] {done}");
+        // Two commits: intake with start (2 events), completion with end (2 events).
+        assert_eq!(
+            (
+                stats.transactions.load(Relaxed) - tx0,
+                stats.events.load(Relaxed) - ev0
+            ),
+            (2, 4),
+            "[{why}]"
+        );
         t.app.shutdown().await;
         db.cleanup().await;
     }

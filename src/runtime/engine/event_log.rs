@@ -51,9 +51,13 @@ pub enum EventLogMsg {
         Vec<Item>,
         RpcReplyPort<Result<Vec<AppendOutcome>, RuntimeError>>,
     ),
-    /// A new execution (without an idempotency key), stored with the next flush: answered
-    /// once it is committed.
-    Intake(Box<NewExecution>, RpcReplyPort<Result<(), RuntimeError>>),
+    /// A new execution (without an idempotency key) and its opening events (its start, when it
+    /// starts at once), stored with the next flush: answered once they are committed.
+    Intake(
+        Box<NewExecution>,
+        Vec<Item>,
+        RpcReplyPort<Result<(), RuntimeError>>,
+    ),
     Flush,
     /// Panics in the handler (feature `fault-injection`: chaos tests).
     #[cfg(feature = "fault-injection")]
@@ -66,8 +70,31 @@ type Pending = (
     RpcReplyPort<Result<Vec<AppendOutcome>, RuntimeError>>,
 );
 
-/// An intake waiting for its flush.
-type Intake = (NewExecution, RpcReplyPort<Result<(), RuntimeError>>);
+/// An intake waiting for its flush: the execution, its opening events, its reply.
+type Intake = (
+    NewExecution,
+    Vec<Item>,
+    RpcReplyPort<Result<(), RuntimeError>>,
+);
+
+/// Whom a flush answers: an append (its events' outcomes) or an intake (stored or not).
+enum Reply {
+    Append(RpcReplyPort<Result<Vec<AppendOutcome>, RuntimeError>>),
+    Intake(RpcReplyPort<Result<(), RuntimeError>>),
+}
+
+impl Reply {
+    fn fail(self, append: RuntimeError, intake: RuntimeError) {
+        match self {
+            Reply::Append(r) => {
+                let _ = r.send(Err(append));
+            }
+            Reply::Intake(r) => {
+                let _ = r.send(Err(intake));
+            }
+        }
+    }
+}
 
 /// The most intakes one flush carries.
 const MAX_INTAKE: usize = 512;
@@ -171,8 +198,8 @@ impl Actor for EventLog {
                     myself.send_message(EventLogMsg::Flush)?;
                 }
             }
-            EventLogMsg::Intake(new, reply) => {
-                state.intake.push((*new, reply));
+            EventLogMsg::Intake(new, opening, reply) => {
+                state.intake.push((*new, opening, reply));
                 if !state.flush_scheduled {
                     state.flush_scheduled = true;
                     myself.send_message(EventLogMsg::Flush)?;
@@ -196,7 +223,7 @@ impl Actor for EventLog {
                 let intake: Vec<Intake> = state
                     .intake
                     .drain(..state.intake.len().min(MAX_INTAKE))
-                    .filter(|(_, reply)| !reply.is_closed())
+                    .filter(|(_, _, reply)| !reply.is_closed())
                     .collect();
                 if state.buffer.is_empty() && state.intake.is_empty() {
                     state.flush_scheduled = false;
@@ -214,17 +241,25 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intak
     if batch.is_empty() && intake.is_empty() {
         return;
     }
-    let (news, intake_replies): (Vec<NewExecution>, Vec<_>) = intake.into_iter().unzip();
     if state.last_seq.len() > MAX_CACHED_SESSIONS {
         state.last_seq.clear();
     }
-    let mut sizes = Vec::with_capacity(batch.len());
-    let mut replies = Vec::with_capacity(batch.len());
+    // The intakes' opening events first, then the appends': each with its reply and how many
+    // events it brought.
+    let mut news = Vec::with_capacity(intake.len());
+    let mut sizes = Vec::with_capacity(batch.len() + intake.len());
+    let mut replies = Vec::with_capacity(batch.len() + intake.len());
     let mut items = Vec::new();
+    for (new, opening, reply) in intake {
+        news.push(new);
+        sizes.push(opening.len());
+        items.extend(opening);
+        replies.push(Reply::Intake(reply));
+    }
     for (group, reply) in batch {
         sizes.push(group.len());
         items.extend(group);
-        replies.push(reply);
+        replies.push(Reply::Append(reply));
     }
     let events = items.len();
     let started = std::time::Instant::now();
@@ -233,50 +268,33 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intak
     metrics::histogram!(crate::telemetry::names::EVENT_COMMIT_SECONDS)
         .record(started.elapsed().as_secs_f64());
     match result {
-        Ok(outcomes) => {
-            state.stats.intakes.fetch_add(
-                intake_replies.len() as u64,
-                std::sync::atomic::Ordering::Relaxed,
-            );
-            for reply in intake_replies {
-                let _ = reply.send(Ok(()));
-            }
-            deliver(state, outcomes, &sizes, replies)
-        }
+        Ok(outcomes) => deliver(state, outcomes, &sizes, replies),
         // (Nothing back: the write task was cancelled, the runtime is stopping. A database
         // that cannot write at all fails each alone too: answer them all at once.)
         Err(err)
-            if replies.len() + intake_replies.len() > 1
+            if replies.len() > 1
                 && !(items.is_empty() && news.is_empty())
                 && !err.is_unavailable() =>
         {
-            // One bad append must not sink the others: retry each on its own.
+            // One bad append or intake must not sink the others: retry each on its own.
             tracing::warn!(error = %err, batch = items.len(), intake = news.len(),
                 "event batch failed; retrying one append at a time");
             forget_sessions(state, &items);
-            for (new, reply) in news.into_iter().zip(intake_replies) {
-                let (result, _, _) = append_detached(state, vec![new], Vec::new()).await;
-                if result.is_ok() {
-                    state
-                        .stats
-                        .intakes
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                }
-                let _ = reply.send(result.map(|_| ()).map_err(|e| {
-                    tracing::error!(error = %e, "intake failed");
-                    intake_error(&e)
-                }));
-            }
             let mut rest = items.into_iter();
+            let mut news = news.into_iter();
             for (size, reply) in sizes.into_iter().zip(replies) {
                 let group: Vec<Item> = rest.by_ref().take(size).collect();
-                let (result, _, group) = append_detached(state, Vec::new(), group).await;
+                let new: Vec<NewExecution> = match reply {
+                    Reply::Intake(_) => news.next().into_iter().collect(),
+                    Reply::Append(_) => Vec::new(),
+                };
+                let (result, _, group) = append_detached(state, new, group).await;
                 match result {
                     Ok(outcomes) => deliver(state, outcomes, &[size], vec![reply]),
                     Err(err) => {
                         forget_sessions(state, &group);
                         tracing::error!(error = %err, "event append failed");
-                        let _ = reply.send(Err(RuntimeError::Internal(err.to_string())));
+                        reply.fail(RuntimeError::Internal(err.to_string()), intake_error(&err));
                     }
                 }
             }
@@ -285,10 +303,7 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intak
             forget_sessions(state, &items);
             tracing::error!(error = %err, "event append failed");
             for reply in replies {
-                let _ = reply.send(Err(RuntimeError::Internal(err.to_string())));
-            }
-            for reply in intake_replies {
-                let _ = reply.send(Err(intake_error(&err)));
+                reply.fail(RuntimeError::Internal(err.to_string()), intake_error(&err));
             }
         }
     }
@@ -327,13 +342,13 @@ fn forget_sessions(state: &mut EventLogState, items: &[Item]) {
     }
 }
 
-/// Publishes what a flush committed and answers each append with its own outcomes (`sizes`:
-/// how many events each append brought, in order).
+/// Publishes what a flush committed and answers each append with its own outcomes and each
+/// intake that it is stored (`sizes`: how many events each brought, in order).
 fn deliver(
     state: &EventLogState,
     outcomes: Vec<AppendOutcome>,
     sizes: &[usize],
-    replies: Vec<RpcReplyPort<Result<Vec<AppendOutcome>, RuntimeError>>>,
+    replies: Vec<Reply>,
 ) {
     use std::sync::atomic::Ordering::Relaxed;
     crate::failpoint!(crate::failpoints::EVENT_LOG_BEFORE_PUBLISH);
@@ -349,7 +364,18 @@ fn deliver(
     }
     let mut rest = outcomes.into_iter();
     for (size, reply) in sizes.iter().zip(replies) {
-        let _ = reply.send(Ok(rest.by_ref().take(*size).collect()));
+        let mine: Vec<AppendOutcome> = rest.by_ref().take(*size).collect();
+        match reply {
+            Reply::Append(reply) => {
+                let _ = reply.send(Ok(mine));
+            }
+            Reply::Intake(reply) => {
+                state.stats.intakes.fetch_add(1, Relaxed);
+                // (A new execution's opening cannot be fenced: it holds the first epoch. Should
+                // it be, its driver claims the execution anew and finds its state.)
+                let _ = reply.send(Ok(()));
+            }
+        }
     }
 }
 
@@ -403,22 +429,23 @@ impl EventLogHandle {
         append.retry(APPEND_RETRY).await
     }
 
-    /// Stores a new execution (one without an idempotency key) with the event log's next
-    /// commit, and returns once it is committed. Tried again only when the message never
+    /// Stores a new execution (one without an idempotency key), with its opening events, in
+    /// the event log's next commit, and returns once it is committed. Tried again only when the message never
     /// reached a live event log (it is restarting), for at most about two seconds. A call that
     /// times out is not retried: its submitter is answered an error, and the event log drops an
     /// intake whose caller stopped waiting before it is written. An intake committed by a
     /// lost attempt is not stored twice.
-    pub async fn intake(&self, new: NewExecution) -> Result<(), RuntimeError> {
+    pub async fn intake(&self, new: NewExecution, opening: Vec<Item>) -> Result<(), RuntimeError> {
         let attempt = || async {
             let actor = self
                 .slot
                 .get()
                 .ok_or_else(|| RuntimeError::Unavailable("event log not started".into()))?;
             let new = Box::new(new.clone());
+            let opening = opening.clone();
             match actor
                 .call(
-                    move |reply| EventLogMsg::Intake(new, reply),
+                    move |reply| EventLogMsg::Intake(new, opening, reply),
                     Some(INTAKE_WAIT),
                 )
                 .await

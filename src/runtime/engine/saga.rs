@@ -70,11 +70,15 @@ struct Driver {
     control: mpsc::UnboundedReceiver<Control>,
     /// Events recorded but not yet sent: they go with the next one, in one commit.
     staged: Vec<Item>,
+    /// The execution's start and its first step's start were committed with its intake
+    /// ([`opening`]): the first step runs (attempt 1) without recording them again.
+    opened: bool,
 }
 
 /// How a driver comes to own its execution.
 pub enum Start {
-    /// A new execution, as just stored (at its first epoch, with no steps).
+    /// A new execution, as just stored (at its first epoch, with no step rows but, when it is
+    /// `running`, its first step's start: see [`opening`]).
     Fresh(Box<ExecutionRow>),
     /// An existing one, claimed at this epoch: read it from the store.
     Claimed(i64),
@@ -99,6 +103,8 @@ pub async fn drive(
 ) -> Result<(), RuntimeError> {
     let epoch = start.epoch();
     let fresh = matches!(start, Start::Fresh(_));
+    // Only a new execution stored with its opening events is `running` when fresh.
+    let opened = matches!(&start, Start::Fresh(row) if row.status == ExecutionState::Running);
     // Read after the claim: whatever a fenced predecessor wrote before it is in this row.
     let (exec, steps) = match start {
         Start::Fresh(row) => (*row, Some(Vec::new())),
@@ -116,7 +122,7 @@ pub async fn drive(
     }
     // Picked up again while it was running (a restart, a takeover): resumed. A first start
     // is counted when it is recorded (`ExecutionStarted`).
-    if exec.status == ExecutionState::Running {
+    if exec.status == ExecutionState::Running && !opened {
         metrics::counter!(names::EXECUTIONS_RESUMED, "intent_type" => exec.intent_type.clone())
             .increment(1);
         tracing::info!(
@@ -132,6 +138,7 @@ pub async fn drive(
         epoch,
         control,
         staged: Vec::new(),
+        opened,
     };
     // The run, in its submitter's trace when traces are exported (the execution's own span
     // began before its row, and so its traceparent, was read).
@@ -252,15 +259,11 @@ impl Driver {
                 }
             }
         }
+        if self.opened {
+            started_log(&self.exec);
+        }
         if self.exec.status != ExecutionState::Running {
-            metrics::counter!(names::EXECUTIONS_STARTED, "intent_type" => self.exec.intent_type.clone())
-                .increment(1);
-            tracing::info!(
-                execution_id = %self.exec.execution_id,
-                intent_type = %self.exec.intent_type,
-                session_id = %self.exec.session_id,
-                "execution started"
-            );
+            started_log(&self.exec);
             let effect = Effect::ExecutionStarted {
                 execution_id: self.exec.execution_id.clone(),
                 epoch: self.epoch,
@@ -308,21 +311,13 @@ impl Driver {
                 self.compensate_all(&steps, &done).await?;
                 return self.finish(Ending::Failed { step: name, error }).await;
             }
-            let data = json!({"execution_id": self.exec.execution_id, "intent_type": self.exec.intent_type,
-                "step": name, "step_index": i, "attempt": attempt});
-            let effect = Effect::StepStarted {
-                execution_id: self.exec.execution_id.clone(),
-                epoch: self.epoch,
-                idx: i as i64,
-                name: name.clone(),
-            };
-            self.emit(
-                EventType::StepStarted,
-                &format!("step:{i}:started:{attempt}"),
-                data,
-                Some(effect),
-            )
-            .await?;
+            if std::mem::take(&mut self.opened) {
+                // Its start is stored already (attempt 1, with the intake).
+            } else {
+                let (key, data, effect) = step_start(&self.exec, self.epoch, i, &name, attempt);
+                self.emit(EventType::StepStarted, &key, data, Some(effect))
+                    .await?;
+            }
 
             let ctx = self.step_context(outputs.clone(), attempt, &name);
             let step_started = std::time::Instant::now();
@@ -677,15 +672,13 @@ impl Driver {
 
     /// Records an event (with its effect) to be committed with the next one emitted.
     fn stage(&mut self, event_type: EventType, key: &str, data: Value, effect: Option<Effect>) {
-        let event = NewEvent {
-            event_id: crate::store::ids::ordered_id(),
-            session_id: self.exec.session_id.clone(),
-            event_type: event_type.as_str().to_string(),
-            execution_id: Some(self.exec.execution_id.clone()),
-            event_key: Some(format!("{}:{key}", self.exec.execution_id)),
+        let event = execution_event(
+            &self.exec.session_id,
+            &self.exec.execution_id,
+            event_type,
+            key,
             data,
-            created_at: now_micros(),
-        };
+        );
         self.staged.push((event, effect));
     }
 
@@ -705,6 +698,95 @@ impl Driver {
         }
         Ok(())
     }
+}
+
+/// An event of an execution, its key unique in the execution (`key`).
+fn execution_event(
+    session_id: &str,
+    execution_id: &str,
+    event_type: EventType,
+    key: &str,
+    data: Value,
+) -> NewEvent {
+    NewEvent {
+        event_id: crate::store::ids::ordered_id(),
+        session_id: session_id.to_string(),
+        event_type: event_type.as_str().to_string(),
+        execution_id: Some(execution_id.to_string()),
+        event_key: Some(format!("{execution_id}:{key}")),
+        data,
+        created_at: now_micros(),
+    }
+}
+
+/// A step's start: its event key, data and effect.
+fn step_start(
+    exec: &ExecutionRow,
+    epoch: i64,
+    i: usize,
+    name: &str,
+    attempt: i64,
+) -> (String, Value, Effect) {
+    let data = json!({"execution_id": exec.execution_id, "intent_type": exec.intent_type,
+        "step": name, "step_index": i, "attempt": attempt});
+    let effect = Effect::StepStarted {
+        execution_id: exec.execution_id.clone(),
+        epoch,
+        idx: i as i64,
+        name: name.to_string(),
+    };
+    (format!("step:{i}:started:{attempt}"), data, effect)
+}
+
+fn started_log(exec: &ExecutionRow) {
+    metrics::counter!(names::EXECUTIONS_STARTED, "intent_type" => exec.intent_type.clone())
+        .increment(1);
+    tracing::info!(
+        execution_id = %exec.execution_id,
+        intent_type = %exec.intent_type,
+        session_id = %exec.session_id,
+        "execution started"
+    );
+}
+
+/// The opening of a new execution that can start at once (its handler plans at least one step
+/// and asks for no approval): `EXECUTION_STARTED` and its first step's `STEP_STARTED`, the
+/// same events its driver would record first, to be committed with its intake — one commit
+/// fewer per intent, and none before its first step runs. `row` is the execution as stored
+/// (`pending`); it comes back as it will be once they are committed (`running`). `None`: the
+/// driver records its start itself (a handler that panics fails there, as an execution).
+pub fn opening(ctx: &RuntimeCtx, row: &mut ExecutionRow) -> Option<Vec<Item>> {
+    let handler = ctx.handlers.get(&row.intent_type)?;
+    let params = &row.parameters;
+    let (steps, approval) =
+        std::panic::catch_unwind(AssertUnwindSafe(|| handler.plan(params))).ok()?;
+    let first = steps.first()?.name().to_string();
+    if approval.is_some() {
+        return None;
+    }
+    let started = execution_event(
+        &row.session_id,
+        &row.execution_id,
+        EventType::ExecutionStarted,
+        "started",
+        json!({"execution_id": row.execution_id, "intent_type": row.intent_type}),
+    );
+    let effect = Effect::ExecutionStarted {
+        execution_id: row.execution_id.clone(),
+        epoch: row.epoch,
+    };
+    let (key, data, step_effect) = step_start(row, row.epoch, 0, &first, 1);
+    let step = execution_event(
+        &row.session_id,
+        &row.execution_id,
+        EventType::StepStarted,
+        &key,
+        data,
+    );
+    row.status = ExecutionState::Running;
+    row.started_at = Some(started.created_at);
+    row.updated_at = step.created_at;
+    Some(vec![(started, Some(effect)), (step, Some(step_effect))])
 }
 
 enum StepRun {

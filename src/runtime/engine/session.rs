@@ -19,6 +19,7 @@ use crate::runtime::engine::execution::{ExecutionActor, ExecutionArgs};
 use crate::runtime::engine::messages::{
     object_or_empty, AgentMsg, AgentTurn, ExecutionCmd, ExecutionMsg, RouterMsg, SessionMsg,
 };
+use crate::runtime::engine::saga;
 use crate::store::executions::new_row;
 use crate::store::time::{now_micros, to_rfc3339};
 use crate::store::{BindOutcome, ExecutionRow, InsertOutcome, NewExecution, SessionRow};
@@ -523,15 +524,20 @@ fn submit(
         // commit with other intents' intake and events; with one, its own transaction checks
         // and records the key.
         let inserted = match &new.idempotency {
-            None => match ctx.events.intake(new.clone()).await {
-                Ok(()) => Ok(InsertOutcome::Created(new_row(&new))),
-                // An attempt may have been committed while its answer was lost: then it is
-                // stored, and this submit is answered as such.
-                Err(e) => match store.get_execution(&new.execution_id).await {
-                    Ok(Some(row)) => Ok(InsertOutcome::Created(row)),
-                    _ => Err(e),
-                },
-            },
+            None => {
+                // Its start, when it can start at once, in the same commit.
+                let mut row = new_row(&new);
+                let opening = saga::opening(&ctx, &mut row).unwrap_or_default();
+                match ctx.events.intake(new.clone(), opening).await {
+                    Ok(()) => Ok(InsertOutcome::Created(row)),
+                    // An attempt may have been committed while its answer was lost: then it is
+                    // stored, and this submit is answered as such.
+                    Err(e) => match store.get_execution(&new.execution_id).await {
+                        Ok(Some(row)) => Ok(InsertOutcome::Created(row)),
+                        _ => Err(e),
+                    },
+                }
+            }
             Some(_) => store
                 .insert_execution(&new)
                 .await
