@@ -90,6 +90,26 @@ fn us(d: Duration) -> String {
     format!("{:.0} µs", d.as_secs_f64() * 1e6)
 }
 
+/// CPU time (user and system) this process has used, in seconds (Linux: `/proc/self/stat`;
+/// 0 elsewhere).
+fn process_cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit(')').next().unwrap_or_default();
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name; the clock
+    // ticks 100 times a second on Linux.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 fn row(name: &str, figure: String, baseline: String, ratio: f64) {
     if ratio < 0.1 {
         println!("| {name} | {figure} | {baseline} | {ratio:.3}× |");
@@ -390,6 +410,7 @@ const DURABLE_FOR: Duration = Duration::from_secs(5);
 const SUBMITTERS: usize = 32;
 
 async fn durable(db: &TestDb) {
+    use std::sync::atomic::Ordering::Relaxed;
     let t = spawn_app(db).await;
     let client = t.app.runtime.client();
     let mut tasks = Vec::new();
@@ -408,12 +429,34 @@ async fn durable(db: &TestDb) {
             done
         }));
     }
+    let stats = t.app.runtime.ctx.events.stats.clone();
+    let (e0, c0) = (stats.events.load(Relaxed), stats.transactions.load(Relaxed));
+    let busy0 = process_cpu_seconds();
     let mut completed = 0u64;
     for task in tasks {
         completed += task.await.unwrap();
     }
     let rate = completed as f64 / DURABLE_FOR.as_secs_f64();
+    let cpu = process_cpu_seconds() - busy0;
+    let (events, commits) = (
+        stats.events.load(Relaxed) - e0,
+        stats.transactions.load(Relaxed) - c0,
+    );
     t.app.shutdown().await;
+    // What the event log did meanwhile, and the CPU the whole process (server and its 32
+    // in-process clients) spent per intent.
+    println!(
+        "| durable, {}: event-log commits | {:.0}/s, {:.1} events each | | |",
+        db.name,
+        commits as f64 / DURABLE_FOR.as_secs_f64(),
+        events as f64 / commits.max(1) as f64
+    );
+    println!(
+        "| durable, {}: process CPU per intent (clients included) | {:.0} µs ({:.2} cores busy) | | |",
+        db.name,
+        cpu / completed.max(1) as f64 * 1e6,
+        cpu / DURABLE_FOR.as_secs_f64()
+    );
     // The rows one intent wrote, counted in the database.
     let pool = raw_pool(&db.url).await;
     let mut rows = 0i64;
