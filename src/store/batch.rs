@@ -75,7 +75,7 @@ pub(super) async fn append_batch(
     ))
 }
 
-/// The executions a batch changes, each at its epoch with its latest event's time, and its
+/// The executions a batch changes, each at its epoch with its last event's time, and its
 /// effects in waves: wave `k` holds the `k`-th effect of each execution, so an execution has at
 /// most one effect in a wave and the waves keep each execution's order.
 struct Plan<'a> {
@@ -104,7 +104,7 @@ impl<'a> Plan<'a> {
             if target.1 != epoch {
                 return None;
             }
-            target.2 = target.2.max(at);
+            target.2 = at;
             if plan.waves.len() == *depth {
                 plan.waves.push(Wave::default());
             }
@@ -114,8 +114,8 @@ impl<'a> Plan<'a> {
         Some(plan)
     }
 
-    /// Every execution of the batch still at its epoch (its `updated_at` set to its latest
-    /// event's time). The rows stay locked until the commit — SQLite's write lock, PostgreSQL's
+    /// Every execution of the batch still at its epoch (its `updated_at` set to its last
+    /// event's time, as the event-by-event path leaves it). The rows stay locked until the commit — SQLite's write lock, PostgreSQL's
     /// row locks — so the waves need no fence of their own.
     async fn fence(&self, tx: &mut Transaction<'_, Any>) -> Result<bool, sqlx::Error> {
         let changed = chunked(

@@ -160,8 +160,10 @@ impl Store {
 
 /// SQLite's writer keeps its temporary data in memory: the statement journals (a multi-row
 /// statement's undo, within a transaction) that by default spill to a temporary file past
-/// 64 KiB, a write system call per page on the path every write queues behind. Its statements
-/// are bounded (at most 256 rows each), and so is that memory.
+/// 64 KiB, a write system call per page on the path every write queues behind. That memory is
+/// what one statement on the writer changes or sorts — the pages one statement of at most 256
+/// events or 500 parsed records touches — and no statement there sorts a whole table
+/// (migrations, which may, keep temporary files).
 const WRITER_TEMP_STORE: &str = "PRAGMA temp_store = MEMORY";
 
 /// How long the first connection may take before start-up gives up on the database.

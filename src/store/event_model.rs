@@ -76,21 +76,6 @@ pub enum Effect {
 }
 
 impl Effect {
-    /// Whether the effect changes the execution row beyond its `updated_at` (the others change
-    /// only a step row).
-    pub fn changes_execution(&self) -> bool {
-        !matches!(
-            self,
-            Effect::StepStarted { .. }
-                | Effect::StepCompleted {
-                    artifacts: None,
-                    ..
-                }
-                | Effect::StepFailed { .. }
-                | Effect::StepCompensated { .. }
-        )
-    }
-
     /// The execution the effect changes and the epoch it must still hold.
     pub fn target(&self) -> (&str, i64) {
         match self {

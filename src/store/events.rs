@@ -32,7 +32,8 @@ impl RuntimeStore {
         mut last_seq: HashMap<String, i64>,
     ) -> Appended {
         let run = self.store.detached(move |w| async move {
-            let result = append_in(&w, &intake, &items, &mut last_seq)
+            let mut careful = false;
+            let result = append_in(&w, &intake, &items, &mut last_seq, &mut careful)
                 .await
                 .map_err(StoreError::from);
             Ok::<_, StoreError>(Appended {
@@ -40,6 +41,7 @@ impl RuntimeStore {
                 intake,
                 items,
                 last_seq,
+                careful,
             })
         });
         run.await.unwrap_or_else(|e| Appended {
@@ -47,6 +49,7 @@ impl RuntimeStore {
             intake: Vec::new(),
             items: Vec::new(),
             last_seq: HashMap::new(),
+            careful: false,
         })
     }
 
@@ -125,6 +128,8 @@ pub struct Appended {
     pub intake: Vec<NewExecution>,
     pub items: Vec<(NewEvent, Option<Effect>)>,
     pub last_seq: HashMap<String, i64>,
+    /// The batch was appended event by event (it held a repeat or a stale effect).
+    pub careful: bool,
 }
 
 async fn append_in(
@@ -132,6 +137,7 @@ async fn append_in(
     intake: &[NewExecution],
     items: &[(NewEvent, Option<Effect>)],
     last_seq: &mut HashMap<String, i64>,
+    careful: &mut bool,
 ) -> Result<Vec<AppendOutcome>, sqlx::Error> {
     if items.is_empty() {
         // Intake alone: one statement per 64 rows, each atomic on its own, no transaction to
@@ -148,6 +154,7 @@ async fn append_in(
         Some(outcomes) => outcomes,
         None => {
             // A repeat or a stale epoch in the batch: start over, one event at a time.
+            *careful = true;
             tx.rollback().await?;
             tx = w.begin().await?;
             insert_rows(&mut tx, intake).await?;

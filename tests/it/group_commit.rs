@@ -137,15 +137,19 @@ async fn an_intent_is_stored_with_its_start() {
             "[{why}]"
         );
         assert_eq!(done["events"][1]["data"]["attempt"], 1, "[{why}] {done}");
-        // Two commits: intake with start (2 events), completion with end (2 events).
-        assert_eq!(
+        // Two commits: intake with start (2 events), completion with end (2 events). (The
+        // counters move just after a commit is visible: read them until they have.)
+        let counted = || {
             (
                 stats.transactions.load(Relaxed) - tx0,
-                stats.events.load(Relaxed) - ev0
-            ),
-            (2, 4),
-            "[{why}]"
-        );
+                stats.events.load(Relaxed) - ev0,
+            )
+        };
+        eventually(std::time::Duration::from_secs(5), || async {
+            (counted().1 >= 4).then_some(())
+        })
+        .await;
+        assert_eq!(counted(), (2, 4), "[{why}]");
         t.app.shutdown().await;
         db.cleanup().await;
     }

@@ -389,7 +389,7 @@ async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
             .await
             .unwrap();
         // One batch: a starts; b's step completes and b ends (failed); c's step completes and
-        // its next one starts (step effects only: c is fenced by a statement of its own).
+        // its next one starts (step effects only).
         let batch = vec![
             (with_time("a1", 2_000), Some(started(&a))),
             (with_time("a2", 2_001), Some(step_started(&a, 0))),
@@ -639,9 +639,13 @@ async fn the_fast_path_and_the_careful_path_leave_the_same_rows() {
             if session == "careful" {
                 batch.push((event(session, Some("dup")), None));
             }
-            let out = append_events(&store, &batch, &mut HashMap::new())
-                .await
-                .unwrap();
+            let appended = store
+                .runtime()
+                .append_events(Vec::new(), batch.clone(), HashMap::new())
+                .await;
+            // The careful session's batch went event by event (its repeat); the other did not.
+            assert_eq!(appended.careful, session == "careful", "[{why}] {session}");
+            let out = appended.result.unwrap();
             assert_eq!(out.len(), batch.len(), "[{why}] {session}");
             let appended = out
                 .iter()

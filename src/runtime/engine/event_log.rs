@@ -56,7 +56,7 @@ pub enum EventLogMsg {
     Intake(
         Box<NewExecution>,
         Vec<Item>,
-        RpcReplyPort<Result<(), RuntimeError>>,
+        RpcReplyPort<Result<Opened, RuntimeError>>,
     ),
     Flush,
     /// Panics in the handler (feature `fault-injection`: chaos tests).
@@ -74,13 +74,24 @@ type Pending = (
 type Intake = (
     NewExecution,
     Vec<Item>,
-    RpcReplyPort<Result<(), RuntimeError>>,
+    RpcReplyPort<Result<Opened, RuntimeError>>,
 );
+
+/// What became of an intake's opening events, once its execution is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    /// All stored as sent (or already there, from an attempt whose answer was lost): the
+    /// execution is as its submitter built it.
+    AsSent,
+    /// One was refused (another driver holds the execution): the submitter must not drive it
+    /// as new, but claim it.
+    Fenced,
+}
 
 /// Whom a flush answers: an append (its events' outcomes) or an intake (stored or not).
 enum Reply {
     Append(RpcReplyPort<Result<Vec<AppendOutcome>, RuntimeError>>),
-    Intake(RpcReplyPort<Result<(), RuntimeError>>),
+    Intake(RpcReplyPort<Result<Opened, RuntimeError>>),
 }
 
 impl Reply {
@@ -371,9 +382,12 @@ fn deliver(
             }
             Reply::Intake(reply) => {
                 state.stats.intakes.fetch_add(1, Relaxed);
-                // (A new execution's opening cannot be fenced: it holds the first epoch. Should
-                // it be, its driver claims the execution anew and finds its state.)
-                let _ = reply.send(Ok(()));
+                let opened = if mine.iter().any(|o| matches!(o, AppendOutcome::Fenced)) {
+                    Opened::Fenced
+                } else {
+                    Opened::AsSent
+                };
+                let _ = reply.send(Ok(opened));
             }
         }
     }
@@ -435,7 +449,11 @@ impl EventLogHandle {
     /// times out is not retried: its submitter is answered an error, and the event log drops an
     /// intake whose caller stopped waiting before it is written. An intake committed by a
     /// lost attempt is not stored twice.
-    pub async fn intake(&self, new: NewExecution, opening: Vec<Item>) -> Result<(), RuntimeError> {
+    pub async fn intake(
+        &self,
+        new: NewExecution,
+        opening: Vec<Item>,
+    ) -> Result<Opened, RuntimeError> {
         let attempt = || async {
             let actor = self
                 .slot

@@ -102,7 +102,9 @@ pub trait IntentHandler: Send + Sync {
     fn takes_upload(&self) -> bool {
         false
     }
-    /// `Some(reason)` when the intent must wait for a human approval before it runs.
+    /// `Some(reason)` when the intent must wait for a human approval before it runs. Like
+    /// [`IntentHandler::steps`], the same answer for the same parameters every time: an intent
+    /// that needs none is stored already started (see `saga::opening`).
     fn approval_reason(&self, _parameters: &Value) -> Option<String> {
         None
     }

@@ -15,6 +15,7 @@ use crate::runtime::contract::error::RuntimeError;
 use crate::runtime::contract::model::{IntentAccepted, IntentRequest, Scope, Session};
 use crate::runtime::engine::agent::{AgentActor, AgentArgs};
 use crate::runtime::engine::context::RuntimeCtx;
+use crate::runtime::engine::event_log::Opened;
 use crate::runtime::engine::execution::{ExecutionActor, ExecutionArgs};
 use crate::runtime::engine::messages::{
     object_or_empty, AgentMsg, AgentTurn, ExecutionCmd, ExecutionMsg, RouterMsg, SessionMsg,
@@ -529,11 +530,13 @@ fn submit(
                 let mut row = new_row(&new);
                 let opening = saga::opening(&ctx, &mut row).unwrap_or_default();
                 match ctx.events.intake(new.clone(), opening).await {
-                    Ok(()) => Ok(InsertOutcome::Created(row)),
-                    // An attempt may have been committed while its answer was lost: then it is
-                    // stored, and this submit is answered as such.
+                    Ok(Opened::AsSent) => Ok(InsertOutcome::Created(row)),
+                    // Stored, but another driver holds it already: it is started by a claim,
+                    // as an existing execution is, never driven as new. So is one whose
+                    // attempt was committed while its answer was lost (stored: answered so).
+                    Ok(Opened::Fenced) => Ok(InsertOutcome::Existing(row)),
                     Err(e) => match store.get_execution(&new.execution_id).await {
-                        Ok(Some(row)) => Ok(InsertOutcome::Created(row)),
+                        Ok(Some(row)) => Ok(InsertOutcome::Existing(row)),
                         _ => Err(e),
                     },
                 }
