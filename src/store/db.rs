@@ -36,8 +36,6 @@ pub struct Store {
     backend: Backend,
     durability: Durability,
     pub(super) health: Arc<DbHealth>,
-    /// SQLite: the task that checkpoints its WAL (stopped with the last clone).
-    _checkpointer: Option<Arc<super::checkpoint::Checkpointer>>,
 }
 
 /// A PostgreSQL connection idle this long is pinged before it is handed out.
@@ -78,14 +76,13 @@ impl Store {
         let pool = pool_options(backend, durability, chosen, false, 8, 16)
             .connect_with(options.clone())
             .await?;
-        let (writer, checkpointer) = match backend {
-            Backend::Sqlite => (
+        let writer = match backend {
+            Backend::Sqlite => {
                 pool_options(backend, durability, chosen, true, 1, 1)
                     .connect_with(options)
-                    .await?,
-                Some(super::checkpoint::start(pool.clone())),
-            ),
-            Backend::Postgres => (pool.clone(), None),
+                    .await?
+            }
+            Backend::Postgres => pool.clone(),
         };
         Ok(Store {
             pool,
@@ -93,7 +90,6 @@ impl Store {
             backend,
             durability,
             health: Arc::default(),
-            _checkpointer: checkpointer,
         })
     }
 
@@ -256,8 +252,6 @@ fn pool_options(
                     )
                     .await?;
                     if writer {
-                        conn.execute(super::checkpoint::WRITER_AUTOCHECKPOINT)
-                            .await?;
                         conn.execute(WRITER_TEMP_STORE).await?;
                     }
                 }

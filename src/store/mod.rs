@@ -6,7 +6,6 @@ pub mod artifacts;
 pub mod auth;
 mod batch;
 pub mod blobs;
-mod checkpoint;
 pub mod conversations;
 pub mod data_dir;
 pub mod db;
