@@ -416,7 +416,7 @@ async fn chunked<T>(
 }
 
 /// `template` repeated `rows` times, comma-separated, with its `?`s numbered `$1, $2, …`.
-fn numbered_rows(template: &str, rows: usize) -> String {
+pub(super) fn numbered_rows(template: &str, rows: usize) -> String {
     let mut out = String::with_capacity((template.len() + 8) * rows);
     let mut n = 0;
     for i in 0..rows {

@@ -3,6 +3,7 @@
 use serde_json::Value;
 use sqlx::Row;
 
+use super::batch::numbered_rows;
 use super::db::is_unique_violation;
 use super::error::StoreError;
 use super::rows::{ExecutionRow, StepRow};
@@ -55,7 +56,8 @@ impl RuntimeStore {
     pub async fn insert_execution(&self, new: &NewExecution) -> Result<InsertOutcome, StoreError> {
         let Some((scope, key)) = &new.idempotency else {
             // One statement, committed on its own: no transaction to open and close.
-            insert_row(&self.store.writer, new).await?;
+            let mut conn = self.store.writer.acquire().await?;
+            insert_rows(&mut conn, std::slice::from_ref(new)).await?;
             return Ok(InsertOutcome::Created(new_row(new)));
         };
         let scopes = std::iter::once(scope).chain(new.idempotency_alt_scope.as_ref());
@@ -68,7 +70,7 @@ impl RuntimeStore {
         self.store.detached(move |w| async move {
         let (new, scope, key) = (&new, scope.as_str(), key.as_str());
         let mut tx = w.begin().await?;
-        insert_row(&mut *tx, new).await?;
+        insert_rows(&mut tx, std::slice::from_ref(new)).await?;
         let res = sqlx::query(
             "INSERT INTO idempotency_keys (scope, idem_key, execution_id, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -254,7 +256,7 @@ impl RuntimeStore {
     }
 }
 
-/// Rows one multi-row `INSERT` of [`insert_rows`] carries (12 parameters each).
+/// Rows one multi-row `INSERT` of [`insert_rows`] carries (13 parameters each).
 const ROWS_PER_INSERT: usize = 64;
 
 /// Stores new `pending` executions (no idempotency key) inside the caller's transaction: the
@@ -269,28 +271,10 @@ pub(crate) async fn insert_rows(
              tenant_id, solution_id, parameters, metadata, status, epoch, created_at, \
              updated_at, request_id, traceparent) VALUES ",
         );
-        for i in 0..chunk.len() {
-            let b = i * 12;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8,
-                b + 9,
-                b + 10,
-                b + 10,
-                b + 11,
-                b + 12
-            ));
-        }
+        sql.push_str(&numbered_rows(
+            "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
+            chunk.len(),
+        ));
         // The ids are new uuids: one already there is this intake's own, committed by an
         // attempt whose answer was lost (a retry), not another's.
         sql.push_str(" ON CONFLICT (execution_id) DO NOTHING");
@@ -307,6 +291,7 @@ pub(crate) async fn insert_rows(
                 .bind(new.metadata.to_string())
                 .bind(FIRST_EPOCH)
                 .bind(new.created_at)
+                .bind(new.created_at)
                 .bind(&new.request_id)
                 .bind(&new.traceparent);
         }
@@ -315,34 +300,7 @@ pub(crate) async fn insert_rows(
     Ok(())
 }
 
-async fn insert_row<'e, E>(conn: E, new: &NewExecution) -> Result<(), sqlx::Error>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Any>,
-{
-    sqlx::query(
-        "INSERT INTO executions (execution_id, intent_id, intent_type, session_id, tenant_id, \
-         solution_id, parameters, metadata, status, epoch, created_at, updated_at, request_id, \
-         traceparent) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10, $10, $11, $12)",
-    )
-    .bind(&new.execution_id)
-    .bind(&new.intent_id)
-    .bind(&new.intent_type)
-    .bind(&new.session_id)
-    .bind(&new.tenant_id)
-    .bind(&new.solution_id)
-    .bind(new.parameters.to_string())
-    .bind(new.metadata.to_string())
-    .bind(FIRST_EPOCH)
-    .bind(new.created_at)
-    .bind(&new.request_id)
-    .bind(&new.traceparent)
-    .execute(conn)
-    .await?;
-    Ok(())
-}
-
-/// The row [`insert_row`] stored, as a read would return it.
+/// The row [`insert_rows`] stored, as a read would return it.
 pub(crate) fn new_row(new: &NewExecution) -> ExecutionRow {
     ExecutionRow {
         execution_id: new.execution_id.clone(),

@@ -10,6 +10,14 @@ use serde_json::json;
 
 use crate::common::*;
 
+/// A one-step echo's events, in order, once each.
+const ECHO_EVENTS: [&str; 4] = [
+    "EXECUTION_STARTED",
+    "STEP_STARTED",
+    "STEP_COMPLETED",
+    "EXECUTION_COMPLETED",
+];
+
 #[tokio::test]
 async fn keyless_intake_is_committed_by_the_event_log() {
     for db in databases().await {
@@ -69,17 +77,7 @@ async fn keyless_intake_is_committed_by_the_event_log() {
             let done = t.wait_terminal(id).await;
             assert_eq!(done["status"], "completed", "[{}] {done}", db.name);
             let types = event_types(&done);
-            assert_eq!(
-                types,
-                [
-                    "EXECUTION_STARTED",
-                    "STEP_STARTED",
-                    "STEP_COMPLETED",
-                    "EXECUTION_COMPLETED"
-                ],
-                "[{}] once each",
-                db.name
-            );
+            assert_eq!(types, ECHO_EVENTS, "[{}] once each", db.name);
         }
         // A key used again still answers the first execution (its own path, unchanged).
         let (s, again) = t
@@ -126,16 +124,7 @@ async fn an_intent_is_stored_with_its_start() {
         assert_eq!((steps[0].idx, steps[0].attempts), (0, 1), "[{why}]");
         let done = t.wait_terminal(id).await;
         assert_eq!(done["status"], "completed", "[{why}] {done}");
-        assert_eq!(
-            event_types(&done),
-            [
-                "EXECUTION_STARTED",
-                "STEP_STARTED",
-                "STEP_COMPLETED",
-                "EXECUTION_COMPLETED"
-            ],
-            "[{why}]"
-        );
+        assert_eq!(event_types(&done), ECHO_EVENTS, "[{why}]");
         assert_eq!(done["events"][1]["data"]["attempt"], 1, "[{why}] {done}");
         // Two commits: intake with start (2 events), completion with end (2 events). (The
         // counters move just after a commit is visible: read them until they have.)
