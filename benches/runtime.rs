@@ -407,14 +407,69 @@ async fn channel_baseline(rounds: usize) -> Vec<Duration> {
 // 3. Sustained durable intents per second vs plain batched inserts of the same rows
 
 const DURABLE_FOR: Duration = Duration::from_secs(5);
-const SUBMITTERS: usize = 32;
+/// Closed-loop submitters: each submits its next intent when its last one completed.
+const SUBMITTERS: [usize; 2] = [32, 100];
 
 async fn durable(db: &TestDb) {
+    let mut figures = Vec::new();
+    for submitters in SUBMITTERS {
+        figures.push((submitters, durable_run(db, submitters).await));
+    }
+    // The rows one intent wrote, counted in the database.
+    let pool = raw_pool(&db.url).await;
+    let mut rows = 0i64;
+    for table in [
+        "executions",
+        "execution_steps",
+        "events",
+        "artifacts",
+        "idempotency_keys",
+    ] {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        rows += n;
+    }
+    let completed: u64 = figures.iter().map(|(_, (_, done))| done).sum();
+    let per_intent = rows as f64 / completed as f64;
+    let plain = insert_floor(&pool, db.name, 1).await;
+    // The floor: the rows of 64 intents in one commit (64-row inserts).
+    let inserts = (64.0 * per_intent / 64.0).round().max(1.0) as usize;
+    let floor = insert_floor(&pool, db.name, inserts).await;
+    for (submitters, (rate, _)) in figures {
+        row(
+            &format!("durable intents/s, {} ({submitters} submitters)", db.name),
+            format!("{rate:.0}/s ({per_intent:.1} rows each)"),
+            format!(
+                "{:.0}/s (batched inserts of as many rows, 64 a commit)",
+                plain / per_intent
+            ),
+            rate / (plain / per_intent),
+        );
+        row(
+            &format!(
+                "durable intents/s, {} ({submitters} submitters) vs 64 intents a commit",
+                db.name
+            ),
+            format!("{rate:.0}/s"),
+            format!(
+                "{:.0}/s ({inserts} inserts of 64 rows a commit)",
+                floor / per_intent
+            ),
+            rate / (floor / per_intent),
+        );
+    }
+    pool.close().await;
+}
+
+/// Intents per second completed by `submitters` closed-loop clients, and how many completed.
+async fn durable_run(db: &TestDb, submitters: usize) -> (f64, u64) {
     use std::sync::atomic::Ordering::Relaxed;
     let t = spawn_app(db).await;
     let client = t.app.runtime.client();
     let mut tasks = Vec::new();
-    for _ in 0..SUBMITTERS {
+    for _ in 0..submitters {
         let client = client.clone();
         tasks.push(tokio::spawn(async move {
             let session = new_session(&client).await;
@@ -443,60 +498,21 @@ async fn durable(db: &TestDb) {
         stats.transactions.load(Relaxed) - c0,
     );
     t.app.shutdown().await;
-    // What the event log did meanwhile, and the CPU the whole process (server and its 32
+    // What the event log did meanwhile, and the CPU the whole process (server and its
     // in-process clients) spent per intent.
     println!(
-        "| durable, {}: event-log commits | {:.0}/s, {:.1} events each | | |",
+        "| durable, {}, {submitters} submitters: event-log commits | {:.0}/s, {:.1} events each | | |",
         db.name,
         commits as f64 / DURABLE_FOR.as_secs_f64(),
         events as f64 / commits.max(1) as f64
     );
     println!(
-        "| durable, {}: process CPU per intent (clients included) | {:.0} µs ({:.2} cores busy) | | |",
+        "| durable, {}, {submitters} submitters: process CPU per intent (clients included) | {:.0} µs ({:.2} cores busy) | | |",
         db.name,
         cpu / completed.max(1) as f64 * 1e6,
         cpu / DURABLE_FOR.as_secs_f64()
     );
-    // The rows one intent wrote, counted in the database.
-    let pool = raw_pool(&db.url).await;
-    let mut rows = 0i64;
-    for table in [
-        "executions",
-        "execution_steps",
-        "events",
-        "artifacts",
-        "idempotency_keys",
-    ] {
-        let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-        rows += n;
-    }
-    let per_intent = rows as f64 / completed as f64;
-    let floor = insert_floor(&pool, db.name, 1).await;
-    row(
-        &format!("durable intents/s, {} ({SUBMITTERS} submitters)", db.name),
-        format!("{rate:.0}/s ({per_intent:.1} rows each)"),
-        format!(
-            "{:.0}/s (batched inserts of as many rows, 64 a commit)",
-            floor / per_intent
-        ),
-        rate / (floor / per_intent),
-    );
-    // The floor: the rows of 64 intents in one commit (64-row inserts).
-    let inserts = (64.0 * per_intent / 64.0).round().max(1.0) as usize;
-    let floor = insert_floor(&pool, db.name, inserts).await;
-    row(
-        &format!("durable intents/s, {} vs 64 intents a commit", db.name),
-        format!("{rate:.0}/s"),
-        format!(
-            "{:.0}/s ({inserts} inserts of 64 rows a commit)",
-            floor / per_intent
-        ),
-        rate / (floor / per_intent),
-    );
-    pool.close().await;
+    (rate, completed)
 }
 
 async fn raw_pool(url: &str) -> sqlx::AnyPool {

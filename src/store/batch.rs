@@ -1,9 +1,9 @@
 //! The event log's fast path: a whole batch in a handful of set-based statements, whatever its
 //! size. The events go in multi-row inserts; every execution the batch changes passes its
 //! epoch fence in one statement; then the effects are applied in waves (the first effect of each
-//! execution, then the second, …), each wave one statement per kind of change. Each statement
-//! costs a hand-off to SQLite's worker thread or a round trip to PostgreSQL, so a batch of
-//! hundreds of events costs about ten of them instead of one or two per event.
+//! execution, then the second, …), each wave one statement per kind of change. The batch's new
+//! executions (intake) go first. All of it is one [`Script`]: on SQLite a single hand-off to
+//! the connection's worker thread, on PostgreSQL about ten round trips whatever the batch's size.
 //!
 //! It applies when no event of the batch is a repeat and no effect is fenced out — the common
 //! case. Otherwise it answers `None`, and the caller rolls the transaction back and appends
@@ -11,24 +11,28 @@
 
 use std::collections::HashMap;
 
-use sqlx::any::AnyArguments;
-use sqlx::query::Query;
 use sqlx::{Any, Transaction};
 
-use super::db::is_unique_violation;
+use super::db::{is_unique_violation, Backend};
 use super::event_model::{AppendOutcome, Effect, NewEvent};
 use super::event_sql::{next_seq, stored, INSERT_EVENTS};
+use super::executions::{add_intake, NewExecution};
+use super::script::{Ran, Script};
 use super::states::StepState;
 
-/// Rows per statement (at most 8 parameters each: well under both backends' limits).
-const ROWS: usize = 256;
-
+/// Stores `intake` and appends `items` in the caller's transaction, in one script; `None` when
+/// the batch must take the careful path (the caller rolls back).
 pub(super) async fn append_batch(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    intake: &[NewExecution],
     items: &[(NewEvent, Option<Effect>)],
     last_seq: &HashMap<String, i64>,
     seqs: &mut HashMap<String, i64>,
 ) -> Result<Option<Vec<AppendOutcome>>, sqlx::Error> {
+    let Some(plan) = Plan::of(items) else {
+        return Ok(None); // one execution at two epochs: one of them is stale
+    };
     let mut numbered = Vec::with_capacity(items.len());
     for (event, _) in items {
         let seq = next_seq(tx, &event.session_id, last_seq, seqs).await?;
@@ -36,11 +40,12 @@ pub(super) async fn append_batch(
         numbered.push(seq);
     }
     let rows: Vec<_> = items.iter().zip(&numbered).collect();
+    let mut script = Script::new(backend);
+    add_intake(&mut script, intake);
     // A plain insert: a repeated key (a retried append, rare) fails it, and the careful path
     // tells the repeat apart. (`ON CONFLICT … DO NOTHING` would cost every row a speculative
     // insertion: on PostgreSQL about a third of the statement's time.)
-    let inserted = chunked(
-        tx,
+    script.rows(
         &rows,
         "(?, ?, ?, ?, ?, ?, ?, ?)",
         |values| format!("{INSERT_EVENTS} {values}"),
@@ -52,26 +57,22 @@ pub(super) async fn append_batch(
                 .bind(&event.execution_id)
                 .bind(&event.event_key)
                 .bind(event.data.to_string())
-                .bind(event.created_at)
+                .bind(event.created_at);
         },
-    )
-    .await;
-    match inserted {
-        Ok(n) if n == items.len() as u64 => {}
-        Ok(_) => return Ok(None),
+        true,
+    );
+    // The fence before the waves: the rows stay locked until the commit (SQLite's write lock,
+    // PostgreSQL's row locks), so the waves need no fence of their own.
+    plan.fence(&mut script);
+    for wave in &plan.waves {
+        wave.add_to(&mut script);
+    }
+    match script.run(tx).await {
+        Ok(Ran::AsExpected) => {}
+        // A stale epoch, or an execution whose row is not there.
+        Ok(Ran::Short) => return Ok(None),
         Err(e) if is_unique_violation(&e) => return Ok(None), // a repeated key
         Err(e) => return Err(e),
-    }
-    let Some(plan) = Plan::of(items) else {
-        return Ok(None); // one execution at two epochs: one of them is stale
-    };
-    if !plan.fence(tx).await? {
-        return Ok(None); // a stale epoch
-    }
-    for wave in &plan.waves {
-        if !wave.apply(tx).await? {
-            return Ok(None);
-        }
     }
     Ok(Some(
         items
@@ -121,12 +122,10 @@ impl<'a> Plan<'a> {
         Some(plan)
     }
 
-    /// Every execution of the batch still at its epoch (its `updated_at` set to its last
-    /// event's time, as the event-by-event path leaves it). The rows stay locked until the commit — SQLite's write lock, PostgreSQL's
-    /// row locks — so the waves need no fence of their own.
-    async fn fence(&self, tx: &mut Transaction<'_, Any>) -> Result<bool, sqlx::Error> {
-        let changed = chunked(
-            tx,
+    /// Every execution of the batch must still be at its epoch (its `updated_at` set to its
+    /// last event's time, as the event-by-event path leaves it).
+    fn fence(&'a self, script: &mut Script<'a>) {
+        script.rows(
             &self.targets,
             "(?, ?, ?)",
             |values| {
@@ -135,10 +134,11 @@ impl<'a> Plan<'a> {
                      WHERE executions.execution_id = v.column1 AND executions.epoch = v.column2"
                 )
             },
-            |q, (id, epoch, at)| q.bind(*id).bind(*epoch).bind(*at),
-        )
-        .await?;
-        Ok(changed == self.targets.len() as u64)
+            |q, (id, epoch, at)| {
+                q.bind(*id).bind(*epoch).bind(*at);
+            },
+            true,
+        );
     }
 }
 
@@ -253,12 +253,10 @@ impl<'a> Wave<'a> {
         }
     }
 
-    /// Applies the wave; `false` when an execution's row was not there at its epoch (which the
-    /// fence rules out: it is checked all the same).
-    async fn apply(&self, tx: &mut Transaction<'_, Any>) -> Result<bool, sqlx::Error> {
-        let mut all = true;
-        let started = chunked(
-            tx,
+    /// Adds the wave's statements. Each change of `executions` must find its row at its epoch
+    /// (which the fence rules out: it is checked all the same).
+    fn add_to(&'a self, script: &mut Script<'a>) {
+        script.rows(
             &self.started,
             "(?, ?, ?)",
             |values| {
@@ -270,12 +268,12 @@ impl<'a> Wave<'a> {
                     values,
                 )
             },
-            |q, (id, epoch, at)| q.bind(*id).bind(*epoch).bind(*at),
-        )
-        .await?;
-        all &= started == self.started.len() as u64;
-        let awaiting = chunked(
-            tx,
+            |q, (id, epoch, at)| {
+                q.bind(*id).bind(*epoch).bind(*at);
+            },
+            true,
+        );
+        script.rows(
             &self.awaiting,
             "(?, ?, ?, ?)",
             |values| {
@@ -284,21 +282,21 @@ impl<'a> Wave<'a> {
                     values,
                 )
             },
-            |q, (id, epoch, hook, reason)| q.bind(*id).bind(*epoch).bind(*hook).bind(*reason),
-        )
-        .await?;
-        all &= awaiting == self.awaiting.len() as u64;
-        let artifacts = chunked(
-            tx,
+            |q, (id, epoch, hook, reason)| {
+                q.bind(*id).bind(*epoch).bind(*hook).bind(*reason);
+            },
+            true,
+        );
+        script.rows(
             &self.artifacts,
             "(?, ?, ?)",
             |values| update_executions("artifacts = v.column3", values),
-            |q, (id, epoch, artifacts)| q.bind(*id).bind(*epoch).bind(artifacts),
-        )
-        .await?;
-        all &= artifacts == self.artifacts.len() as u64;
-        let refused = chunked(
-            tx,
+            |q, (id, epoch, artifacts)| {
+                q.bind(*id).bind(*epoch).bind(artifacts);
+            },
+            true,
+        );
+        script.rows(
             &self.refused,
             "(?, ?, ?)",
             |values| {
@@ -308,12 +306,12 @@ impl<'a> Wave<'a> {
                     values,
                 )
             },
-            |q, (id, epoch, reason)| q.bind(*id).bind(*epoch).bind(*reason),
-        )
-        .await?;
-        all &= refused == self.refused.len() as u64;
-        let finished = chunked(
-            tx,
+            |q, (id, epoch, reason)| {
+                q.bind(*id).bind(*epoch).bind(*reason);
+            },
+            true,
+        );
+        script.rows(
             &self.finished,
             "(?, ?, ?, ?, ?)",
             |values| {
@@ -328,13 +326,11 @@ impl<'a> Wave<'a> {
                     .bind(*epoch)
                     .bind(*at)
                     .bind(*status)
-                    .bind(*error)
+                    .bind(*error);
             },
-        )
-        .await?;
-        all &= finished == self.finished.len() as u64;
-        chunked(
-            tx,
+            true,
+        );
+        script.rows(
             &self.step_started,
             "(?, ?, ?, 'running', 1, ?)",
             |values| {
@@ -344,11 +340,12 @@ impl<'a> Wave<'a> {
                      attempts = execution_steps.attempts + 1, started_at = excluded.started_at, error = NULL"
                 )
             },
-            |q, (id, idx, name, at)| q.bind(*id).bind(*idx).bind(*name).bind(*at),
-        )
-        .await?;
-        chunked(
-            tx,
+            |q, (id, idx, name, at)| {
+                q.bind(*id).bind(*idx).bind(*name).bind(*at);
+            },
+            false,
+        );
+        script.rows(
             &self.step_completed,
             "(?, ?, ?, ?)",
             |values| {
@@ -357,11 +354,12 @@ impl<'a> Wave<'a> {
                     values,
                 )
             },
-            |q, (id, idx, output, at)| q.bind(*id).bind(*idx).bind(output).bind(*at),
-        )
-        .await?;
-        chunked(
-            tx,
+            |q, (id, idx, output, at)| {
+                q.bind(*id).bind(*idx).bind(output).bind(*at);
+            },
+            false,
+        );
+        script.rows(
             &self.step_failed,
             "(?, ?, ?, 'failed', ?, 0, ?)",
             |values| {
@@ -371,11 +369,12 @@ impl<'a> Wave<'a> {
                      error = excluded.error, completed_at = excluded.completed_at"
                 )
             },
-            |q, (id, idx, name, error, at)| q.bind(*id).bind(*idx).bind(*name).bind(*error).bind(*at),
-        )
-        .await?;
-        chunked(
-            tx,
+            |q, (id, idx, name, error, at)| {
+                q.bind(*id).bind(*idx).bind(*name).bind(*error).bind(*at);
+            },
+            false,
+        );
+        script.rows(
             &self.step_compensated,
             "(?, ?, ?, ?)",
             |values| {
@@ -384,68 +383,10 @@ impl<'a> Wave<'a> {
                     values,
                 )
             },
-            |q, (id, idx, status, error)| q.bind(*id).bind(*idx).bind(*status).bind(*error),
-        )
-        .await?;
-        Ok(all)
-    }
-}
-
-type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
-
-/// Runs `sql(values)` for each chunk of at most [`ROWS`] rows, where `values` is `template` (a
-/// row with a `?` for each parameter) once per row, numbered `$1, $2, …`, and `bind` binds a
-/// row's parameters in order. The rows the statements changed. No rows, no statement.
-async fn chunked<T>(
-    tx: &mut Transaction<'_, Any>,
-    rows: &[T],
-    template: &str,
-    sql: impl Fn(&str) -> String,
-    bind: impl for<'q> Fn(AnyQuery<'q>, &'q T) -> AnyQuery<'q>,
-) -> Result<u64, sqlx::Error> {
-    let mut changed = 0;
-    for chunk in rows.chunks(ROWS) {
-        let text = sql(&numbered_rows(template, chunk.len()));
-        let mut query = sqlx::query(&text);
-        for row in chunk {
-            query = bind(query, row);
-        }
-        changed += query.execute(&mut **tx).await?.rows_affected();
-    }
-    Ok(changed)
-}
-
-/// `template` repeated `rows` times, comma-separated, with its `?`s numbered `$1, $2, …`.
-pub(super) fn numbered_rows(template: &str, rows: usize) -> String {
-    let mut out = String::with_capacity((template.len() + 8) * rows);
-    let mut n = 0;
-    for i in 0..rows {
-        if i > 0 {
-            out.push_str(", ");
-        }
-        for c in template.chars() {
-            if c == '?' {
-                n += 1;
-                out.push('$');
-                out.push_str(&n.to_string());
-            } else {
-                out.push(c);
-            }
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn rows_are_numbered_across_the_statement() {
-        assert_eq!(
-            numbered_rows("(?, ?, 'x', ?)", 2),
-            "($1, $2, 'x', $3), ($4, $5, 'x', $6)"
+            |q, (id, idx, status, error)| {
+                q.bind(*id).bind(*idx).bind(*status).bind(*error);
+            },
+            false,
         );
-        assert_eq!(numbered_rows("(?)", 0), "");
     }
 }

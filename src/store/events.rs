@@ -139,29 +139,30 @@ async fn append_in(
     last_seq: &mut HashMap<String, i64>,
     careful: &mut bool,
 ) -> Result<Vec<AppendOutcome>, sqlx::Error> {
+    let backend = w.store().backend();
     if items.is_empty() {
-        // Intake alone: one statement per 64 rows, each atomic on its own, no transaction to
+        // Intake alone: one statement per 256 rows, each atomic on its own, no transaction to
         // open and close (a failure is retried row by row; a row already there is skipped).
         let mut conn = w.store().writer.acquire().await?;
         crate::failpoint!(crate::failpoints::EVENTS_BEFORE_COMMIT);
-        insert_rows(&mut conn, intake).await?;
+        insert_rows(&mut conn, backend, intake).await?;
         return Ok(Vec::new());
     }
     let mut tx = w.begin().await?;
-    insert_rows(&mut tx, intake).await?;
     let mut seqs: HashMap<String, i64> = HashMap::new();
-    let outcomes = match batch::append_batch(&mut tx, items, last_seq, &mut seqs).await? {
-        Some(outcomes) => outcomes,
-        None => {
-            // A repeat or a stale epoch in the batch: start over, one event at a time.
-            *careful = true;
-            tx.rollback().await?;
-            tx = w.begin().await?;
-            insert_rows(&mut tx, intake).await?;
-            seqs.clear();
-            one_by_one(&mut tx, items, last_seq, &mut seqs).await?
-        }
-    };
+    let outcomes =
+        match batch::append_batch(&mut tx, backend, intake, items, last_seq, &mut seqs).await? {
+            Some(outcomes) => outcomes,
+            None => {
+                // A repeat or a stale epoch in the batch: start over, one event at a time.
+                *careful = true;
+                tx.rollback().await?;
+                tx = w.begin().await?;
+                insert_rows(&mut tx, backend, intake).await?;
+                seqs.clear();
+                one_by_one(&mut tx, items, last_seq, &mut seqs).await?
+            }
+        };
     crate::failpoint!(crate::failpoints::EVENTS_BEFORE_COMMIT);
     tx.commit().await?;
     last_seq.extend(seqs);

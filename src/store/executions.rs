@@ -3,11 +3,11 @@
 use serde_json::Value;
 use sqlx::Row;
 
-use super::batch::numbered_rows;
-use super::db::is_unique_violation;
+use super::db::{is_unique_violation, Backend};
 use super::error::StoreError;
 use super::rows::{ExecutionRow, StepRow};
 use super::runtime_store::RuntimeStore;
+use super::script::Script;
 use super::states::ExecutionState;
 
 pub(super) const COLUMNS: &str =
@@ -57,7 +57,7 @@ impl RuntimeStore {
         let Some((scope, key)) = &new.idempotency else {
             // One statement, committed on its own: no transaction to open and close.
             let mut conn = self.store.writer.acquire().await?;
-            insert_rows(&mut conn, std::slice::from_ref(new)).await?;
+            insert_rows(&mut conn, self.store.backend(), std::slice::from_ref(new)).await?;
             return Ok(InsertOutcome::Created(new_row(new)));
         };
         let scopes = std::iter::once(scope).chain(new.idempotency_alt_scope.as_ref());
@@ -70,7 +70,7 @@ impl RuntimeStore {
         self.store.detached(move |w| async move {
         let (new, scope, key) = (&new, scope.as_str(), key.as_str());
         let mut tx = w.begin().await?;
-        insert_rows(&mut tx, std::slice::from_ref(new)).await?;
+        insert_rows(&mut tx, w.store().backend(), std::slice::from_ref(new)).await?;
         let res = sqlx::query(
             "INSERT INTO idempotency_keys (scope, idem_key, execution_id, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -256,32 +256,37 @@ impl RuntimeStore {
     }
 }
 
-/// Rows one multi-row `INSERT` of [`insert_rows`] carries (13 parameters each).
-const ROWS_PER_INSERT: usize = 64;
-
-/// Stores new `pending` executions (no idempotency key) inside the caller's transaction: the
-/// event log's group commit carries the intake of many intents with their events.
-pub(crate) async fn insert_rows(
+/// Stores new `pending` executions (no idempotency key) on `conn` (an autocommit statement per
+/// 256 rows, or the caller's transaction).
+pub(super) async fn insert_rows(
     conn: &mut sqlx::AnyConnection,
+    backend: Backend,
     news: &[NewExecution],
 ) -> Result<(), sqlx::Error> {
-    for chunk in news.chunks(ROWS_PER_INSERT) {
-        let mut sql = String::from(
-            "INSERT INTO executions (execution_id, intent_id, intent_type, session_id, \
-             tenant_id, solution_id, parameters, metadata, status, epoch, created_at, \
-             updated_at, request_id, traceparent) VALUES ",
-        );
-        sql.push_str(&numbered_rows(
-            "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
-            chunk.len(),
-        ));
+    let mut script = Script::new(backend);
+    add_intake(&mut script, news);
+    script.run(conn).await?;
+    Ok(())
+}
+
+/// Adds the insert of new `pending` executions to a script: the event log's group commit
+/// carries the intake of many intents with their events.
+pub(super) fn add_intake<'q>(script: &mut Script<'q>, news: &'q [NewExecution]) {
+    script.rows(
+        news,
+        "(?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?)",
         // The ids are new uuids: one already there is this intake's own, committed by an
         // attempt whose answer was lost (a retry), not another's.
-        sql.push_str(" ON CONFLICT (execution_id) DO NOTHING");
-        let mut q = sqlx::query(&sql);
-        for new in chunk {
-            q = q
-                .bind(&new.execution_id)
+        |values| {
+            format!(
+                "INSERT INTO executions (execution_id, intent_id, intent_type, session_id, \
+                 tenant_id, solution_id, parameters, metadata, status, epoch, created_at, \
+                 updated_at, request_id, traceparent) VALUES {values} \
+                 ON CONFLICT (execution_id) DO NOTHING"
+            )
+        },
+        |q, new| {
+            q.bind(&new.execution_id)
                 .bind(&new.intent_id)
                 .bind(&new.intent_type)
                 .bind(&new.session_id)
@@ -294,10 +299,9 @@ pub(crate) async fn insert_rows(
                 .bind(new.created_at)
                 .bind(&new.request_id)
                 .bind(&new.traceparent);
-        }
-        q.execute(&mut *conn).await?;
-    }
-    Ok(())
+        },
+        false,
+    );
 }
 
 /// The row [`insert_rows`] stored, as a read would return it.

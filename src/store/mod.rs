@@ -23,6 +23,7 @@ pub mod listing;
 pub mod refresh_tokens;
 pub mod rows;
 pub mod runtime_store;
+mod script;
 pub mod sessions;
 pub mod states;
 pub mod time;
