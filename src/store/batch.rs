@@ -19,6 +19,7 @@ use super::event_sql::{next_seq, stored, INSERT_EVENTS};
 use super::executions::{add_intake, NewExecution};
 use super::script::{Ran, Script};
 use super::states::StepState;
+use super::turns::{add_turns, turn_row, TurnRow};
 
 /// Stores `intake` and appends `items` in the caller's transaction, in one script; `None` when
 /// the batch must take the careful path (the caller rolls back).
@@ -100,10 +101,24 @@ impl<'a> Plan<'a> {
         };
         // Per execution: its place in `targets` and how many of its effects are placed.
         let mut seen: HashMap<&str, (usize, usize)> = HashMap::new();
+        // Per conversation (session, conversation): how many of its turns are placed.
+        let mut conversations: HashMap<(&str, &str), usize> = HashMap::new();
         for (event, effect) in items {
             let Some(effect) = effect else { continue };
-            let (execution_id, epoch) = effect.target();
             let at = event.created_at;
+            let Some((execution_id, epoch)) = effect.target() else {
+                if let Some(turn) = turn_row(event, effect) {
+                    let depth = conversations
+                        .entry((&event.session_id, turn.1))
+                        .or_default();
+                    if plan.waves.len() == *depth {
+                        plan.waves.push(Wave::default());
+                    }
+                    plan.waves[*depth].turns.push(turn);
+                    *depth += 1;
+                }
+                continue;
+            };
             let (target, depth) = seen.entry(execution_id).or_insert_with(|| {
                 plan.targets.push((execution_id, epoch, at));
                 (plan.targets.len() - 1, 0)
@@ -163,6 +178,8 @@ struct Wave<'a> {
     step_failed: Vec<(&'a str, i64, &'a str, &'a str, i64)>,
     /// (execution, idx, status, error)
     step_compensated: Vec<(&'a str, i64, &'static str, Option<&'a str>)>,
+    /// At most one per conversation.
+    turns: Vec<TurnRow<'a>>,
 }
 
 /// An update of `executions` from a VALUES list whose first columns are the execution and its
@@ -250,6 +267,8 @@ impl<'a> Wave<'a> {
             } => self
                 .finished
                 .push((execution_id, *epoch, at, status.as_str(), error.as_deref())),
+            // Placed by conversation, not by execution (`Plan::of`).
+            Effect::ConversationTurn { .. } => {}
         }
     }
 
@@ -388,5 +407,6 @@ impl<'a> Wave<'a> {
             },
             false,
         );
+        add_turns(script, &self.turns);
     }
 }

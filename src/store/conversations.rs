@@ -59,42 +59,6 @@ impl RuntimeStore {
         }
     }
 
-    /// Appends a turn at the end of the conversation (its index is the next free one).
-    pub async fn append_turn(
-        &self,
-        session_id: &str,
-        conversation_id: &str,
-        turn: &Turn,
-        at: i64,
-    ) -> Result<i64, StoreError> {
-        let (session_id, conversation_id, turn) = (
-            session_id.to_string(),
-            conversation_id.to_string(),
-            turn.clone(),
-        );
-        // One statement, atomic on its own: the next index is read by the insert itself (no
-        // transaction to open, no separate read: one round trip to the writer instead of four).
-        self.store.detached(move |w| async move {
-        let mut conn = w.store().writer.acquire().await?;
-        let next: i64 = sqlx::query(
-            "INSERT INTO conversation_turns (session_id, conversation_id, turn_idx, role, content, data, created_at) \
-             SELECT $1, $2, COALESCE(MAX(turn_idx), -1) + 1, $3, $4, $5, $6 FROM conversation_turns \
-             WHERE session_id = $1 AND conversation_id = $2 RETURNING turn_idx",
-        )
-        .bind(&session_id)
-        .bind(&conversation_id)
-        .bind(&turn.role)
-        .bind(&turn.content)
-        .bind(turn.data.to_string())
-        .bind(at)
-        .fetch_one(&mut *conn)
-        .await?
-        .try_get("turn_idx")?;
-        Ok::<_, StoreError>(next)
-        })
-        .await
-    }
-
     /// How many conversations the session has.
     pub async fn session_conversation_count(&self, session_id: &str) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM conversations WHERE session_id = $1")

@@ -19,8 +19,8 @@ pub struct NewEvent {
     pub created_at: i64,
 }
 
-/// A state change committed atomically with its event. Every effect is fenced by the
-/// execution's epoch: a stale driver's write changes nothing.
+/// A state change committed atomically with its event. Every effect on an execution is fenced
+/// by the execution's epoch: a stale driver's write changes nothing.
 #[derive(Debug, Clone)]
 pub enum Effect {
     ExecutionStarted {
@@ -73,12 +73,20 @@ pub enum Effect {
         status: ExecutionState,
         error: Option<String>,
     },
+    /// A turn of one of the event's session's conversations, stored after the conversation's
+    /// last turn. Not fenced: a conversation belongs to no execution.
+    ConversationTurn {
+        conversation_id: String,
+        role: String,
+        content: String,
+        data: Value,
+    },
 }
 
 impl Effect {
-    /// The execution the effect changes and the epoch it must still hold.
-    pub fn target(&self) -> (&str, i64) {
-        match self {
+    /// The execution the effect changes and the epoch it must still hold (none for a turn).
+    pub fn target(&self) -> Option<(&str, i64)> {
+        Some(match self {
             Effect::ExecutionStarted {
                 execution_id,
                 epoch,
@@ -118,7 +126,8 @@ impl Effect {
                 epoch,
                 ..
             } => (execution_id, *epoch),
-        }
+            Effect::ConversationTurn { .. } => return None,
+        })
     }
 }
 

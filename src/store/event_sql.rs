@@ -6,9 +6,12 @@ use std::collections::HashMap;
 
 use sqlx::{Any, Row, Transaction};
 
+use super::db::Backend;
 use super::event_model::{Effect, NewEvent};
 use super::rows::EventRow;
+use super::script::Script;
 use super::states::StepState;
+use super::turns::{add_turns, turn_row};
 
 pub(super) const EVENT_COLUMNS: &str =
     "event_id, session_id, seq, event_type, execution_id, data, created_at";
@@ -60,7 +63,9 @@ pub(super) async fn holds_epoch(
     tx: &mut Transaction<'_, Any>,
     effect: &Effect,
 ) -> Result<bool, sqlx::Error> {
-    let (execution_id, epoch) = effect.target();
+    let Some((execution_id, epoch)) = effect.target() else {
+        return Ok(true); // a turn: no execution to hold
+    };
     let row = sqlx::query("SELECT epoch FROM executions WHERE execution_id = $1")
         .bind(execution_id)
         .fetch_optional(&mut **tx)
@@ -71,13 +76,22 @@ pub(super) async fn holds_epoch(
     })
 }
 
-/// Applies one effect inside the transaction, through its fence. `false` when fenced out
-/// (stale epoch).
+/// Applies one event's effect inside the transaction, through its fence. `false` when fenced
+/// out (stale epoch).
 pub(super) async fn apply_effect(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
+    event: &NewEvent,
     effect: &Effect,
-    at: i64,
 ) -> Result<bool, sqlx::Error> {
+    let at = event.created_at;
+    if let Some(turn) = turn_row(event, effect) {
+        let turns = [turn];
+        let mut script = Script::new(backend);
+        add_turns(&mut script, &turns);
+        script.run(tx).await?;
+        return Ok(true);
+    }
     if !fence(tx, effect, at).await? {
         return Ok(false);
     }
@@ -91,7 +105,9 @@ async fn fence(
     effect: &Effect,
     at: i64,
 ) -> Result<bool, sqlx::Error> {
-    let (execution_id, epoch) = effect.target();
+    let Some((execution_id, epoch)) = effect.target() else {
+        return Ok(true);
+    };
     let fenced = match effect {
         Effect::ExecutionStarted { .. } => sqlx::query(
             "UPDATE executions SET status = 'running', started_at = COALESCE(started_at, $3), \
@@ -152,7 +168,9 @@ async fn apply_to_steps(
     effect: &Effect,
     at: i64,
 ) -> Result<(), sqlx::Error> {
-    let (execution_id, _) = effect.target();
+    let Some((execution_id, _)) = effect.target() else {
+        return Ok(());
+    };
     match effect {
         Effect::StepStarted { idx, name, .. } => {
             sqlx::query(

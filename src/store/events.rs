@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use sqlx::{Any, Row, Transaction};
 
 use super::batch;
+use super::db::Backend;
 use super::error::StoreError;
 use super::event_model::{AppendOutcome, Effect, NewEvent};
 use super::event_sql::{
@@ -160,7 +161,7 @@ async fn append_in(
                 tx = w.begin().await?;
                 insert_rows(&mut tx, backend, intake).await?;
                 seqs.clear();
-                one_by_one(&mut tx, items, last_seq, &mut seqs).await?
+                one_by_one(&mut tx, backend, items, last_seq, &mut seqs).await?
             }
         };
     crate::failpoint!(crate::failpoints::EVENTS_BEFORE_COMMIT);
@@ -173,6 +174,7 @@ async fn append_in(
 /// only its own event.
 async fn one_by_one(
     tx: &mut Transaction<'_, Any>,
+    backend: Backend,
     items: &[(NewEvent, Option<Effect>)],
     last_seq: &HashMap<String, i64>,
     seqs: &mut HashMap<String, i64>,
@@ -201,7 +203,7 @@ async fn one_by_one(
             continue;
         }
         if let Some(effect) = effect {
-            if !apply_effect(tx, effect, event.created_at).await? {
+            if !apply_effect(tx, backend, event, effect).await? {
                 // Fenced out: the event goes too (its `seq` is free again).
                 sqlx::query("DELETE FROM events WHERE event_id = $1")
                     .bind(&event.event_id)

@@ -27,6 +27,7 @@ mod script;
 pub mod sessions;
 pub mod states;
 pub mod time;
+mod turns;
 pub mod usage;
 pub mod users;
 pub mod write;

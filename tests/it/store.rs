@@ -636,6 +636,35 @@ async fn the_fast_path_and_the_careful_path_leave_the_same_rows() {
                     error: None,
                 },
             ); // 10019
+               // Conversation turns: c1 has one turn already; the batch adds three to it (one
+               // after the other, in waves) and the first to c2.
+            let turn = |conversation: &str, role: &str, content: &str| Effect::ConversationTurn {
+                conversation_id: conversation.into(),
+                role: role.into(),
+                content: content.into(),
+                data: json!({"said": content}),
+            };
+            append_events(
+                &store,
+                &[(
+                    event(session, Some("c1-0")),
+                    Some(turn("c1", "user", "earlier")),
+                )],
+                &mut HashMap::new(),
+            )
+            .await
+            .unwrap();
+            for (key, effect) in [
+                ("c1-1", turn("c1", "user", "hi")),
+                ("c2-0", turn("c2", "user", "other")),
+                ("c1-2", turn("c1", "agent", "hello")),
+                ("c1-3", turn("c1", "user", "again")),
+            ] {
+                t += 1;
+                let mut e = event(session, Some(key));
+                e.created_at = t;
+                batch.push((e, Some(effect)));
+            }
             if session == "careful" {
                 batch.push((event(session, Some("dup")), None));
             }
@@ -651,7 +680,7 @@ async fn the_fast_path_and_the_careful_path_leave_the_same_rows() {
                 .iter()
                 .filter(|o| matches!(o, AppendOutcome::Appended(_)))
                 .count();
-            assert_eq!(appended, 19, "[{why}] {session}: {out:?}");
+            assert_eq!(appended, 23, "[{why}] {session}: {out:?}");
             let mut rows = Vec::new();
             for e in [&x, &y, &z, &w] {
                 let r = store
@@ -705,7 +734,21 @@ async fn the_fast_path_and_the_careful_path_leave_the_same_rows() {
                 answer(format!("hook-y-{session}")).await,
                 answer(format!("hook-z-{session}")).await,
             );
-            results.push((rows, answers));
+            let mut turns = Vec::new();
+            for conversation in ["c1", "c2"] {
+                let stored = store
+                    .runtime()
+                    .recent_turns(session, conversation, 10)
+                    .await
+                    .unwrap();
+                turns.push(
+                    stored
+                        .into_iter()
+                        .map(|t| (t.role, t.content, t.data))
+                        .collect::<Vec<_>>(),
+                );
+            }
+            results.push((rows, answers, turns));
         }
         let (fast, careful) = (&results[0], &results[1]);
         let s = |v: &str| v.to_string();
@@ -783,6 +826,21 @@ async fn the_fast_path_and_the_careful_path_leave_the_same_rows() {
             "[{why}] w"
         );
         assert_eq!(fast.1, (Some(s("approved")), Some(s("refused"))), "[{why}]");
+        // Oldest first: c1's earlier turn, then the batch's three in order; c2's one.
+        let said = |role: &str, content: &str| (s(role), s(content), json!({"said": content}));
+        assert_eq!(
+            fast.2,
+            vec![
+                vec![
+                    said("user", "earlier"),
+                    said("user", "hi"),
+                    said("agent", "hello"),
+                    said("user", "again")
+                ],
+                vec![said("user", "other")]
+            ],
+            "[{why}]"
+        );
         assert_eq!(fast, careful, "[{why}] the two paths differ");
         store.close().await;
         db.cleanup().await;

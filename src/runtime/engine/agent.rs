@@ -2,7 +2,8 @@
 //! session and spawned on first use. The session hands it one turn at a time, in order; each runs
 //! in a task (reasoning and intents take time) that emits `AGENT_STARTED`, optional `AGENT_TOKEN`s,
 //! then `AGENT_RESPONSE` (or `AGENT_FAILED`) into the session's log. Conversations are stored,
-//! so a restarted agent continues where it was.
+//! so a restarted agent continues where it was: the user's turn with `AGENT_STARTED`, the
+//! agent's with `AGENT_RESPONSE`, each in its event's commit.
 
 use std::panic::AssertUnwindSafe;
 use std::time::Duration;
@@ -24,7 +25,7 @@ use crate::runtime::engine::intent_info::IntentInfo;
 use crate::runtime::engine::messages::{AgentMsg, AgentTurn, SessionMsg};
 use crate::store::conversations::Turn;
 use crate::store::time::now_micros;
-use crate::store::NewEvent;
+use crate::store::{Effect, NewEvent};
 
 /// How long an agent waits for an intent it started.
 const RUN_TIMEOUT: Duration = Duration::from_secs(600);
@@ -107,7 +108,16 @@ impl TurnJob {
         format!("{}:{}", self.kind.id(), self.session_id)
     }
 
-    async fn emit(&self, turn: &AgentTurn, key: &str, event_type: EventType, data: Value) {
+    /// Appends one of the turn's events, with the conversation turn it stores, if any (both in
+    /// one commit). A failure is logged and returned.
+    async fn emit(
+        &self,
+        turn: &AgentTurn,
+        key: &str,
+        event_type: EventType,
+        data: Value,
+        stores: Option<Turn>,
+    ) -> Result<(), String> {
         let event = NewEvent {
             event_id: crate::store::ids::ordered_id(),
             session_id: self.session_id.clone(),
@@ -117,56 +127,89 @@ impl TurnJob {
             data,
             created_at: now_micros(),
         };
-        if let Err(e) = self.ctx.events.append(event, None).await {
-            tracing::error!(error = ?e, "agent event not stored");
-        }
+        let effect = stores.map(|t| Effect::ConversationTurn {
+            conversation_id: turn.conversation_id.clone(),
+            role: t.role,
+            content: t.content,
+            data: t.data,
+        });
+        self.ctx
+            .events
+            .append(event, effect)
+            .await
+            .map(|_| ())
+            .map_err(|e| {
+                tracing::error!(error = ?e, "agent event not stored");
+                format!("conversation unavailable: {e}")
+            })
     }
 
     async fn run(self, turn: AgentTurn) {
         let agent_id = self.agent_id();
-        self.emit(
-            &turn,
-            "started",
-            EventType::AgentStarted,
-            json!({"agent_id": agent_id, "agent_type": self.kind.agent_type(), "conversation_id": turn.conversation_id}),
-        )
-        .await;
-        match self.answer(&turn).await {
-            Ok(mut data) => {
+        let answered = match self.answer(&turn).await {
+            Ok((mut data, agent_turn)) => {
                 // Which turn this answers, for a caller waiting on its own message.
                 data["turn_id"] = json!(turn.turn_id);
-                self.emit(&turn, "response", EventType::AgentResponse, data)
-                    .await
-            }
-            Err(error) => {
-                tracing::warn!(%error, "agent turn failed");
+                // The agent's turn is stored with its answer: a client that reads the answer
+                // and writes again finds it in the conversation.
                 self.emit(
+                    &turn,
+                    "response",
+                    EventType::AgentResponse,
+                    data,
+                    Some(agent_turn),
+                )
+                .await
+            }
+            Err(error) => Err(error),
+        };
+        if let Err(error) = answered {
+            tracing::warn!(%error, "agent turn failed");
+            let _ = self
+                .emit(
                     &turn,
                     "failed",
                     EventType::AgentFailed,
                     json!({"agent_id": agent_id, "conversation_id": turn.conversation_id,
                         "turn_id": turn.turn_id, "error": error}),
+                    None,
                 )
                 .await;
-            }
         }
     }
 
-    async fn answer(&self, turn: &AgentTurn) -> Result<Value, String> {
+    /// The agent's answer (the `AGENT_RESPONSE` data) and its turn, to store with it. The
+    /// user's turn is stored with `AGENT_STARTED`.
+    async fn answer(&self, turn: &AgentTurn) -> Result<(Value, Turn), String> {
         let store = &self.ctx.store;
-        let history = store
+        let started = json!({"agent_id": self.agent_id(), "agent_type": self.kind.agent_type(),
+            "conversation_id": turn.conversation_id});
+        let history = match store
             .recent_turns(&self.session_id, &turn.conversation_id, HISTORY)
             .await
-            .map_err(|e| format!("conversation unavailable: {e}"))?;
+        {
+            Ok(history) => history,
+            Err(e) => {
+                // Started all the same: every turn's events begin with `AGENT_STARTED`.
+                let _ = self
+                    .emit(turn, "started", EventType::AgentStarted, started, None)
+                    .await;
+                return Err(format!("conversation unavailable: {e}"));
+            }
+        };
         let user = Turn {
             role: "user".into(),
             content: turn.text.clone(),
             data: json!({"turn_id": turn.turn_id, "metadata": turn.metadata}),
         };
-        store
-            .append_turn(&self.session_id, &turn.conversation_id, &user, now_micros())
-            .await
-            .map_err(|e| format!("conversation unavailable: {e}"))?;
+        self.emit(
+            turn,
+            "started",
+            EventType::AgentStarted,
+            started,
+            Some(user),
+        )
+        .await?;
 
         let bench = SessionBench {
             client: InProcessClient::new(self.ctx.clone()),
@@ -195,13 +238,15 @@ impl TurnJob {
             let mut n = 0u64;
             while let Some(token) = tokens_rx.recv().await {
                 n += 1;
-                self.emit(
-                    turn,
-                    &format!("token:{n}"),
-                    EventType::AgentToken,
-                    json!({"agent_id": agent_id, "conversation_id": turn.conversation_id, "token": token}),
-                )
-                .await;
+                let _ = self
+                    .emit(
+                        turn,
+                        &format!("token:{n}"),
+                        EventType::AgentToken,
+                        json!({"agent_id": agent_id, "conversation_id": turn.conversation_id, "token": token}),
+                        None,
+                    )
+                    .await;
             }
         };
         let (reply, ()) = tokio::join!(answering, forwarding);
@@ -223,16 +268,7 @@ impl TurnJob {
             content: reply.message,
             data: reply.facts,
         };
-        store
-            .append_turn(
-                &self.session_id,
-                &turn.conversation_id,
-                &agent_turn,
-                now_micros(),
-            )
-            .await
-            .map_err(|e| format!("conversation unavailable: {e}"))?;
-        Ok(data)
+        Ok((data, agent_turn))
     }
 }
 
