@@ -10,6 +10,10 @@
 //! The servers run in this process on port 0 (the idle-connection figure runs the release
 //! binary as a child, to measure its memory alone). BENCHMARKS.md holds the results.
 
+/// The binary's allocator (`src/main.rs`), so that the in-process servers measure as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[path = "../tests/it/common/mod.rs"]
 #[allow(unused_macros, unused_imports, dead_code)] // the benches use a few of the shared helpers
 mod common;

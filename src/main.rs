@@ -13,6 +13,14 @@ use symphainy::store::dir_lock::lock_store;
 use symphainy::store::Store;
 use tokio::net::TcpListener;
 
+/// mimalloc instead of the system allocator: the runtime allocates and frees many small,
+/// short-lived buffers across threads (messages, JSON values, rows), where glibc's malloc took
+/// a fifth of the request threads' time. It costs about 8 % more memory per idle socket
+/// (BENCHMARKS.md, issue 21). Without transparent huge pages (`no_thp`): they would back
+/// mostly empty pages with 2 MiB each. Like the bundled SQLite, it needs only a C compiler.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "symphainy",
