@@ -1,5 +1,6 @@
 //! What the event log appends: a new event, the state change it reports (an [`Effect`] on an
-//! execution or step, committed with it) and what became of it.
+//! execution or step, through its fence, or a conversation turn; committed with it) and what
+//! became of it.
 
 use serde_json::Value;
 

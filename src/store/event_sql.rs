@@ -1,6 +1,7 @@
 //! The statements an append is made of: the insert and the next `seq` (shared by the fast path,
-//! `batch`, and the event by event one, `events`), and one effect through its epoch fence (the
-//! event by event path's; the fast path applies a whole batch's effects set by set).
+//! `batch`, and the event by event one, `events`), and one effect — through its epoch fence, or
+//! a conversation turn — for the event by event path (the fast path applies a whole batch's
+//! effects set by set).
 
 use std::collections::HashMap;
 

@@ -1,6 +1,6 @@
 //! The session event log, written as a transactional outbox: an event and the state change it
-//! reports (an [`Effect`] on an execution or step) commit together or not at all, and many
-//! appends share one transaction (group commit).
+//! reports (an [`Effect`]: on an execution or step, or a conversation turn) commit together or
+//! not at all, and many appends share one transaction (group commit).
 
 use std::collections::HashMap;
 

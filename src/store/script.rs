@@ -1,7 +1,9 @@
 //! A batch's statements run as one: on SQLite a single script (one hand-off to the connection's
 //! worker thread for the lot, instead of one per statement), on PostgreSQL one statement after
 //! the other on the transaction's connection. Each statement may state how many rows it must
-//! change; a script where one changed fewer reports [`Ran::Short`] (the caller rolls back).
+//! change; a script where one changed another number reports [`Ran::Short`] (the caller rolls
+//! back). SQLite runs every statement of the script before the counts are checked; PostgreSQL
+//! stops at the first short one.
 //!
 //! Rows go in multi-row statements of at most [`ROWS`] rows. Their parameters are anonymous
 //! `?`s on SQLite, bound in order across the whole script, and `$1, $2, …` per statement on
@@ -16,7 +18,7 @@ use sqlx::{Any, AnyConnection, Arguments, Encode, Executor, Type};
 
 use super::db::Backend;
 
-/// Rows per statement (at most 14 parameters each: well under both backends' limits).
+/// Rows per statement (at most 13 parameters each: well under both backends' limits).
 pub(super) const ROWS: usize = 256;
 
 /// What a script did.
@@ -24,7 +26,8 @@ pub(super) const ROWS: usize = 256;
 pub(super) enum Ran {
     /// Every statement changed the rows it had to.
     AsExpected,
-    /// A statement changed fewer rows than it had to (on PostgreSQL the rest were not run).
+    /// A statement changed another number of rows than it had to (on PostgreSQL the rest were
+    /// not run).
     Short,
 }
 
@@ -115,7 +118,11 @@ impl<'q> Script<'q> {
         match self.backend {
             Backend::Sqlite => {
                 for (text, args) in self.parts {
-                    let mut results = conn.fetch_many(sqlx::query_with(&text, args));
+                    // Not kept in the connection's statement cache: a script's text changes with
+                    // its batch's shape, so a cached one would seldom be used again and would
+                    // hold every one of its prepared statements.
+                    let script = sqlx::query_with(&text, args).persistent(false);
+                    let mut results = conn.fetch_many(script);
                     while let Some(result) = results.try_next().await? {
                         if let sqlx::Either::Left(done) = result {
                             changed.push(done.rows_affected());

@@ -1,6 +1,6 @@
 //! Conversation turns committed with their events (`Effect::ConversationTurn`): each stored
-//! after its conversation's last turn, in one statement however many conversations a batch
-//! touches (at most one turn of each per statement).
+//! after its conversation's last turn, in one statement per 256 turns however many
+//! conversations a batch touches (at most one turn of each per statement).
 
 use super::event_model::{Effect, NewEvent};
 use super::script::Script;

@@ -234,6 +234,49 @@ async fn a_failed_batch_commits_nothing() {
 
 /// A batch that mixes a current driver's events with a stale one's: the current ones are
 /// stored with their effects, the stale one changes nothing, and the `seq`s have no gap.
+/// A step of an execution whose row is not there: SQLite runs the batch's whole script before
+/// its counts are checked, so the step's insert meets the foreign key to `executions`. That
+/// event alone is refused (`Fenced`), as a stale epoch's is; the others are stored.
+#[tokio::test]
+async fn a_step_of_a_missing_execution_spoils_only_its_own_event() {
+    for db in databases().await {
+        let store = store_with_session(&db, "s1").await;
+        let a = new_execution("s1", None);
+        store.runtime().insert_execution(&a).await.unwrap();
+        let step = |execution_id: String| Effect::StepStarted {
+            execution_id,
+            epoch: 1,
+            idx: 0,
+            name: "one".into(),
+        };
+        let batch = vec![
+            (
+                event("s1", Some("a-step")),
+                Some(step(a.execution_id.clone())),
+            ),
+            (
+                event("s1", Some("ghost-step")),
+                Some(step("no-such-execution".into())),
+            ),
+            (event("s1", None), None),
+        ];
+        let out = append_events(&store, &batch, &mut HashMap::new())
+            .await
+            .unwrap();
+        let seqs: Vec<Option<i64>> = out
+            .iter()
+            .map(|o| match o {
+                AppendOutcome::Appended(e) => Some(e.seq),
+                AppendOutcome::Fenced => None,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(seqs, [Some(1), None, Some(2)], "[{}]", db.name);
+        let steps = store.runtime().get_steps(&a.execution_id).await.unwrap();
+        assert_eq!(steps.len(), 1, "[{}] the real step is stored", db.name);
+    }
+}
+
 #[tokio::test]
 async fn a_stale_effect_in_a_batch_spoils_only_its_own_event() {
     for db in databases().await {
@@ -667,6 +710,11 @@ async fn the_fast_path_and_the_careful_path_leave_the_same_rows() {
             }
             if session == "careful" {
                 batch.push((event(session, Some("dup")), None));
+                // A repeat that carries a turn (a retried append): its turn is not stored twice.
+                batch.push((
+                    event(session, Some("c1-0")),
+                    Some(turn("c1", "user", "earlier")),
+                ));
             }
             let appended = store
                 .runtime()

@@ -139,7 +139,8 @@ impl TurnJob {
             .await
             .map(|_| ())
             .map_err(|e| {
-                tracing::error!(error = ?e, "agent event not stored");
+                tracing::error!(error = ?e, event = event_type.as_str(), "agent event not stored");
+                // (What a caller reports: only the events that store a turn are awaited.)
                 format!("conversation unavailable: {e}")
             })
     }
@@ -190,7 +191,8 @@ impl TurnJob {
         {
             Ok(history) => history,
             Err(e) => {
-                // Started all the same: every turn's events begin with `AGENT_STARTED`.
+                // Started all the same (when that can be stored), so that the turn's events
+                // begin with `AGENT_STARTED` as they do when the history is read.
                 let _ = self
                     .emit(turn, "started", EventType::AgentStarted, started, None)
                     .await;

@@ -786,7 +786,8 @@ impl RuntimeClient for InProcessClient {
             .await?;
         let kind = AgentKind::parse_id(&owner).unwrap_or(proposed);
         let turn = AgentTurn {
-            turn_id: uuid::Uuid::new_v4().to_string(),
+            // Time-ordered: the turn's events' keys start with it (the dedupe index).
+            turn_id: crate::store::ids::ordered_id(),
             conversation_id: msg.conversation_id.clone(),
             text: msg.text,
             metadata: msg.metadata,
