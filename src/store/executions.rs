@@ -242,11 +242,21 @@ impl RuntimeStore {
     }
 
     pub async fn unfinished_executions(&self, session_id: &str) -> Result<Vec<String>, StoreError> {
+        self.unfinished_executions_before(session_id, None).await
+    }
+
+    /// [`Self::unfinished_executions`] created before `created_before` (µs), if given.
+    pub async fn unfinished_executions_before(
+        &self,
+        session_id: &str,
+        created_before: Option<i64>,
+    ) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query(&format!(
             "SELECT execution_id FROM executions WHERE session_id = $1 AND status IN {UNFINISHED} \
-             ORDER BY created_at"
+             AND created_at < $2 ORDER BY created_at"
         ))
         .bind(session_id)
+        .bind(created_before.unwrap_or(i64::MAX))
         .fetch_all(&self.store.pool)
         .await?;
         rows.iter()

@@ -64,6 +64,10 @@ pub struct SessionState {
     passivating: bool,
     /// The scan under way is the last look before passivating.
     final_scan: bool,
+    /// When this incarnation started (µs): its first scan resumes only executions created
+    /// before, which a previous incarnation (or process) left; the ones this incarnation
+    /// accepts are started by their own submits (a scan racing a submit would claim it).
+    activated_at: i64,
     /// This actor in the active-sessions gauge while it lives.
     _active: crate::telemetry::metrics::Held,
 }
@@ -96,6 +100,7 @@ impl Actor for SessionActor {
             inflight: 0,
             passivating: false,
             final_scan: false,
+            activated_at: now_micros(),
             _active: crate::telemetry::metrics::Held::new(names::SESSIONS_ACTIVE),
         })
     }
@@ -390,13 +395,16 @@ fn start_agent(myself: &ActorRef<SessionMsg>, state: &mut SessionState, kind: Ag
 
 const RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// Lists the session's unfinished executions to resume: at activation those a previous
+/// incarnation left; before passivating all of them (an accepted execution whose start was lost).
 fn scan_unfinished(myself: &ActorRef<SessionMsg>, state: &SessionState) {
     let store = state.ctx.store.clone();
     let session_id = state.session.session_id.clone();
     let me = myself.clone();
+    let created_before = (!state.final_scan).then_some(state.activated_at);
     tokio::spawn(async move {
         let result = store
-            .unfinished_executions(&session_id)
+            .unfinished_executions_before(&session_id, created_before)
             .await
             .map_err(|e| e.to_string());
         let _ = me.send_message(SessionMsg::Resumed(result));
