@@ -234,6 +234,17 @@ async fn a_failed_batch_commits_nothing() {
 
 /// A batch that mixes a current driver's events with a stale one's: the current ones are
 /// stored with their effects, the stale one changes nothing, and the `seq`s have no gap.
+/// Each outcome's `seq` when appended, `None` when fenced (a repeat is not expected here).
+fn appended_or_fenced(out: &[AppendOutcome]) -> Vec<Option<i64>> {
+    out.iter()
+        .map(|o| match o {
+            AppendOutcome::Appended(e) => Some(e.seq),
+            AppendOutcome::Fenced => None,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 /// A step of an execution whose row is not there: SQLite runs the batch's whole script before
 /// its counts are checked, so the step's insert meets the foreign key to `executions`. That
 /// event alone is refused (`Fenced`), as a stale epoch's is; the others are stored.
@@ -263,14 +274,7 @@ async fn a_step_of_a_missing_execution_spoils_only_its_own_event() {
         let out = append_events(&store, &batch, &mut HashMap::new())
             .await
             .unwrap();
-        let seqs: Vec<Option<i64>> = out
-            .iter()
-            .map(|o| match o {
-                AppendOutcome::Appended(e) => Some(e.seq),
-                AppendOutcome::Fenced => None,
-                other => panic!("{other:?}"),
-            })
-            .collect();
+        let seqs = appended_or_fenced(&out);
         assert_eq!(seqs, [Some(1), None, Some(2)], "[{}]", db.name);
         let steps = store.runtime().get_steps(&a.execution_id).await.unwrap();
         assert_eq!(steps.len(), 1, "[{}] the real step is stored", db.name);
@@ -313,14 +317,7 @@ async fn a_stale_effect_in_a_batch_spoils_only_its_own_event() {
         let out = append_events(&store, &batch, &mut HashMap::new())
             .await
             .unwrap();
-        let seqs: Vec<Option<i64>> = out
-            .iter()
-            .map(|o| match o {
-                AppendOutcome::Appended(e) => Some(e.seq),
-                AppendOutcome::Fenced => None,
-                other => panic!("{other:?}"),
-            })
-            .collect();
+        let seqs = appended_or_fenced(&out);
         assert_eq!(seqs, [Some(1), None, Some(2), Some(3)], "[{}]", db.name);
         let stored = store.runtime().events_after("s1", 0, 10).await.unwrap();
         assert_eq!(

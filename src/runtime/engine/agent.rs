@@ -147,23 +147,17 @@ impl TurnJob {
 
     async fn run(self, turn: AgentTurn) {
         let agent_id = self.agent_id();
-        let answered = match self.answer(&turn).await {
-            Ok((mut data, agent_turn)) => {
-                // Which turn this answers, for a caller waiting on its own message.
-                data["turn_id"] = json!(turn.turn_id);
-                // The agent's turn is stored with its answer: a client that reads the answer
-                // and writes again finds it in the conversation.
-                self.emit(
-                    &turn,
-                    "response",
-                    EventType::AgentResponse,
-                    data,
-                    Some(agent_turn),
-                )
+        let answered = async {
+            let (mut data, agent_turn) = self.answer(&turn).await?;
+            // Which turn this answers, for a caller waiting on its own message.
+            data["turn_id"] = json!(turn.turn_id);
+            // The agent's turn is stored with its answer: a client that reads the answer and
+            // writes again finds it in the conversation.
+            let stores = Some(agent_turn);
+            self.emit(&turn, "response", EventType::AgentResponse, data, stores)
                 .await
-            }
-            Err(error) => Err(error),
-        };
+        }
+        .await;
         if let Err(error) = answered {
             tracing::warn!(%error, "agent turn failed");
             let _ = self
