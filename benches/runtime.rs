@@ -2,8 +2,8 @@
 //!
 //! ```sh
 //! cargo bench --bench runtime                      # all
-//! cargo bench --bench runtime -- roundtrip durable # some: roundtrip actor durable parse
-//!                                                  #   activation restart storm idle
+//! cargo bench --bench runtime -- roundtrip durable # some: roundtrip breakdown actor durable
+//!                                                  #   parse activation restart storm idle
 //! TEST_DATABASE_URL=postgres://… cargo bench --bench runtime -- durable   # adds PostgreSQL
 //! ```
 //!
@@ -48,6 +48,9 @@ fn main() {
             for conns in [1, 10, 100] {
                 roundtrip(conns).await;
             }
+        }
+        if run("breakdown") {
+            breakdown().await;
         }
         if run("chat") {
             for conns in [1, 10] {
@@ -235,6 +238,168 @@ async fn roundtrip_samples(t: &TestApp, conns: usize, dur: Duration) -> Vec<Dura
         }));
     }
     samples_of(tasks).await
+}
+
+/// Where one client's round trip goes: the same loop as `roundtrip` at 1 connection, timing the
+/// 202 and each event's arrival on the socket from the submit's start (medians), beside the
+/// parts it is made of measured alone in the same run: a JSON POST to a bare axum route over
+/// the same HTTP client, and a one-row SQLite commit through sqlx on an idle file.
+async fn breakdown() {
+    const ROUNDS: usize = 1000;
+    let db = sqlite_db();
+    let t = spawn_app(&db).await;
+    let session = anonymous_session(&t.http, &t.exp).await;
+    let mut ws = connect(&t.exp, &format!("session_id={session}")).await;
+    next(&mut ws).await.unwrap();
+    let mut accepted_at = Vec::new();
+    let mut arrivals: Vec<(String, Vec<Duration>)> = Vec::new();
+    let mut total = Vec::new();
+    for _ in 0..ROUNDS {
+        let t0 = Instant::now();
+        let accepted: Value = t
+            .http
+            .post(format!("{}/api/intent/submit", t.exp))
+            .json(&json!({"intent_type": "echo", "session_id": session,
+                "parameters": {"message": "ping"}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        accepted_at.push(t0.elapsed());
+        let id = accepted["execution_id"].clone();
+        let mut i = 0;
+        loop {
+            let m = next(&mut ws).await.unwrap();
+            if m["data"]["execution_id"] != id {
+                continue;
+            }
+            let kind = m["event_type"].as_str().unwrap_or_default().to_string();
+            if arrivals.len() <= i {
+                arrivals.push((kind.clone(), Vec::new()));
+            }
+            arrivals[i].1.push(t0.elapsed());
+            i += 1;
+            if kind == "EXECUTION_COMPLETED" {
+                break;
+            }
+        }
+        total.push(t0.elapsed());
+    }
+    // The server's own means: the event log's commits (a detached write task, from its
+    // spawn to its end) and the Experience Plane's handling of the submit.
+    let exposition = t
+        .http
+        .get(format!("{}/metrics", t.base))
+        .bearer_auth(&t.token)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    t.app.shutdown().await;
+    let mean = |family: &str, filter: &str| {
+        let pick = |suffix: &str| {
+            exposition
+                .lines()
+                .filter(|l| l.starts_with(&format!("{family}_{suffix}")) && l.contains(filter))
+                .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum::<f64>()
+        };
+        Duration::from_secs_f64(pick("sum") / pick("count").max(1.0))
+    };
+    println!(
+        "| breakdown: event-log commit, server's mean | {} | | |",
+        us(mean("symphainy_event_log_commit_seconds", ""))
+    );
+    println!(
+        "| breakdown: submit handled by the Experience Plane, server's mean | {} | | |",
+        us(mean(
+            "symphainy_http_request_duration_seconds",
+            "route=\"/api/intent/submit\""
+        ))
+    );
+    let p50 = |v: &mut Vec<Duration>| pct(v, 0.5);
+    println!(
+        "| breakdown, 1 conn: round trip p50 | {} | | |",
+        us(p50(&mut total))
+    );
+    println!(
+        "| breakdown: 202 received | {} | | |",
+        us(p50(&mut accepted_at))
+    );
+    for (kind, v) in &mut arrivals {
+        println!("| breakdown: {kind} on the socket | {} | | |", us(p50(v)));
+    }
+    // The parts alone.
+    let mut post = bare_post(ROUNDS).await;
+    println!(
+        "| breakdown, part: JSON POST to a bare axum route | {} | | |",
+        us(p50(&mut post))
+    );
+    let floor_db = sqlite_db();
+    let pool = raw_pool(&floor_db.url).await;
+    sqlx::query("CREATE TABLE one_row (id TEXT PRIMARY KEY, data TEXT NOT NULL)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let (mut commits, mut selects) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let t0 = Instant::now();
+        let mut tx = pool.begin().await.unwrap();
+        sqlx::query("INSERT INTO one_row (id, data) VALUES ($1, $2)")
+            .bind(uuid::Uuid::new_v4().to_string())
+            .bind("ping")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        commits.push(t0.elapsed());
+        let t0 = Instant::now();
+        let _: i64 = sqlx::query_scalar("SELECT 1")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        selects.push(t0.elapsed());
+    }
+    println!(
+        "| breakdown, part: sqlx SQLite commit of one row (BEGIN, INSERT, COMMIT) | {} | | |",
+        us(p50(&mut commits))
+    );
+    println!(
+        "| breakdown, part: sqlx SQLite `SELECT 1` | {} | | |",
+        us(p50(&mut selects))
+    );
+    pool.close().await;
+}
+
+/// Round trips of a small JSON POST to a bare axum route, one client.
+async fn bare_post(rounds: usize) -> Vec<Duration> {
+    let app = axum::Router::new().route(
+        "/post",
+        axum::routing::post(|body: axum::Json<Value>| async move { axum::Json(body.0) }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let http = reqwest::Client::new();
+    let mut samples = Vec::new();
+    for _ in 0..rounds {
+        let t0 = Instant::now();
+        let _: Value = http
+            .post(format!("http://{addr}/post"))
+            .json(&json!({"intent_type": "echo", "parameters": {"message": "ping"}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        samples.push(t0.elapsed());
+    }
+    samples
 }
 
 /// A Guide chat turn over the agent socket (no language model: the built-in reasoning), from
