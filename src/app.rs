@@ -56,6 +56,10 @@ impl App {
             Arc::new(LocalBlobStore::new(config.data_dir.join("blobs"))?);
         let brain = Arc::new(Agents::new(config.llm.as_ref())?);
         let mut runtime_config = config.runtime.clone();
+        if runtime_config.cluster.advertise_url.is_none() {
+            let addr = listeners.runtime.local_addr()?;
+            runtime_config.cluster.advertise_url = Some(advertised(addr));
+        }
         if let Some(llm) = &config.llm {
             runtime_config.language = Language::new(Arc::new(ChatCompletions::new(llm.clone())?));
         }
@@ -167,6 +171,20 @@ impl ExperienceApp {
     pub async fn shutdown(self) {
         self.plane.shutdown().await;
         self.store.close().await;
+    }
+}
+
+/// The Runtime API's address as other nodes reach it: the listener's, or the machine's host
+/// name in place of an unspecified address (`0.0.0.0`).
+fn advertised(addr: SocketAddr) -> String {
+    if addr.ip().is_unspecified() {
+        format!(
+            "http://{}:{}",
+            crate::runtime::cluster::identity::host(),
+            addr.port()
+        )
+    } else {
+        format!("http://{addr}")
     }
 }
 

@@ -157,6 +157,18 @@ pub struct ServeArgs {
     /// not served there (the runtime's internal listener serves metrics without one).
     #[arg(long, env = "SYMPHAINY_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<SecretString>,
+    /// This runtime node's id in a cluster (PostgreSQL); a new random one at each start when
+    /// unset. Two live nodes must never share one.
+    #[arg(long, env = "SYMPHAINY_NODE_ID")]
+    pub node_id: Option<String>,
+    /// This runtime node's Runtime API as the other nodes reach it (e.g. http://runtime-1:8000);
+    /// default: its listener's address, the host name in place of 0.0.0.0.
+    #[arg(long, env = "SYMPHAINY_ADVERTISE_URL")]
+    pub advertise_url: Option<String>,
+    /// How long a partition's lease lasts without renewal, in milliseconds: a dead node's
+    /// sessions move to the others within about this and a quarter of it (at least 400).
+    #[arg(long, env = "SYMPHAINY_CLUSTER_LEASE_MS", default_value_t = 10_000)]
+    pub cluster_lease_ms: u64,
     /// Seconds an export's download link works after it is shown.
     #[arg(long, env = "SYMPHAINY_DOWNLOAD_TTL_SECS", default_value_t = 900)]
     pub download_ttl_secs: u64,
@@ -355,6 +367,11 @@ impl ServeArgs {
                     intents_per_session: self.intent_rate_session,
                     turns_per_session: self.turn_rate_session,
                     per_tenant: self.intake_rate_tenant,
+                },
+                cluster: crate::runtime::cluster::ClusterSettings {
+                    node_id: self.node_id.filter(|n| !n.trim().is_empty()),
+                    advertise_url: self.advertise_url.filter(|u| !u.trim().is_empty()),
+                    lease: Duration::from_millis(self.cluster_lease_ms.clamp(400, 3_600_000)),
                 },
                 ..RuntimeConfig::default()
             },

@@ -5,8 +5,10 @@
 //!   HTTP client the Experience Plane uses when the planes run apart);
 //! - `engine`: router, sessions, executions, sagas, the event log, the agent host — it knows
 //!   no realm;
-//! - `realms`: the intents themselves, each realm registering its handlers and background actors.
+//! - `realms`: the intents themselves, each realm registering its handlers and background actors;
+//! - `cluster`: partitions of sessions leased to nodes, for many nodes on one PostgreSQL.
 
+pub mod cluster;
 pub mod contract;
 pub mod engine;
 pub mod realms;

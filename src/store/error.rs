@@ -12,6 +12,10 @@ pub enum StoreError {
     /// Anything else: a failed statement, a row that does not decode.
     #[error("a database operation failed: {0}")]
     Failed(#[source] sqlx::Error),
+    /// A cluster node wrote for a partition it no longer holds (another node took it over):
+    /// nothing was written.
+    #[error("{0}")]
+    Moved(String),
 }
 
 impl From<sqlx::Error> for StoreError {

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use sqlx::{Any, Row, Transaction};
 
 use super::batch;
+use super::cluster::{hold_partitions, Fence};
 use super::db::Backend;
 use super::error::StoreError;
 use super::event_model::{AppendOutcome, Effect, NewEvent};
@@ -26,17 +27,28 @@ impl RuntimeStore {
     /// `intake` are new executions (without idempotency keys) stored in the same transaction,
     /// before the events: one commit carries the intake of many intents with the events of
     /// others (group commit for the whole hot path).
+    ///
+    /// `fence` (a cluster node's): the partitions of the batch's sessions at the epochs the
+    /// node holds them; a batch for a partition it no longer holds writes nothing and answers
+    /// [`StoreError::Moved`].
     pub async fn append_events(
         &self,
+        fence: Option<Fence>,
         intake: Vec<NewExecution>,
         items: Vec<(NewEvent, Option<Effect>)>,
         mut last_seq: HashMap<String, i64>,
     ) -> Appended {
         let run = self.store.detached(move |w| async move {
             let mut careful = false;
-            let result = append_in(&w, &intake, &items, &mut last_seq, &mut careful)
-                .await
-                .map_err(StoreError::from);
+            let result = append_in(
+                &w,
+                fence.as_ref(),
+                &intake,
+                &items,
+                &mut last_seq,
+                &mut careful,
+            )
+            .await;
             Ok::<_, StoreError>(Appended {
                 result,
                 intake,
@@ -135,13 +147,14 @@ pub struct Appended {
 
 async fn append_in(
     w: &Detached,
+    fence: Option<&Fence>,
     intake: &[NewExecution],
     items: &[(NewEvent, Option<Effect>)],
     last_seq: &mut HashMap<String, i64>,
     careful: &mut bool,
-) -> Result<Vec<AppendOutcome>, sqlx::Error> {
+) -> Result<Vec<AppendOutcome>, StoreError> {
     let backend = w.store().backend();
-    if items.is_empty() {
+    if items.is_empty() && fence.is_none() {
         // Intake alone: one statement per 256 rows, each atomic on its own, no transaction to
         // open and close (a failure is retried row by row; a row already there is skipped).
         let mut conn = w.store().writer.acquire().await?;
@@ -150,6 +163,15 @@ async fn append_in(
         return Ok(Vec::new());
     }
     let mut tx = w.begin().await?;
+    if let Some(fence) = fence {
+        let lost = hold_partitions(&mut tx, &fence.node_id, &fence.held).await?;
+        if !lost.is_empty() {
+            tx.rollback().await?;
+            return Err(StoreError::Moved(format!(
+                "this node no longer holds partitions {lost:?}: another node took them over"
+            )));
+        }
+    }
     let mut seqs: HashMap<String, i64> = HashMap::new();
     let outcomes =
         match batch::append_batch(&mut tx, backend, intake, items, last_seq, &mut seqs).await? {

@@ -6,6 +6,7 @@ pub mod artifacts;
 pub mod auth;
 mod batch;
 pub mod blobs;
+pub mod cluster;
 pub mod conversations;
 pub mod data_dir;
 pub mod db;

@@ -36,6 +36,12 @@ pub const RATE_LIMITED: &str = "symphainy_rate_limit_rejections_total";
 /// Password hashes waiting for or running on the blocking pool now.
 pub const LOGIN_HASHES_QUEUED: &str = "symphainy_login_hashes_queued";
 
+/// Partitions this cluster node holds now (PostgreSQL; a single SQLite node reports none).
+pub const CLUSTER_PARTITIONS_HELD: &str = "symphainy_cluster_partitions_held";
+/// Partitions that changed hands at this node, by `change`: taken, lost (taken over by
+/// another node), handed (given back to even the shares).
+pub const CLUSTER_PARTITION_CHANGES: &str = "symphainy_cluster_partition_changes_total";
+
 /// Registers each metric's help text with the recorder.
 pub fn describe() {
     use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
@@ -94,13 +100,21 @@ pub fn describe() {
         "Requests refused by a rate or intake limit, by limit."
     );
     describe_gauge!(LOGIN_HASHES_QUEUED, "Password hashes queued or running.");
+    describe_gauge!(
+        CLUSTER_PARTITIONS_HELD,
+        "Session partitions this cluster node holds."
+    );
+    describe_counter!(
+        CLUSTER_PARTITION_CHANGES,
+        "Partitions taken, lost or handed over by this node."
+    );
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const ALL: [&str; 17] = [
+    const ALL: [&str; 19] = [
         EXECUTIONS_STARTED,
         EXECUTIONS_RESUMED,
         EXECUTIONS_FINISHED,
@@ -118,6 +132,8 @@ mod tests {
         EVENT_SUBSCRIBERS,
         RATE_LIMITED,
         LOGIN_HASHES_QUEUED,
+        CLUSTER_PARTITIONS_HELD,
+        CLUSTER_PARTITION_CHANGES,
     ];
 
     /// Every `symphainy_…` name in a text, histogram suffixes taken off.

@@ -14,6 +14,7 @@ mod bad_input;
 mod cancel_race;
 mod chat_latency;
 mod cheap_reads;
+mod cluster;
 mod console;
 mod content;
 mod crash_recovery;

@@ -715,7 +715,7 @@ async fn the_fast_path_and_the_careful_path_leave_the_same_rows() {
             }
             let appended = store
                 .runtime()
-                .append_events(Vec::new(), batch.clone(), HashMap::new())
+                .append_events(None, Vec::new(), batch.clone(), HashMap::new())
                 .await;
             // The careful session's batch went event by event (its repeat); the other did not.
             assert_eq!(appended.careful, session == "careful", "[{why}] {session}");

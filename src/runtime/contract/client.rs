@@ -138,4 +138,7 @@ pub trait RuntimeClient: Send + Sync {
     ) -> Result<AgentAccepted, RuntimeError>;
     /// True when the runtime can take work (its database answers).
     async fn ready(&self) -> bool;
+    /// The cluster's nodes and partition leases, as the answering node sees them.
+    async fn cluster(&self)
+        -> Result<crate::runtime::contract::cluster::ClusterView, RuntimeError>;
 }

@@ -78,7 +78,9 @@ impl RuntimeError {
 /// data); the whole cause chain goes with it, for the log line that reports it.
 impl From<crate::store::StoreError> for RuntimeError {
     fn from(e: crate::store::StoreError) -> Self {
-        if e.is_unavailable() {
+        if let crate::store::StoreError::Moved(why) = e {
+            RuntimeError::Unavailable(why)
+        } else if e.is_unavailable() {
             RuntimeError::DatabaseUnavailable(e.chain())
         } else {
             RuntimeError::Internal(e.chain())

@@ -2,6 +2,7 @@
 
 pub mod agents;
 pub mod client;
+pub mod cluster;
 pub mod error;
 pub mod event_type;
 pub mod listing;

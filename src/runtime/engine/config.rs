@@ -27,6 +27,8 @@ pub struct RuntimeConfig {
     pub progress_interval: Duration,
     /// The optional language model realms may ask (wording, judgement no rule decides).
     pub language: super::language::Language,
+    /// This node's place in a cluster (on PostgreSQL; a single SQLite node ignores it).
+    pub cluster: crate::runtime::cluster::ClusterSettings,
 }
 
 impl Default for RuntimeConfig {
@@ -47,6 +49,7 @@ impl Default for RuntimeConfig {
             quotas: Default::default(),
             language: Default::default(),
             progress_interval: Duration::from_secs(1),
+            cluster: Default::default(),
         }
     }
 }

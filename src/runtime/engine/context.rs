@@ -36,6 +36,8 @@ pub struct RuntimeInner {
     pub faults: crate::actors::FaultTargets,
     /// Intake rate limits per session and tenant.
     pub intake: IntakeLimits,
+    /// Which sessions this node may run (all of them, unless it is a cluster node).
+    pub ownership: Arc<crate::runtime::cluster::Ownership>,
 }
 
 pub type RuntimeCtx = Arc<RuntimeInner>;

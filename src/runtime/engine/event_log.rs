@@ -158,10 +158,12 @@ pub struct EventLogArgs {
     pub hub: EventHub,
     pub stats: Arc<EventLogStats>,
     pub faults: crate::actors::FaultTargets,
+    pub ownership: Arc<crate::runtime::cluster::Ownership>,
 }
 
 pub struct EventLogState {
     store: RuntimeStore,
+    ownership: Arc<crate::runtime::cluster::Ownership>,
     hub: EventHub,
     stats: Arc<EventLogStats>,
     buffer: Vec<Pending>,
@@ -184,6 +186,7 @@ impl Actor for EventLog {
         // Nothing is trusted from a previous incarnation: `seq` values are re-read from the store.
         Ok(EventLogState {
             store: args.store,
+            ownership: args.ownership,
             hub: args.hub,
             stats: args.stats,
             buffer: Vec::new(),
@@ -249,6 +252,7 @@ impl Actor for EventLog {
 }
 
 async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intake>) {
+    let (batch, intake) = held_only(&state.ownership, batch, intake);
     if batch.is_empty() && intake.is_empty() {
         return;
     }
@@ -274,7 +278,17 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intak
     }
     let events = items.len();
     let started = std::time::Instant::now();
-    let (result, news, items) = append_detached(state, news, items).await;
+    let fence = state.ownership.fence(
+        items
+            .iter()
+            .map(|(e, _)| e.session_id.as_str())
+            .chain(news.iter().map(|n| n.session_id.as_str())),
+    );
+    let (result, news, items) = match fence {
+        Ok(fence) => append_detached(state, fence, news, items).await,
+        // Let go since `held_only` looked (a moment ago): nothing is written.
+        Err(lost) => (Err(moved(&lost)), news, items),
+    };
     metrics::histogram!(crate::telemetry::names::EVENT_BATCH_SIZE).record(events as f64);
     metrics::histogram!(crate::telemetry::names::EVENT_COMMIT_SECONDS)
         .record(started.elapsed().as_secs_f64());
@@ -282,6 +296,14 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intak
         Ok(outcomes) => deliver(state, outcomes, &sizes, replies),
         // (Nothing back: the write task was cancelled, the runtime is stopping. A database
         // that cannot write at all fails each alone too: answer them all at once.)
+        Err(StoreError::Moved(why)) => {
+            forget_sessions(state, &items);
+            tracing::warn!(%why, "event batch refused: its partitions moved");
+            for reply in replies {
+                let e = RuntimeError::Unavailable(why.clone());
+                reply.fail(e.clone(), e);
+            }
+        }
         Err(err)
             if replies.len() > 1
                 && !(items.is_empty() && news.is_empty())
@@ -299,7 +321,16 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intak
                     Reply::Intake(_) => news.next().into_iter().collect(),
                     Reply::Append(_) => Vec::new(),
                 };
-                let (result, _, group) = append_detached(state, new, group).await;
+                let fence = state.ownership.fence(
+                    group
+                        .iter()
+                        .map(|(e, _)| e.session_id.as_str())
+                        .chain(new.iter().map(|n| n.session_id.as_str())),
+                );
+                let (result, _, group) = match fence {
+                    Ok(fence) => append_detached(state, fence, new, group).await,
+                    Err(lost) => (Err(moved(&lost)), new, group),
+                };
                 match result {
                     Ok(outcomes) => deliver(state, outcomes, &[size], vec![reply]),
                     Err(err) => {
@@ -324,6 +355,7 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intak
 /// the transaction to its end whatever happens to the actor (see `store::write`).
 async fn append_detached(
     state: &mut EventLogState,
+    fence: Option<crate::store::cluster::Fence>,
     intake: Vec<NewExecution>,
     items: Vec<Item>,
 ) -> (
@@ -332,9 +364,53 @@ async fn append_detached(
     Vec<Item>,
 ) {
     let cache = std::mem::take(&mut state.last_seq);
-    let appended = state.store.append_events(intake, items, cache).await;
+    let appended = state.store.append_events(fence, intake, items, cache).await;
     state.last_seq = appended.last_seq;
     (appended.result, appended.intake, appended.items)
+}
+
+fn moved(lost: &[u16]) -> StoreError {
+    StoreError::Moved(format!(
+        "this runtime node no longer holds partitions {lost:?} (they moved to another node)"
+    ))
+}
+
+/// The appends and intakes of sessions this node holds now; the others are answered at once
+/// (their partitions moved to another node) and not written.
+fn held_only(
+    ownership: &crate::runtime::cluster::Ownership,
+    batch: Vec<Pending>,
+    intake: Vec<Intake>,
+) -> (Vec<Pending>, Vec<Intake>) {
+    if ownership.node_id().is_none() {
+        return (batch, intake);
+    }
+    let refused = |lost: &[u16]| RuntimeError::Unavailable(moved(lost).to_string());
+    let batch = batch
+        .into_iter()
+        .filter_map(|(items, reply)| {
+            match ownership.fence(items.iter().map(|(e, _)| e.session_id.as_str())) {
+                Ok(_) => Some((items, reply)),
+                Err(lost) => {
+                    let _ = reply.send(Err(refused(&lost)));
+                    None
+                }
+            }
+        })
+        .collect();
+    let intake = intake
+        .into_iter()
+        .filter_map(
+            |(new, opening, reply)| match ownership.fence([new.session_id.as_str()]) {
+                Ok(_) => Some((new, opening, reply)),
+                Err(lost) => {
+                    let _ = reply.send(Err(refused(&lost)));
+                    None
+                }
+            },
+        )
+        .collect();
+    (batch, intake)
 }
 
 /// A failed intake as its submitter hears it: 503 while the database cannot write (a full

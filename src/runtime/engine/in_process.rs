@@ -731,6 +731,12 @@ impl RuntimeClient for InProcessClient {
         })
     }
 
+    async fn cluster(
+        &self,
+    ) -> Result<crate::runtime::contract::cluster::ClusterView, RuntimeError> {
+        super::cluster_view::view(&self.ctx).await
+    }
+
     async fn last_seq(&self, scope: &Scope, session_id: &str) -> Result<i64, RuntimeError> {
         self.visible_session(scope, session_id).await?;
         Ok(self.ctx.store.max_seq(session_id).await?)

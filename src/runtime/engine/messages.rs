@@ -25,8 +25,15 @@ pub enum RouterMsg {
         session_id: String,
         actor_id: ActorId,
     },
-    /// Activate every session that has unfinished executions (run once at start).
+    /// Activate every session this node owns that has unfinished executions (at start, and
+    /// when the node takes partitions over).
     Recover,
+    /// Stop the sessions of these partitions (this node no longer owns them); the reply comes
+    /// once their actors have stopped.
+    Disown {
+        partitions: Vec<u16>,
+        done: tokio::sync::oneshot::Sender<()>,
+    },
     ActiveSessions(RpcReplyPort<Vec<String>>),
     /// Panics in the handler (feature `fault-injection`: chaos tests).
     #[cfg(feature = "fault-injection")]

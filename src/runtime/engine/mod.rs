@@ -5,6 +5,7 @@
 pub mod agent;
 pub mod artifact_registry;
 pub mod brain;
+pub mod cluster_view;
 pub mod config;
 pub mod context;
 pub mod desk;

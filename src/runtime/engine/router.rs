@@ -14,6 +14,8 @@ use crate::runtime::engine::session::{SessionActor, SessionArgs};
 use crate::telemetry::names;
 
 const RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a session's actor is given to stop when its partition moves.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 enum Slot {
     Active(ActorRef<SessionMsg>),
@@ -79,6 +81,13 @@ impl Actor for RuntimeRouter {
                     None => Vec::new(),
                 };
                 match result {
+                    Ok(actor) if !state.ctx.ownership.owns(&session_id) => {
+                        // Its partition moved to another node while it was loading.
+                        actor.stop(None);
+                        for m in pending {
+                            m.fail(not_here());
+                        }
+                    }
                     Ok(actor) => {
                         for m in pending {
                             if let Err(ractor::MessagingErr::SendErr(m)) = actor.send_message(m) {
@@ -125,10 +134,12 @@ impl Actor for RuntimeRouter {
             }
             RouterMsg::Recover => {
                 let store = state.ctx.store.clone();
+                let ownership = state.ctx.ownership.clone();
                 let me = myself.clone();
                 tokio::spawn(async move {
                     match store.sessions_with_unfinished_executions().await {
-                        Ok(ids) => {
+                        Ok(mut ids) => {
+                            ids.retain(|id| ownership.owns(id));
                             if !ids.is_empty() {
                                 tracing::info!(
                                     sessions = ids.len(),
@@ -149,6 +160,7 @@ impl Actor for RuntimeRouter {
                     }
                 });
             }
+            RouterMsg::Disown { partitions, done } => disown(state, &partitions, done),
             RouterMsg::ActiveSessions(reply) => {
                 let mut ids: Vec<String> = state
                     .sessions
@@ -212,6 +224,10 @@ fn route(
     session_id: String,
     msg: SessionMsg,
 ) {
+    if !state.sessions.contains_key(&session_id) && !state.ctx.ownership.owns(&session_id) {
+        msg.fail(not_here());
+        return;
+    }
     match state.sessions.get_mut(&session_id) {
         Some(Slot::Active(actor)) => match actor.send_message(msg) {
             Ok(()) => {}
@@ -231,6 +247,55 @@ fn route(
             activate(myself, state, session_id);
         }
     }
+}
+
+/// What a command for a session of a partition this node does not hold is answered.
+fn not_here() -> RuntimeError {
+    RuntimeError::Unavailable("the session's partition is held by another runtime node".into())
+}
+
+/// Stops the sessions of `partitions` (their commands pending activation are refused); `done`
+/// answers once their actors have stopped, or after a bound.
+fn disown(state: &mut RouterState, partitions: &[u16], done: tokio::sync::oneshot::Sender<()>) {
+    use crate::runtime::cluster::partition_of;
+    let gone: Vec<String> = state
+        .sessions
+        .keys()
+        .filter(|id| partitions.contains(&partition_of(id)))
+        .cloned()
+        .collect();
+    let mut stopping = Vec::new();
+    for session_id in gone {
+        match state.sessions.remove(&session_id) {
+            Some(Slot::Active(actor)) => {
+                state
+                    .ctx
+                    .sessions
+                    .remove_if_current(&session_id, actor.get_id());
+                stopping.push(actor);
+            }
+            Some(Slot::Activating(pending)) => {
+                for m in pending {
+                    m.fail(not_here());
+                }
+            }
+            None => {}
+        }
+    }
+    if !stopping.is_empty() {
+        tracing::info!(
+            sessions = stopping.len(),
+            "stopping the sessions of partitions this node let go"
+        );
+    }
+    tokio::spawn(async move {
+        for actor in stopping {
+            let _ = actor
+                .stop_and_wait(Some("partition moved".into()), Some(STOP_WAIT))
+                .await;
+        }
+        let _ = done.send(());
+    });
 }
 
 /// Loads the session and spawns its actor in a task; the result comes back as `Activated`.

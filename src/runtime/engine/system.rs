@@ -9,8 +9,12 @@ use dashmap::DashMap;
 use ractor::{Actor, ActorRef};
 use tokio::task::JoinHandle;
 
+use tokio::sync::{mpsc, watch};
+
 use crate::actors::supervisor::SupervisorMsg;
 use crate::actors::{ChildSpec, Registry, Slot, Supervisor, SupervisorArgs};
+use crate::runtime::cluster::keeper::Keeper;
+use crate::runtime::cluster::{Change, Ownership};
 use crate::runtime::engine::brain::AgentBrain;
 use crate::runtime::engine::config::RuntimeConfig;
 use crate::runtime::engine::context::{RuntimeCtx, RuntimeInner};
@@ -18,16 +22,19 @@ use crate::runtime::engine::event_log::{EventHub, EventLog, EventLogArgs, EventL
 use crate::runtime::engine::handler::Services;
 use crate::runtime::engine::in_process::InProcessClient;
 use crate::runtime::engine::intake_limits::IntakeLimits;
+use crate::runtime::engine::messages::RouterMsg;
 use crate::runtime::engine::registry::HandlerRegistry;
 use crate::runtime::engine::registry::RealmEnv;
 use crate::runtime::engine::router::RuntimeRouter;
 use crate::store::blobs::BlobStore;
-use crate::store::Store;
+use crate::store::{Backend, Store};
 
 pub struct Runtime {
     pub ctx: RuntimeCtx,
     root: ActorRef<SupervisorMsg>,
     root_done: parking_lot::Mutex<Option<JoinHandle<()>>>,
+    /// A cluster node's lease keeper, its loop, and the loop's stop signal.
+    cluster: Option<(Arc<Keeper>, JoinHandle<()>, watch::Sender<bool>)>,
 }
 
 impl Runtime {
@@ -55,6 +62,30 @@ impl Runtime {
             desk: Default::default(),
         };
         let config_intake = config.intake;
+        // On PostgreSQL the node is a cluster member (alone, it holds every partition).
+        let (ownership, changes) = match store.backend() {
+            Backend::Postgres => {
+                let id = config.cluster.node_id.clone().unwrap_or_else(|| {
+                    format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+                });
+                let (ownership, changes) = Ownership::cluster(id);
+                (Arc::new(ownership), Some(changes))
+            }
+            Backend::Sqlite => (Arc::new(Ownership::single()), None),
+        };
+        let keeper = match changes {
+            Some(_) => Some(Arc::new(
+                Keeper::join(
+                    store.runtime(),
+                    ownership.clone(),
+                    &config.cluster,
+                    config.cluster.advertise_url.clone().unwrap_or_default(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("joining the cluster: {}", e.chain()))?,
+            )),
+            None => None,
+        };
         let ctx: RuntimeCtx = Arc::new(RuntimeInner {
             store: store.runtime(),
             services,
@@ -67,6 +98,7 @@ impl Runtime {
             drivers: DashMap::new(),
             faults: Default::default(),
             intake: IntakeLimits::new(config_intake),
+            ownership: ownership.clone(),
         });
         ctx.services
             .desk
@@ -96,6 +128,7 @@ impl Runtime {
                         hub: ctx.events.hub.clone(),
                         stats: ctx.events.stats.clone(),
                         faults: ctx.faults.clone(),
+                        ownership: ctx.ownership.clone(),
                     };
                     let (actor, _) = Actor::spawn_linked(None, EventLog, args, sup).await?;
                     ctx.events.slot.set(actor.clone());
@@ -134,10 +167,21 @@ impl Runtime {
         )
         .await
         .map_err(|e| anyhow::anyhow!("starting the runtime: {e}"))?;
+        let cluster = match (keeper, changes) {
+            (Some(keeper), Some(changes)) => {
+                follow_changes(Arc::downgrade(&ctx), changes);
+                // What the first round took: its sessions' unfinished executions resume.
+                let (stop, stopped) = watch::channel(false);
+                let task = keeper.clone().run(stopped);
+                Some((keeper, task, stop))
+            }
+            _ => None,
+        };
         Ok(Runtime {
             ctx,
             root,
             root_done: parking_lot::Mutex::new(Some(root_done)),
+            cluster,
         })
     }
 
@@ -158,7 +202,17 @@ impl Runtime {
 
     /// Stops the actor tree. Running steps are interrupted; every completed step is already
     /// stored, so their executions resume from there on the next start.
+    /// A cluster node hands its partitions over: it stops counting in the shares, stops its
+    /// actors, then frees its leases for the other nodes to take at once.
     pub async fn shutdown(&self) {
+        if let Some((keeper, task, stop)) = &self.cluster {
+            // The loop stops at its next wait (a round under way finishes: each of its
+            // statements is on its own, and a late one changes nothing once this node leaves).
+            let _ = (stop.send(true), task);
+            if let Err(e) = keeper.leaving().await {
+                tracing::warn!(error = %e.chain(), "could not mark this node as leaving");
+            }
+        }
         let _ = self
             .root
             .stop_and_wait(Some("shutdown".into()), Some(Duration::from_secs(10)))
@@ -167,5 +221,51 @@ impl Runtime {
             entry.value().abort();
         }
         self.ctx.drivers.clear();
+        if let Some((keeper, _, _)) = &self.cluster {
+            if let Err(e) = keeper.leave().await {
+                tracing::warn!(error = %e.chain(), "could not hand the partitions over; they free up when their leases run out");
+            }
+        }
     }
+
+    /// This node's lease keeper, when it is a cluster node.
+    pub fn keeper(&self) -> Option<&Arc<Keeper>> {
+        self.cluster.as_ref().map(|(k, _, _)| k)
+    }
+}
+
+/// Acts on the keeper's changes: sessions of partitions taken over resume their unfinished
+/// executions; sessions of partitions let go stop. Ends with the runtime.
+fn follow_changes(
+    ctx: std::sync::Weak<RuntimeInner>,
+    mut changes: mpsc::UnboundedReceiver<Change>,
+) {
+    tokio::spawn(async move {
+        while let Some(change) = changes.recv().await {
+            let Some(ctx) = ctx.upgrade() else { return };
+            let Some(router) = ctx.router.get() else {
+                continue; // not started yet: its own first recovery scan covers it
+            };
+            match change {
+                Change::Gained(_) => {
+                    let _ = router.send_message(RouterMsg::Recover);
+                }
+                Change::Lost { partitions, done } => {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    if router
+                        .send_message(RouterMsg::Disown {
+                            partitions,
+                            done: tx,
+                        })
+                        .is_ok()
+                    {
+                        let _ = rx.await;
+                    }
+                    if let Some(done) = done {
+                        let _ = done.send(());
+                    }
+                }
+            }
+        }
+    });
 }

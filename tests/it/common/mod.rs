@@ -647,7 +647,7 @@ pub async fn append_events(
 ) -> Result<Vec<symphainy::store::AppendOutcome>, symphainy::store::StoreError> {
     let appended = store
         .runtime()
-        .append_events(Vec::new(), items.to_vec(), std::mem::take(cache))
+        .append_events(None, Vec::new(), items.to_vec(), std::mem::take(cache))
         .await;
     *cache = appended.last_seq;
     appended.result

@@ -349,6 +349,13 @@ impl RuntimeClient for HttpRuntimeClient {
         self.call(request.json(&req)).await
     }
 
+    async fn cluster(
+        &self,
+    ) -> Result<crate::runtime::contract::cluster::ClusterView, RuntimeError> {
+        self.call(self.request(Method::GET, &["api", "cluster"], &Scope::Any))
+            .await
+    }
+
     async fn last_seq(&self, scope: &Scope, session_id: &str) -> Result<i64, RuntimeError> {
         let path = ["api", "session", session_id, "last-seq"];
         let answer: Value = self.call(self.request(Method::GET, &path, scope)).await?;

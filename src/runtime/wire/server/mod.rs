@@ -56,6 +56,7 @@ pub fn router(state: RuntimeApiState) -> Router {
         .route("/api/artifact/list", post(routes::list_artifacts))
         .route("/api/artifact/content", post(routes::artifact_content))
         .route("/api/events", get(events::stream_events))
+        .route("/api/cluster", get(routes::cluster))
         // For an Experience Plane in another process (the HTTP runtime client).
         .route("/api/session/{id}/last-seq", get(agents::last_seq))
         .route("/api/session/{id}/hook", post(agents::decide_hook))

@@ -33,6 +33,7 @@ use crate::http::openapi::{add_bearer, alias, ErrorBody};
         routes::list_artifacts,
         routes::artifact_content,
         events::stream_events,
+        routes::cluster,
         agents::last_seq,
         agents::decide_hook,
         agents::agent_message,
@@ -50,6 +51,7 @@ use crate::http::openapi::{add_bearer, alias, ErrorBody};
         (name = "events", description = "A session's event log as server-sent events"),
         (name = "agents", description = "Agent turns and safety hooks"),
         (name = "files", description = "Blobs and the intents that consume them"),
+        (name = "cluster", description = "Runtime nodes and partition leases (PostgreSQL)"),
     )
 )]
 struct RuntimeApi;

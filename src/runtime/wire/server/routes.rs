@@ -353,3 +353,14 @@ pub async fn list_artifacts(
     let scope = scope.or_tenant(req.tenant_id.clone());
     Ok(Json(state.client.list_artifacts(&scope, req).await?))
 }
+
+#[utoipa::path(
+    get, path = "/api/cluster", tag = "cluster", security(("service_token" = [])),
+    responses(
+        (status = 200, description = "The runtime nodes and who holds each partition of the sessions (a single SQLite node: no node id, no partitions)", body = crate::runtime::contract::cluster::ClusterView),
+        crate::http::openapi::Refusals,
+    )
+)]
+pub async fn cluster(State(state): State<RuntimeApiState>) -> Result<impl IntoResponse, ApiError> {
+    Ok(Json(state.client.cluster().await?))
+}

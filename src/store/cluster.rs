@@ -1,0 +1,314 @@
+//! The cluster's tables (PostgreSQL only): runtime nodes and their heartbeats, and the leases
+//! of the session partitions, each with the epoch that fences its owner's writes. Every time is
+//! the database's clock in milliseconds, so the nodes' own clocks never decide a lease.
+
+use sqlx::{Any, Row, Transaction};
+
+use super::error::StoreError;
+use super::runtime_store::RuntimeStore;
+
+/// The database's clock, in milliseconds since the Unix epoch.
+const NOW: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
+
+/// A node as it registers.
+#[derive(Debug, Clone)]
+pub struct NodeInfo {
+    pub node_id: String,
+    /// Its Runtime API, as the others reach it.
+    pub address: String,
+    pub host: String,
+    /// Boot id, pid and start time of its process (empty where unknown).
+    pub process: String,
+}
+
+/// A node as the table holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeRow {
+    pub node_id: String,
+    pub address: String,
+    pub host: String,
+    pub process: String,
+    pub started_at: i64,
+    pub heartbeat_at: i64,
+    pub leaving: bool,
+}
+
+/// A partition's lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseRow {
+    pub partition: u16,
+    pub owner: Option<String>,
+    pub epoch: i64,
+    pub expires_at: i64,
+}
+
+/// A partition held at an epoch.
+pub type Held = (u16, i64);
+
+/// What a cluster node's event-log commit must still hold: the partitions of its sessions at
+/// the epochs the node believes it holds them.
+#[derive(Debug, Clone)]
+pub struct Fence {
+    pub node_id: String,
+    pub held: Vec<Held>,
+}
+
+impl RuntimeStore {
+    /// Registers the node (again, if its row was removed) and makes sure the `partitions`
+    /// lease rows exist. Returns the database's time.
+    pub async fn cluster_join(&self, node: &NodeInfo, partitions: u16) -> Result<i64, StoreError> {
+        sqlx::query(&format!(
+            "INSERT INTO partition_leases (partition_id, owner, epoch, expires_at) \
+             SELECT g, NULL, 0, 0 FROM generate_series(0, {}) AS g \
+             ON CONFLICT (partition_id) DO NOTHING",
+            i32::from(partitions) - 1
+        ))
+        .execute(&self.store.writer)
+        .await?;
+        self.cluster_heartbeat(node).await
+    }
+
+    /// The node's heartbeat: its row's time set to now (the row written anew if it was
+    /// removed, its start time kept otherwise). Returns the database's time.
+    pub async fn cluster_heartbeat(&self, node: &NodeInfo) -> Result<i64, StoreError> {
+        let row = sqlx::query(&format!(
+            "INSERT INTO cluster_nodes \
+               (node_id, address, host, process, started_at, heartbeat_at, leaving) \
+             VALUES ($1, $2, $3, $4, {NOW}, {NOW}, 0) \
+             ON CONFLICT (node_id) DO UPDATE SET heartbeat_at = {NOW}, \
+               address = excluded.address, host = excluded.host, process = excluded.process \
+             RETURNING heartbeat_at"
+        ))
+        .bind(&node.node_id)
+        .bind(&node.address)
+        .bind(&node.host)
+        .bind(&node.process)
+        .fetch_one(&self.store.writer)
+        .await?;
+        Ok(row.try_get::<i64, _>("heartbeat_at")?)
+    }
+
+    /// Every registered node, and the database's time.
+    pub async fn cluster_nodes(&self) -> Result<(i64, Vec<NodeRow>), StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT node_id, address, host, process, started_at, heartbeat_at, leaving, \
+               {NOW} AS now FROM cluster_nodes ORDER BY node_id"
+        ))
+        .fetch_all(&self.store.pool)
+        .await?;
+        let mut now = match rows.first() {
+            Some(r) => r.try_get::<i64, _>("now")?,
+            None => 0,
+        };
+        if rows.is_empty() {
+            now = self.cluster_now().await?;
+        }
+        let nodes = rows
+            .iter()
+            .map(|r| {
+                Ok(NodeRow {
+                    node_id: r.try_get("node_id")?,
+                    address: r.try_get("address")?,
+                    host: r.try_get("host")?,
+                    process: r.try_get("process")?,
+                    started_at: r.try_get("started_at")?,
+                    heartbeat_at: r.try_get("heartbeat_at")?,
+                    leaving: r.try_get::<i32, _>("leaving")? != 0,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok((now, nodes))
+    }
+
+    async fn cluster_now(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query(&format!("SELECT {NOW} AS now"))
+            .fetch_one(&self.store.pool)
+            .await?;
+        Ok(row.try_get::<i64, _>("now")?)
+    }
+
+    /// Every partition's lease, and the database's time.
+    pub async fn cluster_leases(&self) -> Result<(i64, Vec<LeaseRow>), StoreError> {
+        let rows = sqlx::query(
+            "SELECT partition_id, owner, epoch, expires_at FROM partition_leases \
+             ORDER BY partition_id",
+        )
+        .fetch_all(&self.store.pool)
+        .await?;
+        let leases = rows
+            .iter()
+            .map(|r| {
+                Ok(LeaseRow {
+                    partition: partition_of_row(r)?,
+                    owner: r.try_get("owner")?,
+                    epoch: r.try_get("epoch")?,
+                    expires_at: r.try_get("expires_at")?,
+                })
+            })
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok((self.cluster_now().await?, leases))
+    }
+
+    /// Extends every lease the node holds to `lease_ms` from now; what it holds, at which
+    /// epochs (a partition taken over meanwhile is not among them).
+    pub async fn cluster_renew(
+        &self,
+        node_id: &str,
+        lease_ms: i64,
+    ) -> Result<Vec<Held>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "UPDATE partition_leases SET expires_at = {NOW} + $2 WHERE owner = $1 \
+             RETURNING partition_id, epoch"
+        ))
+        .bind(node_id)
+        .bind(lease_ms)
+        .fetch_all(&self.store.writer)
+        .await?;
+        Ok(held_rows(&rows)?)
+    }
+
+    /// Takes up to `max` partitions that nobody holds or whose lease has run out, each at the
+    /// next epoch, leased for `lease_ms`; those taken. A partition whose old owner is inside a
+    /// commit is skipped (its commit holds the row) and tried again at the next round.
+    pub async fn cluster_claim(
+        &self,
+        node_id: &str,
+        lease_ms: i64,
+        max: usize,
+    ) -> Result<Vec<Held>, StoreError> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(&format!(
+            "UPDATE partition_leases SET owner = $1, epoch = epoch + 1, expires_at = {NOW} + $2 \
+             WHERE partition_id IN (SELECT partition_id FROM partition_leases \
+               WHERE owner IS NULL OR expires_at < {NOW} \
+               ORDER BY partition_id LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             RETURNING partition_id, epoch"
+        ))
+        .bind(node_id)
+        .bind(lease_ms)
+        .bind(max as i64)
+        .fetch_all(&self.store.writer)
+        .await?;
+        Ok(held_rows(&rows)?)
+    }
+
+    /// Gives up `partitions` (those the node still holds): free for any node at once.
+    pub async fn cluster_release(
+        &self,
+        node_id: &str,
+        partitions: &[u16],
+    ) -> Result<u64, StoreError> {
+        if partitions.is_empty() {
+            return Ok(0);
+        }
+        let done = sqlx::query(&format!(
+            "UPDATE partition_leases SET owner = NULL, expires_at = 0 \
+             WHERE owner = $1 AND partition_id IN ({})",
+            id_list(partitions)
+        ))
+        .bind(node_id)
+        .execute(&self.store.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// The node is leaving: `leaving` set, so that nobody counts it in the shares any more.
+    pub async fn cluster_leaving(&self, node_id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE cluster_nodes SET leaving = 1 WHERE node_id = $1")
+            .bind(node_id)
+            .execute(&self.store.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// The node has left: whatever it still holds is released, its row removed.
+    pub async fn cluster_leave(&self, node_id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE partition_leases SET owner = NULL, expires_at = 0 WHERE owner = $1")
+            .bind(node_id)
+            .execute(&self.store.writer)
+            .await?;
+        sqlx::query("DELETE FROM cluster_nodes WHERE node_id = $1")
+            .bind(node_id)
+            .execute(&self.store.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// A node known to be dead (a predecessor on this machine whose process is gone): its
+    /// leases run out now and its row goes, so its partitions are taken at once.
+    pub async fn cluster_bury(&self, node_id: &str) -> Result<(), StoreError> {
+        sqlx::query("UPDATE partition_leases SET owner = NULL, expires_at = 0 WHERE owner = $1")
+            .bind(node_id)
+            .execute(&self.store.writer)
+            .await?;
+        sqlx::query("DELETE FROM cluster_nodes WHERE node_id = $1")
+            .bind(node_id)
+            .execute(&self.store.writer)
+            .await?;
+        Ok(())
+    }
+
+    /// Removes the rows of nodes silent for longer than `silent_ms`.
+    pub async fn cluster_forget_silent(&self, silent_ms: i64) -> Result<u64, StoreError> {
+        let done = sqlx::query(&format!(
+            "DELETE FROM cluster_nodes WHERE heartbeat_at < {NOW} - $1"
+        ))
+        .bind(silent_ms)
+        .execute(&self.store.writer)
+        .await?;
+        Ok(done.rows_affected())
+    }
+}
+
+/// Inside an event-log commit: holds the rows of the partitions in `fence` (`FOR SHARE`, until
+/// the commit) and returns those the node no longer holds at the epoch it believes. A takeover
+/// (which updates the row) waits for this commit; a commit after a takeover sees its epoch.
+pub(super) async fn hold_partitions(
+    tx: &mut Transaction<'_, Any>,
+    node_id: &str,
+    fence: &[Held],
+) -> Result<Vec<u16>, sqlx::Error> {
+    if fence.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<u16> = fence.iter().map(|(p, _)| *p).collect();
+    let rows = sqlx::query(&format!(
+        "SELECT partition_id, epoch FROM partition_leases \
+         WHERE owner = $1 AND partition_id IN ({}) FOR SHARE",
+        id_list(&ids)
+    ))
+    .bind(node_id)
+    .fetch_all(&mut **tx)
+    .await?;
+    let held = held_rows(&rows)?;
+    Ok(fence
+        .iter()
+        .filter(|pair| !held.contains(pair))
+        .map(|(p, _)| *p)
+        .collect())
+}
+
+fn partition_of_row(r: &sqlx::any::AnyRow) -> Result<u16, sqlx::Error> {
+    let p: i32 = r.try_get("partition_id")?;
+    u16::try_from(p).map_err(|e| sqlx::Error::Decode(Box::new(e)))
+}
+
+fn held_rows(rows: &[sqlx::any::AnyRow]) -> Result<Vec<Held>, sqlx::Error> {
+    let mut held = rows
+        .iter()
+        .map(|r| Ok((partition_of_row(r)?, r.try_get::<i64, _>("epoch")?)))
+        .collect::<Result<Vec<Held>, sqlx::Error>>()?;
+    held.sort_unstable();
+    Ok(held)
+}
+
+/// Partition numbers as an SQL list (they are integers this process made, never input).
+fn id_list(partitions: &[u16]) -> String {
+    partitions
+        .iter()
+        .map(u16::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}

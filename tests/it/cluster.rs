@@ -1,0 +1,289 @@
+//! Runtime nodes on one PostgreSQL (here in one process, each on its own port 0): the
+//! partitions split evenly among the live nodes, a leaving node hands its share over, a node
+//! runs the sessions of its own partitions, a commit for a partition another node took over is
+//! refused with nothing written, and the leases' statements keep their promises. (PostgreSQL
+//! only: on SQLite the runtime is a single node.)
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use symphainy::config::Config;
+use symphainy::runtime::cluster::partition_of;
+use symphainy::store::cluster::NodeInfo;
+use symphainy::store::Store;
+
+use crate::common::*;
+
+fn node_config(base: &Config, node_id: &str, lease_ms: u64) -> Config {
+    let mut config = base.clone();
+    config.runtime.cluster.node_id = Some(node_id.into());
+    config.runtime.cluster.lease = Duration::from_millis(lease_ms);
+    config
+}
+
+async fn view(t: &TestApp) -> Value {
+    let r = t
+        .http
+        .get(t.url("/api/cluster"))
+        .bearer_auth(&t.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    r.json().await.unwrap()
+}
+
+/// How many partitions each node holds with a running lease.
+fn owners(view: &Value) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for p in view["partitions"].as_array().unwrap() {
+        if let (Some(owner), true) = (p["owner"].as_str(), p["expires_in_ms"].as_i64() > Some(0)) {
+            *out.entry(owner.to_string()).or_default() += 1;
+        }
+    }
+    out
+}
+
+fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
+    pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+/// Who holds the session's partition, by the view.
+fn owner_of(view: &Value, session: &str) -> String {
+    let p = usize::from(partition_of(session));
+    view["partitions"][p]["owner"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+async fn submit(t: &TestApp, session: &str, message: &str) -> reqwest::Response {
+    t.http
+        .post(t.url("/api/intent/submit"))
+        .bearer_auth(&t.token)
+        .json(&json!({"intent_type": "echo", "session_id": session,
+            "parameters": {"message": message}}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Submits an echo on `t` and waits for it to complete; its status.
+async fn echo(t: &TestApp, session: &str, message: &str) -> Value {
+    let r = submit(t, session, message).await;
+    assert_eq!(r.status().as_u16(), 202, "{:?}", r.text().await);
+    let v: Value = r.json().await.unwrap();
+    t.wait_terminal(v["execution_id"].as_str().unwrap()).await
+}
+
+#[tokio::test]
+async fn nodes_share_the_partitions_and_a_leaving_node_hands_its_share_over() {
+    let Some(db) = postgres_db().await else {
+        return;
+    };
+    let base = test_config(&db);
+    let a = spawn_app_with(node_config(&base, "node-a", 1000), builtins()).await;
+    let seen = view(&a).await;
+    assert_eq!(seen["node_id"], "node-a");
+    assert_eq!(seen["partitions"].as_array().unwrap().len(), 256);
+    assert_eq!(
+        owners(&seen),
+        counts(&[("node-a", 256)]),
+        "alone, it holds all"
+    );
+
+    let b = spawn_app_with(node_config(&base, "node-b", 1000), builtins()).await;
+    // Node a hands half over at a heartbeat, node b takes them at one of its own.
+    let even = counts(&[("node-a", 128), ("node-b", 128)]);
+    let seen = eventually(Duration::from_secs(15), || async {
+        let v = view(&a).await;
+        (owners(&v) == even).then_some(v)
+    })
+    .await;
+    let nodes = seen["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 2);
+    assert!(nodes
+        .iter()
+        .all(|n| n["live"] == true && n["partitions"] == 128));
+    assert_eq!(owners(&view(&b).await), even, "both see the same leases");
+
+    // A session of each node's partitions: each node runs its own.
+    let mut on = BTreeMap::new();
+    while on.len() < 2 {
+        let s = runtime_session(&a.http, &a.base, &a.token).await;
+        on.entry(owner_of(&seen, &s)).or_insert(s);
+    }
+    let done = echo(&a, &on["node-a"], "to a").await;
+    assert_eq!(done["status"], "completed");
+    let done = echo(&b, &on["node-b"], "to b").await;
+    assert_eq!(done["status"], "completed");
+    assert_eq!(
+        done["artifacts"]["echo"]["semantic_payload"]["message"],
+        "to b"
+    );
+
+    // Node b leaves: node a holds everything again, and runs b's session.
+    b.app.shutdown().await;
+    let alone = counts(&[("node-a", 256)]);
+    eventually(Duration::from_secs(15), || async {
+        (owners(&view(&a).await) == alone).then_some(())
+    })
+    .await;
+    let after = view(&a).await;
+    assert_eq!(
+        after["nodes"].as_array().unwrap().len(),
+        1,
+        "b's row is gone"
+    );
+    let done = echo(&a, &on["node-b"], "to a now").await;
+    assert_eq!(done["status"], "completed");
+    a.app.shutdown().await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_commit_for_a_partition_taken_over_is_refused_and_the_node_lets_it_go() {
+    let Some(db) = postgres_db().await else {
+        return;
+    };
+    // A long lease: the node's keeper does not look again during the test (its rounds are
+    // run by hand below).
+    let a = spawn_app_with(node_config(&test_config(&db), "node-a", 60_000), builtins()).await;
+    let session = runtime_session(&a.http, &a.base, &a.token).await;
+    let done = echo(&a, &session, "first").await;
+    assert_eq!(done["status"], "completed");
+
+    // Another node takes the session's partition over, as a takeover does: the next epoch.
+    let p = i32::from(partition_of(&session));
+    let raw = raw_pool(&db.url).await;
+    let epoch: i64 =
+        sqlx::query_scalar("SELECT epoch FROM partition_leases WHERE partition_id = $1")
+            .bind(p)
+            .fetch_one(&raw)
+            .await
+            .unwrap();
+    assert_eq!(epoch, 1, "taken once, by node a at its start");
+    sqlx::query(
+        "UPDATE partition_leases SET owner = 'node-z', epoch = epoch + 1, \
+         expires_at = (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT + 60000 \
+         WHERE partition_id = $1",
+    )
+    .bind(p)
+    .execute(&raw)
+    .await
+    .unwrap();
+    let rows = |table: &'static str| {
+        let raw = raw.clone();
+        let session = session.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&format!(
+                "SELECT COUNT(*) FROM {table} WHERE session_id = $1"
+            ))
+            .bind(&session)
+            .fetch_one(&raw)
+            .await
+            .unwrap()
+        }
+    };
+    let (executions, events) = (rows("executions").await, rows("events").await);
+    assert_eq!(executions, 1);
+
+    // Node a still believes it holds the partition: its commit is refused, nothing stored.
+    let r = submit(&a, &session, "late").await;
+    assert_eq!(r.status().as_u16(), 503);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"], "runtime_unavailable");
+    assert_eq!(rows("executions").await, executions);
+    assert_eq!(rows("events").await, events);
+
+    // Its keeper's next round sees the loss: the session's actor stops, and the node refuses
+    // the session before any write.
+    let runtime = a.app.app.runtime.clone();
+    runtime.keeper().unwrap().tick().await.unwrap();
+    let held: Vec<u16> = runtime
+        .keeper()
+        .unwrap()
+        .held()
+        .iter()
+        .map(|h| h.0)
+        .collect();
+    assert_eq!(held.len(), 255);
+    assert!(!held.contains(&partition_of(&session)));
+    let r = submit(&a, &session, "later").await;
+    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(rows("executions").await, executions);
+
+    // Sessions of the partitions it still holds go on.
+    let other = loop {
+        let s = runtime_session(&a.http, &a.base, &a.token).await;
+        if partition_of(&s) != partition_of(&session) {
+            break s;
+        }
+    };
+    assert_eq!(echo(&a, &other, "still here").await["status"], "completed");
+    raw.close().await;
+    a.app.shutdown().await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_lease_is_taken_over_only_once_it_runs_out_and_always_at_a_new_epoch() {
+    let Some(db) = postgres_db().await else {
+        return;
+    };
+    let store = Store::connect(&db.url).await.unwrap();
+    store.migrate().await.unwrap();
+    let store = store.runtime();
+    let node = |id: &str| NodeInfo {
+        node_id: id.into(),
+        address: format!("http://{id}:8000"),
+        host: "test".into(),
+        process: String::new(),
+    };
+    store.cluster_join(&node("a"), 256).await.unwrap();
+    store.cluster_join(&node("b"), 256).await.unwrap();
+    let a = store.cluster_claim("a", 400, 300).await.unwrap();
+    assert_eq!(a.len(), 256, "all free, at most as many as there are");
+    assert!(a.iter().all(|(_, epoch)| *epoch == 1));
+    assert!(
+        store.cluster_claim("b", 400, 10).await.unwrap().is_empty(),
+        "all held"
+    );
+    assert_eq!(store.cluster_renew("a", 400).await.unwrap(), a);
+
+    // Node a stops renewing: once its leases ran out, b takes them at the next epoch.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let b = store.cluster_claim("b", 60_000, 10).await.unwrap();
+    assert_eq!(b, (0..10).map(|p| (p, 2)).collect::<Vec<_>>());
+    // a's renewal finds only what nobody took.
+    let renewed = store.cluster_renew("a", 60_000).await.unwrap();
+    assert_eq!(renewed, (10..256).map(|p| (p, 1)).collect::<Vec<_>>());
+
+    // Given back, a partition is free at once, and taken again at a new epoch.
+    assert_eq!(
+        store.cluster_release("b", &[3, 4, 200]).await.unwrap(),
+        2,
+        "200 is a's"
+    );
+    let again = store.cluster_claim("a", 60_000, 5).await.unwrap();
+    assert_eq!(again, vec![(3, 3), (4, 3)]);
+    // Leaving frees the rest of a node's partitions and removes its row.
+    store.cluster_leave("b").await.unwrap();
+    let (_, leases) = store.cluster_leases().await.unwrap();
+    assert_eq!(leases.iter().filter(|l| l.owner.is_none()).count(), 8);
+    let (_, nodes) = store.cluster_nodes().await.unwrap();
+    assert_eq!(
+        nodes.iter().map(|n| n.node_id.as_str()).collect::<Vec<_>>(),
+        ["a"]
+    );
+    db.cleanup().await;
+}
+
+fn builtins() -> symphainy::runtime::HandlerRegistry {
+    symphainy::runtime::realms::builtin()
+}
+
+async fn raw_pool(url: &str) -> sqlx::PgPool {
+    sqlx::PgPool::connect(url).await.unwrap()
+}
