@@ -19,6 +19,7 @@ use crate::config::{redact_url, Config};
 use crate::experience::plane::{ExperiencePlane, PlaneConfig};
 use crate::http::serve::serve;
 use crate::runtime::engine::language::Language;
+use crate::runtime::routing::RoutingClient;
 use crate::runtime::wire::client::HttpRuntimeClient;
 use crate::runtime::wire::server::RuntimeApiState;
 use crate::runtime::{HandlerRegistry, Runtime, RuntimeClient};
@@ -65,12 +66,27 @@ impl App {
         }
         let runtime =
             Arc::new(Runtime::start(store.clone(), blobs, handlers, brain, runtime_config).await?);
-        let client: Arc<dyn RuntimeClient> = Arc::new(runtime.client());
+        let local: Arc<dyn RuntimeClient> = Arc::new(runtime.client());
+        // A cluster node runs each session's commands where the session lives.
+        let (client, node): (Arc<dyn RuntimeClient>, _) = match runtime.keeper() {
+            Some(_) => (
+                Arc::new(RoutingClient::new(
+                    local.clone(),
+                    runtime.ctx.ownership.clone(),
+                    store.runtime(),
+                    config.service_token.clone(),
+                    runtime_config_wait(&config.runtime.cluster),
+                )),
+                Some(local),
+            ),
+            None => (local, None),
+        };
         // One table of fault targets for both planes: the debug endpoint can reach connections.
         let faults = runtime.ctx.faults.clone();
         let (shutdown, rx) = watch::channel(false);
         let api = crate::runtime::wire::server::router(RuntimeApiState {
             client: client.clone(),
+            node,
             service_token: Arc::new(config.service_token.clone()),
             faults: faults.clone(),
             shutdown: rx.clone(),
@@ -172,6 +188,13 @@ impl ExperienceApp {
         self.plane.shutdown().await;
         self.store.close().await;
     }
+}
+
+/// How long a command waits for its session's partition to have a reachable holder: a
+/// hand-over takes a heartbeat or two; a dead node's partitions wait out its lease (the
+/// caller is answered 503 after this, and may try again).
+fn runtime_config_wait(cluster: &crate::runtime::cluster::ClusterSettings) -> Duration {
+    (cluster.heartbeat() * 3).clamp(Duration::from_millis(500), Duration::from_secs(5))
 }
 
 /// The Runtime API's address as other nodes reach it: the listener's, or the machine's host

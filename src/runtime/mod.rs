@@ -6,12 +6,14 @@
 //! - `engine`: router, sessions, executions, sagas, the event log, the agent host — it knows
 //!   no realm;
 //! - `realms`: the intents themselves, each realm registering its handlers and background actors;
-//! - `cluster`: partitions of sessions leased to nodes, for many nodes on one PostgreSQL.
+//! - `cluster`: partitions of sessions leased to nodes, for many nodes on one PostgreSQL;
+//! - `routing`: a cluster node's runtime client, running each command where its session lives.
 
 pub mod cluster;
 pub mod contract;
 pub mod engine;
 pub mod realms;
+pub mod routing;
 pub mod wire;
 
 pub use contract::client::{EventStream, RuntimeClient};

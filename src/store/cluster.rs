@@ -2,6 +2,9 @@
 //! of the session partitions, each with the epoch that fences its owner's writes. Every time is
 //! the database's clock in milliseconds, so the nodes' own clocks never decide a lease.
 
+use std::collections::HashMap;
+
+use secrecy::ExposeSecret;
 use sqlx::{Any, Row, Transaction};
 
 use super::error::StoreError;
@@ -41,6 +44,10 @@ pub struct LeaseRow {
     pub epoch: i64,
     pub expires_at: i64,
 }
+
+/// How every refusal of a command or write for a session of a partition this node does not
+/// hold begins (nothing of it ran: it may be sent to the partition's holder).
+pub const MOVED: &str = "the session's partition is held by another runtime node";
 
 /// A partition held at an epoch.
 pub type Held = (u16, i64);
@@ -147,6 +154,26 @@ impl RuntimeStore {
             })
             .collect::<Result<_, sqlx::Error>>()?;
         Ok((self.cluster_now().await?, leases))
+    }
+
+    /// Who holds each partition with a running lease, and that node's address.
+    pub async fn cluster_placement(&self) -> Result<Vec<(u16, String, String)>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT l.partition_id, l.owner, n.address FROM partition_leases l \
+             JOIN cluster_nodes n ON n.node_id = l.owner WHERE l.expires_at > {NOW}"
+        ))
+        .fetch_all(&self.store.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                Ok((
+                    partition_of_row(r)?,
+                    r.try_get("owner")?,
+                    r.try_get("address")?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()?)
     }
 
     /// Extends every lease the node holds to `lease_ms` from now; what it holds, at which
@@ -259,6 +286,78 @@ impl RuntimeStore {
         .execute(&self.store.writer)
         .await?;
         Ok(done.rows_affected())
+    }
+}
+
+/// The channel on which cluster nodes announce what their event-log commits wrote.
+const CHANNEL: &str = "symphainy_events";
+/// An announcement's largest payload (PostgreSQL's limit is 8,000 bytes).
+const PAYLOAD: usize = 7_000;
+
+/// Inside an event-log commit: announces each session's new last `seq` to every node (as
+/// `session:seq` words), delivered when the commit is, and never if it is rolled back.
+pub(super) async fn announce(
+    tx: &mut Transaction<'_, Any>,
+    seqs: &HashMap<String, i64>,
+) -> Result<(), sqlx::Error> {
+    let mut payloads = vec![String::new()];
+    for (session, seq) in seqs {
+        let word = format!("{session}:{seq}");
+        let last = payloads.last_mut().expect("one at least");
+        if !last.is_empty() && last.len() + 1 + word.len() > PAYLOAD {
+            payloads.push(word);
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(&word);
+        }
+    }
+    for payload in payloads.iter().filter(|p| !p.is_empty()) {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(CHANNEL)
+            .bind(payload)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// A node's ear for the others' commits.
+pub struct CommitListener {
+    inner: sqlx::postgres::PgListener,
+}
+
+impl RuntimeStore {
+    /// Listens to the cluster's commit announcements (PostgreSQL).
+    pub async fn listen_commits(&self) -> Result<CommitListener, StoreError> {
+        let Some(url) = &self.store.pg_url else {
+            return Err(StoreError::Failed(sqlx::Error::Configuration(
+                "commit announcements need PostgreSQL".into(),
+            )));
+        };
+        let mut inner = sqlx::postgres::PgListener::connect(url.expose_secret()).await?;
+        inner.listen(CHANNEL).await?;
+        Ok(CommitListener { inner })
+    }
+}
+
+impl CommitListener {
+    /// The next announcement's `(session, seq)` pairs. `Ok(None)`: the connection broke (it
+    /// is made again at the next call) and announcements may have been missed.
+    pub async fn next(&mut self) -> Result<Option<Vec<(String, i64)>>, StoreError> {
+        let Some(n) = self.inner.try_recv().await? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            n.payload()
+                .split_whitespace()
+                .filter_map(|word| {
+                    let (session, seq) = word.rsplit_once(':')?;
+                    Some((session.to_string(), seq.parse().ok()?))
+                })
+                .collect(),
+        ))
     }
 }
 

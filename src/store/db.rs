@@ -36,6 +36,8 @@ pub struct Store {
     backend: Backend,
     durability: Durability,
     pub(super) health: Arc<DbHealth>,
+    /// PostgreSQL's URL, for the connection that listens to the cluster's announcements.
+    pub(super) pg_url: Option<Arc<secrecy::SecretString>>,
 }
 
 /// A PostgreSQL connection idle this long is pinged before it is handed out.
@@ -84,12 +86,14 @@ impl Store {
             }
             Backend::Postgres => pool.clone(),
         };
+        let pg_url = (backend == Backend::Postgres).then(|| Arc::new(url.clone().into()));
         Ok(Store {
             pool,
             writer,
             backend,
             durability,
             health: Arc::default(),
+            pg_url,
         })
     }
 

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sqlx::{Any, Row, Transaction};
 
 use super::batch;
-use super::cluster::{hold_partitions, Fence};
+use super::cluster::{announce, hold_partitions, Fence, MOVED};
 use super::db::Backend;
 use super::error::StoreError;
 use super::event_model::{AppendOutcome, Effect, NewEvent};
@@ -168,7 +168,7 @@ async fn append_in(
         if !lost.is_empty() {
             tx.rollback().await?;
             return Err(StoreError::Moved(format!(
-                "this node no longer holds partitions {lost:?}: another node took them over"
+                "{MOVED} (partitions {lost:?} were taken over)"
             )));
         }
     }
@@ -186,6 +186,9 @@ async fn append_in(
                 one_by_one(&mut tx, backend, items, last_seq, &mut seqs).await?
             }
         };
+    if fence.is_some() {
+        announce(&mut tx, &seqs).await?;
+    }
     crate::failpoint!(crate::failpoints::EVENTS_BEFORE_COMMIT);
     tx.commit().await?;
     last_seq.extend(seqs);

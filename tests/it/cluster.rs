@@ -142,6 +142,104 @@ async fn nodes_share_the_partitions_and_a_leaving_node_hands_its_share_over() {
     db.cleanup().await;
 }
 
+/// Two nodes with an even split; their cluster view once it is even.
+async fn two_nodes(db: &TestDb) -> (TestApp, TestApp, Value) {
+    let base = test_config(db);
+    let a = spawn_app_with(node_config(&base, "node-a", 1000), builtins()).await;
+    let b = spawn_app_with(node_config(&base, "node-b", 1000), builtins()).await;
+    let even = counts(&[("node-a", 128), ("node-b", 128)]);
+    let seen = eventually(Duration::from_secs(15), || async {
+        let v = view(&a).await;
+        (owners(&v) == even).then_some(v)
+    })
+    .await;
+    (a, b, seen)
+}
+
+crate::both_wirings!(commands_run_where_their_session_lives_and_its_events_reach_every_node);
+
+/// Over both wirings: node a's Experience Plane in its process, or on its own over HTTP.
+async fn commands_run_where_their_session_lives_and_its_events_reach_every_node() {
+    let Some(db) = postgres_db().await else {
+        return;
+    };
+    let (a, b, seen) = two_nodes(&db).await;
+    // An anonymous session (through a's Experience Plane) that node b holds.
+    let session = loop {
+        let s = a.anonymous().await;
+        if owner_of(&seen, &s) == "node-b" {
+            break s;
+        }
+    };
+    // A socket on node a's Experience Plane follows it.
+    let mut ws = crate::common::ws::connect(&a.exp, &format!("session_id={session}")).await;
+    let hello = crate::common::ws::next(&mut ws).await.unwrap();
+    assert_eq!(hello["event_type"], "CONNECTION_ESTABLISHED");
+
+    // A submit to node a runs on node b; its events reach a's socket, in order.
+    let r = a
+        .http
+        .post(format!("{}/api/intent/submit", a.exp))
+        .json(&json!({"intent_type": "echo", "session_id": session,
+            "parameters": {"message": "via a"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let accepted: Value = r.json().await.unwrap();
+    let events = crate::common::ws::until(&mut ws, "EXECUTION_COMPLETED").await;
+    let mine: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["data"]["execution_id"] == accepted["execution_id"])
+        .collect();
+    assert_eq!(
+        mine.iter()
+            .map(|e| e["event_type"].as_str().unwrap())
+            .collect::<Vec<_>>(),
+        [
+            "EXECUTION_STARTED",
+            "STEP_STARTED",
+            "STEP_COMPLETED",
+            "EXECUTION_COMPLETED"
+        ]
+    );
+    let seqs: Vec<i64> = events.iter().map(|e| e["seq"].as_i64().unwrap()).collect();
+    assert_eq!(
+        seqs,
+        (1..=seqs.len() as i64).collect::<Vec<_>>(),
+        "contiguous from 1"
+    );
+    // Node b ran it: its driver's metrics say so, a's do not.
+    let done = a
+        .wait_terminal(accepted["execution_id"].as_str().unwrap())
+        .await;
+    assert_eq!(
+        done["artifacts"]["echo"]["semantic_payload"]["message"],
+        "via a"
+    );
+    // Node b runs the session; node a never activated it.
+    assert!(active_sessions(&b).await.contains(&session));
+    assert!(!active_sessions(&a).await.contains(&session));
+
+    // A chat turn sent on a's socket is answered by the agent on node b.
+    crate::common::ws::send(
+        &mut ws,
+        json!({"type": "agent.message", "payload": {"text": "hello",
+            "context": {"surface": "guide", "conversation_id": "c-1"}}}),
+    )
+    .await;
+    let turn = crate::common::ws::until(&mut ws, "AGENT_RESPONSE").await;
+    let response = turn.last().unwrap();
+    assert_eq!(response["data"]["conversation_id"], "c-1");
+    let last = *seqs.last().unwrap();
+    let turn_seqs: Vec<i64> = turn.iter().filter_map(|e| e["seq"].as_i64()).collect();
+    assert_eq!(turn_seqs[0], last + 1, "no gap after the echo's events");
+    assert!(turn_seqs.windows(2).all(|w| w[1] == w[0] + 1));
+    a.app.shutdown().await;
+    b.app.shutdown().await;
+    db.cleanup().await;
+}
+
 #[tokio::test]
 async fn a_commit_for_a_partition_taken_over_is_refused_and_the_node_lets_it_go() {
     let Some(db) = postgres_db().await else {
@@ -278,6 +376,15 @@ async fn a_lease_is_taken_over_only_once_it_runs_out_and_always_at_a_new_epoch()
         ["a"]
     );
     db.cleanup().await;
+}
+
+async fn active_sessions(t: &TestApp) -> Vec<String> {
+    let router = t.app.app.runtime.ctx.router.get().unwrap();
+    ractor::call!(
+        router,
+        symphainy::runtime::engine::messages::RouterMsg::ActiveSessions
+    )
+    .unwrap()
 }
 
 fn builtins() -> symphainy::runtime::HandlerRegistry {

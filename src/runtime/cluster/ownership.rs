@@ -8,7 +8,14 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 use super::partition::{partition_of, PARTITIONS};
+use crate::runtime::contract::error::RuntimeError;
 use crate::store::cluster::{Fence, Held};
+
+/// True for a refusal because the session's partition is not held here (nothing of the
+/// command ran).
+pub fn is_moved(e: &RuntimeError) -> bool {
+    matches!(e, RuntimeError::Unavailable(why) if why.starts_with(crate::store::cluster::MOVED))
+}
 
 /// A change of what the node holds, for the engine to act on.
 #[derive(Debug)]

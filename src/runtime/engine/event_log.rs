@@ -124,14 +124,39 @@ pub struct EventLogStats {
 /// from the store (it never misses one). Small: every watched session holds one such buffer.
 const LIVE_BUFFER: usize = 16;
 
+/// What a session's live channel carries: an event committed here, or word that events up to
+/// a `seq` were committed elsewhere (another cluster node holds the session): the store has
+/// them.
+#[derive(Clone, Debug)]
+enum Live {
+    Event(Arc<EventRow>),
+    Committed(i64),
+}
+
 /// Live fan-out: one broadcast channel per session with subscribers.
 #[derive(Clone, Default)]
 pub struct EventHub {
-    channels: Arc<DashMap<String, broadcast::Sender<Arc<EventRow>>>>,
+    channels: Arc<DashMap<String, broadcast::Sender<Live>>>,
 }
 
 impl EventHub {
-    fn subscribe(&self, session_id: &str) -> broadcast::Receiver<Arc<EventRow>> {
+    /// Events up to `seq` of the session were committed (announced by the node that holds
+    /// it): its subscribers here read what they miss from the store.
+    pub fn committed(&self, session_id: &str, seq: i64) {
+        if let Some(tx) = self.channels.get(session_id) {
+            let _ = tx.send(Live::Committed(seq));
+        }
+    }
+
+    /// Announcements may have been missed (a lost connection): every subscriber here looks
+    /// in the store.
+    pub fn committed_anywhere(&self) {
+        for tx in self.channels.iter() {
+            let _ = tx.send(Live::Committed(i64::MAX));
+        }
+    }
+
+    fn subscribe(&self, session_id: &str) -> broadcast::Receiver<Live> {
         self.channels
             .entry(session_id.to_string())
             .or_insert_with(|| broadcast::channel(LIVE_BUFFER).0)
@@ -141,7 +166,7 @@ impl EventHub {
     fn publish(&self, event: EventRow) {
         let session_id = event.session_id.clone();
         let no_receivers = match self.channels.get(&session_id) {
-            Some(tx) => tx.send(Arc::new(event)).is_err(),
+            Some(tx) => tx.send(Live::Event(Arc::new(event))).is_err(),
             None => false,
         };
         if no_receivers {
@@ -371,7 +396,8 @@ async fn append_detached(
 
 fn moved(lost: &[u16]) -> StoreError {
     StoreError::Moved(format!(
-        "this runtime node no longer holds partitions {lost:?} (they moved to another node)"
+        "{} (this node let partitions {lost:?} go)",
+        crate::store::cluster::MOVED
     ))
 }
 
@@ -594,7 +620,7 @@ async fn pump(
     store: RuntimeStore,
     session_id: String,
     after_seq: i64,
-    mut live: broadcast::Receiver<Arc<EventRow>>,
+    mut live: broadcast::Receiver<Live>,
     tx: mpsc::Sender<Result<Arc<EventRow>, RuntimeError>>,
 ) {
     let mut last = after_seq;
@@ -603,13 +629,14 @@ async fn pump(
     }
     loop {
         match live.recv().await {
-            Ok(event) if event.seq <= last => continue,
-            Ok(event) if event.seq == last + 1 => {
+            Ok(Live::Event(event)) if event.seq <= last => continue,
+            Ok(Live::Event(event)) if event.seq == last + 1 => {
                 last = event.seq;
                 if tx.send(Ok(event)).await.is_err() {
                     return;
                 }
             }
+            Ok(Live::Committed(seq)) if seq <= last => continue,
             Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
                 // A gap (we fell behind): the store has everything, in order.
                 if catch_up(&store, &session_id, &mut last, &tx).await.is_err() {

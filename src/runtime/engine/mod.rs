@@ -3,6 +3,7 @@
 //! realms come in through the handler registry and their own background actors.
 
 pub mod agent;
+pub mod announced;
 pub mod artifact_registry;
 pub mod brain;
 pub mod cluster_view;

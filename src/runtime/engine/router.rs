@@ -251,7 +251,7 @@ fn route(
 
 /// What a command for a session of a partition this node does not hold is answered.
 fn not_here() -> RuntimeError {
-    RuntimeError::Unavailable("the session's partition is held by another runtime node".into())
+    RuntimeError::Unavailable(crate::store::cluster::MOVED.into())
 }
 
 /// Stops the sessions of `partitions` (their commands pending activation are refused); `done`

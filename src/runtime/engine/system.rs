@@ -172,6 +172,11 @@ impl Runtime {
                 follow_changes(Arc::downgrade(&ctx), changes);
                 // What the first round took: its sessions' unfinished executions resume.
                 let (stop, stopped) = watch::channel(false);
+                super::announced::follow(
+                    ctx.store.clone(),
+                    ctx.events.hub.clone(),
+                    stopped.clone(),
+                );
                 let task = keeper.clone().run(stopped);
                 Some((keeper, task, stop))
             }

@@ -82,7 +82,20 @@ impl From<RuntimeError> for ApiError {
 
 /// A transport failure: the runtime could not be reached or did not answer in time.
 pub fn unreachable(e: reqwest::Error) -> RuntimeError {
-    RuntimeError::Unavailable(format!("runtime unreachable: {e}"))
+    if e.is_connect() {
+        RuntimeError::Unavailable(format!("{NOT_CONNECTED}: {e}"))
+    } else {
+        RuntimeError::Unavailable(format!("runtime unreachable: {e}"))
+    }
+}
+
+/// How an `Unavailable` begins when no connection could be made: the request never left, so
+/// sending it elsewhere cannot run it twice.
+const NOT_CONNECTED: &str = "runtime not connected";
+
+/// True when the request was certainly not delivered (no connection was made).
+pub fn never_delivered(e: &RuntimeError) -> bool {
+    matches!(e, RuntimeError::Unavailable(why) if why.starts_with(NOT_CONNECTED))
 }
 
 /// The error a non-success answer stands for.

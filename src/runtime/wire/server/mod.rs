@@ -22,6 +22,9 @@ use crate::runtime::RuntimeClient;
 #[derive(Clone)]
 pub struct RuntimeApiState {
     pub client: Arc<dyn RuntimeClient>,
+    /// A cluster node's own runtime (no forwarding), served under `/node` to the other nodes:
+    /// a command forwarded there runs there. `None` for a single node.
+    pub node: Option<Arc<dyn RuntimeClient>>,
     pub service_token: Arc<SecretString>,
     /// Actors `POST /api/debug/fault` may crash (feature `fault-injection` only).
     pub faults: crate::actors::FaultTargets,
@@ -31,8 +34,40 @@ pub struct RuntimeApiState {
     pub db_health: std::sync::Arc<crate::store::health::DbHealth>,
 }
 
-/// Builds the runtime API over any runtime client (the in-process one in practice).
+/// Builds the runtime API over any runtime client (the in-process one in practice, or a
+/// cluster node's routing client, with its own runtime under `/node`).
 pub fn router(state: RuntimeApiState) -> Router {
+    let mut protected = api(&state);
+    if let Some(node) = &state.node {
+        let own = RuntimeApiState {
+            client: node.clone(),
+            node: None,
+            ..state.clone()
+        };
+        protected = protected.nest(
+            crate::runtime::routing::client::NODE_PREFIX,
+            api(&own).with_state(own),
+        );
+    }
+    let router = Router::new()
+        .route("/health", get(routes::health))
+        .route("/ready", get(routes::health))
+        .route("/livez", get(crate::http::probes::livez))
+        .route("/readyz", get(routes::health))
+        .route("/metrics", get(crate::http::probes::metrics))
+        .merge(protected)
+        .route_layer(axum::middleware::from_fn_with_state(
+            "runtime",
+            crate::http::metrics_layer::track,
+        ))
+        .fallback(not_found_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state);
+    crate::http::openapi::with_reference(router, openapi::document())
+}
+
+/// The service-token routes, over `state`'s client.
+fn api(state: &RuntimeApiState) -> Router<RuntimeApiState> {
     let protected = Router::new()
         .route("/api/session/create", post(routes::create_session))
         .route("/api/session/{id}", get(routes::get_session))
@@ -67,23 +102,8 @@ pub fn router(state: RuntimeApiState) -> Router {
         .route("/api/uploads/submit", post(uploads::submit_with_upload));
     #[cfg(feature = "fault-injection")]
     let protected = protected.route("/api/debug/fault", post(debug::inject));
-    let protected = protected.route_layer(axum::middleware::from_fn_with_state(
+    protected.route_layer(axum::middleware::from_fn_with_state(
         state.clone(),
         auth::require_service_token,
-    ));
-    let router = Router::new()
-        .route("/health", get(routes::health))
-        .route("/ready", get(routes::health))
-        .route("/livez", get(crate::http::probes::livez))
-        .route("/readyz", get(routes::health))
-        .route("/metrics", get(crate::http::probes::metrics))
-        .merge(protected)
-        .route_layer(axum::middleware::from_fn_with_state(
-            "runtime",
-            crate::http::metrics_layer::track,
-        ))
-        .fallback(not_found_route)
-        .method_not_allowed_fallback(method_not_allowed)
-        .with_state(state);
-    crate::http::openapi::with_reference(router, openapi::document())
+    ))
 }
