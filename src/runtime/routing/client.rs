@@ -31,14 +31,12 @@ use crate::runtime::contract::model::{
 };
 use crate::runtime::wire::client::HttpRuntimeClient;
 use crate::runtime::wire::errors::never_delivered;
+use crate::runtime::wire::server::NODE_PREFIX;
 use crate::store::blobs::{BlobInfo, BlobReader};
 use crate::store::RuntimeStore;
 
 /// The pause before asking the leases again.
 const RETRY: Duration = Duration::from_millis(100);
-
-/// The path prefix of a node's own routes: a command sent there runs on that node.
-pub const NODE_PREFIX: &str = "/node";
 
 pub struct RoutingClient {
     local: Arc<dyn RuntimeClient>,

@@ -19,6 +19,8 @@ use crate::runtime::{EventStream, RuntimeError};
 
 /// Three missed keep-alives without a byte mean a dead connection.
 const SILENCE: Duration = Duration::from_secs(3 * KEEP_ALIVE_SECS);
+/// How long a stream's opening may take.
+const OPEN_WITHIN: Duration = Duration::from_secs(5);
 /// The pause before the first try to reconnect (the runtime may be restarting).
 const FIRST_RETRY: Duration = Duration::from_millis(100);
 /// Then tries twice as far apart each time (from 200 ms), at most 2 s apart, for as long as
@@ -58,7 +60,17 @@ async fn open(
             ("session_id", session_id),
             ("after_seq", &after_seq.to_string()),
         ]);
-    client.answer(request).await
+    // A node that accepts the connection but does not answer (paused, overloaded): the stream
+    // is opened at the next node instead (reading a stream twice runs nothing twice).
+    match tokio::time::timeout(OPEN_WITHIN, client.answer(request)).await {
+        Ok(answer) => answer,
+        Err(_) => {
+            client.skip_node();
+            Err(RuntimeError::Unavailable(
+                "the runtime did not answer the event stream's opening in time".into(),
+            ))
+        }
+    }
 }
 
 async fn follow(

@@ -1,6 +1,10 @@
 //! The runtime client over HTTP: the Runtime Plane's internal API, for an Experience Plane in a
 //! process of its own. Same interface and same errors as the in-process client; a runtime that
 //! cannot be reached is `Unavailable` (503 `runtime_unavailable` to the frontend).
+//!
+//! It may know several runtime nodes (a cluster): it talks to one, and moves to the next when
+//! that one cannot be connected to. A request that never left is sent to the next node; one
+//! that may have arrived is never sent twice.
 
 pub mod availability;
 mod blob_body;
@@ -44,7 +48,9 @@ pub struct HttpRuntimeClient {
 }
 
 struct Inner {
-    base: Url,
+    /// The runtime nodes it knows; `current` is the one it talks to.
+    bases: Vec<Url>,
+    current: std::sync::atomic::AtomicUsize,
     /// Outages logged once each.
     availability: Availability,
     token: SecretString,
@@ -55,12 +61,20 @@ struct Inner {
 }
 
 impl HttpRuntimeClient {
-    /// A client of the Runtime Plane at `base_url` (e.g. `http://runtime:8000`).
+    /// A client of the Runtime Plane at `base_url` (e.g. `http://runtime:8000`), or at any of
+    /// a comma-separated list of them (a cluster's nodes).
     pub fn new(base_url: &str, token: &SecretString) -> anyhow::Result<Self> {
-        let base = Url::parse(base_url.trim())
-            .map_err(|e| anyhow::anyhow!("SYMPHAINY_RUNTIME_URL '{base_url}': {e}"))?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            anyhow::bail!("SYMPHAINY_RUNTIME_URL must be an http:// or https:// URL");
+        let mut bases = Vec::new();
+        for one in base_url.split(',').map(str::trim).filter(|u| !u.is_empty()) {
+            let base = Url::parse(one)
+                .map_err(|e| anyhow::anyhow!("SYMPHAINY_RUNTIME_URL '{one}': {e}"))?;
+            if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
+                anyhow::bail!("SYMPHAINY_RUNTIME_URL must be http:// or https:// URLs");
+            }
+            bases.push(base);
+        }
+        if bases.is_empty() {
+            anyhow::bail!("SYMPHAINY_RUNTIME_URL is empty");
         }
         if token.expose_secret().is_empty() {
             anyhow::bail!("the service token is empty");
@@ -79,7 +93,8 @@ impl HttpRuntimeClient {
             .build()?;
         Ok(Self {
             inner: Arc::new(Inner {
-                base,
+                bases,
+                current: Default::default(),
                 availability: Availability::default(),
                 token: token.clone(),
                 calls,
@@ -88,8 +103,17 @@ impl HttpRuntimeClient {
         })
     }
 
+    fn base(&self) -> &Url {
+        let bases = &self.inner.bases;
+        &bases[self
+            .inner
+            .current
+            .load(std::sync::atomic::Ordering::Relaxed)
+            % bases.len()]
+    }
+
     fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.inner.base.clone();
+        let mut url = self.base().clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(segments);
         }
@@ -116,15 +140,75 @@ impl HttpRuntimeClient {
         self.build(&self.inner.streams, method, segments, scope)
     }
 
-    /// Sends the request; a success answer as it is, anything else as its `RuntimeError`.
+    /// Moves to the next node (the current one did not answer in time).
+    pub(crate) fn skip_node(&self) {
+        let n = self.inner.bases.len();
+        if n > 1 {
+            use std::sync::atomic::Ordering::Relaxed;
+            let _ = self
+                .inner
+                .current
+                .fetch_update(Relaxed, Relaxed, |c| Some((c + 1) % n));
+        }
+    }
+
+    /// The request `request` as it would go to the node after the one it was made for (which
+    /// could not be connected to); that node becomes the one this client talks to. `None` with
+    /// a single node, or a body that cannot be sent twice (a stream).
+    fn to_next_node(&self, request: &reqwest::Request) -> Option<reqwest::Request> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let bases = &self.inner.bases;
+        if bases.len() < 2 {
+            return None;
+        }
+        let url = request.url().as_str();
+        let from = bases
+            .iter()
+            .position(|b| url.starts_with(b.as_str().trim_end_matches('/')))?;
+        let to = (from + 1) % bases.len();
+        let _ = self
+            .inner
+            .current
+            .compare_exchange(from, to, Relaxed, Relaxed);
+        let rest = &url[bases[from].as_str().trim_end_matches('/').len()..];
+        let mut next = request.try_clone()?;
+        *next.url_mut() = Url::parse(&format!(
+            "{}{rest}",
+            bases[to].as_str().trim_end_matches('/')
+        ))
+        .ok()?;
+        Some(next)
+    }
+
+    /// Sends the request (to the next node while one cannot be connected to, each node once);
+    /// a success answer as it is, anything else as its `RuntimeError`.
     async fn answer(&self, request: RequestBuilder) -> Result<reqwest::Response, RuntimeError> {
         let availability = &self.inner.availability;
-        let response = match request.send().await {
-            Ok(r) => r,
-            Err(e) => {
-                let e = crate::runtime::wire::errors::unreachable(e);
-                availability.failed(&e.to_string());
-                return Err(e);
+        let (http, built) = request.build_split();
+        let mut request = built.map_err(crate::runtime::wire::errors::unreachable)?;
+        let mut left = self.inner.bases.len();
+        let response = loop {
+            left -= 1;
+            let next = if left > 0 {
+                self.to_next_node(&request)
+            } else {
+                None
+            };
+            match http.execute(request).await {
+                Ok(r) => break r,
+                Err(e) => {
+                    let e = crate::runtime::wire::errors::unreachable(e);
+                    match next {
+                        Some(next) if crate::runtime::wire::errors::never_delivered(&e) => {
+                            tracing::warn!(error = %e, to = %next.url().origin().ascii_serialization(), "runtime node not reached; trying the next");
+                            request = next;
+                        }
+                        _ => {
+                            availability.failed(&e.to_string());
+                            return Err(e);
+                        }
+                    }
+                }
             }
         };
         let status = response.status();
@@ -389,12 +473,28 @@ impl RuntimeClient for HttpRuntimeClient {
         self.call(request.json(&msg)).await
     }
 
+    /// The node it talks to answers healthy; if not, the first of the others that does
+    /// becomes the one it talks to.
     async fn ready(&self) -> bool {
-        let request = self
+        let bases = &self.inner.bases;
+        let current = self
             .inner
-            .calls
-            .get(self.url(&["health"]))
-            .timeout(HEALTH_TIMEOUT);
-        matches!(request.send().await, Ok(r) if r.status().is_success())
+            .current
+            .load(std::sync::atomic::Ordering::Relaxed);
+        for i in 0..bases.len() {
+            let at = (current + i) % bases.len();
+            let mut url = bases[at].clone();
+            if let Ok(mut path) = url.path_segments_mut() {
+                path.pop_if_empty().push("health");
+            }
+            let request = self.inner.calls.get(url).timeout(HEALTH_TIMEOUT);
+            if matches!(request.send().await, Ok(r) if r.status().is_success()) {
+                self.inner
+                    .current
+                    .store(at, std::sync::atomic::Ordering::Relaxed);
+                return true;
+            }
+        }
+        false
     }
 }

@@ -34,6 +34,9 @@ pub struct RuntimeApiState {
     pub db_health: std::sync::Arc<crate::store::health::DbHealth>,
 }
 
+/// The path prefix of a cluster node's own routes: a command sent there runs on that node.
+pub const NODE_PREFIX: &str = "/node";
+
 /// Builds the runtime API over any runtime client (the in-process one in practice, or a
 /// cluster node's routing client, with its own runtime under `/node`).
 pub fn router(state: RuntimeApiState) -> Router {
@@ -44,10 +47,7 @@ pub fn router(state: RuntimeApiState) -> Router {
             node: None,
             ..state.clone()
         };
-        protected = protected.nest(
-            crate::runtime::routing::client::NODE_PREFIX,
-            api(&own).with_state(own),
-        );
+        protected = protected.nest(NODE_PREFIX, api(&own).with_state(own));
     }
     let router = Router::new()
         .route("/health", get(routes::health))
