@@ -146,14 +146,13 @@ async fn bind(addr: &str, var: &str) -> anyhow::Result<TcpListener> {
 
 async fn run(args: ServeArgs, with_experience: bool) -> anyhow::Result<()> {
     args.validate()?;
-    // Held until the process ends: one server per data directory (its SQLite file, its blobs).
+    // Held until the process ends: one server per data directory (its SQLite file, its
+    // blobs). On PostgreSQL the nodes of a cluster may share one (its blobs, its generated
+    // secrets): the partitions' leases keep each session on one node.
     let command = if with_experience { "serve" } else { "runtime" };
-    let _locks = lock_store(
-        &args.store.data_dir,
-        &args.store.database_url()?,
-        command,
-        true,
-    )?;
+    let url = args.store.database_url()?;
+    let clustered = url.starts_with("postgres://") || url.starts_with("postgresql://");
+    let _locks = lock_store(&args.store.data_dir, &url, command, !clustered)?;
     let config = args.resolve()?;
     tracing::debug!(?config, "configuration");
     let listeners = Listeners {

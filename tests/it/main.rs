@@ -15,6 +15,7 @@ mod cancel_race;
 mod chat_latency;
 mod cheap_reads;
 mod cluster;
+mod cluster_processes;
 mod console;
 mod content;
 mod crash_recovery;
