@@ -3,7 +3,8 @@
 //! ```sh
 //! cargo bench --bench runtime                      # all
 //! cargo bench --bench runtime -- roundtrip durable # some: roundtrip breakdown actor durable
-//!                                                  #   parse activation restart storm idle
+//!                                                  #   cluster parse activation restart storm
+//!                                                  #   idle
 //! TEST_DATABASE_URL=postgres://… cargo bench --bench runtime -- durable   # adds PostgreSQL
 //! ```
 //!
@@ -65,6 +66,9 @@ fn main() {
                 durable(&db).await;
                 db.cleanup().await;
             }
+        }
+        if run("cluster") {
+            cluster().await;
         }
         if run("parse") {
             parse().await;
@@ -771,6 +775,89 @@ async fn insert_floor(pool: &sqlx::AnyPool, backend: &str, inserts: usize) -> f6
         total += task.await.unwrap();
     }
     total as f64 / DURABLE_FOR.as_secs_f64()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cluster: durable echo throughput with 1, 2 and 3 runtime nodes on one PostgreSQL
+
+const CLUSTER_SUBMITTERS: usize = 32;
+
+/// The nodes run in this process (each with its own actor tree, pools and listeners); each
+/// submitter uses the node that holds its session, as a load balancer routing by session
+/// would. Baseline: the one-node figure of the same run.
+async fn cluster() {
+    let mut one = None;
+    for nodes in [1, 2, 3] {
+        let Some(db) = postgres_db().await else {
+            println!("| cluster | skipped: TEST_DATABASE_URL is not set | | |");
+            return;
+        };
+        let rate = cluster_run(&db, nodes).await;
+        db.cleanup().await;
+        let base = *one.get_or_insert(rate);
+        row(
+            &format!("cluster, durable intents/s, {nodes} runtime node(s), {CLUSTER_SUBMITTERS} submitters"),
+            format!("{rate:.0}/s"),
+            format!("{base:.0}/s (1 node)"),
+            rate / base,
+        );
+    }
+}
+
+async fn cluster_run(db: &TestDb, nodes: usize) -> f64 {
+    let config = test_config(db);
+    let mut apps = Vec::new();
+    for i in 0..nodes {
+        let mut c = config.clone();
+        c.runtime.cluster.node_id = Some(format!("n{i}"));
+        c.runtime.cluster.lease = Duration::from_secs(2);
+        apps.push(spawn_app_with(c, symphainy::runtime::realms::builtin()).await);
+    }
+    // Until the shares are even.
+    let start = Instant::now();
+    loop {
+        let held: Vec<usize> = apps
+            .iter()
+            .map(|t| t.app.runtime.keeper().map_or(0, |k| k.held().len()))
+            .collect();
+        if held.iter().sum::<usize>() == 256
+            && held.iter().max().unwrap() - held.iter().min().unwrap() <= 1
+        {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "shares {held:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut tasks = Vec::new();
+    for k in 0..CLUSTER_SUBMITTERS {
+        let runtime = apps[k % nodes].app.runtime.clone();
+        tasks.push(tokio::spawn(async move {
+            let client = runtime.client();
+            let session = loop {
+                let s = new_session(&client).await;
+                if runtime.ctx.ownership.owns(&s) {
+                    break s;
+                }
+            };
+            let mut events = client.subscribe(&Scope::Any, &session, 0).await.unwrap();
+            let mut done = 0u64;
+            let end = Instant::now() + DURABLE_FOR;
+            while Instant::now() < end {
+                submit_echo(&client, &session, "cluster").await;
+                until_completed(&mut events).await;
+                done += 1;
+            }
+            done
+        }));
+    }
+    let mut completed = 0u64;
+    for task in tasks {
+        completed += task.await.unwrap();
+    }
+    for t in apps {
+        t.app.shutdown().await;
+    }
+    completed as f64 / DURABLE_FOR.as_secs_f64()
 }
 
 // ---------------------------------------------------------------------------------------------
