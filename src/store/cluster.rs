@@ -9,6 +9,13 @@ use sqlx::{Any, Row, Transaction};
 
 use super::error::StoreError;
 use super::runtime_store::RuntimeStore;
+use super::write::Detached;
+
+/// Frees every lease of the node `$1`, taking the rows in partition order (as every statement
+/// that locks several lease rows does, so that two never wait for each other).
+const FREE_ALL: &str = "UPDATE partition_leases SET owner = NULL, expires_at = 0 \
+     WHERE partition_id IN (SELECT partition_id FROM partition_leases WHERE owner = $1 \
+       ORDER BY partition_id FOR UPDATE)";
 
 /// The database's clock, in milliseconds since the Unix epoch.
 const NOW: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
@@ -184,7 +191,9 @@ impl RuntimeStore {
         lease_ms: i64,
     ) -> Result<Vec<Held>, StoreError> {
         let rows = sqlx::query(&format!(
-            "UPDATE partition_leases SET expires_at = {NOW} + $2 WHERE owner = $1 \
+            "UPDATE partition_leases SET expires_at = {NOW} + $2 \
+             WHERE partition_id IN (SELECT partition_id FROM partition_leases WHERE owner = $1 \
+               ORDER BY partition_id FOR UPDATE) \
              RETURNING partition_id, epoch"
         ))
         .bind(node_id)
@@ -232,7 +241,8 @@ impl RuntimeStore {
         }
         let done = sqlx::query(&format!(
             "UPDATE partition_leases SET owner = NULL, expires_at = 0 \
-             WHERE owner = $1 AND partition_id IN ({})",
+             WHERE partition_id IN (SELECT partition_id FROM partition_leases \
+               WHERE owner = $1 AND partition_id IN ({}) ORDER BY partition_id FOR UPDATE)",
             id_list(partitions)
         ))
         .bind(node_id)
@@ -252,7 +262,7 @@ impl RuntimeStore {
 
     /// The node has left: whatever it still holds is released, its row removed.
     pub async fn cluster_leave(&self, node_id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE partition_leases SET owner = NULL, expires_at = 0 WHERE owner = $1")
+        sqlx::query(FREE_ALL)
             .bind(node_id)
             .execute(&self.store.writer)
             .await?;
@@ -266,7 +276,7 @@ impl RuntimeStore {
     /// A node known to be dead (a predecessor on this machine whose process is gone): its
     /// leases run out now and its row goes, so its partitions are taken at once.
     pub async fn cluster_bury(&self, node_id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE partition_leases SET owner = NULL, expires_at = 0 WHERE owner = $1")
+        sqlx::query(FREE_ALL)
             .bind(node_id)
             .execute(&self.store.writer)
             .await?;
@@ -361,6 +371,25 @@ impl CommitListener {
     }
 }
 
+/// A write transaction that holds the fence's partitions (a cluster node's) until it ends, or
+/// `Moved` when the node no longer holds one of them at its epoch (nothing written).
+pub(super) async fn fenced_begin(
+    w: &Detached,
+    fence: Option<&Fence>,
+) -> Result<crate::store::write::Tx, StoreError> {
+    let mut tx = w.begin().await?;
+    if let Some(fence) = fence {
+        let lost = hold_partitions(&mut tx, &fence.node_id, &fence.held).await?;
+        if !lost.is_empty() {
+            tx.rollback().await?;
+            return Err(StoreError::Moved(format!(
+                "{MOVED} (partitions {lost:?} were taken over)"
+            )));
+        }
+    }
+    Ok(tx)
+}
+
 /// Inside an event-log commit: holds the rows of the partitions in `fence` (`FOR SHARE`, until
 /// the commit) and returns those the node no longer holds at the epoch it believes. A takeover
 /// (which updates the row) waits for this commit; a commit after a takeover sees its epoch.
@@ -375,7 +404,7 @@ pub(super) async fn hold_partitions(
     let ids: Vec<u16> = fence.iter().map(|(p, _)| *p).collect();
     let rows = sqlx::query(&format!(
         "SELECT partition_id, epoch FROM partition_leases \
-         WHERE owner = $1 AND partition_id IN ({}) FOR SHARE",
+         WHERE owner = $1 AND partition_id IN ({}) ORDER BY partition_id FOR SHARE",
         id_list(&ids)
     ))
     .bind(node_id)

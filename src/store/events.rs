@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use sqlx::{Any, Row, Transaction};
 
 use super::batch;
-use super::cluster::{announce, hold_partitions, Fence, MOVED};
+use super::cluster::{announce, fenced_begin, Fence};
 use super::db::Backend;
 use super::error::StoreError;
 use super::event_model::{AppendOutcome, Effect, NewEvent};
@@ -162,16 +162,7 @@ async fn append_in(
         insert_rows(&mut conn, backend, intake).await?;
         return Ok(Vec::new());
     }
-    let mut tx = w.begin().await?;
-    if let Some(fence) = fence {
-        let lost = hold_partitions(&mut tx, &fence.node_id, &fence.held).await?;
-        if !lost.is_empty() {
-            tx.rollback().await?;
-            return Err(StoreError::Moved(format!(
-                "{MOVED} (partitions {lost:?} were taken over)"
-            )));
-        }
-    }
+    let mut tx = fenced_begin(w, fence).await?;
     let mut seqs: HashMap<String, i64> = HashMap::new();
     let outcomes =
         match batch::append_batch(&mut tx, backend, intake, items, last_seq, &mut seqs).await? {
@@ -180,7 +171,8 @@ async fn append_in(
                 // A repeat or a stale epoch in the batch: start over, one event at a time.
                 *careful = true;
                 tx.rollback().await?;
-                tx = w.begin().await?;
+                // Fenced again: the rollback let the partitions' rows go.
+                tx = fenced_begin(w, fence).await?;
                 insert_rows(&mut tx, backend, intake).await?;
                 seqs.clear();
                 one_by_one(&mut tx, backend, items, last_seq, &mut seqs).await?

@@ -3,6 +3,7 @@
 use serde_json::Value;
 use sqlx::Row;
 
+use super::cluster::{fenced_begin, Fence};
 use super::db::{is_unique_violation, Backend};
 use super::error::StoreError;
 use super::rows::{ExecutionRow, StepRow};
@@ -53,8 +54,28 @@ impl RuntimeStore {
     /// idempotency key. The execution and its key are written in one transaction. A new
     /// execution is stored at epoch [`FIRST_EPOCH`]: the driver started for it right away owns it
     /// without a claim (a later driver claims the next epoch and fences it out).
-    pub async fn insert_execution(&self, new: &NewExecution) -> Result<InsertOutcome, StoreError> {
+    ///
+    /// `fence` (a cluster node's): the session's partition at the node's epoch; a node that no
+    /// longer holds it writes nothing and gets [`StoreError::Moved`].
+    pub async fn insert_execution(
+        &self,
+        new: &NewExecution,
+        fence: Option<Fence>,
+    ) -> Result<InsertOutcome, StoreError> {
         let Some((scope, key)) = &new.idempotency else {
+            if fence.is_some() {
+                let new = new.clone();
+                return self
+                    .store
+                    .detached(move |w| async move {
+                        let mut tx = fenced_begin(&w, fence.as_ref()).await?;
+                        insert_rows(&mut tx, w.store().backend(), std::slice::from_ref(&new))
+                            .await?;
+                        tx.commit().await?;
+                        Ok::<_, StoreError>(InsertOutcome::Created(new_row(&new)))
+                    })
+                    .await;
+            }
             // One statement, committed on its own: no transaction to open and close.
             let mut conn = self.store.writer.acquire().await?;
             insert_rows(&mut conn, self.store.backend(), std::slice::from_ref(new)).await?;
@@ -69,7 +90,7 @@ impl RuntimeStore {
         let (new, scope, key) = (new.clone(), scope.to_string(), key.to_string());
         self.store.detached(move |w| async move {
         let (new, scope, key) = (&new, scope.as_str(), key.as_str());
-        let mut tx = w.begin().await?;
+        let mut tx = fenced_begin(&w, fence.as_ref()).await?;
         insert_rows(&mut tx, w.store().backend(), std::slice::from_ref(new)).await?;
         let res = sqlx::query(
             "INSERT INTO idempotency_keys (scope, idem_key, execution_id, created_at) VALUES ($1, $2, $3, $4)",
@@ -87,10 +108,10 @@ impl RuntimeStore {
                 tx.rollback().await?;
                 return match w.store().runtime().execution_by_idempotency_key(scope, key).await? {
                     Some(existing) => Ok(InsertOutcome::Existing(existing)),
-                    None => Err(e),
+                    None => Err(e.into()),
                 };
             }
-            Err(e) => return Err(e),
+            Err(e) => return Err(StoreError::from(e)),
         }
         tx.commit().await?;
         Ok(InsertOutcome::Created(new_row(new)))
@@ -216,13 +237,37 @@ impl RuntimeStore {
 
     /// Takes ownership of an execution for a new driver: bumps and returns its epoch. Writes by
     /// drivers holding an older epoch are refused from then on (fencing).
-    pub async fn claim_execution(&self, execution_id: &str) -> Result<Option<i64>, StoreError> {
-        let row = sqlx::query(
-            "UPDATE executions SET epoch = epoch + 1 WHERE execution_id = $1 RETURNING epoch",
-        )
-        .bind(execution_id)
-        .fetch_optional(&self.store.writer)
-        .await?;
+    /// `fence`: as for [`Self::insert_execution`] (a node that let the session's partition go
+    /// must not take its executions from the node that holds it now).
+    pub async fn claim_execution(
+        &self,
+        execution_id: &str,
+        fence: Option<Fence>,
+    ) -> Result<Option<i64>, StoreError> {
+        const CLAIM: &str =
+            "UPDATE executions SET epoch = epoch + 1 WHERE execution_id = $1 RETURNING epoch";
+        let row = match fence {
+            None => {
+                sqlx::query(CLAIM)
+                    .bind(execution_id)
+                    .fetch_optional(&self.store.writer)
+                    .await?
+            }
+            Some(fence) => {
+                let execution_id = execution_id.to_string();
+                self.store
+                    .detached(move |w| async move {
+                        let mut tx = fenced_begin(&w, Some(&fence)).await?;
+                        let row = sqlx::query(CLAIM)
+                            .bind(&execution_id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        tx.commit().await?;
+                        Ok::<_, StoreError>(row)
+                    })
+                    .await?
+            }
+        };
         row.map(|r| r.try_get::<i64, _>("epoch"))
             .transpose()
             .map_err(StoreError::from)

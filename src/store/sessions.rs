@@ -3,6 +3,7 @@
 use serde_json::Value;
 use sqlx::Row;
 
+use super::cluster::{fenced_begin, Fence};
 use super::db::is_unique_violation;
 use super::error::StoreError;
 use super::rows::SessionRow;
@@ -48,6 +49,7 @@ impl RuntimeStore {
         tenant_id: &str,
         metadata: &Value,
         at: i64,
+        fence: Option<Fence>,
     ) -> Result<BindOutcome, StoreError> {
         let (session_id, user_id, tenant_id, metadata) = (
             session_id.to_string(),
@@ -59,7 +61,7 @@ impl RuntimeStore {
             .detached(move |w| async move {
                 let (session_id, user_id, tenant_id) =
                     (session_id.as_str(), user_id.as_str(), tenant_id.as_str());
-                let mut tx = w.begin().await?;
+                let mut tx = fenced_begin(&w, fence.as_ref()).await?;
                 let before = sqlx::query(&format!(
                     "SELECT {COLUMNS} FROM sessions WHERE session_id = $1"
                 ))

@@ -326,6 +326,73 @@ async fn a_commit_for_a_partition_taken_over_is_refused_and_the_node_lets_it_go(
 }
 
 #[tokio::test]
+async fn a_partition_that_moves_away_and_back_continues_its_sessions_logs() {
+    let Some(db) = postgres_db().await else {
+        return;
+    };
+    let a = spawn_app_with(node_config(&test_config(&db), "node-a", 60_000), builtins()).await;
+    let keeper = a.app.app.runtime.keeper().unwrap().clone();
+    let session = runtime_session(&a.http, &a.base, &a.token).await;
+    assert_eq!(echo(&a, &session, "first").await["status"], "completed");
+    let p = i32::from(partition_of(&session));
+    let raw = raw_pool(&db.url).await;
+    let now = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
+    // Node z takes the partition over, and writes two events of the session meanwhile.
+    sqlx::query(&format!(
+        "UPDATE partition_leases SET owner = 'node-z', epoch = epoch + 1, expires_at = {now} + 60000 \
+         WHERE partition_id = $1"
+    ))
+    .bind(p)
+    .execute(&raw)
+    .await
+    .unwrap();
+    keeper.tick().await.unwrap();
+    let last: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM events WHERE session_id = $1")
+        .bind(&session)
+        .fetch_one(&raw)
+        .await
+        .unwrap();
+    assert_eq!(last, 4, "the echo's four events");
+    for seq in [5i64, 6] {
+        sqlx::query(
+            "INSERT INTO events (event_id, session_id, seq, event_type, execution_id, event_key, \
+             data, created_at) VALUES ($1, $2, $3, 'AGENT_RESPONSE', NULL, $4, '{}', 0)",
+        )
+        .bind(format!("z-{seq}"))
+        .bind(&session)
+        .bind(seq)
+        .bind(format!("z-key-{seq}"))
+        .execute(&raw)
+        .await
+        .unwrap();
+    }
+    // Node z lets it go; node a takes it back at its next round.
+    sqlx::query("UPDATE partition_leases SET owner = NULL, expires_at = 0 WHERE partition_id = $1")
+        .bind(p)
+        .execute(&raw)
+        .await
+        .unwrap();
+    keeper.tick().await.unwrap();
+    assert!(keeper
+        .held()
+        .iter()
+        .any(|(q, epoch)| i32::from(*q) == p && *epoch == 3));
+    // The session's log goes on after z's events (node a's cached `seq` was 4).
+    let done = echo(&a, &session, "back").await;
+    assert_eq!(done["status"], "completed");
+    let seqs: Vec<i64> = done["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(seqs, [7, 8, 9, 10]);
+    raw.close().await;
+    a.app.shutdown().await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
 async fn a_lease_is_taken_over_only_once_it_runs_out_and_always_at_a_new_epoch() {
     let Some(db) = postgres_db().await else {
         return;

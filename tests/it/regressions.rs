@@ -57,13 +57,13 @@ async fn a_duplicate_event_from_a_stale_epoch_is_fenced() {
     let store = &t.app.store;
     let stale = store
         .runtime()
-        .claim_execution(&eid)
+        .claim_execution(&eid, None)
         .await
         .unwrap()
         .unwrap();
     let newer = store
         .runtime()
-        .claim_execution(&eid)
+        .claim_execution(&eid, None)
         .await
         .unwrap()
         .unwrap();

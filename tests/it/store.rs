@@ -73,7 +73,7 @@ async fn concurrent_submits_with_one_key_store_one_execution() {
             tasks.push(tokio::spawn(async move {
                 store
                     .runtime()
-                    .insert_execution(&new_execution("s1", Some("same-key")))
+                    .insert_execution(&new_execution("s1", Some("same-key")), None)
                     .await
             }));
         }
@@ -104,7 +104,8 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
     for db in databases().await {
         let store = store_with_session(&db, "s1").await;
         let exec = new_execution("s1", None);
-        let InsertOutcome::Created(stored) = store.runtime().insert_execution(&exec).await.unwrap()
+        let InsertOutcome::Created(stored) =
+            store.runtime().insert_execution(&exec, None).await.unwrap()
         else {
             panic!("a new execution is created");
         };
@@ -112,7 +113,7 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
         assert_eq!(stored.epoch, 1);
         let epoch = store
             .runtime()
-            .claim_execution(&exec.execution_id)
+            .claim_execution(&exec.execution_id, None)
             .await
             .unwrap()
             .unwrap();
@@ -147,7 +148,7 @@ async fn event_appends_are_ordered_deduplicated_and_fenced() {
         // An effect with a stale epoch writes nothing, neither state nor event.
         let newer = store
             .runtime()
-            .claim_execution(&exec.execution_id)
+            .claim_execution(&exec.execution_id, None)
             .await
             .unwrap()
             .unwrap();
@@ -253,7 +254,7 @@ async fn a_step_of_a_missing_execution_spoils_only_its_own_event() {
     for db in databases().await {
         let store = store_with_session(&db, "s1").await;
         let a = new_execution("s1", None);
-        store.runtime().insert_execution(&a).await.unwrap();
+        store.runtime().insert_execution(&a, None).await.unwrap();
         let step = |execution_id: String| Effect::StepStarted {
             execution_id,
             epoch: 1,
@@ -287,13 +288,13 @@ async fn a_stale_effect_in_a_batch_spoils_only_its_own_event() {
         let store = store_with_session(&db, "s1").await;
         let (a, b) = (new_execution("s1", None), new_execution("s1", None));
         for e in [&a, &b] {
-            store.runtime().insert_execution(e).await.unwrap();
+            store.runtime().insert_execution(e, None).await.unwrap();
         }
         // `b` is taken over by a newer driver: its first driver (epoch 1) is stale.
         assert_eq!(
             store
                 .runtime()
-                .claim_execution(&b.execution_id)
+                .claim_execution(&b.execution_id, None)
                 .await
                 .unwrap(),
             Some(2)
@@ -394,7 +395,7 @@ async fn a_batch_of_starts_steps_and_endings_sets_every_row() {
         let store = store_with_session(&db, "s1").await;
         let [a, b, c] = [(); 3].map(|_| new_execution("s1", None));
         for e in [&a, &b, &c] {
-            store.runtime().insert_execution(e).await.unwrap();
+            store.runtime().insert_execution(e, None).await.unwrap();
         }
         let with_time = |key: &str, t: i64| {
             let mut e = event("s1", Some(key));
@@ -545,7 +546,7 @@ async fn the_fast_path_and_the_careful_path_leave_the_same_rows() {
             // w: its step starts twice (a retry).
             let [x, y, z, w] = [(); 4].map(|_| new_execution(session, None));
             for e in [&x, &y, &z, &w] {
-                store.runtime().insert_execution(e).await.unwrap();
+                store.runtime().insert_execution(e, None).await.unwrap();
             }
             let id = |e: &NewExecution| e.execution_id.clone();
             let mut t = 10_000;

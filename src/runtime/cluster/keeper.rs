@@ -22,8 +22,9 @@ fn changed(change: &'static str, count: usize) {
     metrics::counter!(names::CLUSTER_PARTITION_CHANGES, "change" => change).increment(count as u64);
 }
 
-/// How long a hand-back waits for the partitions' sessions to stop.
-const STOP_WAIT: Duration = Duration::from_secs(10);
+/// How long a round waits for the sessions of partitions it let go to stop: at most this, and
+/// never more than half a heartbeat (the round must end in time to renew the rest).
+const STOP_WAIT: Duration = Duration::from_secs(2);
 
 pub struct Keeper {
     store: RuntimeStore,
@@ -94,6 +95,10 @@ impl Keeper {
         Ok(())
     }
 
+    fn stop_wait(&self) -> Duration {
+        STOP_WAIT.min(self.heartbeat / 2)
+    }
+
     fn lease_ms(&self) -> i64 {
         self.lease.as_millis() as i64
     }
@@ -117,7 +122,7 @@ impl Keeper {
         if !lost.is_empty() {
             tracing::warn!(partitions = ?lost, "partitions taken over by another node");
             changed("lost", lost.len());
-            let _ = tokio::time::timeout(STOP_WAIT, self.ownership.lose(&lost)).await;
+            let _ = tokio::time::timeout(self.stop_wait(), self.ownership.lose(&lost)).await;
         }
         // Held in the database at an epoch this node never took (its answer was lost): handed
         // back, to be taken again at a new epoch.
@@ -174,7 +179,7 @@ impl Keeper {
     async fn hand_back(&self, partitions: &[u16]) -> Result<(), StoreError> {
         tracing::info!(count = partitions.len(), "handing partitions over");
         changed("handed", partitions.len());
-        let _ = tokio::time::timeout(STOP_WAIT, self.ownership.lose(partitions)).await;
+        let _ = tokio::time::timeout(self.stop_wait(), self.ownership.lose(partitions)).await;
         self.store
             .cluster_release(&self.node.node_id, partitions)
             .await?;
@@ -193,8 +198,17 @@ impl Keeper {
                 if *stop.borrow() {
                     return;
                 }
-                if let Err(e) = self.tick().await {
-                    tracing::warn!(error = %e.chain(), "cluster heartbeat failed");
+                // A round that outlasts its heartbeat (a database that does not answer) counts
+                // as failed: its statements are each on their own, so dropping it leaves no
+                // transaction open.
+                let round = tokio::time::timeout(self.heartbeat * 2, self.tick()).await;
+                let failed = match round {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => Some(e.chain()),
+                    Err(_) => Some("the round did not end in time".to_string()),
+                };
+                if let Some(why) = failed {
+                    tracing::warn!(error = %why, "cluster heartbeat failed");
                     let expired = self
                         .valid_until
                         .lock()
@@ -205,7 +219,8 @@ impl Keeper {
                             partitions = held.len(),
                             "leases not renewed in time: this node lets its partitions go"
                         );
-                        let _ = tokio::time::timeout(STOP_WAIT, self.ownership.lose(&held)).await;
+                        let _ = tokio::time::timeout(self.stop_wait(), self.ownership.lose(&held))
+                            .await;
                     }
                 }
             }

@@ -41,6 +41,9 @@ struct Leases {
     /// Until when (ms since `base`) the leases count as held: a quarter lease before they run
     /// out in the database, counted from before the renewal was sent. 0: never renewed.
     valid_until: AtomicU64,
+    /// Grows each time partitions are taken: whatever was cached about their sessions (their
+    /// last `seq`) may have changed on another node meanwhile.
+    generation: AtomicU64,
     changes: mpsc::UnboundedSender<Change>,
 }
 
@@ -58,6 +61,7 @@ impl Ownership {
             epochs: (0..PARTITIONS).map(|_| AtomicI64::new(0)).collect(),
             base: Instant::now(),
             valid_until: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
             changes,
         };
         (
@@ -112,6 +116,29 @@ impl Ownership {
         }))
     }
 
+    /// How many times partitions were taken (0 for a single node): a cache of sessions' state
+    /// kept across a change of it may be stale.
+    pub fn generation(&self) -> u64 {
+        self.cluster
+            .as_ref()
+            .map_or(0, |c| c.generation.load(Ordering::Acquire))
+    }
+
+    /// Whether the partition is held (at any epoch, however long ago the leases were renewed).
+    pub fn holds_partition(&self, p: u16) -> bool {
+        match &self.cluster {
+            None => true,
+            Some(c) => c.epochs[usize::from(p)].load(Ordering::Acquire) != 0,
+        }
+    }
+
+    /// What a write for the session must still hold ([`Self::fence`] of one session), or the
+    /// refusal a command for it gets here (its partition is not held now).
+    pub fn session_fence(&self, session_id: &str) -> Result<Option<Fence>, RuntimeError> {
+        self.fence([session_id])
+            .map_err(|_| RuntimeError::Unavailable(crate::store::cluster::MOVED.into()))
+    }
+
     /// The partitions held now, at their epochs (empty for a single node).
     pub fn held(&self) -> Vec<Held> {
         let Some(c) = &self.cluster else {
@@ -139,6 +166,7 @@ impl Ownership {
         for (p, epoch) in gained {
             c.epochs[usize::from(*p)].store(*epoch, Ordering::Release);
         }
+        c.generation.fetch_add(1, Ordering::AcqRel);
         if !gained.is_empty() {
             let _ = c
                 .changes

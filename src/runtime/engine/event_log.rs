@@ -143,17 +143,21 @@ impl EventHub {
     /// Events up to `seq` of the session were committed (announced by the node that holds
     /// it): its subscribers here read what they miss from the store.
     pub fn committed(&self, session_id: &str, seq: i64) {
-        if let Some(tx) = self.channels.get(session_id) {
-            let _ = tx.send(Live::Committed(seq));
+        let no_receivers = match self.channels.get(session_id) {
+            Some(tx) => tx.send(Live::Committed(seq)).is_err(),
+            None => false,
+        };
+        if no_receivers {
+            self.channels
+                .remove_if(session_id, |_, tx| tx.receiver_count() == 0);
         }
     }
 
     /// Announcements may have been missed (a lost connection): every subscriber here looks
     /// in the store.
     pub fn committed_anywhere(&self) {
-        for tx in self.channels.iter() {
-            let _ = tx.send(Live::Committed(i64::MAX));
-        }
+        self.channels
+            .retain(|_, tx| tx.send(Live::Committed(i64::MAX)).is_ok());
     }
 
     fn subscribe(&self, session_id: &str) -> broadcast::Receiver<Live> {
@@ -189,6 +193,8 @@ pub struct EventLogArgs {
 pub struct EventLogState {
     store: RuntimeStore,
     ownership: Arc<crate::runtime::cluster::Ownership>,
+    /// The ownership's generation `last_seq` was cached under.
+    generation: u64,
     hub: EventHub,
     stats: Arc<EventLogStats>,
     buffer: Vec<Pending>,
@@ -211,6 +217,7 @@ impl Actor for EventLog {
         // Nothing is trusted from a previous incarnation: `seq` values are re-read from the store.
         Ok(EventLogState {
             store: args.store,
+            generation: args.ownership.generation(),
             ownership: args.ownership,
             hub: args.hub,
             stats: args.stats,
@@ -281,8 +288,11 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intak
     if batch.is_empty() && intake.is_empty() {
         return;
     }
-    if state.last_seq.len() > MAX_CACHED_SESSIONS {
+    // Partitions taken since: their sessions' events may have grown on another node.
+    let generation = state.ownership.generation();
+    if state.last_seq.len() > MAX_CACHED_SESSIONS || generation != state.generation {
         state.last_seq.clear();
+        state.generation = generation;
     }
     // The intakes' opening events first, then the appends': each with its reply and how many
     // events it brought.
@@ -542,7 +552,11 @@ impl EventLogHandle {
                 Err(e) => Err(RuntimeError::Unavailable(format!("event log: {e}"))),
             }
         };
-        append.retry(APPEND_RETRY).await
+        // A refusal because the session's partition moved is final here.
+        append
+            .retry(APPEND_RETRY)
+            .when(|e| !crate::runtime::cluster::ownership::is_moved(e))
+            .await
     }
 
     /// Stores a new execution (one without an idempotency key), with its opening events, in
@@ -582,7 +596,10 @@ impl EventLogHandle {
         };
         attempt
             .retry(INTAKE_RETRY)
-            .when(|e| matches!(e, RuntimeError::Unavailable(_)))
+            .when(|e| {
+                matches!(e, RuntimeError::Unavailable(_))
+                    && !crate::runtime::cluster::ownership::is_moved(e)
+            })
             .await
     }
 

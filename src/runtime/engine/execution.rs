@@ -23,6 +23,8 @@ pub struct ExecutionActor;
 
 pub struct ExecutionArgs {
     pub ctx: RuntimeCtx,
+    /// Its session (a claim is fenced by the session's partition).
+    pub session_id: String,
     pub execution_id: String,
     /// The row just stored for a new execution (its steps: none yet), or `None` to claim and
     /// read it from the store.
@@ -31,6 +33,7 @@ pub struct ExecutionArgs {
 
 pub struct ExecutionState {
     ctx: RuntimeCtx,
+    session_id: String,
     execution_id: String,
     fresh: Option<Box<ExecutionRow>>,
     control: mpsc::UnboundedSender<Control>,
@@ -58,6 +61,7 @@ impl Actor for ExecutionActor {
         let (control, _) = mpsc::unbounded_channel();
         Ok(ExecutionState {
             ctx: args.ctx,
+            session_id: args.session_id,
             execution_id: args.execution_id,
             fresh: args.fresh,
             control,
@@ -72,6 +76,7 @@ impl Actor for ExecutionActor {
     ) -> Result<(), ActorProcessingErr> {
         let ctx = state.ctx.clone();
         let execution_id = state.execution_id.clone();
+        let session_id = state.session_id.clone();
         // The stored row is only ours if no driver has taken the execution since: one that has
         // (a recovery scan that got there first) holds a newer epoch, and only a claim beats it.
         let fresh = state.fresh.take();
@@ -81,7 +86,11 @@ impl Actor for ExecutionActor {
         }
         let start = match fresh {
             Some(row) => saga::Start::Fresh(row),
-            None => match ctx.store.claim_execution(&execution_id).await? {
+            None => match ctx
+                .store
+                .claim_execution(&execution_id, ctx.ownership.session_fence(&session_id)?)
+                .await?
+            {
                 Some(epoch) => saga::Start::Claimed(epoch),
                 None => {
                     // Nothing to drive (and nothing a restart could fix).
@@ -118,6 +127,27 @@ impl Actor for ExecutionActor {
             };
             let _ = myself.send_message(ExecutionMsg::DriverDone(outcome));
         });
+        Ok(())
+    }
+
+    /// Stopped from outside while its driver runs (its session stopped because this node let
+    /// the session's partition go): the driver stops too, so the step it runs is not run here
+    /// while the new owner runs it again. (A panic skips this; the next incarnation aborts the
+    /// driver it finds.)
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        if let Some(mine) = state.driver_id {
+            if let Some((_, driver)) = state
+                .ctx
+                .drivers
+                .remove_if(&state.execution_id, |_, h| h.id() == mine)
+            {
+                driver.abort();
+            }
+        }
         Ok(())
     }
 

@@ -14,8 +14,8 @@ use crate::runtime::engine::session::{SessionActor, SessionArgs};
 use crate::telemetry::names;
 
 const RETRY_DELAY: std::time::Duration = std::time::Duration::from_secs(1);
-/// How long a session's actor is given to stop when its partition moves.
-const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a session's actor is given to stop when its partition moves (all of them at once).
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 enum Slot {
     Active(ActorRef<SessionMsg>),
@@ -139,7 +139,9 @@ impl Actor for RuntimeRouter {
                 tokio::spawn(async move {
                     match store.sessions_with_unfinished_executions().await {
                         Ok(mut ids) => {
-                            ids.retain(|id| ownership.owns(id));
+                            ids.retain(|id| {
+                                ownership.holds_partition(crate::runtime::cluster::partition_of(id))
+                            });
                             if !ids.is_empty() {
                                 tracing::info!(
                                     sessions = ids.len(),
@@ -224,7 +226,9 @@ fn route(
     session_id: String,
     msg: SessionMsg,
 ) {
-    if !state.sessions.contains_key(&session_id) && !state.ctx.ownership.owns(&session_id) {
+    // Not activated, nor delivered to an active actor, once the partition's lease is not held
+    // (its holder changed, or this node could not renew in time).
+    if !state.ctx.ownership.owns(&session_id) {
         msg.fail(not_here());
         return;
     }
@@ -289,11 +293,12 @@ fn disown(state: &mut RouterState, partitions: &[u16], done: tokio::sync::onesho
         );
     }
     tokio::spawn(async move {
-        for actor in stopping {
+        let stops = stopping.into_iter().map(|actor| async move {
             let _ = actor
                 .stop_and_wait(Some("partition moved".into()), Some(STOP_WAIT))
                 .await;
-        }
+        });
+        futures::future::join_all(stops).await;
         let _ = done.send(());
     });
 }

@@ -204,19 +204,24 @@ impl Actor for SessionActor {
                 let metadata = merge_metadata(&s.metadata, req.metadata.as_ref());
                 let store = state.ctx.store.clone();
                 let session_id = s.session_id.clone();
+                let fence = state.ctx.ownership.session_fence(&session_id);
                 let me = myself.clone();
                 state.inflight += 1;
                 tokio::spawn(async move {
-                    let result = store
-                        .bind_session(
-                            &session_id,
-                            &req.user_id,
-                            &req.tenant_id,
-                            &metadata,
-                            now_micros(),
-                        )
-                        .await
-                        .map_err(RuntimeError::from);
+                    let result = match fence {
+                        Ok(fence) => store
+                            .bind_session(
+                                &session_id,
+                                &req.user_id,
+                                &req.tenant_id,
+                                &metadata,
+                                now_micros(),
+                                fence,
+                            )
+                            .await
+                            .map_err(RuntimeError::from),
+                        Err(moved) => Err(moved),
+                    };
                     // The actor updates its copy before the caller hears back. Should it have
                     // died, the reply is dropped and the (idempotent) upgrade is retried.
                     let _ = me.send_message(SessionMsg::Upgraded { result, reply });
@@ -477,6 +482,7 @@ fn start_execution(
         .insert(execution_id.clone(), ExecSlot::Starting(Vec::new()));
     let args = ExecutionArgs {
         ctx: state.ctx.clone(),
+        session_id: state.session.session_id.clone(),
         execution_id: execution_id.clone(),
         fresh,
     };
@@ -549,10 +555,13 @@ fn submit(
                     },
                 }
             }
-            Some(_) => store
-                .insert_execution(&new)
-                .await
-                .map_err(RuntimeError::from),
+            Some(_) => match ctx.ownership.session_fence(&new.session_id) {
+                Ok(fence) => store
+                    .insert_execution(&new, fence)
+                    .await
+                    .map_err(RuntimeError::from),
+                Err(moved) => Err(moved),
+            },
         };
         let (answer, start) = match inserted {
             // The key was used by the anonymous session this one continues: that

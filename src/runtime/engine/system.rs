@@ -29,12 +29,19 @@ use crate::runtime::engine::router::RuntimeRouter;
 use crate::store::blobs::BlobStore;
 use crate::store::{Backend, Store};
 
+/// A cluster node's lease keeper, its loop (taken when it is awaited), and the loop's stop
+/// signal.
+type ClusterNode = (
+    Arc<Keeper>,
+    parking_lot::Mutex<Option<JoinHandle<()>>>,
+    watch::Sender<bool>,
+);
+
 pub struct Runtime {
     pub ctx: RuntimeCtx,
     root: ActorRef<SupervisorMsg>,
     root_done: parking_lot::Mutex<Option<JoinHandle<()>>>,
-    /// A cluster node's lease keeper, its loop, and the loop's stop signal.
-    cluster: Option<(Arc<Keeper>, JoinHandle<()>, watch::Sender<bool>)>,
+    cluster: Option<ClusterNode>,
 }
 
 impl Runtime {
@@ -178,7 +185,7 @@ impl Runtime {
                     stopped.clone(),
                 );
                 let task = keeper.clone().run(stopped);
-                Some((keeper, task, stop))
+                Some((keeper, parking_lot::Mutex::new(Some(task)), stop))
             }
             _ => None,
         };
@@ -211,9 +218,13 @@ impl Runtime {
     /// actors, then frees its leases for the other nodes to take at once.
     pub async fn shutdown(&self) {
         if let Some((keeper, task, stop)) = &self.cluster {
-            // The loop stops at its next wait (a round under way finishes: each of its
-            // statements is on its own, and a late one changes nothing once this node leaves).
-            let _ = (stop.send(true), task);
+            // The loop stops at its next wait; a round under way finishes first (so that no
+            // late heartbeat writes the node back after it has left).
+            let _ = stop.send(true);
+            let running = task.lock().take();
+            if let Some(running) = running {
+                let _ = tokio::time::timeout(Duration::from_secs(10), running).await;
+            }
             if let Err(e) = keeper.leaving().await {
                 tracing::warn!(error = %e.chain(), "could not mark this node as leaving");
             }

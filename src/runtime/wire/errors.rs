@@ -45,11 +45,19 @@ impl From<RuntimeError> for ApiError {
             RuntimeError::Unavailable(why) => {
                 // Expected during a runtime restart: the runtime client logs each outage once.
                 tracing::debug!(%why, "runtime unavailable");
-                ApiError::new(
+                let mut e = ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "runtime_unavailable",
                     "the runtime is unavailable; try again shortly",
-                )
+                );
+                // A cluster node refusing a session it does not hold (nothing ran): the
+                // forwarding node places the command again.
+                if why.starts_with(crate::store::cluster::MOVED) {
+                    let mut extra = serde_json::Map::new();
+                    extra.insert("moved".into(), Value::Bool(true));
+                    e.extra = Some(Box::new(extra));
+                }
+                e
             }
             RuntimeError::RateLimited {
                 message,
@@ -126,6 +134,9 @@ pub fn from_answer(status: reqwest::StatusCode, body: &Value) -> RuntimeError {
         400 | 422 => RuntimeError::Invalid(fields(body, &message)),
         // The limit is the caller's: it sets it on the error it returns.
         413 => RuntimeError::TooLarge(0),
+        503 if body["moved"] == true => {
+            RuntimeError::Unavailable(crate::store::cluster::MOVED.to_string())
+        }
         503 => RuntimeError::Unavailable(format!("runtime: {message}")),
         401 | 403 => RuntimeError::Internal(
             "the runtime refused the service token (SYMPHAINY_SERVICE_TOKEN differs)".into(),
@@ -190,6 +201,16 @@ mod tests {
             e(503, json!({"error": "runtime_unavailable"})),
             RuntimeError::Unavailable(_)
         ));
+        // A cluster node's refusal of a session it does not hold reads back as one.
+        let moved = e(503, json!({"error": "runtime_unavailable", "moved": true}));
+        assert!(
+            crate::runtime::cluster::ownership::is_moved(&moved),
+            "{moved:?}"
+        );
+        assert!(!crate::runtime::cluster::ownership::is_moved(&e(
+            503,
+            json!({"error": "runtime_unavailable"})
+        )));
         assert!(matches!(e(401, json!({})), RuntimeError::Internal(_)));
         assert!(matches!(e(500, json!({})), RuntimeError::Internal(_)));
     }
@@ -212,6 +233,7 @@ mod tests {
             },
             RuntimeError::DatabaseUnavailable("x".into()),
             RuntimeError::Unavailable("x".into()),
+            RuntimeError::Unavailable(crate::store::cluster::MOVED.into()),
         ];
         for error in errors {
             let response = ApiError::from(error.clone()).into_response();
@@ -221,6 +243,8 @@ mod tests {
                 .unwrap();
             let body: Value = serde_json::from_slice(&body).unwrap();
             let back = from_answer(status, &body);
+            let moved = crate::runtime::cluster::ownership::is_moved;
+            assert_eq!(moved(&error), moved(&back), "{body}");
             match (&error, &back) {
                 // Why the database or the runtime is down stays in this process's log.
                 (RuntimeError::DatabaseUnavailable(_), RuntimeError::DatabaseUnavailable(_))

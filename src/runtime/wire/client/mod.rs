@@ -152,24 +152,24 @@ impl HttpRuntimeClient {
         }
     }
 
-    /// The request `request` as it would go to the node after the one it was made for (which
-    /// could not be connected to); that node becomes the one this client talks to. `None` with
-    /// a single node, or a body that cannot be sent twice (a stream).
-    fn to_next_node(&self, request: &reqwest::Request) -> Option<reqwest::Request> {
-        use std::sync::atomic::Ordering::Relaxed;
+    /// The request `request` as it would go to the node after the one it was made for, and
+    /// the two nodes' positions (`None` with a single node, or a body that cannot be sent twice:
+    /// a stream).
+    fn for_next_node(
+        &self,
+        request: &reqwest::Request,
+    ) -> Option<(reqwest::Request, usize, usize)> {
         let bases = &self.inner.bases;
         if bases.len() < 2 {
             return None;
         }
         let url = request.url().as_str();
-        let from = bases
-            .iter()
-            .position(|b| url.starts_with(b.as_str().trim_end_matches('/')))?;
+        let from = bases.iter().position(|b| {
+            let base = b.as_str().trim_end_matches('/');
+            url.strip_prefix(base)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']))
+        })?;
         let to = (from + 1) % bases.len();
-        let _ = self
-            .inner
-            .current
-            .compare_exchange(from, to, Relaxed, Relaxed);
         let rest = &url[bases[from].as_str().trim_end_matches('/').len()..];
         let mut next = request.try_clone()?;
         *next.url_mut() = Url::parse(&format!(
@@ -177,7 +177,7 @@ impl HttpRuntimeClient {
             bases[to].as_str().trim_end_matches('/')
         ))
         .ok()?;
-        Some(next)
+        Some((next, from, to))
     }
 
     /// Sends the request (to the next node while one cannot be connected to, each node once);
@@ -190,7 +190,7 @@ impl HttpRuntimeClient {
         let response = loop {
             left -= 1;
             let next = if left > 0 {
-                self.to_next_node(&request)
+                self.for_next_node(&request)
             } else {
                 None
             };
@@ -199,7 +199,15 @@ impl HttpRuntimeClient {
                 Err(e) => {
                     let e = crate::runtime::wire::errors::unreachable(e);
                     match next {
-                        Some(next) if crate::runtime::wire::errors::never_delivered(&e) => {
+                        Some((next, from, to))
+                            if crate::runtime::wire::errors::never_delivered(&e) =>
+                        {
+                            // This client talks to the next node from now on.
+                            use std::sync::atomic::Ordering::Relaxed;
+                            let _ = self
+                                .inner
+                                .current
+                                .compare_exchange(from, to, Relaxed, Relaxed);
                             tracing::warn!(error = %e, to = %next.url().origin().ascii_serialization(), "runtime node not reached; trying the next");
                             request = next;
                         }
