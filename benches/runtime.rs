@@ -828,6 +828,19 @@ async fn cluster_run(db: &TestDb, nodes: usize) -> f64 {
         assert!(start.elapsed() < Duration::from_secs(30), "shares {held:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    use std::sync::atomic::Ordering::Relaxed;
+    let stats: Vec<_> = apps
+        .iter()
+        .map(|t| t.app.runtime.ctx.events.stats.clone())
+        .collect();
+    let counts =
+        |stats: &[std::sync::Arc<symphainy::runtime::engine::event_log::EventLogStats>]| {
+            stats.iter().fold((0u64, 0u64), |(e, c), s| {
+                (e + s.events.load(Relaxed), c + s.transactions.load(Relaxed))
+            })
+        };
+    let (e0, c0) = counts(&stats);
+    let busy0 = process_cpu_seconds();
     let mut tasks = Vec::new();
     for k in 0..CLUSTER_SUBMITTERS {
         let runtime = apps[k % nodes].app.runtime.clone();
@@ -854,9 +867,22 @@ async fn cluster_run(db: &TestDb, nodes: usize) -> f64 {
     for task in tasks {
         completed += task.await.unwrap();
     }
+    let cpu = process_cpu_seconds() - busy0;
+    let (e1, c1) = counts(&stats);
     for t in apps {
         t.app.shutdown().await;
     }
+    // What limits it: the commits the nodes make between them, and the CPU they use.
+    println!(
+        "| cluster, {nodes} node(s): event-log commits, all nodes | {:.0}/s, {:.1} events each | | |",
+        (c1 - c0) as f64 / DURABLE_FOR.as_secs_f64(),
+        (e1 - e0) as f64 / (c1 - c0).max(1) as f64
+    );
+    println!(
+        "| cluster, {nodes} node(s): process CPU per intent (clients included) | {:.0} µs ({:.2} cores busy) | | |",
+        cpu / completed.max(1) as f64 * 1e6,
+        cpu / DURABLE_FOR.as_secs_f64()
+    );
     completed as f64 / DURABLE_FOR.as_secs_f64()
 }
 
