@@ -65,6 +65,10 @@ pub type Held = (u16, i64);
 pub struct Fence {
     pub node_id: String,
     pub held: Vec<Held>,
+    /// How long the fenced transaction may sit idle, or wait for a lock, before the database
+    /// ends it (milliseconds): a node paused or cut off inside it must not hold its partitions'
+    /// rows, which a takeover waits for, past its lease.
+    pub limit_ms: u64,
 }
 
 impl RuntimeStore {
@@ -379,7 +383,7 @@ pub(super) async fn fenced_begin(
 ) -> Result<crate::store::write::Tx, StoreError> {
     let mut tx = w.begin().await?;
     if let Some(fence) = fence {
-        let lost = hold_partitions(&mut tx, &fence.node_id, &fence.held).await?;
+        let lost = hold_partitions(&mut tx, &fence.node_id, &fence.held, fence.limit_ms).await?;
         if !lost.is_empty() {
             tx.rollback().await?;
             return Err(StoreError::Moved(format!(
@@ -397,17 +401,23 @@ pub(super) async fn hold_partitions(
     tx: &mut Transaction<'_, Any>,
     node_id: &str,
     fence: &[Held],
+    limit_ms: u64,
 ) -> Result<Vec<u16>, sqlx::Error> {
     if fence.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<u16> = fence.iter().map(|(p, _)| *p).collect();
+    // The transaction's own limits are set in the same statement (`set_config(…, true)` holds
+    // until the transaction ends): no round trip of their own.
     let rows = sqlx::query(&format!(
-        "SELECT partition_id, epoch FROM partition_leases \
-         WHERE owner = $1 AND partition_id IN ({}) ORDER BY partition_id FOR SHARE",
+        "WITH limits AS (SELECT set_config('idle_in_transaction_session_timeout', $2, true) AS i, \
+           set_config('lock_timeout', $2, true) AS l) \
+         SELECT p.partition_id, p.epoch FROM partition_leases p, limits \
+         WHERE p.owner = $1 AND p.partition_id IN ({}) ORDER BY p.partition_id FOR SHARE OF p",
         id_list(&ids)
     ))
     .bind(node_id)
+    .bind(limit_ms.max(1).to_string())
     .fetch_all(&mut **tx)
     .await?;
     let held = held_rows(&rows)?;

@@ -326,6 +326,60 @@ async fn a_commit_for_a_partition_taken_over_is_refused_and_the_node_lets_it_go(
 }
 
 #[tokio::test]
+async fn a_node_that_lets_a_partition_go_stops_the_steps_running_there() {
+    let Some(db) = postgres_db().await else {
+        return;
+    };
+    let a = spawn_app_with(node_config(&test_config(&db), "node-a", 60_000), builtins()).await;
+    let runtime = a.app.app.runtime.clone();
+    let session = runtime_session(&a.http, &a.base, &a.token).await;
+    let r = a
+        .http
+        .post(a.url("/api/intent/submit"))
+        .bearer_auth(&a.token)
+        .json(&json!({"intent_type": "echo", "session_id": session,
+            "parameters": {"message": "slow", "delay_ms": 30000}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 202);
+    let id = r.json::<Value>().await.unwrap()["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // Its step runs here.
+    eventually(Duration::from_secs(10), || async {
+        runtime.ctx.drivers.contains_key(&id).then_some(())
+    })
+    .await;
+    // Another node takes the session's partition; this node's next round lets it go, and the
+    // step's driver stops with the session (the new owner will run the step again).
+    let raw = raw_pool(&db.url).await;
+    sqlx::query(
+        "UPDATE partition_leases SET owner = 'node-z', epoch = epoch + 1, \
+         expires_at = (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT + 60000 \
+         WHERE partition_id = $1",
+    )
+    .bind(i32::from(partition_of(&session)))
+    .execute(&raw)
+    .await
+    .unwrap();
+    runtime.keeper().unwrap().tick().await.unwrap();
+    assert!(!active_sessions(&a).await.contains(&session));
+    assert!(
+        !runtime.ctx.drivers.contains_key(&id),
+        "the driver was stopped"
+    );
+    // Nothing more was written for it here: it is still running, as the new owner finds it.
+    let status = a.status(&id).await;
+    assert_eq!(status["status"], "running");
+    assert_eq!(event_types(&status), ["EXECUTION_STARTED", "STEP_STARTED"]);
+    raw.close().await;
+    a.app.shutdown().await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
 async fn a_partition_that_moves_away_and_back_continues_its_sessions_logs() {
     let Some(db) = postgres_db().await else {
         return;

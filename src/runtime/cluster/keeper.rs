@@ -34,6 +34,8 @@ pub struct Keeper {
     heartbeat: Duration,
     /// Until when the leases count as held (as told to `ownership`).
     valid_until: parking_lot::Mutex<Option<Instant>>,
+    /// Set when the node leaves: no round takes partitions any more.
+    leaving: std::sync::atomic::AtomicBool,
 }
 
 impl Keeper {
@@ -58,6 +60,7 @@ impl Keeper {
             lease: settings.lease,
             heartbeat: settings.heartbeat(),
             valid_until: parking_lot::Mutex::new(None),
+            leaving: Default::default(),
         };
         keeper
             .store
@@ -148,6 +151,9 @@ impl Keeper {
         };
         let target = share(index, live.len());
         let held = self.ownership.held();
+        if self.leaving.load(std::sync::atomic::Ordering::SeqCst) {
+            return Ok(());
+        }
         if held.len() < target {
             let claimed = self
                 .store
@@ -227,8 +233,11 @@ impl Keeper {
         })
     }
 
-    /// Marks the node as leaving, so that the others stop counting it.
+    /// Marks the node as leaving, so that the others stop counting it (and it takes nothing
+    /// more itself).
     pub async fn leaving(&self) -> Result<(), StoreError> {
+        self.leaving
+            .store(true, std::sync::atomic::Ordering::SeqCst);
         self.store.cluster_leaving(&self.node.node_id).await
     }
 

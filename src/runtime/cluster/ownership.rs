@@ -35,6 +35,8 @@ pub struct Ownership {
 
 struct Leases {
     node_id: String,
+    /// A fenced transaction's idle and lock-wait limit: half a lease.
+    limit_ms: u64,
     /// Per partition, the epoch it is held at; 0 when not held.
     epochs: Vec<AtomicI64>,
     base: Instant,
@@ -53,11 +55,16 @@ impl Ownership {
         Ownership { cluster: None }
     }
 
-    /// A cluster node holding nothing yet; the receiver gets every change the keeper makes.
-    pub fn cluster(node_id: String) -> (Ownership, mpsc::UnboundedReceiver<Change>) {
+    /// A cluster node holding nothing yet, its leases lasting `lease`; the receiver gets every
+    /// change the keeper makes.
+    pub fn cluster(
+        node_id: String,
+        lease: std::time::Duration,
+    ) -> (Ownership, mpsc::UnboundedReceiver<Change>) {
         let (changes, rx) = mpsc::unbounded_channel();
         let leases = Leases {
             node_id,
+            limit_ms: (lease / 2).as_millis() as u64,
             epochs: (0..PARTITIONS).map(|_| AtomicI64::new(0)).collect(),
             base: Instant::now(),
             valid_until: AtomicU64::new(0),
@@ -113,6 +120,7 @@ impl Ownership {
         Ok(Some(Fence {
             node_id: c.node_id.clone(),
             held,
+            limit_ms: c.limit_ms,
         }))
     }
 
@@ -163,10 +171,11 @@ impl Ownership {
     /// The keeper's: `gained` are held now (the engine is told).
     pub fn gain(&self, gained: &[Held]) {
         let Some(c) = &self.cluster else { return };
+        // First: a flush that sees the new epochs sees the new generation too.
+        c.generation.fetch_add(1, Ordering::AcqRel);
         for (p, epoch) in gained {
             c.epochs[usize::from(*p)].store(*epoch, Ordering::Release);
         }
-        c.generation.fetch_add(1, Ordering::AcqRel);
         if !gained.is_empty() {
             let _ = c
                 .changes
@@ -226,7 +235,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_node_owns_what_it_holds_while_its_leases_are_valid() {
-        let (o, mut changes) = Ownership::cluster("n1".into());
+        let (o, mut changes) = Ownership::cluster("n1".into(), Duration::from_secs(10));
         let p = partition_of("s1");
         assert!(!o.owns("s1"), "nothing held yet");
         o.gain(&[(p, 7)]);

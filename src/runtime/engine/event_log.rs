@@ -288,12 +288,6 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intak
     if batch.is_empty() && intake.is_empty() {
         return;
     }
-    // Partitions taken since: their sessions' events may have grown on another node.
-    let generation = state.ownership.generation();
-    if state.last_seq.len() > MAX_CACHED_SESSIONS || generation != state.generation {
-        state.last_seq.clear();
-        state.generation = generation;
-    }
     // The intakes' opening events first, then the appends': each with its reply and how many
     // events it brought.
     let mut news = Vec::with_capacity(intake.len());
@@ -319,6 +313,14 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intak
             .map(|(e, _)| e.session_id.as_str())
             .chain(news.iter().map(|n| n.session_id.as_str())),
     );
+    // Partitions taken since the cache was filled: their sessions' events may have grown on
+    // another node. (Read after the fence: a node takes a partition's generation before its
+    // epoch, so a fence holding a newly taken partition sees the new generation.)
+    let generation = state.ownership.generation();
+    if state.last_seq.len() > MAX_CACHED_SESSIONS || generation != state.generation {
+        state.last_seq.clear();
+        state.generation = generation;
+    }
     let (result, news, items) = match fence {
         Ok(fence) => append_detached(state, fence, news, items).await,
         // Let go since `held_only` looked (a moment ago): nothing is written.
@@ -371,7 +373,7 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intak
                     Err(err) => {
                         forget_sessions(state, &group);
                         tracing::error!(error = %err, "event append failed");
-                        reply.fail(RuntimeError::Internal(err.to_string()), intake_error(&err));
+                        reply.fail(append_error(&err), intake_error(&err));
                     }
                 }
             }
@@ -380,7 +382,7 @@ async fn flush(state: &mut EventLogState, batch: Vec<Pending>, intake: Vec<Intak
             forget_sessions(state, &items);
             tracing::error!(error = %err, "event append failed");
             for reply in replies {
-                reply.fail(RuntimeError::Internal(err.to_string()), intake_error(&err));
+                reply.fail(append_error(&err), intake_error(&err));
             }
         }
     }
@@ -449,10 +451,21 @@ fn held_only(
     (batch, intake)
 }
 
+/// A failed append as its appender hears it: a refusal because the partition moved stays one
+/// (nothing was written: the command may be placed at the partition's holder).
+fn append_error(e: &StoreError) -> RuntimeError {
+    match e {
+        StoreError::Moved(why) => RuntimeError::Unavailable(why.clone()),
+        other => RuntimeError::Internal(other.to_string()),
+    }
+}
+
 /// A failed intake as its submitter hears it: 503 while the database cannot write (a full
 /// disk, a lost connection), as a direct insert would have said.
 fn intake_error(e: &StoreError) -> RuntimeError {
-    if e.is_unavailable() {
+    if let StoreError::Moved(why) = e {
+        RuntimeError::Unavailable(why.clone())
+    } else if e.is_unavailable() {
         RuntimeError::DatabaseUnavailable(e.chain())
     } else {
         RuntimeError::Internal(e.chain())
@@ -513,6 +526,9 @@ pub struct EventLogHandle {
     pub hub: EventHub,
     pub store: RuntimeStore,
     pub stats: Arc<EventLogStats>,
+    /// Which sessions this node may write (a refusal for one it still holds is tried again:
+    /// its lease was renewed late).
+    pub ownership: Arc<crate::runtime::cluster::Ownership>,
 }
 
 impl EventLogHandle {
@@ -552,10 +568,12 @@ impl EventLogHandle {
                 Err(e) => Err(RuntimeError::Unavailable(format!("event log: {e}"))),
             }
         };
-        // A refusal because the session's partition moved is final here.
+        // A refusal because the session's partition moved is final here, unless this node
+        // still holds it (its lease was renewed late): then it is tried again.
+        let session = items.first().map(|(e, _)| e.session_id.clone());
         append
             .retry(APPEND_RETRY)
-            .when(|e| !crate::runtime::cluster::ownership::is_moved(e))
+            .when(|e| !crate::runtime::cluster::ownership::is_moved(e) || self.still_held(&session))
             .await
     }
 
@@ -570,6 +588,7 @@ impl EventLogHandle {
         new: NewExecution,
         opening: Vec<Item>,
     ) -> Result<Opened, RuntimeError> {
+        let session = new.session_id.clone();
         let attempt = || async {
             let actor = self
                 .slot
@@ -598,9 +617,17 @@ impl EventLogHandle {
             .retry(INTAKE_RETRY)
             .when(|e| {
                 matches!(e, RuntimeError::Unavailable(_))
-                    && !crate::runtime::cluster::ownership::is_moved(e)
+                    && (!crate::runtime::cluster::ownership::is_moved(e)
+                        || self.still_held(&Some(session.clone())))
             })
             .await
+    }
+
+    fn still_held(&self, session: &Option<String>) -> bool {
+        session.as_deref().is_some_and(|s| {
+            self.ownership
+                .holds_partition(crate::runtime::cluster::partition_of(s))
+        })
     }
 
     /// Events of a session with `seq > after_seq`: stored ones first, then live ones, in order,

@@ -130,10 +130,9 @@ impl Actor for ExecutionActor {
         Ok(())
     }
 
-    /// Stopped from outside while its driver runs (its session stopped because this node let
-    /// the session's partition go): the driver stops too, so the step it runs is not run here
-    /// while the new owner runs it again. (A panic skips this; the next incarnation aborts the
-    /// driver it finds.)
+    /// Stopped from outside while its driver runs: the driver stops too. (Killed with its
+    /// session, this does not run: the session's `post_stop` stops its drivers. A panic skips
+    /// it too; the next incarnation aborts the driver it finds.)
     async fn post_stop(
         &self,
         _myself: ActorRef<Self::Msg>,

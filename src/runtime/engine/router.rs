@@ -226,9 +226,16 @@ fn route(
     session_id: String,
     msg: SessionMsg,
 ) {
-    // Not activated, nor delivered to an active actor, once the partition's lease is not held
-    // (its holder changed, or this node could not renew in time).
-    if !state.ctx.ownership.owns(&session_id) {
+    // Not activated unless the partition's lease is held and renewed in time; not delivered to
+    // an active actor once the partition was let go. (A lease renewed late does not stop an
+    // active session's work: its writes wait for the renewal, or are refused by the fence.)
+    let ownership = &state.ctx.ownership;
+    let allowed = if state.sessions.contains_key(&session_id) {
+        ownership.holds_partition(crate::runtime::cluster::partition_of(&session_id))
+    } else {
+        ownership.owns(&session_id)
+    };
+    if !allowed {
         msg.fail(not_here());
         return;
     }

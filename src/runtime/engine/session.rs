@@ -118,6 +118,24 @@ impl Actor for SessionActor {
         Ok(())
     }
 
+    /// Stopped (its node let the session's partition go, or the runtime stops): its executions'
+    /// drivers stop too. Its execution actors are killed with it, which skips their own
+    /// `post_stop`, so the drivers are stopped here, or a step would run on here while the new
+    /// owner runs it again. (A panic skips this; the restarted session claims its executions,
+    /// which fences the old drivers out.)
+    async fn post_stop(
+        &self,
+        _myself: ActorRef<Self::Msg>,
+        state: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        for execution_id in state.executions.keys() {
+            if let Some((_, driver)) = state.ctx.drivers.remove(execution_id) {
+                driver.abort();
+            }
+        }
+        Ok(())
+    }
+
     async fn handle(
         &self,
         myself: ActorRef<Self::Msg>,

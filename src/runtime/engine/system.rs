@@ -54,11 +54,23 @@ impl Runtime {
         brain: Arc<dyn AgentBrain>,
         config: RuntimeConfig,
     ) -> anyhow::Result<Runtime> {
+        // On PostgreSQL the node is a cluster member (alone, it holds every partition).
+        let (ownership, changes) = match store.backend() {
+            Backend::Postgres => {
+                let id = config.cluster.node_id.clone().unwrap_or_else(|| {
+                    format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+                });
+                let (ownership, changes) = Ownership::cluster(id, config.cluster.lease);
+                (Arc::new(ownership), Some(changes))
+            }
+            Backend::Sqlite => (Arc::new(Ownership::single()), None),
+        };
         let events = EventLogHandle {
             slot: Slot::default(),
             hub: EventHub::default(),
             store: store.runtime(),
             stats: Default::default(),
+            ownership: ownership.clone(),
         };
         let services = Services {
             store: store.artifacts(),
@@ -69,17 +81,6 @@ impl Runtime {
             desk: Default::default(),
         };
         let config_intake = config.intake;
-        // On PostgreSQL the node is a cluster member (alone, it holds every partition).
-        let (ownership, changes) = match store.backend() {
-            Backend::Postgres => {
-                let id = config.cluster.node_id.clone().unwrap_or_else(|| {
-                    format!("node-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
-                });
-                let (ownership, changes) = Ownership::cluster(id);
-                (Arc::new(ownership), Some(changes))
-            }
-            Backend::Sqlite => (Arc::new(Ownership::single()), None),
-        };
         let keeper = match changes {
             Some(_) => Some(Arc::new(
                 Keeper::join(
@@ -218,15 +219,20 @@ impl Runtime {
     /// actors, then frees its leases for the other nodes to take at once.
     pub async fn shutdown(&self) {
         if let Some((keeper, task, stop)) = &self.cluster {
+            if let Err(e) = keeper.leaving().await {
+                tracing::warn!(error = %e.chain(), "could not mark this node as leaving");
+            }
             // The loop stops at its next wait; a round under way finishes first (so that no
             // late heartbeat writes the node back after it has left).
             let _ = stop.send(true);
             let running = task.lock().take();
-            if let Some(running) = running {
-                let _ = tokio::time::timeout(Duration::from_secs(10), running).await;
-            }
-            if let Err(e) = keeper.leaving().await {
-                tracing::warn!(error = %e.chain(), "could not mark this node as leaving");
+            if let Some(mut running) = running {
+                if tokio::time::timeout(Duration::from_secs(10), &mut running)
+                    .await
+                    .is_err()
+                {
+                    running.abort(); // a round stuck on the database: it writes nothing more
+                }
             }
         }
         let _ = self
