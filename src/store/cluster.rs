@@ -264,22 +264,9 @@ impl RuntimeStore {
         Ok(())
     }
 
-    /// The node has left: whatever it still holds is released, its row removed.
+    /// The node has left, or is known dead (a predecessor on this machine whose process is
+    /// gone): whatever it still holds is free at once, its row removed.
     pub async fn cluster_leave(&self, node_id: &str) -> Result<(), StoreError> {
-        sqlx::query(FREE_ALL)
-            .bind(node_id)
-            .execute(&self.store.writer)
-            .await?;
-        sqlx::query("DELETE FROM cluster_nodes WHERE node_id = $1")
-            .bind(node_id)
-            .execute(&self.store.writer)
-            .await?;
-        Ok(())
-    }
-
-    /// A node known to be dead (a predecessor on this machine whose process is gone): its
-    /// leases run out now and its row goes, so its partitions are taken at once.
-    pub async fn cluster_bury(&self, node_id: &str) -> Result<(), StoreError> {
         sqlx::query(FREE_ALL)
             .bind(node_id)
             .execute(&self.store.writer)

@@ -262,15 +262,7 @@ async fn a_commit_for_a_partition_taken_over_is_refused_and_the_node_lets_it_go(
             .await
             .unwrap();
     assert_eq!(epoch, 1, "taken once, by node a at its start");
-    sqlx::query(
-        "UPDATE partition_leases SET owner = 'node-z', epoch = epoch + 1, \
-         expires_at = (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT + 60000 \
-         WHERE partition_id = $1",
-    )
-    .bind(p)
-    .execute(&raw)
-    .await
-    .unwrap();
+    take_over(&raw, p).await;
     let rows = |table: &'static str| {
         let raw = raw.clone();
         let session = session.clone();
@@ -355,15 +347,7 @@ async fn a_node_that_lets_a_partition_go_stops_the_steps_running_there() {
     // Another node takes the session's partition; this node's next round lets it go, and the
     // step's driver stops with the session (the new owner will run the step again).
     let raw = raw_pool(&db.url).await;
-    sqlx::query(
-        "UPDATE partition_leases SET owner = 'node-z', epoch = epoch + 1, \
-         expires_at = (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT + 60000 \
-         WHERE partition_id = $1",
-    )
-    .bind(i32::from(partition_of(&session)))
-    .execute(&raw)
-    .await
-    .unwrap();
+    take_over(&raw, i32::from(partition_of(&session))).await;
     runtime.keeper().unwrap().tick().await.unwrap();
     assert!(!active_sessions(&a).await.contains(&session));
     assert!(
@@ -390,16 +374,8 @@ async fn a_partition_that_moves_away_and_back_continues_its_sessions_logs() {
     assert_eq!(echo(&a, &session, "first").await["status"], "completed");
     let p = i32::from(partition_of(&session));
     let raw = raw_pool(&db.url).await;
-    let now = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT";
     // Node z takes the partition over, and writes two events of the session meanwhile.
-    sqlx::query(&format!(
-        "UPDATE partition_leases SET owner = 'node-z', epoch = epoch + 1, expires_at = {now} + 60000 \
-         WHERE partition_id = $1"
-    ))
-    .bind(p)
-    .execute(&raw)
-    .await
-    .unwrap();
+    take_over(&raw, p).await;
     keeper.tick().await.unwrap();
     let last: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM events WHERE session_id = $1")
         .bind(&session)
@@ -497,6 +473,19 @@ async fn a_lease_is_taken_over_only_once_it_runs_out_and_always_at_a_new_epoch()
         ["a"]
     );
     db.cleanup().await;
+}
+
+/// Node z takes partition `p` over, as a takeover does: the next epoch, a lease of a minute.
+async fn take_over(raw: &sqlx::PgPool, p: i32) {
+    sqlx::query(
+        "UPDATE partition_leases SET owner = 'node-z', epoch = epoch + 1, \
+         expires_at = (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT + 60000 \
+         WHERE partition_id = $1",
+    )
+    .bind(p)
+    .execute(raw)
+    .await
+    .unwrap();
 }
 
 async fn active_sessions(t: &TestApp) -> Vec<String> {

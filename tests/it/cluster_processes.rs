@@ -29,6 +29,11 @@ const LEASE_MS: u64 = 2_000;
 const TAKEOVER_BOUND: Duration = Duration::from_millis(LEASE_MS / 4 + 2_000);
 
 async fn runtime_node(db: &TestDb, id: &str) -> Binary {
+    runtime_node_at(db, id, "127.0.0.1:0").await
+}
+
+/// A runtime node listening at `addr`.
+async fn runtime_node_at(db: &TestDb, id: &str, addr: &str) -> Binary {
     let lease = LEASE_MS.to_string();
     start_plane(
         db,
@@ -37,6 +42,7 @@ async fn runtime_node(db: &TestDb, id: &str) -> Binary {
         &[
             ("SYMPHAINY_NODE_ID", id),
             ("SYMPHAINY_CLUSTER_LEASE_MS", &lease),
+            ("SYMPHAINY_RUNTIME_ADDR", addr),
         ],
     )
     .await
@@ -516,19 +522,8 @@ async fn a_rolling_restart_under_load_loses_nothing_and_a_new_node_takes_a_share
             .expect("exits after SIGTERM")
             .unwrap();
         assert!(status.success(), "{status:?}");
-        let addr = bases[i].trim_start_matches("http://").to_string();
-        let lease = LEASE_MS.to_string();
-        r[i] = start_plane(
-            &db,
-            TOKEN,
-            "runtime",
-            &[
-                ("SYMPHAINY_NODE_ID", &format!("r{i}")),
-                ("SYMPHAINY_CLUSTER_LEASE_MS", &lease),
-                ("SYMPHAINY_RUNTIME_ADDR", &addr),
-            ],
-        )
-        .await;
+        let addr = bases[i].trim_start_matches("http://");
+        r[i] = runtime_node_at(&db, &format!("r{i}"), addr).await;
         assert_eq!(r[i].base, bases[i]);
         even_among(&http, &bases[(i + 1) % 3], &all, Duration::from_secs(20)).await;
     }

@@ -90,7 +90,7 @@ impl Keeper {
             let mine = n.node_id == self.node.node_id && n.process != self.node.process;
             if dead || mine {
                 tracing::info!(node_id = %n.node_id, "a dead node of this machine: its partitions are free");
-                self.store.cluster_bury(&n.node_id).await?;
+                self.store.cluster_leave(&n.node_id).await?;
             }
         }
         // Written again: burying this node's own id removed its row.
