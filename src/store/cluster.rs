@@ -69,6 +69,9 @@ pub struct Fence {
     /// ends it (milliseconds): a node paused or cut off inside it must not hold its partitions'
     /// rows, which a takeover waits for, past its lease.
     pub limit_ms: u64,
+    /// Whether the commit is announced to the other nodes (`NOTIFY`): not when no other node
+    /// is registered, since PostgreSQL serialises the commits that notify.
+    pub announce: bool,
 }
 
 impl RuntimeStore {

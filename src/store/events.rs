@@ -178,7 +178,7 @@ async fn append_in(
                 one_by_one(&mut tx, backend, items, last_seq, &mut seqs).await?
             }
         };
-    if fence.is_some() {
+    if fence.is_some_and(|f| f.announce) {
         announce(&mut tx, &seqs).await?;
     }
     crate::failpoint!(crate::failpoints::EVENTS_BEFORE_COMMIT);

@@ -141,6 +141,7 @@ impl Keeper {
     async fn rebalance(&self) -> Result<(), StoreError> {
         let id = self.node.node_id.as_str();
         let (now, nodes) = self.store.cluster_nodes().await?;
+        self.ownership.others(nodes.iter().any(|n| n.node_id != id));
         let live: Vec<&str> = nodes
             .iter()
             .filter(|n| !n.leaving && now - n.heartbeat_at < self.lease_ms())

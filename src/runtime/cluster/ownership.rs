@@ -43,6 +43,8 @@ struct Leases {
     /// Until when (ms since `base`) the leases count as held: a quarter lease before they run
     /// out in the database, counted from before the renewal was sent. 0: never renewed.
     valid_until: AtomicU64,
+    /// Whether other nodes are registered (their subscribers follow this node's commits).
+    others: std::sync::atomic::AtomicBool,
     /// Grows each time partitions are taken: whatever was cached about their sessions (their
     /// last `seq`) may have changed on another node meanwhile.
     generation: AtomicU64,
@@ -69,6 +71,7 @@ impl Ownership {
             base: Instant::now(),
             valid_until: AtomicU64::new(0),
             generation: AtomicU64::new(0),
+            others: std::sync::atomic::AtomicBool::new(true),
             changes,
         };
         (
@@ -121,6 +124,7 @@ impl Ownership {
             node_id: c.node_id.clone(),
             held,
             limit_ms: c.limit_ms,
+            announce: c.others.load(Ordering::Acquire),
         }))
     }
 
@@ -158,6 +162,14 @@ impl Ownership {
                 epoch => Some((p, epoch)),
             })
             .collect()
+    }
+
+    /// The keeper's: whether other nodes are registered (live or not: a paused one will read
+    /// what it missed), so that this node's commits are announced.
+    pub fn others(&self, others: bool) {
+        if let Some(c) = &self.cluster {
+            c.others.store(others, Ordering::Release);
+        }
     }
 
     /// The keeper's: the leases count as held until `until`.
@@ -244,7 +256,14 @@ mod tests {
         o.valid_until(Instant::now() + Duration::from_secs(60));
         assert!(o.owns("s1"));
         let fence = o.fence(["s1", "s1"]).unwrap().unwrap();
+        assert!(
+            fence.announce,
+            "announced until the keeper knows it is alone"
+        );
         assert_eq!((fence.node_id.as_str(), fence.held), ("n1", vec![(p, 7)]));
+        o.others(false);
+        assert!(!o.fence(["s1"]).unwrap().unwrap().announce);
+        o.others(true);
         let other = (0..1000)
             .map(|i| format!("x{i}"))
             .find(|s| partition_of(s) != p)

@@ -13,8 +13,15 @@ use crate::store::RuntimeStore;
 /// The pause before listening again after the connection could not be made.
 const RETRY: Duration = Duration::from_secs(1);
 
-/// Runs until `stop`.
-pub fn follow(store: RuntimeStore, hub: EventHub, mut stop: watch::Receiver<bool>) {
+/// Runs until `stop`. `settle`: how long after this node starts listening the others may
+/// still commit without announcing (a node alone does not announce, and sees a newcomer at
+/// its next heartbeat): then every subscriber here looks in the store once more.
+pub fn follow(
+    store: RuntimeStore,
+    hub: EventHub,
+    settle: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
     tokio::spawn(async move {
         loop {
             let mut listener = tokio::select! {
@@ -32,9 +39,17 @@ pub fn follow(store: RuntimeStore, hub: EventHub, mut stop: watch::Receiver<bool
             };
             // Whatever was announced before this connection listened.
             hub.committed_anywhere();
+            let settled = tokio::time::sleep(settle);
+            tokio::pin!(settled);
+            let mut settling = true;
             loop {
                 let next = tokio::select! {
                     _ = stop.changed() => return,
+                    _ = &mut settled, if settling => {
+                        settling = false;
+                        hub.committed_anywhere();
+                        continue;
+                    }
                     next = listener.next() => next,
                 };
                 match next {

@@ -183,6 +183,7 @@ impl Runtime {
                 super::announced::follow(
                     ctx.store.clone(),
                     ctx.events.hub.clone(),
+                    ctx.config.cluster.heartbeat() * 3,
                     stopped.clone(),
                 );
                 let task = keeper.clone().run(stopped);
