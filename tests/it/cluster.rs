@@ -241,6 +241,58 @@ async fn commands_run_where_their_session_lives_and_its_events_reach_every_node(
 }
 
 #[tokio::test]
+async fn a_newcomer_reads_what_a_lone_node_committed_before_it_began_announcing() {
+    use futures::StreamExt;
+    use symphainy::runtime::contract::model::Scope;
+    use symphainy::runtime::RuntimeClient;
+    let Some(db) = postgres_db().await else {
+        return;
+    };
+    let base = test_config(&db);
+    // Node a is alone, so it does not announce; its next round (when it would see node b and
+    // start announcing) is a quarter of a minute away.
+    let a = spawn_app_with(node_config(&base, "node-a", 60_000), builtins()).await;
+    let b = spawn_app_with(node_config(&base, "node-b", 2_000), builtins()).await;
+    let session = runtime_session(&a.http, &a.base, &a.token).await;
+    // A subscriber on node b, of a session node a holds.
+    let mut events = b
+        .app
+        .app
+        .runtime
+        .client()
+        .subscribe(&Scope::Any, &session, 0)
+        .await
+        .unwrap();
+    let accepted = submit(&a, &session, "unannounced").await;
+    assert_eq!(accepted.status().as_u16(), 202);
+    // Node b's subscribers look in the store three of its heartbeats after it began listening
+    // (1.5 s): the events arrive long before node a's next round.
+    let mut seen = Vec::new();
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(Ok(e)) = events.next().await {
+            seen.push((e.seq, e.event_type.clone()));
+            if e.event_type == "EXECUTION_COMPLETED" {
+                return;
+            }
+        }
+    })
+    .await
+    .expect("the newcomer's subscriber got the lone node's events");
+    assert_eq!(
+        seen,
+        [
+            (1, "EXECUTION_STARTED".to_string()),
+            (2, "STEP_STARTED".to_string()),
+            (3, "STEP_COMPLETED".to_string()),
+            (4, "EXECUTION_COMPLETED".to_string())
+        ]
+    );
+    b.app.shutdown().await;
+    a.app.shutdown().await;
+    db.cleanup().await;
+}
+
+#[tokio::test]
 async fn a_commit_for_a_partition_taken_over_is_refused_and_the_node_lets_it_go() {
     let Some(db) = postgres_db().await else {
         return;
