@@ -157,6 +157,20 @@ async fn submit_echo(client: &InProcessClient, session: &str, message: &str) {
         .unwrap();
 }
 
+/// Echoes on the session one after the other for [`DURABLE_FOR`], each waited for on the
+/// session's events; how many completed.
+async fn echoes_for(client: &InProcessClient, session: &str, message: &str) -> u64 {
+    let mut events = client.subscribe(&Scope::Any, session, 0).await.unwrap();
+    let mut done = 0u64;
+    let end = Instant::now() + DURABLE_FOR;
+    while Instant::now() < end {
+        submit_echo(client, session, message).await;
+        until_completed(&mut events).await;
+        done += 1;
+    }
+    done
+}
+
 /// Reads the session's events up to the next `EXECUTION_COMPLETED`.
 async fn until_completed(events: &mut EventStream) {
     while let Some(Ok(e)) = events.next().await {
@@ -646,15 +660,7 @@ async fn durable_run(db: &TestDb, submitters: usize) -> (f64, u64) {
         let client = client.clone();
         tasks.push(tokio::spawn(async move {
             let session = new_session(&client).await;
-            let mut events = client.subscribe(&Scope::Any, &session, 0).await.unwrap();
-            let mut done = 0u64;
-            let end = Instant::now() + DURABLE_FOR;
-            while Instant::now() < end {
-                submit_echo(&client, &session, "durable").await;
-                until_completed(&mut events).await;
-                done += 1;
-            }
-            done
+            echoes_for(&client, &session, "durable").await
         }));
     }
     let stats = t.app.runtime.ctx.events.stats.clone();
@@ -852,15 +858,7 @@ async fn cluster_run(db: &TestDb, nodes: usize) -> f64 {
                     break s;
                 }
             };
-            let mut events = client.subscribe(&Scope::Any, &session, 0).await.unwrap();
-            let mut done = 0u64;
-            let end = Instant::now() + DURABLE_FOR;
-            while Instant::now() < end {
-                submit_echo(&client, &session, "cluster").await;
-                until_completed(&mut events).await;
-                done += 1;
-            }
-            done
+            echoes_for(&client, &session, "cluster").await
         }));
     }
     let mut completed = 0u64;

@@ -58,23 +58,17 @@ fn owner_of(view: &Value, session: &str) -> String {
         .to_string()
 }
 
-async fn submit(t: &TestApp, session: &str, message: &str) -> reqwest::Response {
-    t.http
-        .post(t.url("/api/intent/submit"))
-        .bearer_auth(&t.token)
-        .json(&json!({"intent_type": "echo", "session_id": session,
-            "parameters": {"message": message}}))
-        .send()
+/// An echo submitted to `t`'s Runtime API: its status code and body.
+async fn submit(t: &TestApp, session: &str, message: &str) -> (u16, Value) {
+    t.submit(json!({"intent_type": "echo", "session_id": session,
+        "parameters": {"message": message}}))
         .await
-        .unwrap()
 }
 
-/// Submits an echo on `t` and waits for it to complete; its status.
+/// Submits an echo on `t` and waits for its end; its status.
 async fn echo(t: &TestApp, session: &str, message: &str) -> Value {
-    let r = submit(t, session, message).await;
-    assert_eq!(r.status().as_u16(), 202, "{:?}", r.text().await);
-    let v: Value = r.json().await.unwrap();
-    t.wait_terminal(v["execution_id"].as_str().unwrap()).await
+    t.run_intent(session, None, "echo", json!({ "message": message }))
+        .await
 }
 
 #[tokio::test]
@@ -263,8 +257,7 @@ async fn a_newcomer_reads_what_a_lone_node_committed_before_it_began_announcing(
         .subscribe(&Scope::Any, &session, 0)
         .await
         .unwrap();
-    let accepted = submit(&a, &session, "unannounced").await;
-    assert_eq!(accepted.status().as_u16(), 202);
+    a.submit_echo(&session, None, "unannounced").await;
     // Node b's subscribers look in the store three of its heartbeats after it began listening
     // (1.5 s): the events arrive long before node a's next round.
     let mut seen = Vec::new();
@@ -332,9 +325,8 @@ async fn a_commit_for_a_partition_taken_over_is_refused_and_the_node_lets_it_go(
     assert_eq!(executions, 1);
 
     // Node a still believes it holds the partition: its commit is refused, nothing stored.
-    let r = submit(&a, &session, "late").await;
-    assert_eq!(r.status().as_u16(), 503);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = submit(&a, &session, "late").await;
+    assert_eq!(status, 503);
     assert_eq!(body["error"], "runtime_unavailable");
     assert_eq!(rows("executions").await, executions);
     assert_eq!(rows("events").await, events);
@@ -352,8 +344,7 @@ async fn a_commit_for_a_partition_taken_over_is_refused_and_the_node_lets_it_go(
         .collect();
     assert_eq!(held.len(), 255);
     assert!(!held.contains(&partition_of(&session)));
-    let r = submit(&a, &session, "later").await;
-    assert_eq!(r.status().as_u16(), 503);
+    assert_eq!(submit(&a, &session, "later").await.0, 503);
     assert_eq!(rows("executions").await, executions);
 
     // Sessions of the partitions it still holds go on.
@@ -377,20 +368,12 @@ async fn a_node_that_lets_a_partition_go_stops_the_steps_running_there() {
     let a = spawn_app_with(node_config(&test_config(&db), "node-a", 60_000), builtins()).await;
     let runtime = a.app.app.runtime.clone();
     let session = runtime_session(&a.http, &a.base, &a.token).await;
-    let r = a
-        .http
-        .post(a.url("/api/intent/submit"))
-        .bearer_auth(&a.token)
-        .json(&json!({"intent_type": "echo", "session_id": session,
+    let (status, body) = a
+        .submit(json!({"intent_type": "echo", "session_id": session,
             "parameters": {"message": "slow", "delay_ms": 30000}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status().as_u16(), 202);
-    let id = r.json::<Value>().await.unwrap()["execution_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["execution_id"].as_str().unwrap().to_string();
     // Its step runs here.
     eventually(Duration::from_secs(10), || async {
         runtime.ctx.drivers.contains_key(&id).then_some(())

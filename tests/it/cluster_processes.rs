@@ -32,6 +32,16 @@ async fn runtime_node(db: &TestDb, id: &str) -> Binary {
     runtime_node_at(db, id, "127.0.0.1:0").await
 }
 
+/// Runtime nodes of these ids, and their Runtime API addresses.
+async fn runtime_nodes(db: &TestDb, ids: &[&str]) -> (Vec<Binary>, Vec<String>) {
+    let mut nodes = Vec::new();
+    for id in ids {
+        nodes.push(runtime_node(db, id).await);
+    }
+    let bases = nodes.iter().map(|b| b.base.clone()).collect();
+    (nodes, bases)
+}
+
 /// A runtime node listening at `addr`.
 async fn runtime_node_at(db: &TestDb, id: &str, addr: &str) -> Binary {
     let lease = LEASE_MS.to_string();
@@ -362,11 +372,7 @@ async fn sigkill_of_a_runtime_node_under_load_loses_nothing() {
         return;
     };
     let http = reqwest::Client::new();
-    let mut r = Vec::new();
-    for id in ["r0", "r1", "r2"] {
-        r.push(runtime_node(&db, id).await);
-    }
-    let bases: Vec<String> = r.iter().map(|b| b.base.clone()).collect();
+    let (mut r, bases) = runtime_nodes(&db, &["r0", "r1", "r2"]).await;
     // Each Experience node starts with a different runtime node.
     let e0 = experience_node(&db, &bases).await;
     let e1 = experience_node(&db, &[&bases[1..], &bases[..1]].concat()).await;
@@ -503,11 +509,7 @@ async fn a_rolling_restart_under_load_loses_nothing_and_a_new_node_takes_a_share
         return;
     };
     let http = reqwest::Client::new();
-    let mut r = Vec::new();
-    for id in ["r0", "r1", "r2"] {
-        r.push(runtime_node(&db, id).await);
-    }
-    let bases: Vec<String> = r.iter().map(|b| b.base.clone()).collect();
+    let (mut r, bases) = runtime_nodes(&db, &["r0", "r1", "r2"]).await;
     let e0 = experience_node(&db, &bases).await;
     let all = ["r0", "r1", "r2"];
     even_among(&http, &bases[0], &all, Duration::from_secs(20)).await;

@@ -136,11 +136,12 @@ impl Ownership {
             .map_or(0, |c| c.generation.load(Ordering::Acquire))
     }
 
-    /// Whether the partition is held (at any epoch, however long ago the leases were renewed).
-    pub fn holds_partition(&self, p: u16) -> bool {
+    /// Whether the session's partition is held (at any epoch, however long ago the leases were
+    /// renewed): [`Self::owns`] without the leases' validity.
+    pub fn holds(&self, session_id: &str) -> bool {
         match &self.cluster {
             None => true,
-            Some(c) => c.epochs[usize::from(p)].load(Ordering::Acquire) != 0,
+            Some(c) => c.epochs[usize::from(partition_of(session_id))].load(Ordering::Acquire) != 0,
         }
     }
 

@@ -624,10 +624,7 @@ impl EventLogHandle {
     }
 
     fn still_held(&self, session: &Option<String>) -> bool {
-        session.as_deref().is_some_and(|s| {
-            self.ownership
-                .holds_partition(crate::runtime::cluster::partition_of(s))
-        })
+        session.as_deref().is_some_and(|s| self.ownership.holds(s))
     }
 
     /// Events of a session with `seq > after_seq`: stored ones first, then live ones, in order,

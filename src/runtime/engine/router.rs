@@ -139,9 +139,7 @@ impl Actor for RuntimeRouter {
                 tokio::spawn(async move {
                     match store.sessions_with_unfinished_executions().await {
                         Ok(mut ids) => {
-                            ids.retain(|id| {
-                                ownership.holds_partition(crate::runtime::cluster::partition_of(id))
-                            });
+                            ids.retain(|id| ownership.holds(id));
                             if !ids.is_empty() {
                                 tracing::info!(
                                     sessions = ids.len(),
@@ -231,7 +229,7 @@ fn route(
     // active session's work: its writes wait for the renewal, or are refused by the fence.)
     let ownership = &state.ctx.ownership;
     let allowed = if state.sessions.contains_key(&session_id) {
-        ownership.holds_partition(crate::runtime::cluster::partition_of(&session_id))
+        ownership.holds(&session_id)
     } else {
         ownership.owns(&session_id)
     };

@@ -35,6 +35,9 @@ use crate::runtime::wire::server::NODE_PREFIX;
 use crate::store::blobs::{BlobInfo, BlobReader};
 use crate::store::RuntimeStore;
 
+/// Clients of other nodes kept at most (one per address seen).
+const MAX_PEERS: usize = 64;
+
 /// The pause before asking the leases again.
 const RETRY: Duration = Duration::from_millis(100);
 
@@ -136,6 +139,10 @@ impl RoutingClient {
         let base = format!("{}{NODE_PREFIX}", address.trim_end_matches('/'));
         let peer = HttpRuntimeClient::new(&base, &self.token)
             .map_err(|e| RuntimeError::Internal(format!("a node's address '{address}': {e}")))?;
+        // Nodes restarted on new addresses leave clients behind: kept few.
+        if self.peers.len() >= MAX_PEERS {
+            self.peers.clear();
+        }
         self.peers.insert(address.to_string(), peer.clone());
         Ok(peer)
     }
